@@ -1,0 +1,158 @@
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "core/duration.h"
+#include "core/validation.h"
+
+namespace ringfence {
+
+class FaultRegistry;
+
+// ---- Targets ---------------------------------------------------------------------------------
+
+// Exactly one of pid / pidfile / name / cmdline is set; `user` (a name or a numeric uid) filters.
+struct ProcessSelector {
+  std::optional<int> pid;
+  std::optional<std::string> pidfile;
+  std::optional<std::string> name;     // exact match on /proc/PID/comm
+  std::optional<std::string> cmdline;  // ECMAScript regex, searched in the whole command line
+  std::optional<std::string> user;
+};
+
+enum class SelectionMode { kAll, kCount, kPercent };
+
+struct Selection {
+  SelectionMode mode = SelectionMode::kAll;
+  int count = 0;         // kCount
+  double percent = 100;  // kPercent: ceil(percent/100 * matches), at least 1 when matches exist
+};
+
+struct TargetSpec {
+  std::string name;  // the key under /targets
+  std::string pointer;  // "/targets/<name>", for error messages at run time
+  ProcessSelector process;
+  Selection select;
+  bool allow_empty = false;
+};
+
+// ---- Probes ----------------------------------------------------------------------------------
+
+// What a probe's value must be: an exact value, a numeric range, or a regex over a string.
+struct Tolerance {
+  enum class Kind { kExact, kRange, kRegex } kind = Kind::kExact;
+  nlohmann::json exact;  // kExact
+  std::optional<double> min, max;  // kRange (inclusive; either may be open)
+  std::string regex;  // kRegex (ECMAScript, searched)
+  nlohmann::json ToJson() const;
+};
+
+enum class ProbeType { kHttp, kTcp, kCommand, kProcessAlive };
+
+struct ProbeSpec {
+  std::string name;
+  std::string pointer;  // where it was defined, e.g. "/steady_state/0"
+  ProbeType type = ProbeType::kHttp;
+  Duration timeout = std::chrono::seconds(2);
+  // http: the value is the status code; `tolerance` defaults to exactly 200.
+  std::string url;
+  std::string method = "GET";
+  std::optional<std::string> body_regex;
+  // tcp: the value is true when a connection was made; met when it is.
+  std::string address = "127.0.0.1";
+  int port = 0;
+  // command: the value is the exit code; `tolerance` defaults to exactly 0.
+  std::vector<std::string> argv;
+  std::optional<std::string> stdout_regex;
+  // process_alive: the value is the number of processes the target's selector matches now
+  // (selection mode ignored); `tolerance` defaults to at least 1.
+  std::string target;
+  Tolerance tolerance;
+};
+
+// ---- Method ----------------------------------------------------------------------------------
+
+struct FaultStep {
+  std::string name;     // unique within the experiment; defaults to "<type>-<index>"
+  std::string type;     // a registered fault type
+  std::string target;   // a key of /targets
+  nlohmann::json params;  // validated against the fault's declaration, defaults filled in
+  Duration duration{0};
+  Duration start_after{0};
+};
+
+struct WaitStep {
+  Duration duration{0};
+};
+
+// Steps run in order. A fault step schedules its fault (start_after later, active for
+// `duration`) and the method moves on at once; a wait step advances; a probe step runs its
+// probe and, when it is not met, ends the method with status `failed`.
+struct MethodStep {
+  enum class Kind { kFault, kWait, kProbe } kind = Kind::kFault;
+  std::string pointer;  // "/method/<i>"
+  FaultStep fault;
+  WaitStep wait;
+  ProbeSpec probe;
+};
+
+// ---- Rollbacks and settings ------------------------------------------------------------------
+
+struct RollbackSpec {
+  std::string name;
+  std::vector<std::string> argv;
+  Duration timeout = std::chrono::seconds(30);
+};
+
+struct Settings {
+  std::optional<uint64_t> seed;         // overridden by --seed; generated when absent
+  Duration probe_timeout = std::chrono::seconds(2);  // default for probes without one
+  int revert_attempts = 3;              // tries per revert before it is reported as failed
+};
+
+struct Experiment {
+  int version = 1;
+  std::string title;
+  std::string description;
+  std::vector<std::string> tags;
+  std::vector<TargetSpec> targets;  // in file order
+  std::vector<ProbeSpec> steady_state;
+  std::vector<MethodStep> method;
+  nlohmann::json guards = nlohmann::json::array();  // reserved: validated to be an array
+  std::vector<RollbackSpec> rollbacks;
+  Settings settings;
+  nlohmann::json document;  // the document as loaded, placeholders filled (for the journal)
+
+  const TargetSpec* FindTarget(const std::string& name) const;
+};
+
+// ---- Loading ---------------------------------------------------------------------------------
+
+struct LoadOptions {
+  std::map<std::string, std::string> vars;  // from --var name=value; they win over the env
+  // Looks up a placeholder in the environment; nullopt when unset. Defaults to getenv.
+  std::function<std::optional<std::string>(const std::string&)> env;
+  const FaultRegistry* registry = nullptr;  // required: fault types and their params
+};
+
+// The limits on an experiment file.
+inline constexpr size_t kMaxExperimentBytes = 1 << 20;
+inline constexpr int kMaxExperimentDepth = 64;
+
+// Reads, parses, fills placeholders and validates. On failure `errors` holds every problem
+// (file size, syntax, then all semantic errors at once) and the result is nullopt.
+// `display_name` is what error lines start with (usually the path as given).
+std::optional<Experiment> LoadExperimentFile(const std::string& path, const LoadOptions& options,
+                                             ValidationErrors& errors);
+// The same from text already in memory.
+std::optional<Experiment> LoadExperimentText(const std::string& text, const LoadOptions& options,
+                                             ValidationErrors& errors);
+
+}  // namespace ringfence

@@ -1,0 +1,58 @@
+#include "core/fault.h"
+
+#include <cstdio>
+#include <cstdlib>
+
+namespace ringfence {
+
+nlohmann::json Target::ToJson() const {
+  nlohmann::json j = {{"host", host}, {"label", label}};
+  if (process.pid != 0) {
+    j["pid"] = process.pid;
+    j["name"] = process.name;
+  }
+  return j;
+}
+
+nlohmann::json UndoRecord::ToJson() const {
+  return {{"fault_type", fault_type}, {"fault_name", fault_name}, {"host", host},
+          {"target", target},         {"manual_undo", manual_undo}, {"data", data}};
+}
+
+UndoRecord UndoRecord::FromJson(const nlohmann::json& j) {
+  UndoRecord r;
+  r.fault_type = j.value("fault_type", "");
+  r.fault_name = j.value("fault_name", "");
+  r.host = j.value("host", "local");
+  r.target = j.value("target", "");
+  r.manual_undo = j.value("manual_undo", "");
+  r.data = j.value("data", nlohmann::json::object());
+  return r;
+}
+
+FaultRegistry& FaultRegistry::Global() {
+  static FaultRegistry registry;
+  return registry;
+}
+
+void FaultRegistry::Register(std::unique_ptr<FaultFactory> factory) {
+  const std::string name = factory->Declaration().name;
+  if (factories_.count(name) != 0) {
+    std::fprintf(stderr, "ringfence: fault type '%s' registered twice\n", name.c_str());
+    std::abort();
+  }
+  factories_[name] = std::move(factory);
+}
+
+const FaultFactory* FaultRegistry::Find(const std::string& name) const {
+  auto it = factories_.find(name);
+  return it == factories_.end() ? nullptr : it->second.get();
+}
+
+std::vector<const FaultFactory*> FaultRegistry::All() const {
+  std::vector<const FaultFactory*> out;
+  for (const auto& [name, f] : factories_) out.push_back(f.get());
+  return out;
+}
+
+}  // namespace ringfence

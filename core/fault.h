@@ -1,0 +1,122 @@
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "core/clock.h"
+#include "core/experiment.h"
+#include "core/params.h"
+#include "core/process_table.h"
+#include "core/status.h"
+
+namespace ringfence {
+
+// One concrete thing a fault acts on, resolved before anything is injected.
+struct Target {
+  std::string host = "local";  // the executor that reaches it (remote hosts: a later issue)
+  ProcessInfo process;         // TargetKind::kProcess
+  std::string label;           // human-readable, e.g. "pid 4242 (sleep)"
+  nlohmann::json ToJson() const;
+};
+
+// How to undo one injection on one target, as plain data. It is registered (the ledger) before
+// the injection happens, and a fault's revert needs nothing else: `recover` and a remote host
+// can undo a fault without the process that injected it.
+struct UndoRecord {
+  std::string fault_type;   // the registry key whose Revert() understands `data`
+  std::string fault_name;   // the method step's name
+  std::string host = "local";
+  std::string target;       // Target::label
+  std::string manual_undo;  // a shell command a person can run if everything else fails
+  nlohmann::json data;      // fault-specific: e.g. {"pid": 42, "start_ticks": 123, "signal": 18}
+  nlohmann::json ToJson() const;
+  static UndoRecord FromJson(const nlohmann::json& j);
+};
+
+// What a fault may use on the host it runs on. Everything with a side effect goes through here.
+struct FaultEnv {
+  ProcessTable& processes;
+  Clock& clock;
+  StopSource& stop;  // long waits inside a fault must end early when a stop is requested
+};
+
+// An instance of a fault, configured from validated params. Called from one thread at a time.
+class Fault {
+ public:
+  virtual ~Fault() = default;
+
+  // Can it run here (privileges, kernel features, tools)? Called once before anything is
+  // injected anywhere; an error means the run injects nothing.
+  virtual Status Prepare(FaultEnv& env, const std::vector<Target>& targets) = 0;
+
+  // The undo record for injecting on `target`, computed without any side effect.
+  virtual Result<UndoRecord> PlanUndo(FaultEnv& env, const Target& target) = 0;
+
+  // Injects on `target`. Called only after `undo` was registered. On failure the engine still
+  // reverts with `undo`, so a half-done injection must be undoable from it.
+  virtual Status Inject(FaultEnv& env, const Target& target, const UndoRecord& undo) = 0;
+
+  // What was measured, for the journal's `faults[].observed`. Called after the fault's active
+  // window ends (before its revert) and again at the end; must not fail.
+  virtual nlohmann::json Observe(FaultEnv& env) = 0;
+
+  // False when the fault's own expectation did not hold (e.g. process_kill's
+  // expect_restart_within); the run's verdict becomes `failed`. Valid after Observe().
+  virtual bool ExpectationMet() const { return true; }
+};
+
+// Builds faults of one type and reverts them. One per fault type, registered once.
+class FaultFactory {
+ public:
+  virtual ~FaultFactory() = default;
+
+  // Name, summary, parameters: drives validation, `ringfence faults` and docs.
+  virtual const FaultDecl& Declaration() const = 0;
+
+  // Checks what the generic parameter validation cannot (cross-field rules), adding errors under
+  // `pointer` (the params object). `params` passed ValidateParams and has defaults filled in.
+  virtual void ValidateConfig(const nlohmann::json& params, const std::string& pointer,
+                              ValidationErrors& errors) const {
+    (void)params, (void)pointer, (void)errors;
+  }
+
+  // A fault for one method step. Called only with params that validated.
+  virtual std::unique_ptr<Fault> Create(const FaultStep& step, const TargetSpec& target) const = 0;
+
+  // Undoes one injection from its record alone. Idempotent: undoing what is already undone (the
+  // process already resumed, already gone) is Ok. Safe to call from another process.
+  virtual Status Revert(FaultEnv& env, const UndoRecord& undo) const = 0;
+};
+
+// Fault types by stable name. A duplicate name is a programming error and aborts at start-up.
+class FaultRegistry {
+ public:
+  // The registry that RINGFENCE_REGISTER_FAULT fills.
+  static FaultRegistry& Global();
+
+  void Register(std::unique_ptr<FaultFactory> factory);
+  const FaultFactory* Find(const std::string& name) const;
+  std::vector<const FaultFactory*> All() const;  // sorted by name
+
+ private:
+  std::map<std::string, std::unique_ptr<FaultFactory>> factories_;
+};
+
+namespace internal {
+struct FaultRegistration {
+  explicit FaultRegistration(std::unique_ptr<FaultFactory> f) {
+    FaultRegistry::Global().Register(std::move(f));
+  }
+};
+}  // namespace internal
+
+// One line at the bottom of a fault's .cc file registers its factory.
+#define RINGFENCE_REGISTER_FAULT(FactoryClass)                                      \
+  static ::ringfence::internal::FaultRegistration ringfence_registration_##FactoryClass{ \
+      std::make_unique<FactoryClass>()}
+
+}  // namespace ringfence

@@ -1,0 +1,65 @@
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "core/validation.h"
+
+namespace ringfence {
+
+// The type of one fault parameter. The same declaration validates an experiment's `params`,
+// is printed by `ringfence faults`, and is the source of each fault's parameter table in docs.
+enum class ParamType {
+  kString,
+  kInteger,
+  kNumber,
+  kBoolean,
+  kDuration,    // a string such as "250ms" (see ParseDuration)
+  kSignal,      // a signal name ("SIGTERM" or "TERM") or number 1..64
+  kStringList,  // an array of strings
+  kEnum,        // a string out of `choices`
+};
+
+const char* ParamTypeName(ParamType type);
+
+struct ParamDecl {
+  std::string name;
+  ParamType type = ParamType::kString;
+  bool required = false;
+  nlohmann::json default_value;     // null when there is no default
+  std::optional<double> min;        // kInteger, kNumber; for kDuration in milliseconds
+  std::optional<double> max;
+  std::vector<std::string> choices; // kEnum
+  std::string doc;                  // one line
+};
+
+// What a fault acts on. Process faults take a target whose selector matches processes.
+enum class TargetKind { kProcess };
+
+struct FaultDecl {
+  std::string name;     // stable, e.g. "process_kill"
+  std::string summary;  // one line
+  TargetKind target_kind = TargetKind::kProcess;
+  std::vector<ParamDecl> params;
+};
+
+// Checks `params` (found at JSON pointer `pointer`) against `decl`: object-ness, unknown keys,
+// required keys, types, limits and choices. Adds one error per problem to `errors`.
+void ValidateParams(const FaultDecl& decl, const nlohmann::json& params, const std::string& pointer,
+                    ValidationErrors& errors);
+
+// `params` with every declared default filled in (call only on params that validated).
+nlohmann::json WithDefaults(const FaultDecl& decl, const nlohmann::json& params);
+
+// A machine-readable form of the declaration (used by `ringfence faults --json`).
+nlohmann::json DeclToJson(const FaultDecl& decl);
+
+// Signal names and numbers: "SIGTERM", "TERM", "15" or 15 → 15. Returns 0 when unknown.
+int ParseSignal(const nlohmann::json& value);
+// 15 → "SIGTERM" (or "SIG<n>" for a signal without a name).
+std::string SignalName(int signo);
+
+}  // namespace ringfence

@@ -1,0 +1,39 @@
+#pragma once
+
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "core/experiment.h"
+#include "core/process_table.h"
+
+namespace ringfence {
+
+// What one run of a probe found.
+struct ProbeOutcome {
+  std::string name;
+  std::string type;          // "http", "tcp", "command", "process_alive"
+  nlohmann::json value;      // the measured value (status code, exit code, true/false, count);
+                             // null when the probe could not measure (timeout, refused, ...)
+  nlohmann::json tolerance;  // Tolerance::ToJson()
+  bool met = false;
+  std::string detail;        // why it is not met, or "" when met
+  nlohmann::json ToJson() const;  // {name, type, value, tolerance, met, detail}
+};
+
+// Runs probes. The real one uses libcurl (http), sockets (tcp), RunCommand (command) and a
+// ProcessTable (process_alive). Never throws; every failure is an outcome that is not met.
+// Thread-safe.
+class ProbeRunner {
+ public:
+  virtual ~ProbeRunner() = default;
+  virtual ProbeOutcome Run(const ProbeSpec& probe, const Experiment& experiment) = 0;
+};
+
+std::unique_ptr<ProbeRunner> MakeProbeRunner(ProcessTable& processes);
+
+// Whether `value` is within `tolerance` (a number for kRange, equal JSON for kExact, a string
+// or number rendered as text for kRegex).
+bool WithinTolerance(const Tolerance& tolerance, const nlohmann::json& value);
+
+}  // namespace ringfence

@@ -1,0 +1,1 @@
+// placeholder: the CLI lands with the lifecycle engine
