@@ -36,8 +36,10 @@ struct ParamDecl {
   std::string doc;                  // one line
 };
 
-// What a fault acts on. Process faults take a target whose selector matches processes.
-enum class TargetKind { kProcess };
+// What a fault acts on. Process faults take a target whose selector matches processes; host
+// faults (disk, network, CPU, memory) act on the host itself: their method step needs no
+// `target` and they get one Target per host (today: "local").
+enum class TargetKind { kProcess, kHost };
 
 struct FaultDecl {
   std::string name;     // stable, e.g. "process_kill"
