@@ -42,6 +42,7 @@ struct FaultEnv {
   ProcessTable& processes;
   Clock& clock;
   StopSource& stop;  // long waits inside a fault must end early when a stop is requested
+  std::string run_id = "norun";  // names what a fault creates per run (e.g. nft tables)
 };
 
 // An instance of a fault, configured from validated params. Called from one thread at a time.
