@@ -1,1 +1,283 @@
-// placeholder: the CLI lands with the lifecycle engine
+#include "runner/cli.h"
+
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "core/fault.h"
+#include "core/params.h"
+#include "runner/demo_command.h"
+#include "runner/experiment_runner.h"
+#include "runner/terminal.h"
+
+namespace ringfence {
+
+namespace {
+
+using Args = std::vector<std::string>;
+
+struct Command {
+  const char* name;
+  const char* usage;
+  const char* summary;
+  int (*run)(const Args& args);
+};
+
+int CmdRun(const Args& args);
+int CmdValidate(const Args& args);
+int CmdFaults(const Args& args);
+int CmdDemo(const Args& args);
+
+// The command table is also the help text.
+const Command kCommands[] = {
+    {"run",
+     "FILE [--journal P] [--dry-run] [--var k=v]... [--seed N] [--progress auto|always|never]",
+     "validate FILE, resolve its targets, check the steady state, inject its faults, revert them "
+     "(always), check again, write the journal",
+     CmdRun},
+    {"validate", "FILE...", "check experiment files without running anything; exit 2 if any is invalid",
+     CmdValidate},
+    {"faults", "[--json]", "list the fault types with their parameters, defaults and limits",
+     CmdFaults},
+    {"demo", "[--scenario FILE] [--fleet-size N] [--journal P] [--var k=v]... [--seed N]",
+     "start an embedded demo fleet, run a game day against it (default "
+     "scenarios/demo-game-day.json), stop the fleet",
+     CmdDemo},
+};
+
+const char* kGlobalOptions =
+    "global options (before or after the command):\n"
+    "  --log-format text|json   logs on stderr: readable (default) or one JSON object per line\n"
+    "  --help                   this text, or a command's usage after the command\n"
+    "  --version                print the version\n";
+
+const char* kExitCodes =
+    "exit codes: 0 passed; 1 failed, aborted or not steady; 2 invalid input (nothing touched);\n"
+    "  3 runtime error (after reverting); 4 a revert failed (what is left is printed);\n"
+    "  130 / 143 / 129 interrupted by SIGINT / SIGTERM / SIGHUP (after reverting)\n";
+
+void PrintHelp() {
+  std::printf("usage: ringfence <command> [options]\n\ncommands:\n");
+  for (const auto& c : kCommands) {
+    std::printf("  %-9s %s\n  %-9s   %s\n", c.name, c.usage, "", c.summary);
+  }
+  std::printf("\n%s\n%s", kGlobalOptions, kExitCodes);
+}
+
+void PrintCommandHelp(const Command& c) {
+  std::printf("usage: ringfence %s %s\n\n%s\n\n%s\n%s", c.name, c.usage, c.summary, kGlobalOptions,
+              kExitCodes);
+}
+
+int UsageError(const std::string& command, const std::string& message) {
+  std::fprintf(stderr, "ringfence %s: %s (see ringfence %s --help)\n", command.c_str(),
+               message.c_str(), command.c_str());
+  return 2;
+}
+
+// Options shared by run and demo. Returns false (after printing) on a bad option.
+struct RunFlags {
+  std::vector<std::string> positional;
+  RunRequest request;
+  std::string progress = "auto";
+  std::string scenario;
+  int fleet_size = 5;
+};
+
+bool ParseRunFlags(const std::string& command, const Args& args, bool demo, RunFlags& out,
+                   int& error_code) {
+  auto need = [&](size_t& i, const char* flag) -> const std::string* {
+    if (i + 1 >= args.size()) {
+      error_code = UsageError(command, std::string(flag) + " needs a value");
+      return nullptr;
+    }
+    return &args[++i];
+  };
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    if (a == "--journal") {
+      auto v = need(i, "--journal");
+      if (!v) return false;
+      out.request.journal = *v;
+    } else if (a == "--dry-run" && !demo) {
+      out.request.dry_run = true;
+    } else if (a == "--var") {
+      auto v = need(i, "--var");
+      if (!v) return false;
+      auto eq = v->find('=');
+      if (eq == std::string::npos || eq == 0) {
+        error_code = UsageError(command, "--var \"" + *v + "\": expected name=value");
+        return false;
+      }
+      out.request.vars[v->substr(0, eq)] = v->substr(eq + 1);
+    } else if (a == "--seed") {
+      auto v = need(i, "--seed");
+      if (!v) return false;
+      char* end = nullptr;
+      errno = 0;
+      unsigned long long seed = std::strtoull(v->c_str(), &end, 10);
+      if (v->empty() || *end != '\0' || errno != 0 || (*v)[0] == '-') {
+        error_code = UsageError(command, "--seed \"" + *v + "\": expected an unsigned integer");
+        return false;
+      }
+      out.request.seed = seed;
+    } else if (a == "--progress" && !demo) {
+      auto v = need(i, "--progress");
+      if (!v) return false;
+      if (*v != "auto" && *v != "always" && *v != "never") {
+        error_code = UsageError(command, "--progress \"" + *v + "\": expected auto, always or never");
+        return false;
+      }
+      out.progress = *v;
+    } else if (a == "--scenario" && demo) {
+      auto v = need(i, "--scenario");
+      if (!v) return false;
+      out.scenario = *v;
+    } else if (a == "--fleet-size" && demo) {
+      auto v = need(i, "--fleet-size");
+      if (!v) return false;
+      char* end = nullptr;
+      long n = std::strtol(v->c_str(), &end, 10);
+      if (v->empty() || *end != '\0' || n < 1 || n > 100) {
+        error_code = UsageError(command, "--fleet-size \"" + *v + "\": expected an integer from 1 to 100");
+        return false;
+      }
+      out.fleet_size = static_cast<int>(n);
+    } else if (a.size() > 1 && a[0] == '-') {
+      error_code = UsageError(command, "unknown option " + a);
+      return false;
+    } else {
+      out.positional.push_back(a);
+    }
+  }
+  out.request.progress =
+      out.progress == "always" || (out.progress == "auto" && StderrIsTerminal());
+  return true;
+}
+
+int CmdRun(const Args& args) {
+  RunFlags flags;
+  int code = 0;
+  if (!ParseRunFlags("run", args, false, flags, code)) return code;
+  if (flags.positional.size() != 1) return UsageError("run", "expected exactly one experiment FILE");
+  flags.request.file = flags.positional[0];
+  return RunExperimentFile(flags.request);
+}
+
+int CmdDemo(const Args& args) {
+  RunFlags flags;
+  int code = 0;
+  if (!ParseRunFlags("demo", args, true, flags, code)) return code;
+  if (!flags.positional.empty()) return UsageError("demo", "unexpected argument " + flags.positional[0]);
+  DemoRequest demo;
+  demo.scenario = flags.scenario;
+  demo.fleet_size = flags.fleet_size;
+  demo.run = flags.request;
+  demo.run.progress = true;
+  return RunDemo(demo);
+}
+
+int CmdValidate(const Args& args) {
+  if (args.empty()) return UsageError("validate", "expected at least one experiment FILE");
+  int code = 0;
+  for (const auto& file : args) {
+    if (file.size() > 1 && file[0] == '-') return UsageError("validate", "unknown option " + file);
+  }
+  for (const auto& file : args) {
+    ValidationErrors errors;
+    LoadOptions options;
+    options.registry = &FaultRegistry::Global();
+    auto experiment = LoadExperimentFile(file, options, errors);
+    if (!experiment) {
+      for (const auto& line : errors.Format(file)) std::fprintf(stderr, "%s\n", line.c_str());
+      code = 2;
+      continue;
+    }
+    size_t faults = 0;
+    for (const auto& s : experiment->method) faults += s.kind == MethodStep::Kind::kFault;
+    std::printf("%s: ok (%zu steps, %zu faults)\n", file.c_str(), experiment->method.size(), faults);
+  }
+  return code;
+}
+
+int CmdFaults(const Args& args) {
+  bool json = false;
+  for (const auto& a : args) {
+    if (a == "--json") json = true;
+    else return UsageError("faults", "unknown argument " + a);
+  }
+  auto all = FaultRegistry::Global().All();
+  if (json) {
+    nlohmann::json out = nlohmann::json::array();
+    for (const auto* f : all) out.push_back(DeclToJson(f->Declaration()));
+    std::printf("%s\n", out.dump(2).c_str());
+    return 0;
+  }
+  for (const auto* f : all) {
+    const FaultDecl& d = f->Declaration();
+    std::printf("%s\n  %s\n", d.name.c_str(), d.summary.c_str());
+    if (d.params.empty()) std::printf("  (no parameters)\n");
+    for (const auto& p : d.params) {
+      std::string line = "  " + p.name + " (" + ParamTypeName(p.type);
+      line += p.required ? ", required" : ", optional";
+      if (!p.default_value.is_null()) line += ", default " + p.default_value.dump();
+      if (p.min) line += ", min " + nlohmann::json(*p.min).dump();
+      if (p.max) line += ", max " + nlohmann::json(*p.max).dump();
+      if (!p.choices.empty()) {
+        line += ", one of";
+        for (const auto& c : p.choices) line += " " + c;
+      }
+      line += "): " + p.doc;
+      std::printf("%s\n", line.c_str());
+    }
+    std::printf("\n");
+  }
+  return 0;
+}
+
+}  // namespace
+
+int RunCli(int argc, char** argv) {
+  Args args(argv + 1, argv + argc);
+  // Global options may stand anywhere.
+  LogFormat format = LogFormat::kText;
+  bool help = false;
+  Args rest;
+  for (size_t i = 0; i < args.size(); ++i) {
+    if (args[i] == "--version") {
+      std::printf("ringfence %s\n", RINGFENCE_VERSION);
+      return 0;
+    } else if (args[i] == "--help" || args[i] == "-h") {
+      help = true;
+    } else if (args[i] == "--log-format") {
+      if (i + 1 >= args.size() || (args[i + 1] != "text" && args[i + 1] != "json")) {
+        std::fprintf(stderr, "ringfence: --log-format expects text or json\n");
+        return 2;
+      }
+      format = args[++i] == "json" ? LogFormat::kJson : LogFormat::kText;
+    } else {
+      rest.push_back(args[i]);
+    }
+  }
+  SetupLogging(format);
+  if (rest.empty()) {
+    PrintHelp();
+    return help ? 0 : 2;
+  }
+  for (const auto& c : kCommands) {
+    if (rest[0] == c.name) {
+      if (help) {
+        PrintCommandHelp(c);
+        return 0;
+      }
+      return c.run(Args(rest.begin() + 1, rest.end()));
+    }
+  }
+  std::fprintf(stderr, "ringfence: unknown command '%s' (commands:", rest[0].c_str());
+  for (const auto& c : kCommands) std::fprintf(stderr, " %s", c.name);
+  std::fprintf(stderr, ")\n");
+  return 2;
+}
+
+}  // namespace ringfence

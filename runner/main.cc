@@ -1,6 +1,3 @@
-#include <cstdio>
+#include "runner/cli.h"
 
-int main() {
-  std::printf("ringfence %s\n", RINGFENCE_VERSION);
-  return 0;
-}
+int main(int argc, char** argv) { return ringfence::RunCli(argc, argv); }

@@ -1,0 +1,49 @@
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "core/fault.h"
+#include "core/status.h"
+
+namespace ringfence {
+
+// Runs host-side fault actions on one host ("run this action on host H"). The lifecycle engine
+// talks to faults only through an Executor, so that a remote host (reached over SSH, running
+// `ringfence host <action>` with the same inputs as JSON) can stand where the local one does.
+// Called from the engine's thread.
+class Executor {
+ public:
+  virtual ~Executor() = default;
+  virtual const std::string& host() const = 0;
+  virtual Status Prepare(Fault& fault, const std::vector<Target>& targets) = 0;
+  virtual Result<UndoRecord> PlanUndo(Fault& fault, const Target& target) = 0;
+  virtual Status Inject(Fault& fault, const Target& target, const UndoRecord& undo) = 0;
+  virtual nlohmann::json Observe(Fault& fault) = 0;
+  // Undoes from the record alone, through the factory registered under undo.fault_type.
+  virtual Status Revert(const UndoRecord& undo) = 0;
+};
+
+// This host. `env` and `registry` must outlive the executor.
+class LocalExecutor : public Executor {
+ public:
+  LocalExecutor(FaultEnv& env, const FaultRegistry& registry) : env_(env), registry_(registry) {}
+  const std::string& host() const override { return host_; }
+  Status Prepare(Fault& fault, const std::vector<Target>& targets) override;
+  Result<UndoRecord> PlanUndo(Fault& fault, const Target& target) override;
+  Status Inject(Fault& fault, const Target& target, const UndoRecord& undo) override;
+  nlohmann::json Observe(Fault& fault) override;
+  Status Revert(const UndoRecord& undo) override;
+
+ private:
+  const std::string host_ = "local";
+  FaultEnv& env_;
+  // Reverts wait on their own stop source, which nothing requests: a stop (Ctrl-C) ends
+  // injections early but must never cut a revert short.
+  StopSource revert_stop_;
+  const FaultRegistry& registry_;
+};
+
+}  // namespace ringfence

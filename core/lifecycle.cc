@@ -1,0 +1,584 @@
+#include "core/lifecycle.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <exception>
+#include <map>
+#include <random>
+
+#include <spdlog/spdlog.h>
+
+#include "core/target_resolver.h"
+
+namespace ringfence {
+
+const char* RunStatusName(RunStatus s) {
+  switch (s) {
+    case RunStatus::kPassed: return "passed";
+    case RunStatus::kFailed: return "failed";
+    case RunStatus::kAborted: return "aborted";
+    case RunStatus::kNotSteady: return "not_steady";
+    case RunStatus::kError: return "error";
+    case RunStatus::kInterrupted: return "interrupted";
+  }
+  return "error";
+}
+
+namespace {
+
+std::string NewRunId(WallTime now, uint64_t seed) {
+  // Time first so that run ids sort by start; the seed-derived suffix only separates runs
+  // started within the same second.
+  std::string t = FormatRfc3339(now);  // 2026-11-21T16:27:48.123Z
+  std::string compact;
+  for (char c : t.substr(0, 19)) {
+    if (c != '-' && c != ':') compact += c;
+  }
+  char suffix[16];
+  std::snprintf(suffix, sizeof suffix, "-%06llx",
+                static_cast<unsigned long long>((seed ^ static_cast<uint64_t>(getpid())) & 0xffffff));
+  return compact + suffix;
+}
+
+std::string Describe(const Status& s) { return s.message(); }
+
+}  // namespace
+
+struct LifecycleEngine::Planned {};
+
+void LifecycleEngine::SetPhase(const std::string& phase, const std::string& activity) {
+  std::lock_guard<std::mutex> lock(progress_mu_);
+  progress_.phase = phase;
+  progress_.activity = activity;
+}
+
+void LifecycleEngine::SetActivity(const std::string& activity) {
+  std::lock_guard<std::mutex> lock(progress_mu_);
+  progress_.activity = activity;
+}
+
+void LifecycleEngine::RefreshActive(const RunReport& report) {
+  std::vector<std::string> active;
+  for (const auto& f : report.faults) {
+    if (!f.started || f.ended) continue;
+    size_t n = std::count_if(f.targets.begin(), f.targets.end(),
+                             [](const TargetRecord& t) { return t.inject_ok; });
+    active.push_back(f.name + " (" + f.type + ") on " + std::to_string(n) + " target" +
+                     (n == 1 ? "" : "s"));
+  }
+  std::lock_guard<std::mutex> lock(progress_mu_);
+  progress_.active_faults = std::move(active);
+}
+
+RunProgress LifecycleEngine::Progress() const {
+  std::lock_guard<std::mutex> lock(progress_mu_);
+  return progress_;
+}
+
+bool LifecycleEngine::Resolve(const Experiment& experiment, uint64_t seed, RunReport& report) {
+  SetPhase("resolving", "resolving targets");
+  std::mt19937_64 rng(seed);
+  faults_.clear();
+  report.faults.clear();
+  for (const MethodStep& step : experiment.method) {
+    if (step.kind != MethodStep::Kind::kFault) continue;
+    const FaultStep& fs = step.fault;
+    const TargetSpec* spec = experiment.FindTarget(fs.target);
+    const FaultFactory* factory = deps_.registry.Find(fs.type);
+    if (spec == nullptr || factory == nullptr) {
+      // The validator guarantees both; a model built by hand may not.
+      report.status = RunStatus::kError;
+      report.input_error = true;
+      report.reason = step.pointer + ": unknown target or fault type";
+      return false;
+    }
+    auto targets = ResolveTargets(deps_.processes, *spec, rng, deps_.protected_pids);
+    if (!targets.ok()) {
+      report.status = RunStatus::kError;
+      report.input_error = true;
+      report.reason = targets.status().message();
+      return false;
+    }
+    FaultRecord record;
+    record.name = fs.name;
+    record.type = fs.type;
+    record.target = fs.target;
+    record.params = fs.params;
+    record.duration = fs.duration;
+    record.start_after = fs.start_after;
+    for (const Target& t : *targets) {
+      TargetRecord tr;
+      tr.target = t;
+      record.targets.push_back(std::move(tr));
+    }
+    report.faults.push_back(std::move(record));
+    faults_.push_back(factory->Create(fs, *spec));
+  }
+  return true;
+}
+
+RunReport LifecycleEngine::Plan(const Experiment& experiment, uint64_t seed) {
+  RunReport report;
+  report.seed = seed;
+  report.started_at = deps_.clock.Now();
+  report.run_id = NewRunId(report.started_at, seed);
+  if (Resolve(experiment, seed, report)) {
+    for (size_t i = 0; i < report.faults.size(); ++i) {
+      for (TargetRecord& tr : report.faults[i].targets) {
+        auto undo = deps_.executor.PlanUndo(*faults_[i], tr.target);
+        if (undo.ok()) tr.undo = *undo;
+        else tr.error = Describe(undo.status());
+      }
+    }
+    report.status = RunStatus::kPassed;
+    report.reason = "dry run: nothing was injected";
+  }
+  report.ended_at = deps_.clock.Now();
+  return report;
+}
+
+std::vector<ProbeOutcome> LifecycleEngine::CheckSteadyState(const Experiment& experiment) {
+  std::vector<ProbeOutcome> out;
+  for (const ProbeSpec& probe : experiment.steady_state) {
+    SetActivity("probe " + probe.name);
+    out.push_back(deps_.probes.Run(probe, experiment));
+  }
+  return out;
+}
+
+bool LifecycleEngine::StartFault(size_t index, RunReport& report) {
+  FaultRecord& fr = report.faults[index];
+  fr.started = true;
+  for (TargetRecord& tr : fr.targets) {
+    if (deps_.stop.stop_requested()) return false;
+    SetActivity("injecting " + fr.name + " on " + tr.target.label);
+    auto undo = deps_.executor.PlanUndo(*faults_[index], tr.target);
+    if (!undo.ok()) {
+      tr.error = "plan: " + Describe(undo.status());
+      report.status = RunStatus::kError;
+      report.reason = fr.name + " on " + tr.target.label + ": " + tr.error;
+      return false;
+    }
+    undo->fault_type = fr.type;
+    undo->fault_name = fr.name;
+    undo->host = deps_.executor.host();
+    undo->target = tr.target.label;
+    auto id = deps_.ledger.RecordIntent(*undo);
+    if (!id.ok()) {
+      tr.error = "ledger: " + Describe(id.status());
+      report.status = RunStatus::kError;
+      report.reason = fr.name + ": could not record the undo before injecting: " + tr.error;
+      return false;
+    }
+    tr.undo = *undo;
+    tr.ledger_id = *id;
+    tr.injected_at = deps_.clock.Now();
+    spdlog::info("inject {} ({}) on {}", fr.name, fr.type, tr.target.label);
+    Status st = deps_.executor.Inject(*faults_[index], tr.target, *undo);
+    RefreshActive(report);
+    if (!st.ok()) {
+      tr.error = "inject: " + Describe(st);
+      if (!deps_.stop.stop_requested()) {
+        report.status = RunStatus::kError;
+        report.reason = fr.name + " on " + tr.target.label + ": " + tr.error;
+      }
+      return false;
+    }
+    tr.inject_ok = true;
+  }
+  RefreshActive(report);
+  return true;
+}
+
+void LifecycleEngine::RevertFault(FaultRecord& fault, RunReport& report) {
+  StopSource never;  // backoff sleeps between attempts must not be cut short by a stop
+  for (auto it = fault.targets.rbegin(); it != fault.targets.rend(); ++it) {
+    TargetRecord& tr = *it;
+    if (!tr.undo || tr.revert_ok) continue;
+    SetActivity("reverting " + fault.name + " on " + tr.target.label);
+    Status last;
+    for (int attempt = 1; attempt <= revert_attempts_; ++attempt) {
+      last = deps_.executor.Revert(*tr.undo);
+      if (last.ok()) break;
+      spdlog::warn("revert {} on {} failed (attempt {}/{}): {}", fault.name, tr.target.label,
+                   attempt, revert_attempts_, last.message());
+      if (attempt < revert_attempts_) {
+        deps_.clock.SleepUntil(deps_.clock.Monotonic() + std::chrono::milliseconds(100 * attempt),
+                               never);
+      }
+    }
+    if (last.ok()) {
+      tr.revert_ok = true;
+      tr.reverted_at = deps_.clock.Now();
+      Status marked = deps_.ledger.RecordReverted(tr.ledger_id);
+      if (!marked.ok()) spdlog::warn("ledger: {}", marked.message());
+      spdlog::info("reverted {} on {}", fault.name, tr.target.label);
+    } else {
+      tr.error += (tr.error.empty() ? "" : "; ") + std::string("revert: ") + last.message();
+      report.reverted_cleanly = false;
+      report.manual_undo.push_back(fault.name + " on " + tr.target.label + ": " +
+                                   tr.undo->manual_undo);
+      spdlog::error("REVERT FAILED for {} on {}: {}. Undo by hand: {}", fault.name,
+                    tr.target.label, last.message(), tr.undo->manual_undo);
+    }
+  }
+}
+
+void LifecycleEngine::EndFault(size_t index, RunReport& report) {
+  FaultRecord& fr = report.faults[index];
+  if (fr.ended) return;
+  SetActivity("observing " + fr.name);
+  fr.observed = deps_.executor.Observe(*faults_[index]);
+  fr.expectation_met = faults_[index]->ExpectationMet();
+  RevertFault(fr, report);
+  fr.ended = true;
+  RefreshActive(report);
+}
+
+void LifecycleEngine::RevertEverything(RunReport& report) {
+  SetPhase("reverting");
+  // Reverse order of start: the last fault injected is the first undone.
+  std::vector<size_t> order;
+  for (size_t i = 0; i < report.faults.size(); ++i) {
+    if (report.faults[i].started && !report.faults[i].ended) order.push_back(i);
+  }
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+    auto first = [&](size_t i) {
+      for (const auto& t : report.faults[i].targets) {
+        if (t.injected_at) return *t.injected_at;
+      }
+      return WallTime::max();
+    };
+    return first(a) > first(b);
+  });
+  for (size_t i : order) {
+    try {
+      EndFault(i, report);
+    } catch (const std::exception& e) {
+      // EndFault fences every call into a fault; this is a last line for the engine's own code.
+      spdlog::error("reverting {}: {}", report.faults[i].name, e.what());
+      report.reverted_cleanly = false;
+    }
+  }
+}
+
+bool LifecycleEngine::RunMethod(const Experiment& experiment, RunReport& report) {
+  using Mono = std::chrono::steady_clock::time_point;
+  SetPhase("method");
+  {
+    std::lock_guard<std::mutex> lock(progress_mu_);
+    progress_.steps = experiment.method.size();
+  }
+  struct Event {
+    bool start;  // start or end of fault `index`
+    size_t index;
+  };
+  std::multimap<Mono, Event> pending;
+  const Mono t0 = deps_.clock.Monotonic();
+  Mono cursor = t0;
+  size_t step = 0;
+  size_t fault_index = 0;
+  while (true) {
+    if (deps_.stop.stop_requested()) return false;
+    bool step_next = step < experiment.method.size() &&
+                     (pending.empty() || cursor <= pending.begin()->first);
+    if (step_next) {
+      if (!deps_.clock.SleepUntil(cursor, deps_.stop)) return false;
+      const MethodStep& s = experiment.method[step];
+      nlohmann::json entry = {{"step", step}, {"at", FormatRfc3339(deps_.clock.Now())}};
+      switch (s.kind) {
+        case MethodStep::Kind::kFault:
+          pending.emplace(cursor + s.fault.start_after, Event{true, fault_index++});
+          break;
+        case MethodStep::Kind::kWait:
+          SetActivity("waiting " + FormatDuration(s.wait.duration));
+          cursor += s.wait.duration;
+          entry["wait"] = FormatDuration(s.wait.duration);
+          report.method_log.push_back(entry);
+          break;
+        case MethodStep::Kind::kProbe: {
+          SetActivity("probe " + s.probe.name);
+          ProbeOutcome outcome = deps_.probes.Run(s.probe, experiment);
+          entry["probe"] = outcome.ToJson();
+          report.method_log.push_back(entry);
+          cursor = std::max(cursor, deps_.clock.Monotonic());
+          if (!outcome.met) {
+            report.status = RunStatus::kFailed;
+            report.reason = "method probe " + outcome.name + " not met: " + outcome.detail;
+            return false;
+          }
+          break;
+        }
+      }
+      ++step;
+      std::lock_guard<std::mutex> lock(progress_mu_);
+      progress_.step = step;
+      continue;
+    }
+    if (pending.empty()) return true;
+    auto [when, event] = *pending.begin();
+    pending.erase(pending.begin());
+    if (!deps_.clock.SleepUntil(when, deps_.stop)) return false;
+    if (event.start) {
+      if (!StartFault(event.index, report)) return false;
+      pending.emplace(when + report.faults[event.index].duration, Event{false, event.index});
+    } else {
+      EndFault(event.index, report);
+    }
+  }
+}
+
+void LifecycleEngine::RunRollbacks(const Experiment& experiment, RunReport& report) {
+  if (experiment.rollbacks.empty()) return;
+  SetPhase("rollbacks");
+  for (const RollbackSpec& rb : experiment.rollbacks) {
+    SetActivity("rollback " + rb.name);
+    nlohmann::json entry = {{"name", rb.name}, {"argv", rb.argv},
+                            {"started_at", FormatRfc3339(deps_.clock.Now())}};
+    auto result = RunCommand(rb.argv, rb.timeout);
+    if (!result.ok()) {
+      entry["ok"] = false;
+      entry["error"] = result.status().message();
+    } else {
+      entry["exit_code"] = result->exit_code;
+      entry["timed_out"] = result->timed_out;
+      entry["ok"] = result->exit_code == 0;
+      if (result->exit_code != 0) entry["stderr"] = result->err;
+    }
+    if (!entry["ok"].get<bool>()) spdlog::warn("rollback {} failed", rb.name);
+    report.rollbacks.push_back(entry);
+  }
+}
+
+RunReport LifecycleEngine::Run(const Experiment& experiment, uint64_t seed) {
+  RunReport report;
+  report.seed = seed;
+  report.started_at = deps_.clock.Now();
+  report.run_id = NewRunId(report.started_at, seed);
+  revert_attempts_ = std::max(1, experiment.settings.revert_attempts);
+  bool method_entered = false;
+  bool completed = false;
+  try {
+    if (!Resolve(experiment, seed, report)) {
+      report.ended_at = deps_.clock.Now();
+      return report;
+    }
+    SetPhase("preparing");
+    for (size_t i = 0; i < faults_.size(); ++i) {
+      std::vector<Target> targets;
+      for (const auto& t : report.faults[i].targets) targets.push_back(t.target);
+      Status st = deps_.executor.Prepare(*faults_[i], targets);
+      if (!st.ok()) {
+        report.status = RunStatus::kError;
+        report.reason = report.faults[i].name + ": " + st.message();
+        report.ended_at = deps_.clock.Now();
+        return report;
+      }
+    }
+    if (!deps_.stop.stop_requested()) {
+      SetPhase("steady-state-before");
+      report.steady_before = CheckSteadyState(experiment);
+      for (const auto& p : report.steady_before) {
+        if (!p.met) {
+          report.status = RunStatus::kNotSteady;
+          report.reason = "steady state not met before the method: " + p.name +
+                          (p.detail.empty() ? "" : ": " + p.detail);
+          report.ended_at = deps_.clock.Now();
+          return report;
+        }
+      }
+    }
+    if (!deps_.stop.stop_requested()) {
+      method_entered = true;
+      completed = RunMethod(experiment, report);
+    }
+  } catch (const std::exception& e) {
+    report.status = RunStatus::kError;
+    report.reason = std::string("internal error: ") + e.what();
+    spdlog::error("{}", report.reason);
+  }
+
+  // Every path reaches this point: revert whatever is still injected.
+  RevertEverything(report);
+
+  const bool interrupted = deps_.stop.stop_requested();
+  if (interrupted) {
+    report.status = RunStatus::kInterrupted;
+    report.reason = "interrupted by " + deps_.stop.reason();
+  }
+  if (method_entered) {
+    try {
+      RunRollbacks(experiment, report);
+    } catch (const std::exception& e) {
+      spdlog::error("rollbacks: {}", e.what());
+    }
+  }
+  if (method_entered && !interrupted) {
+    SetPhase("steady-state-after");
+    report.steady_after = CheckSteadyState(experiment);
+    report.steady_after_checked = true;
+  }
+  if (completed) {
+    report.status = RunStatus::kPassed;
+    report.reason = "steady state held and every fault was reverted";
+    for (const auto& f : report.faults) {
+      if (!f.expectation_met) {
+        report.status = RunStatus::kFailed;
+        report.reason = f.name + ": the fault's expectation did not hold";
+        break;
+      }
+    }
+    if (report.status == RunStatus::kPassed) {
+      for (const auto& p : report.steady_after) {
+        if (!p.met) {
+          report.status = RunStatus::kFailed;
+          report.reason = "steady state not met after the method: " + p.name +
+                          (p.detail.empty() ? "" : ": " + p.detail);
+          break;
+        }
+      }
+    }
+  }
+  for (const auto& f : report.faults) {
+    for (const auto& t : f.targets) {
+      if (t.undo && !t.revert_ok) report.reverted_cleanly = false;
+    }
+  }
+  SetPhase("done", RunStatusName(report.status));
+  report.ended_at = deps_.clock.Now();
+  return report;
+}
+
+namespace {
+nlohmann::json OptTime(const std::optional<WallTime>& t) {
+  return t ? nlohmann::json(FormatRfc3339(*t)) : nlohmann::json(nullptr);
+}
+}  // namespace
+
+nlohmann::json JournalJson(const RunReport& report, const Experiment& experiment) {
+  nlohmann::json j;
+  j["journal_version"] = 1;
+  j["ringfence_version"] = RINGFENCE_VERSION;
+  j["run_id"] = report.run_id;
+  j["experiment"] = experiment.document;
+  j["seed"] = report.seed;
+  j["status"] = RunStatusName(report.status);
+  j["reason"] = report.reason;
+  j["started_at"] = FormatRfc3339(report.started_at);
+  j["ended_at"] = FormatRfc3339(report.ended_at);
+  auto probes = [](const std::vector<ProbeOutcome>& v) {
+    nlohmann::json a = nlohmann::json::array();
+    for (const auto& p : v) a.push_back(p.ToJson());
+    return a;
+  };
+  j["steady_state"] = {{"before", probes(report.steady_before)},
+                       {"after", report.steady_after_checked ? probes(report.steady_after)
+                                                             : nlohmann::json(nullptr)}};
+  j["method"] = report.method_log;
+  nlohmann::json faults = nlohmann::json::array();
+  for (const auto& f : report.faults) {
+    nlohmann::json fj = {{"name", f.name},
+                         {"type", f.type},
+                         {"target", f.target},
+                         {"params", f.params},
+                         {"duration", FormatDuration(f.duration)},
+                         {"start_after", FormatDuration(f.start_after)},
+                         {"observed", f.observed},
+                         {"expectation_met", f.expectation_met}};
+    std::optional<WallTime> injected, reverted;
+    bool all_reverted = true;
+    nlohmann::json targets = nlohmann::json::array();
+    for (const auto& t : f.targets) {
+      nlohmann::json tj = t.target.ToJson();
+      tj["injected_at"] = OptTime(t.injected_at);
+      tj["reverted_at"] = OptTime(t.reverted_at);
+      tj["inject_ok"] = t.inject_ok;
+      tj["revert_ok"] = t.undo ? t.revert_ok : true;
+      if (t.undo) tj["undo"] = t.undo->ToJson();
+      if (!t.error.empty()) tj["error"] = t.error;
+      targets.push_back(tj);
+      if (t.injected_at && (!injected || *t.injected_at < *injected)) injected = t.injected_at;
+      if (t.reverted_at && (!reverted || *t.reverted_at > *reverted)) reverted = t.reverted_at;
+      if (t.undo && !t.revert_ok) all_reverted = false;
+    }
+    fj["targets"] = targets;
+    fj["injected_at"] = OptTime(injected);
+    fj["reverted_at"] = all_reverted ? OptTime(reverted) : nlohmann::json(nullptr);
+    fj["revert_ok"] = all_reverted;
+    faults.push_back(fj);
+  }
+  j["faults"] = faults;
+  j["rollbacks"] = report.rollbacks;
+  j["reverted_cleanly"] = report.reverted_cleanly;
+  j["manual_undo"] = report.manual_undo;
+  return j;
+}
+
+std::vector<std::string> PlanText(const RunReport& report) {
+  std::vector<std::string> lines;
+  lines.push_back("plan (seed " + std::to_string(report.seed) + "):");
+  if (report.faults.empty()) lines.push_back("  no faults");
+  for (const auto& f : report.faults) {
+    lines.push_back("  " + f.name + " (" + f.type + ") on target '" + f.target + "': starts " +
+                    FormatDuration(f.start_after) + " after its step, active for " +
+                    FormatDuration(f.duration) + ", " + std::to_string(f.targets.size()) +
+                    " target" + (f.targets.size() == 1 ? "" : "s") + ":");
+    if (f.targets.empty()) lines.push_back("    (nothing matched; allow_empty is set: skipped)");
+    for (const auto& t : f.targets) {
+      std::string undo = t.undo ? t.undo->manual_undo : ("cannot plan: " + t.error);
+      lines.push_back("    " + t.target.label + "; undo: " + undo);
+    }
+    if (!f.params.empty()) lines.push_back("    params: " + f.params.dump());
+  }
+  return lines;
+}
+
+Status WriteJournal(const std::string& path, const nlohmann::json& journal) {
+  const std::string tmp = path + ".tmp." + std::to_string(getpid());
+  const std::string text = journal.dump(2) + "\n";
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return Status::FromErrno(errno, "journal " + tmp);
+  size_t off = 0;
+  while (off < text.size()) {
+    ssize_t n = ::write(fd, text.data() + off, text.size() - off);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      int err = errno;
+      ::close(fd);
+      ::unlink(tmp.c_str());
+      return Status::FromErrno(err, "journal " + tmp);
+    }
+    off += static_cast<size_t>(n);
+  }
+  if (::fsync(fd) != 0 || ::close(fd) != 0) {
+    int err = errno;
+    ::unlink(tmp.c_str());
+    return Status::FromErrno(err, "journal " + tmp);
+  }
+  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+    int err = errno;
+    ::unlink(tmp.c_str());
+    return Status::FromErrno(err, "journal " + path);
+  }
+  return Status::Ok();
+}
+
+int ExitCodeFor(const RunReport& report) {
+  if (report.revert_failed() || !report.reverted_cleanly) return 4;
+  if (report.input_error) return 2;
+  switch (report.status) {
+    case RunStatus::kPassed: return 0;
+    case RunStatus::kFailed:
+    case RunStatus::kAborted:
+    case RunStatus::kNotSteady: return 1;
+    case RunStatus::kError: return 3;
+    case RunStatus::kInterrupted: return 130;
+  }
+  return 3;
+}
+
+}  // namespace ringfence

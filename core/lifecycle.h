@@ -1,0 +1,141 @@
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "core/clock.h"
+#include "core/executor.h"
+#include "core/experiment.h"
+#include "core/fault.h"
+#include "core/probe.h"
+#include "core/revert_ledger.h"
+
+namespace ringfence {
+
+enum class RunStatus { kPassed, kFailed, kAborted, kNotSteady, kError, kInterrupted };
+const char* RunStatusName(RunStatus s);
+
+// One injection on one target, as the journal shows it.
+struct TargetRecord {
+  Target target;
+  std::optional<UndoRecord> undo;
+  uint64_t ledger_id = 0;
+  std::optional<WallTime> injected_at;
+  std::optional<WallTime> reverted_at;
+  bool inject_ok = false;
+  bool revert_ok = false;
+  std::string error;  // inject or revert failure
+};
+
+// One fault step of the method, as the journal shows it.
+struct FaultRecord {
+  std::string name;
+  std::string type;
+  std::string target;  // the target spec's name
+  nlohmann::json params;
+  Duration duration{0};
+  Duration start_after{0};
+  std::vector<TargetRecord> targets;
+  nlohmann::json observed = nlohmann::json::object();
+  bool expectation_met = true;
+  bool started = false;
+  bool ended = false;  // its active window is over and it was reverted
+};
+
+// Everything that happened in a run; the journal is its JSON form.
+struct RunReport {
+  std::string run_id;
+  uint64_t seed = 0;
+  RunStatus status = RunStatus::kError;
+  std::string reason;  // why the status is what it is, one line
+  WallTime started_at{};
+  WallTime ended_at{};
+  std::vector<ProbeOutcome> steady_before;
+  std::vector<ProbeOutcome> steady_after;
+  bool steady_after_checked = false;
+  nlohmann::json method_log = nlohmann::json::array();  // waits and probes, in order
+  std::vector<FaultRecord> faults;
+  nlohmann::json rollbacks = nlohmann::json::array();
+  bool reverted_cleanly = true;
+  std::vector<std::string> manual_undo;  // for every revert that failed
+  bool input_error = false;  // resolution found the input wrong (exit 2); nothing was touched
+
+  bool revert_failed() const { return !manual_undo.empty(); }
+};
+
+// What the engine needs from the world. Everything with a side effect is behind one of these.
+struct EngineDeps {
+  Clock& clock;
+  ProcessTable& processes;
+  ProbeRunner& probes;
+  const FaultRegistry& registry;
+  RevertLedger& ledger;
+  Executor& executor;
+  StopSource& stop;  // requested by signal handlers (and, later, guards)
+  std::vector<pid_t> protected_pids;  // never targeted (e.g. the watchdog)
+};
+
+// A one-line view of where a run is, for the live status line. Thread-safe to read through
+// LifecycleEngine::Progress() while Run() works.
+struct RunProgress {
+  std::string phase = "starting";  // resolving, steady-state-before, method, reverting, ...
+  size_t step = 0;                 // method steps done
+  size_t steps = 0;
+  std::vector<std::string> active_faults;  // "kill-one on pid 42 (sleep)"
+  std::string activity;            // what the engine is doing right now
+};
+
+// Drives one experiment: resolve targets → steady state before → method → revert (always) →
+// rollbacks → steady state after → verdict. Every injection is registered in the ledger before it
+// happens, and every registered injection is reverted on every path out of Run().
+class LifecycleEngine {
+ public:
+  explicit LifecycleEngine(EngineDeps deps) : deps_(deps) {}
+
+  // Resolves targets and returns the plan only (what --dry-run prints); injects nothing.
+  RunReport Plan(const Experiment& experiment, uint64_t seed);
+
+  // The whole run. Never throws.
+  RunReport Run(const Experiment& experiment, uint64_t seed);
+
+  RunProgress Progress() const;
+
+ private:
+  struct Planned;
+  bool Resolve(const Experiment& experiment, uint64_t seed, RunReport& report);
+  bool RunMethod(const Experiment& experiment, RunReport& report);
+  bool StartFault(size_t index, RunReport& report);
+  void EndFault(size_t index, RunReport& report);
+  void RevertFault(FaultRecord& fault, RunReport& report);
+  void RevertEverything(RunReport& report);
+  std::vector<ProbeOutcome> CheckSteadyState(const Experiment& experiment);
+  void RunRollbacks(const Experiment& experiment, RunReport& report);
+  void SetPhase(const std::string& phase, const std::string& activity = "");
+  void SetActivity(const std::string& activity);
+  void RefreshActive(const RunReport& report);
+
+  EngineDeps deps_;
+  std::vector<std::unique_ptr<Fault>> faults_;  // parallel to report.faults
+  int revert_attempts_ = 3;
+  mutable std::mutex progress_mu_;
+  RunProgress progress_;
+};
+
+// The journal: a stable, documented JSON interface (docs/journal.md).
+nlohmann::json JournalJson(const RunReport& report, const Experiment& experiment);
+// The dry-run plan as text lines.
+std::vector<std::string> PlanText(const RunReport& report);
+// Writes `journal` to `path` atomically (temporary file, fsync, rename).
+Status WriteJournal(const std::string& path, const nlohmann::json& journal);
+
+// 0 passed; 1 failed, aborted or not steady; 2 the input was wrong; 3 runtime error; 4 a revert
+// failed. Interruptions are mapped by the caller, which knows the signal (130 / 143 / 129).
+int ExitCodeFor(const RunReport& report);
+
+}  // namespace ringfence

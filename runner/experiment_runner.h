@@ -1,0 +1,26 @@
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+
+#include "runner/terminal.h"
+
+namespace ringfence {
+
+struct RunRequest {
+  std::string file;
+  std::string journal = "ringfence-journal.json";
+  bool dry_run = false;
+  std::map<std::string, std::string> vars;
+  std::optional<uint64_t> seed;
+  bool progress = false;  // draw the live status line
+};
+
+// Loads, validates and runs one experiment against this host, writes the journal and prints the
+// verdict. Returns the exit code (docs/cli.md). Installs the SIGINT/SIGTERM/SIGHUP handling for
+// the time of the run.
+int RunExperimentFile(const RunRequest& request);
+
+}  // namespace ringfence

@@ -1,0 +1,36 @@
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <string>
+#include <thread>
+
+#include "core/clock.h"
+
+namespace ringfence {
+
+enum class LogFormat { kText, kJson };
+
+// Sets up spdlog on stderr: readable text, or one JSON object per line for machines. In text
+// mode a live status line may be drawn at the bottom; log lines are written above it.
+void SetupLogging(LogFormat format);
+
+// Redraws one status line on stderr while it lives. On a terminal the line is redrawn in place
+// every 200 ms; otherwise (`always` without a terminal) a full line is printed every second.
+class StatusLine {
+ public:
+  StatusLine(std::function<std::string()> render, bool enabled);
+  ~StatusLine();  // stops and clears the line
+
+ private:
+  void Loop();
+  std::function<std::string()> render_;
+  bool tty_ = false;
+  StopSource stop_;
+  std::thread thread_;
+};
+
+// Whether stderr is a terminal.
+bool StderrIsTerminal();
+
+}  // namespace ringfence

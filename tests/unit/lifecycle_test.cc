@@ -1,0 +1,388 @@
+#include "core/lifecycle.h"
+
+#include <stdexcept>
+
+#include <gtest/gtest.h>
+
+#include "core/executor.h"
+#include "core/revert_ledger.h"
+#include "tests/support/fake_clock.h"
+
+namespace ringfence {
+namespace {
+
+using testing::FakeClock;
+
+// Every call into the fakes, in order, with the fake clock's time: the lifecycle's contract is
+// an ordering, so the tests compare these logs.
+struct CallLog {
+  FakeClock* clock = nullptr;
+  std::vector<std::string> calls;
+  void Add(const std::string& s) { calls.push_back(s + "@" + std::to_string(clock->ElapsedMs())); }
+};
+
+// A process table with a fixed set of processes; nothing here is signalled for real.
+class StaticProcessTable : public ProcessTable {
+ public:
+  explicit StaticProcessTable(int n) {
+    for (int i = 0; i < n; ++i) {
+      ProcessInfo p;
+      p.pid = 1000 + i;
+      p.start_ticks = 50 + i;
+      p.name = "worker";
+      p.cmdline = "worker --id " + std::to_string(i);
+      p.state = 'S';
+      procs_.push_back(p);
+    }
+  }
+  Result<std::vector<ProcessInfo>> List() override { return procs_; }
+  Result<ProcessInfo> Get(pid_t pid) override {
+    for (const auto& p : procs_) {
+      if (p.pid == pid) return p;
+    }
+    return Status::NotFound("no such process");
+  }
+  Status Signal(pid_t, unsigned long long, int) override { return Status::Ok(); }
+  bool WaitExit(pid_t, unsigned long long, std::chrono::milliseconds) override { return true; }
+  std::chrono::system_clock::time_point StartTime(unsigned long long) override { return {}; }
+
+ private:
+  std::vector<ProcessInfo> procs_;
+};
+
+struct FakeBehaviour {
+  int fail_inject_on_call = 0;  // 1-based call number of Inject that fails; 0: never
+  bool revert_always_fails = false;
+  bool expectation_met = true;
+  StopSource* stop_on_inject = nullptr;  // requests a stop (as a signal would) during Inject
+};
+
+class FakeFault : public Fault {
+ public:
+  FakeFault(CallLog& log, FakeBehaviour& b, std::string name) : log_(log), b_(b), name_(name) {}
+  Status Prepare(FaultEnv&, const std::vector<Target>& targets) override {
+    log_.Add("prepare " + name_ + " " + std::to_string(targets.size()));
+    return Status::Ok();
+  }
+  Result<UndoRecord> PlanUndo(FaultEnv&, const Target& t) override {
+    UndoRecord u;
+    u.data = {{"pid", t.process.pid}};
+    u.manual_undo = "kill -CONT " + std::to_string(t.process.pid);
+    return u;
+  }
+  Status Inject(FaultEnv&, const Target& t, const UndoRecord&) override {
+    ++injects_;
+    log_.Add("inject " + name_ + " " + std::to_string(t.process.pid));
+    if (b_.stop_on_inject) b_.stop_on_inject->RequestStop("SIGTERM");
+    if (b_.fail_inject_on_call == injects_) return Status::Runtime("half-way failure");
+    return Status::Ok();
+  }
+  nlohmann::json Observe(FaultEnv&) override {
+    log_.Add("observe " + name_);
+    return {{"injects", injects_}};
+  }
+  bool ExpectationMet() const override { return b_.expectation_met; }
+
+ private:
+  CallLog& log_;
+  FakeBehaviour& b_;
+  std::string name_;
+  int injects_ = 0;
+};
+
+class FakeFactory : public FaultFactory {
+ public:
+  FakeFactory(CallLog& log, FakeBehaviour& b) : log_(log), b_(b) {
+    decl_.name = "fake";
+    decl_.summary = "records calls";
+  }
+  const FaultDecl& Declaration() const override { return decl_; }
+  std::unique_ptr<Fault> Create(const FaultStep& step, const TargetSpec&) const override {
+    return std::make_unique<FakeFault>(log_, b_, step.name);
+  }
+  Status Revert(FaultEnv&, const UndoRecord& undo) const override {
+    log_.Add("revert " + undo.fault_name + " " + undo.data["pid"].dump());
+    if (b_.revert_always_fails) return Status::Runtime("cannot undo");
+    return Status::Ok();
+  }
+
+ private:
+  CallLog& log_;
+  FakeBehaviour& b_;
+  FaultDecl decl_;
+};
+
+class FakeProbes : public ProbeRunner {
+ public:
+  explicit FakeProbes(CallLog& log) : log_(log) {}
+  ProbeOutcome Run(const ProbeSpec& probe, const Experiment&) override {
+    log_.Add("probe " + probe.name);
+    if (probe.name == throw_on) throw std::runtime_error("probe exploded");
+    ProbeOutcome o;
+    o.name = probe.name;
+    o.type = "fake";
+    o.met = unmet.count(probe.name) == 0;
+    o.value = o.met;
+    if (!o.met) o.detail = "fake says no";
+    return o;
+  }
+  std::set<std::string> unmet;
+  std::string throw_on;
+
+ private:
+  CallLog& log_;
+};
+
+ProbeSpec Probe(const std::string& name) {
+  ProbeSpec p;
+  p.name = name;
+  return p;
+}
+
+MethodStep FaultAt(const std::string& name, int start_after_ms, int duration_ms) {
+  MethodStep s;
+  s.kind = MethodStep::Kind::kFault;
+  s.fault.name = name;
+  s.fault.type = "fake";
+  s.fault.target = "workers";
+  s.fault.params = nlohmann::json::object();
+  s.fault.start_after = Duration(start_after_ms);
+  s.fault.duration = Duration(duration_ms);
+  return s;
+}
+
+MethodStep Wait(int ms) {
+  MethodStep s;
+  s.kind = MethodStep::Kind::kWait;
+  s.wait.duration = Duration(ms);
+  return s;
+}
+
+MethodStep ProbeStep(const std::string& name) {
+  MethodStep s;
+  s.kind = MethodStep::Kind::kProbe;
+  s.probe = Probe(name);
+  return s;
+}
+
+class LifecycleTest : public ::testing::Test {
+ protected:
+  LifecycleTest() : table_(5), probes_(log_), executor_(env_, registry_) {
+    log_.clock = &clock_;
+    registry_.Register(std::make_unique<FakeFactory>(log_, behaviour_));
+    TargetSpec spec;
+    spec.name = "workers";
+    spec.pointer = "/targets/workers";
+    spec.process.name = "worker";
+    spec.select.mode = SelectionMode::kCount;
+    spec.select.count = 2;
+    experiment_.title = "test";
+    experiment_.targets.push_back(spec);
+    experiment_.steady_state = {Probe("before-and-after")};
+  }
+
+  RunReport Run(uint64_t seed = 7) {
+    LifecycleEngine engine(
+        EngineDeps{clock_, table_, probes_, registry_, ledger_, executor_, stop_, {}});
+    return engine.Run(experiment_, seed);
+  }
+
+  FakeClock clock_;
+  CallLog log_;
+  FakeBehaviour behaviour_;
+  StaticProcessTable table_;
+  FakeProbes probes_;
+  FaultRegistry registry_;
+  MemoryLedger ledger_;
+  StopSource stop_;
+  FaultEnv env_{table_, clock_, stop_};
+  LocalExecutor executor_;
+  Experiment experiment_;
+};
+
+std::vector<std::string> Without(const std::vector<std::string>& calls, const std::string& prefix) {
+  std::vector<std::string> out;
+  for (const auto& c : calls) {
+    if (c.rfind(prefix, 0) != 0) out.push_back(c);
+  }
+  return out;
+}
+
+TEST_F(LifecycleTest, RunsPhasesInOrderAndRevertsEveryTarget) {
+  experiment_.method = {FaultAt("pause", 0, 5000), Wait(1000), ProbeStep("during")};
+  RunReport r = Run();
+  EXPECT_EQ(r.status, RunStatus::kPassed) << r.reason;
+  EXPECT_EQ(ExitCodeFor(r), 0);
+  ASSERT_EQ(r.faults.size(), 1u);
+  ASSERT_EQ(r.faults[0].targets.size(), 2u);
+  const std::string a = std::to_string(r.faults[0].targets[0].target.process.pid);
+  const std::string b = std::to_string(r.faults[0].targets[1].target.process.pid);
+  EXPECT_EQ(log_.calls, (std::vector<std::string>{
+                            "prepare pause 2@0", "probe before-and-after@0", "inject pause " + a + "@0",
+                            "inject pause " + b + "@0", "probe during@1000", "observe pause@5000",
+                            "revert pause " + b + "@5000", "revert pause " + a + "@5000",
+                            "probe before-and-after@5000"}));
+  EXPECT_TRUE(r.reverted_cleanly);
+  EXPECT_TRUE(ledger_.Outstanding().empty());
+}
+
+TEST_F(LifecycleTest, SchedulesFaultsByStartAfterAndDuration) {
+  experiment_.method = {FaultAt("a", 1000, 5000), Wait(2000), FaultAt("b", 0, 1000)};
+  experiment_.targets[0].select.count = 1;
+  RunReport r = Run();
+  EXPECT_EQ(r.status, RunStatus::kPassed) << r.reason;
+  auto calls = Without(Without(log_.calls, "probe"), "prepare");
+  ASSERT_EQ(calls.size(), 6u);
+  EXPECT_EQ(calls[0].substr(0, 8), "inject a");
+  EXPECT_EQ(calls[0].substr(calls[0].find('@')), "@1000");
+  EXPECT_EQ(calls[1].substr(0, 8), "inject b");
+  EXPECT_EQ(calls[1].substr(calls[1].find('@')), "@2000");
+  EXPECT_EQ(calls[2], "observe b@3000");
+  EXPECT_EQ(calls[3].substr(0, 8), "revert b");
+  EXPECT_EQ(calls[4], "observe a@6000");
+  EXPECT_EQ(calls[5].substr(0, 8), "revert a");
+}
+
+TEST_F(LifecycleTest, NotSteadyInjectsNothing) {
+  probes_.unmet.insert("before-and-after");
+  experiment_.method = {FaultAt("pause", 0, 5000)};
+  RunReport r = Run();
+  EXPECT_EQ(r.status, RunStatus::kNotSteady);
+  EXPECT_EQ(ExitCodeFor(r), 1);
+  EXPECT_EQ(Without(log_.calls, "prepare"), (std::vector<std::string>{"probe before-and-after@0"}));
+  EXPECT_EQ(r.reason, "steady state not met before the method: before-and-after: fake says no");
+}
+
+TEST_F(LifecycleTest, InjectFailingHalfWayIsStillReverted) {
+  experiment_.targets[0].select.count = 3;
+  behaviour_.fail_inject_on_call = 2;
+  experiment_.method = {FaultAt("pause", 0, 5000)};
+  RunReport r = Run();
+  EXPECT_EQ(r.status, RunStatus::kError);
+  EXPECT_EQ(ExitCodeFor(r), 3);
+  const auto& t = r.faults[0].targets;
+  ASSERT_EQ(t.size(), 3u);
+  // The first two were registered (the second failed half-way) and both are reverted; the third
+  // was never touched.
+  auto reverts = std::count_if(log_.calls.begin(), log_.calls.end(),
+                               [](const std::string& c) { return c.rfind("revert", 0) == 0; });
+  EXPECT_EQ(reverts, 2);
+  EXPECT_TRUE(t[0].revert_ok);
+  EXPECT_TRUE(t[1].revert_ok);
+  EXPECT_FALSE(t[2].undo.has_value());
+  EXPECT_TRUE(ledger_.Outstanding().empty());
+  EXPECT_TRUE(r.reverted_cleanly);
+}
+
+TEST_F(LifecycleTest, ProbeThatThrowsStillLeadsToRevert) {
+  probes_.throw_on = "during";
+  experiment_.method = {FaultAt("pause", 0, 5000), ProbeStep("during")};
+  RunReport r = Run();
+  EXPECT_EQ(r.status, RunStatus::kError);
+  EXPECT_EQ(r.reason, "internal error: probe exploded");
+  EXPECT_TRUE(ledger_.Outstanding().empty());
+  EXPECT_TRUE(r.reverted_cleanly);
+  EXPECT_EQ(ExitCodeFor(r), 3);
+}
+
+TEST_F(LifecycleTest, MethodProbeNotMetFailsAndReverts) {
+  probes_.unmet.insert("during");
+  experiment_.method = {FaultAt("pause", 0, 5000), Wait(100), ProbeStep("during"), Wait(10000)};
+  RunReport r = Run();
+  EXPECT_EQ(r.status, RunStatus::kFailed);
+  EXPECT_EQ(r.reason, "method probe during not met: fake says no");
+  EXPECT_EQ(ExitCodeFor(r), 1);
+  EXPECT_TRUE(ledger_.Outstanding().empty());
+  // Reverted as soon as the probe failed, not at the end of the fault's duration.
+  EXPECT_EQ(log_.calls.back(), "probe before-and-after@100");
+}
+
+TEST_F(LifecycleTest, RevertThatKeepsFailingIsRetriedThenReportedWithManualUndo) {
+  behaviour_.revert_always_fails = true;
+  experiment_.settings.revert_attempts = 3;
+  experiment_.targets[0].select.count = 1;
+  experiment_.method = {FaultAt("pause", 0, 1000)};
+  RunReport r = Run();
+  auto reverts = std::count_if(log_.calls.begin(), log_.calls.end(),
+                               [](const std::string& c) { return c.rfind("revert", 0) == 0; });
+  EXPECT_EQ(reverts, 3);
+  EXPECT_FALSE(r.reverted_cleanly);
+  EXPECT_EQ(ExitCodeFor(r), 4);
+  ASSERT_EQ(r.manual_undo.size(), 1u);
+  const auto& target = r.faults[0].targets[0];
+  EXPECT_EQ(r.manual_undo[0], "pause on " + target.target.label + ": kill -CONT " +
+                                  std::to_string(target.target.process.pid));
+  EXPECT_EQ(ledger_.Outstanding().size(), 1u);
+}
+
+TEST_F(LifecycleTest, StopDuringMethodRevertsAndSkipsSteadyStateAfter) {
+  behaviour_.stop_on_inject = &stop_;
+  experiment_.method = {FaultAt("pause", 0, 60000), Wait(1000)};
+  RunReport r = Run();
+  EXPECT_EQ(r.status, RunStatus::kInterrupted);
+  EXPECT_EQ(r.reason, "interrupted by SIGTERM");
+  EXPECT_TRUE(ledger_.Outstanding().empty());
+  EXPECT_TRUE(r.reverted_cleanly);
+  EXPECT_FALSE(r.steady_after_checked);
+  // The revert happened at once, not after the 60 s duration.
+  EXPECT_EQ(log_.calls.back().substr(log_.calls.back().find('@')), "@0");
+}
+
+TEST_F(LifecycleTest, FaultExpectationNotMetFailsTheRun) {
+  behaviour_.expectation_met = false;
+  experiment_.method = {FaultAt("kill", 0, 1000)};
+  RunReport r = Run();
+  EXPECT_EQ(r.status, RunStatus::kFailed);
+  EXPECT_EQ(r.reason, "kill: the fault's expectation did not hold");
+}
+
+TEST_F(LifecycleTest, SameSeedSelectsSameTargets) {
+  experiment_.method = {FaultAt("pause", 0, 1000)};
+  auto pids = [](const RunReport& r) {
+    std::vector<pid_t> out;
+    for (const auto& t : r.faults[0].targets) out.push_back(t.target.process.pid);
+    return out;
+  };
+  RunReport first = Run(12345);
+  RunReport second = Run(12345);
+  EXPECT_EQ(first.seed, 12345u);
+  EXPECT_EQ(pids(first), pids(second));
+}
+
+TEST_F(LifecycleTest, JournalHasTheDocumentedShape) {
+  experiment_.method = {FaultAt("pause", 0, 1000)};
+  RunReport r = Run(99);
+  nlohmann::json j = JournalJson(r, experiment_);
+  for (const char* key : {"ringfence_version", "run_id", "experiment", "seed", "status",
+                          "started_at", "ended_at", "steady_state", "faults", "reverted_cleanly"}) {
+    EXPECT_TRUE(j.contains(key)) << key;
+  }
+  EXPECT_EQ(j["status"], "passed");
+  EXPECT_EQ(j["seed"], 99);
+  EXPECT_EQ(j["started_at"], "2024-07-19T04:09:00.000Z");
+  EXPECT_EQ(j["steady_state"]["before"][0]["met"], true);
+  const auto& f = j["faults"][0];
+  EXPECT_EQ(f["name"], "pause");
+  EXPECT_EQ(f["injected_at"], "2024-07-19T04:09:00.000Z");
+  EXPECT_EQ(f["reverted_at"], "2024-07-19T04:09:01.000Z");
+  EXPECT_EQ(f["revert_ok"], true);
+  EXPECT_EQ(f["observed"]["injects"], 2);
+  EXPECT_EQ(f["targets"].size(), 2u);
+}
+
+TEST(ExitCodeTest, MapsStatuses) {
+  RunReport r;
+  r.status = RunStatus::kPassed;
+  EXPECT_EQ(ExitCodeFor(r), 0);
+  r.status = RunStatus::kAborted;
+  EXPECT_EQ(ExitCodeFor(r), 1);
+  r.status = RunStatus::kError;
+  EXPECT_EQ(ExitCodeFor(r), 3);
+  r.input_error = true;
+  EXPECT_EQ(ExitCodeFor(r), 2);
+  r.manual_undo.push_back("x");
+  EXPECT_EQ(ExitCodeFor(r), 4);
+}
+
+}  // namespace
+}  // namespace ringfence
