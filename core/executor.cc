@@ -1,5 +1,6 @@
 #include "core/executor.h"
 
+#include <algorithm>
 #include <exception>
 
 namespace ringfence {
@@ -42,8 +43,25 @@ Status LocalExecutor::Revert(const UndoRecord& undo) {
   if (factory == nullptr) {
     return Status::Runtime("no fault type '" + undo.fault_type + "' to revert with");
   }
-  FaultEnv revert_env{env_.processes, env_.clock, revert_stop_};
+  FaultEnv revert_env{env_.processes, env_.clock, revert_stop_, env_.run_id};
   return Fenced("revert", [&] { return factory->Revert(revert_env, undo); });
+}
+
+}  // namespace ringfence
+
+namespace ringfence {
+
+Status RevertWithRetries(Executor& executor, const UndoRecord& undo, int attempts, Clock& clock) {
+  StopSource never;
+  Status last;
+  for (int attempt = 1; attempt <= std::max(1, attempts); ++attempt) {
+    last = executor.Revert(undo);
+    if (last.ok()) return last;
+    if (attempt < attempts) {
+      clock.SleepUntil(clock.Monotonic() + std::chrono::milliseconds(100 * attempt), never);
+    }
+  }
+  return last;
 }
 
 }  // namespace ringfence

@@ -26,6 +26,10 @@ class Executor {
   virtual Status Revert(const UndoRecord& undo) = 0;
 };
 
+// Executor::Revert, tried up to `attempts` times with a growing pause (100 ms, 200 ms, ...) that
+// no stop request cuts short. Returns the last failure when every attempt failed.
+Status RevertWithRetries(Executor& executor, const UndoRecord& undo, int attempts, Clock& clock);
+
 // This host. `env` and `registry` must outlive the executor.
 class LocalExecutor : public Executor {
  public:

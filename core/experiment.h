@@ -115,6 +115,9 @@ struct Settings {
   std::optional<uint64_t> seed;         // overridden by --seed; generated when absent
   Duration probe_timeout = std::chrono::seconds(2);  // default for probes without one
   int revert_attempts = 3;              // tries per revert before it is reported as failed
+  // No fault stays injected longer than this, whatever its duration says (the watchdog enforces
+  // it); a fault step whose duration exceeds it is invalid.
+  Duration max_fault_lifetime = std::chrono::hours(1);
 };
 
 struct Experiment {

@@ -16,7 +16,8 @@ nlohmann::json Target::ToJson() const {
 
 nlohmann::json UndoRecord::ToJson() const {
   return {{"fault_type", fault_type}, {"fault_name", fault_name}, {"host", host},
-          {"target", target},         {"manual_undo", manual_undo}, {"data", data}};
+          {"target", target},         {"manual_undo", manual_undo}, {"deadline_ms", deadline_ms},
+          {"data", data}};
 }
 
 UndoRecord UndoRecord::FromJson(const nlohmann::json& j) {
@@ -26,6 +27,7 @@ UndoRecord UndoRecord::FromJson(const nlohmann::json& j) {
   r.host = j.value("host", "local");
   r.target = j.value("target", "");
   r.manual_undo = j.value("manual_undo", "");
+  r.deadline_ms = j.value("deadline_ms", int64_t{0});
   r.data = j.value("data", nlohmann::json::object());
   return r;
 }

@@ -32,6 +32,7 @@ struct UndoRecord {
   std::string host = "local";
   std::string target;       // Target::label
   std::string manual_undo;  // a shell command a person can run if everything else fails
+  int64_t deadline_ms = 0;  // Unix ms after which a watchdog reverts it even if the runner lives
   nlohmann::json data;      // fault-specific: e.g. {"pid": 42, "start_ticks": 123, "signal": 18}
   nlohmann::json ToJson() const;
   static UndoRecord FromJson(const nlohmann::json& j);

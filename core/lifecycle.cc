@@ -30,25 +30,21 @@ const char* RunStatusName(RunStatus s) {
 
 namespace {
 
-std::string NewRunId(WallTime now, uint64_t seed) {
-  // Time first so that run ids sort by start; the seed-derived suffix only separates runs
-  // started within the same second.
+std::string Describe(const Status& s) { return s.message(); }
+
+}  // namespace
+
+std::string NewRunId(WallTime now) {
   std::string t = FormatRfc3339(now);  // 2026-11-21T16:27:48.123Z
   std::string compact;
   for (char c : t.substr(0, 19)) {
     if (c != '-' && c != ':') compact += c;
   }
+  std::random_device rd;
   char suffix[16];
-  std::snprintf(suffix, sizeof suffix, "-%06llx",
-                static_cast<unsigned long long>((seed ^ static_cast<uint64_t>(getpid())) & 0xffffff));
+  std::snprintf(suffix, sizeof suffix, "-%06x", static_cast<unsigned>(rd() & 0xffffff));
   return compact + suffix;
 }
-
-std::string Describe(const Status& s) { return s.message(); }
-
-}  // namespace
-
-struct LifecycleEngine::Planned {};
 
 void LifecycleEngine::SetPhase(const std::string& phase, const std::string& activity) {
   std::lock_guard<std::mutex> lock(progress_mu_);
@@ -89,19 +85,29 @@ bool LifecycleEngine::Resolve(const Experiment& experiment, uint64_t seed, RunRe
     const FaultStep& fs = step.fault;
     const TargetSpec* spec = experiment.FindTarget(fs.target);
     const FaultFactory* factory = deps_.registry.Find(fs.type);
-    if (spec == nullptr || factory == nullptr) {
+    const bool host_fault =
+        factory != nullptr && factory->Declaration().target_kind == TargetKind::kHost;
+    if (factory == nullptr || (spec == nullptr && !host_fault)) {
       // The validator guarantees both; a model built by hand may not.
       report.status = RunStatus::kError;
       report.input_error = true;
       report.reason = step.pointer + ": unknown target or fault type";
       return false;
     }
-    auto targets = ResolveTargets(deps_.processes, *spec, rng, deps_.protected_pids);
-    if (!targets.ok()) {
-      report.status = RunStatus::kError;
-      report.input_error = true;
-      report.reason = targets.status().message();
-      return false;
+    std::vector<Target> resolved;
+    if (host_fault) {
+      Target local;
+      local.label = "host " + local.host;
+      resolved.push_back(local);
+    } else {
+      auto targets = ResolveTargets(deps_.processes, *spec, rng, deps_.protected_pids);
+      if (!targets.ok()) {
+        report.status = RunStatus::kError;
+        report.input_error = true;
+        report.reason = targets.status().message();
+        return false;
+      }
+      resolved = std::move(*targets);
     }
     FaultRecord record;
     record.name = fs.name;
@@ -110,13 +116,23 @@ bool LifecycleEngine::Resolve(const Experiment& experiment, uint64_t seed, RunRe
     record.params = fs.params;
     record.duration = fs.duration;
     record.start_after = fs.start_after;
-    for (const Target& t : *targets) {
+    for (const Target& t : resolved) {
       TargetRecord tr;
       tr.target = t;
       record.targets.push_back(std::move(tr));
     }
     report.faults.push_back(std::move(record));
-    faults_.push_back(factory->Create(fs, *spec));
+    static const TargetSpec kNoSpec;
+    faults_.push_back(factory->Create(fs, spec != nullptr ? *spec : kNoSpec));
+  }
+  size_t total = 0;
+  for (const auto& f : report.faults) total += f.targets.size();
+  if (deps_.max_targets > 0 && total > static_cast<size_t>(deps_.max_targets)) {
+    report.status = RunStatus::kError;
+    report.input_error = true;
+    report.reason = "the run would touch " + std::to_string(total) + " targets; --max-targets allows " +
+                    std::to_string(deps_.max_targets);
+    return false;
   }
   return true;
 }
@@ -125,7 +141,7 @@ RunReport LifecycleEngine::Plan(const Experiment& experiment, uint64_t seed) {
   RunReport report;
   report.seed = seed;
   report.started_at = deps_.clock.Now();
-  report.run_id = NewRunId(report.started_at, seed);
+  report.run_id = "dry-run";
   if (Resolve(experiment, seed, report)) {
     for (size_t i = 0; i < report.faults.size(); ++i) {
       for (TargetRecord& tr : report.faults[i].targets) {
@@ -167,6 +183,12 @@ bool LifecycleEngine::StartFault(size_t index, RunReport& report) {
     undo->fault_name = fr.name;
     undo->host = deps_.executor.host();
     undo->target = tr.target.label;
+    // The watchdog reverts at this deadline even if the runner is alive but late or hung.
+    const Duration lifetime = std::min<Duration>(fr.duration + deps_.deadline_grace,
+                                                 deps_.max_fault_lifetime);
+    undo->deadline_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                            (deps_.clock.Now() + lifetime).time_since_epoch())
+                            .count();
     auto id = deps_.ledger.RecordIntent(*undo);
     if (!id.ok()) {
       tr.error = "ledger: " + Describe(id.status());
@@ -195,22 +217,11 @@ bool LifecycleEngine::StartFault(size_t index, RunReport& report) {
 }
 
 void LifecycleEngine::RevertFault(FaultRecord& fault, RunReport& report) {
-  StopSource never;  // backoff sleeps between attempts must not be cut short by a stop
   for (auto it = fault.targets.rbegin(); it != fault.targets.rend(); ++it) {
     TargetRecord& tr = *it;
     if (!tr.undo || tr.revert_ok) continue;
     SetActivity("reverting " + fault.name + " on " + tr.target.label);
-    Status last;
-    for (int attempt = 1; attempt <= revert_attempts_; ++attempt) {
-      last = deps_.executor.Revert(*tr.undo);
-      if (last.ok()) break;
-      spdlog::warn("revert {} on {} failed (attempt {}/{}): {}", fault.name, tr.target.label,
-                   attempt, revert_attempts_, last.message());
-      if (attempt < revert_attempts_) {
-        deps_.clock.SleepUntil(deps_.clock.Monotonic() + std::chrono::milliseconds(100 * attempt),
-                               never);
-      }
-    }
+    Status last = RevertWithRetries(deps_.executor, *tr.undo, revert_attempts_, deps_.clock);
     if (last.ok()) {
       tr.revert_ok = true;
       tr.reverted_at = deps_.clock.Now();
@@ -354,11 +365,12 @@ void LifecycleEngine::RunRollbacks(const Experiment& experiment, RunReport& repo
   }
 }
 
-RunReport LifecycleEngine::Run(const Experiment& experiment, uint64_t seed) {
+RunReport LifecycleEngine::Run(const Experiment& experiment, uint64_t seed,
+                                const std::string& run_id) {
   RunReport report;
   report.seed = seed;
   report.started_at = deps_.clock.Now();
-  report.run_id = NewRunId(report.started_at, seed);
+  report.run_id = run_id;
   revert_attempts_ = std::max(1, experiment.settings.revert_attempts);
   bool method_entered = false;
   bool completed = false;

@@ -79,6 +79,11 @@ struct EngineDeps {
   Executor& executor;
   StopSource& stop;  // requested by signal handlers (and, later, guards)
   std::vector<pid_t> protected_pids;  // never targeted (e.g. the watchdog)
+  // A fault's deadline is its injection + duration + deadline_grace, at most
+  // max_fault_lifetime after injection; past it, the watchdog reverts it.
+  Duration deadline_grace = std::chrono::seconds(3);
+  Duration max_fault_lifetime = std::chrono::hours(1);
+  int max_targets = 0;  // > 0: a run that would touch more targets in all is refused (exit 2)
 };
 
 // A one-line view of where a run is, for the live status line. Thread-safe to read through
@@ -101,13 +106,12 @@ class LifecycleEngine {
   // Resolves targets and returns the plan only (what --dry-run prints); injects nothing.
   RunReport Plan(const Experiment& experiment, uint64_t seed);
 
-  // The whole run. Never throws.
-  RunReport Run(const Experiment& experiment, uint64_t seed);
+  // The whole run, under `run_id` (see NewRunId). Never throws.
+  RunReport Run(const Experiment& experiment, uint64_t seed, const std::string& run_id);
 
   RunProgress Progress() const;
 
  private:
-  struct Planned;
   bool Resolve(const Experiment& experiment, uint64_t seed, RunReport& report);
   bool RunMethod(const Experiment& experiment, RunReport& report);
   bool StartFault(size_t index, RunReport& report);
@@ -126,6 +130,9 @@ class LifecycleEngine {
   mutable std::mutex progress_mu_;
   RunProgress progress_;
 };
+
+// A run id that sorts by start time: "20261121T162748-3fa2c1" (UTC; a random suffix).
+std::string NewRunId(WallTime now);
 
 // The journal: a stable, documented JSON interface (docs/journal.md).
 nlohmann::json JournalJson(const RunReport& report, const Experiment& experiment);

@@ -8,7 +8,11 @@
 #include "core/fault.h"
 #include "core/params.h"
 #include "runner/demo_command.h"
+#include "core/duration.h"
+#include "core/file_ledger.h"
 #include "runner/experiment_runner.h"
+#include "runner/state_commands.h"
+#include "runner/watchdog.h"
 #include "runner/terminal.h"
 
 namespace ringfence {
@@ -28,11 +32,15 @@ int CmdRun(const Args& args);
 int CmdValidate(const Args& args);
 int CmdFaults(const Args& args);
 int CmdDemo(const Args& args);
+int CmdRecover(const Args& args);
+int CmdStatus(const Args& args);
+int CmdWatchdog(const Args& args);
 
 // The command table is also the help text.
 const Command kCommands[] = {
     {"run",
-     "FILE [--journal P] [--dry-run] [--var k=v]... [--seed N] [--progress auto|always|never]",
+     "FILE [--journal P] [--dry-run] [--var k=v]... [--seed N] [--progress auto|always|never] "
+     "[--state-dir D] [--allow-concurrent] [--watchdog-grace DURATION] [--max-targets N]",
      "validate FILE, resolve its targets, check the steady state, inject its faults, revert them "
      "(always), check again, write the journal",
      CmdRun},
@@ -40,10 +48,20 @@ const Command kCommands[] = {
      CmdValidate},
     {"faults", "[--json]", "list the fault types with their parameters, defaults and limits",
      CmdFaults},
-    {"demo", "[--scenario FILE] [--fleet-size N] [--journal P] [--var k=v]... [--seed N]",
+    {"demo", "[--scenario FILE] [--fleet-size N] [--journal P] [--var k=v]... [--seed N] [--state-dir D]",
      "start an embedded demo fleet, run a game day against it (default "
      "scenarios/demo-game-day.json), stop the fleet",
      CmdDemo},
+    {"recover", "[--state-dir D] [--run ID]",
+     "revert every fault the ledgers show as not reverted (newest first, idempotent); exit 0 only "
+     "when nothing is left, else 4 with how to undo the rest by hand",
+     CmdRecover},
+    {"status", "[--state-dir D]", "list runs, their state, and any fault still active with its deadline",
+     CmdStatus},
+    {"watchdog", "--ledger PATH --grace DURATION",
+     "(internal, started by run) revert from the ledger when the runner's heartbeats stop or a "
+     "deadline passes",
+     CmdWatchdog},
 };
 
 const char* kGlobalOptions =
@@ -130,6 +148,31 @@ bool ParseRunFlags(const std::string& command, const Args& args, bool demo, RunF
         return false;
       }
       out.progress = *v;
+    } else if (a == "--state-dir") {
+      auto v = need(i, "--state-dir");
+      if (!v) return false;
+      out.request.state_dir = *v;
+    } else if (a == "--allow-concurrent" && !demo) {
+      out.request.allow_concurrent = true;
+    } else if (a == "--watchdog-grace" && !demo) {
+      auto v = need(i, "--watchdog-grace");
+      if (!v) return false;
+      auto d = ParseDuration(*v);
+      if (!d.ok() || d->count() < 100) {
+        error_code = UsageError(command, "--watchdog-grace \"" + *v + "\": expected a duration of at least 100ms");
+        return false;
+      }
+      out.request.watchdog_grace = *d;
+    } else if (a == "--max-targets" && !demo) {
+      auto v = need(i, "--max-targets");
+      if (!v) return false;
+      char* end = nullptr;
+      long n = std::strtol(v->c_str(), &end, 10);
+      if (v->empty() || *end != '\0' || n < 1) {
+        error_code = UsageError(command, "--max-targets \"" + *v + "\": expected a whole number of at least 1");
+        return false;
+      }
+      out.request.max_targets = static_cast<int>(n);
     } else if (a == "--scenario" && demo) {
       auto v = need(i, "--scenario");
       if (!v) return false;
@@ -176,6 +219,54 @@ int CmdDemo(const Args& args) {
   demo.run = flags.request;
   demo.run.progress = true;
   return RunDemo(demo);
+}
+
+// Parses `--state-dir D` (and `--run ID` when `run_id` is given); false after printing.
+bool ParseStateFlags(const std::string& command, const Args& args, std::string& state_dir,
+                     std::string* run_id, int& code) {
+  for (size_t i = 0; i < args.size(); ++i) {
+    if ((args[i] == "--state-dir" || (run_id && args[i] == "--run")) && i + 1 < args.size()) {
+      (args[i] == "--run" ? *run_id : state_dir) = args[i + 1];
+      ++i;
+    } else {
+      code = UsageError(command, "unexpected argument " + args[i]);
+      return false;
+    }
+  }
+  if (state_dir.empty()) state_dir = DefaultStateDir();
+  return true;
+}
+
+int CmdRecover(const Args& args) {
+  std::string state_dir, run_id;
+  int code = 0;
+  if (!ParseStateFlags("recover", args, state_dir, &run_id, code)) return code;
+  return RecoverStateDir(state_dir, run_id);
+}
+
+int CmdStatus(const Args& args) {
+  std::string state_dir;
+  int code = 0;
+  if (!ParseStateFlags("status", args, state_dir, nullptr, code)) return code;
+  return PrintStatus(state_dir);
+}
+
+int CmdWatchdog(const Args& args) {
+  std::string ledger;
+  std::chrono::milliseconds grace{3000};
+  for (size_t i = 0; i + 1 < args.size(); i += 2) {
+    if (args[i] == "--ledger") {
+      ledger = args[i + 1];
+    } else if (args[i] == "--grace") {
+      auto d = ParseDuration(args[i + 1]);
+      if (!d.ok()) return UsageError("watchdog", "--grace: " + d.status().message());
+      grace = *d;
+    } else {
+      return UsageError("watchdog", "unexpected argument " + args[i]);
+    }
+  }
+  if (ledger.empty() || args.size() % 2 != 0) return UsageError("watchdog", "expected --ledger PATH");
+  return RunWatchdog(ledger, grace);
 }
 
 int CmdValidate(const Args& args) {

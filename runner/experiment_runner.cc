@@ -13,7 +13,10 @@
 #include "core/lifecycle.h"
 #include "core/probe.h"
 #include "core/revert_ledger.h"
+#include "core/file_ledger.h"
+#include "core/recovery.h"
 #include "runner/signal_watcher.h"
+#include "runner/watchdog.h"
 
 namespace ringfence {
 
@@ -53,6 +56,12 @@ void PrintVerdict(const RunReport& report, const std::string& journal, int exit_
 
 }  // namespace
 
+std::string SelfBinary() {
+  char buf[4096];
+  ssize_t n = ::readlink("/proc/self/exe", buf, sizeof buf - 1);
+  return n > 0 ? std::string(buf, static_cast<size_t>(n)) : "ringfence";
+}
+
 int RunExperimentFile(const RunRequest& request) {
   ValidationErrors errors;
   LoadOptions options;
@@ -73,11 +82,17 @@ int RunExperimentFile(const RunRequest& request) {
   auto probes = MakeProbeRunner(*processes);
   FaultEnv env{*processes, SystemClock(), stop};
   LocalExecutor executor(env, FaultRegistry::Global());
-  MemoryLedger ledger;
-  LifecycleEngine engine(EngineDeps{SystemClock(), *processes, *probes, FaultRegistry::Global(),
-                                    ledger, executor, stop, {}});
+  auto deps_with = [&](RevertLedger& ledger, std::vector<pid_t> protected_pids) {
+    EngineDeps deps{SystemClock(), *processes, *probes, FaultRegistry::Global(), ledger, executor,
+                    stop, std::move(protected_pids), request.watchdog_grace,
+                    experiment->settings.max_fault_lifetime};
+    deps.max_targets = request.max_targets;
+    return deps;
+  };
 
   if (request.dry_run) {
+    MemoryLedger unused;
+    LifecycleEngine engine(deps_with(unused, {}));
     RunReport plan = engine.Plan(*experiment, seed);
     if (plan.input_error || plan.status == RunStatus::kError) {
       std::fprintf(stderr, "%s: %s\n", request.file.c_str(), plan.reason.c_str());
@@ -93,7 +108,59 @@ int RunExperimentFile(const RunRequest& request) {
     return 0;
   }
 
-  spdlog::info("run {}: \"{}\" (seed {})", request.file, experiment->title, seed);
+  // Crash safety: the state dir's lock, no faults left by an earlier run, a ledger written
+  // ahead of every injection, and a watchdog that outlives us.
+  const std::string state_dir = request.state_dir.empty() ? DefaultStateDir() : request.state_dir;
+  std::optional<StateDirLock> lock;
+  if (!request.allow_concurrent) {
+    auto acquired = StateDirLock::TryAcquire(state_dir);
+    if (!acquired.ok()) {
+      std::fprintf(stderr, "ringfence: %s; nothing was run\n", acquired.status().message().c_str());
+      return 3;
+    }
+    lock.emplace(std::move(*acquired));
+  }
+  for (const auto& path : ListLedgers(state_dir)) {
+    auto summary = SummarizeRun(path, *processes);
+    if (summary.ok() && summary->state == RunState::kLeftFaults) {
+      std::fprintf(stderr,
+                   "ringfence: run %s left %zu fault(s) not reverted; run `ringfence recover "
+                   "--state-dir %s` first (see `ringfence status`); nothing was run\n",
+                   summary->run_id.c_str(), summary->contents.Outstanding().size(),
+                   state_dir.c_str());
+      return 3;
+    }
+  }
+  const std::string run_id = NewRunId(SystemClock().Now());
+  env.run_id = run_id;
+  auto self = processes->Get(::getpid());
+  auto ledger = FileLedger::Create(
+      state_dir, run_id,
+      {{"runner_pid", ::getpid()},
+       {"runner_start_ticks", self.ok() ? self->start_ticks : 0ULL},
+       {"title", experiment->title},
+       {"file", request.file},
+       {"started_at", FormatRfc3339(SystemClock().Now())}});
+  if (!ledger.ok()) {
+    std::fprintf(stderr, "ringfence: %s; nothing was run\n", ledger.status().message().c_str());
+    return 3;
+  }
+  auto watchdog = WatchdogHandle::Start(SelfBinary(), (*ledger)->path(), lock ? lock->fd() : -1,
+                                        request.watchdog_grace);
+  if (!watchdog.ok()) {
+    std::fprintf(stderr, "ringfence: the watchdog did not start: %s; nothing was run\n",
+                 watchdog.status().message().c_str());
+    return 3;
+  }
+  auto dog = processes->Get((*watchdog)->pid());
+  Status noted = (*ledger)->Append({{"type", "watchdog"}, {"event", "started"},
+                                    {"pid", (*watchdog)->pid()},
+                                    {"start_ticks", dog.ok() ? dog->start_ticks : 0ULL}});
+  if (!noted.ok()) spdlog::warn("ledger: {}", noted.message());
+  LifecycleEngine engine(deps_with(**ledger, {(*watchdog)->pid()}));
+
+  spdlog::info("run {} of {}: \"{}\" (seed {}, ledger {})", run_id, request.file,
+               experiment->title, seed, (*ledger)->path());
   RunReport report;
   int first_signal = 0;
   {
@@ -104,9 +171,13 @@ int RunExperimentFile(const RunRequest& request) {
     });
     const auto t0 = std::chrono::steady_clock::now();
     StatusLine status([&] { return RenderProgress(engine.Progress(), t0); }, request.progress);
-    report = engine.Run(*experiment, seed);
+    report = engine.Run(*experiment, seed, run_id);
     first_signal = signals.first_signal();
   }
+  Status ended = (*ledger)->Append({{"type", "end"}, {"status", RunStatusName(report.status)},
+                                    {"reverted_cleanly", report.reverted_cleanly}});
+  if (!ended.ok()) spdlog::warn("ledger: {}", ended.message());
+  (*watchdog)->Finish();
   int code = ExitCodeFor(report);
   if (report.status == RunStatus::kInterrupted && code != 4 && first_signal != 0) {
     code = ExitCodeForSignal(first_signal);

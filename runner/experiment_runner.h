@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -16,11 +17,18 @@ struct RunRequest {
   std::map<std::string, std::string> vars;
   std::optional<uint64_t> seed;
   bool progress = false;  // draw the live status line
+  std::string state_dir;  // "": DefaultStateDir()
+  bool allow_concurrent = false;  // skip the state dir's lock
+  std::chrono::milliseconds watchdog_grace{3000};
+  int max_targets = 0;    // 0: no limit
 };
 
 // Loads, validates and runs one experiment against this host, writes the journal and prints the
 // verdict. Returns the exit code (docs/cli.md). Installs the SIGINT/SIGTERM/SIGHUP handling for
 // the time of the run.
 int RunExperimentFile(const RunRequest& request);
+
+// The path of the running ringfence binary (/proc/self/exe).
+std::string SelfBinary();
 
 }  // namespace ringfence

@@ -30,7 +30,7 @@ class CliRunTest : public ::testing::Test {
  protected:
   std::vector<std::string> Run(const std::string& file, std::vector<std::string> extra = {}) {
     std::vector<std::string> argv = {RINGFENCE_BINARY, "run", file, "--journal",
-                                     dir_.File("journal.json")};
+                                     dir_.File("journal.json"), "--state-dir", dir_.File("state")};
     argv.insert(argv.end(), extra.begin(), extra.end());
     return argv;
   }

@@ -183,8 +183,8 @@ class LifecycleTest : public ::testing::Test {
 
   RunReport Run(uint64_t seed = 7) {
     LifecycleEngine engine(
-        EngineDeps{clock_, table_, probes_, registry_, ledger_, executor_, stop_, {}});
-    return engine.Run(experiment_, seed);
+        EngineDeps{clock_, table_, probes_, registry_, ledger_, executor_, stop_, {}, std::chrono::seconds(3), std::chrono::hours(1)});
+    return engine.Run(experiment_, seed, "test-run");
   }
 
   FakeClock clock_;

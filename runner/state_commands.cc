@@ -1,0 +1,90 @@
+#include "runner/state_commands.h"
+
+#include <cstdio>
+
+#include "core/executor.h"
+#include "core/fault.h"
+#include "core/file_ledger.h"
+#include "core/recovery.h"
+
+namespace ringfence {
+
+int RecoverStateDir(const std::string& state_dir, const std::string& run_id) {
+  auto processes = MakeSystemProcessTable();
+  auto lock = StateDirLock::TryAcquire(state_dir);
+  if (!lock.ok()) {
+    std::fprintf(stderr, "ringfence recover: %s; recover does not act under a live run\n",
+                 lock.status().message().c_str());
+    return 3;
+  }
+  std::vector<std::string> paths;
+  if (!run_id.empty()) {
+    paths.push_back(LedgerPath(state_dir, run_id));
+  } else {
+    paths = ListLedgers(state_dir);
+  }
+  StopSource stop;
+  FaultEnv env{*processes, SystemClock(), stop};
+  LocalExecutor executor(env, FaultRegistry::Global());
+  std::vector<std::string> left;
+  size_t reverted = 0;
+  for (auto it = paths.rbegin(); it != paths.rend(); ++it) {  // newest run first
+    auto summary = SummarizeRun(*it, *processes);
+    if (!summary.ok()) {
+      left.push_back(*it + ": " + summary.status().message());
+      continue;
+    }
+    if (summary->state == RunState::kRunning || summary->state == RunState::kWatchdog) {
+      std::printf("run %s is %s; not touching it\n", summary->run_id.c_str(),
+                  RunStateName(summary->state));
+      continue;
+    }
+    if (summary->contents.Outstanding().empty() && summary->contents.problems.empty()) continue;
+    env.run_id = summary->run_id;
+    RecoveryReport report = RecoverRun(*it, executor, SystemClock(), "recover");
+    for (const auto& a : report.actions) {
+      std::printf("run %s: %s\n", summary->run_id.c_str(), a.c_str());
+      reverted += a.rfind("reverted ", 0) == 0;
+    }
+    for (const auto& l : report.left) left.push_back("run " + summary->run_id + ": " + l);
+  }
+  for (const auto& l : left) std::fprintf(stderr, "LEFT: %s\n", l.c_str());
+  if (!left.empty()) {
+    std::fprintf(stderr, "recover: %zu item%s left; undo %s by hand\n", left.size(),
+                 left.size() == 1 ? "" : "s", left.size() == 1 ? "it" : "them");
+    return 4;
+  }
+  std::printf("recover: %zu fault%s reverted; nothing is left\n", reverted, reverted == 1 ? "" : "s");
+  return 0;
+}
+
+int PrintStatus(const std::string& state_dir) {
+  auto processes = MakeSystemProcessTable();
+  auto paths = ListLedgers(state_dir);
+  if (paths.empty()) {
+    std::printf("no runs in %s\n", state_dir.c_str());
+    return 0;
+  }
+  for (const auto& path : paths) {
+    auto summary = SummarizeRun(path, *processes);
+    if (!summary.ok()) {
+      std::printf("%s: %s\n", path.c_str(), summary.status().message().c_str());
+      continue;
+    }
+    std::printf("%s  %-12s %s%s\n", summary->run_id.c_str(), RunStateName(summary->state),
+                summary->title.c_str(),
+                summary->status.empty() ? "" : (" (" + summary->status + ")").c_str());
+    for (const auto* e : summary->contents.Outstanding()) {
+      std::string deadline = e->undo.deadline_ms > 0
+                                 ? FormatRfc3339(WallTime(std::chrono::milliseconds(e->undo.deadline_ms)))
+                                 : "none";
+      std::printf("    active: %s (%s) on %s, deadline %s; undo by hand: %s\n",
+                  e->undo.fault_name.c_str(), e->undo.fault_type.c_str(), e->undo.target.c_str(),
+                  deadline.c_str(), e->undo.manual_undo.c_str());
+    }
+    for (const auto& p : summary->contents.problems) std::printf("    unreadable: %s\n", p.c_str());
+  }
+  return 0;
+}
+
+}  // namespace ringfence

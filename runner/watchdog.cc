@@ -1,0 +1,187 @@
+#include "runner/watchdog.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <ctime>
+
+#include "core/executor.h"
+#include "core/fault.h"
+#include "core/file_ledger.h"
+#include "core/recovery.h"
+
+namespace ringfence {
+
+Result<std::unique_ptr<WatchdogHandle>> WatchdogHandle::Start(const std::string& binary,
+                                                              const std::string& ledger_path,
+                                                              int lock_fd,
+                                                              std::chrono::milliseconds grace) {
+  int p[2];
+  if (::pipe2(p, O_CLOEXEC) != 0) return Status::FromErrno(errno, "watchdog pipe");
+  const std::string grace_ms = std::to_string(grace.count()) + "ms";
+  pid_t pid = ::fork();
+  if (pid < 0) {
+    int err = errno;
+    ::close(p[0]);
+    ::close(p[1]);
+    return Status::FromErrno(err, "watchdog fork");
+  }
+  if (pid == 0) {
+    // Only async-signal-safe calls between fork and exec.
+    ::setsid();
+    ::dup2(p[0], 3);  // dup2 clears FD_CLOEXEC on the new descriptor
+    if (lock_fd >= 0) ::dup2(lock_fd, 4);
+    const char* argv[] = {binary.c_str(), "watchdog", "--ledger", ledger_path.c_str(), "--grace",
+                          grace_ms.c_str(), nullptr};
+    ::execv(binary.c_str(), const_cast<char* const*>(argv));
+    ::_exit(127);
+  }
+  ::close(p[0]);
+  return std::unique_ptr<WatchdogHandle>(new WatchdogHandle(pid, p[1], grace));
+}
+
+WatchdogHandle::WatchdogHandle(pid_t pid, int fd, std::chrono::milliseconds grace)
+    : pid_(pid), fd_(fd), grace_(grace) {
+  beater_ = std::thread([this] { Beat(); });
+}
+
+void WatchdogHandle::Beat() {
+  const auto period = std::max(std::chrono::milliseconds(50), grace_ / 4);
+  do {
+    char h = 'h';
+    if (::write(fd_, &h, 1) < 0 && errno != EINTR) return;
+  } while (stop_.WaitUntil(std::chrono::steady_clock::now() + period));
+}
+
+void WatchdogHandle::Finish() {
+  stop_.RequestStop("finished");
+  if (beater_.joinable()) beater_.join();
+  if (fd_ >= 0) {
+    char d = 'd';
+    ssize_t ignored = ::write(fd_, &d, 1);
+    (void)ignored;
+    ::close(fd_);
+    fd_ = -1;
+  }
+  // Reap it (bounded): it is our child until we exit.
+  for (int i = 0; i < 200; ++i) {
+    if (::waitpid(pid_, nullptr, WNOHANG) != 0) return;
+    ::usleep(10000);
+  }
+}
+
+WatchdogHandle::~WatchdogHandle() {
+  stop_.RequestStop("gone");
+  if (beater_.joinable()) beater_.join();
+  if (fd_ >= 0) ::close(fd_);  // no "done": the watchdog reverts what is left
+  ::waitpid(pid_, nullptr, WNOHANG);
+}
+
+namespace {
+
+FILE* g_log = stderr;
+
+void Log(const char* fmt, const std::string& a = "", const std::string& b = "") {
+  std::string when = FormatRfc3339(std::chrono::system_clock::now());
+  std::fprintf(g_log, "%s watchdog[%d] ", when.c_str(), static_cast<int>(::getpid()));
+  std::fprintf(g_log, fmt, a.c_str(), b.c_str());
+  std::fputc('\n', g_log);
+  std::fflush(g_log);
+}
+
+int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
+
+int RunWatchdog(const std::string& ledger_path, std::chrono::milliseconds grace) {
+  std::string log_path = ledger_path;
+  if (log_path.size() > 7 && log_path.compare(log_path.size() - 7, 7, ".ledger") == 0) {
+    log_path.resize(log_path.size() - 7);
+  }
+  log_path += ".watchdog.log";
+  if (FILE* f = std::fopen(log_path.c_str(), "a")) g_log = f;
+  ::signal(SIGINT, SIG_IGN);
+  ::signal(SIGHUP, SIG_IGN);
+  ::signal(SIGPIPE, SIG_IGN);
+  Log("watching %s (grace %s)", ledger_path, std::to_string(grace.count()) + " ms");
+
+  auto last_beat = std::chrono::steady_clock::now();
+  std::string reason;
+  while (reason.empty()) {
+    struct pollfd pfd = {3, POLLIN, 0};
+    int rc = ::poll(&pfd, 1, 100);
+    if (rc > 0) {
+      char buf[64];
+      ssize_t n = ::read(3, buf, sizeof buf);
+      if (n == 0) {
+        reason = "the runner is gone (its heartbeat pipe closed without \"done\")";
+        break;
+      }
+      for (ssize_t i = 0; i < n; ++i) {
+        if (buf[i] == 'd') {
+          Log("the runner finished; exiting");
+          return 0;
+        }
+      }
+      if (n > 0) last_beat = std::chrono::steady_clock::now();
+    } else if (rc < 0 && errno != EINTR) {
+      reason = "heartbeat pipe failed";
+      break;
+    }
+    if (std::chrono::steady_clock::now() - last_beat > grace) {
+      reason = "no heartbeat for longer than the grace";
+      break;
+    }
+    auto contents = ReadLedger(ledger_path);
+    if (contents.ok()) {
+      const int64_t now = NowMs();
+      for (const auto* e : contents->Outstanding()) {
+        if (e->undo.deadline_ms > 0 && e->undo.deadline_ms < now) {
+          reason = "the deadline of " + e->undo.fault_name + " on " + e->undo.target + " passed";
+          break;
+        }
+      }
+    }
+  }
+
+  Log("acting: %s", reason);
+  auto processes = MakeSystemProcessTable();
+  StopSource stop;
+  FaultEnv env{*processes, SystemClock(), stop};
+  LocalExecutor executor(env, FaultRegistry::Global());
+  if (auto contents = ReadLedger(ledger_path); contents.ok() && contents->run.is_object()) {
+    env.run_id = contents->run.value("run_id", "norun");
+  }
+  RecoveryReport report = RecoverRun(ledger_path, executor, SystemClock(), "watchdog");
+  for (const auto& a : report.actions) Log("%s", a);
+  for (const auto& l : report.left) Log("LEFT: %s", l);
+  if (auto ledger = FileLedger::OpenForAppend(ledger_path); ledger.ok()) {
+    Status st = (*ledger)->Append({{"type", "watchdog"}, {"event", "reverted"}, {"reason", reason},
+                                   {"ok", report.ok()}, {"pid", ::getpid()}});
+    (void)st;
+  }
+  // A runner that is alive but missed a deadline or its heartbeats may inject again when it wakes:
+  // stop it (it reverts on SIGTERM too; reverting twice is harmless).
+  if (auto contents = ReadLedger(ledger_path); contents.ok() && contents->run.is_object()) {
+    pid_t runner = contents->run.value("runner_pid", 0);
+    auto p = processes->Get(runner);
+    if (runner > 0 && p.ok() &&
+        p->start_ticks == contents->run.value("runner_start_ticks", 0ULL) && p->state != 'Z') {
+      Log("stopping the runner (pid %s) with SIGTERM", std::to_string(runner));
+      Status st = processes->Signal(runner, p->start_ticks, SIGTERM);
+      (void)st;
+    }
+  }
+  return report.ok() ? 0 : 4;
+}
+
+}  // namespace ringfence

@@ -1,0 +1,48 @@
+#pragma once
+
+#include <sys/types.h>
+
+#include <atomic>
+#include <chrono>
+#include <string>
+#include <thread>
+
+#include "core/clock.h"
+#include "core/status.h"
+
+namespace ringfence {
+
+// The runner's side of the dead-man watchdog: a separate process (`ringfence watchdog`, in a
+// session of its own, so it outlives the runner and a Ctrl-C to the terminal) that holds the
+// run's ledger and the state dir's lock, and reverts from the ledger when heartbeats stop or a
+// fault's deadline passes. Heartbeats go down a pipe every grace/4; closing the pipe without
+// saying "done" (the runner died) makes the watchdog act at once.
+class WatchdogHandle {
+ public:
+  // Starts `binary watchdog --ledger PATH --grace MS` with the pipe on fd 3 and `lock_fd` (may be
+  // -1) on fd 4. Returns once the watchdog runs.
+  static Result<std::unique_ptr<WatchdogHandle>> Start(const std::string& binary,
+                                                       const std::string& ledger_path, int lock_fd,
+                                                       std::chrono::milliseconds grace);
+  // Without Finish(): the pipe closes and the watchdog reverts whatever the ledger still shows.
+  ~WatchdogHandle();
+  pid_t pid() const { return pid_; }
+  // The run ended normally: the watchdog exits quietly. Waits (bounded) for it to go.
+  void Finish();
+
+ private:
+  WatchdogHandle(pid_t pid, int fd, std::chrono::milliseconds grace);
+  void Beat();
+  pid_t pid_;
+  int fd_;
+  std::chrono::milliseconds grace_;
+  StopSource stop_;
+  std::thread beater_;
+};
+
+// The watchdog process itself: `ringfence watchdog --ledger PATH --grace MS` (heartbeat pipe on
+// fd 3). Returns its exit code: 0 when the runner finished or everything was reverted, 4 when
+// something could not be reverted. Its log goes to PATH with ".watchdog.log" in place of ".ledger".
+int RunWatchdog(const std::string& ledger_path, std::chrono::milliseconds grace);
+
+}  // namespace ringfence
