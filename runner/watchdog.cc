@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -21,8 +22,12 @@ Result<std::unique_ptr<WatchdogHandle>> WatchdogHandle::Start(const std::string&
                                                               const std::string& ledger_path,
                                                               int lock_fd,
                                                               std::chrono::milliseconds grace) {
+  // A socket pair rather than a pipe: send(MSG_NOSIGNAL) cannot raise SIGPIPE in the runner
+  // when the watchdog has already gone.
   int p[2];
-  if (::pipe2(p, O_CLOEXEC) != 0) return Status::FromErrno(errno, "watchdog pipe");
+  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, p) != 0) {
+    return Status::FromErrno(errno, "watchdog socket pair");
+  }
   const std::string grace_ms = std::to_string(grace.count()) + "ms";
   pid_t pid = ::fork();
   if (pid < 0) {
@@ -54,7 +59,7 @@ void WatchdogHandle::Beat() {
   const auto period = std::max(std::chrono::milliseconds(50), grace_ / 4);
   do {
     char h = 'h';
-    if (::write(fd_, &h, 1) < 0 && errno != EINTR) return;
+    if (::send(fd_, &h, 1, MSG_NOSIGNAL) < 0 && errno != EINTR) return;
   } while (stop_.WaitUntil(std::chrono::steady_clock::now() + period));
 }
 
@@ -63,7 +68,7 @@ void WatchdogHandle::Finish() {
   if (beater_.joinable()) beater_.join();
   if (fd_ >= 0) {
     char d = 'd';
-    ssize_t ignored = ::write(fd_, &d, 1);
+    ssize_t ignored = ::send(fd_, &d, 1, MSG_NOSIGNAL);
     (void)ignored;
     ::close(fd_);
     fd_ = -1;
@@ -123,7 +128,7 @@ int RunWatchdog(const std::string& ledger_path, std::chrono::milliseconds grace)
       char buf[64];
       ssize_t n = ::read(3, buf, sizeof buf);
       if (n == 0) {
-        reason = "the runner is gone (its heartbeat pipe closed without \"done\")";
+        reason = "the runner is gone (its heartbeat socket closed without \"done\")";
         break;
       }
       for (ssize_t i = 0; i < n; ++i) {
@@ -134,7 +139,7 @@ int RunWatchdog(const std::string& ledger_path, std::chrono::milliseconds grace)
       }
       if (n > 0) last_beat = std::chrono::steady_clock::now();
     } else if (rc < 0 && errno != EINTR) {
-      reason = "heartbeat pipe failed";
+      reason = "heartbeat socket failed";
       break;
     }
     if (std::chrono::steady_clock::now() - last_beat > grace) {

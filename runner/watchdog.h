@@ -15,16 +15,16 @@ namespace ringfence {
 // The runner's side of the dead-man watchdog: a separate process (`ringfence watchdog`, in a
 // session of its own, so it outlives the runner and a Ctrl-C to the terminal) that holds the
 // run's ledger and the state dir's lock, and reverts from the ledger when heartbeats stop or a
-// fault's deadline passes. Heartbeats go down a pipe every grace/4; closing the pipe without
+// fault's deadline passes. Heartbeats go down a socket pair every grace/4; closing it without
 // saying "done" (the runner died) makes the watchdog act at once.
 class WatchdogHandle {
  public:
-  // Starts `binary watchdog --ledger PATH --grace MS` with the pipe on fd 3 and `lock_fd` (may be
+  // Starts `binary watchdog --ledger PATH --grace MS` with the heartbeat socket on fd 3 and `lock_fd` (may be
   // -1) on fd 4. Returns once the watchdog runs.
   static Result<std::unique_ptr<WatchdogHandle>> Start(const std::string& binary,
                                                        const std::string& ledger_path, int lock_fd,
                                                        std::chrono::milliseconds grace);
-  // Without Finish(): the pipe closes and the watchdog reverts whatever the ledger still shows.
+  // Without Finish(): the socket closes and the watchdog reverts whatever the ledger still shows.
   ~WatchdogHandle();
   pid_t pid() const { return pid_; }
   // The run ended normally: the watchdog exits quietly. Waits (bounded) for it to go.
@@ -40,7 +40,7 @@ class WatchdogHandle {
   std::thread beater_;
 };
 
-// The watchdog process itself: `ringfence watchdog --ledger PATH --grace MS` (heartbeat pipe on
+// The watchdog process itself: `ringfence watchdog --ledger PATH --grace MS` (heartbeat socket on
 // fd 3). Returns its exit code: 0 when the runner finished or everything was reverted, 4 when
 // something could not be reverted. Its log goes to PATH with ".watchdog.log" in place of ".ledger".
 int RunWatchdog(const std::string& ledger_path, std::chrono::milliseconds grace);
