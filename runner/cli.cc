@@ -39,7 +39,8 @@ int CmdWatchdog(const Args& args);
 // The command table is also the help text.
 const Command kCommands[] = {
     {"run",
-     "FILE [--journal P] [--dry-run] [--var k=v]... [--seed N] [--progress auto|always|never] "
+     "FILE [--journal P] [--dry-run] [--var k=v]... [--secret k=v]... [--seed N] "
+     "[--progress auto|always|never] "
      "[--state-dir D] [--allow-concurrent] [--watchdog-grace DURATION] [--max-targets N]",
      "validate FILE, resolve its targets, check the steady state, inject its faults, revert them "
      "(always), check again, write the journal",
@@ -148,6 +149,15 @@ bool ParseRunFlags(const std::string& command, const Args& args, bool demo, RunF
         return false;
       }
       out.progress = *v;
+    } else if (a == "--secret") {
+      auto v = need(i, "--secret");
+      if (!v) return false;
+      auto eq = v->find('=');
+      if (eq == std::string::npos || eq == 0) {
+        error_code = UsageError(command, "--secret: expected name=value");
+        return false;
+      }
+      out.request.secrets[v->substr(0, eq)] = v->substr(eq + 1);
     } else if (a == "--state-dir") {
       auto v = need(i, "--state-dir");
       if (!v) return false;

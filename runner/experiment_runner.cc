@@ -3,7 +3,10 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
+#include <fstream>
 #include <random>
+#include <sstream>
 
 #include <spdlog/spdlog.h>
 
@@ -15,6 +18,7 @@
 #include "core/revert_ledger.h"
 #include "core/file_ledger.h"
 #include "core/recovery.h"
+#include "runner/redaction.h"
 #include "runner/signal_watcher.h"
 #include "runner/watchdog.h"
 
@@ -35,22 +39,25 @@ std::string RenderProgress(const RunProgress& p, std::chrono::steady_clock::time
   return line;
 }
 
-void PrintVerdict(const RunReport& report, const std::string& journal, int exit_code) {
-  std::printf("verdict: %s (exit %d): %s\n", RunStatusName(report.status), exit_code,
-              report.reason.c_str());
+void PrintVerdict(const RunReport& report, const std::string& journal, int exit_code,
+                  const Redactor& redactor) {
+  std::string out = std::string("verdict: ") + RunStatusName(report.status) + " (exit " +
+                    std::to_string(exit_code) + "): " + report.reason + "\n";
   for (const auto& f : report.faults) {
     size_t reverted = 0, injected = 0;
     for (const auto& t : f.targets) {
       injected += t.inject_ok;
       reverted += t.undo && t.revert_ok;
     }
-    std::printf("  fault %s (%s): %zu of %zu targets injected, %zu reverted; observed %s\n",
-                f.name.c_str(), f.type.c_str(), injected, f.targets.size(), reverted,
-                f.observed.dump().c_str());
+    out += "  fault " + f.name + " (" + f.type + "): " + std::to_string(injected) + " of " +
+           std::to_string(f.targets.size()) + " targets injected, " + std::to_string(reverted) +
+           " reverted; observed " + f.observed.dump() + "\n";
   }
-  std::printf("  every fault reverted: %s\n", report.reverted_cleanly ? "yes" : "NO");
-  for (const auto& m : report.manual_undo) std::printf("  LEFT IN PLACE, undo by hand: %s\n", m.c_str());
-  if (!journal.empty()) std::printf("  journal: %s\n", journal.c_str());
+  out += std::string("  every fault reverted: ") + (report.reverted_cleanly ? "yes" : "NO") + "\n";
+  for (const auto& m : report.manual_undo) out += "  LEFT IN PLACE, undo by hand: " + m + "\n";
+  if (!journal.empty()) out += "  journal: " + journal + "\n";
+  out = redactor.Apply(out);
+  std::fwrite(out.data(), 1, out.size(), stdout);
   std::fflush(stdout);
 }
 
@@ -62,14 +69,39 @@ std::string SelfBinary() {
   return n > 0 ? std::string(buf, static_cast<size_t>(n)) : "ringfence";
 }
 
+namespace {
+// Secrets: --secret values, and --var values or environment variables whose names look secret,
+// when the experiment uses them.
+std::shared_ptr<Redactor> SecretsOf(const RunRequest& request) {
+  auto redactor = std::make_shared<Redactor>();
+  for (const auto& [name, value] : request.secrets) redactor->Add(name, value);
+  for (const auto& [name, value] : request.vars) {
+    if (LooksSecret(name)) redactor->Add(name, value);
+  }
+  std::ifstream in(request.file);
+  std::stringstream text;
+  text << in.rdbuf();
+  for (const auto& name : PlaceholderNames(text.str())) {
+    if (!LooksSecret(name) || request.vars.count(name) || request.secrets.count(name)) continue;
+    if (const char* value = std::getenv(name.c_str())) redactor->Add(name, value);
+  }
+  return redactor;
+}
+}  // namespace
+
 int RunExperimentFile(const RunRequest& request) {
+  auto redactor = SecretsOf(request);
+  SetLogRedactor(redactor);
   ValidationErrors errors;
   LoadOptions options;
   options.vars = request.vars;
+  for (const auto& [name, value] : request.secrets) options.vars[name] = value;
   options.registry = &FaultRegistry::Global();
   auto experiment = LoadExperimentFile(request.file, options, errors);
   if (!experiment) {
-    for (const auto& line : errors.Format(request.file)) std::fprintf(stderr, "%s\n", line.c_str());
+    for (const auto& line : errors.Format(request.file)) {
+      std::fprintf(stderr, "%s\n", redactor->Apply(line).c_str());
+    }
     std::fprintf(stderr, "%zu error%s; nothing was run\n", errors.size(), errors.size() == 1 ? "" : "s");
     return 2;
   }
@@ -101,7 +133,7 @@ int RunExperimentFile(const RunRequest& request) {
     std::printf("experiment: %s\n", experiment->title.c_str());
     std::printf("steady state: %zu probe%s before and after\n", experiment->steady_state.size(),
                 experiment->steady_state.size() == 1 ? "" : "s");
-    for (const auto& line : PlanText(plan)) std::printf("%s\n", line.c_str());
+    for (const auto& line : PlanText(plan)) std::printf("%s\n", redactor->Apply(line).c_str());
     std::printf("rollbacks: %zu user command%s after the faults are reverted\n",
                 experiment->rollbacks.size(), experiment->rollbacks.size() == 1 ? "" : "s");
     std::printf("dry run: nothing was injected\n");
@@ -186,9 +218,9 @@ int RunExperimentFile(const RunRequest& request) {
     std::fprintf(stderr, "%s: %s\n", request.file.c_str(), report.reason.c_str());
     return code;  // nothing was touched; no journal of a run that did not happen
   }
-  Status written = WriteJournal(request.journal, JournalJson(report, *experiment));
+  Status written = WriteJournal(request.journal, redactor->Apply(JournalJson(report, *experiment)));
   if (!written.ok()) spdlog::error("journal not written: {}", written.message());
-  PrintVerdict(report, written.ok() ? request.journal : "", code);
+  PrintVerdict(report, written.ok() ? request.journal : "", code, *redactor);
   return code;
 }
 

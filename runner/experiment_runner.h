@@ -15,6 +15,7 @@ struct RunRequest {
   std::string journal = "ringfence-journal.json";
   bool dry_run = false;
   std::map<std::string, std::string> vars;
+  std::map<std::string, std::string> secrets;  // --secret: like vars, always redacted
   std::optional<uint64_t> seed;
   bool progress = false;  // draw the live status line
   std::string state_dir;  // "": DefaultStateDir()

@@ -10,6 +10,8 @@
 #include <spdlog/sinks/base_sink.h>
 #include <spdlog/spdlog.h>
 
+#include "runner/redaction.h"
+
 namespace ringfence {
 
 namespace {
@@ -17,6 +19,7 @@ namespace {
 // One lock for everything written to stderr, so a log line never lands inside the status line.
 std::mutex g_stderr_mu;
 bool g_status_drawn = false;  // a status line is on screen (terminal only)
+std::shared_ptr<const Redactor> g_redactor;  // guarded by g_stderr_mu
 
 void ClearStatusLocked() {
   if (g_status_drawn) {
@@ -45,6 +48,7 @@ class StderrSink : public spdlog::sinks::base_sink<spdlog::details::null_mutex> 
       line.assign(buf.data(), buf.size());
     }
     std::lock_guard<std::mutex> lock(g_stderr_mu);
+    if (g_redactor) line = g_redactor->Apply(line);
     ClearStatusLocked();
     std::fwrite(line.data(), 1, line.size(), stderr);
     std::fflush(stderr);
@@ -56,6 +60,11 @@ class StderrSink : public spdlog::sinks::base_sink<spdlog::details::null_mutex> 
 };
 
 }  // namespace
+
+void SetLogRedactor(std::shared_ptr<const Redactor> redactor) {
+  std::lock_guard<std::mutex> lock(g_stderr_mu);
+  g_redactor = std::move(redactor);
+}
 
 bool StderrIsTerminal() { return ::isatty(STDERR_FILENO) == 1; }
 
