@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <random>
+#include <string>
 #include <vector>
 
 #include "core/experiment.h"
@@ -24,8 +25,17 @@ Result<std::vector<ProcessInfo>> MatchProcesses(ProcessTable& table, const Proce
 Result<std::vector<Target>> SelectTargets(const TargetSpec& spec, const std::vector<ProcessInfo>& matches,
                                           std::mt19937_64& rng);
 
-// MatchProcesses then SelectTargets.
+// MatchProcesses then SelectTargets. Errors of MatchProcesses are prefixed with
+// "<spec.pointer>: ".
 Result<std::vector<Target>> ResolveTargets(ProcessTable& table, const TargetSpec& spec,
                                            std::mt19937_64& rng, const std::vector<pid_t>& excluded = {});
+
+// The selector in words, as error messages use it: `pid 42`, `pidfile /run/x.pid`,
+// `name "nginx"`, `cmdline "^sleep 3600"`, each followed by ` and user "www"` when filtered.
+std::string DescribeSelector(const ProcessSelector& selector);
+
+// A uniformly chosen index below `n` (n > 0) from the raw output of `rng`. The standard library's
+// distributions are implementation-defined; this one gives the same answer everywhere.
+uint64_t UniformIndex(std::mt19937_64& rng, uint64_t n);
 
 }  // namespace ringfence
