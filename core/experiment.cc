@@ -720,33 +720,95 @@ std::pair<int, int> LineAndColumn(const std::string& text, size_t byte) {
   return {line, static_cast<int>(pos - line_start + 1)};
 }
 
-// Parses `text`, refusing syntax errors and nesting deeper than kMaxExperimentDepth.
-std::optional<ojson> Parse(const std::string& text, ValidationErrors& errors) {
-  bool too_deep = false;
-  // `depth` is the number of containers around the value being started, so a container
-  // starting at depth kMaxExperimentDepth would be level kMaxExperimentDepth + 1. Deeper values
-  // are discarded as they are parsed so that an absurd file does not build an absurd tree.
-  auto limit_depth = [&too_deep](int depth, nlohmann::ordered_json::parse_event_t event,
-                                 ojson&) {
-    using Event = nlohmann::ordered_json::parse_event_t;
-    if ((event == Event::object_start || event == Event::array_start) &&
-        depth >= kMaxExperimentDepth) {
-      too_deep = true;
-      return false;
+// Watches the parser's events: refuses nesting deeper than kMaxExperimentDepth and finds keys
+// given twice in one object (the parser would silently keep the last one).
+class StructureCheck {
+ public:
+  using Event = ojson::parse_event_t;
+
+  // The parser callback. `depth` is the number of containers around the event, so a container
+  // starting at depth kMaxExperimentDepth would be level kMaxExperimentDepth + 1. Deeper
+  // containers are discarded as they are parsed so that an absurd file builds no absurd tree.
+  bool operator()(int depth, Event event, ojson& parsed) {
+    if (ignored_levels_ > 0) {
+      if (event == Event::object_start || event == Event::array_start) ++ignored_levels_;
+      if (event == Event::object_end || event == Event::array_end) --ignored_levels_;
+      return true;
+    }
+    switch (event) {
+      case Event::object_start:
+      case Event::array_start:
+        if (depth >= kMaxExperimentDepth) {
+          too_deep_ = true;
+          ignored_levels_ = 1;
+          return false;
+        }
+        frames_.push_back({event == Event::object_start, NextPointer(), {}, "", 0});
+        return true;
+      case Event::object_end:
+      case Event::array_end:
+        if (!frames_.empty()) frames_.pop_back();
+        return true;
+      case Event::key: {
+        Frame& object = frames_.back();
+        object.last_key = parsed.get<std::string>();
+        if (!object.keys.insert(object.last_key).second) {
+          duplicates_.push_back(Child(object.pointer, object.last_key));
+        }
+        return true;
+      }
+      case Event::value:
+        if (!frames_.empty() && !frames_.back().is_object) ++frames_.back().next_index;
+        return true;
     }
     return true;
+  }
+
+  bool too_deep() const { return too_deep_; }
+  // Pointers of keys given more than once, in document order.
+  const std::vector<std::string>& duplicates() const { return duplicates_; }
+
+ private:
+  struct Frame {
+    bool is_object;
+    std::string pointer;
+    std::set<std::string> keys;  // objects
+    std::string last_key;        // objects
+    size_t next_index;           // arrays
   };
+
+  // The pointer of a container that starts now.
+  std::string NextPointer() {
+    if (frames_.empty()) return "";
+    Frame& parent = frames_.back();
+    if (parent.is_object) return Child(parent.pointer, parent.last_key);
+    return Child(parent.pointer, parent.next_index++);
+  }
+
+  std::vector<Frame> frames_;
+  int ignored_levels_ = 0;
+  bool too_deep_ = false;
+  std::vector<std::string> duplicates_;
+};
+
+// Parses `text`, refusing syntax errors, nesting deeper than kMaxExperimentDepth and duplicate
+// keys (reported after the parse; the document is still returned then).
+std::optional<ojson> Parse(const std::string& text, ValidationErrors& errors) {
+  StructureCheck check;
   ojson doc;
   try {
-    doc = ojson::parse(text, limit_depth);
+    doc = ojson::parse(text, std::ref(check));
   } catch (const nlohmann::json::parse_error& e) {
     auto [line, column] = LineAndColumn(text, e.byte);
     errors.AddSyntax(line, column, "syntax error", SyntaxReason(e.what()));
     return std::nullopt;
   }
-  if (too_deep) {
+  if (check.too_deep()) {
     errors.Add("", "nesting deeper than 64 levels", "at most 64 levels of arrays and objects");
     return std::nullopt;
+  }
+  for (const auto& pointer : check.duplicates()) {
+    errors.Add(pointer, "duplicate key", "each key at most once in an object");
   }
   return doc;
 }
@@ -770,6 +832,7 @@ std::optional<Experiment> LoadExperimentText(const std::string& text, const Load
     errors.Add("", "empty file", "a JSON object");
     return std::nullopt;
   }
+  const size_t errors_before = errors.size();
   std::optional<ojson> doc = Parse(text, errors);
   if (!doc) return std::nullopt;
   if (!doc->is_object()) {
@@ -801,7 +864,7 @@ std::optional<Experiment> LoadExperimentText(const std::string& text, const Load
   for (const auto& e : semantic_errors.errors()) {
     if (unfilled.count(e.pointer) == 0) errors.Add(e.pointer, e.found, e.allowed);
   }
-  if (!placeholder_errors.empty() || !semantic_errors.empty()) return std::nullopt;
+  if (errors.size() != errors_before) return std::nullopt;
 
   experiment.document = nlohmann::json(*doc);
   return experiment;

@@ -380,6 +380,21 @@ TEST_F(ExperimentTest, SyntaxErrorsHaveLineAndColumn) {
                   "read: '\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa…'"});
 }
 
+TEST_F(ExperimentTest, DuplicateKeys) {
+  EXPECT_EQ(Errors(R"({"version": 1, "title": "a", "title": "b", "guards": [],
+    "targets": {"t": {"process": {"pid": 5, "pid": 6}}},
+    "method": [{"type": "wait", "duration": "1s"}, {"type": "wait", "duration": "1s",
+                "duration": "2s"}]})"),
+            (Lines{"exp.json: /title: duplicate key: each key at most once in an object",
+                   "exp.json: /targets/t/process/pid: duplicate key: each key at most once in an "
+                   "object",
+                   "exp.json: /method/1/duration: duplicate key: each key at most once in an "
+                   "object"}));
+  // Arrays of scalars count their elements too.
+  EXPECT_EQ(Errors(R"({"tags": ["a", "b", {"x": 1, "x": 2}]})")[0],
+            "exp.json: /tags/2/x: duplicate key: each key at most once in an object");
+}
+
 TEST_F(ExperimentTest, TopLevelMustBeAnObject) {
   EXPECT_EQ(Errors("[1, 2]"), Lines{"exp.json: /: [1,2]: a JSON object"});
   EXPECT_EQ(Errors("\"x\""), Lines{"exp.json: /: \"x\": a JSON object"});
