@@ -14,7 +14,12 @@ using Duration = std::chrono::milliseconds;
 // milliseconds. Negative, empty, unit-less or overflowing texts are kInvalidInput.
 Result<Duration> ParseDuration(std::string_view text);
 
-// The shortest exact text for d in the units above ("250ms", "30s", "2m", "1h30m" is "90m").
+// The shortest exact text for d in the units above ("250ms", "30s", "2m", "1h30m" is "90m"):
+// the largest unit that divides d evenly; 0 is "0s".
 std::string FormatDuration(Duration d);
+
+// The start of every "allowed" text for a duration in validation errors; callers append the
+// limit, e.g. " (greater than 0)".
+inline constexpr char kDurationAllowed[] = "a duration such as \"250ms\", \"30s\", \"2m\"";
 
 }  // namespace ringfence

@@ -142,7 +142,8 @@ struct LoadOptions {
   std::map<std::string, std::string> vars;  // from --var name=value; they win over the env
   // Looks up a placeholder in the environment; nullopt when unset. Defaults to getenv.
   std::function<std::optional<std::string>(const std::string&)> env;
-  const FaultRegistry* registry = nullptr;  // required: fault types and their params
+  // Fault types and their params; nullptr means FaultRegistry::Global().
+  const FaultRegistry* registry = nullptr;
 };
 
 // The limits on an experiment file.
@@ -150,8 +151,9 @@ inline constexpr size_t kMaxExperimentBytes = 1 << 20;
 inline constexpr int kMaxExperimentDepth = 64;
 
 // Reads, parses, fills placeholders and validates. On failure `errors` holds every problem
-// (file size, syntax, then all semantic errors at once) and the result is nullopt.
-// `display_name` is what error lines start with (usually the path as given).
+// (file size, syntax, then all semantic errors at once) and the result is nullopt. Error lines
+// start with whatever name the caller passes to ValidationErrors::Format (usually the path as
+// given). The texts are listed in docs/experiment-format.md.
 std::optional<Experiment> LoadExperimentFile(const std::string& path, const LoadOptions& options,
                                              ValidationErrors& errors);
 // The same from text already in memory.

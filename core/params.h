@@ -53,10 +53,17 @@ struct FaultDecl {
 void ValidateParams(const FaultDecl& decl, const nlohmann::json& params, const std::string& pointer,
                     ValidationErrors& errors);
 
+// The `allowed` text of a validation error for `param`, with its limits and choices,
+// e.g. "an integer from 1 to 100" or `a duration such as "250ms", "30s", "2m" (at least 1s)`.
+std::string ParamAllowed(const ParamDecl& param);
+
 // `params` with every declared default filled in (call only on params that validated).
 nlohmann::json WithDefaults(const FaultDecl& decl, const nlohmann::json& params);
 
-// A machine-readable form of the declaration (used by `ringfence faults --json`).
+// A machine-readable form of the declaration (used by `ringfence faults --json`):
+// {"name","summary","target_kind","params":[{"name","type","required","default","min","max",
+// "choices","doc"}]}, absent optional members omitted. A kDuration's min and max are duration
+// texts ("1s") like its values; other limits are numbers.
 nlohmann::json DeclToJson(const FaultDecl& decl);
 
 // Signal names and numbers: "SIGTERM", "TERM", "15" or 15 → 15. Returns 0 when unknown.

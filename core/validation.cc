@@ -27,4 +27,37 @@ std::string JsonPointerToken(const std::string& key) {
   return out;
 }
 
+namespace {
+
+// Cuts `text` to kMaxFoundChars characters (UTF-8 code points), ending with "…" when cut.
+std::string CutFound(const std::string& text) {
+  size_t chars = 0;
+  size_t cut_at = std::string::npos;  // byte offset where character kMaxFoundChars - 1 begins
+  for (size_t i = 0; i < text.size(); ++i) {
+    if ((static_cast<unsigned char>(text[i]) & 0xC0) == 0x80) continue;  // continuation byte
+    if (chars == kMaxFoundChars - 1) cut_at = i;
+    if (++chars > kMaxFoundChars) return text.substr(0, cut_at) + "…";
+  }
+  return text;
+}
+
+}  // namespace
+
+std::string FoundValue(const nlohmann::json& value) {
+  return CutFound(value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+}
+
+std::string FoundValue(const nlohmann::ordered_json& value) {
+  return CutFound(value.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace));
+}
+
+std::string OneOf(const std::vector<std::string>& names) {
+  std::string out = "one of ";
+  for (size_t i = 0; i < names.size(); ++i) {
+    if (i > 0) out += ", ";
+    out += names[i];
+  }
+  return out;
+}
+
 }  // namespace ringfence

@@ -3,6 +3,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 namespace ringfence {
 
 // One thing wrong with an input document: where (a JSON pointer such as
@@ -39,5 +41,18 @@ class ValidationErrors {
 
 // Escapes a key for use in a JSON pointer ("~" → "~0", "/" → "~1").
 std::string JsonPointerToken(const std::string& key);
+
+// The `found` texts shared by every validator (see docs/experiment-format.md).
+inline constexpr char kFoundMissing[] = "missing";
+inline constexpr char kFoundUnknownKey[] = "unknown key";
+inline constexpr size_t kMaxFoundChars = 40;
+
+// The `found` text for a value: compact JSON (strings quoted), cut to kMaxFoundChars characters,
+// the last of which is then "…". Never throws (invalid UTF-8 is replaced).
+std::string FoundValue(const nlohmann::json& value);
+std::string FoundValue(const nlohmann::ordered_json& value);
+
+// "one of a, b, c" — the `allowed` text for a closed set of names.
+std::string OneOf(const std::vector<std::string>& names);
 
 }  // namespace ringfence

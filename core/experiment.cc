@@ -1,0 +1,895 @@
+#include "core/experiment.h"
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <limits>
+#include <regex>
+#include <set>
+#include <sstream>
+
+#include "core/fault.h"
+#include "core/params.h"
+#include "core/placeholders.h"
+
+namespace ringfence {
+
+namespace {
+
+using ojson = nlohmann::ordered_json;
+
+// ---- Allowed texts (documented in docs/experiment-format.md) ----------------------------------
+
+constexpr char kNonEmptyString[] = "a non-empty string";
+constexpr char kAString[] = "a string";
+constexpr char kBoolean[] = "true or false";
+constexpr char kRegex[] = "an ECMAScript regular expression";
+constexpr char kProbeObject[] = "a probe object";
+constexpr char kProbeTypes[] = "one of http, tcp, command, process_alive";
+constexpr char kToleranceAllowed[] =
+    "a number, a string, [low, high], {\"min\": x, \"max\": y} or {\"regex\": \"…\"}";
+constexpr char kProcessAllowed[] = "an object with one of pid, pidfile, name, cmdline";
+constexpr char kSelectAllowed[] = "\"all\", {\"count\": N} or {\"percent\": P}";
+constexpr char kArgvAllowed[] = "a non-empty array of strings";
+constexpr char kGuardsAllowed[] = "an empty array (guards arrive in a later version; use [])";
+constexpr char kGuardEntry[] = "guards arrive in a later version; use []";
+constexpr char kSizeAllowed[] = "a file of at most 1048576 bytes (1 MiB)";
+
+std::string DurationAllowed(bool positive) {
+  return std::string(kDurationAllowed) + (positive ? " (greater than 0)" : " (0 or more)");
+}
+
+std::string Child(const std::string& pointer, const std::string& key) {
+  return pointer + "/" + JsonPointerToken(key);
+}
+
+std::string Child(const std::string& pointer, size_t index) {
+  return pointer + "/" + std::to_string(index);
+}
+
+std::optional<std::string> CompileError(const std::string& pattern) {
+  try {
+    std::regex re(pattern, std::regex::ECMAScript);
+    return std::nullopt;
+  } catch (const std::regex_error& e) {
+    return std::string(e.what());
+  }
+}
+
+// An integral number (5 or 5.0) within [lo, hi].
+std::optional<int64_t> IntegralIn(const ojson& v, int64_t lo, int64_t hi) {
+  std::optional<int64_t> i;
+  if (v.is_number_unsigned()) {
+    if (v.get<uint64_t>() <= static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
+      i = static_cast<int64_t>(v.get<uint64_t>());
+    }
+  } else if (v.is_number_integer()) {
+    i = v.get<int64_t>();
+  } else if (v.is_number_float()) {
+    double d = v.get<double>();
+    if (d == static_cast<double>(static_cast<int64_t>(d)) && d > -9.0e15 && d < 9.0e15) {
+      i = static_cast<int64_t>(d);
+    }
+  }
+  if (i && *i >= lo && *i <= hi) return i;
+  return std::nullopt;
+}
+
+// One known key of an object: how to read it, and what to say when a required one is missing.
+struct Field {
+  std::string key;
+  bool required = false;
+  std::string missing_allowed;
+  std::function<void(const ojson& value, const std::string& pointer)> read;
+};
+
+// Reads the document into an Experiment, adding every problem to `errors`.
+class ExperimentReader {
+ public:
+  ExperimentReader(const FaultRegistry& registry, ValidationErrors& errors)
+      : registry_(registry), errors_(errors) {}
+
+  void Read(const ojson& doc, Experiment& out) {
+    if (const auto it = doc.find("targets"); it != doc.end() && it->is_object()) {
+      for (const auto& [name, value] : it->items()) target_names_.push_back(name);
+    }
+    std::vector<Field> fields = {
+        {"version", true, "1", [&](const ojson& v, const std::string& p) {
+           if (IntegralIn(v, 1, 1)) out.version = 1;
+           else Error(p, v, "1");
+         }},
+        {"title", true, kNonEmptyString, [&](const ojson& v, const std::string& p) {
+           if (auto s = String(v, p, true, kNonEmptyString)) out.title = *s;
+         }},
+        {"description", false, "", [&](const ojson& v, const std::string& p) {
+           if (auto s = String(v, p, false, kAString)) out.description = *s;
+         }},
+        {"tags", false, "", [&](const ojson& v, const std::string& p) {
+           if (auto tags = Strings(v, p, "an array of strings", false)) out.tags = *tags;
+         }},
+        {"targets", false, "", [&](const ojson& v, const std::string& p) {
+           ReadTargets(v, p, out);
+         }},
+        {"steady_state", false, "", [&](const ojson& v, const std::string& p) {
+           if (!v.is_array()) return Error(p, v, "an array of probes");
+           for (size_t i = 0; i < v.size(); ++i) {
+             if (auto probe = ReadProbe(v[i], Child(p, i), i)) out.steady_state.push_back(*probe);
+           }
+         }},
+        {"method", true, "an array of at least one step", [&](const ojson& v, const std::string& p) {
+           if (!v.is_array() || v.empty()) return Error(p, v, "an array of at least one step");
+           for (size_t i = 0; i < v.size(); ++i) {
+             if (auto step = ReadStep(v[i], Child(p, i), i)) out.method.push_back(*step);
+           }
+         }},
+        {"guards", true, kGuardsAllowed, [&](const ojson& v, const std::string& p) {
+           if (!v.is_array()) return Error(p, v, kGuardsAllowed);
+           for (size_t i = 0; i < v.size(); ++i) Error(Child(p, i), v[i], kGuardEntry);
+         }},
+        {"rollbacks", false, "", [&](const ojson& v, const std::string& p) {
+           if (!v.is_array()) return Error(p, v, "an array of rollbacks");
+           for (size_t i = 0; i < v.size(); ++i) {
+             if (auto r = ReadRollback(v[i], Child(p, i), i)) out.rollbacks.push_back(*r);
+           }
+         }},
+        {"settings", false, "", [&](const ojson& v, const std::string& p) {
+           ReadSettings(v, p, out.settings);
+         }},
+    };
+    ReadObject(doc, "", fields);
+
+    // Probes without a timeout of their own take settings.probe_timeout, which may come later.
+    auto default_timeout = [&](ProbeSpec& probe) {
+      if (probes_with_timeout_.count(probe.pointer) == 0) {
+        probe.timeout = out.settings.probe_timeout;
+      }
+    };
+    for (auto& probe : out.steady_state) default_timeout(probe);
+    for (auto& step : out.method) {
+      if (step.kind == MethodStep::Kind::kProbe) default_timeout(step.probe);
+    }
+  }
+
+ private:
+  void Error(const std::string& pointer, const ojson& found, const std::string& allowed) {
+    errors_.Add(pointer, FoundValue(found), allowed);
+  }
+
+  // Reads `object`'s members in document order: each known key through its field, each unknown
+  // key as an error listing the known ones; then a `missing` error for each absent required key.
+  void ReadObject(const ojson& object, const std::string& pointer,
+                  const std::vector<Field>& fields) {
+    std::vector<std::string> keys;
+    for (const auto& f : fields) keys.push_back(f.key);
+    for (const auto& [key, value] : object.items()) {
+      const Field* field = nullptr;
+      for (const auto& f : fields) {
+        if (f.key == key) field = &f;
+      }
+      if (field == nullptr) {
+        errors_.Add(Child(pointer, key), kFoundUnknownKey, OneOf(keys));
+      } else {
+        field->read(value, Child(pointer, key));
+      }
+    }
+    for (const auto& f : fields) {
+      if (f.required && !object.contains(f.key)) {
+        errors_.Add(Child(pointer, f.key), kFoundMissing, f.missing_allowed);
+      }
+    }
+  }
+
+  std::optional<std::string> String(const ojson& v, const std::string& p, bool non_empty,
+                                    const std::string& allowed) {
+    if (!v.is_string() || (non_empty && v.get_ref<const std::string&>().empty())) {
+      Error(p, v, allowed);
+      return std::nullopt;
+    }
+    return v.get<std::string>();
+  }
+
+  std::optional<std::string> Regex(const ojson& v, const std::string& p, bool non_empty,
+                                   const std::string& allowed) {
+    auto s = String(v, p, non_empty, allowed);
+    if (s && CompileError(*s)) {
+      Error(p, v, allowed);
+      return std::nullopt;
+    }
+    return s;
+  }
+
+  std::optional<bool> Bool(const ojson& v, const std::string& p) {
+    if (!v.is_boolean()) {
+      Error(p, v, kBoolean);
+      return std::nullopt;
+    }
+    return v.get<bool>();
+  }
+
+  std::optional<Duration> DurationValue(const ojson& v, const std::string& p, bool positive) {
+    if (v.is_string()) {
+      auto d = ParseDuration(v.get<std::string>());
+      if (d.ok() && (!positive || d->count() > 0)) return *d;
+    }
+    Error(p, v, DurationAllowed(positive));
+    return std::nullopt;
+  }
+
+  std::optional<int64_t> Integer(const ojson& v, const std::string& p, int64_t lo, int64_t hi,
+                                 const std::string& allowed) {
+    auto i = IntegralIn(v, lo, hi);
+    if (!i) Error(p, v, allowed);
+    return i;
+  }
+
+  // An array of strings; element errors name the element. With `argv`, the array must not be
+  // empty and its first element (the program) must not be empty either.
+  std::optional<std::vector<std::string>> Strings(const ojson& v, const std::string& p,
+                                                  const std::string& allowed, bool argv) {
+    if (!v.is_array() || (argv && v.empty())) {
+      Error(p, v, allowed);
+      return std::nullopt;
+    }
+    std::vector<std::string> out;
+    bool ok = true;
+    for (size_t i = 0; i < v.size(); ++i) {
+      if (!v[i].is_string()) {
+        Error(Child(p, i), v[i], kAString);
+        ok = false;
+      } else if (argv && i == 0 && v[i].get_ref<const std::string&>().empty()) {
+        Error(Child(p, i), v[i], "a program name or path");
+        ok = false;
+      } else {
+        out.push_back(v[i].get<std::string>());
+      }
+    }
+    if (!ok) return std::nullopt;
+    return out;
+  }
+
+  std::string TargetAllowed() const {
+    if (target_names_.empty()) return "the name of a target in /targets (there are none)";
+    std::string names;
+    for (const auto& n : target_names_) names += (names.empty() ? "" : ", ") + n;
+    return "the name of a target in /targets (" + names + ")";
+  }
+
+  std::optional<std::string> TargetRef(const ojson& v, const std::string& p) {
+    if (v.is_string()) {
+      for (const auto& n : target_names_) {
+        if (n == v.get_ref<const std::string&>()) return n;
+      }
+    }
+    Error(p, v, TargetAllowed());
+    return std::nullopt;
+  }
+
+  // ---- Targets -------------------------------------------------------------------------------
+
+  void ReadTargets(const ojson& v, const std::string& p, Experiment& out) {
+    if (!v.is_object()) return Error(p, v, "an object of targets by name");
+    for (const auto& [name, spec] : v.items()) {
+      const std::string at = Child(p, name);
+      if (name.empty()) {
+        Error(at, name, "a non-empty target name");
+        continue;
+      }
+      if (!spec.is_object()) {
+        Error(at, spec, "a target object");
+        continue;
+      }
+      TargetSpec target;
+      target.name = name;
+      target.pointer = at;
+      const size_t before = errors_.size();
+      ReadObject(spec, at,
+                 {{"process", true, kProcessAllowed,
+                   [&](const ojson& pv, const std::string& pp) {
+                     ReadProcess(pv, pp, target.process);
+                   }},
+                  {"select", false, "",
+                   [&](const ojson& sv, const std::string& sp) {
+                     ReadSelect(sv, sp, target.select);
+                   }},
+                  {"allow_empty", false, "", [&](const ojson& bv, const std::string& bp) {
+                     if (auto b = Bool(bv, bp)) target.allow_empty = *b;
+                   }}});
+      if (errors_.size() == before) out.targets.push_back(std::move(target));
+    }
+  }
+
+  void ReadProcess(const ojson& v, const std::string& p, ProcessSelector& sel) {
+    if (!v.is_object()) return Error(p, v, kProcessAllowed);
+    ReadObject(
+        v, p,
+        {{"pid", false, "",
+          [&](const ojson& x, const std::string& xp) {
+            if (auto pid = Integer(x, xp, 2, 4194304, "an integer from 2 to 4194304")) {
+              sel.pid = static_cast<int>(*pid);
+            }
+          }},
+         {"pidfile", false, "",
+          [&](const ojson& x, const std::string& xp) {
+            sel.pidfile = String(x, xp, true, "a non-empty path");
+          }},
+         {"name", false, "",
+          [&](const ojson& x, const std::string& xp) {
+            if (!x.is_string() || x.get_ref<const std::string&>().empty() ||
+                x.get_ref<const std::string&>().size() > 15) {
+              return Error(xp, x, "a process name of 1 to 15 characters");
+            }
+            sel.name = x.get<std::string>();
+          }},
+         {"cmdline", false, "",
+          [&](const ojson& x, const std::string& xp) {
+            sel.cmdline = Regex(x, xp, true, "a non-empty ECMAScript regular expression");
+          }},
+         {"user", false, "", [&](const ojson& x, const std::string& xp) {
+            sel.user = String(x, xp, true, "a non-empty string (a user name or numeric uid)");
+          }}});
+    int selectors = 0;
+    for (const char* key : {"pid", "pidfile", "name", "cmdline"}) selectors += v.contains(key);
+    if (selectors != 1) Error(p, v, "exactly one of pid, pidfile, name, cmdline");
+  }
+
+  void ReadSelect(const ojson& v, const std::string& p, Selection& sel) {
+    if (v.is_string() && v.get_ref<const std::string&>() == "all") {
+      sel.mode = SelectionMode::kAll;
+      return;
+    }
+    if (!v.is_object() || v.size() != 1) return Error(p, v, kSelectAllowed);
+    ReadObject(v, p,
+               {{"count", false, "",
+                 [&](const ojson& x, const std::string& xp) {
+                   if (auto n = Integer(x, xp, 1, std::numeric_limits<int>::max(),
+                                        "an integer of at least 1")) {
+                     sel.mode = SelectionMode::kCount;
+                     sel.count = static_cast<int>(*n);
+                   }
+                 }},
+                {"percent", false, "", [&](const ojson& x, const std::string& xp) {
+                   if (!x.is_number() || !(x.get<double>() > 0) || x.get<double>() > 100) {
+                     return Error(xp, x, "a number greater than 0 and at most 100");
+                   }
+                   sel.mode = SelectionMode::kPercent;
+                   sel.percent = x.get<double>();
+                 }}});
+  }
+
+  // ---- Probes --------------------------------------------------------------------------------
+
+  std::optional<Tolerance> ReadTolerance(const ojson& v, const std::string& p) {
+    Tolerance t;
+    if (v.is_number() || v.is_string()) {
+      t.kind = Tolerance::Kind::kExact;
+      t.exact = nlohmann::json(v);
+      return t;
+    }
+    if (v.is_array()) {
+      if (v.size() != 2 || !v[0].is_number() || !v[1].is_number()) {
+        Error(p, v, kToleranceAllowed);
+        return std::nullopt;
+      }
+      if (v[0].get<double>() > v[1].get<double>()) {
+        Error(p, v, "a range [low, high] with low at most high");
+        return std::nullopt;
+      }
+      t.kind = Tolerance::Kind::kRange;
+      t.min = v[0].get<double>();
+      t.max = v[1].get<double>();
+      return t;
+    }
+    if (!v.is_object() || v.empty() || (v.contains("regex") && v.size() > 1)) {
+      Error(p, v, kToleranceAllowed);
+      return std::nullopt;
+    }
+    const size_t before = errors_.size();
+    auto number = [this](std::optional<double>* into) {
+      return [this, into](const ojson& x, const std::string& xp) {
+        if (!x.is_number()) return Error(xp, x, "a number");
+        *into = x.get<double>();
+      };
+    };
+    ReadObject(v, p,
+               {{"min", false, "", number(&t.min)},
+                {"max", false, "", number(&t.max)},
+                {"regex", false, "", [&](const ojson& x, const std::string& xp) {
+                   if (auto re = Regex(x, xp, false, kRegex)) {
+                     t.kind = Tolerance::Kind::kRegex;
+                     t.regex = *re;
+                   }
+                 }}});
+    if (errors_.size() != before) return std::nullopt;
+    if (t.kind != Tolerance::Kind::kRegex) {
+      t.kind = Tolerance::Kind::kRange;
+      if (t.min && t.max && *t.min > *t.max) {
+        Error(p, v, "{\"min\": x, \"max\": y} with min at most max");
+        return std::nullopt;
+      }
+    }
+    return t;
+  }
+
+  std::optional<ProbeSpec> ReadProbe(const ojson& v, const std::string& p, size_t index) {
+    if (!v.is_object()) {
+      Error(p, v, kProbeObject);
+      return std::nullopt;
+    }
+    const auto type_it = v.find("type");
+    if (type_it == v.end()) {
+      errors_.Add(Child(p, "type"), kFoundMissing, kProbeTypes);
+      return std::nullopt;
+    }
+    static const std::map<std::string, ProbeType> kTypes = {
+        {"http", ProbeType::kHttp},
+        {"tcp", ProbeType::kTcp},
+        {"command", ProbeType::kCommand},
+        {"process_alive", ProbeType::kProcessAlive}};
+    const auto type = type_it->is_string() ? kTypes.find(type_it->get<std::string>())
+                                           : kTypes.end();
+    if (type == kTypes.end()) {
+      Error(Child(p, "type"), *type_it, kProbeTypes);
+      return std::nullopt;
+    }
+    ProbeSpec probe;
+    probe.type = type->second;
+    probe.pointer = p;
+    probe.name = type->first + "-" + std::to_string(index);
+    switch (probe.type) {
+      case ProbeType::kHttp:
+        probe.tolerance.exact = 200;
+        break;
+      case ProbeType::kCommand:
+        probe.tolerance.exact = 0;
+        break;
+      case ProbeType::kProcessAlive:
+        probe.tolerance.kind = Tolerance::Kind::kRange;
+        probe.tolerance.min = 1;
+        break;
+      case ProbeType::kTcp:
+        probe.tolerance.exact = true;
+        break;
+    }
+    auto tolerance = [&](const ojson& x, const std::string& xp) {
+      if (auto t = ReadTolerance(x, xp)) probe.tolerance = *t;
+    };
+    std::vector<Field> fields = {
+        {"type", true, "", [](const ojson&, const std::string&) {}},
+        {"name", false, "",
+         [&](const ojson& x, const std::string& xp) {
+           if (auto s = String(x, xp, true, kNonEmptyString)) probe.name = *s;
+         }},
+    };
+    switch (probe.type) {
+      case ProbeType::kHttp:
+        fields.push_back({"url", true, "a URL starting with http:// or https://",
+                          [&](const ojson& x, const std::string& xp) {
+                            const bool ok = x.is_string() &&
+                                            (x.get<std::string>().rfind("http://", 0) == 0 ||
+                                             x.get<std::string>().rfind("https://", 0) == 0);
+                            if (!ok) return Error(xp, x, "a URL starting with http:// or https://");
+                            probe.url = x.get<std::string>();
+                          }});
+        fields.push_back({"method", false, "", [&](const ojson& x, const std::string& xp) {
+                            if (x != "GET" && x != "HEAD" && x != "POST") {
+                              return Error(xp, x, "one of GET, HEAD, POST");
+                            }
+                            probe.method = x.get<std::string>();
+                          }});
+        fields.push_back({"status", false, "", tolerance});
+        fields.push_back({"body_regex", false, "", [&](const ojson& x, const std::string& xp) {
+                            probe.body_regex = Regex(x, xp, false, kRegex);
+                          }});
+        break;
+      case ProbeType::kTcp:
+        fields.push_back({"address", false, "", [&](const ojson& x, const std::string& xp) {
+                            if (auto s = String(x, xp, true, "a host name or IP address")) {
+                              probe.address = *s;
+                            }
+                          }});
+        fields.push_back({"port", true, "an integer from 1 to 65535",
+                          [&](const ojson& x, const std::string& xp) {
+                            if (auto n = Integer(x, xp, 1, 65535, "an integer from 1 to 65535")) {
+                              probe.port = static_cast<int>(*n);
+                            }
+                          }});
+        break;
+      case ProbeType::kCommand:
+        fields.push_back({"argv", true, kArgvAllowed, [&](const ojson& x, const std::string& xp) {
+                            if (auto a = Strings(x, xp, kArgvAllowed, true)) probe.argv = *a;
+                          }});
+        fields.push_back({"exit_code", false, "", tolerance});
+        fields.push_back({"stdout_regex", false, "", [&](const ojson& x, const std::string& xp) {
+                            probe.stdout_regex = Regex(x, xp, false, kRegex);
+                          }});
+        break;
+      case ProbeType::kProcessAlive:
+        fields.push_back({"target", true, TargetAllowed(),
+                          [&](const ojson& x, const std::string& xp) {
+                            if (auto t = TargetRef(x, xp)) probe.target = *t;
+                          }});
+        fields.push_back({"count", false, "", tolerance});
+        break;
+    }
+    fields.push_back({"timeout", false, "", [&](const ojson& x, const std::string& xp) {
+                        if (auto d = DurationValue(x, xp, true)) {
+                          probe.timeout = *d;
+                          probes_with_timeout_.insert(p);
+                        }
+                      }});
+    const size_t before = errors_.size();
+    ReadObject(v, p, fields);
+    if (errors_.size() != before) return std::nullopt;
+    return probe;
+  }
+
+  // ---- Method --------------------------------------------------------------------------------
+
+  std::string StepTypesAllowed() const {
+    std::string names;
+    for (const FaultFactory* f : registry_.All()) {
+      names += (names.empty() ? "" : ", ") + f->Declaration().name;
+    }
+    return "a fault type (" + (names.empty() ? std::string("none registered") : names) +
+           "), \"wait\" or \"probe\"";
+  }
+
+  std::optional<MethodStep> ReadStep(const ojson& v, const std::string& p, size_t index) {
+    if (!v.is_object()) {
+      Error(p, v, "a step object");
+      return std::nullopt;
+    }
+    const auto type_it = v.find("type");
+    if (type_it == v.end()) {
+      errors_.Add(Child(p, "type"), kFoundMissing, StepTypesAllowed());
+      return std::nullopt;
+    }
+    const std::string type = type_it->is_string() ? type_it->get<std::string>() : "";
+    const FaultFactory* factory = type.empty() ? nullptr : registry_.Find(type);
+    if (type != "wait" && type != "probe" && factory == nullptr) {
+      Error(Child(p, "type"), *type_it, StepTypesAllowed());
+      return std::nullopt;
+    }
+    auto ignore = [](const ojson&, const std::string&) {};
+    MethodStep step;
+    step.pointer = p;
+    const size_t before = errors_.size();
+    if (type == "wait") {
+      step.kind = MethodStep::Kind::kWait;
+      ReadObject(v, p,
+                 {{"type", true, "", ignore},
+                  {"duration", true, DurationAllowed(false),
+                   [&](const ojson& x, const std::string& xp) {
+                     if (auto d = DurationValue(x, xp, false)) step.wait.duration = *d;
+                   }}});
+    } else if (type == "probe") {
+      step.kind = MethodStep::Kind::kProbe;
+      ReadObject(v, p,
+                 {{"type", true, "", ignore},
+                  {"probe", true, kProbeObject, [&](const ojson& x, const std::string& xp) {
+                     if (auto probe = ReadProbe(x, xp, index)) step.probe = *probe;
+                   }}});
+    } else {
+      step.kind = MethodStep::Kind::kFault;
+      ReadFault(v, p, index, *factory, step.fault);
+    }
+    if (errors_.size() != before) return std::nullopt;
+    return step;
+  }
+
+  void ReadFault(const ojson& v, const std::string& p, size_t index, const FaultFactory& factory,
+                 FaultStep& fault) {
+    const FaultDecl& decl = factory.Declaration();
+    fault.type = decl.name;
+    fault.name = decl.name + "-" + std::to_string(index);
+    std::string name_pointer = p;
+    nlohmann::json params = nlohmann::json::object();
+    ReadObject(
+        v, p,
+        {{"type", true, "", [](const ojson&, const std::string&) {}},
+         {"name", false, "",
+          [&](const ojson& x, const std::string& xp) {
+            if (auto s = String(x, xp, true, kNonEmptyString)) {
+              fault.name = *s;
+              name_pointer = xp;
+            }
+          }},
+         {"target", true, TargetAllowed(),
+          [&](const ojson& x, const std::string& xp) {
+            if (auto t = TargetRef(x, xp)) fault.target = *t;
+          }},
+         {"params", false, "", [&](const ojson& x, const std::string&) { params = x; }},
+         {"duration", true, DurationAllowed(true),
+          [&](const ojson& x, const std::string& xp) {
+            if (auto d = DurationValue(x, xp, true)) fault.duration = *d;
+          }},
+         {"start_after", false, "", [&](const ojson& x, const std::string& xp) {
+            if (auto d = DurationValue(x, xp, false)) fault.start_after = *d;
+          }}});
+
+    const std::string params_pointer = Child(p, "params");
+    const size_t before = errors_.size();
+    ValidateParams(decl, params, params_pointer, errors_);
+    if (errors_.size() == before) {
+      fault.params = WithDefaults(decl, params);
+      factory.ValidateConfig(fault.params, params_pointer, errors_);
+    }
+
+    const auto [it, inserted] = fault_names_.emplace(fault.name, p);
+    if (!inserted) {
+      Error(name_pointer, fault.name,
+            "a name not used by another fault step (" + it->second + " uses it)");
+    }
+  }
+
+  // ---- Rollbacks and settings ----------------------------------------------------------------
+
+  std::optional<RollbackSpec> ReadRollback(const ojson& v, const std::string& p, size_t index) {
+    if (!v.is_object()) {
+      Error(p, v, "a rollback object");
+      return std::nullopt;
+    }
+    RollbackSpec r;
+    r.name = "rollback-" + std::to_string(index);
+    const size_t before = errors_.size();
+    ReadObject(v, p,
+               {{"name", false, "",
+                 [&](const ojson& x, const std::string& xp) {
+                   if (auto s = String(x, xp, true, kNonEmptyString)) r.name = *s;
+                 }},
+                {"argv", true, kArgvAllowed,
+                 [&](const ojson& x, const std::string& xp) {
+                   if (auto a = Strings(x, xp, kArgvAllowed, true)) r.argv = *a;
+                 }},
+                {"timeout", false, "", [&](const ojson& x, const std::string& xp) {
+                   if (auto d = DurationValue(x, xp, true)) r.timeout = *d;
+                 }}});
+    if (errors_.size() != before) return std::nullopt;
+    return r;
+  }
+
+  void ReadSettings(const ojson& v, const std::string& p, Settings& s) {
+    if (!v.is_object()) return Error(p, v, "an object");
+    ReadObject(v, p,
+               {{"seed", false, "",
+                 [&](const ojson& x, const std::string& xp) {
+                   if (!x.is_number_unsigned()) return Error(xp, x, "an unsigned integer");
+                   s.seed = x.get<uint64_t>();
+                 }},
+                {"probe_timeout", false, "",
+                 [&](const ojson& x, const std::string& xp) {
+                   if (auto d = DurationValue(x, xp, true)) s.probe_timeout = *d;
+                 }},
+                {"revert_attempts", false, "", [&](const ojson& x, const std::string& xp) {
+                   if (auto n = Integer(x, xp, 1, 10, "an integer from 1 to 10")) {
+                     s.revert_attempts = static_cast<int>(*n);
+                   }
+                 }}});
+  }
+
+  const FaultRegistry& registry_;
+  ValidationErrors& errors_;
+  std::vector<std::string> target_names_;        // keys of /targets, in file order
+  std::set<std::string> probes_with_timeout_;    // pointers of probes with their own timeout
+  std::map<std::string, std::string> fault_names_;  // fault step name → pointer of its step
+};
+
+bool IsBlank(const std::string& text) {
+  return text.find_first_not_of(" \t\r\n") == std::string::npos;
+}
+
+// The useful part of a parse_error message ("unexpected '}'; expected string literal").
+std::string SyntaxReason(const std::string& what) {
+  std::string reason = what;
+  if (size_t at = reason.find("syntax error while parsing "); at != std::string::npos) {
+    reason = reason.substr(at);
+    if (size_t dash = reason.find(" - "); dash != std::string::npos) reason = reason.substr(dash + 3);
+  } else if (size_t colon = reason.find(": "); colon != std::string::npos) {
+    reason = reason.substr(colon + 2);
+  }
+  // A long token in "last read: '...'" is cut like any found value.
+  if (size_t last = reason.find("last read: '"); last != std::string::npos) {
+    size_t start = last + 12;
+    size_t end = reason.find('\'', start);
+    while (end != std::string::npos && end + 1 < reason.size() && reason[end + 1] != ';') {
+      end = reason.find('\'', end + 1);
+    }
+    if (end == std::string::npos) end = reason.size();
+    std::string token = reason.substr(start, end - start);
+    if (token.size() > kMaxFoundChars) {
+      size_t cut = kMaxFoundChars - 1;
+      while (cut > 0 && (static_cast<unsigned char>(token[cut]) & 0xC0) == 0x80) --cut;
+      reason.replace(start, end - start, token.substr(0, cut) + "…");
+    }
+  }
+  return reason;
+}
+
+// Line and column (both 1-based) of the byte at 1-based offset `byte` in `text`.
+std::pair<int, int> LineAndColumn(const std::string& text, size_t byte) {
+  const size_t pos = std::min(byte == 0 ? 0 : byte - 1, text.size());
+  int line = 1;
+  size_t line_start = 0;
+  for (size_t i = 0; i < pos; ++i) {
+    if (text[i] == '\n') {
+      ++line;
+      line_start = i + 1;
+    }
+  }
+  return {line, static_cast<int>(pos - line_start + 1)};
+}
+
+// Watches the parser's events: refuses nesting deeper than kMaxExperimentDepth and finds keys
+// given twice in one object (the parser would silently keep the last one).
+class StructureCheck {
+ public:
+  using Event = ojson::parse_event_t;
+
+  // The parser callback. `depth` is the number of containers around the event, so a container
+  // starting at depth kMaxExperimentDepth would be level kMaxExperimentDepth + 1. Deeper
+  // containers are discarded as they are parsed so that an absurd file builds no absurd tree.
+  bool operator()(int depth, Event event, ojson& parsed) {
+    if (ignored_levels_ > 0) {
+      if (event == Event::object_start || event == Event::array_start) ++ignored_levels_;
+      if (event == Event::object_end || event == Event::array_end) --ignored_levels_;
+      return true;
+    }
+    switch (event) {
+      case Event::object_start:
+      case Event::array_start:
+        if (depth >= kMaxExperimentDepth) {
+          too_deep_ = true;
+          ignored_levels_ = 1;
+          return false;
+        }
+        frames_.push_back({event == Event::object_start, NextPointer(), {}, "", 0});
+        return true;
+      case Event::object_end:
+      case Event::array_end:
+        if (!frames_.empty()) frames_.pop_back();
+        return true;
+      case Event::key: {
+        Frame& object = frames_.back();
+        object.last_key = parsed.get<std::string>();
+        if (!object.keys.insert(object.last_key).second) {
+          duplicates_.push_back(Child(object.pointer, object.last_key));
+        }
+        return true;
+      }
+      case Event::value:
+        if (!frames_.empty() && !frames_.back().is_object) ++frames_.back().next_index;
+        return true;
+    }
+    return true;
+  }
+
+  bool too_deep() const { return too_deep_; }
+  // Pointers of keys given more than once, in document order.
+  const std::vector<std::string>& duplicates() const { return duplicates_; }
+
+ private:
+  struct Frame {
+    bool is_object;
+    std::string pointer;
+    std::set<std::string> keys;  // objects
+    std::string last_key;        // objects
+    size_t next_index;           // arrays
+  };
+
+  // The pointer of a container that starts now.
+  std::string NextPointer() {
+    if (frames_.empty()) return "";
+    Frame& parent = frames_.back();
+    if (parent.is_object) return Child(parent.pointer, parent.last_key);
+    return Child(parent.pointer, parent.next_index++);
+  }
+
+  std::vector<Frame> frames_;
+  int ignored_levels_ = 0;
+  bool too_deep_ = false;
+  std::vector<std::string> duplicates_;
+};
+
+// Parses `text`, refusing syntax errors, nesting deeper than kMaxExperimentDepth and duplicate
+// keys (reported after the parse; the document is still returned then).
+std::optional<ojson> Parse(const std::string& text, ValidationErrors& errors) {
+  StructureCheck check;
+  ojson doc;
+  try {
+    doc = ojson::parse(text, std::ref(check));
+  } catch (const nlohmann::json::parse_error& e) {
+    auto [line, column] = LineAndColumn(text, e.byte);
+    errors.AddSyntax(line, column, "syntax error", SyntaxReason(e.what()));
+    return std::nullopt;
+  }
+  if (check.too_deep()) {
+    errors.Add("", "nesting deeper than 64 levels", "at most 64 levels of arrays and objects");
+    return std::nullopt;
+  }
+  for (const auto& pointer : check.duplicates()) {
+    errors.Add(pointer, "duplicate key", "each key at most once in an object");
+  }
+  return doc;
+}
+
+}  // namespace
+
+const TargetSpec* Experiment::FindTarget(const std::string& name) const {
+  for (const auto& t : targets) {
+    if (t.name == name) return &t;
+  }
+  return nullptr;
+}
+
+std::optional<Experiment> LoadExperimentText(const std::string& text, const LoadOptions& options,
+                                             ValidationErrors& errors) {
+  if (text.size() > kMaxExperimentBytes) {
+    errors.Add("", std::to_string(text.size()) + " bytes", kSizeAllowed);
+    return std::nullopt;
+  }
+  if (IsBlank(text)) {
+    errors.Add("", "empty file", "a JSON object");
+    return std::nullopt;
+  }
+  const size_t errors_before = errors.size();
+  std::optional<ojson> doc = Parse(text, errors);
+  if (!doc) return std::nullopt;
+  if (!doc->is_object()) {
+    errors.Add("", FoundValue(*doc), "a JSON object");
+    return std::nullopt;
+  }
+
+  PlaceholderLookup lookup = [&options](const std::string& name) -> std::optional<std::string> {
+    if (auto it = options.vars.find(name); it != options.vars.end()) return it->second;
+    if (options.env) return options.env(name);
+    if (const char* value = std::getenv(name.c_str())) return std::string(value);
+    return std::nullopt;
+  };
+  ValidationErrors placeholder_errors;
+  FillPlaceholders(*doc, lookup, "", placeholder_errors);
+
+  const FaultRegistry& registry =
+      options.registry != nullptr ? *options.registry : FaultRegistry::Global();
+  Experiment experiment;
+  ValidationErrors semantic_errors;
+  ExperimentReader(registry, semantic_errors).Read(*doc, experiment);
+
+  // A string whose placeholder could not be filled is reported once, for the placeholder.
+  std::set<std::string> unfilled;
+  for (const auto& e : placeholder_errors.errors()) {
+    unfilled.insert(e.pointer);
+    errors.Add(e.pointer, e.found, e.allowed);
+  }
+  for (const auto& e : semantic_errors.errors()) {
+    if (unfilled.count(e.pointer) == 0) errors.Add(e.pointer, e.found, e.allowed);
+  }
+  if (errors.size() != errors_before) return std::nullopt;
+
+  experiment.document = nlohmann::json(*doc);
+  return experiment;
+}
+
+std::optional<Experiment> LoadExperimentFile(const std::string& path, const LoadOptions& options,
+                                             ValidationErrors& errors) {
+  std::error_code ec;
+  const auto size = std::filesystem::file_size(path, ec);
+  if (ec) {
+    errors.Add("", "cannot read the file (" + ec.message() + ")", "a readable JSON file");
+    return std::nullopt;
+  }
+  if (size > kMaxExperimentBytes) {
+    errors.Add("", std::to_string(size) + " bytes", kSizeAllowed);
+    return std::nullopt;
+  }
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream text;
+  text << in.rdbuf();
+  if (!in.good() && !in.eof()) {
+    errors.Add("", "cannot read the file", "a readable JSON file");
+    return std::nullopt;
+  }
+  return LoadExperimentText(text.str(), options, errors);
+}
+
+}  // namespace ringfence
