@@ -59,6 +59,12 @@ struct DemoMetrics::Families {
                                            .Help("Content files loaded successfully")
                                            .Register(registry)
                                            .Add({});
+  prometheus::Counter& content_rejects =
+      prometheus::BuildCounter()
+          .Name("demo_content_rejects_total")
+          .Help("Content files rejected (a record with too few fields); the previous content stays")
+          .Register(registry)
+          .Add({});
 };
 
 DemoMetrics::DemoMetrics() : families_(std::make_unique<Families>()) {
@@ -86,6 +92,8 @@ void DemoMetrics::SetContentRecords(size_t records) {
 void DemoMetrics::SetHealthy(bool healthy) { families_->healthy.Set(healthy ? 1 : 0); }
 
 void DemoMetrics::CountContentLoad() { families_->content_loads.Increment(); }
+
+void DemoMetrics::CountContentReject() { families_->content_rejects.Increment(); }
 
 std::string DemoMetrics::Serialize() const {
   return prometheus::TextSerializer().Serialize(families_->registry.Collect());

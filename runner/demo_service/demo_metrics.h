@@ -18,6 +18,7 @@ class DemoMetrics {
   void SetContentRecords(size_t records);
   void SetHealthy(bool healthy);
   void CountContentLoad();
+  void CountContentReject();  // a content file rejected for a record with too few fields
 
   // Prometheus text exposition format (version 0.0.4).
   std::string Serialize() const;

@@ -196,6 +196,7 @@ bool DemoServer::LoadContent(bool at_start) {
       std::abort();
     case DemoContentParse::Problem::kTooFewFields:
       spdlog::error("{}", parse.message);
+      metrics_.CountContentReject();
       return true;
     case DemoContentParse::Problem::kNone:
       break;
