@@ -140,6 +140,11 @@ class Session : public std::enable_shared_from_this<Session> {
     response_.body() = std::move(reply.body);
     response_.keep_alive(request_.keep_alive());
     response_.prepare_payload();
+    if (request_.method() == http::verb::head) {  // the GET's headers, without its body
+      const size_t length = response_.body().size();
+      response_.body().clear();
+      response_.content_length(length);
+    }
     const int latency = reply.delayed ? server_.latency_ms() : 0;
     if (latency <= 0) return Write();
     delay_.expires_after(std::chrono::milliseconds(latency));
