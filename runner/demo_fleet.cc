@@ -314,7 +314,8 @@ void DemoFleet::Supervisor::Stop() {
   thread_.join();
 }
 
-DemoFleet::DemoFleet(DemoFleetOptions o) : supervisor_(std::make_unique<Supervisor>(std::move(o))) {}
+DemoFleet::DemoFleet(DemoFleetOptions o)
+    : supervisor_(std::make_unique<Supervisor>(std::move(o))) {}
 
 DemoFleet::~DemoFleet() { Stop(); }
 

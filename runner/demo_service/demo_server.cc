@@ -156,7 +156,8 @@ class Session : public std::enable_shared_from_this<Session> {
     server_.metrics().CountRequest(
         path, response_.result_int(),
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count());
-    http::async_write(stream_, response_, [self = shared_from_this()](beast::error_code ec, size_t) {
+    auto self = shared_from_this();
+    http::async_write(stream_, response_, [self](beast::error_code ec, size_t) {
       if (ec || !self->response_.keep_alive()) return self->Close();
       self->Read();
     });

@@ -36,7 +36,8 @@ TEST(DemoContentTest, ExtraFieldIsTheOutOfBoundsRead) {
   EXPECT_EQ(p.fields_found, 3);
   EXPECT_TRUE(p.content.records.empty());
   EXPECT_EQ(p.message,
-            "content interpreter: record 3 has 3 fields, the reader supplies 2: out-of-bounds read");
+            "content interpreter: record 3 has 3 fields, the reader supplies 2: "
+            "out-of-bounds read");
 }
 
 TEST(DemoContentTest, MissingFieldIsRejected) {
