@@ -36,4 +36,9 @@ std::unique_ptr<ProbeRunner> MakeProbeRunner(ProcessTable& processes);
 // or number rendered as text for kRegex).
 bool WithinTolerance(const Tolerance& tolerance, const nlohmann::json& value);
 
+// The tolerance a probe is judged by: its own, or, when it is default-constructed (kExact with
+// a null value, i.e. the file gave none), the default of its type: http exactly 200, command
+// exactly 0, process_alive at least 1, tcp exactly true (tcp is met when it connects).
+Tolerance EffectiveTolerance(const ProbeSpec& probe);
+
 }  // namespace ringfence

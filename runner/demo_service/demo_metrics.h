@@ -1,0 +1,31 @@
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <string>
+
+namespace ringfence::demo {
+
+// The service's metrics, declared once here (docs/demo.md lists them). Thread-safe.
+class DemoMetrics {
+ public:
+  DemoMetrics();
+  ~DemoMetrics();
+
+  // One answered request: demo_requests_total, demo_errors_total (5xx) and
+  // demo_request_duration_seconds, labelled by path (unknown paths as "other").
+  void CountRequest(const std::string& path, int status, double seconds);
+  void SetContentRecords(size_t records);
+  void SetHealthy(bool healthy);
+  void CountContentLoad();
+  void CountContentReject();  // a content file rejected for a record with too few fields
+
+  // Prometheus text exposition format (version 0.0.4).
+  std::string Serialize() const;
+
+ private:
+  struct Families;
+  std::unique_ptr<Families> families_;
+};
+
+}  // namespace ringfence::demo

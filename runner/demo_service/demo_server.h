@@ -1,0 +1,21 @@
+#pragma once
+
+#include <string>
+
+namespace ringfence::demo {
+
+struct DemoServerOptions {
+  int port = 0;
+  std::string content_file;  // "" = no content (zero records)
+  std::string fleet_id;
+  int fields = 20;           // fields per content record
+  int work_ms = 2;           // CPU time spent by GET /work
+};
+
+// Loads the content, serves HTTP on 127.0.0.1:port with two io threads until SIGTERM or SIGINT,
+// reloads the content on SIGHUP. Returns the process exit code: 0 after a clean shutdown, 1 when
+// the port cannot be bound, 2 when the content file is missing at start. A record with too many
+// fields aborts the process (the crash pattern the demo exists for; see docs/demo.md).
+int RunDemoServer(const DemoServerOptions& options);
+
+}  // namespace ringfence::demo
