@@ -31,6 +31,7 @@ constexpr char kToleranceAllowed[] =
     "a number, a string, [low, high], {\"min\": x, \"max\": y} or {\"regex\": \"…\"}";
 constexpr char kProcessAllowed[] = "an object with one of pid, pidfile, name, cmdline";
 constexpr char kSelectAllowed[] = "\"all\", {\"count\": N} or {\"percent\": P}";
+constexpr char kMethodAllowed[] = "an array of at least one step";
 constexpr char kArgvAllowed[] = "a non-empty array of strings";
 constexpr char kGuardsAllowed[] = "an empty array (guards arrive in a later version; use [])";
 constexpr char kGuardEntry[] = "guards arrive in a later version; use []";
@@ -48,12 +49,12 @@ std::string Child(const std::string& pointer, size_t index) {
   return pointer + "/" + std::to_string(index);
 }
 
-std::optional<std::string> CompileError(const std::string& pattern) {
+bool CompilesAsRegex(const std::string& pattern) {
   try {
     std::regex re(pattern, std::regex::ECMAScript);
-    return std::nullopt;
-  } catch (const std::regex_error& e) {
-    return std::string(e.what());
+    return true;
+  } catch (const std::regex_error&) {
+    return false;  // reported by the caller as the value that is not a regex
   }
 }
 
@@ -67,8 +68,8 @@ std::optional<int64_t> IntegralIn(const ojson& v, int64_t lo, int64_t hi) {
   } else if (v.is_number_integer()) {
     i = v.get<int64_t>();
   } else if (v.is_number_float()) {
-    double d = v.get<double>();
-    if (d == static_cast<double>(static_cast<int64_t>(d)) && d > -9.0e15 && d < 9.0e15) {
+    const double d = v.get<double>();
+    if (d > -9.0e15 && d < 9.0e15 && d == static_cast<double>(static_cast<int64_t>(d))) {
       i = static_cast<int64_t>(d);
     }
   }
@@ -96,8 +97,7 @@ class ExperimentReader {
     }
     std::vector<Field> fields = {
         {"version", true, "1", [&](const ojson& v, const std::string& p) {
-           if (IntegralIn(v, 1, 1)) out.version = 1;
-           else Error(p, v, "1");
+           if (!IntegralIn(v, 1, 1)) Error(p, v, "1");
          }},
         {"title", true, kNonEmptyString, [&](const ojson& v, const std::string& p) {
            if (auto s = String(v, p, true, kNonEmptyString)) out.title = *s;
@@ -117,8 +117,8 @@ class ExperimentReader {
              if (auto probe = ReadProbe(v[i], Child(p, i), i)) out.steady_state.push_back(*probe);
            }
          }},
-        {"method", true, "an array of at least one step", [&](const ojson& v, const std::string& p) {
-           if (!v.is_array() || v.empty()) return Error(p, v, "an array of at least one step");
+        {"method", true, kMethodAllowed, [&](const ojson& v, const std::string& p) {
+           if (!v.is_array() || v.empty()) return Error(p, v, kMethodAllowed);
            for (size_t i = 0; i < v.size(); ++i) {
              if (auto step = ReadStep(v[i], Child(p, i), i)) out.method.push_back(*step);
            }
@@ -192,7 +192,7 @@ class ExperimentReader {
   std::optional<std::string> Regex(const ojson& v, const std::string& p, bool non_empty,
                                    const std::string& allowed) {
     auto s = String(v, p, non_empty, allowed);
-    if (s && CompileError(*s)) {
+    if (s && !CompilesAsRegex(*s)) {
       Error(p, v, allowed);
       return std::nullopt;
     }
@@ -684,7 +684,9 @@ std::string SyntaxReason(const std::string& what) {
   std::string reason = what;
   if (size_t at = reason.find("syntax error while parsing "); at != std::string::npos) {
     reason = reason.substr(at);
-    if (size_t dash = reason.find(" - "); dash != std::string::npos) reason = reason.substr(dash + 3);
+    if (size_t dash = reason.find(" - "); dash != std::string::npos) {
+      reason = reason.substr(dash + 3);
+    }
   } else if (size_t colon = reason.find(": "); colon != std::string::npos) {
     reason = reason.substr(colon + 2);
   }

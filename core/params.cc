@@ -196,7 +196,8 @@ nlohmann::json WithDefaults(const FaultDecl& decl, const nlohmann::json& params)
 nlohmann::json DeclToJson(const FaultDecl& decl) {
   nlohmann::json params = nlohmann::json::array();
   for (const auto& p : decl.params) {
-    nlohmann::json j = {{"name", p.name}, {"type", ParamTypeName(p.type)}, {"required", p.required}};
+    nlohmann::json j = {
+        {"name", p.name}, {"type", ParamTypeName(p.type)}, {"required", p.required}};
     if (!p.default_value.is_null()) j["default"] = p.default_value;
     auto limit = [&p](double x) -> nlohmann::json {
       if (p.type == ParamType::kDuration) {

@@ -49,7 +49,8 @@ TEST(DurationTest, RefusesOverflow) {
   EXPECT_FALSE(ParseDuration("9999999999999999999999999999h").ok());
   EXPECT_TRUE(ParseDuration("2562047788015h").ok());
   EXPECT_FALSE(ParseDuration("2562047788016h").ok());
-  EXPECT_EQ(ParseDuration("2562047788016h").status().message(), "invalid duration \"2562047788016h\": too large");
+  EXPECT_EQ(ParseDuration("2562047788016h").status().message(),
+            "invalid duration \"2562047788016h\": too large");
 }
 
 TEST(DurationTest, FormatsWithTheLargestExactUnit) {

@@ -555,7 +555,8 @@ TEST_F(ExperimentTest, Tolerances) {
   EXPECT_EQ(Errors(status(true)), Lines{"exp.json: /steady_state/0/status: true" + generic});
   EXPECT_EQ(Errors(status({1, 2, 3})),
             Lines{"exp.json: /steady_state/0/status: [1,2,3]" + generic});
-  EXPECT_EQ(Errors(status(json::object())), Lines{"exp.json: /steady_state/0/status: {}" + generic});
+  EXPECT_EQ(Errors(status(json::object())),
+            Lines{"exp.json: /steady_state/0/status: {}" + generic});
   EXPECT_EQ(Errors(status({{"min", 1}, {"regex", "x"}})),
             Lines{"exp.json: /steady_state/0/status: {\"min\":1,\"regex\":\"x\"}" + generic});
   EXPECT_EQ(Errors(status({500, 200})),
@@ -696,7 +697,8 @@ TEST_F(ExperimentTest, WholePlaceholderNumbersAndLiteralDollars) {
 TEST_F(ExperimentTest, DefaultEnvironmentIsGetenv) {
   options_.env = nullptr;
   ASSERT_EQ(setenv("RINGFENCE_TEST_PROC", "sleep", 1), 0);
-  auto e = Load(Doc({{"targets", {{"fleet", {{"process", {{"name", "${RINGFENCE_TEST_PROC}"}}}}}}}}));
+  auto e = Load(
+      Doc({{"targets", {{"fleet", {{"process", {{"name", "${RINGFENCE_TEST_PROC}"}}}}}}}}));
   unsetenv("RINGFENCE_TEST_PROC");
   ASSERT_TRUE(e.has_value()) << errors_.Format("exp.json")[0];
   EXPECT_EQ(e->targets[0].process.name, "sleep");
