@@ -149,6 +149,16 @@ class ExperimentReader {
     for (auto& step : out.method) {
       if (step.kind == MethodStep::Kind::kProbe) default_timeout(step.probe);
     }
+    // No fault may be asked to outlive settings.max_fault_lifetime (which may come later).
+    for (const auto& step : out.method) {
+      if (step.kind == MethodStep::Kind::kFault &&
+          step.fault.duration > out.settings.max_fault_lifetime) {
+        const std::string at = Child(step.pointer, "duration");
+        errors_.Add(at, FoundValue(doc.at(ojson::json_pointer(at))),
+                    "at most settings.max_fault_lifetime (" +
+                        FormatDuration(out.settings.max_fault_lifetime) + ")");
+      }
+    }
   }
 
  private:
@@ -595,8 +605,12 @@ class ExperimentReader {
               name_pointer = xp;
             }
           }},
-         {"target", true, TargetAllowed(),
+         // Host faults act on the host itself: no target (fleets will select hosts later).
+         {"target", decl.target_kind == TargetKind::kProcess, TargetAllowed(),
           [&](const ojson& x, const std::string& xp) {
+            if (decl.target_kind == TargetKind::kHost) {
+              return Error(xp, x, "no target: " + decl.name + " acts on the host itself");
+            }
             if (auto t = TargetRef(x, xp)) fault.target = *t;
           }},
          {"params", false, "", [&](const ojson& x, const std::string&) { params = x; }},
@@ -661,9 +675,18 @@ class ExperimentReader {
                  [&](const ojson& x, const std::string& xp) {
                    if (auto d = DurationValue(x, xp, true)) s.probe_timeout = *d;
                  }},
-                {"revert_attempts", false, "", [&](const ojson& x, const std::string& xp) {
+                {"revert_attempts", false, "",
+                 [&](const ojson& x, const std::string& xp) {
                    if (auto n = Integer(x, xp, 1, 10, "an integer from 1 to 10")) {
                      s.revert_attempts = static_cast<int>(*n);
+                   }
+                 }},
+                {"max_fault_lifetime", false, "", [&](const ojson& x, const std::string& xp) {
+                   if (auto d = DurationValue(x, xp, true)) {
+                     if (*d > std::chrono::hours(24)) {
+                       return Error(xp, x, "a duration greater than 0 and at most 24h");
+                     }
+                     s.max_fault_lifetime = *d;
                    }
                  }}});
   }

@@ -333,6 +333,11 @@ bool LifecycleEngine::RunMethod(const Experiment& experiment, RunReport& report)
     if (pending.empty()) return true;
     auto [when, event] = *pending.begin();
     pending.erase(pending.begin());
+    const FaultRecord& next = report.faults[event.index];
+    SetActivity(event.start ? "starting " + next.name + " in " +
+                                  FormatDuration(std::chrono::duration_cast<Duration>(
+                                      std::max(when - deps_.clock.Monotonic(), Mono::duration(0))))
+                            : "waiting for " + next.name + " to end");
     if (!deps_.clock.SleepUntil(when, deps_.stop)) return false;
     if (event.start) {
       if (!StartFault(event.index, report)) return false;

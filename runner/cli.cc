@@ -192,8 +192,8 @@ bool ParseRunFlags(const std::string& command, const Args& args, bool demo, RunF
       if (!v) return false;
       char* end = nullptr;
       long n = std::strtol(v->c_str(), &end, 10);
-      if (v->empty() || *end != '\0' || n < 1 || n > 100) {
-        error_code = UsageError(command, "--fleet-size \"" + *v + "\": expected an integer from 1 to 100");
+      if (v->empty() || *end != '\0' || n < 1 || n > 64) {
+        error_code = UsageError(command, "--fleet-size \"" + *v + "\": expected an integer from 1 to 64");
         return false;
       }
       out.fleet_size = static_cast<int>(n);

@@ -77,7 +77,7 @@ class CrashSafetyTest : public ::testing::Test {
     return all.empty() ? "" : all.back();
   }
   int Ringfence(std::vector<std::string> args, std::string* out = nullptr) {
-    args.insert(args.begin(), RINGFENCE_BINARY);
+    if (args.empty() || args[0] != RINGFENCE_BINARY) args.insert(args.begin(), RINGFENCE_BINARY);
     ChildRun run(args, dir_.path());
     int code = run.Wait();
     if (out) *out = run.out() + run.err();

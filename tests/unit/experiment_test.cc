@@ -458,7 +458,7 @@ TEST_F(ExperimentTest, UnknownKeysAnywhere) {
                   "timeout"});
   EXPECT_EQ(Errors(Doc({{"settings", {{"sead", 1}}}})),
             Lines{"exp.json: /settings/sead: unknown key: one of seed, probe_timeout, "
-                  "revert_attempts"});
+                  "revert_attempts, max_fault_lifetime"});
   EXPECT_EQ(Errors(Doc({{"rollbacks", {{{"argv", {"x"}}, {"cmd", "x"}}}}})),
             Lines{"exp.json: /rollbacks/0/cmd: unknown key: one of name, argv, timeout"});
   EXPECT_EQ(Errors(Doc({{"method", {{{"type", "process_kill"}, {"target", "fleet"},
@@ -731,6 +731,35 @@ TEST_F(ExperimentTest, LoadsAFile) {
   std::filesystem::remove(path);
   ASSERT_TRUE(e.has_value());
   EXPECT_EQ(e->title, "kill one sleeper");
+}
+
+}  // namespace
+}  // namespace ringfence
+
+namespace ringfence {
+namespace {
+
+TEST_F(ExperimentTest, HostFaultsTakeNoTarget) {
+  FaultDecl fill{"disk_fill", "Fills a filesystem.", TargetKind::kHost, {}};
+  registry_.Register(std::make_unique<FakeFactory>(fill));
+  auto e = Load(Doc({{"method", {{{"type", "disk_fill"}, {"duration", "1s"}}}}}));
+  ASSERT_TRUE(e.has_value()) << errors_.Format("exp.json")[0];
+  EXPECT_EQ(e->method[0].fault.target, "");
+  EXPECT_EQ(Errors(Doc({{"method", {{{"type", "disk_fill"}, {"target", "fleet"}, {"duration", "1s"}}}}})),
+            Lines{"exp.json: /method/0/target: \"fleet\": no target: disk_fill acts on the host "
+                  "itself"});
+}
+
+TEST_F(ExperimentTest, FaultDurationIsCappedByMaxFaultLifetime) {
+  auto e = Load(Doc({{"settings", {{"max_fault_lifetime", "2h"}}},
+                     {"method", {{{"type", "process_kill"}, {"target", "fleet"}, {"duration", "90m"}}}}}));
+  ASSERT_TRUE(e.has_value());
+  EXPECT_EQ(e->settings.max_fault_lifetime, std::chrono::hours(2));
+  EXPECT_EQ(Errors(Doc({{"method", {{{"type", "process_kill"}, {"target", "fleet"}, {"duration", "7200s"}}}}})),
+            Lines{"exp.json: /method/0/duration: \"7200s\": at most settings.max_fault_lifetime (1h)"});
+  EXPECT_EQ(Errors(Doc({{"settings", {{"max_fault_lifetime", "48h"}}}})),
+            Lines{"exp.json: /settings/max_fault_lifetime: \"48h\": a duration greater than 0 and at "
+                  "most 24h"});
 }
 
 }  // namespace

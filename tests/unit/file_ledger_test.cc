@@ -54,7 +54,9 @@ class FileLedgerTest : public ::testing::Test {
     for (int i = 1; i <= intents; ++i) {
       auto id = (*ledger)->RecordIntent(Undo("f" + std::to_string(i), 100 + i));
       EXPECT_TRUE(id.ok());
-      if (i <= reverted) EXPECT_TRUE((*ledger)->RecordReverted(*id).ok());
+      if (i <= reverted) {
+        EXPECT_TRUE((*ledger)->RecordReverted(*id).ok());
+      }
     }
     return (*ledger)->path();
   }
