@@ -8,7 +8,6 @@
 
 #include <filesystem>
 #include <fstream>
-#include <random>
 #include <sstream>
 #include <stdexcept>
 
@@ -38,54 +37,26 @@ std::string ReadFile(const std::string& path) {
 
 SleepChildren::SleepChildren(int n) {
   // GNU sleep takes fractional seconds: a unique fraction marks these children.
-  std::random_device rd;
-  marker_ = "3600." + std::to_string(getpid()) + std::to_string(rd() % 1000000);
-  for (int i = 0; i < n; ++i) {
-    pid_t pid = ::fork();
-    if (pid == 0) {
-      ::execlp("sleep", "sleep", marker_.c_str(), static_cast<char*>(nullptr));
-      ::_exit(127);
-    }
-    pids_.push_back(pid);
-    reaped_.push_back(false);
-  }
+  marker_ = "3600." + UniqueDigits();
+  for (int i = 0; i < n; ++i) children_.Spawn({"sleep", marker_});
   // Wait until every child has exec'd, so that selectors see "sleep <marker>".
-  for (pid_t pid : pids_) {
+  for (pid_t pid : children_.pids()) {
     Eventually([pid] {
       return ReadFile("/proc/" + std::to_string(pid) + "/cmdline").rfind("sleep", 0) == 0;
     });
   }
 }
 
-SleepChildren::~SleepChildren() {
-  for (size_t i = 0; i < pids_.size(); ++i) {
-    if (reaped_[i]) continue;
-    ::kill(pids_[i], SIGCONT);
-    ::kill(pids_[i], SIGKILL);
-    ::waitpid(pids_[i], nullptr, 0);
-  }
-}
-
 bool SleepChildren::Exited(pid_t pid, int* status) {
-  for (size_t i = 0; i < pids_.size(); ++i) {
-    if (pids_[i] != pid) continue;
-    if (reaped_[i]) return true;
-    int st = 0;
-    if (::waitpid(pid, &st, WNOHANG) == pid) {
-      reaped_[i] = true;
-      if (status) *status = st;
-      return true;
-    }
-    return false;
+  if (exited_.count(pid)) {
+    if (status) *status = exited_[pid];
+    return true;
   }
-  return false;
-}
-
-char SleepChildren::State(pid_t pid) {
-  std::string stat = ReadFile("/proc/" + std::to_string(pid) + "/stat");
-  auto close = stat.rfind(')');
-  if (close == std::string::npos || close + 2 >= stat.size()) return '?';
-  return stat[close + 2];
+  int st = 0;
+  if (!children_.TryReap(pid, &st)) return false;
+  exited_[pid] = st;
+  if (status) *status = st;
+  return true;
 }
 
 ChildRun::ChildRun(const std::vector<std::string>& argv, const std::string& workdir) {

@@ -3,8 +3,11 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <map>
 #include <string>
 #include <vector>
+
+#include "tests/support/child_processes.h"
 
 namespace ringfence::testing {
 
@@ -21,24 +24,23 @@ class TempDir {
   std::string path_;
 };
 
-// `sleep` children of the test with a unique command line (so a selector matches only them).
-// Every child is killed (SIGCONT first, in case it was left stopped) and reaped on destruction.
+// `sleep` children of the test with a unique command line (so a selector matches only them),
+// started through ChildProcesses: killed (SIGCONT first) and reaped on destruction.
 class SleepChildren {
  public:
   explicit SleepChildren(int n);
-  ~SleepChildren();
-  const std::vector<pid_t>& pids() const { return pids_; }
+  const std::vector<pid_t>& pids() const { return children_.pids(); }
   // A regex that matches exactly these children's command lines.
   std::string cmdline_regex() const { return "^sleep " + marker_ + "$"; }
   // Reaps `pid` if it has exited; true when it is gone (and how, in *status).
   bool Exited(pid_t pid, int* status = nullptr);
   // The state letter from /proc/PID/stat ('T' when stopped), or '?' when gone.
-  static char State(pid_t pid);
+  static char State(pid_t pid) { return ProcState(pid); }
 
  private:
   std::string marker_;
-  std::vector<pid_t> pids_;
-  std::vector<bool> reaped_;
+  ChildProcesses children_;
+  std::map<pid_t, int> exited_;  // reaped children and their wait status
 };
 
 // The ringfence binary (or another program) run as a child with stdout and stderr in files.
