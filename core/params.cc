@@ -214,7 +214,7 @@ nlohmann::json DeclToJson(const FaultDecl& decl) {
   }
   return {{"name", decl.name},
           {"summary", decl.summary},
-          {"target_kind", decl.target_kind == TargetKind::kProcess ? "process" : "unknown"},
+          {"target_kind", decl.target_kind == TargetKind::kProcess ? "process" : "host"},
           {"params", std::move(params)}};
 }
 
