@@ -31,9 +31,10 @@ Result<NftFaultRules> LossRules(const nlohmann::json& params) {
   rules.match = *match;
   rules.netns = params.value(kNetnsParam, "");
   rules.counters = {"matched", "dropped"};
-  rules.verdict_rules = {
-      "counter name \"matched\"",
-      "numgen random mod 10000 < " + std::to_string(threshold) + " counter name \"dropped\" drop"};
+  // numgen's values stop at 9999, so nft refuses "< 10000": 100 % drops without a draw.
+  const std::string draw =
+      threshold == 10000 ? "" : "numgen random mod 10000 < " + std::to_string(threshold) + " ";
+  rules.verdict_rules = {"counter name \"matched\"", draw + "counter name \"dropped\" drop"};
   rules.observed = {{"percent", percent}};
   return rules;
 }

@@ -24,8 +24,15 @@ Result<NftFaultRules> PartitionRules(const nlohmann::json& params) {
   if (action == "drop") {
     rules.verdict_rules = {"counter name \"blocked\" drop"};
   } else if (action == "reject") {
-    // A TCP reset refuses a connection at once; other packets get ICMP port unreachable.
-    rules.verdict_rules = {"counter name \"blocked\"", "meta l4proto tcp reject with tcp reset",
+    // A TCP reset refuses a connection at once; other packets get ICMP port unreachable. The
+    // resets and unreachables themselves pass: with both directions (or a rule on the
+    // sender's side) they cross this table's other hook, and rejecting them would silently
+    // turn the reject into a drop.
+    rules.verdict_rules = {"tcp flags & rst == rst accept",
+                           "icmp type destination-unreachable accept",
+                           "icmpv6 type destination-unreachable accept",
+                           "counter name \"blocked\"",
+                           "meta l4proto tcp reject with tcp reset",
                            "reject with icmpx type port-unreachable"};
   } else {
     return Status::InvalidInput("action \"" + action + "\": one of drop, reject");
