@@ -5,15 +5,17 @@
 #include <string>
 #include <vector>
 
+#include <map>
+
+#include "core/duration.h"
 #include "core/fault.h"
+#include "core/file_ledger.h"
 #include "core/params.h"
 #include "runner/demo_command.h"
-#include "core/duration.h"
-#include "core/file_ledger.h"
 #include "runner/experiment_runner.h"
 #include "runner/state_commands.h"
-#include "runner/watchdog.h"
 #include "runner/terminal.h"
+#include "runner/watchdog.h"
 
 namespace ringfence {
 
@@ -45,7 +47,8 @@ const Command kCommands[] = {
      "validate FILE, resolve its targets, check the steady state, inject its faults, revert them "
      "(always), check again, write the journal",
      CmdRun},
-    {"validate", "FILE...", "check experiment files without running anything; exit 2 if any is invalid",
+    {"validate", "[--var k=v]... FILE...",
+     "check experiment files without running anything; exit 2 if any is invalid",
      CmdValidate},
     {"faults", "[--json]", "list the fault types with their parameters, defaults and limits",
      CmdFaults},
@@ -280,14 +283,28 @@ int CmdWatchdog(const Args& args) {
 }
 
 int CmdValidate(const Args& args) {
-  if (args.empty()) return UsageError("validate", "expected at least one experiment FILE");
-  int code = 0;
-  for (const auto& file : args) {
-    if (file.size() > 1 && file[0] == '-') return UsageError("validate", "unknown option " + file);
+  std::map<std::string, std::string> vars;
+  std::vector<std::string> files;
+  for (size_t i = 0; i < args.size(); ++i) {
+    if (args[i] == "--var" && i + 1 < args.size()) {
+      const std::string& v = args[++i];
+      auto eq = v.find('=');
+      if (eq == std::string::npos || eq == 0) {
+        return UsageError("validate", "--var \"" + v + "\": expected name=value");
+      }
+      vars[v.substr(0, eq)] = v.substr(eq + 1);
+    } else if (args[i].size() > 1 && args[i][0] == '-') {
+      return UsageError("validate", "unknown option " + args[i]);
+    } else {
+      files.push_back(args[i]);
+    }
   }
-  for (const auto& file : args) {
+  if (files.empty()) return UsageError("validate", "expected at least one experiment FILE");
+  int code = 0;
+  for (const auto& file : files) {
     ValidationErrors errors;
     LoadOptions options;
+    options.vars = vars;
     options.registry = &FaultRegistry::Global();
     auto experiment = LoadExperimentFile(file, options, errors);
     if (!experiment) {
@@ -300,6 +317,14 @@ int CmdValidate(const Args& args) {
     std::printf("%s: ok (%zu steps, %zu faults)\n", file.c_str(), experiment->method.size(), faults);
   }
   return code;
+}
+
+// A limit or default as a person writes it: 1 rather than 1.0, durations as "250ms".
+std::string LimitText(const nlohmann::json& v) {
+  if (v.is_number_float() && v.get<double>() == static_cast<double>(static_cast<long long>(v.get<double>()))) {
+    return std::to_string(static_cast<long long>(v.get<double>()));
+  }
+  return v.is_string() ? v.get<std::string>() : v.dump();
 }
 
 int CmdFaults(const Args& args) {
@@ -316,20 +341,21 @@ int CmdFaults(const Args& args) {
     return 0;
   }
   for (const auto* f : all) {
-    const FaultDecl& d = f->Declaration();
-    std::printf("%s\n  %s\n", d.name.c_str(), d.summary.c_str());
-    if (d.params.empty()) std::printf("  (no parameters)\n");
-    for (const auto& p : d.params) {
-      std::string line = "  " + p.name + " (" + ParamTypeName(p.type);
-      line += p.required ? ", required" : ", optional";
-      if (!p.default_value.is_null()) line += ", default " + p.default_value.dump();
-      if (p.min) line += ", min " + nlohmann::json(*p.min).dump();
-      if (p.max) line += ", max " + nlohmann::json(*p.max).dump();
-      if (!p.choices.empty()) {
+    const nlohmann::json d = DeclToJson(f->Declaration());
+    std::printf("%s (%s fault)\n  %s\n", d.value("name", "").c_str(),
+                d.value("target_kind", "").c_str(), d.value("summary", "").c_str());
+    if (d["params"].empty()) std::printf("  (no parameters)\n");
+    for (const auto& p : d["params"]) {
+      std::string line = "  " + p.value("name", "") + " (" + p.value("type", "");
+      line += p.value("required", false) ? ", required" : ", optional";
+      if (p.contains("default")) line += ", default " + p["default"].dump();
+      if (p.contains("min")) line += ", min " + LimitText(p["min"]);
+      if (p.contains("max")) line += ", max " + LimitText(p["max"]);
+      if (p.contains("choices")) {
         line += ", one of";
-        for (const auto& c : p.choices) line += " " + c;
+        for (const auto& c : p["choices"]) line += " " + c.get<std::string>();
       }
-      line += "): " + p.doc;
+      line += "): " + p.value("doc", "");
       std::printf("%s\n", line.c_str());
     }
     std::printf("\n");
