@@ -4,6 +4,7 @@
 #include <functional>
 #include <map>
 #include <optional>
+#include <chrono>
 #include <string>
 #include <vector>
 
@@ -103,6 +104,27 @@ struct MethodStep {
   ProbeSpec probe;
 };
 
+// ---- Guards ----------------------------------------------------------------------------------
+
+// One guard of /guards, validated (docs/guards.md). A guard names a source of numbers, the
+// condition the numbers must keep, and what to do when it cannot see.
+struct GuardSpec {
+  std::string name;
+  std::string pointer;          // "/guards/0"
+  nlohmann::json source;        // validated source object (type: promql | scrape | probe_stats |
+                                // probe | affected_fraction), kept as JSON for the sources
+  // The condition: the value must stay within [min, max], or within
+  // [min_vs_baseline × baseline, max_vs_baseline × baseline].
+  std::optional<double> min, max;
+  std::optional<double> min_vs_baseline, max_vs_baseline;
+  Duration interval = std::chrono::seconds(1);  // ≥ 50 ms
+  int for_samples = 1;          // consecutive breaching samples before it counts (≥ 1)
+  int min_samples = 1;          // samples before the guard may judge at all
+  bool abort_on_no_data = true; // on_no_data: abort (default, fail closed) | ignore
+  bool abort_on_error = true;   // on_error: abort (default, fail closed) | ignore
+  std::string ThresholdText(std::optional<double> baseline) const;  // "<= 0.2", "<= 1.5 × 12ms"
+};
+
 // ---- Rollbacks and settings ------------------------------------------------------------------
 
 struct RollbackSpec {
@@ -128,7 +150,7 @@ struct Experiment {
   std::vector<TargetSpec> targets;  // in file order
   std::vector<ProbeSpec> steady_state;
   std::vector<MethodStep> method;
-  nlohmann::json guards = nlohmann::json::array();  // reserved: validated to be an array
+  std::vector<GuardSpec> guards;
   std::vector<RollbackSpec> rollbacks;
   Settings settings;
   nlohmann::json document;  // the document as loaded, placeholders filled (for the journal)

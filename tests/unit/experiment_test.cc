@@ -223,7 +223,7 @@ TEST_F(ExperimentTest, DefaultsOfAMinimalDocument) {
   EXPECT_FALSE(e->settings.seed.has_value());
   EXPECT_EQ(e->settings.probe_timeout, std::chrono::seconds(2));
   EXPECT_EQ(e->settings.revert_attempts, 3);
-  EXPECT_EQ(e->guards, json::array());
+  EXPECT_TRUE(e->guards.empty());
 }
 
 TEST_F(ExperimentTest, ProbeDefaults) {

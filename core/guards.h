@@ -1,0 +1,67 @@
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "core/clock.h"
+#include "core/duration.h"
+#include "core/experiment.h"
+#include "core/probe.h"
+#include "core/process_table.h"
+#include "core/status.h"
+
+namespace ringfence {
+
+struct GuardSample {
+  WallTime at{};
+  std::optional<double> value;  // nullopt: no data or error
+  enum class Verdict { kOk, kBreach, kNoData, kError, kWarmingUp } verdict = Verdict::kOk;
+  std::string detail;
+  nlohmann::json ToJson() const;  // {at, value, verdict, detail}
+};
+
+// Why and when a run was aborted.
+struct GuardBreach {
+  std::string guard;
+  std::string reason;       // "value 0.6 > 0.2", "no data", "error: …"
+  std::optional<double> value;
+  std::string threshold;
+  WallTime sampled_at{};    // when the breaching sample was taken
+  WallTime detected_at{};   // when the guard decided (after `for`)
+  nlohmann::json ToJson() const;
+};
+
+struct GuardEnv {
+  Clock& clock;
+  ProcessTable& processes;
+  ProbeRunner& probes;
+  const Experiment& experiment;
+};
+
+// Samples every guard on its own schedule, concurrently with the method, and reports the first
+// breach once. Sources have timeouts and never block the method.
+class GuardMonitor {
+ public:
+  virtual ~GuardMonitor() = default;
+  // Probes each source once (--check-sources); an error names the guard and what failed.
+  virtual Status CheckSources() = 0;
+  // During the steady-state phase: measures the baseline of every baseline-relative guard.
+  virtual Status CaptureBaseline() = 0;
+  // Starts sampling on threads of its own. `on_breach` is called once, from a sampling thread,
+  // at the first breach; `on_sample` (optional) after every sample. Thread-safe callbacks needed.
+  virtual void Start(std::function<void(const GuardBreach&)> on_breach,
+                     std::function<void(const std::string& guard, const GuardSample&)> on_sample) = 0;
+  // Stops and joins the sampling threads. Idempotent.
+  virtual void Stop() = 0;
+  // Every guard with its baseline and every sample, for the journal (and later plots).
+  virtual nlohmann::json ToJson() const = 0;
+};
+
+std::unique_ptr<GuardMonitor> MakeGuardMonitor(const std::vector<GuardSpec>& guards, GuardEnv env);
+
+}  // namespace ringfence
