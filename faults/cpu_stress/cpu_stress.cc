@@ -39,15 +39,20 @@ int64_t ClockNs(clockid_t clock) {
 
 // In each period, spins until this process has used busy_ns of CPU time (or the period is
 // over), then sleeps to the period's end. Counting CPU time rather than wall time keeps the
-// achieved load at what was asked when the CPU is shared. Async-signal-safe.
+// achieved load at what was asked when the CPU is shared; CPU time the worker could not get in a
+// period (another task had the CPU) is made up in the next ones, at most one period's worth.
+// Async-signal-safe.
 void CpuWorkerBody(const void* arg) {
   const auto* duty = static_cast<const DutyCycle*>(arg);
   uint64_t x = 0x9E3779B97F4A7C15ull;
   int64_t period_start = ClockNs(CLOCK_MONOTONIC);
+  int64_t owed = 0;
   for (;;) {
     const int64_t period_end = period_start + kPeriodNs;
     const int64_t cpu_start = ClockNs(CLOCK_PROCESS_CPUTIME_ID);
-    while (ClockNs(CLOCK_PROCESS_CPUTIME_ID) - cpu_start < duty->busy_ns &&
+    const int64_t want = std::min(duty->busy_ns + owed, kPeriodNs);
+    int64_t used = 0;
+    while ((used = ClockNs(CLOCK_PROCESS_CPUTIME_ID) - cpu_start) < want &&
            ClockNs(CLOCK_MONOTONIC) < period_end) {
       for (int i = 0; i < 20000; ++i) {
         x ^= x << 13;
@@ -56,6 +61,7 @@ void CpuWorkerBody(const void* arg) {
       }
       cpu_sink = x;
     }
+    owed = std::clamp<int64_t>(duty->busy_ns + owed - used, 0, kPeriodNs);
     if (duty->busy_ns < kPeriodNs) {
       struct timespec end {};
       end.tv_sec = period_end / 1'000'000'000;
@@ -65,7 +71,12 @@ void CpuWorkerBody(const void* arg) {
     }
     // After a long stall (stopped, starved), start afresh instead of catching up.
     const int64_t now = ClockNs(CLOCK_MONOTONIC);
-    period_start = now - period_end > kPeriodNs ? now : period_end;
+    if (now - period_end > kPeriodNs) {
+      period_start = now;
+      owed = 0;
+    } else {
+      period_start = period_end;
+    }
   }
 }
 
