@@ -10,6 +10,7 @@
 extern "C" {
 #include <sys/pidfd.h>
 }
+#include <sys/file.h>
 
 #include <algorithm>
 #include <atomic>
@@ -152,15 +153,26 @@ Status WorkerGroup::Create() {
   return Status::Ok();
 }
 
+// Under an exclusive flock, which StopWorkerGroup also takes: a worker is either in the file
+// before a revert reads it, or refused here because the revert already removed the file.
 Status WorkerGroup::Record(const ProcessRef& worker) {
   if (fd_ < 0) return Status::Runtime("workers file " + plan_.workers_file + " is not open");
+  if (::flock(fd_, LOCK_EX) != 0) return Status::FromErrno(errno, "lock " + plan_.workers_file);
+  Status result;
+  struct stat st {};
   const std::string line =
       std::to_string(worker.pid) + " " + std::to_string(worker.start_ticks) + "\n";
-  if (::write(fd_, line.data(), line.size()) != static_cast<ssize_t>(line.size())) {
-    return Status::FromErrno(errno, "write " + plan_.workers_file);
+  if (::fstat(fd_, &st) != 0) {
+    result = Status::FromErrno(errno, "stat " + plan_.workers_file);
+  } else if (st.st_nlink == 0) {
+    result = Status::Runtime("reverted while its workers were starting");
+  } else if (::write(fd_, line.data(), line.size()) != static_cast<ssize_t>(line.size())) {
+    result = Status::FromErrno(errno, "write " + plan_.workers_file);
+  } else if (::fdatasync(fd_) != 0) {
+    result = Status::FromErrno(errno, "fsync " + plan_.workers_file);
   }
-  if (::fdatasync(fd_) != 0) return Status::FromErrno(errno, "fsync " + plan_.workers_file);
-  return Status::Ok();
+  ::flock(fd_, LOCK_UN);
+  return result;
 }
 
 Result<ProcessRef> WorkerGroup::Start(WorkerSetup setup, WorkerBody body, const void* arg) {
@@ -186,7 +198,9 @@ Result<std::vector<ProcessRef>> ReadWorkersFile(const std::string& path) {
   return refs;
 }
 
-Status StopWorkerGroup(const WorkerGroupPlan& plan) {
+namespace {
+
+Status StopLockedWorkerGroup(const WorkerGroupPlan& plan) {
   auto refs = ReadWorkersFile(plan.workers_file);
   if (!refs.ok()) return refs.status();
   Status first_error;
@@ -213,6 +227,22 @@ Status StopWorkerGroup(const WorkerGroupPlan& plan) {
   // Shared by all groups: removed when this was the last file in it.
   ::rmdir(Dirname(plan.workers_file).c_str());
   return Status::Ok();
+}
+
+}  // namespace
+
+Status StopWorkerGroup(const WorkerGroupPlan& plan) {
+  // Held until the file is removed, so that no worker is recorded in between (see Record).
+  int lock_fd = ::open(plan.workers_file.c_str(), O_RDONLY | O_CLOEXEC);
+  if (lock_fd < 0 && errno != ENOENT) return Status::FromErrno(errno, "open " + plan.workers_file);
+  if (lock_fd >= 0 && ::flock(lock_fd, LOCK_EX) != 0) {
+    int err = errno;
+    ::close(lock_fd);
+    return Status::FromErrno(err, "lock " + plan.workers_file);
+  }
+  Status s = StopLockedWorkerGroup(plan);
+  if (lock_fd >= 0) ::close(lock_fd);
+  return s;
 }
 
 Result<std::string> OwnCgroupV1Dir(const std::string& controller) {

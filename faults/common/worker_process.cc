@@ -14,6 +14,7 @@ extern "C" {
 
 #include <algorithm>
 #include <cerrno>
+#include <charconv>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
@@ -122,6 +123,13 @@ bool WriteFileText(const char* path, const char* text) {
   ::_exit(0);
 }
 
+// A decimal /proc field; 0 when it is not one (it always is, but /proc is text).
+uint64_t Number(const std::string& field) {
+  uint64_t n = 0;
+  std::from_chars(field.data(), field.data() + field.size(), n);
+  return n;
+}
+
 void KillAndReap(pid_t pid) {
   ::kill(pid, SIGKILL);
   while (::waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {
@@ -159,7 +167,7 @@ long ClockTicksPerSecond() {
 Result<unsigned long long> ReadStartTicks(pid_t pid) {
   auto fields = ReadStatFields(pid);
   if (!fields.ok()) return fields.status();
-  return std::stoull((*fields)[19]);
+  return static_cast<unsigned long long>(Number((*fields)[19]));
 }
 
 Result<WorkerSample> SampleWorker(const ProcessRef& ref) {
@@ -167,12 +175,12 @@ Result<WorkerSample> SampleWorker(const ProcessRef& ref) {
   if (!fields.ok()) return fields.status();
   const auto& f = *fields;
   const std::string gone = "worker " + std::to_string(ref.pid) + " is gone";
-  if (std::stoull(f[19]) != ref.start_ticks || f[0] == "Z" || f[0] == "X") {
+  if (Number(f[19]) != ref.start_ticks || f[0] == "Z" || f[0] == "X") {
     return Status::NotFound(gone);
   }
   WorkerSample sample;
   sample.state = f[0][0];
-  sample.cpu_ticks = std::stoull(f[11]) + std::stoull(f[12]);
+  sample.cpu_ticks = Number(f[11]) + Number(f[12]);
   std::ifstream status("/proc/" + std::to_string(ref.pid) + "/status");
   std::string line;
   while (std::getline(status, line)) {

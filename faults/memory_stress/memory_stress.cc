@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <charconv>
 #include <cstdio>
 #include <fstream>
 #include <optional>
@@ -79,7 +80,9 @@ bool HasCapability(int cap) {
   std::string line;
   while (std::getline(in, line)) {
     if (line.rfind("CapEff:", 0) != 0) continue;
-    uint64_t caps = std::stoull(line.substr(7), nullptr, 16);
+    const std::string hex = line.substr(line.find_first_not_of(" \t", 7));
+    uint64_t caps = 0;
+    std::from_chars(hex.data(), hex.data() + hex.size(), caps, 16);
     return (caps >> cap) & 1;
   }
   return false;
