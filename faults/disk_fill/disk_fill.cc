@@ -1,0 +1,299 @@
+#include "faults/disk_fill/disk_fill.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <optional>
+#include <vector>
+
+#include "faults/common/worker_group.h"
+#include "faults/disk_fill/fill_plan.h"
+
+namespace ringfence {
+namespace {
+
+constexpr char kType[] = "disk_fill";
+// Allocation step: the filesystem is measured again before each one.
+constexpr uint64_t kChunkBytes = 64ull << 20;
+constexpr size_t kWriteBufferBytes = 1 << 20;
+
+std::atomic<int> next_fill_index{0};
+
+std::string Quoted(const std::string& s) {
+  std::string out = "'";
+  for (char c : s) {
+    if (c == '\'') out += "'\\''";
+    else out += c;
+  }
+  return out + "'";
+}
+
+// The checks that need nothing but the path: it exists, is a writable directory, and is not on
+// the root filesystem unless that is allowed.
+Status CheckPath(const std::string& path, bool allow_root_fs) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) {
+    if (errno == ENOENT || errno == ENOTDIR) {
+      return Status::NotFound("disk_fill: path " + path + " does not exist");
+    }
+    return Status::FromErrno(errno, "disk_fill: path " + path);
+  }
+  if (!S_ISDIR(st.st_mode)) {
+    return Status::InvalidInput("disk_fill: path " + path + " is not a directory");
+  }
+  struct statvfs vfs {};
+  if (::statvfs(path.c_str(), &vfs) != 0) return Status::FromErrno(errno, "statvfs " + path);
+  if (vfs.f_flag & ST_RDONLY) {
+    return Status::InvalidInput("disk_fill: the filesystem of " + path + " is mounted read-only");
+  }
+  if (::access(path.c_str(), W_OK) != 0) {
+    return Status::FromErrno(errno, "disk_fill: path " + path + " is not writable");
+  }
+  struct stat root {};
+  if (::stat("/", &root) == 0 && root.st_dev == st.st_dev && !allow_root_fs) {
+    return Status::InvalidInput("disk_fill: " + path +
+                                " is on the root filesystem; set allow_root_fs: true to fill it");
+  }
+  return Status::Ok();
+}
+
+Result<FsUsage> CheckedUsage(const std::string& path, const FillRequest& request) {
+  auto usage = ReadFsUsage(path);
+  if (!usage.ok()) return usage.status();
+  Status possible = CheckFillPossible(request, *usage, path);
+  if (!possible.ok()) return possible;
+  return usage;
+}
+
+// Writes `n` zero bytes at the end of the fill, for filesystems without fallocate; `written`
+// counts what was written even when it fails part-way. Returns 0 or an errno value.
+int WriteZeros(int fd, uint64_t& written, uint64_t n) {
+  static const std::vector<char> zeros(kWriteBufferBytes, 0);
+  while (n > 0) {
+    size_t len = static_cast<size_t>(std::min<uint64_t>(n, zeros.size()));
+    ssize_t w = ::pwrite(fd, zeros.data(), len, static_cast<off_t>(written));
+    if (w < 0) {
+      if (errno == EINTR) continue;
+      return errno;
+    }
+    written += static_cast<uint64_t>(w);
+    n -= static_cast<uint64_t>(w);
+  }
+  // Space is accounted for on some filesystems only once the data is flushed.
+  return ::fdatasync(fd) == 0 ? 0 : errno;
+}
+
+class DiskFill : public Fault {
+ public:
+  DiskFill(std::string step_name, const nlohmann::json& params)
+      : step_name_(std::move(step_name)),
+        path_(params["path"].get<std::string>()),
+        allow_root_fs_(params.value("allow_root_fs", false)),
+        request_(FillRequest::FromParams(params)) {
+    while (path_.size() > 1 && path_.back() == '/') path_.pop_back();
+  }
+
+  Status Prepare(FaultEnv& env, const std::vector<Target>& targets) override {
+    (void)env, (void)targets;
+    Status path_ok = CheckPath(path_, allow_root_fs_);
+    if (!path_ok.ok()) return path_ok;
+    auto usage = CheckedUsage(path_, request_);
+    return usage.ok() ? Status::Ok() : usage.status();
+  }
+
+  Result<UndoRecord> PlanUndo(FaultEnv& env, const Target& target) override {
+    const std::string dir = path_ == "/" ? "" : path_;
+    const std::string base = dir + "/.ringfence-fill-" + SanitizeRunId(env.run_id) + "-";
+    std::string file;
+    for (int tries = 0; tries < 1000; ++tries) {
+      file = base + std::to_string(next_fill_index.fetch_add(1));
+      struct stat st {};
+      if (::lstat(file.c_str(), &st) != 0) break;
+    }
+    UndoRecord undo;
+    undo.fault_type = kType;
+    undo.fault_name = step_name_;
+    undo.host = target.host;
+    undo.target = target.label;
+    undo.manual_undo = "rm -f " + Quoted(file);
+    undo.data = {{"file", file}, {"path", path_}};
+    return undo;
+  }
+
+  Status Inject(FaultEnv& env, const Target& target, const UndoRecord& undo) override {
+    (void)target;
+    file_ = undo.data.value("file", "");
+    if (file_.empty()) return Status::InvalidInput("disk_fill: undo record has no file");
+    // Measured again just before allocating: the filesystem may have changed since Prepare.
+    auto usage = CheckedUsage(path_, request_);
+    if (!usage.ok()) return usage.status();
+    before_ = *usage;
+    peak_ = *usage;
+
+    int fd = ::open(file_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd < 0) return Status::FromErrno(errno, "disk_fill: create " + file_);
+    Status s = Fill(env, fd, *usage);
+    ::close(fd);
+    return s;
+  }
+
+  // {"file", "bytes_written", "method", "request", "usage_before", "usage_peak", "usage_now",
+  //  "stopped_early"?}: usages as {"used_bytes", "avail_bytes", "percent"}; usage_now is measured
+  // at each call, so the last observation (after the revert) shows the space given back.
+  nlohmann::json Observe(FaultEnv& env) override {
+    (void)env;
+    nlohmann::json j = {{"file", file_},
+                        {"bytes_written", written_},
+                        {"method", use_write_ ? "write" : "fallocate"},
+                        {"request", request_.ToJson()}};
+    if (before_) j["usage_before"] = before_->ToJson();
+    auto now = ReadFsUsage(path_);
+    if (now.ok()) {
+      if (before_) Track(*now);
+      j["usage_now"] = now->ToJson();
+    }
+    if (peak_) j["usage_peak"] = peak_->ToJson();
+    if (!stopped_early_.empty()) j["stopped_early"] = stopped_early_;
+    return j;
+  }
+
+ private:
+  void Track(const FsUsage& usage) {
+    if (!peak_ || usage.used_bytes > peak_->used_bytes) peak_ = usage;
+  }
+
+  Status Fill(FaultEnv& env, int fd, const FsUsage& initial) {
+    // Bounded even if the filesystem never reports the space as used (it should).
+    const uint64_t first = NextFillBytes(request_, initial, 0);
+    const uint64_t max_steps = first / kChunkBytes + 64;
+    for (uint64_t step = 0; step < max_steps; ++step) {
+      if (env.stop.stop_requested()) {
+        stopped_early_ = "stop requested";
+        break;
+      }
+      auto usage = ReadFsUsage(path_);
+      if (!usage.ok()) return usage.status();
+      Track(*usage);
+      const uint64_t n = std::min(NextFillBytes(request_, *usage, written_), kChunkBytes);
+      if (n == 0) break;
+      if (!use_write_) {
+        if (::fallocate(fd, 0, static_cast<off_t>(written_), static_cast<off_t>(n)) == 0) {
+          written_ += n;
+          continue;
+        }
+        if (errno == EOPNOTSUPP) {
+          use_write_ = true;
+        } else if (errno == ENOSPC) {
+          stopped_early_ = "the filesystem filled up meanwhile";
+          break;
+        } else {
+          return Status::FromErrno(errno, "disk_fill: fallocate " + file_);
+        }
+      }
+      int err = WriteZeros(fd, written_, n);
+      if (err == ENOSPC) {
+        stopped_early_ = "the filesystem filled up meanwhile";
+        break;
+      }
+      if (err != 0) return Status::FromErrno(err, "disk_fill: write " + file_);
+    }
+    auto after = ReadFsUsage(path_);
+    if (!after.ok()) return after.status();
+    Track(*after);
+    // Someone else may have written meanwhile: give back what the safety margin needs.
+    if (after->avail_bytes < kDiskFillSafetyMarginBytes && written_ > 0) {
+      uint64_t give_back = kDiskFillSafetyMarginBytes - after->avail_bytes;
+      give_back += (after->block_bytes - give_back % after->block_bytes) % after->block_bytes;
+      written_ = written_ > give_back ? written_ - give_back : 0;
+      if (::ftruncate(fd, static_cast<off_t>(written_)) != 0) {
+        return Status::FromErrno(errno, "disk_fill: truncate " + file_);
+      }
+      if (stopped_early_.empty()) stopped_early_ = "gave space back to keep the safety margin";
+    }
+    if (request_.mode == FillRequest::Mode::kSize && written_ < request_.size &&
+        stopped_early_.empty()) {
+      stopped_early_ = "kept the safety margin free";
+    }
+    return Status::Ok();
+  }
+
+  std::string step_name_;
+  std::string path_;
+  bool allow_root_fs_ = false;
+  FillRequest request_;
+  std::string file_;
+  uint64_t written_ = 0;
+  bool use_write_ = false;
+  std::optional<FsUsage> before_;
+  std::optional<FsUsage> peak_;
+  std::string stopped_early_;
+};
+
+}  // namespace
+
+const FaultDecl& DiskFillFactory::Declaration() const {
+  static const FaultDecl decl{
+      kType,
+      "Fill the filesystem of a path to a level, by a size, or up to a reserve; revert deletes "
+      "the fill file",
+      TargetKind::kHost,
+      {
+          {"path", ParamType::kString, true, nullptr, std::nullopt, std::nullopt, {},
+           "an existing directory (absolute path); the fill file is created in it"},
+          {"percent", ParamType::kNumber, false, nullptr, 1, 100, {},
+           "fill until the filesystem is this percent used, as df shows it"},
+          {"size", ParamType::kInteger, false, nullptr, 1, 9007199254740992.0, {},
+           "add this many bytes"},
+          {"reserve", ParamType::kInteger, false, nullptr,
+           static_cast<double>(kDiskFillSafetyMarginBytes), 9007199254740992.0, {},
+           "fill until only this many bytes are available"},
+          {"allow_root_fs", ParamType::kBoolean, false, false, std::nullopt, std::nullopt, {},
+           "allow filling the filesystem that / is on"},
+      }};
+  return decl;
+}
+
+void DiskFillFactory::ValidateConfig(const nlohmann::json& params, const std::string& pointer,
+                                     ValidationErrors& errors) const {
+  std::vector<std::string> given;
+  for (const char* key : {"percent", "size", "reserve"}) {
+    if (params.contains(key)) given.push_back(key);
+  }
+  const std::string allowed = "exactly one of percent, size, reserve";
+  if (given.empty()) errors.Add(pointer, "missing percent, size and reserve", allowed);
+  if (given.size() == 2) errors.Add(pointer, given[0] + " and " + given[1], allowed);
+  if (given.size() == 3) errors.Add(pointer, "percent, size and reserve", allowed);
+  if (params.contains("path") && params["path"].is_string()) {
+    const std::string path = params["path"].get<std::string>();
+    if (path.empty() || path[0] != '/') {
+      errors.Add(pointer + "/path", nlohmann::json(path).dump(), "an absolute path");
+    }
+  }
+}
+
+std::unique_ptr<Fault> DiskFillFactory::Create(const FaultStep& step,
+                                               const TargetSpec& target) const {
+  (void)target;
+  return std::make_unique<DiskFill>(step.name, step.params);
+}
+
+Status DiskFillFactory::Revert(FaultEnv& env, const UndoRecord& undo) const {
+  (void)env;
+  if (!undo.data.is_object() || !undo.data.contains("file") || !undo.data["file"].is_string()) {
+    return Status::InvalidInput("disk_fill: undo record has no file: " + undo.data.dump());
+  }
+  const std::string file = undo.data["file"].get<std::string>();
+  if (::unlink(file.c_str()) != 0 && errno != ENOENT) {
+    return Status::FromErrno(errno, "disk_fill: rm " + file);
+  }
+  return Status::Ok();
+}
+
+RINGFENCE_REGISTER_FAULT(DiskFillFactory);
+
+}  // namespace ringfence

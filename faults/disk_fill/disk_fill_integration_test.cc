@@ -1,0 +1,248 @@
+#include <sys/mount.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <filesystem>
+
+#include <gtest/gtest.h>
+
+#include "core/fault.h"
+#include "faults/disk_fill/disk_fill.h"
+#include "faults/disk_fill/fill_plan.h"
+#include "tests/support/processes.h"
+
+namespace ringfence {
+namespace {
+
+constexpr uint64_t kMiB = 1 << 20;
+
+// A 64 MiB tmpfs mounted on a temp dir for one test, unmounted (and the dir removed) after it,
+// even when the test fails.
+class DiskFillIntegrationTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_EQ(::mount("tmpfs", dir_.path().c_str(), "tmpfs", 0, "size=64m"), 0)
+        << "mount tmpfs: " << std::strerror(errno);
+    mounted_ = true;
+    mount_ = dir_.path();
+  }
+  void TearDown() override {
+    if (mounted_ && ::umount2(mount_.c_str(), 0) != 0) ::umount2(mount_.c_str(), MNT_DETACH);
+  }
+
+  struct statvfs Vfs() {
+    struct statvfs v {};
+    EXPECT_EQ(::statvfs(mount_.c_str(), &v), 0);
+    return v;
+  }
+  uint64_t UsedBytes() {
+    auto v = Vfs();
+    return (v.f_blocks - v.f_bfree) * v.f_frsize;
+  }
+  uint64_t AvailBytes() {
+    auto v = Vfs();
+    return v.f_bavail * v.f_frsize;
+  }
+  size_t Entries() {
+    size_t n = 0;
+    for ([[maybe_unused]] auto& e : std::filesystem::directory_iterator(mount_)) ++n;
+    return n;
+  }
+
+  std::unique_ptr<Fault> Make(nlohmann::json params) {
+    params["path"] = mount_;
+    if (!params.contains("allow_root_fs")) params["allow_root_fs"] = false;
+    FaultStep step;
+    step.name = "fill";
+    step.type = "disk_fill";
+    step.params = params;
+    return factory_.Create(step, TargetSpec{});
+  }
+
+  // Prepare, PlanUndo, Inject as the engine does; the undo record in *undo.
+  Status Run(Fault& fault, UndoRecord* undo) {
+    Status s = fault.Prepare(env_, {host_});
+    if (!s.ok()) return s;
+    auto planned = fault.PlanUndo(env_, host_);
+    if (!planned.ok()) return planned.status();
+    *undo = *planned;
+    return fault.Inject(env_, host_, *undo);
+  }
+
+  testing::TempDir dir_;
+  std::string mount_;
+  bool mounted_ = false;
+  DiskFillFactory factory_;
+  std::unique_ptr<ProcessTable> table_ = MakeSystemProcessTable();
+  StopSource stop_;
+  FaultEnv env_{*table_, SystemClock(), stop_, "disk-it-" + std::to_string(::getpid())};
+  Target host_{"local", {}, "host local"};
+};
+
+TEST_F(DiskFillIntegrationTest, FillsToAPercentAndRevertGivesItBack) {
+  const uint64_t before = UsedBytes();
+  auto fault = Make({{"percent", 50}});
+  UndoRecord undo;
+  ASSERT_TRUE(Run(*fault, &undo).ok());
+  const uint64_t capacity = UsedBytes() + AvailBytes();
+  // 50 % as df shows it, to the page.
+  EXPECT_GE(UsedBytes(), capacity / 2);
+  EXPECT_LT(UsedBytes(), capacity / 2 + 4096);
+  nlohmann::json observed = fault->Observe(env_);
+  EXPECT_EQ(observed["usage_before"]["used_bytes"], before);
+  EXPECT_EQ(observed["usage_peak"]["used_bytes"], UsedBytes());
+  EXPECT_EQ(observed["usage_now"]["percent"], 50);
+  EXPECT_EQ(observed["bytes_written"], UsedBytes() - before);
+  EXPECT_EQ(observed["method"], "fallocate");
+  EXPECT_EQ(observed["file"], undo.data["file"]);
+
+  ASSERT_TRUE(factory_.Revert(env_, undo).ok());
+  EXPECT_EQ(UsedBytes(), before);
+  EXPECT_EQ(Entries(), 0u);
+  observed = fault->Observe(env_);
+  EXPECT_EQ(observed["usage_now"]["used_bytes"], before);
+  EXPECT_EQ(observed["usage_peak"]["percent"], 50);
+}
+
+TEST_F(DiskFillIntegrationTest, FillsBySize) {
+  const uint64_t before = UsedBytes();
+  auto fault = Make({{"size", 16 * kMiB}});
+  UndoRecord undo;
+  ASSERT_TRUE(Run(*fault, &undo).ok());
+  EXPECT_EQ(UsedBytes(), before + 16 * kMiB);
+  EXPECT_EQ(std::filesystem::file_size(undo.data["file"].get<std::string>()), 16 * kMiB);
+  ASSERT_TRUE(factory_.Revert(env_, undo).ok());
+  EXPECT_EQ(UsedBytes(), before);
+}
+
+TEST_F(DiskFillIntegrationTest, FillsUntilAReserveIsLeft) {
+  auto fault = Make({{"reserve", 8 * kMiB}});
+  UndoRecord undo;
+  ASSERT_TRUE(Run(*fault, &undo).ok());
+  EXPECT_EQ(AvailBytes(), 8 * kMiB);
+  ASSERT_TRUE(factory_.Revert(env_, undo).ok());
+  EXPECT_EQ(AvailBytes(), 64 * kMiB);
+}
+
+TEST_F(DiskFillIntegrationTest, TakesIntoAccountWhatIsAlreadyThere) {
+  // Someone else's 20 MiB: the fill adds only what is missing to 50 %.
+  {
+    auto other = Make({{"size", 20 * kMiB}});
+    UndoRecord other_undo;
+    ASSERT_TRUE(Run(*other, &other_undo).ok());
+    auto fault = Make({{"percent", 50}});
+    UndoRecord undo;
+    ASSERT_TRUE(Run(*fault, &undo).ok());
+    EXPECT_EQ(fault->Observe(env_)["bytes_written"], 12 * kMiB);
+    EXPECT_EQ(UsedBytes(), 32 * kMiB);
+    ASSERT_TRUE(factory_.Revert(env_, undo).ok());
+    ASSERT_TRUE(factory_.Revert(env_, other_undo).ok());
+  }
+  EXPECT_EQ(Entries(), 0u);
+}
+
+TEST_F(DiskFillIntegrationTest, RefusesMoreThanTheFilesystemHasAndWritesNothing) {
+  const uint64_t before = UsedBytes();
+  auto fault = Make({{"size", 100 * kMiB}});
+  Status s = fault->Prepare(env_, {host_});
+  EXPECT_EQ(s.code(), StatusCode::kInvalidInput);
+  EXPECT_EQ(s.message(), "disk_fill: size 104857600 bytes is more than the filesystem of " +
+                             mount_ + " can take: 67108864 bytes free, less a safety margin of " +
+                             "4194304 bytes");
+  // Inject checks again (the filesystem may change after Prepare) and still writes nothing.
+  auto undo = fault->PlanUndo(env_, host_);
+  ASSERT_TRUE(undo.ok());
+  EXPECT_EQ(fault->Inject(env_, host_, *undo).message(), s.message());
+  EXPECT_EQ(UsedBytes(), before);
+  EXPECT_EQ(Entries(), 0u);
+}
+
+TEST_F(DiskFillIntegrationTest, RefusesAPercentThatLeavesLessThanTheMargin) {
+  auto fault = Make({{"percent", 95}});
+  Status s = fault->Prepare(env_, {host_});
+  EXPECT_EQ(s.message(), "disk_fill: percent 95 would leave 3355443 bytes free on the "
+                         "filesystem of " + mount_ +
+                             ", less than the safety margin of 4194304 bytes");
+  EXPECT_EQ(Entries(), 0u);
+}
+
+TEST_F(DiskFillIntegrationTest, RefusesTheRootFilesystem) {
+  FaultStep step;
+  step.name = "fill";
+  step.type = "disk_fill";
+  step.params = {{"path", "/"}, {"size", 4096}, {"allow_root_fs", false}};
+  auto fault = factory_.Create(step, TargetSpec{});
+  Status s = fault->Prepare(env_, {host_});
+  EXPECT_EQ(s.code(), StatusCode::kInvalidInput);
+  EXPECT_EQ(s.message(),
+            "disk_fill: / is on the root filesystem; set allow_root_fs: true to fill it");
+  // A directory on the root filesystem is refused alike (same st_dev as /).
+  step.params["path"] = dir_.path() + "/..";
+  EXPECT_EQ(factory_.Create(step, TargetSpec{})->Prepare(env_, {host_}).message(),
+            "disk_fill: " + dir_.path() +
+                "/.. is on the root filesystem; set allow_root_fs: true to fill it");
+}
+
+TEST_F(DiskFillIntegrationTest, RefusesAMissingPathAFileAndAReadOnlyFilesystem) {
+  FaultStep step;
+  step.name = "fill";
+  step.type = "disk_fill";
+  step.params = {{"path", mount_ + "/nope"}, {"size", 4096}, {"allow_root_fs", false}};
+  Status s = factory_.Create(step, TargetSpec{})->Prepare(env_, {host_});
+  EXPECT_EQ(s.code(), StatusCode::kNotFound);
+  EXPECT_EQ(s.message(), "disk_fill: path " + mount_ + "/nope does not exist");
+
+  testing::TempDir other;
+  other.Write("file", "x");
+  step.params["path"] = other.File("file");
+  EXPECT_EQ(factory_.Create(step, TargetSpec{})->Prepare(env_, {host_}).message(),
+            "disk_fill: path " + other.File("file") + " is not a directory");
+
+  ASSERT_EQ(::mount(nullptr, mount_.c_str(), nullptr, MS_REMOUNT | MS_RDONLY, "size=64m"), 0);
+  step.params["path"] = mount_;
+  EXPECT_EQ(factory_.Create(step, TargetSpec{})->Prepare(env_, {host_}).message(),
+            "disk_fill: the filesystem of " + mount_ + " is mounted read-only");
+}
+
+TEST_F(DiskFillIntegrationTest, RevertTwiceAndRevertOfAFileAlreadyGoneAreOk) {
+  auto fault = Make({{"size", 8 * kMiB}});
+  UndoRecord undo;
+  ASSERT_TRUE(Run(*fault, &undo).ok());
+  ASSERT_TRUE(factory_.Revert(env_, undo).ok());
+  EXPECT_TRUE(factory_.Revert(env_, undo).ok());
+
+  auto again = Make({{"size", 8 * kMiB}});
+  UndoRecord undo2;
+  ASSERT_TRUE(Run(*again, &undo2).ok());
+  ASSERT_EQ(::unlink(undo2.data["file"].get<std::string>().c_str()), 0);
+  EXPECT_TRUE(factory_.Revert(env_, undo2).ok());
+  EXPECT_EQ(Entries(), 0u);
+  EXPECT_EQ(UsedBytes(), 0u);
+}
+
+TEST_F(DiskFillIntegrationTest, RevertWorksFromTheRecordAlone) {
+  auto fault = Make({{"size", 8 * kMiB}});
+  UndoRecord undo;
+  ASSERT_TRUE(Run(*fault, &undo).ok());
+  fault.reset();
+  // As `recover` would: from the record's JSON, with another factory object.
+  UndoRecord restored = UndoRecord::FromJson(nlohmann::json::parse(undo.ToJson().dump()));
+  ASSERT_TRUE(DiskFillFactory().Revert(env_, restored).ok());
+  EXPECT_EQ(Entries(), 0u);
+}
+
+TEST_F(DiskFillIntegrationTest, AStopRequestEndsTheFillEarly) {
+  stop_.RequestStop("test");
+  auto fault = Make({{"size", 8 * kMiB}});
+  UndoRecord undo;
+  ASSERT_TRUE(Run(*fault, &undo).ok());
+  nlohmann::json observed = fault->Observe(env_);
+  EXPECT_EQ(observed["bytes_written"], 0);
+  EXPECT_EQ(observed["stopped_early"], "stop requested");
+  ASSERT_TRUE(factory_.Revert(env_, undo).ok());
+  EXPECT_EQ(Entries(), 0u);
+}
+
+}  // namespace
+}  // namespace ringfence

@@ -1,0 +1,174 @@
+#include <gtest/gtest.h>
+
+#include "core/fault.h"
+#include "faults/disk_fill/disk_fill.h"
+#include "faults/disk_fill/fill_plan.h"
+#include "tests/support/fake_clock.h"
+#include "tests/support/processes.h"
+
+namespace ringfence {
+namespace {
+
+constexpr uint64_t kMiB = 1 << 20;
+
+FsUsage Usage(uint64_t used, uint64_t avail) {
+  FsUsage u;
+  u.used_bytes = used;
+  u.avail_bytes = avail;
+  u.block_bytes = 4096;
+  return u;
+}
+
+std::vector<std::string> ConfigErrors(const nlohmann::json& params) {
+  ValidationErrors errors;
+  DiskFillFactory().ValidateConfig(params, "/method/0/params", errors);
+  return errors.Format("exp.json");
+}
+
+TEST(DiskFillTest, IsRegisteredAsHostFault) {
+  const FaultFactory* f = FaultRegistry::Global().Find("disk_fill");
+  ASSERT_NE(f, nullptr);
+  EXPECT_NE(dynamic_cast<const DiskFillFactory*>(f), nullptr);
+  EXPECT_EQ(f->Declaration().target_kind, TargetKind::kHost);
+}
+
+TEST(DiskFillTest, DeclaresLimits) {
+  const FaultDecl& decl = DiskFillFactory().Declaration();
+  ASSERT_EQ(decl.params.size(), 5u);
+  EXPECT_EQ(decl.params[0].name, "path");
+  EXPECT_TRUE(decl.params[0].required);
+  EXPECT_EQ(decl.params[1].name, "percent");
+  EXPECT_EQ(decl.params[1].min, 1);
+  EXPECT_EQ(decl.params[1].max, 100);
+  EXPECT_EQ(decl.params[3].name, "reserve");
+  EXPECT_EQ(decl.params[3].min, static_cast<double>(kDiskFillSafetyMarginBytes));
+  EXPECT_EQ(decl.params[4].default_value, false);
+}
+
+TEST(DiskFillTest, ConfigNeedsExactlyOneAmount) {
+  EXPECT_EQ(ConfigErrors({{"path", "/mnt/x"}}),
+            std::vector<std::string>{"exp.json: /method/0/params: missing percent, size and "
+                                     "reserve: exactly one of percent, size, reserve"});
+  EXPECT_EQ(ConfigErrors({{"path", "/mnt/x"}, {"percent", 50}, {"size", 1024}}),
+            std::vector<std::string>{
+                "exp.json: /method/0/params: percent and size: exactly one of percent, size, "
+                "reserve"});
+  EXPECT_EQ(ConfigErrors({{"path", "/mnt/x"}, {"percent", 50}, {"size", 1}, {"reserve", 1}}),
+            std::vector<std::string>{
+                "exp.json: /method/0/params: percent, size and reserve: exactly one of percent, "
+                "size, reserve"});
+  EXPECT_TRUE(ConfigErrors({{"path", "/mnt/x"}, {"reserve", 8 * kMiB}}).empty());
+}
+
+TEST(DiskFillTest, ConfigNeedsAnAbsolutePath) {
+  EXPECT_EQ(ConfigErrors({{"path", "data"}, {"size", 1}}),
+            std::vector<std::string>{"exp.json: /method/0/params/path: \"data\": an absolute path"});
+}
+
+TEST(DiskFillTest, RefusesASizeAboveWhatIsFreeLessTheMargin) {
+  FillRequest r;
+  r.mode = FillRequest::Mode::kSize;
+  r.size = 61 * kMiB;
+  EXPECT_EQ(CheckFillPossible(r, Usage(0, 64 * kMiB), "/mnt/x").message(),
+            "disk_fill: size 63963136 bytes is more than the filesystem of /mnt/x can take: "
+            "67108864 bytes free, less a safety margin of 4194304 bytes");
+  r.size = 60 * kMiB;
+  EXPECT_TRUE(CheckFillPossible(r, Usage(0, 64 * kMiB), "/mnt/x").ok());
+  EXPECT_EQ(CheckFillPossible(r, Usage(0, 1 * kMiB), "/mnt/x").code(), StatusCode::kInvalidInput);
+}
+
+TEST(DiskFillTest, RefusesAPercentThatIsReachedOrEatsTheMargin) {
+  FillRequest r;
+  r.mode = FillRequest::Mode::kPercent;
+  r.percent = 50;
+  EXPECT_EQ(CheckFillPossible(r, Usage(40 * kMiB, 24 * kMiB), "/mnt/x").message(),
+            "disk_fill: the filesystem of /mnt/x is already 62.5% used, at or above percent 50");
+  r.percent = 99;
+  EXPECT_EQ(CheckFillPossible(r, Usage(0, 64 * kMiB), "/mnt/x").message(),
+            "disk_fill: percent 99 would leave 671088 bytes free on the filesystem of /mnt/x, "
+            "less than the safety margin of 4194304 bytes");
+  r.percent = 90;
+  EXPECT_TRUE(CheckFillPossible(r, Usage(0, 64 * kMiB), "/mnt/x").ok());
+}
+
+TEST(DiskFillTest, RefusesAReserveAlreadyReached) {
+  FillRequest r;
+  r.mode = FillRequest::Mode::kReserve;
+  r.reserve = 8 * kMiB;
+  EXPECT_EQ(CheckFillPossible(r, Usage(60 * kMiB, 4 * kMiB), "/mnt/x").message(),
+            "disk_fill: the filesystem of /mnt/x has 4194304 bytes free, already no more than "
+            "reserve 8388608 bytes");
+}
+
+TEST(DiskFillTest, LevelIsRecomputedFromTheCurrentUsage) {
+  FillRequest r;
+  r.mode = FillRequest::Mode::kPercent;
+  r.percent = 50;
+  EXPECT_EQ(NextFillBytes(r, Usage(0, 64 * kMiB), 0), 32 * kMiB);
+  // Someone else wrote 10 MiB meanwhile: only what is still missing.
+  EXPECT_EQ(NextFillBytes(r, Usage(20 * kMiB, 44 * kMiB), 10 * kMiB), 12 * kMiB);
+  // Already past the level: nothing, never a negative amount.
+  EXPECT_EQ(NextFillBytes(r, Usage(40 * kMiB, 24 * kMiB), 10 * kMiB), 0u);
+  // The filesystem grew to 128 MiB: the level follows it.
+  EXPECT_EQ(NextFillBytes(r, Usage(32 * kMiB, 96 * kMiB), 32 * kMiB), 32 * kMiB);
+}
+
+TEST(DiskFillTest, ReserveAndSizeStopAtTheMargin) {
+  FillRequest reserve;
+  reserve.mode = FillRequest::Mode::kReserve;
+  reserve.reserve = 8 * kMiB;
+  EXPECT_EQ(NextFillBytes(reserve, Usage(0, 64 * kMiB), 0), 56 * kMiB);
+  FillRequest size;
+  size.mode = FillRequest::Mode::kSize;
+  size.size = 60 * kMiB + 100;
+  EXPECT_EQ(NextFillBytes(size, Usage(0, 64 * kMiB), 0), 60 * kMiB);
+  EXPECT_EQ(NextFillBytes(size, Usage(10 * kMiB, 54 * kMiB), 10 * kMiB), 50 * kMiB);
+  size.size = 1000;
+  EXPECT_EQ(NextFillBytes(size, Usage(0, 64 * kMiB), 0), 1000u);
+  EXPECT_EQ(NextFillBytes(size, Usage(0, 64 * kMiB), 1000), 0u);
+  // The filesystem shrank under the margin: nothing more.
+  EXPECT_EQ(NextFillBytes(size, Usage(0, 3 * kMiB), 0), 0u);
+}
+
+TEST(DiskFillTest, PlanUndoNamesTheFileWithoutCreatingIt) {
+  testing::TempDir dir;
+  FaultStep step;
+  step.name = "fill-data";
+  step.type = "disk_fill";
+  step.params = {{"path", dir.path() + "/"}, {"size", 4096}, {"allow_root_fs", false}};
+  auto table = MakeSystemProcessTable();
+  testing::FakeClock clock;
+  StopSource stop;
+  FaultEnv env{*table, clock, stop, "run/42 x"};
+  auto fault = DiskFillFactory().Create(step, TargetSpec{});
+  Target host{"local", {}, "host local"};
+  auto undo = fault->PlanUndo(env, host);
+  ASSERT_TRUE(undo.ok()) << undo.status().message();
+  const std::string file = undo->data["file"].get<std::string>();
+  EXPECT_EQ(file.rfind(dir.path() + "/.ringfence-fill-run_42_x-", 0), 0u) << file;
+  EXPECT_EQ(undo->data["path"], dir.path());
+  EXPECT_EQ(undo->manual_undo, "rm -f '" + file + "'");
+  EXPECT_EQ(undo->fault_type, "disk_fill");
+  EXPECT_EQ(undo->fault_name, "fill-data");
+  EXPECT_EQ(undo->target, "host local");
+  EXPECT_EQ(testing::ReadFile(file), "");
+  EXPECT_NE(::access(file.c_str(), F_OK), 0);
+}
+
+TEST(DiskFillTest, RevertOfAMissingFileIsOkAndACorruptRecordIsNot) {
+  auto table = MakeSystemProcessTable();
+  testing::FakeClock clock;
+  StopSource stop;
+  FaultEnv env{*table, clock, stop};
+  UndoRecord undo;
+  undo.fault_type = "disk_fill";
+  undo.data = {{"file", "/nonexistent-ringfence/.ringfence-fill-x-0"}};
+  EXPECT_TRUE(DiskFillFactory().Revert(env, undo).ok());
+  undo.data = nlohmann::json::object();
+  Status s = DiskFillFactory().Revert(env, undo);
+  EXPECT_EQ(s.code(), StatusCode::kInvalidInput);
+  EXPECT_EQ(s.message(), "disk_fill: undo record has no file: {}");
+}
+
+}  // namespace
+}  // namespace ringfence
