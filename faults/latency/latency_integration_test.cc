@@ -1,0 +1,424 @@
+// The latency fault against real sockets, real nftables and real network namespaces.
+// Requires root. Every test removes what it made (proxies, nft tables, namespaces, threads).
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <sched.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <functional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "core/clock.h"
+#include "core/fault.h"
+#include "faults/latency/latency_config.h"
+#include "tests/support/netns.h"
+#include "tests/support/processes.h"
+
+namespace ringfence {
+namespace {
+
+using std::chrono::milliseconds;
+using testing::NetnsPair;
+
+// ---- Helpers ---------------------------------------------------------------------------------
+
+// Runs `fn` on a thread that first enters network namespace `netns` ("" = stay here).
+void RunInNetns(const std::string& netns, const std::function<void()>& fn) {
+  std::thread t([&] {
+    if (!netns.empty()) {
+      const int fd = ::open(("/run/netns/" + netns).c_str(), O_RDONLY | O_CLOEXEC);
+      if (fd < 0 || ::setns(fd, CLONE_NEWNET) != 0) {
+        ADD_FAILURE() << "cannot enter netns " << netns << ": " << std::strerror(errno);
+        if (fd >= 0) ::close(fd);
+        return;
+      }
+      ::close(fd);
+    }
+    fn();
+  });
+  t.join();
+}
+
+sockaddr_in Ipv4(const std::string& ip, uint16_t port) {
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(port);
+  ::inet_pton(AF_INET, ip.c_str(), &a.sin_addr);
+  return a;
+}
+
+uint16_t LocalPort(int fd) {
+  sockaddr_in a{};
+  socklen_t len = sizeof a;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+  return ntohs(a.sin_port);
+}
+
+// A TCP server that answers every line with "peer <port>\n", the source port it sees: a client
+// whose own port differs went through a proxy. Counts the connections it accepted. Runs in a
+// namespace of its choice; stops (and joins) in the destructor.
+class PeerPortServer {
+ public:
+  explicit PeerPortServer(const std::string& netns = "", const std::string& ip = "127.0.0.1") {
+    RunInNetns(netns, [&] {
+      listen_fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+      int one = 1;
+      ::setsockopt(listen_fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+      sockaddr_in a = Ipv4(ip, 0);
+      if (::bind(listen_fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
+          ::listen(listen_fd_, 64) != 0) {
+        ADD_FAILURE() << "server bind: " << std::strerror(errno);
+      }
+      port_ = LocalPort(listen_fd_);
+    });
+    thread_ = std::thread([this] { Serve(); });
+  }
+  ~PeerPortServer() {
+    stop_ = true;
+    thread_.join();
+    for (int fd : clients_) ::close(fd);
+    ::close(listen_fd_);
+  }
+  uint16_t port() const { return port_; }
+  int accepted() const { return accepted_.load(); }
+
+ private:
+  void Serve() {
+    while (!stop_) {
+      std::vector<pollfd> fds = {{listen_fd_, POLLIN, 0}};
+      for (int fd : clients_) fds.push_back({fd, POLLIN, 0});
+      if (::poll(fds.data(), fds.size(), 20) <= 0) continue;
+      if (fds[0].revents & POLLIN) {
+        sockaddr_in peer{};
+        socklen_t len = sizeof peer;
+        const int fd = ::accept4(listen_fd_, reinterpret_cast<sockaddr*>(&peer), &len, SOCK_CLOEXEC);
+        if (fd >= 0) {
+          int one = 1;
+          ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+          clients_.push_back(fd);
+          peers_.push_back(ntohs(peer.sin_port));
+          accepted_.fetch_add(1);
+        }
+      }
+      for (size_t i = 1; i < fds.size(); ++i) {
+        if (!(fds[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
+        char buf[4096];
+        const ssize_t n = ::read(fds[i].fd, buf, sizeof buf);
+        const size_t at = i - 1;
+        if (n <= 0) {
+          ::close(clients_[at]);
+          clients_[at] = -1;
+          continue;
+        }
+        const std::string reply = "peer " + std::to_string(peers_[at]) + "\n";
+        if (::write(fds[i].fd, reply.data(), reply.size()) < 0) continue;
+      }
+      for (size_t i = clients_.size(); i-- > 0;) {
+        if (clients_[i] < 0) {
+          clients_.erase(clients_.begin() + static_cast<long>(i));
+          peers_.erase(peers_.begin() + static_cast<long>(i));
+        }
+      }
+    }
+  }
+
+  int listen_fd_ = -1;
+  uint16_t port_ = 0;
+  std::atomic<bool> stop_{false};
+  std::atomic<int> accepted_{0};
+  std::vector<int> clients_;
+  std::vector<uint16_t> peers_;
+  std::thread thread_;
+};
+
+// One client connection (blocking, with receive timeouts), created in a namespace.
+class Client {
+ public:
+  Client(const std::string& netns, const std::string& ip, uint16_t port) {
+    RunInNetns(netns, [&] {
+      fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+      int one = 1;
+      ::setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+      timeval tv{5, 0};
+      ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+      sockaddr_in a = Ipv4(ip, port);
+      connected_ = ::connect(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
+      connect_errno_ = connected_ ? 0 : errno;
+    });
+  }
+  ~Client() { ::close(fd_); }
+  bool connected() const { return connected_; }
+  int connect_errno() const { return connect_errno_; }
+  uint16_t local_port() const { return LocalPort(fd_); }
+
+  // Sends a line and waits for one line back. Returns the reply ("" on error; errno in *err).
+  std::string Ask(milliseconds* rtt = nullptr, int* err = nullptr) {
+    const auto start = std::chrono::steady_clock::now();
+    if (::send(fd_, "ping\n", 5, MSG_NOSIGNAL) != 5) {
+      if (err) *err = errno;
+      return "";
+    }
+    std::string reply;
+    char c;
+    while (reply.empty() || reply.back() != '\n') {
+      const ssize_t n = ::recv(fd_, &c, 1, 0);
+      if (n <= 0) {
+        if (err) *err = n == 0 ? 0 : errno;
+        return "";
+      }
+      reply += c;
+    }
+    if (rtt) {
+      *rtt = std::chrono::duration_cast<milliseconds>(std::chrono::steady_clock::now() - start);
+    }
+    return reply;
+  }
+
+  // True when nothing arrives within `wait` (the connection stays silent and open).
+  bool SilentFor(milliseconds wait) {
+    pollfd p{fd_, POLLIN, 0};
+    return ::poll(&p, 1, static_cast<int>(wait.count())) == 0;
+  }
+
+  // What a read returns now: >0 data, 0 EOF, -errno on error.
+  int ReadResult() {
+    char c;
+    const ssize_t n = ::recv(fd_, &c, 1, 0);
+    return n >= 0 ? static_cast<int>(n) : -errno;
+  }
+
+ private:
+  int fd_ = -1;
+  bool connected_ = false;
+  int connect_errno_ = 0;
+};
+
+class NoProcesses : public ProcessTable {
+ public:
+  Result<std::vector<ProcessInfo>> List() override { return std::vector<ProcessInfo>{}; }
+  Result<ProcessInfo> Get(pid_t) override { return Status::NotFound("no processes here"); }
+  Status Signal(pid_t, unsigned long long, int) override { return Status::NotFound("none"); }
+  bool WaitExit(pid_t, unsigned long long, milliseconds) override { return true; }
+  std::chrono::system_clock::time_point StartTime(unsigned long long) override { return {}; }
+};
+
+// Params with every declared default filled in, as the loader gives them.
+nlohmann::json WithLatencyDefaults(nlohmann::json params) {
+  for (const ParamDecl& p : LatencyDeclaration().params) {
+    if (!params.contains(p.name) && !p.default_value.is_null()) params[p.name] = p.default_value;
+  }
+  return params;
+}
+
+
+// One latency injection driven the way the engine drives it.
+class Injection {
+ public:
+  Injection(nlohmann::json params, std::string run_id = "latency-test")
+      : env_{processes_, SystemClock(), stop_, std::move(run_id)} {
+    factory_ = FaultRegistry::Global().Find("latency");
+    step_.name = "latency-0";
+    step_.type = "latency";
+    step_.params = WithLatencyDefaults(std::move(params));
+    step_.duration = std::chrono::seconds(10);
+    fault_ = factory_->Create(step_, TargetSpec{});
+    target_.label = "host local";
+  }
+  ~Injection() {
+    if (injected_ && !reverted_) (void)Revert();
+  }
+
+  Status Prepare() { return fault_->Prepare(env_, {target_}); }
+  Status Start() {
+    Status prepared = Prepare();
+    if (!prepared.ok()) return prepared;
+    auto undo = fault_->PlanUndo(env_, target_);
+    if (!undo.ok()) return undo.status();
+    undo_ = *undo;
+    injected_ = true;
+    return fault_->Inject(env_, target_, undo_);
+  }
+  Status Revert() {
+    reverted_ = true;
+    return factory_->Revert(env_, undo_);
+  }
+  nlohmann::json Observe() { return fault_->Observe(env_); }
+  const UndoRecord& undo() const { return undo_; }
+  FaultEnv& env() { return env_; }
+  const FaultFactory& factory() const { return *factory_; }
+
+  uint16_t ProxyPort() {
+    auto listen = ParseSocketAddress(Observe().value("listen", ""));
+    return listen ? listen->port : 0;
+  }
+
+ private:
+  NoProcesses processes_;
+  StopSource stop_;
+  FaultEnv env_;
+  const FaultFactory* factory_ = nullptr;
+  FaultStep step_;
+  Target target_;
+  std::unique_ptr<Fault> fault_;
+  UndoRecord undo_;
+  bool injected_ = false;
+  bool reverted_ = false;
+};
+
+std::string Upstream(const PeerPortServer& server) {
+  return "127.0.0.1:" + std::to_string(server.port());
+}
+
+// ---- Explicit mode ---------------------------------------------------------------------------
+
+TEST(LatencyExplicitTest, AddsAtLeastTheRequestedDelayToEveryReply) {
+  PeerPortServer server;
+  Injection fault({{"backend", "proxy"}, {"listen", "127.0.0.1:0"}, {"upstream", Upstream(server)},
+                   {"delay", "60ms"}});
+  ASSERT_TRUE(fault.Start().ok());
+  const uint16_t proxy_port = fault.ProxyPort();
+  ASSERT_NE(proxy_port, 0);
+  {
+    Client client("", "127.0.0.1", proxy_port);
+    ASSERT_TRUE(client.connected());
+    for (int i = 0; i < 5; ++i) {
+      milliseconds rtt{0};
+      const std::string reply = client.Ask(&rtt);
+      ASSERT_FALSE(reply.empty());
+      EXPECT_NE(reply, "peer " + std::to_string(client.local_port()) + "\n");  // via the proxy
+      EXPECT_GE(rtt, milliseconds(60));
+    }
+  }
+  const nlohmann::json observed = fault.Observe();
+  EXPECT_EQ(observed["mode"], "explicit");
+  EXPECT_EQ(observed["connections"]["accepted"], 1);
+  EXPECT_EQ(observed["connections"]["proxied"], 1);
+  EXPECT_EQ(observed["bytes"]["to_upstream"], 25);
+  EXPECT_EQ(observed["seed"], LatencySeedFor("latency-test", "latency-0"));
+  ASSERT_TRUE(fault.Revert().ok());
+  Client after("", "127.0.0.1", proxy_port);
+  EXPECT_FALSE(after.connected());
+  EXPECT_EQ(after.connect_errno(), ECONNREFUSED);
+}
+
+TEST(LatencyExplicitTest, BothDirectionsAddTheDelayTwice) {
+  PeerPortServer server;
+  Injection fault({{"backend", "proxy"}, {"listen", "127.0.0.1:0"}, {"upstream", Upstream(server)},
+                   {"delay", "40ms"}, {"direction", "both"}, {"jitter", "5ms"}, {"seed", 7}});
+  ASSERT_TRUE(fault.Start().ok());
+  {
+    Client client("", "127.0.0.1", fault.ProxyPort());
+    for (int i = 0; i < 3; ++i) {
+      milliseconds rtt{0};
+      ASSERT_FALSE(client.Ask(&rtt).empty());
+      EXPECT_GE(rtt, milliseconds(2 * (40 - 5)));
+    }
+  }
+  EXPECT_EQ(fault.Observe()["seed"], 7);
+  EXPECT_TRUE(fault.Revert().ok());
+}
+
+TEST(LatencyExplicitTest, ResetPercent100ResetsEveryConnection) {
+  PeerPortServer server;
+  Injection fault({{"backend", "proxy"}, {"listen", "127.0.0.1:0"}, {"upstream", Upstream(server)},
+                   {"reset_percent", 100}});
+  ASSERT_TRUE(fault.Start().ok());
+  for (int i = 0; i < 5; ++i) {
+    Client client("", "127.0.0.1", fault.ProxyPort());
+    ASSERT_TRUE(client.connected());
+    int err = -1;
+    EXPECT_EQ(client.Ask(nullptr, &err), "");
+    EXPECT_EQ(err, ECONNRESET);
+  }
+  EXPECT_EQ(server.accepted(), 0);
+  const nlohmann::json observed = fault.Observe();
+  EXPECT_EQ(observed["connections"]["accepted"], 5);
+  EXPECT_EQ(observed["connections"]["reset"], 5);
+  EXPECT_TRUE(fault.Revert().ok());
+}
+
+TEST(LatencyExplicitTest, BlackholeAcceptsAndNeverAnswers) {
+  PeerPortServer server;
+  Injection fault({{"backend", "proxy"}, {"listen", "127.0.0.1:0"}, {"upstream", Upstream(server)},
+                   {"blackhole", true}});
+  ASSERT_TRUE(fault.Start().ok());
+  Client client("", "127.0.0.1", fault.ProxyPort());
+  ASSERT_TRUE(client.connected());
+  EXPECT_TRUE(client.SilentFor(milliseconds(300)));
+  EXPECT_EQ(server.accepted(), 0);
+  EXPECT_EQ(fault.Observe()["connections"]["blackholed"], 1);
+  ASSERT_TRUE(fault.Revert().ok());
+  EXPECT_EQ(client.ReadResult(), 0);  // closed (FIN) at revert
+}
+
+TEST(LatencyExplicitTest, RevertWithInFlightResetResetsOpenConnections) {
+  PeerPortServer server;
+  Injection fault({{"backend", "proxy"}, {"listen", "127.0.0.1:0"}, {"upstream", Upstream(server)},
+                   {"in_flight", "reset"}});
+  ASSERT_TRUE(fault.Start().ok());
+  Client client("", "127.0.0.1", fault.ProxyPort());
+  ASSERT_FALSE(client.Ask().empty());
+  ASSERT_TRUE(fault.Revert().ok());
+  EXPECT_EQ(client.ReadResult(), -ECONNRESET);
+  EXPECT_EQ(fault.Observe()["connections"]["reset_at_stop"], 1);
+}
+
+TEST(LatencyExplicitTest, RevertWithInFlightFinishLetsOpenConnectionsComplete) {
+  PeerPortServer server;
+  Injection fault({{"backend", "proxy"}, {"listen", "127.0.0.1:0"}, {"upstream", Upstream(server)},
+                   {"delay", "20ms"}, {"in_flight", "finish"}, {"finish_timeout", "10s"}});
+  ASSERT_TRUE(fault.Start().ok());
+  const uint16_t proxy_port = fault.ProxyPort();
+  auto client = std::make_unique<Client>("", "127.0.0.1", proxy_port);
+  ASSERT_FALSE(client->Ask().empty());
+  Status reverted = Status::Runtime("not yet");
+  std::thread revert([&] { reverted = fault.Revert(); });
+  // The listener closes first: new connections are refused while the open one still works.
+  EXPECT_TRUE(testing::Eventually([&] { return !Client("", "127.0.0.1", proxy_port).connected(); }));
+  EXPECT_FALSE(client->Ask().empty());
+  client.reset();  // the client finishes: the revert can end
+  revert.join();
+  EXPECT_TRUE(reverted.ok());
+  EXPECT_EQ(fault.Observe()["connections"]["reset_at_stop"], 0);
+}
+
+TEST(LatencyExplicitTest, RevertIsIdempotent) {
+  PeerPortServer server;
+  Injection fault({{"backend", "proxy"}, {"listen", "127.0.0.1:0"}, {"upstream", Upstream(server)}});
+  ASSERT_TRUE(fault.Start().ok());
+  EXPECT_TRUE(fault.Revert().ok());
+  EXPECT_TRUE(fault.Revert().ok());
+}
+
+TEST(LatencyExplicitTest, PrepareRefusesAnAddressInUse) {
+  PeerPortServer server;
+  Injection fault({{"backend", "proxy"}, {"listen", Upstream(server)}, {"upstream", Upstream(server)}});
+  Status s = fault.Prepare();
+  EXPECT_EQ(s.code(), StatusCode::kRuntime);
+  EXPECT_EQ(s.message(), "listen on " + Upstream(server) + ": Address already in use");
+}
+
+TEST(LatencyExplicitTest, PrepareRefusesAMissingNamespace) {
+  Injection fault({{"backend", "proxy"}, {"listen", "127.0.0.1:0"},
+                   {"upstream", "127.0.0.1:9"}, {"netns", "rf-no-such-ns"}});
+  Status s = fault.Prepare();
+  EXPECT_EQ(s.code(), StatusCode::kNotFound);
+  EXPECT_EQ(s.message(),
+            "latency: network namespace 'rf-no-such-ns' not found (no /run/netns/rf-no-such-ns)");
+}
+
+}  // namespace
+}  // namespace ringfence
