@@ -8,6 +8,7 @@
 #include <poll.h>
 #include <sched.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -15,6 +16,7 @@
 #include <chrono>
 #include <cstring>
 #include <functional>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -72,7 +74,9 @@ uint16_t LocalPort(int fd) {
 // namespace of its choice; stops (and joins) in the destructor.
 class PeerPortServer {
  public:
-  explicit PeerPortServer(const std::string& netns = "", const std::string& ip = "127.0.0.1") {
+  // `serve_now` false: bound, but serving starts with StartServing() (e.g. after a fork).
+  explicit PeerPortServer(const std::string& netns = "", const std::string& ip = "127.0.0.1",
+                          bool serve_now = true) {
     RunInNetns(netns, [&] {
       listen_fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
       int one = 1;
@@ -84,14 +88,15 @@ class PeerPortServer {
       }
       port_ = LocalPort(listen_fd_);
     });
-    thread_ = std::thread([this] { Serve(); });
+    if (serve_now) StartServing();
   }
   ~PeerPortServer() {
     stop_ = true;
-    thread_.join();
+    if (thread_.joinable()) thread_.join();
     for (int fd : clients_) ::close(fd);
     ::close(listen_fd_);
   }
+  void StartServing() { thread_ = std::thread([this] { Serve(); }); }
   uint16_t port() const { return port_; }
   int accepted() const { return accepted_.load(); }
 
@@ -278,6 +283,23 @@ class Injection {
   bool reverted_ = false;
 };
 
+std::string NftTables(const std::string& netns) {
+  std::string out;
+  EXPECT_EQ(NetnsPair::Run(NetnsPair::In(netns, {"nft", "list", "tables"}), &out), 0);
+  return out;
+}
+
+// Whether a request from `client_ns` to `ip:port` went through a proxy (the server saw another
+// source port than the client's own). nullopt when no reply came.
+std::optional<bool> Proxied(const std::string& client_ns, const std::string& ip, uint16_t port,
+                            milliseconds* rtt = nullptr) {
+  Client client(client_ns, ip, port);
+  if (!client.connected()) return std::nullopt;
+  const std::string reply = client.Ask(rtt);
+  if (reply.empty()) return std::nullopt;
+  return reply != "peer " + std::to_string(client.local_port()) + "\n";
+}
+
 std::string Upstream(const PeerPortServer& server) {
   return "127.0.0.1:" + std::to_string(server.port());
 }
@@ -418,6 +440,156 @@ TEST(LatencyExplicitTest, PrepareRefusesAMissingNamespace) {
   EXPECT_EQ(s.code(), StatusCode::kNotFound);
   EXPECT_EQ(s.message(),
             "latency: network namespace 'rf-no-such-ns' not found (no /run/netns/rf-no-such-ns)");
+}
+
+// ---- Transparent mode ------------------------------------------------------------------------
+
+// The proxy in the client's namespace: the client's own connections (output hook) are redirected.
+TEST(LatencyTransparentTest, RedirectsTheClientsTrafficAndRevertRestoresTheDirectPath) {
+  NetnsPair pair;
+  ASSERT_TRUE(pair.ok()) << pair.error();
+  PeerPortServer server(pair.server_ns(), pair.server_addr());
+  const uint16_t port = server.port();
+  EXPECT_EQ(Proxied(pair.client_ns(), pair.server_addr(), port), false);  // baseline: direct
+
+  Injection fault({{"port", port}, {"address", pair.server_addr()}, {"netns", pair.client_ns()},
+                   {"delay", "50ms"}});
+  ASSERT_TRUE(fault.Start().ok());
+  const std::string table = fault.undo().data["nft_table"];
+  EXPECT_EQ(fault.undo().manual_undo,
+            "ip netns exec " + pair.client_ns() + " nft delete table inet " + table);
+  EXPECT_NE(NftTables(pair.client_ns()).find("table inet " + table), std::string::npos);
+  const uint16_t proxy_port = fault.ProxyPort();
+  for (int i = 0; i < 3; ++i) {
+    milliseconds rtt{0};
+    EXPECT_EQ(Proxied(pair.client_ns(), pair.server_addr(), port, &rtt), true);
+    EXPECT_GE(rtt, milliseconds(50));
+  }
+  const nlohmann::json observed = fault.Observe();
+  EXPECT_EQ(observed["mode"], "transparent");
+  EXPECT_EQ(observed["connections"]["proxied"], 3);
+  EXPECT_EQ(observed["connections"]["no_original_destination"], 0);
+
+  ASSERT_TRUE(fault.Revert().ok());
+  EXPECT_EQ(NftTables(pair.client_ns()).find("table inet " + table), std::string::npos);
+  EXPECT_EQ(Proxied(pair.client_ns(), pair.server_addr(), port), false);  // baseline again
+  EXPECT_FALSE(Client(pair.client_ns(), "127.0.0.1", proxy_port).connected());  // proxy gone
+}
+
+// The proxy in the server's namespace: traffic arriving from outside (prerouting hook).
+TEST(LatencyTransparentTest, RedirectsArrivingTrafficOnTheServersSide) {
+  NetnsPair pair;
+  ASSERT_TRUE(pair.ok()) << pair.error();
+  PeerPortServer server(pair.server_ns(), pair.server_addr());
+  Injection fault({{"port", server.port()}, {"netns", pair.server_ns()}, {"delay", "30ms"},
+                   {"in_flight", "reset"}});
+  ASSERT_TRUE(fault.Start().ok());
+  milliseconds rtt{0};
+  EXPECT_EQ(Proxied(pair.client_ns(), pair.server_addr(), server.port(), &rtt), true);
+  EXPECT_GE(rtt, milliseconds(30));
+  ASSERT_TRUE(fault.Revert().ok());
+  EXPECT_EQ(Proxied(pair.client_ns(), pair.server_addr(), server.port()), false);
+  EXPECT_EQ(NftTables(pair.server_ns()).find("ringfence_"), std::string::npos);
+}
+
+TEST(LatencyTransparentTest, TheRunnerRenewsTheRedirectLease) {
+  NetnsPair pair;
+  ASSERT_TRUE(pair.ok()) << pair.error();
+  PeerPortServer server(pair.server_ns(), pair.server_addr());
+  Injection fault({{"port", server.port()}, {"netns", pair.client_ns()}});
+  ASSERT_TRUE(fault.Start().ok());
+  EXPECT_TRUE(testing::Eventually(
+      [&] { return fault.Observe()["lease"]["renewals"].get<int>() >= 2; },
+      std::chrono::seconds(8)));
+  EXPECT_EQ(fault.Observe()["lease"]["failures"], 0);
+  EXPECT_TRUE(fault.Revert().ok());
+}
+
+// A runner killed with SIGKILL: its proxy dies with it, the kernel lets the redirect's lease
+// expire, and another process reverts from the undo record alone.
+TEST(LatencyTransparentTest, AKilledRunnersRedirectLapsesAndTheRecordRevertsIt) {
+  NetnsPair pair;
+  ASSERT_TRUE(pair.ok()) << pair.error();
+  PeerPortServer server(pair.server_ns(), pair.server_addr(), false);
+  int pipefd[2];
+  ASSERT_EQ(::pipe(pipefd), 0);
+  const pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {  // the "runner": injects, reports its undo record, waits to be killed
+    ::close(pipefd[0]);
+    Injection fault({{"port", server.port()}, {"netns", pair.client_ns()}}, "crash-test");
+    const std::string record = fault.Start().ok() ? fault.undo().ToJson().dump() + "\n" : "\n";
+    if (::write(pipefd[1], record.data(), record.size()) < 0) ::_exit(1);
+    for (;;) ::pause();
+  }
+  ::close(pipefd[1]);
+  std::string record;
+  char c;
+  while (::read(pipefd[0], &c, 1) == 1 && c != '\n') record += c;
+  ::close(pipefd[0]);
+  server.StartServing();
+  const bool injected = !record.empty();
+  const bool proxied = injected && Proxied(pair.client_ns(), pair.server_addr(), server.port()) == true;
+  ::kill(child, SIGKILL);
+  ::waitpid(child, nullptr, 0);
+  ASSERT_TRUE(injected);
+  EXPECT_TRUE(proxied);
+
+  const UndoRecord undo = UndoRecord::FromJson(nlohmann::json::parse(record));
+  const std::string table = undo.data["nft_table"];
+  EXPECT_NE(NftTables(pair.client_ns()).find("table inet " + table), std::string::npos);
+  // Within the lease (3 s) the kernel stops redirecting into the dead proxy.
+  EXPECT_TRUE(testing::Eventually(
+      [&] { return Proxied(pair.client_ns(), pair.server_addr(), server.port()) == false; },
+      std::chrono::seconds(8)));
+  Injection other({{"port", server.port()}, {"netns", pair.client_ns()}});
+  EXPECT_TRUE(other.factory().Revert(other.env(), undo).ok());
+  EXPECT_EQ(NftTables(pair.client_ns()).find("table inet " + table), std::string::npos);
+}
+
+TEST(LatencyTransparentTest, ConnectingToTheProxyDirectlyIsRefusedNotLooped) {
+  NetnsPair pair;
+  ASSERT_TRUE(pair.ok()) << pair.error();
+  PeerPortServer server(pair.server_ns(), pair.server_addr());
+  Injection fault({{"port", server.port()}, {"netns", pair.client_ns()}});
+  ASSERT_TRUE(fault.Start().ok());
+  Client direct(pair.client_ns(), "127.0.0.1", fault.ProxyPort());
+  ASSERT_TRUE(direct.connected());
+  int err = 0;
+  EXPECT_EQ(direct.Ask(nullptr, &err), "");
+  EXPECT_EQ(err, ECONNRESET);
+  EXPECT_EQ(fault.Observe()["connections"]["no_original_destination"], 1);
+  EXPECT_TRUE(fault.Revert().ok());
+}
+
+// ---- netem -----------------------------------------------------------------------------------
+
+std::string HostNetworkState() {
+  std::string qdiscs, tables;
+  NetnsPair::Run({"tc", "qdisc", "show"}, &qdiscs);
+  NetnsPair::Run({"nft", "list", "tables"}, &tables);
+  return qdiscs + "\n" + tables;
+}
+
+TEST(LatencyNetemTest, RefusedOnThisKernelBeforeAnythingIsApplied) {
+  const std::string before = HostNetworkState();
+  Injection fault({{"backend", "netem"}, {"interface", "lo"}, {"delay", "100ms"}});
+  Status s = fault.Prepare();
+  EXPECT_EQ(s.code(), StatusCode::kUnavailable);
+  EXPECT_EQ(s.message(),
+            "backend netem: this kernel has no netem qdisc (CONFIG_NET_SCH_NETEM): `tc qdisc add "
+            "dev lo root netem delay 1ms` fails in a scratch network namespace; use \"backend\": "
+            "\"proxy\"");
+  EXPECT_EQ(HostNetworkState(), before);
+}
+
+TEST(LatencyNetemTest, AutoFallsBackToTheProxyOnThisKernel) {
+  PeerPortServer server;
+  Injection fault({{"listen", "127.0.0.1:0"}, {"upstream", Upstream(server)}, {"interface", "lo"}});
+  ASSERT_TRUE(fault.Start().ok());
+  EXPECT_EQ(fault.undo().data["backend"], "proxy");
+  EXPECT_EQ(fault.Observe()["backend"], "proxy");
+  EXPECT_TRUE(fault.Revert().ok());
 }
 
 }  // namespace
