@@ -304,7 +304,101 @@ std::string Upstream(const PeerPortServer& server) {
   return "127.0.0.1:" + std::to_string(server.port());
 }
 
+// Echoes everything on one connection until EOF, then half-closes. Joined in the destructor.
+class BulkEchoServer {
+ public:
+  BulkEchoServer() {
+    listen_fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in a = Ipv4("127.0.0.1", 0);
+    if (::bind(listen_fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
+        ::listen(listen_fd_, 4) != 0) {
+      ADD_FAILURE() << "bind: " << std::strerror(errno);
+    }
+    port_ = LocalPort(listen_fd_);
+    thread_ = std::thread([this] {
+      pollfd p{listen_fd_, POLLIN, 0};
+      if (::poll(&p, 1, 10000) != 1) return;
+      const int c = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
+      if (c < 0) return;
+      std::vector<char> buf(1 << 16);
+      ssize_t n;
+      while ((n = ::read(c, buf.data(), buf.size())) > 0) {
+        if (::write(c, buf.data(), static_cast<size_t>(n)) != n) break;
+      }
+      ::shutdown(c, SHUT_WR);
+      ::close(c);
+    });
+  }
+  ~BulkEchoServer() {
+    thread_.join();
+    ::close(listen_fd_);
+  }
+  uint16_t port() const { return port_; }
+
+ private:
+  int listen_fd_ = -1;
+  uint16_t port_ = 0;
+  std::thread thread_;
+};
+
+// Sends `bytes` of a pattern through `port`, half-closes, and reads everything back. True when
+// exactly the same bytes came back and the far side's EOF arrived.
+bool EchoesIntact(uint16_t port, size_t bytes) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  timeval tv{10, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  sockaddr_in a = Ipv4("127.0.0.1", port);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
+    ::close(fd);
+    return false;
+  }
+  std::vector<char> sent(bytes);
+  for (size_t i = 0; i < bytes; ++i) sent[i] = static_cast<char>((i * 7919) >> 3);
+  std::thread writer([&] {
+    size_t off = 0;
+    while (off < bytes) {
+      const ssize_t n = ::send(fd, sent.data() + off, bytes - off, MSG_NOSIGNAL);
+      if (n <= 0) break;
+      off += static_cast<size_t>(n);
+    }
+    ::shutdown(fd, SHUT_WR);
+  });
+  std::vector<char> got;
+  std::vector<char> buf(1 << 16);
+  ssize_t n;
+  while ((n = ::read(fd, buf.data(), buf.size())) > 0) got.insert(got.end(), buf.data(), buf.data() + n);
+  const bool clean_eof = n == 0;
+  writer.join();
+  ::close(fd);
+  return clean_eof && got == sent;
+}
+
 // ---- Explicit mode ---------------------------------------------------------------------------
+
+TEST(LatencyExplicitTest, ForwardsBulkDataIntactBothWaysShapedOrNot) {
+  for (const char* delay : {"0ms", "5ms"}) {  // the zero-copy path and the timed path
+    BulkEchoServer server;
+    Injection fault({{"backend", "proxy"}, {"listen", "127.0.0.1:0"},
+                     {"upstream", "127.0.0.1:" + std::to_string(server.port())},
+                     {"delay", delay}, {"direction", "both"}});
+    ASSERT_TRUE(fault.Start().ok());
+    EXPECT_TRUE(EchoesIntact(fault.ProxyPort(), 8 << 20)) << "delay " << delay;
+    EXPECT_EQ(fault.Observe()["bytes"]["to_client"], 8 << 20);
+    EXPECT_TRUE(fault.Revert().ok());
+  }
+}
+
+TEST(LatencyExplicitTest, RateCapHoldsATransferBack) {
+  BulkEchoServer server;
+  Injection fault({{"backend", "proxy"}, {"listen", "127.0.0.1:0"},
+                   {"upstream", "127.0.0.1:" + std::to_string(server.port())},
+                   {"rate_kbit", 8000}});  // 1 MB/s downstream
+  ASSERT_TRUE(fault.Start().ok());
+  const auto start = std::chrono::steady_clock::now();
+  EXPECT_TRUE(EchoesIntact(fault.ProxyPort(), 400000));
+  EXPECT_GE(std::chrono::steady_clock::now() - start, milliseconds(390));
+  EXPECT_TRUE(fault.Revert().ok());
+}
 
 TEST(LatencyExplicitTest, AddsAtLeastTheRequestedDelayToEveryReply) {
   PeerPortServer server;

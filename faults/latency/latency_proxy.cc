@@ -37,6 +37,7 @@ constexpr int kSoOriginalDst = 80;
 constexpr auto kNoThrow = asio::as_tuple(asio::use_awaitable);
 constexpr size_t kReadChunk = 256 * 1024;
 constexpr size_t kMaxHeldBytes = 8 * 1024 * 1024;
+constexpr size_t kSplicePipeBytes = 1024 * 1024;
 constexpr std::chrono::seconds kConnectTimeout{10};
 
 // Enters the named network namespace on the calling thread (only this thread moves).
@@ -240,7 +241,7 @@ class ProxySession : public std::enable_shared_from_this<ProxySession> {
         asio::co_spawn(self->impl_.io, ReadShaped(self, *d), asio::detached);
         asio::co_spawn(self->impl_.io, WriteShaped(self, *d), asio::detached);
       } else {
-        asio::co_spawn(self->impl_.io, Relay(self, *d), asio::detached);
+        asio::co_spawn(self->impl_.io, SpliceRelay(self, *d), asio::detached);
       }
     }
   }
@@ -268,6 +269,76 @@ class ProxySession : public std::enable_shared_from_this<ProxySession> {
       }
       d.bytes.fetch_add(written, std::memory_order_relaxed);
     }
+  }
+
+  // The unshaped path without copies: socket → pipe → socket with splice(2), the pages moving by
+  // reference. Falls back to Relay when a pipe cannot be had (e.g. out of descriptors).
+  static asio::awaitable<void> SpliceRelay(std::shared_ptr<ProxySession> self, Direction& d) {
+    int pipe_fds[2];
+    if (::pipe2(pipe_fds, O_CLOEXEC | O_NONBLOCK) != 0) {
+      co_await Relay(self, d);
+      co_return;
+    }
+    const int pipe_r = pipe_fds[0], pipe_w = pipe_fds[1];
+    int capacity = ::fcntl(pipe_w, F_SETPIPE_SZ, static_cast<int>(kSplicePipeBytes));
+    if (capacity <= 0) capacity = ::fcntl(pipe_w, F_GETPIPE_SZ);
+    boost::system::error_code ec;
+    d.src.native_non_blocking(true, ec);
+    if (!ec) d.dst.native_non_blocking(true, ec);
+    size_t in_pipe = 0;
+    bool src_eof = false;
+    bool failed = static_cast<bool>(ec);
+    while (!failed && !self->aborted_ && (!src_eof || in_pipe > 0)) {
+      bool progressed = false;
+      if (!src_eof && in_pipe < static_cast<size_t>(capacity)) {
+        const ssize_t n = ::splice(d.src.native_handle(), nullptr, pipe_w, nullptr,
+                                   static_cast<size_t>(capacity) - in_pipe,
+                                   SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+        if (n > 0) {
+          in_pipe += static_cast<size_t>(n);
+          progressed = true;
+        } else if (n == 0) {
+          src_eof = true;
+          progressed = true;
+        } else if (errno != EAGAIN && errno != EINTR) {
+          failed = true;
+          break;
+        }
+      }
+      if (in_pipe > 0) {
+        const ssize_t n = ::splice(pipe_r, nullptr, d.dst.native_handle(), nullptr, in_pipe,
+                                   SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+        if (n > 0) {
+          in_pipe -= static_cast<size_t>(n);
+          d.bytes.fetch_add(static_cast<uint64_t>(n), std::memory_order_relaxed);
+          progressed = true;
+        } else if (n < 0 && errno != EAGAIN && errno != EINTR) {
+          failed = true;
+          break;
+        }
+      }
+      if (progressed) continue;
+      // Nothing moved: wait until the side that blocks is ready. A full pipe waits for the
+      // destination; an empty one for the source.
+      if (in_pipe >= static_cast<size_t>(capacity) || src_eof) {
+        std::tie(ec) = co_await d.dst.async_wait(tcp::socket::wait_write, kNoThrow);
+      } else if (in_pipe == 0) {
+        std::tie(ec) = co_await d.src.async_wait(tcp::socket::wait_read, kNoThrow);
+      } else {
+        // Both may block: wake on whichever comes first by trying the write side first; the
+        // source is retried on the next turn.
+        std::tie(ec) = co_await d.dst.async_wait(tcp::socket::wait_write, kNoThrow);
+      }
+      if (ec) failed = true;
+    }
+    ::close(pipe_r);
+    ::close(pipe_w);
+    if (self->aborted_) co_return;
+    if (failed) {
+      self->Abort();
+      co_return;
+    }
+    FinishDirection(d);
   }
 
   static asio::awaitable<void> ReadShaped(std::shared_ptr<ProxySession> self, Direction& d) {
