@@ -272,6 +272,15 @@ class LatencyFactory : public FaultFactory {
     }
     const std::string instance = d.value("instance", "");
     const std::string table = d.value("nft_table", "");
+    // A corrupt or foreign ledger entry must not delete someone else's table.
+    if (!table.empty() && table.rfind("ringfence_", 0) != 0) {
+      return Status::InvalidInput("latency: refusing to delete nft table '" + table +
+                                  "': not a ringfence table");
+    }
+    if (netns.find('/') != std::string::npos) {
+      return Status::InvalidInput("latency: undo record names an invalid namespace '" + netns +
+                                  "'");
+    }
     const InFlightPolicy policy =
         d.value("in_flight", "finish") == "reset" ? InFlightPolicy::kReset : InFlightPolicy::kFinish;
     const Duration finish_timeout(d.value("finish_timeout_ms", int64_t{0}));

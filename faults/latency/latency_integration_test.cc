@@ -519,6 +519,17 @@ TEST(LatencyExplicitTest, RevertIsIdempotent) {
   EXPECT_TRUE(fault.Revert().ok());
 }
 
+TEST(LatencyExplicitTest, RevertRefusesARecordNamingAForeignTable) {
+  Injection fault(nlohmann::json{{"port", 80}});
+  UndoRecord undo;
+  undo.fault_type = "latency";
+  undo.data = {{"backend", "proxy"}, {"mode", "transparent"}, {"instance", "x"},
+               {"nft_table", "filter"}, {"netns", ""}};
+  Status s = fault.factory().Revert(fault.env(), undo);
+  EXPECT_EQ(s.code(), StatusCode::kInvalidInput);
+  EXPECT_EQ(s.message(), "latency: refusing to delete nft table 'filter': not a ringfence table");
+}
+
 TEST(LatencyExplicitTest, PrepareRefusesAnAddressInUse) {
   PeerPortServer server;
   Injection fault({{"backend", "proxy"}, {"listen", Upstream(server)}, {"upstream", Upstream(server)}});
@@ -584,6 +595,21 @@ TEST(LatencyTransparentTest, RedirectsArrivingTrafficOnTheServersSide) {
   ASSERT_TRUE(fault.Revert().ok());
   EXPECT_EQ(Proxied(pair.client_ns(), pair.server_addr(), server.port()), false);
   EXPECT_EQ(NftTables(pair.server_ns()).find("ringfence_"), std::string::npos);
+}
+
+// Client and server in one namespace, over its loopback address.
+TEST(LatencyTransparentTest, RedirectsLoopbackTrafficWithinOneNamespace) {
+  NetnsPair pair;
+  ASSERT_TRUE(pair.ok()) << pair.error();
+  PeerPortServer server(pair.client_ns(), "127.0.0.1");
+  Injection fault({{"port", server.port()}, {"address", "127.0.0.1"},
+                   {"netns", pair.client_ns()}, {"delay", "30ms"}});
+  ASSERT_TRUE(fault.Start().ok());
+  milliseconds rtt{0};
+  EXPECT_EQ(Proxied(pair.client_ns(), "127.0.0.1", server.port(), &rtt), true);
+  EXPECT_GE(rtt, milliseconds(30));
+  ASSERT_TRUE(fault.Revert().ok());
+  EXPECT_EQ(Proxied(pair.client_ns(), "127.0.0.1", server.port()), false);
 }
 
 TEST(LatencyTransparentTest, TheRunnerRenewsTheRedirectLease) {
