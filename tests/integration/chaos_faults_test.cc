@@ -62,6 +62,21 @@ TEST(ChaosFaultsTest, NetworkLossInANamespaceLeavesNoTable) {
   });
 }
 
+TEST(ChaosFaultsTest, TransparentLatencyProxyLeavesNoRedirect) {
+  NetnsPair pair;
+  ASSERT_TRUE(pair.ok()) << pair.error();
+  TempDir dir;
+  ChaosRun chaos(dir, {{"type", "latency"},
+                       {"params", {{"port", 18080}, {"delay", "10ms"}, {"netns", pair.server_ns()}}},
+                       {"duration", "400ms"}});
+  // The proxy lives in the runner and dies with it; its redirect table must go too.
+  chaos.KillAtSeededPoints(kPointsPerFault, 1006, 700, [&]() -> std::string {
+    std::string tables;
+    NetnsPair::Run(NetnsPair::In(pair.server_ns(), {"nft", "list", "tables"}), &tables);
+    return tables.find("ringfence_") == std::string::npos ? "" : "nft tables left: " + tables;
+  });
+}
+
 TEST(ChaosFaultsTest, CpuStressLeavesNoWorker) {
   TempDir dir;
   ChaosRun chaos(dir, {{"type", "cpu_stress"}, {"params", {{"workers", 1}, {"load", 50}}},

@@ -4,6 +4,7 @@
 #include <signal.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <random>
 #include <regex>
 #include <thread>
@@ -76,6 +77,9 @@ bool ChaosRun::LedgersClean() const {
 
 void ChaosRun::KillAtSeededPoints(int points, unsigned seed, int max_delay_ms,
                                   const std::function<std::string()>& leftovers) {
+  // scripts/chaos-soak raises the count and varies the seed; CI uses the fixed defaults.
+  if (const char* p = std::getenv("RINGFENCE_CHAOS_POINTS")) points = std::max(1, std::atoi(p));
+  if (const char* s = std::getenv("RINGFENCE_CHAOS_SEED")) seed += static_cast<unsigned>(std::atoll(s));
   std::mt19937 rng(seed);
   std::uniform_int_distribution<int> delay_ms(0, max_delay_ms);
   for (int i = 0; i < points; ++i) {
