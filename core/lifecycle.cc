@@ -9,6 +9,7 @@
 #include <exception>
 #include <map>
 #include <random>
+#include <thread>
 
 #include <spdlog/spdlog.h>
 
@@ -58,6 +59,7 @@ void LifecycleEngine::SetActivity(const std::string& activity) {
 }
 
 void LifecycleEngine::RefreshActive(const RunReport& report) {
+  if (parallel_) return;  // the threads reverting in parallel own their faults' records
   std::vector<std::string> active;
   for (const auto& f : report.faults) {
     if (!f.started || f.ended) continue;
@@ -211,6 +213,7 @@ bool LifecycleEngine::StartFault(size_t index, RunReport& report) {
       return false;
     }
     tr.inject_ok = true;
+    if (deps_.observer) deps_.observer->FaultActive(fr.name, tr.target.label, true);
   }
   RefreshActive(report);
   return true;
@@ -221,15 +224,22 @@ void LifecycleEngine::RevertFault(FaultRecord& fault, RunReport& report) {
     TargetRecord& tr = *it;
     if (!tr.undo || tr.revert_ok) continue;
     SetActivity("reverting " + fault.name + " on " + tr.target.label);
+    const auto started = deps_.clock.Monotonic();
     Status last = RevertWithRetries(deps_.executor, *tr.undo, revert_attempts_, deps_.clock);
+    if (deps_.observer) {
+      deps_.observer->RevertDuration(
+          std::chrono::duration<double>(deps_.clock.Monotonic() - started).count());
+    }
     if (last.ok()) {
       tr.revert_ok = true;
       tr.reverted_at = deps_.clock.Now();
+      if (deps_.observer) deps_.observer->FaultActive(fault.name, tr.target.label, false);
       Status marked = deps_.ledger.RecordReverted(tr.ledger_id);
       if (!marked.ok()) spdlog::warn("ledger: {}", marked.message());
       spdlog::info("reverted {} on {}", fault.name, tr.target.label);
     } else {
       tr.error += (tr.error.empty() ? "" : "; ") + std::string("revert: ") + last.message();
+      std::lock_guard<std::mutex> lock(report_mu_);
       report.reverted_cleanly = false;
       report.manual_undo.push_back(fault.name + " on " + tr.target.label + ": " +
                                    tr.undo->manual_undo);
@@ -250,7 +260,7 @@ void LifecycleEngine::EndFault(size_t index, RunReport& report) {
   RefreshActive(report);
 }
 
-void LifecycleEngine::RevertEverything(RunReport& report) {
+void LifecycleEngine::RevertEverything(RunReport& report, bool in_parallel) {
   SetPhase("reverting");
   // Reverse order of start: the last fault injected is the first undone.
   std::vector<size_t> order;
@@ -266,15 +276,28 @@ void LifecycleEngine::RevertEverything(RunReport& report) {
     };
     return first(a) > first(b);
   });
-  for (size_t i : order) {
+  auto end_one = [&](size_t i) {
     try {
       EndFault(i, report);
     } catch (const std::exception& e) {
       // EndFault fences every call into a fault; this is a last line for the engine's own code.
       spdlog::error("reverting {}: {}", report.faults[i].name, e.what());
+      std::lock_guard<std::mutex> lock(report_mu_);
       report.reverted_cleanly = false;
     }
+  };
+  if (!in_parallel || order.size() < 2) {
+    for (size_t i : order) end_one(i);
+    return;
   }
+  // After a guard breach every active fault goes at once, one thread per fault (the faults of a
+  // run are independent: each has its own undo records; each fault's targets still go in order).
+  parallel_ = true;
+  std::vector<std::thread> threads;
+  for (size_t i : order) threads.emplace_back(end_one, i);
+  for (auto& t : threads) t.join();
+  parallel_ = false;
+  RefreshActive(report);
 }
 
 bool LifecycleEngine::RunMethod(const Experiment& experiment, RunReport& report) {
@@ -409,8 +432,36 @@ RunReport LifecycleEngine::Run(const Experiment& experiment, uint64_t seed,
         }
       }
     }
+    if (deps_.guards != nullptr && !deps_.stop.stop_requested()) {
+      SetActivity("measuring the guards' baselines");
+      Status baseline = deps_.guards->CaptureBaseline();
+      if (!baseline.ok()) {
+        report.status = RunStatus::kError;
+        report.reason = "guards: " + baseline.message();
+        report.guards = deps_.guards->ToJson();
+        report.ended_at = deps_.clock.Now();
+        return report;
+      }
+    }
     if (!deps_.stop.stop_requested()) {
       method_entered = true;
+      if (deps_.guards != nullptr) {
+        deps_.guards->Start(
+            [this](const GuardBreach& b) {
+              {
+                std::lock_guard<std::mutex> lock(breach_mu_);
+                if (breach_ || deps_.stop.stop_requested()) return;  // a signal came first
+                breach_ = b;
+              }
+              spdlog::error("guard {} breached: {} (threshold {}); aborting and reverting",
+                            b.guard, b.reason, b.threshold);
+              if (deps_.observer) deps_.observer->GuardBreached(b.guard);
+              deps_.stop.RequestStop("guard " + b.guard);
+            },
+            [this](const std::string& guard, const GuardSample& sample) {
+              if (deps_.observer) deps_.observer->GuardSampled(guard, sample);
+            });
+      }
       completed = RunMethod(experiment, report);
     }
   } catch (const std::exception& e) {
@@ -419,11 +470,28 @@ RunReport LifecycleEngine::Run(const Experiment& experiment, uint64_t seed,
     spdlog::error("{}", report.reason);
   }
 
-  // Every path reaches this point: revert whatever is still injected.
-  RevertEverything(report);
+  // Every path reaches this point: revert whatever is still injected — after a guard breach,
+  // every active fault at once.
+  std::optional<GuardBreach> breach;
+  {
+    std::lock_guard<std::mutex> lock(breach_mu_);
+    breach = breach_;
+  }
+  RevertEverything(report, breach.has_value());
+  if (deps_.guards != nullptr) {
+    deps_.guards->Stop();
+    report.guards = deps_.guards->ToJson();
+  }
 
-  const bool interrupted = deps_.stop.stop_requested();
-  if (interrupted) {
+  const bool interrupted = deps_.stop.stop_requested() && !breach;
+  if (breach) {
+    report.breach = breach;
+    report.all_reverted_at = deps_.clock.Now();
+    report.status = RunStatus::kAborted;
+    report.reason = "guard " + breach->guard + " breached: " + breach->reason + " (allowed " +
+                    breach->threshold + ")";
+    completed = false;
+  } else if (interrupted) {
     report.status = RunStatus::kInterrupted;
     report.reason = "interrupted by " + deps_.stop.reason();
   }
@@ -532,6 +600,14 @@ nlohmann::json JournalJson(const RunReport& report, const Experiment& experiment
   j["rollbacks"] = report.rollbacks;
   j["reverted_cleanly"] = report.reverted_cleanly;
   j["manual_undo"] = report.manual_undo;
+  if (report.breach) {
+    nlohmann::json abort = report.breach->ToJson();
+    abort["all_reverted_at"] = OptTime(report.all_reverted_at);
+    j["abort"] = abort;
+  } else {
+    j["abort"] = nullptr;
+  }
+  j["guards"] = report.guards;
   return j;
 }
 

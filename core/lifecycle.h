@@ -1,5 +1,6 @@
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <mutex>
@@ -13,7 +14,9 @@
 #include "core/executor.h"
 #include "core/experiment.h"
 #include "core/fault.h"
+#include "core/guards.h"
 #include "core/probe.h"
+#include "core/run_observer.h"
 #include "core/revert_ledger.h"
 
 namespace ringfence {
@@ -65,6 +68,9 @@ struct RunReport {
   bool reverted_cleanly = true;
   std::vector<std::string> manual_undo;  // for every revert that failed
   bool input_error = false;  // resolution found the input wrong (exit 2); nothing was touched
+  std::optional<GuardBreach> breach;  // set when a guard aborted the run
+  std::optional<WallTime> all_reverted_at;  // when the last revert of an abort finished
+  nlohmann::json guards = nlohmann::json::array();  // GuardMonitor::ToJson()
 
   bool revert_failed() const { return !manual_undo.empty(); }
 };
@@ -84,6 +90,8 @@ struct EngineDeps {
   Duration deadline_grace = std::chrono::seconds(3);
   Duration max_fault_lifetime = std::chrono::hours(1);
   int max_targets = 0;  // > 0: a run that would touch more targets in all is refused (exit 2)
+  GuardMonitor* guards = nullptr;   // the experiment's guards, when it has any
+  RunObserver* observer = nullptr;  // the runner's metrics, when asked for
 };
 
 // A one-line view of where a run is, for the live status line. Thread-safe to read through
@@ -117,7 +125,7 @@ class LifecycleEngine {
   bool StartFault(size_t index, RunReport& report);
   void EndFault(size_t index, RunReport& report);
   void RevertFault(FaultRecord& fault, RunReport& report);
-  void RevertEverything(RunReport& report);
+  void RevertEverything(RunReport& report, bool in_parallel);
   std::vector<ProbeOutcome> CheckSteadyState(const Experiment& experiment);
   void RunRollbacks(const Experiment& experiment, RunReport& report);
   void SetPhase(const std::string& phase, const std::string& activity = "");
@@ -129,6 +137,10 @@ class LifecycleEngine {
   int revert_attempts_ = 3;
   mutable std::mutex progress_mu_;
   RunProgress progress_;
+  std::mutex report_mu_;  // the report's shared parts, when faults are reverted in parallel
+  std::atomic<bool> parallel_{false};
+  std::mutex breach_mu_;
+  std::optional<GuardBreach> breach_;  // the first breach, if a guard aborted the run
 };
 
 // A run id that sorts by start time: "20261121T162748-3fa2c1" (UTC; a random suffix).

@@ -154,19 +154,15 @@ Status CheckNetnsExists(const std::string& netns) {
 }
 
 Status CheckNftUsable(const std::string& netns) {
+  // `nft --check` takes the table to the kernel and back without committing it: creating and
+  // deleting a real scratch table would leave it behind if the runner died in between, and no
+  // ledger names it.
   const std::string name = std::string(kNftTablePrefix) + "scratch_" + std::to_string(::getpid()) +
                            "_" + std::to_string(g_table_counter.fetch_add(1));
-  // A base chain without rules accepts everything: the scratch table changes no traffic.
-  auto created = RunNft(netns, {RenderNftTable(name, {}, {}, {}, true, false)});
-  if (!created.ok()) return created.status();
-  if (created->exit_code != 0) {
-    return NftFailure(StatusCode::kUnavailable, "the kernel refused an nftables table", *created);
-  }
-  Status deleted = DeleteNftTable(NftTable{name, netns});
-  if (!deleted.ok()) {
-    return Status::Runtime("could not delete the scratch table " + name + " (" +
-                           deleted.message() + "); delete it with: " +
-                           NftTable{name, netns}.ManualUndo());
+  auto checked = RunNft(netns, {"--check", RenderNftTable(name, {}, {}, {}, true, false)});
+  if (!checked.ok()) return checked.status();
+  if (checked->exit_code != 0) {
+    return NftFailure(StatusCode::kUnavailable, "the kernel refused an nftables table", *checked);
   }
   return Status::Ok();
 }

@@ -93,6 +93,25 @@ TEST_F(CliRunTest, SigtermMidPauseRevertsAndExits143) {
   EXPECT_EQ(j["reverted_cleanly"], true);
 }
 
+TEST_F(CliRunTest, SigintAndSighupRevertAndExitWithTheirCodes) {
+  for (int signo : {SIGINT, SIGHUP}) {
+    SleepChildren children(2);
+    dir_.Write("pause.json", Experiment(children.cmdline_regex(), R"("all")",
+                                        R"([{"type": "process_pause", "target": "sleepers", "duration": "10m"}])"));
+    ChildRun run(Run(dir_.File("pause.json")), dir_.path());
+    ASSERT_TRUE(Eventually([&] {
+      return std::all_of(children.pids().begin(), children.pids().end(),
+                         [](pid_t p) { return SleepChildren::State(p) == 'T'; });
+    }));
+    run.Signal(signo);
+    if (signo == SIGINT) run.Signal(SIGINT);  // a second Ctrl-C must not skip the revert
+    EXPECT_EQ(run.Wait(), 128 + signo) << run.err();
+    for (pid_t pid : children.pids()) EXPECT_NE(SleepChildren::State(pid), 'T') << pid;
+    EXPECT_EQ(Journal()["status"], "interrupted");
+    EXPECT_EQ(Journal()["reverted_cleanly"], true);
+  }
+}
+
 TEST_F(CliRunTest, FailingMethodProbeStillReverts) {
   SleepChildren children(2);
   dir_.Write("fail.json",

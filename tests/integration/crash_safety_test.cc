@@ -4,6 +4,7 @@
 #include <signal.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <random>
 
 #include <gtest/gtest.h>
@@ -156,9 +157,13 @@ TEST_F(CrashSafetyTest, SecondRunnerRefusesWhileOneIsActive) {
 // during injection, mid-method, during revert, after the end). After each, the watchdog (or, when
 // the runner died before it started, nothing) must leave no process stopped and a clean ledger.
 TEST_F(CrashSafetyTest, SigkillAtFiftySeededPointsLeavesNothing) {
-  std::mt19937 rng(20240719);
+  int points = 50;
+  unsigned seed = 20240719;
+  if (const char* p = std::getenv("RINGFENCE_CHAOS_POINTS")) points = std::max(50, std::atoi(p));
+  if (const char* s = std::getenv("RINGFENCE_CHAOS_SEED")) seed += static_cast<unsigned>(std::atoll(s));
+  std::mt19937 rng(seed);
   std::uniform_int_distribution<int> delay_ms(0, 700);
-  for (int i = 0; i < 50; ++i) {
+  for (int i = 0; i < points; ++i) {
     const int d = delay_ms(rng);
     {
       ChildRun run(RunArgs("300ms"), dir_.path());

@@ -1,5 +1,6 @@
 #include "core/lifecycle.h"
 
+#include <mutex>
 #include <stdexcept>
 
 #include <gtest/gtest.h>
@@ -17,8 +18,12 @@ using testing::FakeClock;
 // an ordering, so the tests compare these logs.
 struct CallLog {
   FakeClock* clock = nullptr;
+  std::mutex mu;  // reverts after a guard breach run on several threads
   std::vector<std::string> calls;
-  void Add(const std::string& s) { calls.push_back(s + "@" + std::to_string(clock->ElapsedMs())); }
+  void Add(const std::string& s) {
+    std::lock_guard<std::mutex> lock(mu);
+    calls.push_back(s + "@" + std::to_string(clock->ElapsedMs()));
+  }
 };
 
 // A process table with a fixed set of processes; nothing here is signalled for real.
@@ -50,8 +55,38 @@ class StaticProcessTable : public ProcessTable {
   std::vector<ProcessInfo> procs_;
 };
 
+// A guard monitor whose breach the test fires (from inside a fake fault, as a guard thread would).
+class FakeGuards : public GuardMonitor {
+ public:
+  Status CheckSources() override { return Status::Ok(); }
+  Status CaptureBaseline() override {
+    ++baselines;
+    return baseline_status;
+  }
+  void Start(std::function<void(const GuardBreach&)> on_breach,
+             std::function<void(const std::string&, const GuardSample&)>) override {
+    started = true;
+    breach = std::move(on_breach);
+  }
+  void Stop() override { stopped = true; }
+  nlohmann::json ToJson() const override { return {{{"name", "blast-radius"}, {"samples", 1}}}; }
+  void Fire() {
+    GuardBreach b;
+    b.guard = "blast-radius";
+    b.reason = "value 0.6 > 0.2";
+    b.value = 0.6;
+    b.threshold = "<= 0.2";
+    breach(b);
+  }
+  int baselines = 0;
+  bool started = false, stopped = false;
+  Status baseline_status;
+  std::function<void(const GuardBreach&)> breach;
+};
+
 struct FakeBehaviour {
   int fail_inject_on_call = 0;  // 1-based call number of Inject that fails; 0: never
+  FakeGuards* breach_on_inject = nullptr;  // fires a breach while the step named second injects
   bool revert_always_fails = false;
   bool expectation_met = true;
   StopSource* stop_on_inject = nullptr;  // requests a stop (as a signal would) during Inject
@@ -74,6 +109,7 @@ class FakeFault : public Fault {
     ++injects_;
     log_.Add("inject " + name_ + " " + std::to_string(t.process.pid));
     if (b_.stop_on_inject) b_.stop_on_inject->RequestStop("SIGTERM");
+    if (b_.breach_on_inject && name_ == "second") b_.breach_on_inject->Fire();
     if (b_.fail_inject_on_call == injects_) return Status::Runtime("half-way failure");
     return Status::Ok();
   }
@@ -181,9 +217,11 @@ class LifecycleTest : public ::testing::Test {
     experiment_.steady_state = {Probe("before-and-after")};
   }
 
-  RunReport Run(uint64_t seed = 7) {
-    LifecycleEngine engine(
-        EngineDeps{clock_, table_, probes_, registry_, ledger_, executor_, stop_, {}, std::chrono::seconds(3), std::chrono::hours(1)});
+  RunReport Run(uint64_t seed = 7, GuardMonitor* guards = nullptr) {
+    EngineDeps deps{clock_, table_, probes_, registry_, ledger_, executor_, stop_, {},
+                    std::chrono::seconds(3), std::chrono::hours(1)};
+    deps.guards = guards;
+    LifecycleEngine engine(deps);
     return engine.Run(experiment_, seed, "test-run");
   }
 
@@ -368,6 +406,50 @@ TEST_F(LifecycleTest, JournalHasTheDocumentedShape) {
   EXPECT_EQ(f["revert_ok"], true);
   EXPECT_EQ(f["observed"]["injects"], 2);
   EXPECT_EQ(f["targets"].size(), 2u);
+}
+
+TEST_F(LifecycleTest, GuardBreachAbortsAndRevertsEveryActiveFault) {
+  FakeGuards guards;
+  behaviour_.breach_on_inject = &guards;
+  experiment_.targets[0].select.count = 1;
+  experiment_.method = {FaultAt("first", 0, 60000), Wait(500), FaultAt("second", 0, 60000),
+                        Wait(1000)};
+  RunReport r = Run(7, &guards);
+  EXPECT_EQ(guards.baselines, 1);
+  EXPECT_TRUE(guards.started);
+  EXPECT_TRUE(guards.stopped);
+  EXPECT_EQ(r.status, RunStatus::kAborted);
+  EXPECT_EQ(r.reason, "guard blast-radius breached: value 0.6 > 0.2 (allowed <= 0.2)");
+  EXPECT_EQ(ExitCodeFor(r), 1);
+  EXPECT_TRUE(r.reverted_cleanly);
+  EXPECT_TRUE(ledger_.Outstanding().empty());
+  // Both faults were reverted at the breach (t = 500 ms), not at the end of their 60 s.
+  int reverts = 0;
+  for (const auto& c : log_.calls) {
+    if (c.rfind("revert", 0) != 0) continue;
+    ++reverts;
+    EXPECT_EQ(c.substr(c.find('@')), "@500") << c;
+  }
+  EXPECT_EQ(reverts, 2);
+  EXPECT_TRUE(r.steady_after_checked);  // an abort still checks the steady state after
+  nlohmann::json j = JournalJson(r, experiment_);
+  EXPECT_EQ(j["status"], "aborted");
+  EXPECT_EQ(j["abort"]["guard"], "blast-radius");
+  EXPECT_EQ(j["abort"]["value"], 0.6);
+  EXPECT_EQ(j["abort"]["threshold"], "<= 0.2");
+  EXPECT_EQ(j["abort"]["all_reverted_at"], "2024-07-19T04:09:00.500Z");
+  EXPECT_EQ(j["guards"][0]["name"], "blast-radius");
+}
+
+TEST_F(LifecycleTest, BaselineThatCannotBeMeasuredInjectsNothing) {
+  FakeGuards guards;
+  guards.baseline_status = Status::Unavailable("scrape of http://127.0.0.1:9/metrics failed");
+  experiment_.method = {FaultAt("pause", 0, 1000)};
+  RunReport r = Run(7, &guards);
+  EXPECT_EQ(r.status, RunStatus::kError);
+  EXPECT_EQ(r.reason, "guards: scrape of http://127.0.0.1:9/metrics failed");
+  EXPECT_FALSE(guards.started);
+  for (const auto& c : log_.calls) EXPECT_NE(c.rfind("inject", 0), 0u) << c;
 }
 
 TEST(ExitCodeTest, MapsStatuses) {

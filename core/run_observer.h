@@ -1,0 +1,27 @@
+#pragma once
+
+#include <string>
+
+#include "core/guards.h"
+
+namespace ringfence {
+
+// What a run reports as it goes, for the runner's own metrics (runner/runner_metrics). Every
+// method has a no-op default; calls may come from the engine's thread and from guard threads,
+// so implementations must be thread-safe.
+class RunObserver {
+ public:
+  virtual ~RunObserver() = default;
+  virtual void ExperimentStarted() {}
+  virtual void FaultActive(const std::string& fault, const std::string& target, bool active) {
+    (void)fault, (void)target, (void)active;
+  }
+  virtual void GuardSampled(const std::string& guard, const GuardSample& sample) {
+    (void)guard, (void)sample;
+  }
+  virtual void GuardBreached(const std::string& guard) { (void)guard; }
+  virtual void RevertDuration(double seconds) { (void)seconds; }
+  virtual void ExperimentFinished(const std::string& status) { (void)status; }
+};
+
+}  // namespace ringfence

@@ -1,0 +1,93 @@
+#include "faults/latency/latency_netem.h"
+
+#include <unistd.h>
+
+#include <vector>
+
+#include "faults/latency/host_command.h"
+
+namespace ringfence {
+
+namespace {
+
+constexpr std::chrono::seconds kTcTimeout{5};
+
+Result<std::string> FindTc() {
+  for (const char* path : {"/usr/sbin/tc", "/sbin/tc", "/usr/bin/tc"}) {
+    if (::access(path, X_OK) == 0) return std::string(path);
+  }
+  return Status::Unavailable("tc not found in /usr/sbin, /sbin or /usr/bin (Debian package iproute2)");
+}
+
+Result<HostCommandResult> RunTc(const std::string& netns, std::vector<std::string> args,
+                                bool fresh_netns = false) {
+  auto tc = FindTc();
+  if (!tc.ok()) return tc.status();
+  args.insert(args.begin(), *tc);
+  return RunHostCommand(args, "", CommandNetns{netns, fresh_netns}, kTcTimeout);
+}
+
+std::string Trim(std::string text) {
+  while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
+  return text;
+}
+
+}  // namespace
+
+Result<bool> KernelHasNetem() {
+  auto run = RunTc("", {"qdisc", "add", "dev", "lo", "root", "netem", "delay", "1ms"}, true);
+  if (!run.ok()) return run.status();
+  if (run->exit_code == 0) return true;
+  if (run->exit_code == 127) return Status::Unavailable("tc could not be executed");
+  if (run->exit_code == 125) {
+    return Status::Error(StatusCode::kPermission,
+                         "cannot make a scratch network namespace to probe for netem "
+                         "(needs CAP_SYS_ADMIN)");
+  }
+  return false;
+}
+
+Status CheckNetemInterface(const std::string& netns, const std::string& interface) {
+  auto run = RunTc(netns, {"qdisc", "show", "dev", interface});
+  if (!run.ok()) return run.status();
+  if (run->exit_code != 0) {
+    return Status::NotFound("interface '" + interface + "' not found" +
+                            (netns.empty() ? "" : " in network namespace '" + netns + "'"));
+  }
+  return Status::Ok();
+}
+
+Status ApplyNetem(const std::string& netns, const std::string& interface, Duration delay,
+                  Duration jitter, uint64_t rate_kbit) {
+  std::vector<std::string> args = {"qdisc", "add", "dev", interface, "root", "handle",
+                                   kNetemHandle, "netem", "delay",
+                                   std::to_string(delay.count()) + "ms"};
+  if (jitter.count() > 0) args.push_back(std::to_string(jitter.count()) + "ms");
+  if (rate_kbit > 0) args.insert(args.end(), {"rate", std::to_string(rate_kbit) + "kbit"});
+  auto run = RunTc(netns, args);
+  if (!run.ok()) return run.status();
+  if (run->exit_code != 0) return Status::Runtime("tc qdisc add failed: " + Trim(run->output));
+  return Status::Ok();
+}
+
+Status RemoveNetem(const std::string& netns, const std::string& interface) {
+  auto show = RunTc(netns, {"qdisc", "show", "dev", interface, "root"});
+  if (!show.ok()) {
+    return show.status().code() == StatusCode::kNotFound ? Status::Ok() : show.status();
+  }
+  if (show->exit_code != 0) return Status::Ok();  // the interface is gone, and its qdisc
+  if (show->output.find(std::string("qdisc netem ") + kNetemHandle) == std::string::npos) {
+    return Status::Ok();  // not ours (any more)
+  }
+  auto del = RunTc(netns, {"qdisc", "del", "dev", interface, "root", "handle", kNetemHandle});
+  if (!del.ok()) return del.status();
+  if (del->exit_code != 0) return Status::Runtime("tc qdisc del failed: " + Trim(del->output));
+  return Status::Ok();
+}
+
+std::string NetemManualUndo(const std::string& netns, const std::string& interface) {
+  return (netns.empty() ? "" : "ip netns exec " + netns + " ") + "tc qdisc del dev " + interface +
+         " root handle " + kNetemHandle;
+}
+
+}  // namespace ringfence
