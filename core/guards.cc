@@ -24,22 +24,6 @@ constexpr int kBaselineReadings = 3;
 
 std::string Number(double v) { return fmt::format("{}", v); }
 
-const char* VerdictName(GuardSample::Verdict v) {
-  switch (v) {
-    case GuardSample::Verdict::kOk:
-      return "ok";
-    case GuardSample::Verdict::kBreach:
-      return "breach";
-    case GuardSample::Verdict::kNoData:
-      return "no_data";
-    case GuardSample::Verdict::kError:
-      return "error";
-    case GuardSample::Verdict::kWarmingUp:
-      return "warming_up";
-  }
-  return "error";
-}
-
 bool NeedsBaseline(const GuardSpec& g) {
   return g.min_vs_baseline.has_value() || g.max_vs_baseline.has_value();
 }
@@ -365,34 +349,6 @@ class GuardMonitorImpl : public GuardMonitor {
 };
 
 }  // namespace
-
-nlohmann::json GuardSample::ToJson() const {
-  return {{"at", FormatRfc3339(at)},
-          {"value", Optional(value)},
-          {"verdict", VerdictName(verdict)},
-          {"detail", detail}};
-}
-
-nlohmann::json GuardBreach::ToJson() const {
-  return {{"guard", guard},
-          {"reason", reason},
-          {"value", Optional(value)},
-          {"threshold", threshold},
-          {"sampled_at", FormatRfc3339(sampled_at)},
-          {"detected_at", FormatRfc3339(detected_at)}};
-}
-
-std::string GuardSpec::ThresholdText(std::optional<double> baseline) const {
-  const std::string base = baseline ? Number(*baseline) : "baseline";
-  std::vector<std::string> parts;
-  if (min) parts.push_back(">= " + Number(*min));
-  if (max) parts.push_back("<= " + Number(*max));
-  if (min_vs_baseline) parts.push_back(">= " + Number(*min_vs_baseline) + " × " + base);
-  if (max_vs_baseline) parts.push_back("<= " + Number(*max_vs_baseline) + " × " + base);
-  std::string text;
-  for (const auto& p : parts) text += (text.empty() ? "" : " and ") + p;
-  return text;
-}
 
 std::unique_ptr<GuardMonitor> MakeGuardMonitorWithSources(const std::vector<GuardSpec>& guards,
                                                           Clock& clock,

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "core/guards.h"
+#include "core/run_observer.h"
 #include "core/status.h"
 
 namespace ringfence {
@@ -16,10 +17,10 @@ namespace ringfence {
 //   ringfence_revert_duration_seconds            histogram, one observation per revert
 //   ringfence_experiments_total{status}          counter, by final status
 // Every method is thread-safe and cheap (a guard's sampling thread calls GuardSampled).
-class RunnerMetrics {
+class RunnerMetrics : public RunObserver {
  public:
   RunnerMetrics();
-  ~RunnerMetrics();
+  ~RunnerMetrics() override;
   RunnerMetrics(const RunnerMetrics&) = delete;
   RunnerMetrics& operator=(const RunnerMetrics&) = delete;
 
@@ -31,13 +32,13 @@ class RunnerMetrics {
   Status Listen(const std::string& address);
   int port() const;  // the bound port, or 0 before Listen
 
-  void ExperimentStarted();
-  void FaultActive(const std::string& fault, const std::string& target, bool active);
-  void GuardSampled(const std::string& guard, const GuardSample& sample);
-  void GuardBreached(const std::string& guard);
-  void RevertDuration(double seconds);
+  void ExperimentStarted() override;
+  void FaultActive(const std::string& fault, const std::string& target, bool active) override;
+  void GuardSampled(const std::string& guard, const GuardSample& sample) override;
+  void GuardBreached(const std::string& guard) override;
+  void RevertDuration(double seconds) override;
   // Sets running to 0 and counts the run under its status ("passed", "aborted", ...).
-  void ExperimentFinished(const std::string& status);
+  void ExperimentFinished(const std::string& status) override;
 
   // The text exposition format, as /metrics serves it.
   std::string Serialize() const;

@@ -509,11 +509,11 @@ TEST_F(ExperimentTest, LoadsEverySourceType) {
   EXPECT_TRUE(e->guards[0].abort_on_error);
   EXPECT_EQ(e->guards[1].source["window"], "10s");
   EXPECT_EQ(e->guards[1].max_vs_baseline, 1.5);
-  EXPECT_EQ(e->guards[1].ThresholdText(12), "<= 1.5 × 12");
+  EXPECT_EQ(e->guards[1].ThresholdText(12), "<= 1.5 × baseline (18)");
   EXPECT_EQ(e->guards[1].ThresholdText(std::nullopt), "<= 1.5 × baseline");
   EXPECT_EQ(e->guards[2].source["rate"], 10);
   EXPECT_EQ(e->guards[2].source["window"], "5s");
-  EXPECT_EQ(e->guards[2].ThresholdText(4), ">= 0.5 × 4 and <= 2 × 4");
+  EXPECT_EQ(e->guards[2].ThresholdText(4), ">= 0.5 × baseline (2) and <= 2 × baseline (8)");
   EXPECT_EQ(e->guards[3].ThresholdText(std::nullopt), ">= 1 and <= 1");
 }
 

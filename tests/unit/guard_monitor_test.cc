@@ -209,12 +209,12 @@ TEST_F(GuardMonitorTest, BaselineIsTheMedianOfReadingsBeforeTheMethod) {
   auto monitor = Monitor({g});
   ASSERT_TRUE(monitor->CaptureBaseline().ok());
   EXPECT_EQ(monitor->ToJson()[0]["baseline"], 11);
-  EXPECT_EQ(monitor->ToJson()[0]["threshold"], "<= 1.5 × 11");
+  EXPECT_EQ(monitor->ToJson()[0]["threshold"], "<= 1.5 × baseline (16.5)");
   EXPECT_EQ(monitor->ToJson()[0]["baseline_samples"].size(), 3u);
   RunUntil(*monitor, "p99", 2);
   ASSERT_EQ(breaches_.size(), 1u);
   EXPECT_EQ(breaches_[0].reason, "value 19 > 16.5 (1.5 × baseline 11)");
-  EXPECT_EQ(breaches_[0].threshold, "<= 1.5 × 11");
+  EXPECT_EQ(breaches_[0].threshold, "<= 1.5 × baseline (16.5)");
   EXPECT_EQ(Samples(*monitor, 0, 2), json({{"ok", 15, ""},
                                            {"breach", 19, "value 19 > 16.5 (1.5 × baseline 11)"}}));
 }
