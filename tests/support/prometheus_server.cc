@@ -27,7 +27,14 @@ namespace {
 using std::chrono::milliseconds;
 using std::chrono::seconds;
 
-// A port that was free a moment ago (bound to 0, read back, closed).
+bool Answers200(const std::string& url) {
+  Result<HttpResponse> r = HttpGet(url, milliseconds(500));
+  return r.ok() && r->status == 200;
+}
+
+}  // namespace
+
+// Bound to port 0, read back, closed.
 int FreeLoopbackPort() {
   const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return 0;
@@ -44,13 +51,6 @@ int FreeLoopbackPort() {
   ::close(fd);
   return port;
 }
-
-bool Answers200(const std::string& url) {
-  Result<HttpResponse> r = HttpGet(url, milliseconds(500));
-  return r.ok() && r->status == 200;
-}
-
-}  // namespace
 
 LoopbackServer::~LoopbackServer() {
   Stop();

@@ -12,6 +12,9 @@
 
 namespace ringfence::testing {
 
+// A loopback TCP port that was free a moment ago (0 when none could be found).
+int FreeLoopbackPort();
+
 // A real server program (Debian's prometheus or prometheus-pushgateway) on a free loopback port,
 // with a temporary directory for its config, storage and log. The child gets
 // PR_SET_PDEATHSIG(SIGKILL); Stop() (and the destructor) sends SIGTERM, then SIGKILL after 5 s,
