@@ -166,6 +166,10 @@ bool ParseRunFlags(const std::string& command, const Args& args, bool demo, RunF
       auto v = need(i, "--state-dir");
       if (!v) return false;
       out.request.state_dir = *v;
+    } else if (a == "--metrics-listen" || a == "--pushgateway") {
+      auto v = need(i, a.c_str());
+      if (!v) return false;
+      (a == "--pushgateway" ? out.request.pushgateway : out.request.metrics_listen) = *v;
     } else if (a == "--check-sources") {
       out.request.check_sources = true;
     } else if (a == "--allow-concurrent" && !demo) {

@@ -6,7 +6,6 @@
 #include <optional>
 #include <string>
 
-#include "core/run_observer.h"
 #include "runner/terminal.h"
 
 namespace ringfence {
@@ -24,7 +23,8 @@ struct RunRequest {
   std::chrono::milliseconds watchdog_grace{3000};
   int max_targets = 0;    // 0: no limit
   bool check_sources = false;  // probe every guard's source once before anything is injected
-  RunObserver* observer = nullptr;  // the runner's metrics (--metrics-listen), when asked for
+  std::string metrics_listen;  // --metrics-listen ADDRESS:PORT: serve the runner's metrics
+  std::string pushgateway;     // --pushgateway URL: push the final result there
 };
 
 // Loads, validates and runs one experiment against this host, writes the journal and prints the
