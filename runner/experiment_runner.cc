@@ -17,6 +17,7 @@
 #include "core/probe.h"
 #include "core/revert_ledger.h"
 #include "core/file_ledger.h"
+#include "core/guards.h"
 #include "core/recovery.h"
 #include "runner/redaction.h"
 #include "runner/signal_watcher.h"
@@ -114,11 +115,26 @@ int RunExperimentFile(const RunRequest& request) {
   auto probes = MakeProbeRunner(*processes);
   FaultEnv env{*processes, SystemClock(), stop};
   LocalExecutor executor(env, FaultRegistry::Global());
+  std::unique_ptr<GuardMonitor> guards;
+  if (!experiment->guards.empty()) {
+    guards = MakeGuardMonitor(experiment->guards,
+                              GuardEnv{SystemClock(), *processes, *probes, *experiment});
+    if (request.check_sources) {
+      Status checked = guards->CheckSources();
+      if (!checked.ok()) {
+        std::fprintf(stderr, "%s: --check-sources: %s; nothing was run\n", request.file.c_str(),
+                     redactor->Apply(checked.message()).c_str());
+        return 2;
+      }
+    }
+  }
   auto deps_with = [&](RevertLedger& ledger, std::vector<pid_t> protected_pids) {
     EngineDeps deps{SystemClock(), *processes, *probes, FaultRegistry::Global(), ledger, executor,
                     stop, std::move(protected_pids), request.watchdog_grace,
                     experiment->settings.max_fault_lifetime};
     deps.max_targets = request.max_targets;
+    deps.guards = guards.get();
+    deps.observer = request.observer;
     return deps;
   };
 

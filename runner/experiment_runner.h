@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 
+#include "core/run_observer.h"
 #include "runner/terminal.h"
 
 namespace ringfence {
@@ -22,6 +23,8 @@ struct RunRequest {
   bool allow_concurrent = false;  // skip the state dir's lock
   std::chrono::milliseconds watchdog_grace{3000};
   int max_targets = 0;    // 0: no limit
+  bool check_sources = false;  // probe every guard's source once before anything is injected
+  RunObserver* observer = nullptr;  // the runner's metrics (--metrics-listen), when asked for
 };
 
 // Loads, validates and runs one experiment against this host, writes the journal and prints the
