@@ -60,7 +60,8 @@ double Quantile(std::vector<double> values, double q) {
 // Two `sleep` children with a marker in their command line, killed and reaped at the end.
 class Sleepers {
  public:
-  Sleepers() : marker_(std::to_string(::getpid()) + std::to_string(std::random_device{}() % 100000)) {
+  Sleepers()
+      : marker_(std::to_string(::getpid()) + std::to_string(std::random_device{}() % 100000)) {
     for (int i = 0; i < 2; ++i) {
       const std::string arg = "3600." + marker_ + std::to_string(i);
       const pid_t parent = ::getpid();

@@ -115,7 +115,8 @@ RunnerMetrics::RunnerMetrics() : families_(std::make_unique<Families>()) {}
 RunnerMetrics::~RunnerMetrics() = default;
 
 Status RunnerMetrics::Listen(const std::string& address) {
-  static const std::regex kAddress(R"(^[A-Za-z0-9.\-]+:[0-9]{1,5}$|^\[[0-9A-Fa-f:]+\]:[0-9]{1,5}$)");
+  static const std::regex kAddress(
+      R"(^[A-Za-z0-9.\-]+:[0-9]{1,5}$|^\[[0-9A-Fa-f:]+\]:[0-9]{1,5}$)");
   if (!std::regex_match(address, kAddress) ||
       std::stoi(address.substr(address.rfind(':') + 1)) > 65535) {
     return Status::InvalidInput("--metrics-listen: \"" + address +

@@ -875,8 +875,8 @@ TEST_F(ExperimentTest, ReportsEveryErrorAtOnceInDocumentOrder) {
                 "or number 1-64",
                 "exp.json: /method/2/duration: \"soon\": a duration such as \"250ms\", \"30s\", "
                 "\"2m\" (0 or more)",
-                "exp.json: /guards/0/promql: unknown key: one of name, source, condition, interval, "
-                "for, min_samples, on_no_data, on_error",
+                "exp.json: /guards/0/promql: unknown key: one of name, source, condition, "
+                "interval, for, min_samples, on_no_data, on_error",
                 "exp.json: /guards/0/source: missing: a source object",
                 std::string("exp.json: /guards/0/condition: missing: ") + kCondition,
                 "exp.json: /settings/revert_attempts: 0: an integer from 1 to 10",

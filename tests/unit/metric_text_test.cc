@@ -182,7 +182,8 @@ TEST_F(ScrapeWindowTest, QuantileOverTheBucketIncreasesInTheWindow) {
 TEST_F(ScrapeWindowTest, QuantileRefusesACounter) {
   ScrapeWindow w({"demo_requests_total", {}, ScrapeQuery::Stat::kQuantile, 0.99});
   Add(w, seconds(1), Requests(1, 1));
-  EXPECT_EQ(w.Current().detail, "demo_requests_total is a counter; stat quantile needs a histogram");
+  EXPECT_EQ(w.Current().detail,
+            "demo_requests_total is a counter; stat quantile needs a histogram");
 }
 
 }  // namespace
