@@ -177,8 +177,7 @@ TEST_F(CliGuardsTest, PromqlGuardAbortsTheRun) {
 // --metrics-listen serves the runner's metrics while it runs; --pushgateway pushes the result.
 // The guard is a command probe on a file the test removes, so the abort comes when the test
 // has seen the metrics.
-// DISABLED_ until the CLI parses --metrics-listen and --pushgateway (the integrator's part).
-TEST_F(CliGuardsTest, DISABLED_MetricsListenAndPushgateway) {
+TEST_F(CliGuardsTest, MetricsListenAndPushgateway) {
   Result<std::unique_ptr<PushgatewayServer>> gateway = PushgatewayServer::Start();
   ASSERT_TRUE(gateway.ok()) << gateway.status().message();
   dir_.Write("armed", "");
@@ -199,12 +198,10 @@ TEST_F(CliGuardsTest, DISABLED_MetricsListenAndPushgateway) {
                dir_.path());
   ASSERT_TRUE(Eventually([&] { return AllPaused(paused); })) << run.err();
 
-  Result<HttpResponse> page = HttpGet(
-      "http://127.0.0.1:" + std::to_string(metrics_port) + "/metrics", seconds(2));
-  ASSERT_TRUE(page.ok()) << page.status().message() << "\n" << run.err();
-  Result<MetricExposition> metrics = ParseMetricText(page->body);
-  ASSERT_TRUE(metrics.ok()) << metrics.status().message();
+  // The page is read until the guard's first sample is on it.
+  Result<MetricExposition> metrics = Status::Error(StatusCode::kUnavailable, "not read yet");
   auto value = [&](const std::string& name, const std::map<std::string, std::string>& labels) {
+    if (!metrics.ok()) return -1.0;
     for (const auto& s : metrics->samples) {
       if (s.name == name && std::includes(s.labels.begin(), s.labels.end(), labels.begin(),
                                           labels.end())) {
@@ -213,6 +210,13 @@ TEST_F(CliGuardsTest, DISABLED_MetricsListenAndPushgateway) {
     }
     return -1.0;
   };
+  ASSERT_TRUE(Eventually([&] {
+    Result<HttpResponse> page = HttpGet(
+        "http://127.0.0.1:" + std::to_string(metrics_port) + "/metrics", seconds(2));
+    if (!page.ok()) return false;
+    metrics = ParseMetricText(page->body);
+    return value("ringfence_guard_value", {{"guard", "armed"}}) != -1.0;
+  })) << run.err();
   EXPECT_EQ(value("ringfence_experiment_running", {}), 1);
   EXPECT_EQ(value("ringfence_fault_active", {{"fault", "pause"}}), 1);
   EXPECT_EQ(value("ringfence_guard_value", {{"guard", "armed"}}), 1);
@@ -234,6 +238,25 @@ TEST_F(CliGuardsTest, DISABLED_MetricsListenAndPushgateway) {
   EXPECT_EQ(ours["ringfence_last_run_status"].labels.at("job"), "ringfence");
   EXPECT_EQ(ours["ringfence_last_run_guard_breaches"].value, 1);
   EXPECT_EQ(ours["ringfence_last_run_success"].value, 0);
+}
+
+// A malformed --pushgateway or --metrics-listen is refused before anything is injected.
+TEST_F(CliGuardsTest, BadMetricsFlagsExit2AndTouchNothing) {
+  SleepChildren victims(1), paused(1);
+  dir_.Write("flags.json", Experiment(victims, 1, paused, json::array()));
+  ChildRun push(Run(dir_.File("flags.json"), {"--pushgateway", "127.0.0.1:9091"}), dir_.path());
+  ASSERT_EQ(push.Wait(), 2) << push.err();
+  EXPECT_EQ(push.err(),
+            "ringfence: --pushgateway: \"127.0.0.1:9091\": a URL starting with http:// or "
+            "https://; nothing was run\n");
+  ChildRun listen(Run(dir_.File("flags.json"), {"--metrics-listen", "localhost"}), dir_.path());
+  ASSERT_EQ(listen.Wait(), 2) << listen.err();
+  EXPECT_EQ(listen.err(),
+            "ringfence: --metrics-listen: \"localhost\": an address such as 127.0.0.1:9464; "
+            "nothing was run\n");
+  EXPECT_TRUE(AllRunning(paused));
+  for (pid_t pid : victims.pids()) EXPECT_FALSE(victims.Exited(pid)) << pid;
+  EXPECT_FALSE(std::filesystem::exists(dir_.File("journal.json")));
 }
 
 // --check-sources reads every source before anything is injected: an unreachable Prometheus
