@@ -182,4 +182,11 @@ std::optional<Experiment> LoadExperimentFile(const std::string& path, const Load
 std::optional<Experiment> LoadExperimentText(const std::string& text, const LoadOptions& options,
                                              ValidationErrors& errors);
 
+// Reads one probe object the way the loader reads probes (type defaults, `name` defaulting to
+// "<type>-0", settings.probe_timeout when it has no timeout), against `experiment`'s targets:
+// e.g. the probe of a guard's source, which GuardSpec keeps as JSON. nullopt with `errors`
+// filled (pointers under `pointer`) when it is invalid.
+std::optional<ProbeSpec> ReadProbeObject(const nlohmann::json& probe, const std::string& pointer,
+                                         const Experiment& experiment, ValidationErrors& errors);
+
 }  // namespace ringfence

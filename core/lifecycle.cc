@@ -478,6 +478,8 @@ RunReport LifecycleEngine::Run(const Experiment& experiment, uint64_t seed,
     breach = breach_;
   }
   RevertEverything(report, breach.has_value());
+  // Stamped before the monitor stops: stopping waits for an in-flight sample.
+  const auto all_reverted_at = deps_.clock.Now();
   if (deps_.guards != nullptr) {
     deps_.guards->Stop();
     report.guards = deps_.guards->ToJson();
@@ -486,7 +488,7 @@ RunReport LifecycleEngine::Run(const Experiment& experiment, uint64_t seed,
   const bool interrupted = deps_.stop.stop_requested() && !breach;
   if (breach) {
     report.breach = breach;
-    report.all_reverted_at = deps_.clock.Now();
+    report.all_reverted_at = all_reverted_at;
     report.status = RunStatus::kAborted;
     report.reason = "guard " + breach->guard + " breached: " + breach->reason + " (allowed " +
                     breach->threshold + ")";

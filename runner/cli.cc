@@ -42,7 +42,8 @@ int CmdWatchdog(const Args& args);
 const Command kCommands[] = {
     {"run",
      "FILE [--journal P] [--dry-run] [--var k=v]... [--secret k=v]... [--seed N] "
-     "[--progress auto|always|never] "
+     "[--progress auto|always|never] [--check-sources] [--metrics-listen ADDR:PORT] "
+     "[--pushgateway URL] "
      "[--state-dir D] [--allow-concurrent] [--watchdog-grace DURATION] [--max-targets N]",
      "validate FILE, resolve its targets, check the steady state, inject its faults, revert them "
      "(always), check again, write the journal",
@@ -165,6 +166,12 @@ bool ParseRunFlags(const std::string& command, const Args& args, bool demo, RunF
       auto v = need(i, "--state-dir");
       if (!v) return false;
       out.request.state_dir = *v;
+    } else if (a == "--metrics-listen" || a == "--pushgateway") {
+      auto v = need(i, a.c_str());
+      if (!v) return false;
+      (a == "--pushgateway" ? out.request.pushgateway : out.request.metrics_listen) = *v;
+    } else if (a == "--check-sources") {
+      out.request.check_sources = true;
     } else if (a == "--allow-concurrent" && !demo) {
       out.request.allow_concurrent = true;
     } else if (a == "--watchdog-grace" && !demo) {

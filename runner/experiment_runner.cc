@@ -17,8 +17,10 @@
 #include "core/probe.h"
 #include "core/revert_ledger.h"
 #include "core/file_ledger.h"
+#include "core/guards.h"
 #include "core/recovery.h"
 #include "runner/redaction.h"
+#include "runner/runner_metrics.h"
 #include "runner/signal_watcher.h"
 #include "runner/watchdog.h"
 
@@ -114,11 +116,45 @@ int RunExperimentFile(const RunRequest& request) {
   auto probes = MakeProbeRunner(*processes);
   FaultEnv env{*processes, SystemClock(), stop};
   LocalExecutor executor(env, FaultRegistry::Global());
+  // The runner's own metrics, served while it runs and pushed at the end, when asked for.
+  if (!request.pushgateway.empty() && request.pushgateway.rfind("http://", 0) != 0 &&
+      request.pushgateway.rfind("https://", 0) != 0) {
+    std::fprintf(stderr, "ringfence: --pushgateway: \"%s\": a URL starting with http:// or https://; "
+                         "nothing was run\n", request.pushgateway.c_str());
+    return 2;
+  }
+  std::unique_ptr<RunnerMetrics> metrics;
+  if (!request.metrics_listen.empty() || !request.pushgateway.empty()) {
+    metrics = std::make_unique<RunnerMetrics>();
+  }
+  if (!request.metrics_listen.empty()) {
+    Status listening = metrics->Listen(request.metrics_listen);
+    if (!listening.ok()) {
+      std::fprintf(stderr, "ringfence: %s; nothing was run\n", listening.message().c_str());
+      return listening.code() == StatusCode::kInvalidInput ? 2 : 3;
+    }
+    spdlog::info("metrics on http://127.0.0.1:{}/metrics", metrics->port());
+  }
+  std::unique_ptr<GuardMonitor> guards;
+  if (!experiment->guards.empty()) {
+    guards = MakeGuardMonitor(experiment->guards,
+                              GuardEnv{SystemClock(), *processes, *probes, *experiment});
+    if (request.check_sources) {
+      Status checked = guards->CheckSources();
+      if (!checked.ok()) {
+        std::fprintf(stderr, "%s: --check-sources: %s; nothing was run\n", request.file.c_str(),
+                     redactor->Apply(checked.message()).c_str());
+        return 2;
+      }
+    }
+  }
   auto deps_with = [&](RevertLedger& ledger, std::vector<pid_t> protected_pids) {
     EngineDeps deps{SystemClock(), *processes, *probes, FaultRegistry::Global(), ledger, executor,
                     stop, std::move(protected_pids), request.watchdog_grace,
                     experiment->settings.max_fault_lifetime};
     deps.max_targets = request.max_targets;
+    deps.guards = guards.get();
+    deps.observer = metrics.get();
     return deps;
   };
 
@@ -203,7 +239,9 @@ int RunExperimentFile(const RunRequest& request) {
     });
     const auto t0 = std::chrono::steady_clock::now();
     StatusLine status([&] { return RenderProgress(engine.Progress(), t0); }, request.progress);
+    if (metrics) metrics->ExperimentStarted();
     report = engine.Run(*experiment, seed, run_id);
+    if (metrics) metrics->ExperimentFinished(RunStatusName(report.status));
     first_signal = signals.first_signal();
   }
   Status ended = (*ledger)->Append({{"type", "end"}, {"status", RunStatusName(report.status)},
@@ -221,6 +259,14 @@ int RunExperimentFile(const RunRequest& request) {
   Status written = WriteJournal(request.journal, redactor->Apply(JournalJson(report, *experiment)));
   if (!written.ok()) spdlog::error("journal not written: {}", written.message());
   PrintVerdict(report, written.ok() ? request.journal : "", code, *redactor);
+  if (!request.pushgateway.empty()) {
+    const double seconds =
+        std::chrono::duration<double>(report.ended_at - report.started_at).count();
+    Status pushed = PushResult(request.pushgateway, experiment->title, RunStatusName(report.status),
+                               seconds, report.breach ? 1 : 0);
+    if (!pushed.ok()) spdlog::error("{}", pushed.message());
+    else spdlog::info("pushed the result to {}", request.pushgateway);
+  }
   return code;
 }
 

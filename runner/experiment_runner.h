@@ -22,6 +22,9 @@ struct RunRequest {
   bool allow_concurrent = false;  // skip the state dir's lock
   std::chrono::milliseconds watchdog_grace{3000};
   int max_targets = 0;    // 0: no limit
+  bool check_sources = false;  // probe every guard's source once before anything is injected
+  std::string metrics_listen;  // --metrics-listen ADDRESS:PORT: serve the runner's metrics
+  std::string pushgateway;     // --pushgateway URL: push the final result there
 };
 
 // Loads, validates and runs one experiment against this host, writes the journal and prints the

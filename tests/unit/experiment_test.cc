@@ -428,16 +428,230 @@ TEST_F(ExperimentTest, WrongJsonTypes) {
             Lines{"exp.json: /targets/fleet/allow_empty: \"yes\": true or false"});
 }
 
-TEST_F(ExperimentTest, GuardsAreReserved) {
-  EXPECT_EQ(Errors(Doc({{"guards", {{{"type", "promql"}}}}})),
-            Lines{"exp.json: /guards/0: {\"type\":\"promql\"}: guards arrive in a later version; "
-                  "use []"});
+// ---- Guards ----------------------------------------------------------------------------------
+
+constexpr char kCondition[] =
+    "{\"max\": x}, {\"min\": x}, {\"min\": x, \"max\": y}, {\"max_vs_baseline\": r} or "
+    "{\"min_vs_baseline\": r}";
+
+// A valid guard whose top-level keys are replaced by those of `replace` (null removes one).
+ojson Guard(const ojson& replace = ojson::object()) {
+  ojson guard = {{"name", "fleet-lost"},
+                 {"source", {{"type", "affected_fraction"}, {"target", "fleet"}}},
+                 {"condition", {{"max", 0.2}}}};
+  for (const auto& [key, value] : replace.items()) {
+    if (value.is_null()) {
+      guard.erase(key);
+    } else {
+      guard[key] = value;
+    }
+  }
+  return guard;
+}
+
+TEST_F(ExperimentTest, LoadsGuardsWithDefaults) {
+  auto e = Load(Doc({{"guards", {Guard(), {{"source", {{"type", "scrape"},
+                                                       {"url", "http://127.0.0.1:9/metrics"},
+                                                       {"metric", "up"}}},
+                                           {"condition", {{"min", 1}}}}}}}));
+  ASSERT_TRUE(e.has_value()) << errors_.Format("exp.json")[0];
+  ASSERT_EQ(e->guards.size(), 2u);
+  const GuardSpec& g = e->guards[0];
+  EXPECT_EQ(g.name, "fleet-lost");
+  EXPECT_EQ(g.pointer, "/guards/0");
+  EXPECT_EQ(g.source, (json{{"type", "affected_fraction"}, {"target", "fleet"}}));
+  EXPECT_EQ(g.max, 0.2);
+  EXPECT_FALSE(g.min.has_value());
+  EXPECT_EQ(g.interval, std::chrono::seconds(1));
+  EXPECT_EQ(g.for_samples, 1);
+  EXPECT_EQ(g.min_samples, 1);
+  EXPECT_TRUE(g.abort_on_no_data);
+  EXPECT_TRUE(g.abort_on_error);
+  EXPECT_EQ(g.ThresholdText(std::nullopt), "<= 0.2");
+  // A guard without a name is named by its index; a scrape source gets its defaults.
+  EXPECT_EQ(e->guards[1].name, "guard-1");
+  EXPECT_EQ(e->guards[1].source, (json{{"type", "scrape"},
+                                       {"url", "http://127.0.0.1:9/metrics"},
+                                       {"metric", "up"},
+                                       {"stat", "value"},
+                                       {"labels", json::object()}}));
+}
+
+TEST_F(ExperimentTest, LoadsEverySourceType) {
+  const ojson probe = {{"type", "http"}, {"url", "http://127.0.0.1:8080/health"}};
+  auto e = Load(Doc({{"guards",
+                      {Guard({{"source", {{"type", "promql"}, {"url", "http://127.0.0.1:9090"},
+                                          {"query", "sum(up)"}, {"timeout", "500ms"}}},
+                              {"name", "a"}, {"interval", "50ms"}, {"for", 3},
+                              {"min_samples", 2}, {"on_no_data", "ignore"},
+                              {"on_error", "abort"}}),
+                       Guard({{"name", "b"},
+                              {"source", {{"type", "scrape"}, {"url", "http://127.0.0.1:1/m"},
+                                          {"metric", "demo_request_duration_seconds"},
+                                          {"labels", {{"path", "/work"}}},
+                                          {"stat", "quantile"}, {"quantile", 0.99}}},
+                              {"condition", {{"max_vs_baseline", 1.5}}}}),
+                       Guard({{"name", "c"},
+                              {"source", {{"type", "probe_stats"}, {"probe", probe},
+                                          {"stat", "p99"}}},
+                              {"condition", {{"min_vs_baseline", 0.5}, {"max_vs_baseline", 2}}}}),
+                       Guard({{"name", "d"}, {"source", {{"type", "probe"}, {"probe", probe}}},
+                              {"condition", {{"min", 1}, {"max", 1}}}}),
+                       Guard({{"name", "e"},
+                              {"source", {{"type", "affected_fraction"},
+                                          {"probes", {probe, probe}}}}})}}}));
+  ASSERT_TRUE(e.has_value()) << errors_.Format("exp.json")[0];
+  ASSERT_EQ(e->guards.size(), 5u);
+  EXPECT_EQ(e->guards[0].interval, std::chrono::milliseconds(50));
+  EXPECT_EQ(e->guards[0].for_samples, 3);
+  EXPECT_EQ(e->guards[0].min_samples, 2);
+  EXPECT_FALSE(e->guards[0].abort_on_no_data);
+  EXPECT_TRUE(e->guards[0].abort_on_error);
+  EXPECT_EQ(e->guards[1].source["window"], "10s");
+  EXPECT_EQ(e->guards[1].max_vs_baseline, 1.5);
+  EXPECT_EQ(e->guards[1].ThresholdText(12), "<= 1.5 × baseline (18)");
+  EXPECT_EQ(e->guards[1].ThresholdText(std::nullopt), "<= 1.5 × baseline");
+  EXPECT_EQ(e->guards[2].source["rate"], 10);
+  EXPECT_EQ(e->guards[2].source["window"], "5s");
+  EXPECT_EQ(e->guards[2].ThresholdText(4), ">= 0.5 × baseline (2) and <= 2 × baseline (8)");
+  EXPECT_EQ(e->guards[3].ThresholdText(std::nullopt), ">= 1 and <= 1");
+}
+
+TEST_F(ExperimentTest, GuardsErrorsOfTheIssue) {
+  // A guard on an unknown source type.
+  EXPECT_EQ(Errors(Doc({{"guards", {Guard({{"source", {{"type", "graphite"}}}})}}})),
+            Lines{"exp.json: /guards/0/source/type: \"graphite\": one of promql, scrape, "
+                  "probe_stats, probe, affected_fraction"});
+  // A guard on an unknown target.
+  EXPECT_EQ(Errors(Doc({{"guards", {Guard({{"source", {{"type", "affected_fraction"},
+                                                        {"target", "flet"}}}})}}})),
+            Lines{"exp.json: /guards/0/source/target: \"flet\": the name of a target in "
+                  "/targets (fleet)"});
+  // An interval below 50 ms.
+  EXPECT_EQ(Errors(Doc({{"guards", {Guard({{"interval", "10ms"}})}}})),
+            Lines{"exp.json: /guards/0/interval: \"10ms\": a duration such as \"250ms\", "
+                  "\"30s\", \"2m\" (from 50ms to 1h)"});
+  // `for` below 1.
+  EXPECT_EQ(Errors(Doc({{"guards", {Guard({{"for", 0}})}}})),
+            Lines{"exp.json: /guards/0/for: 0: an integer from 1 to 1000"});
+  // An empty condition, and contradictory ones.
+  ojson empty_condition = Guard();
+  empty_condition["condition"] = ojson::object();
+  EXPECT_EQ(Errors(Doc({{"guards", {empty_condition}}})),
+            Lines{std::string("exp.json: /guards/0/condition: {}: ") + kCondition});
+  EXPECT_EQ(Errors(Doc({{"guards", {Guard({{"condition", {{"min", 5}, {"max", 1}}}})}}})),
+            Lines{"exp.json: /guards/0/condition: {\"min\":5,\"max\":1}: {\"min\": x, "
+                  "\"max\": y} with min at most max"});
+  EXPECT_EQ(Errors(Doc({{"guards", {Guard({{"condition", {{"min_vs_baseline", 2},
+                                                           {"max_vs_baseline", 1.5}}}})}}})),
+            Lines{"exp.json: /guards/0/condition: {\"min_vs_baseline\":2,\"max_vs_baseline\":…: "
+                  "{\"min_vs_baseline\": a, \"max_vs_baseline\": b} with a at most b"});
+}
+
+TEST_F(ExperimentTest, GuardErrors) {
   EXPECT_EQ(Errors(Doc({{"guards", nullptr}})),
-            Lines{"exp.json: /guards: missing: an empty array (guards arrive in a later version; "
-                  "use [])"});
+            Lines{"exp.json: /guards: missing: an array of guards (docs/guards.md), or []"});
   EXPECT_EQ(Errors(Doc({{"guards", json::object()}})),
-            Lines{"exp.json: /guards: {}: an empty array (guards arrive in a later version; use "
-                  "[])"});
+            Lines{"exp.json: /guards: {}: an array of guards (docs/guards.md), or []"});
+  EXPECT_EQ(Errors(Doc({{"guards", {"x"}}})),
+            Lines{"exp.json: /guards/0: \"x\": a guard object"});
+  EXPECT_EQ(Errors(Doc({{"guards", {{{"type", "promql"}}}}})),
+            (Lines{"exp.json: /guards/0/type: unknown key: one of name, source, condition, "
+                   "interval, for, min_samples, on_no_data, on_error",
+                   "exp.json: /guards/0/source: missing: a source object",
+                   std::string("exp.json: /guards/0/condition: missing: ") + kCondition}));
+  EXPECT_EQ(Errors(Doc({{"guards", {Guard({{"name", ""}, {"interval", "2h"}, {"min_samples", 0},
+                                           {"on_no_data", "skip"}, {"on_error", true},
+                                           {"condition", {{"max", "1"},
+                                                          {"max_vs_baseline", 0},
+                                                          {"below", 1}}}})}}})),
+            (Lines{"exp.json: /guards/0/name: \"\": a non-empty string",
+                   "exp.json: /guards/0/condition/max: \"1\": a number",
+                   "exp.json: /guards/0/condition/max_vs_baseline: 0: a number greater than 0 "
+                   "(a factor of the baseline)",
+                   "exp.json: /guards/0/condition/below: unknown key: one of min, max, "
+                   "min_vs_baseline, max_vs_baseline",
+                   "exp.json: /guards/0/interval: \"2h\": a duration such as \"250ms\", \"30s\", "
+                   "\"2m\" (from 50ms to 1h)",
+                   "exp.json: /guards/0/min_samples: 0: an integer from 1 to 1000",
+                   "exp.json: /guards/0/on_no_data: \"skip\": one of abort, ignore",
+                   "exp.json: /guards/0/on_error: true: one of abort, ignore"}));
+  EXPECT_EQ(Errors(Doc({{"guards", {Guard(), Guard()}}})),
+            Lines{"exp.json: /guards/1/name: \"fleet-lost\": a name not used by another guard "
+                  "(/guards/0 uses it)"});
+}
+
+TEST_F(ExperimentTest, GuardSourceErrors) {
+  auto source = [&](const ojson& s) {
+    ojson guard = Guard();
+    guard["source"] = s;
+    return Errors(Doc({{"guards", {guard}}}));
+  };
+  EXPECT_EQ(source("x"), Lines{"exp.json: /guards/0/source: \"x\": a source object"});
+  EXPECT_EQ(source(ojson::object()),
+            Lines{"exp.json: /guards/0/source/type: missing: one of promql, scrape, probe_stats, "
+                  "probe, affected_fraction"});
+  EXPECT_EQ(source({{"type", "promql"}, {"url", "127.0.0.1:9090"}, {"query", ""},
+                    {"timeout", "0s"}, {"step", "1s"}}),
+            (Lines{"exp.json: /guards/0/source/url: \"127.0.0.1:9090\": a URL starting with "
+                   "http:// or https://",
+                   "exp.json: /guards/0/source/query: \"\": a non-empty string",
+                   "exp.json: /guards/0/source/timeout: \"0s\": a duration such as \"250ms\", "
+                   "\"30s\", \"2m\" (greater than 0)",
+                   "exp.json: /guards/0/source/step: unknown key: one of type, url, query, "
+                   "timeout"}));
+  EXPECT_EQ(source({{"type", "promql"}}),
+            (Lines{"exp.json: /guards/0/source/url: missing: a URL starting with http:// or "
+                   "https://",
+                   "exp.json: /guards/0/source/query: missing: a non-empty string"}));
+  EXPECT_EQ(source({{"type", "scrape"}, {"url", "http://x/metrics"}, {"metric", "9up"},
+                    {"labels", {{"path", 1}}}, {"stat", "p99"}}),
+            (Lines{"exp.json: /guards/0/source/metric: \"9up\": a metric name "
+                   "([a-zA-Z_:][a-zA-Z0-9_:]*)",
+                   "exp.json: /guards/0/source/labels/path: 1: a string",
+                   "exp.json: /guards/0/source/stat: \"p99\": one of value, rate, quantile"}));
+  EXPECT_EQ(source({{"type", "scrape"}, {"url", "http://x/metrics"}, {"metric", "up"},
+                    {"stat", "quantile"}}),
+            Lines{"exp.json: /guards/0/source/quantile: missing: a number from 0 to 1 (stat "
+                  "quantile)"});
+  EXPECT_EQ(source({{"type", "scrape"}, {"url", "http://x/metrics"}, {"metric", "up"},
+                    {"quantile", 1.5}, {"window", "5s"}}),
+            (Lines{"exp.json: /guards/0/source/quantile: 1.5: a number from 0 to 1",
+                   "exp.json: /guards/0/source/quantile: 1.5: only with stat quantile",
+                   "exp.json: /guards/0/source/window: \"5s\": only with stat rate or quantile"}));
+  EXPECT_EQ(source({{"type", "probe_stats"}, {"probe", {{"type", "tcp"}}}, {"rate", 0},
+                    {"stat", "p95"}}),
+            (Lines{"exp.json: /guards/0/source/probe/port: missing: an integer from 1 to 65535",
+                   "exp.json: /guards/0/source/rate: 0: a number greater than 0 and at most 100 "
+                   "(probes per second)",
+                   "exp.json: /guards/0/source/stat: \"p95\": one of success_ratio, p50, p99, "
+                   "mean"}));
+  EXPECT_EQ(source({{"type", "probe"}}),
+            Lines{"exp.json: /guards/0/source/probe: missing: a probe object"});
+  EXPECT_EQ(source({{"type", "affected_fraction"}}),
+            Lines{"exp.json: /guards/0/source: {\"type\":\"affected_fraction\"}: exactly one "
+                  "of target, probes"});
+  EXPECT_EQ(source({{"type", "affected_fraction"}, {"probes", ojson::array()}}),
+            Lines{"exp.json: /guards/0/source/probes: []: a non-empty array of probe objects"});
+  EXPECT_EQ(source({{"type", "affected_fraction"}, {"probes", {{{"type", "smtp"}}}}}),
+            Lines{"exp.json: /guards/0/source/probes/0/type: \"smtp\": one of http, tcp, "
+                  "command, process_alive"});
+}
+
+TEST_F(ExperimentTest, ReadsAGuardsProbeOutsideTheDocument) {
+  auto e = Load(Doc({{"settings", {{"probe_timeout", "3s"}}}}));
+  ASSERT_TRUE(e.has_value()) << errors_.Format("exp.json")[0];
+  ValidationErrors errors;
+  std::optional<ProbeSpec> probe = ReadProbeObject(
+      json{{"type", "process_alive"}, {"target", "fleet"}}, "/guards/0/source/probe", *e, errors);
+  ASSERT_TRUE(probe.has_value());
+  EXPECT_EQ(probe->target, "fleet");
+  EXPECT_EQ(probe->timeout, std::chrono::seconds(3));
+  EXPECT_FALSE(ReadProbeObject(json{{"type", "process_alive"}, {"target", "x"}},
+                               "/guards/0/source/probe", *e, errors));
+  EXPECT_EQ(errors.Format("exp.json"),
+            Lines{"exp.json: /guards/0/source/probe/target: \"x\": the name of a target in "
+                  "/targets (fleet)"});
 }
 
 TEST_F(ExperimentTest, UnknownKeysAnywhere) {
@@ -661,8 +875,10 @@ TEST_F(ExperimentTest, ReportsEveryErrorAtOnceInDocumentOrder) {
                 "or number 1-64",
                 "exp.json: /method/2/duration: \"soon\": a duration such as \"250ms\", \"30s\", "
                 "\"2m\" (0 or more)",
-                "exp.json: /guards/0: {\"promql\":\"up == 0\"}: guards arrive in a later version; "
-                "use []",
+                "exp.json: /guards/0/promql: unknown key: one of name, source, condition, "
+                "interval, for, min_samples, on_no_data, on_error",
+                "exp.json: /guards/0/source: missing: a source object",
+                std::string("exp.json: /guards/0/condition: missing: ") + kCondition,
                 "exp.json: /settings/revert_attempts: 0: an integer from 1 to 10",
                 "exp.json: /title: missing: a non-empty string",
             }));
