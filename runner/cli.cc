@@ -13,6 +13,7 @@
 #include "core/params.h"
 #include "runner/demo_command.h"
 #include "runner/experiment_runner.h"
+#include "runner/host_command.h"
 #include "runner/state_commands.h"
 #include "runner/terminal.h"
 #include "runner/watchdog.h"
@@ -37,13 +38,15 @@ int CmdDemo(const Args& args);
 int CmdRecover(const Args& args);
 int CmdStatus(const Args& args);
 int CmdWatchdog(const Args& args);
+int CmdHost(const Args& args) { return RunHostSubcommand(args); }
 
 // The command table is also the help text.
 const Command kCommands[] = {
     {"run",
      "FILE [--journal P] [--dry-run] [--var k=v]... [--secret k=v]... [--seed N] "
      "[--progress auto|always|never] "
-     "[--state-dir D] [--allow-concurrent] [--watchdog-grace DURATION] [--max-targets N]",
+     "[--state-dir D] [--allow-concurrent] [--watchdog-grace DURATION] [--max-targets N] "
+     "[--inventory F] [--push-binary PATH]",
      "validate FILE, resolve its targets, check the steady state, inject its faults, revert them "
      "(always), check again, write the journal",
      CmdRun},
@@ -66,6 +69,11 @@ const Command kCommands[] = {
      "(internal, started by run) revert from the ledger when the runner's heartbeats stop or a "
      "deadline passes",
      CmdWatchdog},
+    {"host",
+     "ACTION [--state-dir D] [--run ID] [--grace DURATION] (JSON request on stdin)",
+     "(internal, run over SSH on fleet hosts) the host side of a run: version, begin, match, "
+     "prepare, plan, inject, observe, revert, heartbeat, end, watchdog; one JSON reply on stdout",
+     CmdHost},
 };
 
 const char* kGlobalOptions =
@@ -186,6 +194,18 @@ bool ParseRunFlags(const std::string& command, const Args& args, bool demo, RunF
         return false;
       }
       out.request.max_targets = static_cast<int>(n);
+    } else if (a == "--inventory" && !demo) {
+      auto v = need(i, "--inventory");
+      if (!v) return false;
+      out.request.inventory = *v;
+    } else if (a == "--push-binary" && !demo) {
+      auto v = need(i, "--push-binary");
+      if (!v) return false;
+      if (v->empty() || (*v)[0] != '/') {
+        error_code = UsageError(command, "--push-binary \"" + *v + "\": expected an absolute path on the hosts");
+        return false;
+      }
+      out.request.push_binary = *v;
     } else if (a == "--scenario" && demo) {
       auto v = need(i, "--scenario");
       if (!v) return false;

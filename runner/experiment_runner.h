@@ -22,6 +22,8 @@ struct RunRequest {
   bool allow_concurrent = false;  // skip the state dir's lock
   std::chrono::milliseconds watchdog_grace{3000};
   int max_targets = 0;    // 0: no limit
+  std::string inventory;    // --inventory: overrides the experiment's /inventory
+  std::string push_binary;  // --push-binary: copy this binary to that path on every host
 };
 
 // Loads, validates and runs one experiment against this host, writes the journal and prints the
