@@ -288,7 +288,9 @@ size_t HostCount(const TargetSpec& spec, size_t m, std::string& pointer, std::st
       const size_t k = static_cast<size_t>(std::floor(exact + 1e-9));
       if (k == 0) {
         pointer = spec.pointer + "/hosts/select/percent";
-        found = FoundValue(nlohmann::json(s.percent));
+        found = s.percent == std::floor(s.percent)
+                    ? std::to_string(static_cast<long long>(s.percent))
+                    : FoundValue(nlohmann::json(s.percent));
         allowed = "a percent that selects at least one of the " + std::to_string(m) +
                   (m == 1 ? " matching host" : " matching hosts") + " (it rounds down to 0)";
         return 0;

@@ -226,12 +226,12 @@ std::vector<std::string> SshExecutor::SshArgs(bool master) const {
   return a;
 }
 
-Status SshExecutor::TransportError(const SshCommandResult& r, const std::string& what) const {
+Status SshExecutor::TransportError(const SshCommandResult& r, const std::string& what,
+                                   Duration timeout) const {
   const std::string who = "host " + host_.Describe();
   const std::string kh = host_.known_hosts.empty() ? "ssh's default known_hosts" : host_.known_hosts;
   if (r.timed_out) {
-    return Status::Timeout(who + ": no answer to " + what + " within " +
-                           FormatDuration(fleet_.inventory().ssh.command_timeout));
+    return Status::Timeout(who + ": no answer to " + what + " within " + FormatDuration(timeout));
   }
   if (r.err.find("REMOTE HOST IDENTIFICATION HAS CHANGED") != std::string::npos ||
       r.err.find("has changed and you have requested strict checking") != std::string::npos) {
@@ -271,11 +271,11 @@ Result<nlohmann::json> SshExecutor::Call(const std::string& action, const nlohma
   if (action == "begin") remote += " --grace " + std::to_string(fleet_.options().grace.count()) + "ms";
   std::vector<std::string> argv = SshArgs(false);
   argv.insert(argv.end(), {host_.address, "--", remote});
-  auto run = fleet_.transport().Run(argv, request.dump(),
-                                    timeout.value_or(fleet_.inventory().ssh.command_timeout));
+  const Duration limit = timeout.value_or(fleet_.inventory().ssh.command_timeout);
+  auto run = fleet_.transport().Run(argv, request.dump(), limit);
   const std::string what = "`ringfence host " + action + "`";
   if (!run.ok()) return Status::Unavailable("host " + host_.Describe() + ": " + run.status().message());
-  if (run->timed_out || run->exit_code != 0) return TransportError(*run, what);
+  if (run->timed_out || run->exit_code != 0) return TransportError(*run, what, limit);
   nlohmann::json reply = nlohmann::json::parse(LastLine(run->out), nullptr, false);
   if (!reply.is_object()) {
     return Status::Runtime("host " + host_.Describe() + ": " + what + " gave no JSON reply: " +
@@ -294,7 +294,7 @@ Status SshExecutor::PushBinary() {
   mkdir.insert(mkdir.end(), {host_.address, "--", "mkdir -p " + ShellQuote(dir.empty() ? "." : dir)});
   auto made = fleet_.transport().Run(mkdir, "", fleet_.inventory().ssh.command_timeout);
   if (!made.ok()) return made.status();
-  if (made->exit_code != 0) return TransportError(*made, "mkdir for --push-binary");
+  if (made->exit_code != 0) return TransportError(*made, "mkdir for --push-binary", fleet_.inventory().ssh.command_timeout);
   // scp through the same master: the ssh options go along with -o, the port with -P.
   std::vector<std::string> scp = {"scp", "-q", "-P", std::to_string(host_.port)};
   std::vector<std::string> ssh = SshArgs(false);
@@ -311,14 +311,14 @@ Status SshExecutor::PushBinary() {
                                                     fleet_.inventory().ssh.command_timeout,
                                                     std::chrono::seconds(60)));
   if (!copied.ok()) return copied.status();
-  if (copied->exit_code != 0) return TransportError(*copied, "scp of --push-binary");
+  if (copied->exit_code != 0) return TransportError(*copied, "scp of --push-binary", std::max<Duration>(fleet_.inventory().ssh.command_timeout, std::chrono::seconds(60)));
   std::vector<std::string> install = SshArgs(false);
   install.insert(install.end(), {host_.address, "--",
                                  "chmod 755 " + ShellQuote(part) + " && mv -f " + ShellQuote(part) +
                                      " " + ShellQuote(path)});
   auto moved = fleet_.transport().Run(install, "", fleet_.inventory().ssh.command_timeout);
   if (!moved.ok()) return moved.status();
-  if (moved->exit_code != 0) return TransportError(*moved, "install of --push-binary");
+  if (moved->exit_code != 0) return TransportError(*moved, "install of --push-binary", fleet_.inventory().ssh.command_timeout);
   binary_ = path;
   return Status::Ok();
 }
@@ -341,7 +341,11 @@ Status SshExecutor::Connect() {
     auto run = fleet_.transport().Run(argv, "", fleet_.inventory().ssh.connect_timeout +
                                                     fleet_.inventory().ssh.command_timeout);
     if (!run.ok()) return fail(run.status());
-    if (run->timed_out || run->exit_code != 0) return fail(TransportError(*run, "the ssh master"));
+    if (run->timed_out || run->exit_code != 0) {
+      return fail(TransportError(*run, "the ssh master",
+                                 fleet_.inventory().ssh.connect_timeout +
+                                     fleet_.inventory().ssh.command_timeout));
+    }
     master_open_ = true;
   }
   if (!fleet_.options().push_binary.empty()) {
@@ -351,7 +355,7 @@ Status SshExecutor::Connect() {
   if (!version.ok()) return fail(version.status());
   const std::string theirs = version->value("version", "?");
   if (theirs != RINGFENCE_VERSION || version->value("protocol", 0) != kHostProtocolVersion) {
-    return fail(Status::Unavailable("host " + host_.Describe() + ": ringfence " + theirs + " at " +
+    return fail(Status::Runtime("host " + host_.Describe() + ": ringfence " + theirs + " at " +
                                     binary_ + ", the runner is " + RINGFENCE_VERSION +
                                     "; install the same version or pass --push-binary PATH"));
   }
@@ -372,15 +376,17 @@ Status SshExecutor::Begin() {
                               {"host", host_.name}});
   if (!reply.ok()) return reply.status();
   begun_ = true;
-  fleet_.HostBegun();
+  fleet_.HostBegun(*this);
   return Status::Ok();
 }
 
 Status SshExecutor::Heartbeat() {
+  // Half the grace (at least 1 s, at most the command timeout): a heartbeat that takes longer
+  // counts the host as lost well before its own watchdog gives up on us.
   auto reply = Call("heartbeat", nlohmann::json::object(),
                     std::min<Duration>(fleet_.inventory().ssh.command_timeout,
                                        std::max<Duration>(fleet_.options().grace / 2,
-                                                          std::chrono::milliseconds(100))));
+                                                          std::chrono::seconds(1))));
   return reply.ok() ? Status::Ok() : reply.status();
 }
 
@@ -508,7 +514,9 @@ SshFleet::SshFleet(Inventory inventory, FleetOptions options,
 
 SshFleet::~SshFleet() {
   beat_stop_.RequestStop("fleet gone");
-  if (beater_.joinable()) beater_.join();
+  for (auto& t : beaters_) {
+    if (t.joinable()) t.join();
+  }
   std::vector<SshExecutor*> all;
   for (auto& [name, h] : hosts_) all.push_back(h.get());
   ParallelFor(all.size(), options_.max_concurrency, [&](size_t i) { all[i]->Close(); });
@@ -579,10 +587,14 @@ Result<std::vector<Target>> SshFleet::ResolveTargets(const TargetSpec& spec, std
   std::vector<Target> targets;
   for (size_t i = 0; i < names.size(); ++i) {
     Status st = connected[names[i]];
+    const bool connect_failed = !st.ok();
     if (st.ok() && !matches[i].ok()) st = matches[i].status();
     if (!st.ok()) {
       const bool unreachable = st.code() == StatusCode::kUnavailable ||
                                st.code() == StatusCode::kTimeout;
+      // A host that answers but cannot be used (host key, authentication, binary, version) is
+      // a runtime error, never the input's fault and never skipped.
+      if (connect_failed && !unreachable) return Status::Runtime(st.message());
       if (unreachable && options_.skip_unreachable) {
         spdlog::warn("{}; skipped (on_unreachable: skip), counted as unknown", st.message());
         std::lock_guard<std::mutex> lock(mu_);
@@ -622,23 +634,23 @@ Result<std::vector<Target>> SshFleet::ResolveTargets(const TargetSpec& spec, std
   return targets;
 }
 
-void SshFleet::HostBegun() {
+void SshFleet::HostBegun(SshExecutor& host) {
   std::lock_guard<std::mutex> lock(mu_);
-  if (beater_.joinable() || finished_) return;
-  beater_ = std::thread([this] { Beat(); });
+  if (finished_) return;
+  beaters_.emplace_back([this, &host] { Beat(host); });
 }
 
-void SshFleet::Beat() {
+// One thread per armed host: a host that does not answer must never delay the heartbeats of
+// the others (their watchdogs would revert them).
+void SshFleet::Beat(SshExecutor& host) {
   const auto period = std::max(std::chrono::milliseconds(50), options_.grace / 4);
   while (beat_stop_.WaitUntil(std::chrono::steady_clock::now() + period)) {
-    std::vector<SshExecutor*> armed;
-    for (auto& [name, h] : hosts_) {
-      if (h->begun() && !h->lost()) armed.push_back(h.get());
+    if (host.lost()) return;
+    Status st = host.Heartbeat();
+    if (!st.ok() && !beat_stop_.stop_requested()) {
+      Lost(host, st);
+      return;
     }
-    ParallelFor(armed.size(), options_.max_concurrency, [&](size_t i) {
-      Status st = armed[i]->Heartbeat();
-      if (!st.ok() && !beat_stop_.stop_requested()) Lost(*armed[i], st);
-    });
   }
 }
 
@@ -664,7 +676,14 @@ void SshFleet::Finish(const std::string& status) {
     finished_ = true;
   }
   beat_stop_.RequestStop("finished");
-  if (beater_.joinable()) beater_.join();
+  std::vector<std::thread> beaters;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    beaters.swap(beaters_);
+  }
+  for (auto& t : beaters) {
+    if (t.joinable()) t.join();
+  }
   std::vector<SshExecutor*> all;
   for (auto& [name, h] : hosts_) all.push_back(h.get());
   ParallelFor(all.size(), options_.max_concurrency, [&](size_t i) {

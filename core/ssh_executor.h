@@ -92,7 +92,7 @@ class SshExecutor : public Executor {
   Result<nlohmann::json> Call(const std::string& action, const nlohmann::json& request,
                               std::optional<std::chrono::milliseconds> timeout = std::nullopt);
   std::vector<std::string> SshArgs(bool master) const;
-  Status TransportError(const SshCommandResult& r, const std::string& what) const;
+  Status TransportError(const SshCommandResult& r, const std::string& what, Duration timeout) const;
   Status PushBinary();
   nlohmann::json StepRequest(const Fault& fault) const;
 
@@ -148,8 +148,8 @@ class SshFleet : public HostDirectory {
     ProcessSelector selector;
   };
   const Registered* StepOf(const Fault* fault);
-  void HostBegun();  // starts the heartbeat thread once
-  void Beat();
+  void HostBegun(SshExecutor& host);  // starts the host's heartbeat thread
+  void Beat(SshExecutor& host);
   void Lost(SshExecutor& host, const Status& why);
 
   Inventory inventory_;
@@ -164,7 +164,7 @@ class SshFleet : public HostDirectory {
   std::map<std::string, std::string> skipped_;  // unreachable hosts skipped → why
   std::vector<std::string> selected_;
   StopSource beat_stop_;
-  std::thread beater_;
+  std::vector<std::thread> beaters_;
   bool finished_ = false;
 };
 
