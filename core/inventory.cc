@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -39,7 +40,12 @@ bool OnlyChars(const std::string& s, const char* extra) {
 // Names and addresses end up on ssh's command line: nothing that could read as an option.
 bool SafeWord(const std::string& s, const char* extra) { return OnlyChars(s, extra) && s[0] != '-'; }
 
+// "~/x" is under $HOME (as ssh reads it); other relative paths under the inventory's directory.
 std::string Absolute(const std::string& path, const std::string& base_dir) {
+  if (path.rfind("~/", 0) == 0) {
+    const char* home = std::getenv("HOME");
+    return std::string(home != nullptr ? home : "") + path.substr(1);
+  }
   if (path.empty() || path[0] == '/' || base_dir.empty()) return path;
   return (std::filesystem::path(base_dir) / path).lexically_normal().string();
 }
