@@ -85,6 +85,7 @@ Outcome RunOnce(const testing::SshHosts& fleet_hosts, const std::string& binary,
   EngineDeps deps{SystemClock(), *processes, *probes, FaultRegistry::Global(), ledger, local, stop,
                   {}};
   deps.hosts = &fleet;
+  deps.deadline_grace = fo.grace + fleet.FanoutAllowance();  // as `ringfence run` does
   LifecycleEngine engine(deps);
   RunReport report = engine.Run(*experiment, seed, fo.run_id);
   fleet.Finish(RunStatusName(report.status));

@@ -693,6 +693,12 @@ void SshFleet::Finish(const std::string& status) {
   });
 }
 
+Duration SshFleet::FanoutAllowance() const {
+  const size_t hosts = inventory_.hosts.size();
+  const size_t conc = static_cast<size_t>(std::max(1, options_.max_concurrency));
+  return inventory_.ssh.command_timeout * static_cast<int64_t>((hosts + conc - 1) / conc);
+}
+
 std::vector<std::pair<std::string, int>> SshFleet::ControlEndpoints() const {
   std::vector<std::pair<std::string, int>> out;
   for (const auto& [name, h] : hosts_) {

@@ -131,6 +131,12 @@ class SshFleet : public HostDirectory {
   // the masters. Idempotent.
   void Finish(const std::string& status);
 
+  // What a fault's deadline must allow beyond duration + grace for the fan-out itself: the hosts
+  // are injected (and reverted) at most max_concurrency at a time, each action bounded by the
+  // command timeout, so the first host's deadline must outlast the injection of the last one:
+  // ceil(hosts / max_concurrency) × command_timeout.
+  Duration FanoutAllowance() const;
+
   // The SSH endpoints of every connected host, for the protected-endpoint check of local
   // network faults ("address port" pairs).
   std::vector<std::pair<std::string, int>> ControlEndpoints() const;

@@ -126,6 +126,8 @@ int RunExperimentFile(const RunRequest& request) {
                     experiment->settings.max_fault_lifetime};
     deps.max_targets = request.max_targets;
     deps.hosts = fleet.get();
+    // On a fleet, the first host's deadline must outlast the fan-out to the last one.
+    if (fleet) deps.deadline_grace += fleet->FanoutAllowance();
     return deps;
   };
 
