@@ -9,6 +9,7 @@
 #include <csignal>
 #include <cstdlib>
 #include <filesystem>
+#include <mutex>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/readable_pipe.hpp>
@@ -85,6 +86,13 @@ std::optional<std::string> FindInPath(const std::string& name) {
 
 class ProcessSshTransport : public SshTransport {
  public:
+  ProcessSshTransport() {
+    // Requests go down pipes to ssh clients that may die first (a host that goes away, a
+    // timeout): that must be an error of one write, never SIGPIPE for the whole runner.
+    static std::once_flag once;
+    std::call_once(once, [] { ::signal(SIGPIPE, SIG_IGN); });
+  }
+
   Result<SshCommandResult> Run(const std::vector<std::string>& argv, const std::string& input,
                                std::chrono::milliseconds timeout) override {
     auto exe = FindInPath(argv.at(0));
@@ -497,15 +505,20 @@ SshFleet::SshFleet(Inventory inventory, FleetOptions options,
                    std::unique_ptr<SshTransport> transport)
     : inventory_(std::move(inventory)), options_(std::move(options)),
       transport_(std::move(transport)) {
-  control_dir_ = options_.control_dir;
-  if (control_dir_.empty()) {
-    char tmpl[] = "/tmp/ringfence-ssh-XXXXXX";
-    if (::mkdtemp(tmpl) != nullptr) {
-      control_dir_ = tmpl;
-      own_control_dir_ = true;
-    } else {
-      control_dir_ = "/tmp";
-    }
+  // The ControlMaster sockets: under `control_dir` (e.g. the state dir, so that a runner killed
+  // with SIGKILL leaves nothing outside it), else under /tmp. Socket paths are short: the
+  // directory, 40 hex digits and the 17 characters ssh appends while it creates one must fit in
+  // a sockaddr_un (108 bytes).
+  std::string parent = options_.control_dir;
+  if (parent.empty() || parent.size() > 40) parent = "/tmp";
+  std::error_code ec;
+  std::filesystem::create_directories(parent, ec);
+  std::string tmpl = parent + (parent == "/tmp" ? "/ringfence-ssh-XXXXXX" : "/ssh-XXXXXX");
+  if (::mkdtemp(tmpl.data()) != nullptr) {
+    control_dir_ = tmpl;
+    own_control_dir_ = true;
+  } else {
+    control_dir_ = "/tmp";
   }
   for (const auto& h : inventory_.hosts) {
     hosts_[h.name] = std::make_unique<SshExecutor>(*this, h);

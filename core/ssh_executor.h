@@ -49,7 +49,8 @@ struct FleetOptions {
   bool skip_unreachable = false;
   std::string push_binary;   // "" or the path on the hosts to copy this ringfence binary to
   std::string local_binary;  // the binary that --push-binary copies
-  std::string control_dir;   // "" = a fresh temporary directory for the ControlMaster sockets
+  // Where the ControlMaster sockets' own fresh directory is made ("" or too long: /tmp).
+  std::string control_dir;
 };
 
 class SshFleet;

@@ -59,7 +59,7 @@ const Command kCommands[] = {
      "start an embedded demo fleet, run a game day against it (default "
      "scenarios/demo-game-day.json), stop the fleet",
      CmdDemo},
-    {"recover", "[--state-dir D] [--run ID]",
+    {"recover", "[--state-dir D] [--run ID] [--inventory F]",
      "revert every fault the ledgers show as not reverted (newest first, idempotent); exit 0 only "
      "when nothing is left, else 4 with how to undo the rest by hand",
      CmdRecover},
@@ -256,10 +256,13 @@ int CmdDemo(const Args& args) {
 
 // Parses `--state-dir D` (and `--run ID` when `run_id` is given); false after printing.
 bool ParseStateFlags(const std::string& command, const Args& args, std::string& state_dir,
-                     std::string* run_id, int& code) {
+                     std::string* run_id, int& code, std::string* inventory = nullptr) {
   for (size_t i = 0; i < args.size(); ++i) {
-    if ((args[i] == "--state-dir" || (run_id && args[i] == "--run")) && i + 1 < args.size()) {
-      (args[i] == "--run" ? *run_id : state_dir) = args[i + 1];
+    if ((args[i] == "--state-dir" || (run_id && args[i] == "--run") ||
+         (inventory && args[i] == "--inventory")) &&
+        i + 1 < args.size()) {
+      (args[i] == "--run" ? *run_id : args[i] == "--inventory" ? *inventory : state_dir) =
+          args[i + 1];
       ++i;
     } else {
       code = UsageError(command, "unexpected argument " + args[i]);
@@ -271,10 +274,10 @@ bool ParseStateFlags(const std::string& command, const Args& args, std::string& 
 }
 
 int CmdRecover(const Args& args) {
-  std::string state_dir, run_id;
+  std::string state_dir, run_id, inventory;
   int code = 0;
-  if (!ParseStateFlags("recover", args, state_dir, &run_id, code)) return code;
-  return RecoverStateDir(state_dir, run_id);
+  if (!ParseStateFlags("recover", args, state_dir, &run_id, code, &inventory)) return code;
+  return RecoverStateDir(state_dir, run_id, inventory);
 }
 
 int CmdStatus(const Args& args) {

@@ -176,7 +176,7 @@ int RunExperimentFile(const RunRequest& request) {
   }
   const std::string run_id = NewRunId(SystemClock().Now());
   env.run_id = run_id;
-  if (inventory) fleet = MakeRunFleet(request, *experiment, *inventory, run_id);
+  if (inventory) fleet = MakeRunFleet(request, *experiment, *inventory, run_id, state_dir);
   auto self = processes->Get(::getpid());
   auto ledger = FileLedger::Create(
       state_dir, run_id,

@@ -81,7 +81,8 @@ int LoadRunInventory(const RunRequest& request, const Experiment& experiment,
 }
 
 std::unique_ptr<SshFleet> MakeRunFleet(const RunRequest& request, const Experiment& experiment,
-                                       const Inventory& inventory, const std::string& run_id) {
+                                       const Inventory& inventory, const std::string& run_id,
+                                       const std::string& control_dir) {
   FleetOptions options;
   options.run_id = run_id;
   options.title = experiment.title;
@@ -90,6 +91,7 @@ std::unique_ptr<SshFleet> MakeRunFleet(const RunRequest& request, const Experime
   options.skip_unreachable = experiment.settings.skip_unreachable;
   options.push_binary = request.push_binary;
   options.local_binary = SelfBinary();
+  options.control_dir = control_dir;
   auto fleet = std::make_unique<SshFleet>(inventory, options);
   // A local network fault must never cut the runner's SSH connections to its hosts.
   std::string endpoints;
@@ -98,6 +100,45 @@ std::unique_ptr<SshFleet> MakeRunFleet(const RunRequest& request, const Experime
   }
   ::setenv("RINGFENCE_CONTROL_ENDPOINTS", endpoints.c_str(), 1);
   return fleet;
+}
+
+Result<std::unique_ptr<HostRoutingExecutor>> HostRoutingExecutor::Make(
+    Executor& local, const std::string& inventory_file, const std::string& run_id) {
+  ValidationErrors errors;
+  auto inventory = LoadInventoryFile(inventory_file, errors);
+  if (!inventory) {
+    std::string text;
+    for (const auto& line : errors.Format(inventory_file)) text += (text.empty() ? "" : "; ") + line;
+    return Status::InvalidInput(text);
+  }
+  inventory->source = inventory_file;
+  FleetOptions options;
+  options.run_id = run_id;
+  options.local_binary = SelfBinary();
+  return std::unique_ptr<HostRoutingExecutor>(
+      new HostRoutingExecutor(local, std::make_unique<SshFleet>(*inventory, options)));
+}
+
+Status HostRoutingExecutor::Prepare(Fault& fault, const std::vector<Target>& targets) {
+  return local_.Prepare(fault, targets);
+}
+Result<UndoRecord> HostRoutingExecutor::PlanUndo(Fault& fault, const Target& target) {
+  return local_.PlanUndo(fault, target);
+}
+Status HostRoutingExecutor::Inject(Fault& fault, const Target& target, const UndoRecord& undo) {
+  return local_.Inject(fault, target, undo);
+}
+nlohmann::json HostRoutingExecutor::Observe(Fault& fault) { return local_.Observe(fault); }
+
+Status HostRoutingExecutor::Revert(const UndoRecord& undo) {
+  if (undo.host == local_.host()) return local_.Revert(undo);
+  SshExecutor* host = fleet_->Find(undo.host);
+  if (host == nullptr) {
+    return Status::NotFound(undo.target + " is on host " + undo.host + ", which the inventory " +
+                            fleet_->inventory().source + " does not list");
+  }
+  if (Status connected = host->Connect(); !connected.ok()) return connected;
+  return host->Revert(undo);
 }
 
 std::string RecordedInventory(const Inventory& inventory) {

@@ -180,6 +180,21 @@ TEST_F(FleetTest, RunnerKilledMidRunEveryHostRevertsByItself) {
     EXPECT_EQ(ledger->entries[0].reverted_by, "watchdog") << "host " << i;
   }
   EXPECT_TRUE(Eventually([&] { return RingfenceProcesses("host watchdog").empty(); }));
+  // The runner's own watchdog never reverts a remote entry here (it is not its host's pid)...
+  ASSERT_TRUE(Eventually(
+      [&] { return RingfenceProcesses("watchdog --ledger " + dir_.File("state")).empty(); }));
+  auto local = ListLedgers(dir_.File("state"));
+  ASSERT_EQ(local.size(), 1u);
+  auto contents = ReadLedger(local[0]);
+  ASSERT_TRUE(contents.ok());
+  EXPECT_EQ(contents->Outstanding().size(), 3u);
+  // ...`recover` confirms them over SSH, through the inventory the run recorded (idempotent).
+  ChildRun recover({RINGFENCE_BINARY, "recover", "--state-dir", dir_.File("state")}, dir_.path());
+  EXPECT_EQ(recover.Wait(std::chrono::seconds(30)), 0) << recover.out() << recover.err();
+  contents = ReadLedger(local[0]);
+  ASSERT_TRUE(contents.ok());
+  EXPECT_TRUE(contents->Outstanding().empty());
+  EXPECT_EQ(Stopped(), 0u);
 }
 
 TEST_F(FleetTest, HostKeyMismatchIsRefused) {
