@@ -58,9 +58,9 @@ Outcome RunOnce(const testing::SshHosts& fleet_hosts, const std::string& binary,
       {"version", 1},
       {"title", "fanout"},
       {"targets",
-       {{"sleepers", {{"hosts", {{"names", names}}}, {"process", {{"pidfile", "/root/target.pid"}}}}}}},
-      {"method",
-       {{{"type", "process_pause"}, {"target", "sleepers"}, {"duration", "10ms"}}}},
+       {{"sleepers",
+         {{"hosts", {{"names", names}}}, {"process", {{"pidfile", "/root/target.pid"}}}}}}},
+      {"method", {{{"type", "process_pause"}, {"target", "sleepers"}, {"duration", "10ms"}}}},
       {"guards", nlohmann::json::array()},
       {"settings", {{"max_concurrency", c.concurrency}}}};
   LoadOptions options;
@@ -83,8 +83,8 @@ Outcome RunOnce(const testing::SshHosts& fleet_hosts, const std::string& binary,
   FaultEnv env{*processes, SystemClock(), stop};
   LocalExecutor local(env, FaultRegistry::Global());
   MemoryLedger ledger;
-  EngineDeps deps{SystemClock(), *processes, *probes, FaultRegistry::Global(), ledger, local, stop,
-                  {}};
+  EngineDeps deps{SystemClock(), *processes, *probes, FaultRegistry::Global(),
+                  ledger,        local,      stop,    {}};
   deps.hosts = &fleet;
   deps.deadline_grace = fo.grace + fleet.FanoutAllowance();  // as `ringfence run` does
   LifecycleEngine engine(deps);
@@ -92,8 +92,8 @@ Outcome RunOnce(const testing::SshHosts& fleet_hosts, const std::string& binary,
   fleet.Finish(RunStatusName(report.status));
   out.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   size_t reverted = 0;
-  for (const auto& t : report.faults.empty() ? std::vector<TargetRecord>{}
-                                             : report.faults[0].targets) {
+  for (const auto& t :
+       report.faults.empty() ? std::vector<TargetRecord>{} : report.faults[0].targets) {
     reverted += t.inject_ok && t.revert_ok;
   }
   out.ok = report.status == RunStatus::kPassed && reverted == static_cast<size_t>(c.hosts);
@@ -161,9 +161,12 @@ int main(int argc, char** argv) {
                 error.empty() ? "" : ("  FAILED: " + error).c_str());
     std::fflush(stdout);
     all_ok = all_ok && error.empty();
-    results.push_back({{"hosts", c.hosts}, {"max_concurrency", c.concurrency},
-                       {"multiplex", c.multiplex}, {"seconds", median},
-                       {"ratio_to_one_host", base > 0 ? median / base : 0}, {"ok", error.empty()}});
+    results.push_back({{"hosts", c.hosts},
+                       {"max_concurrency", c.concurrency},
+                       {"multiplex", c.multiplex},
+                       {"seconds", median},
+                       {"ratio_to_one_host", base > 0 ? median / base : 0},
+                       {"ok", error.empty()}});
   }
   for (pid_t p : sleepers.pids()) ::kill(p, SIGCONT);
   double hundred = 0;

@@ -47,7 +47,8 @@ class HostDirectory {
 
   // Calls `on_lost(host, why)` (from a thread of the directory) when a host that has faults
   // armed stops answering, at most once per host; only when unreachable hosts abort the run.
-  virtual void OnHostLost(std::function<void(const std::string& host, const Status& why)> on_lost) = 0;
+  virtual void OnHostLost(
+      std::function<void(const std::string& host, const Status& why)> on_lost) = 0;
 
   // Per host: address, whether it was reached, selected, lost; for the journal's "fleet".
   virtual nlohmann::json ToJson() const = 0;

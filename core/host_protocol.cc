@@ -3,8 +3,9 @@
 namespace ringfence {
 
 nlohmann::json ProcessInfoToJson(const ProcessInfo& p) {
-  return {{"pid", p.pid},   {"start_ticks", p.start_ticks}, {"name", p.name},
-          {"cmdline", p.cmdline}, {"uid", p.uid}, {"state", std::string(1, p.state)}};
+  return {{"pid", p.pid},   {"start_ticks", p.start_ticks},
+          {"name", p.name}, {"cmdline", p.cmdline},
+          {"uid", p.uid},   {"state", std::string(1, p.state)}};
 }
 
 ProcessInfo ProcessInfoFromJson(const nlohmann::json& j) {

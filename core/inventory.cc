@@ -22,7 +22,8 @@ namespace {
 constexpr char kNameAllowed[] = "a host name of letters, digits, '.', '_' and '-'";
 constexpr char kAddressAllowed[] =
     "an IP address or host name (letters, digits, '.', ':', '_', '-'; not starting with '-')";
-constexpr char kUserAllowed[] = "a user name (letters, digits, '.', '_', '-'; not starting with '-')";
+constexpr char kUserAllowed[] =
+    "a user name (letters, digits, '.', '_', '-'; not starting with '-')";
 constexpr char kPortAllowed[] = "an integer from 1 to 65535";
 constexpr char kPathAllowed[] = "a non-empty path";
 
@@ -38,7 +39,9 @@ bool OnlyChars(const std::string& s, const char* extra) {
 }
 
 // Names and addresses end up on ssh's command line: nothing that could read as an option.
-bool SafeWord(const std::string& s, const char* extra) { return OnlyChars(s, extra) && s[0] != '-'; }
+bool SafeWord(const std::string& s, const char* extra) {
+  return OnlyChars(s, extra) && s[0] != '-';
+}
 
 // "~/x" is under $HOME (as ssh reads it); other relative paths under the inventory's directory.
 std::string Absolute(const std::string& path, const std::string& base_dir) {
@@ -51,9 +54,9 @@ std::string Absolute(const std::string& path, const std::string& base_dir) {
 }
 
 // The host keys that may appear in `hosts[i]` and in `defaults`.
-const std::vector<std::string> kHostKeys = {"name",          "address",     "port",  "user",
-                                            "identity_file", "known_hosts", "tags",  "binary",
-                                            "state_dir"};
+const std::vector<std::string> kHostKeys = {"name", "address",       "port",
+                                            "user", "identity_file", "known_hosts",
+                                            "tags", "binary",        "state_dir"};
 const std::vector<std::string> kDefaultKeys = {"port",        "user",   "identity_file",
                                                "known_hosts", "binary", "state_dir"};
 
@@ -147,8 +150,9 @@ class InventoryReader {
           host.address = *str();
         }
       } else if (key == "port") {
-        const bool integral = v.is_number_integer() ||
-                              (v.is_number_float() && v.get<double>() == std::floor(v.get<double>()));
+        const bool integral =
+            v.is_number_integer() ||
+            (v.is_number_float() && v.get<double>() == std::floor(v.get<double>()));
         const double n = v.is_number() ? v.get<double>() : 0;
         if (!integral || n < 1 || n > 65535) {
           errors_.Add(p, FoundValue(v), kPortAllowed);
@@ -375,8 +379,7 @@ std::optional<Inventory> LoadInventoryFile(const std::string& path, ValidationEr
         line_start = i + 1;
       }
     }
-    errors.AddSyntax(line, static_cast<int>(pos - line_start + 1), "syntax error",
-                     "valid JSON");
+    errors.AddSyntax(line, static_cast<int>(pos - line_start + 1), "syntax error", "valid JSON");
     return std::nullopt;
   }
   const size_t before = errors.size();

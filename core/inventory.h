@@ -26,7 +26,7 @@ struct InventoryHost {
   std::string identity_file;  // "" = ssh's default keys
   std::string known_hosts;    // "" = ssh's default known_hosts files
   std::map<std::string, std::string> tags;
-  std::string binary = "ringfence";             // the ringfence binary on the host
+  std::string binary = "ringfence";              // the ringfence binary on the host
   std::string state_dir = "/var/lib/ringfence";  // the host-side ledger lives here
   // "web-1 (root@10.0.0.11:22)".
   std::string Describe() const;
@@ -42,7 +42,7 @@ struct SshSettings {
 };
 
 struct Inventory {
-  std::string source;  // the file, or "/inventory" of an experiment
+  std::string source;                // the file, or "/inventory" of an experiment
   std::vector<InventoryHost> hosts;  // in file order
   SshSettings ssh;
 

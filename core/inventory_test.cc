@@ -49,11 +49,15 @@ class InventoryTest : public ::testing::Test {
 };
 
 TEST_F(InventoryTest, ReadsHostsWithDefaultsAndRelativePaths) {
-  Inventory inv = Parse({{"defaults", {{"user", "ops"}, {"identity_file", "id_ed25519"},
-                                       {"state_dir", "/srv/rf"}}},
-                         {"ssh", {{"strict_host_key_checking", false}, {"command_timeout", "5s"}}},
-                         {"hosts", {{{"name", "web-1"}, {"address", "10.0.0.11"}, {"port", 2222},
-                                     {"tags", {{"role", "web"}}}, {"user", "root"}}}}});
+  Inventory inv = Parse(
+      {{"defaults", {{"user", "ops"}, {"identity_file", "id_ed25519"}, {"state_dir", "/srv/rf"}}},
+       {"ssh", {{"strict_host_key_checking", false}, {"command_timeout", "5s"}}},
+       {"hosts",
+        {{{"name", "web-1"},
+          {"address", "10.0.0.11"},
+          {"port", 2222},
+          {"tags", {{"role", "web"}}},
+          {"user", "root"}}}}});
   ASSERT_EQ(inv.hosts.size(), 1u);
   const InventoryHost& h = inv.hosts[0];
   EXPECT_EQ(h.Describe(), "web-1 (root@10.0.0.11:2222)");
@@ -66,27 +70,31 @@ TEST_F(InventoryTest, ReadsHostsWithDefaultsAndRelativePaths) {
 }
 
 TEST_F(InventoryTest, BadInputIsReportedWordForWord) {
-  EXPECT_EQ(Errors({{"hosts", {{{"name", "a"}, {"address", "10.0.0.1"}},
-                               {{"name", "a"}, {"address", "10.0.0.2"}}}}}),
+  EXPECT_EQ(Errors({{"hosts",
+                     {{{"name", "a"}, {"address", "10.0.0.1"}},
+                      {{"name", "a"}, {"address", "10.0.0.2"}}}}}),
             Lines{"inv.json: /hosts/1/name: \"a\": a name not used by another host (/hosts/0 uses "
                   "it)"});
-  EXPECT_EQ(Errors({{"hosts", {{{"name", "a"}, {"address", "10.0.0.1"}, {"port", 70000}},
-                               {{"name", "b"}, {"address", "10.0.0.2"}, {"port", 0}}}}}),
+  EXPECT_EQ(Errors({{"hosts",
+                     {{{"name", "a"}, {"address", "10.0.0.1"}, {"port", 70000}},
+                      {{"name", "b"}, {"address", "10.0.0.2"}, {"port", 0}}}}}),
             (Lines{"inv.json: /hosts/0/port: 70000: an integer from 1 to 65535",
                    "inv.json: /hosts/1/port: 0: an integer from 1 to 65535"}));
-  EXPECT_EQ(Errors({{"hosts", {{{"name", "a"}, {"address", "10.0.0.1"},
-                                {"identity_file", "/nonexistent/key"}}}}}),
-            Lines{"inv.json: /hosts/0/identity_file: \"/nonexistent/key\": a readable file (No "
-                  "such file or directory)"});
-  EXPECT_EQ(Errors({{"hosts", {{{"name", "-oProxyCommand=x"}, {"address", "-oProxy"},
-                                {"user", "root; rm"}}}}}),
-            // Members of one object are checked in key order.
-            (Lines{"inv.json: /hosts/0/address: \"-oProxy\": an IP address or host name (letters, "
-                   "digits, '.', ':', '_', '-'; not starting with '-')",
-                   "inv.json: /hosts/0/name: \"-oProxyCommand=x\": a host name of letters, digits, "
-                   "'.', '_' and '-'",
-                   "inv.json: /hosts/0/user: \"root; rm\": a user name (letters, digits, '.', '_', "
-                   "'-'; not starting with '-')"}));
+  EXPECT_EQ(
+      Errors({{"hosts",
+               {{{"name", "a"}, {"address", "10.0.0.1"}, {"identity_file", "/nonexistent/key"}}}}}),
+      Lines{"inv.json: /hosts/0/identity_file: \"/nonexistent/key\": a readable file (No "
+            "such file or directory)"});
+  EXPECT_EQ(
+      Errors({{"hosts",
+               {{{"name", "-oProxyCommand=x"}, {"address", "-oProxy"}, {"user", "root; rm"}}}}}),
+      // Members of one object are checked in key order.
+      (Lines{"inv.json: /hosts/0/address: \"-oProxy\": an IP address or host name (letters, "
+             "digits, '.', ':', '_', '-'; not starting with '-')",
+             "inv.json: /hosts/0/name: \"-oProxyCommand=x\": a host name of letters, digits, "
+             "'.', '_' and '-'",
+             "inv.json: /hosts/0/user: \"root; rm\": a user name (letters, digits, '.', '_', "
+             "'-'; not starting with '-')"}));
   EXPECT_EQ(Errors({{"hosts", {{{"address", "10.0.0.1"}, {"tgas", {}}}}}, {"ssh", {{"mux", 1}}}}),
             (Lines{"inv.json: /ssh/mux: unknown key: one of strict_host_key_checking, multiplex, "
                    "command_timeout, connect_timeout",

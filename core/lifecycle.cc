@@ -564,7 +564,8 @@ RunReport LifecycleEngine::Run(const Experiment& experiment, uint64_t seed,
       for (size_t g = 0; g < prepared.size(); ++g) {
         const Status& p = prepared[g];
         if (p.ok()) continue;
-        const std::string& host = groups.empty() ? "" : report.faults[i].targets[groups[g][0]].target.host;
+        const std::string host =
+            groups.empty() ? "" : report.faults[i].targets[groups[g][0]].target.host;
         if (!groups.empty() && SkipsUnreachable(host, p)) {
           spdlog::warn("{}; skipped (on_unreachable: skip)", p.message());
           skipped_hosts.push_back(host);

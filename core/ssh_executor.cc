@@ -52,15 +52,16 @@ class Capture {
 
  private:
   void More() {
-    pipe_.async_read_some(asio::buffer(buf_), [this](const boost::system::error_code& ec, size_t n) {
-      data_.append(buf_.data(), std::min(n, kCaptureCap - std::min(kCaptureCap, data_.size())));
-      if (ec) {
-        done_ = true;
-        on_done_();
-        return;
-      }
-      More();
-    });
+    pipe_.async_read_some(
+        asio::buffer(buf_), [this](const boost::system::error_code& ec, size_t n) {
+          data_.append(buf_.data(), std::min(n, kCaptureCap - std::min(kCaptureCap, data_.size())));
+          if (ec) {
+            done_ = true;
+            on_done_();
+            return;
+          }
+          More();
+        });
   }
   asio::readable_pipe pipe_;
   std::array<char, 16 * 1024> buf_{};
@@ -115,9 +116,9 @@ class ProcessSshTransport : public SshTransport {
     std::vector<std::string> args(argv.begin() + 1, argv.end());
     boost::system::error_code launch_error;
     bp::posix::default_launcher launcher;
-    auto proc = launcher(ctx.get_executor(), launch_error, bp::filesystem::path(exe), args,
-                         bp::process_stdio{in, out.pipe(), err.pipe()},
-                         DieWithParentInit{::getpid()});
+    auto proc =
+        launcher(ctx.get_executor(), launch_error, bp::filesystem::path(exe), args,
+                 bp::process_stdio{in, out.pipe(), err.pipe()}, DieWithParentInit{::getpid()});
     if (launch_error) return Status::Runtime("start " + argv[0] + ": " + launch_error.message());
     int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, proc.id(), 0));
     SshCommandResult result;
@@ -141,8 +142,9 @@ class ProcessSshTransport : public SshTransport {
       exited = true;
       if (!ec && !result.timed_out) {
         const int status = proc.native_exit_code();
-        result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status)
-                           : WIFSIGNALED(status) ? 128 + WTERMSIG(status) : -1;
+        result.exit_code = WIFEXITED(status)     ? WEXITSTATUS(status)
+                           : WIFSIGNALED(status) ? 128 + WTERMSIG(status)
+                                                 : -1;
       }
       deadline.cancel();
       // A process that inherited the pipes (a master started by this command) must not hold
@@ -173,8 +175,10 @@ class ProcessSshTransport : public SshTransport {
 std::string ShellQuote(const std::string& s) {
   std::string out = "'";
   for (char c : s) {
-    if (c == '\'') out += "'\\''";
-    else out += c;
+    if (c == '\'')
+      out += "'\\''";
+    else
+      out += c;
   }
   return out + "'";
 }
@@ -209,10 +213,20 @@ SshExecutor::SshExecutor(SshFleet& fleet, const InventoryHost& host)
 
 std::vector<std::string> SshExecutor::SshArgs(bool master) const {
   const SshSettings& ssh = fleet_.inventory().ssh;
-  std::vector<std::string> a = {"ssh", "-p", std::to_string(host_.port), "-l", host_.user,
-                                "-o", "BatchMode=yes", "-o",
-                                "ConnectTimeout=" + Seconds(ssh.connect_timeout), "-o",
-                                "LogLevel=ERROR", "-o", "ServerAliveInterval=5", "-o",
+  std::vector<std::string> a = {"ssh",
+                                "-p",
+                                std::to_string(host_.port),
+                                "-l",
+                                host_.user,
+                                "-o",
+                                "BatchMode=yes",
+                                "-o",
+                                "ConnectTimeout=" + Seconds(ssh.connect_timeout),
+                                "-o",
+                                "LogLevel=ERROR",
+                                "-o",
+                                "ServerAliveInterval=5",
+                                "-o",
                                 "ServerAliveCountMax=3"};
   if (!host_.identity_file.empty()) {
     a.insert(a.end(), {"-i", host_.identity_file, "-o", "IdentitiesOnly=yes"});
@@ -237,16 +251,18 @@ std::vector<std::string> SshExecutor::SshArgs(bool master) const {
 Status SshExecutor::TransportError(const SshCommandResult& r, const std::string& what,
                                    Duration timeout) const {
   const std::string who = "host " + host_.Describe();
-  const std::string kh = host_.known_hosts.empty() ? "ssh's default known_hosts" : host_.known_hosts;
+  const std::string kh =
+      host_.known_hosts.empty() ? "ssh's default known_hosts" : host_.known_hosts;
   if (r.timed_out) {
     return Status::Timeout(who + ": no answer to " + what + " within " + FormatDuration(timeout));
   }
   if (r.err.find("REMOTE HOST IDENTIFICATION HAS CHANGED") != std::string::npos ||
       r.err.find("has changed and you have requested strict checking") != std::string::npos) {
     return Status::Error(StatusCode::kPermission,
-                         who + ": refused: its host key does not match the known_hosts file " +
-                             kh + " (a man-in-the-middle, or the host was reinstalled: check the "
-                             "key, then update " + kh + ")");
+                         who + ": refused: its host key does not match the known_hosts file " + kh +
+                             " (a man-in-the-middle, or the host was reinstalled: check the "
+                             "key, then update " +
+                             kh + ")");
   }
   if (r.err.find("host key is known for") != std::string::npos ||
       r.err.find("Host key verification failed") != std::string::npos) {
@@ -264,8 +280,8 @@ Status SshExecutor::TransportError(const SshCommandResult& r, const std::string&
                             " there or pass --push-binary PATH");
   }
   if (r.exit_code == 255) {
-    return Status::Unavailable(who + ": unreachable: " +
-                               (LastLine(r.err).empty() ? "ssh failed" : LastLine(r.err)));
+    return Status::Unavailable(
+        who + ": unreachable: " + (LastLine(r.err).empty() ? "ssh failed" : LastLine(r.err)));
   }
   return Status::Runtime(who + ": " + what + " exited " + std::to_string(r.exit_code) +
                          (LastLine(r.err).empty() ? "" : ": " + LastLine(r.err)));
@@ -273,21 +289,23 @@ Status SshExecutor::TransportError(const SshCommandResult& r, const std::string&
 
 Result<nlohmann::json> SshExecutor::Call(const std::string& action, const nlohmann::json& request,
                                          std::optional<std::chrono::milliseconds> timeout) {
-  std::string remote = ShellQuote(binary_) + " host " + action + " --state-dir " +
-                       ShellQuote(host_.state_dir);
+  std::string remote =
+      ShellQuote(binary_) + " host " + action + " --state-dir " + ShellQuote(host_.state_dir);
   if (!fleet_.options().run_id.empty()) remote += " --run " + ShellQuote(fleet_.options().run_id);
-  if (action == "begin") remote += " --grace " + std::to_string(fleet_.options().grace.count()) + "ms";
+  if (action == "begin")
+    remote += " --grace " + std::to_string(fleet_.options().grace.count()) + "ms";
   std::vector<std::string> argv = SshArgs(false);
   argv.insert(argv.end(), {host_.address, "--", remote});
   const Duration limit = timeout.value_or(fleet_.inventory().ssh.command_timeout);
   auto run = fleet_.transport().Run(argv, request.dump(), limit);
   const std::string what = "`ringfence host " + action + "`";
-  if (!run.ok()) return Status::Unavailable("host " + host_.Describe() + ": " + run.status().message());
+  if (!run.ok())
+    return Status::Unavailable("host " + host_.Describe() + ": " + run.status().message());
   if (run->timed_out || run->exit_code != 0) return TransportError(*run, what, limit);
   nlohmann::json reply = nlohmann::json::parse(LastLine(run->out), nullptr, false);
   if (!reply.is_object()) {
-    return Status::Runtime("host " + host_.Describe() + ": " + what + " gave no JSON reply: " +
-                           LastLine(run->out) + LastLine(run->err));
+    return Status::Runtime("host " + host_.Describe() + ": " + what +
+                           " gave no JSON reply: " + LastLine(run->out) + LastLine(run->err));
   }
   Status st = StatusOfReply(reply);
   if (!st.ok()) return Status::Error(st.code(), "host " + host_.name + ": " + st.message());
@@ -299,10 +317,12 @@ Status SshExecutor::PushBinary() {
   const std::string part = path + ".part";
   std::vector<std::string> mkdir = SshArgs(false);
   const std::string dir = std::filesystem::path(path).parent_path().string();
-  mkdir.insert(mkdir.end(), {host_.address, "--", "mkdir -p " + ShellQuote(dir.empty() ? "." : dir)});
+  mkdir.insert(mkdir.end(),
+               {host_.address, "--", "mkdir -p " + ShellQuote(dir.empty() ? "." : dir)});
   auto made = fleet_.transport().Run(mkdir, "", fleet_.inventory().ssh.command_timeout);
   if (!made.ok()) return made.status();
-  if (made->exit_code != 0) return TransportError(*made, "mkdir for --push-binary", fleet_.inventory().ssh.command_timeout);
+  if (made->exit_code != 0)
+    return TransportError(*made, "mkdir for --push-binary", fleet_.inventory().ssh.command_timeout);
   // scp through the same master: the ssh options go along with -o, the port with -P.
   std::vector<std::string> scp = {"scp", "-q", "-P", std::to_string(host_.port)};
   std::vector<std::string> ssh = SshArgs(false);
@@ -314,19 +334,25 @@ Status SshExecutor::PushBinary() {
       ++i;
     }
   }
-  scp.insert(scp.end(), {fleet_.options().local_binary, host_.user + "@" + host_.address + ":" + part});
-  auto copied = fleet_.transport().Run(scp, "", std::max<Duration>(
-                                                    fleet_.inventory().ssh.command_timeout,
-                                                    std::chrono::seconds(60)));
+  scp.insert(scp.end(),
+             {fleet_.options().local_binary, host_.user + "@" + host_.address + ":" + part});
+  auto copied = fleet_.transport().Run(
+      scp, "",
+      std::max<Duration>(fleet_.inventory().ssh.command_timeout, std::chrono::seconds(60)));
   if (!copied.ok()) return copied.status();
-  if (copied->exit_code != 0) return TransportError(*copied, "scp of --push-binary", std::max<Duration>(fleet_.inventory().ssh.command_timeout, std::chrono::seconds(60)));
+  if (copied->exit_code != 0)
+    return TransportError(
+        *copied, "scp of --push-binary",
+        std::max<Duration>(fleet_.inventory().ssh.command_timeout, std::chrono::seconds(60)));
   std::vector<std::string> install = SshArgs(false);
   install.insert(install.end(), {host_.address, "--",
                                  "chmod 755 " + ShellQuote(part) + " && mv -f " + ShellQuote(part) +
                                      " " + ShellQuote(path)});
   auto moved = fleet_.transport().Run(install, "", fleet_.inventory().ssh.command_timeout);
   if (!moved.ok()) return moved.status();
-  if (moved->exit_code != 0) return TransportError(*moved, "install of --push-binary", fleet_.inventory().ssh.command_timeout);
+  if (moved->exit_code != 0)
+    return TransportError(*moved, "install of --push-binary",
+                          fleet_.inventory().ssh.command_timeout);
   binary_ = path;
   return Status::Ok();
 }
@@ -335,9 +361,10 @@ Status SshExecutor::Connect() {
   std::lock_guard<std::mutex> lock(mu_);
   if (connected_) return Status::Ok();
   if (!fleet_.inventory().ssh.strict_host_key_checking) {
-    spdlog::warn("host {}: host key checking is OFF (the inventory's ssh.strict_host_key_checking "
-                 "is false): a man-in-the-middle would not be noticed",
-                 host_.Describe());
+    spdlog::warn(
+        "host {}: host key checking is OFF (the inventory's ssh.strict_host_key_checking "
+        "is false): a man-in-the-middle would not be noticed",
+        host_.Describe());
   }
   auto fail = [&](Status st) {
     error_ = st.message();
@@ -346,13 +373,13 @@ Status SshExecutor::Connect() {
   if (fleet_.inventory().ssh.multiplex && !master_open_) {
     std::vector<std::string> argv = SshArgs(true);
     argv.insert(argv.end(), {"-N", "-f", host_.address});
-    auto run = fleet_.transport().Run(argv, "", fleet_.inventory().ssh.connect_timeout +
-                                                    fleet_.inventory().ssh.command_timeout);
+    auto run = fleet_.transport().Run(
+        argv, "", fleet_.inventory().ssh.connect_timeout + fleet_.inventory().ssh.command_timeout);
     if (!run.ok()) return fail(run.status());
     if (run->timed_out || run->exit_code != 0) {
-      return fail(TransportError(*run, "the ssh master",
-                                 fleet_.inventory().ssh.connect_timeout +
-                                     fleet_.inventory().ssh.command_timeout));
+      return fail(TransportError(
+          *run, "the ssh master",
+          fleet_.inventory().ssh.connect_timeout + fleet_.inventory().ssh.command_timeout));
     }
     master_open_ = true;
   }
@@ -364,8 +391,8 @@ Status SshExecutor::Connect() {
   const std::string theirs = version->value("version", "?");
   if (theirs != RINGFENCE_VERSION || version->value("protocol", 0) != kHostProtocolVersion) {
     return fail(Status::Runtime("host " + host_.Describe() + ": ringfence " + theirs + " at " +
-                                    binary_ + ", the runner is " + RINGFENCE_VERSION +
-                                    "; install the same version or pass --push-binary PATH"));
+                                binary_ + ", the runner is " + RINGFENCE_VERSION +
+                                "; install the same version or pass --push-binary PATH"));
   }
   connected_ = true;
   error_.clear();
@@ -379,9 +406,9 @@ Status SshExecutor::Begin() {
   if (begun_) return Status::Ok();
   char hostname[256] = {};
   ::gethostname(hostname, sizeof hostname - 1);
-  auto reply = Call("begin", {{"title", fleet_.options().title},
-                              {"runner", std::string(hostname)},
-                              {"host", host_.name}});
+  auto reply = Call(
+      "begin",
+      {{"title", fleet_.options().title}, {"runner", std::string(hostname)}, {"host", host_.name}});
   if (!reply.ok()) return reply.status();
   begun_ = true;
   fleet_.HostBegun(*this);
@@ -391,10 +418,10 @@ Status SshExecutor::Begin() {
 Status SshExecutor::Heartbeat() {
   // Half the grace (at least 1 s, at most the command timeout): a heartbeat that takes longer
   // counts the host as lost well before its own watchdog gives up on us.
-  auto reply = Call("heartbeat", nlohmann::json::object(),
-                    std::min<Duration>(fleet_.inventory().ssh.command_timeout,
-                                       std::max<Duration>(fleet_.options().grace / 2,
-                                                          std::chrono::seconds(1))));
+  auto reply = Call(
+      "heartbeat", nlohmann::json::object(),
+      std::min<Duration>(fleet_.inventory().ssh.command_timeout,
+                         std::max<Duration>(fleet_.options().grace / 2, std::chrono::seconds(1))));
   return reply.ok() ? Status::Ok() : reply.status();
 }
 
@@ -422,9 +449,9 @@ void SshExecutor::MarkLost(const Status& why) {
 
 nlohmann::json SshExecutor::ToJson() const {
   std::lock_guard<std::mutex> lock(mu_);
-  nlohmann::json j = {{"address", host_.address}, {"port", host_.port}, {"user", host_.user},
-                      {"reached", connected_.load()}, {"armed", begun_.load()},
-                      {"lost", lost_.load()}};
+  nlohmann::json j = {{"address", host_.address}, {"port", host_.port},
+                      {"user", host_.user},       {"reached", connected_.load()},
+                      {"armed", begun_.load()},   {"lost", lost_.load()}};
   if (!error_.empty()) j["error"] = error_;
   return j;
 }
@@ -503,7 +530,8 @@ Status SshExecutor::Revert(const UndoRecord& undo) {
 
 SshFleet::SshFleet(Inventory inventory, FleetOptions options,
                    std::unique_ptr<SshTransport> transport)
-    : inventory_(std::move(inventory)), options_(std::move(options)),
+    : inventory_(std::move(inventory)),
+      options_(std::move(options)),
       transport_(std::move(transport)) {
   // The ControlMaster sockets: under `control_dir` (e.g. the state dir, so that a runner killed
   // with SIGKILL leaves nothing outside it), else under /tmp. Socket paths are short: the
@@ -603,8 +631,8 @@ Result<std::vector<Target>> SshFleet::ResolveTargets(const TargetSpec& spec, std
     const bool connect_failed = !st.ok();
     if (st.ok() && !matches[i].ok()) st = matches[i].status();
     if (!st.ok()) {
-      const bool unreachable = st.code() == StatusCode::kUnavailable ||
-                               st.code() == StatusCode::kTimeout;
+      const bool unreachable =
+          st.code() == StatusCode::kUnavailable || st.code() == StatusCode::kTimeout;
       // A host that answers but cannot be used (host key, authentication, binary, version) is
       // a runtime error, never the input's fault and never skipped.
       if (connect_failed && !unreachable) return Status::Runtime(st.message());
@@ -726,7 +754,7 @@ nlohmann::json SshFleet::ToJson() const {
   std::vector<std::string> selected;
   std::map<std::string, std::string> skipped;
   {
-    std::lock_guard<std::mutex> lock(const_cast<std::mutex&>(mu_));
+    std::lock_guard<std::mutex> lock(mu_);
     selected = selected_;
     skipped = skipped_;
   }

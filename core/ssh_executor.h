@@ -42,8 +42,8 @@ class SshTransport {
 std::unique_ptr<SshTransport> MakeSshTransport();
 
 struct FleetOptions {
-  std::string run_id;        // names the host-side ledger; "" for a dry run (nothing is begun)
-  std::string title;         // recorded in the host ledgers
+  std::string run_id;  // names the host-side ledger; "" for a dry run (nothing is begun)
+  std::string title;   // recorded in the host ledgers
   std::chrono::milliseconds grace{3000};  // heartbeat every grace/4; a host reverts after grace
   int max_concurrency = 32;
   bool skip_unreachable = false;
@@ -165,7 +165,7 @@ class SshFleet : public HostDirectory {
   std::string control_dir_;
   bool own_control_dir_ = false;
   std::map<std::string, std::unique_ptr<SshExecutor>> hosts_;  // every inventory host
-  std::mutex mu_;
+  mutable std::mutex mu_;
   std::map<const Fault*, Registered> faults_;
   std::function<void(const std::string&, const Status&)> on_lost_;
   std::map<std::string, std::string> skipped_;  // unreachable hosts skipped → why

@@ -202,7 +202,8 @@ bool ParseRunFlags(const std::string& command, const Args& args, bool demo, RunF
       auto v = need(i, "--push-binary");
       if (!v) return false;
       if (v->empty() || (*v)[0] != '/') {
-        error_code = UsageError(command, "--push-binary \"" + *v + "\": expected an absolute path on the hosts");
+        error_code = UsageError(command, "--push-binary \"" + *v +
+                                             "\": expected an absolute path on the hosts");
         return false;
       }
       out.request.push_binary = *v;

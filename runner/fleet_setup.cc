@@ -108,7 +108,8 @@ Result<std::unique_ptr<HostRoutingExecutor>> HostRoutingExecutor::Make(
   auto inventory = LoadInventoryFile(inventory_file, errors);
   if (!inventory) {
     std::string text;
-    for (const auto& line : errors.Format(inventory_file)) text += (text.empty() ? "" : "; ") + line;
+    for (const auto& line : errors.Format(inventory_file))
+      text += (text.empty() ? "" : "; ") + line;
     return Status::InvalidInput(text);
   }
   inventory->source = inventory_file;

@@ -8,6 +8,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
@@ -44,7 +46,9 @@ struct HostOptions {
 };
 
 std::string RunsDir(const HostOptions& o) { return o.state_dir + "/runs"; }
-std::string HeartbeatPath(const HostOptions& o) { return RunsDir(o) + "/" + o.run_id + ".heartbeat"; }
+std::string HeartbeatPath(const HostOptions& o) {
+  return RunsDir(o) + "/" + o.run_id + ".heartbeat";
+}
 std::string LockPath(const HostOptions& o) { return RunsDir(o) + "/" + o.run_id + ".lock"; }
 std::string WatchdogLogPath(const HostOptions& o) {
   return RunsDir(o) + "/" + o.run_id + ".watchdog.log";
@@ -209,8 +213,8 @@ WatchdogState ReadWatchdogState(const std::string& ledger_path) {
 Status NeedsArmedRun(const HostOptions& o, HostContext& ctx) {
   const std::string ledger = LedgerPath(o.state_dir, o.run_id);
   if (::access(ledger.c_str(), F_OK) != 0) {
-    return Status::NotFound("run " + o.run_id + " was not begun on this host (no ledger " +
-                            ledger + ")");
+    return Status::NotFound("run " + o.run_id + " was not begun on this host (no ledger " + ledger +
+                            ")");
   }
   WatchdogState wd = ReadWatchdogState(ledger);
   if (!wd.reverted.is_null()) {
@@ -239,13 +243,12 @@ nlohmann::json Begin(const HostOptions& o, const nlohmann::json& request, HostCo
     if (!lock.ok()) return ErrorReply(Status::FromErrno(errno, "lock " + LockPath(o)));
     const std::string ledger = LedgerPath(o.state_dir, o.run_id);
     if (::access(ledger.c_str(), F_OK) != 0) {
-      auto created = FileLedger::Create(
-          o.state_dir, o.run_id,
-          {{"title", request.value("title", "")},
-           {"runner", request.value("runner", "")},
-           {"host", request.value("host", "local")},
-           {"role", "host"},
-           {"started_at", FormatRfc3339(SystemClock().Now())}});
+      auto created = FileLedger::Create(o.state_dir, o.run_id,
+                                        {{"title", request.value("title", "")},
+                                         {"runner", request.value("runner", "")},
+                                         {"host", request.value("host", "local")},
+                                         {"role", "host"},
+                                         {"started_at", FormatRfc3339(SystemClock().Now())}});
       if (!created.ok()) return ErrorReply(created.status());
     } else if (ProcessAlive(*ctx.processes, ReadWatchdogState(ledger).started)) {
       return {{"ok", true}, {"already", true}};
@@ -268,7 +271,7 @@ nlohmann::json Begin(const HostOptions& o, const nlohmann::json& request, HostCo
     ::dup2(log_fd >= 0 ? log_fd : null_fd, 1);
     ::dup2(log_fd >= 0 ? log_fd : null_fd, 2);
     for (int fd = 3; fd < 1024; ++fd) ::close(fd);
-    const char* argv[] = {binary.c_str(), "host",         "watchdog",         "--state-dir",
+    const char* argv[] = {binary.c_str(),      "host",  "watchdog",       "--state-dir",
                           o.state_dir.c_str(), "--run", o.run_id.c_str(), "--grace",
                           grace.c_str(),       nullptr};
     ::execv(binary.c_str(), const_cast<char* const*>(argv));
@@ -288,8 +291,8 @@ nlohmann::json Begin(const HostOptions& o, const nlohmann::json& request, HostCo
 }
 
 nlohmann::json Match(const nlohmann::json& request, HostContext& ctx) {
-  auto matches = MatchProcesses(*ctx.processes, SelectorFromWire(request.value("selector",
-                                                                   nlohmann::json::object())));
+  auto matches = MatchProcesses(
+      *ctx.processes, SelectorFromWire(request.value("selector", nlohmann::json::object())));
   if (!matches.ok()) return ErrorReply(matches.status());
   nlohmann::json list = nlohmann::json::array();
   for (const auto& p : *matches) list.push_back(ProcessInfoToJson(p));
@@ -312,8 +315,8 @@ nlohmann::json Plan(const nlohmann::json& request, HostContext& ctx) {
   auto made = MakeFault(request);
   if (!made.ok()) return ErrorReply(made.status());
   LocalExecutor executor(ctx.env, FaultRegistry::Global(), request.value("host", "local"));
-  auto undo = executor.PlanUndo(*made->fault, TargetFromWire(request.value("target",
-                                                                            nlohmann::json())));
+  auto undo =
+      executor.PlanUndo(*made->fault, TargetFromWire(request.value("target", nlohmann::json())));
   if (!undo.ok()) return ErrorReply(undo.status());
   return {{"ok", true}, {"undo", undo->ToJson()}};
 }
@@ -391,8 +394,8 @@ nlohmann::json Heartbeat(const HostOptions& o, HostContext& ctx) {
   }
   WatchdogState wd = ReadWatchdogState(ledger);
   if (!wd.reverted.is_null()) {
-    return ErrorReply(Status::Unavailable("the host-side watchdog reverted run " + o.run_id +
-                                          " (" + wd.reverted.value("reason", "") + ")"));
+    return ErrorReply(Status::Unavailable("the host-side watchdog reverted run " + o.run_id + " (" +
+                                          wd.reverted.value("reason", "") + ")"));
   }
   const std::string path = HeartbeatPath(o);
   if (::utimensat(AT_FDCWD, path.c_str(), nullptr, 0) != 0) {
@@ -433,8 +436,10 @@ int RunHostWatchdog(const HostOptions& o) {
       Log("cannot open " + ledger_path);
       return 3;
     }
-    Status st = (*ledger)->Append({{"type", "watchdog"}, {"event", "started"},
-                                   {"pid", ::getpid()}, {"start_ticks", self->start_ticks},
+    Status st = (*ledger)->Append({{"type", "watchdog"},
+                                   {"event", "started"},
+                                   {"pid", ::getpid()},
+                                   {"start_ticks", self->start_ticks},
                                    {"grace_ms", o.grace.count()}});
     if (!st.ok()) {
       Log("cannot write " + ledger_path + ": " + st.message());
@@ -461,8 +466,8 @@ int RunHostWatchdog(const HostOptions& o) {
     }
     struct stat st {};
     if (::stat(HeartbeatPath(o).c_str(), &st) == 0) {
-      const int64_t beat_ms = static_cast<int64_t>(st.st_mtim.tv_sec) * 1000 +
-                              st.st_mtim.tv_nsec / 1000000;
+      const int64_t beat_ms =
+          static_cast<int64_t>(st.st_mtim.tv_sec) * 1000 + st.st_mtim.tv_nsec / 1000000;
       if (NowMs() - beat_ms > o.grace.count()) {
         reason = "no heartbeat from the runner for longer than the grace (" +
                  FormatDuration(o.grace) + ")";
@@ -492,8 +497,11 @@ int RunHostWatchdog(const HostOptions& o) {
   for (const auto& a : report.actions) Log(a);
   for (const auto& l : report.left) Log("LEFT: " + l);
   if (auto ledger = FileLedger::OpenForAppend(ledger_path); ledger.ok()) {
-    Status st = (*ledger)->Append({{"type", "watchdog"}, {"event", "reverted"}, {"reason", reason},
-                                   {"ok", report.ok()}, {"pid", ::getpid()}});
+    Status st = (*ledger)->Append({{"type", "watchdog"},
+                                   {"event", "reverted"},
+                                   {"reason", reason},
+                                   {"ok", report.ok()},
+                                   {"pid", ::getpid()}});
     if (!st.ok()) Log("cannot record the revert: " + st.message());
   }
   return report.ok() ? 0 : 4;
@@ -507,18 +515,19 @@ int Usage(const std::string& message) {
 }  // namespace
 
 const std::vector<std::string>& HostActions() {
-  static const std::vector<std::string> actions = {
-      "version", "begin",  "match",     "prepare", "plan",    "inject",
-      "observe", "revert", "heartbeat", "end",     "watchdog"};
+  static const std::vector<std::string> actions = {"version",   "begin",  "match",   "prepare",
+                                                   "plan",      "inject", "observe", "revert",
+                                                   "heartbeat", "end",    "watchdog"};
   return actions;
 }
 
 int RunHostSubcommand(const std::vector<std::string>& args) {
-  if (args.empty()) return Usage("expected an action (" + [] {
-    std::string list;
-    for (const auto& a : HostActions()) list += (list.empty() ? "" : ", ") + a;
-    return list;
-  }() + ")");
+  if (args.empty())
+    return Usage("expected an action (" + [] {
+      std::string list;
+      for (const auto& a : HostActions()) list += (list.empty() ? "" : ", ") + a;
+      return list;
+    }() + ")");
   HostOptions o;
   o.action = args[0];
   if (std::find(HostActions().begin(), HostActions().end(), o.action) == HostActions().end()) {
@@ -560,16 +569,26 @@ int RunHostSubcommand(const std::vector<std::string>& args) {
   ctx.env.run_id = o.run_id.empty() ? "norun" : o.run_id;
   nlohmann::json reply;
   try {
-    if (o.action == "version") reply = Version();
-    else if (o.action == "begin") reply = Begin(o, request, ctx);
-    else if (o.action == "match") reply = Match(request, ctx);
-    else if (o.action == "prepare") reply = Prepare(request, ctx);
-    else if (o.action == "plan") reply = Plan(request, ctx);
-    else if (o.action == "inject") reply = Inject(o, request, ctx);
-    else if (o.action == "observe") reply = Observe(request, ctx);
-    else if (o.action == "revert") reply = Revert(o, request, ctx);
-    else if (o.action == "heartbeat") reply = Heartbeat(o, ctx);
-    else reply = End(o, request);
+    if (o.action == "version")
+      reply = Version();
+    else if (o.action == "begin")
+      reply = Begin(o, request, ctx);
+    else if (o.action == "match")
+      reply = Match(request, ctx);
+    else if (o.action == "prepare")
+      reply = Prepare(request, ctx);
+    else if (o.action == "plan")
+      reply = Plan(request, ctx);
+    else if (o.action == "inject")
+      reply = Inject(o, request, ctx);
+    else if (o.action == "observe")
+      reply = Observe(request, ctx);
+    else if (o.action == "revert")
+      reply = Revert(o, request, ctx);
+    else if (o.action == "heartbeat")
+      reply = Heartbeat(o, ctx);
+    else
+      reply = End(o, request);
   } catch (const std::exception& e) {
     // A malformed request (a member of the wrong type) lands here; it is still a reply.
     reply = ErrorReply(Status::InvalidInput(std::string("bad request: ") + e.what()));

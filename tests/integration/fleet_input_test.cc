@@ -12,27 +12,34 @@ class FleetInputTest : public ::testing::Test {
  protected:
   FleetInputTest() {
     dir_.Write("id", "key");
-    dir_.Write("exp.json", nlohmann::json({
-        {"version", 1},
-        {"title", "fleet input"},
-        {"targets",
-         {{"web", {{"hosts", {{"tags", {{"role", "web"}}}, {"select", {{"percent", 20}}}}},
-                   {"process", {{"name", "nginx"}}}}},
-          {"db", {{"hosts", {{"tags", {{"role", "db"}}}}}, {"process", {{"name", "pg"}}}}}}},
-        {"method", {{{"type", "process_pause"}, {"target", "web"}, {"duration", "1s"}},
-                    {{"type", "process_pause"}, {"target", "db"}, {"duration", "1s"}}}},
-        {"guards", nlohmann::json::array()}}).dump(2));
+    dir_.Write(
+        "exp.json",
+        nlohmann::json(
+            {{"version", 1},
+             {"title", "fleet input"},
+             {"targets",
+              {{"web",
+                {{"hosts", {{"tags", {{"role", "web"}}}, {"select", {{"percent", 20}}}}},
+                 {"process", {{"name", "nginx"}}}}},
+               {"db", {{"hosts", {{"tags", {{"role", "db"}}}}}, {"process", {{"name", "pg"}}}}}}},
+             {"method",
+              {{{"type", "process_pause"}, {"target", "web"}, {"duration", "1s"}},
+               {{"type", "process_pause"}, {"target", "db"}, {"duration", "1s"}}}},
+             {"guards", nlohmann::json::array()}})
+            .dump(2));
   }
   nlohmann::json Host(const std::string& name, const std::string& role) {
-    return {{"name", name}, {"address", "192.0.2.1"}, {"identity_file", dir_.File("id")},
+    return {{"name", name},
+            {"address", "192.0.2.1"},
+            {"identity_file", dir_.File("id")},
             {"tags", {{"role", role}}}};
   }
   int Run(const nlohmann::json& inventory, std::string* err) {
     dir_.Write("inv.json", inventory.dump(2));
-    ChildRun run({RINGFENCE_BINARY, "run", dir_.File("exp.json"), "--inventory",
-                  dir_.File("inv.json"), "--state-dir", dir_.File("state"), "--journal",
-                  dir_.File("journal.json")},
-                 dir_.path());
+    ChildRun run(
+        {RINGFENCE_BINARY, "run", dir_.File("exp.json"), "--inventory", dir_.File("inv.json"),
+         "--state-dir", dir_.File("state"), "--journal", dir_.File("journal.json")},
+        dir_.path());
     const int code = run.Wait(std::chrono::seconds(30));
     *err = run.err();
     return code;
@@ -49,8 +56,9 @@ TEST_F(FleetInputTest, BadInventoryIsRefusedWordForWord) {
   EXPECT_EQ(Run({{"hosts", {Host("web-1", "web"), Host("web-1", "web"), bad_port, bad_key}}}, &err),
             2);
   const std::string inv = dir_.File("inv.json");
-  EXPECT_EQ(err, inv + ": /hosts/1/name: \"web-1\": a name not used by another host (/hosts/0 "
-                       "uses it)\n" +
+  EXPECT_EQ(err, inv +
+                     ": /hosts/1/name: \"web-1\": a name not used by another host (/hosts/0 "
+                     "uses it)\n" +
                      inv + ": /hosts/2/port: 70000: an integer from 1 to 65535\n" + inv +
                      ": /hosts/3/identity_file: \"" + dir_.File("missing-key") +
                      "\": a readable file (No such file or directory)\n"
@@ -63,8 +71,9 @@ TEST_F(FleetInputTest, TagsMatchingNothingAndPercentRoundingToZeroAreRefused) {
   EXPECT_EQ(Run({{"hosts", {Host("web-1", "web"), Host("web-2", "web")}}}, &err), 2);
   const std::string exp = dir_.File("exp.json");
   // In file order (the test writes its targets sorted by name).
-  EXPECT_EQ(err, exp + ": /targets/db/hosts/tags: {\"role\":\"db\"}: tags that match at least "
-                       "one host of the inventory " +
+  EXPECT_EQ(err, exp +
+                     ": /targets/db/hosts/tags: {\"role\":\"db\"}: tags that match at least "
+                     "one host of the inventory " +
                      dir_.File("inv.json") + " (none has role=db)\n" + exp +
                      ": /targets/web/hosts/select/percent: 20: a percent that selects at least "
                      "one of the 2 matching hosts (it rounds down to 0)\n2 errors; nothing was "

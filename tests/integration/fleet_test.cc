@@ -64,8 +64,11 @@ class FleetTest : public ::testing::Test {
         {"version", 1},
         {"title", "pause across the fleet"},
         {"targets", {{"sleepers", {{"hosts", hosts}, {"process", {{"pidfile", kPidfile}}}}}}},
-        {"method", {{{"type", "process_pause"}, {"name", "pause"}, {"target", "sleepers"},
-                     {"duration", duration}}}},
+        {"method",
+         {{{"type", "process_pause"},
+           {"name", "pause"},
+           {"target", "sleepers"},
+           {"duration", duration}}}},
         {"guards", nlohmann::json::array()},
         {"settings", settings}};
     dir_.Write("exp.json", doc.dump(2));
@@ -73,9 +76,16 @@ class FleetTest : public ::testing::Test {
   }
 
   std::vector<std::string> Run(const std::string& experiment, std::vector<std::string> extra = {}) {
-    std::vector<std::string> argv = {RINGFENCE_BINARY, "run", experiment, "--inventory",
-                                     inventory_,       "--journal", dir_.File("journal.json"),
-                                     "--state-dir",    dir_.File("state"), "--watchdog-grace",
+    std::vector<std::string> argv = {RINGFENCE_BINARY,
+                                     "run",
+                                     experiment,
+                                     "--inventory",
+                                     inventory_,
+                                     "--journal",
+                                     dir_.File("journal.json"),
+                                     "--state-dir",
+                                     dir_.File("state"),
+                                     "--watchdog-grace",
                                      "1s"};
     argv.insert(argv.end(), extra.begin(), extra.end());
     return argv;
@@ -113,8 +123,7 @@ TEST_F(FleetTest, PercentFiftyOfTenHostsPausesExactlyFiveAndRevertsAll) {
                    {"--seed", "7"}),
                dir_.path());
   // Seen from outside, on the hosts themselves: exactly five sleepers stopped at once.
-  ASSERT_TRUE(Eventually([&] { return Stopped() == 5; }, std::chrono::seconds(20)))
-      << run.err();
+  ASSERT_TRUE(Eventually([&] { return Stopped() == 5; }, std::chrono::seconds(20))) << run.err();
   EXPECT_EQ(Stopped(), 5u);
   EXPECT_EQ(run.Wait(std::chrono::seconds(60)), 0) << run.out() << run.err();
   EXPECT_EQ(Stopped(), 0u);
@@ -138,7 +147,6 @@ TEST_F(FleetTest, PercentFiftyOfTenHostsPausesExactlyFiveAndRevertsAll) {
   // The host-side watchdogs exit once their run ended.
   EXPECT_TRUE(Eventually([&] { return RingfenceProcesses("host watchdog").empty(); }));
 }
-
 
 TEST_F(FleetTest, HostThatStopsAnsweringAbortsTheRunAndRevertsByItself) {
   StartHosts(3);
@@ -211,11 +219,12 @@ TEST_F(FleetTest, HostKeyMismatchIsRefused) {
   inventory_ = dir_.File("inventory.json");
   ChildRun run(Run(Experiment({{"names", {"h0"}}}, "1s")), dir_.path());
   EXPECT_EQ(run.Wait(std::chrono::seconds(30)), 3) << run.out() << run.err();
-  const std::string expected = "verdict: error (exit 3): host h0 (root@" +
-                               hosts_->hosts()[0].address +
-                               ":22): refused: its host key does not match the known_hosts file " +
-                               bad + " (a man-in-the-middle, or the host was reinstalled: check "
-                               "the key, then update " + bad + ")\n";
+  const std::string expected =
+      "verdict: error (exit 3): host h0 (root@" + hosts_->hosts()[0].address +
+      ":22): refused: its host key does not match the known_hosts file " + bad +
+      " (a man-in-the-middle, or the host was reinstalled: check "
+      "the key, then update " +
+      bad + ")\n";
   EXPECT_NE(run.out().find(expected), std::string::npos) << run.out();
   EXPECT_EQ(Stopped(), 0u);
   EXPECT_FALSE(HostLedger(0).has_value());
@@ -228,11 +237,10 @@ TEST_F(FleetTest, MissingBinaryIsNamedAndPushBinaryInstallsIt) {
   {
     ChildRun run(Run(exp), dir_.path());
     EXPECT_EQ(run.Wait(std::chrono::seconds(30)), 3) << run.out() << run.err();
-    EXPECT_NE(run.out().find("verdict: error (exit 3): host h0 (root@" +
-                             hosts_->hosts()[0].address +
-                             ":22): ringfence not found at /root/bin/ringfence on the host; "
-                             "install ringfence " RINGFENCE_VERSION
-                             " there or pass --push-binary PATH\n"),
+    EXPECT_NE(run.out().find(
+                  "verdict: error (exit 3): host h0 (root@" + hosts_->hosts()[0].address +
+                  ":22): ringfence not found at /root/bin/ringfence on the host; "
+                  "install ringfence " RINGFENCE_VERSION " there or pass --push-binary PATH\n"),
               std::string::npos)
         << run.out();
   }
@@ -250,8 +258,10 @@ TEST_F(FleetTest, DryRunPrintsTheResolvedHostsAndArmsNothing) {
                dir_.path());
   EXPECT_EQ(run.Wait(std::chrono::seconds(30)), 0) << run.err();
   EXPECT_NE(run.out().find("    hosts (2): h0, h2\n"), std::string::npos) << run.out();
-  EXPECT_NE(run.out().find("    h0: pid " + std::to_string(sleepers_->pids()[0]) + " (sleep); "
-                           "undo: kill -CONT " + std::to_string(sleepers_->pids()[0]) + "\n"),
+  EXPECT_NE(run.out().find("    h0: pid " + std::to_string(sleepers_->pids()[0]) +
+                           " (sleep); "
+                           "undo: kill -CONT " +
+                           std::to_string(sleepers_->pids()[0]) + "\n"),
             std::string::npos)
       << run.out();
   EXPECT_EQ(Stopped(), 0u);
@@ -273,9 +283,9 @@ TEST_F(FleetTest, UnreachableHostAbortsByDefaultAndIsSkippedWhenAsked) {
     EXPECT_NE(run.out().find("; the run is aborted (on_unreachable: abort)\n"), std::string::npos);
     EXPECT_FALSE(HostLedger(0).has_value());
   }
-  ChildRun run(Run(Experiment({{"names", {"h0", "h1", "h2"}}}, "300ms",
-                              {{"on_unreachable", "skip"}})),
-               dir_.path());
+  ChildRun run(
+      Run(Experiment({{"names", {"h0", "h1", "h2"}}}, "300ms", {{"on_unreachable", "skip"}})),
+      dir_.path());
   EXPECT_EQ(run.Wait(std::chrono::seconds(30)), 0) << run.out() << run.err();
   nlohmann::json j = Journal();
   EXPECT_EQ(j["faults"][0]["targets"].size(), 2u);

@@ -99,8 +99,8 @@ bool SshHosts::Setup(int n) {
     }
     known << h.address << " " << PublicKey(key + ".pub") << "\n";
     std::ofstream(cfg) << "Port 22\nListenAddress " << h.address << "\nHostKey " << key
-                       << "\nPidFile " << dir_.File(h.name + "-sshd.pid")
-                       << "\nAuthorizedKeysFile " << dir_.File("authorized_keys")
+                       << "\nPidFile " << dir_.File(h.name + "-sshd.pid") << "\nAuthorizedKeysFile "
+                       << dir_.File("authorized_keys")
                        << "\nPasswordAuthentication no\nKbdInteractiveAuthentication no\n"
                           "PermitRootLogin prohibit-password\nUsePAM no\nStrictModes no\n"
                           "UseDNS no\nMaxStartups 200:30:400\nMaxSessions 200\n"
@@ -119,8 +119,8 @@ bool SshHosts::Setup(int n) {
   known.close();
   for (const auto& h : hosts_) {
     if (!Eventually([&] { return Listening(h.address, 22); }, std::chrono::seconds(10))) {
-      error_ = "sshd of " + h.name + " does not listen on " + h.address + ":22: " +
-               ReadFile(dir_.File(h.name + "-sshd.log"));
+      error_ = "sshd of " + h.name + " does not listen on " + h.address +
+               ":22: " + ReadFile(dir_.File(h.name + "-sshd.log"));
       return false;
     }
   }

@@ -22,7 +22,7 @@ namespace ringfence::testing {
 class SshHosts {
  public:
   struct Host {
-    std::string name;     // "h0", "h1", ...
+    std::string name;  // "h0", "h1", ...
     std::string netns;
     std::string address;  // on the bridge's /24
     std::string home;     // outside path of the host's /root
