@@ -39,6 +39,11 @@ nlohmann::json LocalExecutor::Observe(Fault& fault) {
 }
 
 Status LocalExecutor::Revert(const UndoRecord& undo) {
+  if (undo.host != host_) {
+    return Status::Unavailable(undo.target + " is on host " + undo.host + ", not on " + host_ +
+                               ": the host-side watchdog there reverts it; `ringfence recover "
+                               "--inventory F` reverts it from here");
+  }
   const FaultFactory* factory = registry_.Find(undo.fault_type);
   if (factory == nullptr) {
     return Status::Runtime("no fault type '" + undo.fault_type + "' to revert with");

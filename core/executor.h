@@ -30,10 +30,14 @@ class Executor {
 // no stop request cuts short. Returns the last failure when every attempt failed.
 Status RevertWithRetries(Executor& executor, const UndoRecord& undo, int attempts, Clock& clock);
 
-// This host. `env` and `registry` must outlive the executor.
+// This host. `env` and `registry` must outlive the executor. `host` is the name this host has
+// in undo records: "local" for the runner's own host, the inventory name when `ringfence host`
+// acts on a fleet host. Revert refuses an undo record of another host (kUnavailable): a fault
+// on a remote host is undone there, never by signalling whatever has its pid here.
 class LocalExecutor : public Executor {
  public:
-  LocalExecutor(FaultEnv& env, const FaultRegistry& registry) : env_(env), registry_(registry) {}
+  LocalExecutor(FaultEnv& env, const FaultRegistry& registry, std::string host = "local")
+      : host_(std::move(host)), env_(env), registry_(registry) {}
   const std::string& host() const override { return host_; }
   Status Prepare(Fault& fault, const std::vector<Target>& targets) override;
   Result<UndoRecord> PlanUndo(Fault& fault, const Target& target) override;
@@ -42,7 +46,7 @@ class LocalExecutor : public Executor {
   Status Revert(const UndoRecord& undo) override;
 
  private:
-  const std::string host_ = "local";
+  const std::string host_;
   FaultEnv& env_;
   // Reverts wait on their own stop source, which nothing requests: a stop (Ctrl-C) ends
   // injections early but must never cut a revert short.

@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "core/fault.h"
+#include "core/inventory.h"
 #include "core/params.h"
 #include "core/placeholders.h"
 
@@ -148,8 +149,19 @@ class ExperimentReader {
         {"settings", false, "", [&](const ojson& v, const std::string& p) {
            ReadSettings(v, p, out.settings);
          }},
+        {"inventory", false, "", [&](const ojson& v, const std::string& p) {
+           if (v.is_string() && !v.get_ref<const std::string&>().empty()) {
+             out.inventory = v.get<std::string>();
+           } else if (v.is_object()) {
+             ParseInventory(nlohmann::json(v), "", p, errors_, false);
+             out.inventory = nlohmann::json(v);
+           } else {
+             Error(p, v, "a path to an inventory file or an inventory object");
+           }
+         }},
     };
     ReadObject(doc, "", fields);
+    CheckTargetKinds(out);
 
     // Probes without a timeout of their own take settings.probe_timeout, which may come later.
     auto default_timeout = [&](ProbeSpec& probe) {
@@ -317,10 +329,18 @@ class ExperimentReader {
       target.name = name;
       target.pointer = at;
       const size_t before = errors_.size();
+      // On inventory hosts a target may name the hosts alone (for host faults).
+      const bool on_hosts = spec.contains("hosts");
+      target.has_process = spec.contains("process") || !on_hosts;
       ReadObject(spec, at,
-                 {{"process", true, kProcessAllowed,
+                 {{"process", !on_hosts, kProcessAllowed,
                    [&](const ojson& pv, const std::string& pp) {
                      ReadProcess(pv, pp, target.process);
+                   }},
+                  {"hosts", false, "",
+                   [&](const ojson& hv, const std::string& hp) {
+                     target.hosts.emplace();
+                     ReadHosts(hv, hp, *target.hosts);
                    }},
                   {"select", false, "",
                    [&](const ojson& sv, const std::string& sp) {
@@ -330,6 +350,59 @@ class ExperimentReader {
                      if (auto b = Bool(bv, bp)) target.allow_empty = *b;
                    }}});
       if (errors_.size() == before) out.targets.push_back(std::move(target));
+    }
+  }
+
+  void ReadHosts(const ojson& v, const std::string& p, HostSelection& hosts) {
+    constexpr char kHostsAllowed[] = "an object with tags or names";
+    if (!v.is_object()) return Error(p, v, kHostsAllowed);
+    ReadObject(v, p,
+               {{"tags", false, "",
+                 [&](const ojson& x, const std::string& xp) {
+                   if (!x.is_object()) return Error(xp, x, "an object of tag names to values");
+                   for (const auto& [key, value] : x.items()) {
+                     if (!value.is_string()) {
+                       Error(Child(xp, key), value, kAString);
+                       continue;
+                     }
+                     hosts.tags[key] = value.get<std::string>();
+                   }
+                 }},
+                {"names", false, "",
+                 [&](const ojson& x, const std::string& xp) {
+                   if (auto n = Strings(x, xp, "an array of host names", false)) {
+                     if (n->empty()) return Error(xp, x, "an array of at least one host name");
+                     hosts.names = *n;
+                   }
+                 }},
+                {"select", false, "",
+                 [&](const ojson& x, const std::string& xp) { ReadSelect(x, xp, hosts.select); }},
+                {"allow_full_blast", false, "", [&](const ojson& x, const std::string& xp) {
+                   if (auto b = Bool(x, xp)) hosts.allow_full_blast = *b;
+                 }}});
+    if (v.contains("tags") && v.contains("names")) {
+      Error(p, v, "tags or names, not both");
+    }
+  }
+
+  // A process fault needs a target with a process selector; a host fault takes no target, or
+  // a target that names inventory hosts only.
+  void CheckTargetKinds(const Experiment& out) {
+    for (const auto& step : out.method) {
+      if (step.kind != MethodStep::Kind::kFault || step.fault.target.empty()) continue;
+      const TargetSpec* spec = out.FindTarget(step.fault.target);
+      const FaultFactory* factory = registry_.Find(step.fault.type);
+      if (spec == nullptr || factory == nullptr) continue;
+      const bool host_fault = factory->Declaration().target_kind == TargetKind::kHost;
+      const std::string at = Child(step.pointer, "target");
+      if (host_fault && spec->has_process) {
+        errors_.Add(at, FoundValue(nlohmann::json(step.fault.target)),
+                    "a target with hosts and no process: " + step.fault.type +
+                        " acts on the hosts themselves");
+      } else if (!host_fault && !spec->has_process) {
+        errors_.Add(at, FoundValue(nlohmann::json(step.fault.target)),
+                    "a target with a process selector: " + step.fault.type + " acts on processes");
+      }
     }
   }
 
@@ -632,9 +705,7 @@ class ExperimentReader {
          // Host faults act on the host itself: no target (fleets will select hosts later).
          {"target", decl.target_kind == TargetKind::kProcess, TargetAllowed(),
           [&](const ojson& x, const std::string& xp) {
-            if (decl.target_kind == TargetKind::kHost) {
-              return Error(xp, x, "no target: " + decl.name + " acts on the host itself");
-            }
+            // A host fault takes a target only to name inventory hosts (CheckTargetKinds).
             if (auto t = TargetRef(x, xp)) fault.target = *t;
           }},
          {"params", false, "", [&](const ojson& x, const std::string&) { params = x; }},
@@ -943,6 +1014,17 @@ class ExperimentReader {
                    if (auto n = Integer(x, xp, 1, 10, "an integer from 1 to 10")) {
                      s.revert_attempts = static_cast<int>(*n);
                    }
+                 }},
+                {"max_concurrency", false, "",
+                 [&](const ojson& x, const std::string& xp) {
+                   if (auto n = Integer(x, xp, 1, 1024, "an integer from 1 to 1024")) {
+                     s.max_concurrency = static_cast<int>(*n);
+                   }
+                 }},
+                {"on_unreachable", false, "",
+                 [&](const ojson& x, const std::string& xp) {
+                   if (x != "abort" && x != "skip") return Error(xp, x, "one of abort, skip");
+                   s.skip_unreachable = x == "skip";
                  }},
                 {"max_fault_lifetime", false, "", [&](const ojson& x, const std::string& xp) {
                    if (auto d = DurationValue(x, xp, true)) {

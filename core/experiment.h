@@ -36,12 +36,27 @@ struct Selection {
   double percent = 100;  // kPercent: ceil(percent/100 * matches), at least 1 when matches exist
 };
 
+// Which hosts of the inventory a target lives on (docs/fleets.md): hosts carrying every tag of
+// `tags` (all hosts when empty), or the hosts named in `names`; then `select` picks among them
+// (seeded; a percent rounds down). Hitting every host of a group of two or more needs
+// allow_full_blast.
+struct HostSelection {
+  std::map<std::string, std::string> tags;
+  std::vector<std::string> names;
+  Selection select;
+  bool allow_full_blast = false;
+};
+
 struct TargetSpec {
   std::string name;  // the key under /targets
   std::string pointer;  // "/targets/<name>", for error messages at run time
   ProcessSelector process;
-  Selection select;
+  Selection select;  // of processes (on each host, when `hosts` is set)
   bool allow_empty = false;
+  // Set: the target lives on inventory hosts. Without a process selector (has_process false)
+  // it names the hosts themselves, for host faults.
+  std::optional<HostSelection> hosts;
+  bool has_process = true;
 };
 
 // ---- Probes ----------------------------------------------------------------------------------
@@ -140,6 +155,10 @@ struct Settings {
   // No fault stays injected longer than this, whatever its duration says (the watchdog enforces
   // it); a fault step whose duration exceeds it is invalid.
   Duration max_fault_lifetime = std::chrono::hours(1);
+  // Fleets (docs/fleets.md): host-side actions in flight at once, and what an unreachable host
+  // does to the run: abort it (fail closed, the default) or be skipped and counted as unknown.
+  int max_concurrency = 32;
+  bool skip_unreachable = false;
 };
 
 struct Experiment {
@@ -153,6 +172,8 @@ struct Experiment {
   std::vector<GuardSpec> guards;
   std::vector<RollbackSpec> rollbacks;
   Settings settings;
+  // /inventory: null, a path (relative to the experiment file) or an inventory object.
+  nlohmann::json inventory;
   nlohmann::json document;  // the document as loaded, placeholders filled (for the journal)
 
   const TargetSpec* FindTarget(const std::string& name) const;

@@ -97,7 +97,28 @@ bool LifecycleEngine::Resolve(const Experiment& experiment, uint64_t seed, RunRe
       return false;
     }
     std::vector<Target> resolved;
-    if (host_fault) {
+    if (spec != nullptr && spec->hosts) {
+      // On inventory hosts: hosts, then processes matched on each host.
+      if (deps_.hosts == nullptr) {
+        report.status = RunStatus::kError;
+        report.input_error = true;
+        report.reason = spec->pointer + "/hosts: a target on inventory hosts needs an inventory "
+                        "(--inventory FILE or /inventory)";
+        return false;
+      }
+      auto targets = deps_.hosts->ResolveTargets(*spec, rng);
+      if (!targets.ok()) {
+        const StatusCode code = targets.status().code();
+        // Unreachable hosts abort (fail closed); the input being wrong is exit 2.
+        report.status = code == StatusCode::kUnavailable || code == StatusCode::kTimeout
+                            ? RunStatus::kAborted
+                            : RunStatus::kError;
+        report.input_error = code == StatusCode::kInvalidInput || code == StatusCode::kNotFound;
+        report.reason = targets.status().message();
+        return false;
+      }
+      resolved = std::move(*targets);
+    } else if (host_fault) {
       Target local;
       local.label = "host " + local.host;
       resolved.push_back(local);
@@ -126,6 +147,9 @@ bool LifecycleEngine::Resolve(const Experiment& experiment, uint64_t seed, RunRe
     report.faults.push_back(std::move(record));
     static const TargetSpec kNoSpec;
     faults_.push_back(factory->Create(fs, spec != nullptr ? *spec : kNoSpec));
+    if (deps_.hosts != nullptr) {
+      deps_.hosts->RegisterFault(faults_.back().get(), fs, spec != nullptr ? *spec : kNoSpec);
+    }
   }
   size_t total = 0;
   for (const auto& f : report.faults) total += f.targets.size();
@@ -146,11 +170,19 @@ RunReport LifecycleEngine::Plan(const Experiment& experiment, uint64_t seed) {
   report.run_id = "dry-run";
   if (Resolve(experiment, seed, report)) {
     for (size_t i = 0; i < report.faults.size(); ++i) {
-      for (TargetRecord& tr : report.faults[i].targets) {
-        auto undo = deps_.executor.PlanUndo(*faults_[i], tr.target);
-        if (undo.ok()) tr.undo = *undo;
-        else tr.error = Describe(undo.status());
-      }
+      auto groups = TargetsByHost(report.faults[i]);
+      ParallelFor(groups.size(), Concurrency(), [&](size_t g) {
+        for (size_t t : groups[g]) {
+          TargetRecord& tr = report.faults[i].targets[t];
+          Executor* executor = ExecutorFor(tr.target.host);
+          auto undo = executor != nullptr
+                          ? executor->PlanUndo(*faults_[i], tr.target)
+                          : Result<UndoRecord>(Status::NotFound("no executor for host " +
+                                                                tr.target.host));
+          if (undo.ok()) tr.undo = *undo;
+          else tr.error = Describe(undo.status());
+        }
+      });
     }
     report.status = RunStatus::kPassed;
     report.reason = "dry run: nothing was injected";
@@ -168,92 +200,186 @@ std::vector<ProbeOutcome> LifecycleEngine::CheckSteadyState(const Experiment& ex
   return out;
 }
 
-bool LifecycleEngine::StartFault(size_t index, RunReport& report) {
-  FaultRecord& fr = report.faults[index];
-  fr.started = true;
-  for (TargetRecord& tr : fr.targets) {
-    if (deps_.stop.stop_requested()) return false;
-    SetActivity("injecting " + fr.name + " on " + tr.target.label);
-    auto undo = deps_.executor.PlanUndo(*faults_[index], tr.target);
-    if (!undo.ok()) {
-      tr.error = "plan: " + Describe(undo.status());
-      report.status = RunStatus::kError;
-      report.reason = fr.name + " on " + tr.target.label + ": " + tr.error;
-      return false;
-    }
-    undo->fault_type = fr.type;
-    undo->fault_name = fr.name;
-    undo->host = deps_.executor.host();
-    undo->target = tr.target.label;
-    // The watchdog reverts at this deadline even if the runner is alive but late or hung.
-    const Duration lifetime = std::min<Duration>(fr.duration + deps_.deadline_grace,
-                                                 deps_.max_fault_lifetime);
-    undo->deadline_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                            (deps_.clock.Now() + lifetime).time_since_epoch())
-                            .count();
-    auto id = deps_.ledger.RecordIntent(*undo);
-    if (!id.ok()) {
-      tr.error = "ledger: " + Describe(id.status());
-      report.status = RunStatus::kError;
-      report.reason = fr.name + ": could not record the undo before injecting: " + tr.error;
-      return false;
-    }
-    tr.undo = *undo;
-    tr.ledger_id = *id;
-    tr.injected_at = deps_.clock.Now();
-    spdlog::info("inject {} ({}) on {}", fr.name, fr.type, tr.target.label);
-    Status st = deps_.executor.Inject(*faults_[index], tr.target, *undo);
-    RefreshActive(report);
-    if (!st.ok()) {
-      tr.error = "inject: " + Describe(st);
-      if (!deps_.stop.stop_requested()) {
-        report.status = RunStatus::kError;
-        report.reason = fr.name + " on " + tr.target.label + ": " + tr.error;
-      }
-      return false;
-    }
-    tr.inject_ok = true;
-    if (deps_.observer) deps_.observer->FaultActive(fr.name, tr.target.label, true);
+Executor* LifecycleEngine::ExecutorFor(const std::string& host) {
+  if (host == deps_.executor.host()) return &deps_.executor;
+  return deps_.hosts != nullptr ? deps_.hosts->ExecutorFor(host) : nullptr;
+}
+
+std::vector<std::vector<size_t>> LifecycleEngine::TargetsByHost(const FaultRecord& fault) const {
+  std::vector<std::vector<size_t>> groups;
+  std::map<std::string, size_t> group_of;
+  for (size_t i = 0; i < fault.targets.size(); ++i) {
+    auto [it, inserted] = group_of.emplace(fault.targets[i].target.host, groups.size());
+    if (inserted) groups.emplace_back();
+    groups[it->second].push_back(i);
   }
-  RefreshActive(report);
+  return groups;
+}
+
+bool LifecycleEngine::SkipsUnreachable(const std::string& host, const Status& st) const {
+  return deps_.hosts != nullptr && deps_.hosts->skip_unreachable() &&
+         host != deps_.executor.host() &&
+         (st.code() == StatusCode::kUnavailable || st.code() == StatusCode::kTimeout);
+}
+
+int LifecycleEngine::Concurrency() const {
+  return deps_.hosts != nullptr ? deps_.hosts->max_concurrency() : 1;
+}
+
+// Plans, records and injects one target. False when the method must stop. Called for the
+// targets of one host in order; hosts may run in parallel (report's shared parts under
+// report_mu_).
+bool LifecycleEngine::InjectOne(size_t index, TargetRecord& tr, RunReport& report) {
+  FaultRecord& fr = report.faults[index];
+  auto fail = [&](const std::string& error, bool stop_method) {
+    tr.error = error;
+    std::lock_guard<std::mutex> lock(report_mu_);
+    if (report.status != RunStatus::kError && !deps_.stop.stop_requested()) {
+      report.status = RunStatus::kError;
+      report.reason = fr.name + " on " + tr.target.label + ": " + error;
+    }
+    return !stop_method;
+  };
+  Executor* executor = ExecutorFor(tr.target.host);
+  if (executor == nullptr) return fail("no executor for host " + tr.target.host, true);
+  SetActivity("injecting " + fr.name + " on " + tr.target.label);
+  auto undo = executor->PlanUndo(*faults_[index], tr.target);
+  if (!undo.ok() && SkipsUnreachable(tr.target.host, undo.status())) {
+    tr.error = "plan: " + Describe(undo.status()) + " (skipped: on_unreachable is skip)";
+    return true;
+  }
+  if (!undo.ok()) return fail("plan: " + Describe(undo.status()), true);
+  undo->fault_type = fr.type;
+  undo->fault_name = fr.name;
+  undo->host = executor->host();
+  undo->target = tr.target.label;
+  // The watchdog reverts at this deadline even if the runner is alive but late or hung.
+  const Duration lifetime = std::min<Duration>(fr.duration + deps_.deadline_grace,
+                                               deps_.max_fault_lifetime);
+  undo->deadline_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                          (deps_.clock.Now() + lifetime).time_since_epoch())
+                          .count();
+  auto id = deps_.ledger.RecordIntent(*undo);
+  if (!id.ok()) {
+    tr.error = "ledger: " + Describe(id.status());
+    std::lock_guard<std::mutex> lock(report_mu_);
+    report.status = RunStatus::kError;
+    report.reason = fr.name + ": could not record the undo before injecting: " + tr.error;
+    return false;
+  }
+  tr.undo = *undo;
+  tr.ledger_id = *id;
+  tr.injected_at = deps_.clock.Now();
+  spdlog::info("inject {} ({}) on {}", fr.name, fr.type, tr.target.label);
+  Status st = executor->Inject(*faults_[index], tr.target, *undo);
+  if (!st.ok() && SkipsUnreachable(tr.target.host, st)) {
+    tr.error = "inject: " + Describe(st) + " (skipped: on_unreachable is skip)";
+    return true;
+  }
+  if (!st.ok()) {
+    tr.error = "inject: " + Describe(st);
+    if (deps_.stop.stop_requested()) return false;
+    std::lock_guard<std::mutex> lock(report_mu_);
+    report.status = RunStatus::kError;
+    report.reason = fr.name + " on " + tr.target.label + ": " + tr.error;
+    return false;
+  }
+  tr.inject_ok = true;
+  if (deps_.observer) deps_.observer->FaultActive(fr.name, tr.target.label, true);
   return true;
 }
 
-void LifecycleEngine::RevertFault(FaultRecord& fault, RunReport& report) {
-  for (auto it = fault.targets.rbegin(); it != fault.targets.rend(); ++it) {
-    TargetRecord& tr = *it;
-    if (!tr.undo || tr.revert_ok) continue;
-    SetActivity("reverting " + fault.name + " on " + tr.target.label);
-    const auto started = deps_.clock.Monotonic();
-    Status last = RevertWithRetries(deps_.executor, *tr.undo, revert_attempts_, deps_.clock);
-    if (deps_.observer) {
-      deps_.observer->RevertDuration(
-          std::chrono::duration<double>(deps_.clock.Monotonic() - started).count());
+bool LifecycleEngine::StartFault(size_t index, RunReport& report) {
+  FaultRecord& fr = report.faults[index];
+  fr.started = true;
+  const auto groups = TargetsByHost(fr);
+  if (groups.size() <= 1) {
+    for (TargetRecord& tr : fr.targets) {
+      if (deps_.stop.stop_requested()) return false;
+      const bool ok = InjectOne(index, tr, report);
+      RefreshActive(report);
+      if (!ok) return false;
     }
-    if (last.ok()) {
-      tr.revert_ok = true;
-      tr.reverted_at = deps_.clock.Now();
-      if (deps_.observer) deps_.observer->FaultActive(fault.name, tr.target.label, false);
-      Status marked = deps_.ledger.RecordReverted(tr.ledger_id);
-      if (!marked.ok()) spdlog::warn("ledger: {}", marked.message());
-      spdlog::info("reverted {} on {}", fault.name, tr.target.label);
-    } else {
-      tr.error += (tr.error.empty() ? "" : "; ") + std::string("revert: ") + last.message();
-      std::lock_guard<std::mutex> lock(report_mu_);
-      report.reverted_cleanly = false;
-      report.manual_undo.push_back(fault.name + " on " + tr.target.label + ": " +
-                                   tr.undo->manual_undo);
-      spdlog::error("REVERT FAILED for {} on {}: {}. Undo by hand: {}", fault.name,
-                    tr.target.label, last.message(), tr.undo->manual_undo);
-    }
+    RefreshActive(report);
+    return true;
   }
+  // Hosts in parallel (bounded), each host's targets in order.
+  std::atomic<bool> all_ok{true};
+  parallel_ = true;
+  ParallelFor(groups.size(), Concurrency(), [&](size_t g) {
+    for (size_t t : groups[g]) {
+      if (deps_.stop.stop_requested() || !all_ok) return;
+      if (!InjectOne(index, fr.targets[t], report)) {
+        all_ok = false;
+        return;
+      }
+    }
+  });
+  parallel_ = false;
+  RefreshActive(report);
+  return all_ok && !deps_.stop.stop_requested();
+}
+
+void LifecycleEngine::RevertOne(FaultRecord& fault, TargetRecord& tr, RunReport& report) {
+  if (!tr.undo || tr.revert_ok) return;
+  SetActivity("reverting " + fault.name + " on " + tr.target.label);
+  const auto started = deps_.clock.Monotonic();
+  Executor* executor = ExecutorFor(tr.undo->host);
+  Status last = executor != nullptr
+                    ? RevertWithRetries(*executor, *tr.undo, revert_attempts_, deps_.clock)
+                    : Status::NotFound("no executor for host " + tr.undo->host);
+  if (deps_.observer) {
+    deps_.observer->RevertDuration(
+        std::chrono::duration<double>(deps_.clock.Monotonic() - started).count());
+  }
+  if (last.ok()) {
+    tr.revert_ok = true;
+    tr.reverted_at = deps_.clock.Now();
+    if (deps_.observer) deps_.observer->FaultActive(fault.name, tr.target.label, false);
+    Status marked = deps_.ledger.RecordReverted(tr.ledger_id);
+    if (!marked.ok()) spdlog::warn("ledger: {}", marked.message());
+    spdlog::info("reverted {} on {}", fault.name, tr.target.label);
+  } else {
+    tr.error += (tr.error.empty() ? "" : "; ") + std::string("revert: ") + last.message();
+    std::lock_guard<std::mutex> lock(report_mu_);
+    report.reverted_cleanly = false;
+    report.manual_undo.push_back(fault.name + " on " + tr.target.label + ": " +
+                                 tr.undo->manual_undo);
+    spdlog::error("REVERT FAILED for {} on {}: {}. Undo by hand: {}", fault.name,
+                  tr.target.label, last.message(), tr.undo->manual_undo);
+  }
+}
+
+void LifecycleEngine::RevertFault(FaultRecord& fault, RunReport& report) {
+  // Each host's targets in reverse order of injection; hosts in parallel (bounded).
+  const auto groups = TargetsByHost(fault);
+  ParallelFor(groups.size(), Concurrency(), [&](size_t g) {
+    for (auto it = groups[g].rbegin(); it != groups[g].rend(); ++it) {
+      RevertOne(fault, fault.targets[*it], report);
+    }
+  });
 }
 
 void LifecycleEngine::EndFault(size_t index, RunReport& report) {
   FaultRecord& fr = report.faults[index];
   if (fr.ended) return;
   SetActivity("observing " + fr.name);
-  fr.observed = deps_.executor.Observe(*faults_[index]);
+  const auto groups = TargetsByHost(fr);
+  if (groups.size() == 1 && fr.targets[groups[0][0]].target.host != deps_.executor.host()) {
+    Executor* executor = ExecutorFor(fr.targets[groups[0][0]].target.host);
+    fr.observed = {{fr.targets[groups[0][0]].target.host,
+                    executor != nullptr ? executor->Observe(*faults_[index]) : nullptr}};
+  } else if (groups.size() <= 1) {
+    fr.observed = deps_.executor.Observe(*faults_[index]);
+  } else {
+    // Per host: {"h1": {...}, "h2": {...}}.
+    fr.observed = nlohmann::json::object();
+    for (const auto& g : groups) {
+      const std::string& host = fr.targets[g[0]].target.host;
+      Executor* executor = ExecutorFor(host);
+      fr.observed[host] = executor != nullptr ? executor->Observe(*faults_[index]) : nullptr;
+    }
+  }
   fr.expectation_met = faults_[index]->ExpectationMet();
   RevertFault(fr, report);
   fr.ended = true;
@@ -400,6 +526,18 @@ RunReport LifecycleEngine::Run(const Experiment& experiment, uint64_t seed,
   report.started_at = deps_.clock.Now();
   report.run_id = run_id;
   revert_attempts_ = std::max(1, experiment.settings.revert_attempts);
+  if (deps_.hosts != nullptr) {
+    // A host that stops answering while faults are armed on it aborts the run (fail closed);
+    // it reverts by itself once the runner's heartbeats stop reaching it.
+    deps_.hosts->OnHostLost([this](const std::string& host, const Status& why) {
+      {
+        std::lock_guard<std::mutex> lock(breach_mu_);
+        if (host_lost_ || breach_ || deps_.stop.stop_requested()) return;
+        host_lost_ = host + " stopped answering: " + why.message();
+      }
+      deps_.stop.RequestStop("host " + host + " lost");
+    });
+  }
   bool method_entered = false;
   bool completed = false;
   try {
@@ -409,9 +547,40 @@ RunReport LifecycleEngine::Run(const Experiment& experiment, uint64_t seed,
     }
     SetPhase("preparing");
     for (size_t i = 0; i < faults_.size(); ++i) {
-      std::vector<Target> targets;
-      for (const auto& t : report.faults[i].targets) targets.push_back(t.target);
-      Status st = deps_.executor.Prepare(*faults_[i], targets);
+      // Per host (in parallel for inventory hosts); the first failure in host order counts.
+      const auto groups = TargetsByHost(report.faults[i]);
+      std::vector<Status> prepared(groups.size());
+      ParallelFor(groups.size(), Concurrency(), [&](size_t g) {
+        std::vector<Target> targets;
+        for (size_t t : groups[g]) targets.push_back(report.faults[i].targets[t].target);
+        Executor* executor = ExecutorFor(targets[0].host);
+        prepared[g] = executor != nullptr
+                          ? executor->Prepare(*faults_[i], targets)
+                          : Status::NotFound("no executor for host " + targets[0].host);
+      });
+      if (groups.empty()) prepared.push_back(deps_.executor.Prepare(*faults_[i], {}));
+      Status st;
+      std::vector<std::string> skipped_hosts;
+      for (size_t g = 0; g < prepared.size(); ++g) {
+        const Status& p = prepared[g];
+        if (p.ok()) continue;
+        const std::string host =
+            groups.empty() ? "" : report.faults[i].targets[groups[g][0]].target.host;
+        if (!groups.empty() && SkipsUnreachable(host, p)) {
+          spdlog::warn("{}; skipped (on_unreachable: skip)", p.message());
+          skipped_hosts.push_back(host);
+          continue;
+        }
+        st = p;
+        break;
+      }
+      auto& targets = report.faults[i].targets;
+      targets.erase(std::remove_if(targets.begin(), targets.end(),
+                                   [&](const TargetRecord& t) {
+                                     return std::find(skipped_hosts.begin(), skipped_hosts.end(),
+                                                      t.target.host) != skipped_hosts.end();
+                                   }),
+                    targets.end());
       if (!st.ok()) {
         report.status = RunStatus::kError;
         report.reason = report.faults[i].name + ": " + st.message();
@@ -473,11 +642,13 @@ RunReport LifecycleEngine::Run(const Experiment& experiment, uint64_t seed,
   // Every path reaches this point: revert whatever is still injected — after a guard breach,
   // every active fault at once.
   std::optional<GuardBreach> breach;
+  std::optional<std::string> host_lost;
   {
     std::lock_guard<std::mutex> lock(breach_mu_);
     breach = breach_;
+    host_lost = host_lost_;
   }
-  RevertEverything(report, breach.has_value());
+  RevertEverything(report, breach.has_value() || host_lost.has_value());
   // Stamped before the monitor stops: stopping waits for an in-flight sample.
   const auto all_reverted_at = deps_.clock.Now();
   if (deps_.guards != nullptr) {
@@ -485,8 +656,14 @@ RunReport LifecycleEngine::Run(const Experiment& experiment, uint64_t seed,
     report.guards = deps_.guards->ToJson();
   }
 
-  const bool interrupted = deps_.stop.stop_requested() && !breach;
-  if (breach) {
+  const bool interrupted = deps_.stop.stop_requested() && !breach && !host_lost;
+  if (host_lost && !breach) {
+    report.all_reverted_at = all_reverted_at;
+    report.status = RunStatus::kAborted;
+    report.reason = "host " + *host_lost + "; the run was aborted and the other hosts reverted "
+                    "(on_unreachable: abort)";
+    completed = false;
+  } else if (breach) {
     report.breach = breach;
     report.all_reverted_at = all_reverted_at;
     report.status = RunStatus::kAborted;
@@ -610,6 +787,7 @@ nlohmann::json JournalJson(const RunReport& report, const Experiment& experiment
     j["abort"] = nullptr;
   }
   j["guards"] = report.guards;
+  if (!report.fleet.is_null()) j["fleet"] = report.fleet;
   return j;
 }
 
@@ -623,6 +801,18 @@ std::vector<std::string> PlanText(const RunReport& report) {
                     FormatDuration(f.duration) + ", " + std::to_string(f.targets.size()) +
                     " target" + (f.targets.size() == 1 ? "" : "s") + ":");
     if (f.targets.empty()) lines.push_back("    (nothing matched; allow_empty is set: skipped)");
+    std::vector<std::string> hosts;
+    for (const auto& t : f.targets) {
+      if (t.target.host != "local" &&
+          std::find(hosts.begin(), hosts.end(), t.target.host) == hosts.end()) {
+        hosts.push_back(t.target.host);
+      }
+    }
+    if (!hosts.empty()) {
+      std::string list;
+      for (const auto& h : hosts) list += (list.empty() ? "" : ", ") + h;
+      lines.push_back("    hosts (" + std::to_string(hosts.size()) + "): " + list);
+    }
     for (const auto& t : f.targets) {
       std::string undo = t.undo ? t.undo->manual_undo : ("cannot plan: " + t.error);
       lines.push_back("    " + t.target.label + "; undo: " + undo);

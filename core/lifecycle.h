@@ -15,6 +15,7 @@
 #include "core/experiment.h"
 #include "core/fault.h"
 #include "core/guards.h"
+#include "core/host_directory.h"
 #include "core/probe.h"
 #include "core/run_observer.h"
 #include "core/revert_ledger.h"
@@ -71,6 +72,7 @@ struct RunReport {
   std::optional<GuardBreach> breach;  // set when a guard aborted the run
   std::optional<WallTime> all_reverted_at;  // when the last revert of an abort finished
   nlohmann::json guards = nlohmann::json::array();  // GuardMonitor::ToJson()
+  nlohmann::json fleet;  // HostDirectory::ToJson() of a run on inventory hosts, else null
 
   bool revert_failed() const { return !manual_undo.empty(); }
 };
@@ -92,6 +94,9 @@ struct EngineDeps {
   int max_targets = 0;  // > 0: a run that would touch more targets in all is refused (exit 2)
   GuardMonitor* guards = nullptr;   // the experiment's guards, when it has any
   RunObserver* observer = nullptr;  // the runner's metrics, when asked for
+  // Inventory hosts (docs/fleets.md): targets with `hosts` resolve through it and each target
+  // goes through the executor of its host; without it every target is local (`executor`).
+  HostDirectory* hosts = nullptr;
 };
 
 // A one-line view of where a run is, for the live status line. Thread-safe to read through
@@ -128,6 +133,16 @@ class LifecycleEngine {
   void RevertEverything(RunReport& report, bool in_parallel);
   std::vector<ProbeOutcome> CheckSteadyState(const Experiment& experiment);
   void RunRollbacks(const Experiment& experiment, RunReport& report);
+  // The executor of `host`: `executor` for "local", else the host directory's (nullptr when
+  // nobody knows the host).
+  Executor* ExecutorFor(const std::string& host);
+  // Indices of `fault`'s targets grouped by host, hosts in order of first appearance.
+  std::vector<std::vector<size_t>> TargetsByHost(const FaultRecord& fault) const;
+  int Concurrency() const;
+  // True for a failure to reach a remote host when unreachable hosts are skipped.
+  bool SkipsUnreachable(const std::string& host, const Status& st) const;
+  bool InjectOne(size_t index, TargetRecord& tr, RunReport& report);
+  void RevertOne(FaultRecord& fault, TargetRecord& tr, RunReport& report);
   void SetPhase(const std::string& phase, const std::string& activity = "");
   void SetActivity(const std::string& activity);
   void RefreshActive(const RunReport& report);
@@ -141,6 +156,7 @@ class LifecycleEngine {
   std::atomic<bool> parallel_{false};
   std::mutex breach_mu_;
   std::optional<GuardBreach> breach_;  // the first breach, if a guard aborted the run
+  std::optional<std::string> host_lost_;  // "h3: why", if a lost host aborted the run
 };
 
 // A run id that sorts by start time: "20261121T162748-3fa2c1" (UTC; a random suffix).

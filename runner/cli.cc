@@ -13,6 +13,7 @@
 #include "core/params.h"
 #include "runner/demo_command.h"
 #include "runner/experiment_runner.h"
+#include "runner/host_command.h"
 #include "runner/state_commands.h"
 #include "runner/terminal.h"
 #include "runner/watchdog.h"
@@ -37,6 +38,7 @@ int CmdDemo(const Args& args);
 int CmdRecover(const Args& args);
 int CmdStatus(const Args& args);
 int CmdWatchdog(const Args& args);
+int CmdHost(const Args& args) { return RunHostSubcommand(args); }
 
 // The command table is also the help text.
 const Command kCommands[] = {
@@ -44,7 +46,8 @@ const Command kCommands[] = {
      "FILE [--journal P] [--dry-run] [--var k=v]... [--secret k=v]... [--seed N] "
      "[--progress auto|always|never] [--check-sources] [--metrics-listen ADDR:PORT] "
      "[--pushgateway URL] "
-     "[--state-dir D] [--allow-concurrent] [--watchdog-grace DURATION] [--max-targets N]",
+     "[--state-dir D] [--allow-concurrent] [--watchdog-grace DURATION] [--max-targets N] "
+     "[--inventory F] [--push-binary PATH]",
      "validate FILE, resolve its targets, check the steady state, inject its faults, revert them "
      "(always), check again, write the journal",
      CmdRun},
@@ -57,7 +60,7 @@ const Command kCommands[] = {
      "start an embedded demo fleet, run a game day against it (default "
      "scenarios/demo-game-day.json), stop the fleet",
      CmdDemo},
-    {"recover", "[--state-dir D] [--run ID]",
+    {"recover", "[--state-dir D] [--run ID] [--inventory F]",
      "revert every fault the ledgers show as not reverted (newest first, idempotent); exit 0 only "
      "when nothing is left, else 4 with how to undo the rest by hand",
      CmdRecover},
@@ -67,6 +70,11 @@ const Command kCommands[] = {
      "(internal, started by run) revert from the ledger when the runner's heartbeats stop or a "
      "deadline passes",
      CmdWatchdog},
+    {"host",
+     "ACTION [--state-dir D] [--run ID] [--grace DURATION] (JSON request on stdin)",
+     "(internal, run over SSH on fleet hosts) the host side of a run: version, begin, match, "
+     "prepare, plan, inject, observe, revert, heartbeat, end, watchdog; one JSON reply on stdout",
+     CmdHost},
 };
 
 const char* kGlobalOptions =
@@ -193,6 +201,19 @@ bool ParseRunFlags(const std::string& command, const Args& args, bool demo, RunF
         return false;
       }
       out.request.max_targets = static_cast<int>(n);
+    } else if (a == "--inventory" && !demo) {
+      auto v = need(i, "--inventory");
+      if (!v) return false;
+      out.request.inventory = *v;
+    } else if (a == "--push-binary" && !demo) {
+      auto v = need(i, "--push-binary");
+      if (!v) return false;
+      if (v->empty() || (*v)[0] != '/') {
+        error_code = UsageError(command, "--push-binary \"" + *v +
+                                             "\": expected an absolute path on the hosts");
+        return false;
+      }
+      out.request.push_binary = *v;
     } else if (a == "--scenario" && demo) {
       auto v = need(i, "--scenario");
       if (!v) return false;
@@ -243,10 +264,13 @@ int CmdDemo(const Args& args) {
 
 // Parses `--state-dir D` (and `--run ID` when `run_id` is given); false after printing.
 bool ParseStateFlags(const std::string& command, const Args& args, std::string& state_dir,
-                     std::string* run_id, int& code) {
+                     std::string* run_id, int& code, std::string* inventory = nullptr) {
   for (size_t i = 0; i < args.size(); ++i) {
-    if ((args[i] == "--state-dir" || (run_id && args[i] == "--run")) && i + 1 < args.size()) {
-      (args[i] == "--run" ? *run_id : state_dir) = args[i + 1];
+    if ((args[i] == "--state-dir" || (run_id && args[i] == "--run") ||
+         (inventory && args[i] == "--inventory")) &&
+        i + 1 < args.size()) {
+      (args[i] == "--run" ? *run_id : args[i] == "--inventory" ? *inventory : state_dir) =
+          args[i + 1];
       ++i;
     } else {
       code = UsageError(command, "unexpected argument " + args[i]);
@@ -258,10 +282,10 @@ bool ParseStateFlags(const std::string& command, const Args& args, std::string& 
 }
 
 int CmdRecover(const Args& args) {
-  std::string state_dir, run_id;
+  std::string state_dir, run_id, inventory;
   int code = 0;
-  if (!ParseStateFlags("recover", args, state_dir, &run_id, code)) return code;
-  return RecoverStateDir(state_dir, run_id);
+  if (!ParseStateFlags("recover", args, state_dir, &run_id, code, &inventory)) return code;
+  return RecoverStateDir(state_dir, run_id, inventory);
 }
 
 int CmdStatus(const Args& args) {

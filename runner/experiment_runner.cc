@@ -19,6 +19,7 @@
 #include "core/file_ledger.h"
 #include "core/guards.h"
 #include "core/recovery.h"
+#include "runner/fleet_setup.h"
 #include "runner/redaction.h"
 #include "runner/runner_metrics.h"
 #include "runner/signal_watcher.h"
@@ -107,6 +108,10 @@ int RunExperimentFile(const RunRequest& request) {
     std::fprintf(stderr, "%zu error%s; nothing was run\n", errors.size(), errors.size() == 1 ? "" : "s");
     return 2;
   }
+  // Inventory hosts: the inventory is loaded and every host target checked against it before
+  // anything is touched (exit 2 on any error).
+  std::optional<Inventory> inventory;
+  if (int code = LoadRunInventory(request, *experiment, inventory); code != 0) return code;
   uint64_t seed = request.seed ? *request.seed
                   : experiment->settings.seed ? *experiment->settings.seed
                                               : std::random_device{}();
@@ -148,6 +153,7 @@ int RunExperimentFile(const RunRequest& request) {
       }
     }
   }
+  std::unique_ptr<SshFleet> fleet;
   auto deps_with = [&](RevertLedger& ledger, std::vector<pid_t> protected_pids) {
     EngineDeps deps{SystemClock(), *processes, *probes, FaultRegistry::Global(), ledger, executor,
                     stop, std::move(protected_pids), request.watchdog_grace,
@@ -155,13 +161,18 @@ int RunExperimentFile(const RunRequest& request) {
     deps.max_targets = request.max_targets;
     deps.guards = guards.get();
     deps.observer = metrics.get();
+    deps.hosts = fleet.get();
+    // On a fleet, the first host's deadline must outlast the fan-out to the last one.
+    if (fleet) deps.deadline_grace += fleet->FanoutAllowance();
     return deps;
   };
 
   if (request.dry_run) {
     MemoryLedger unused;
+    if (inventory) fleet = MakeRunFleet(request, *experiment, *inventory, "");
     LifecycleEngine engine(deps_with(unused, {}));
     RunReport plan = engine.Plan(*experiment, seed);
+    if (fleet) fleet->Finish("dry-run");
     if (plan.input_error || plan.status == RunStatus::kError) {
       std::fprintf(stderr, "%s: %s\n", request.file.c_str(), plan.reason.c_str());
       return ExitCodeFor(plan);
@@ -201,6 +212,7 @@ int RunExperimentFile(const RunRequest& request) {
   }
   const std::string run_id = NewRunId(SystemClock().Now());
   env.run_id = run_id;
+  if (inventory) fleet = MakeRunFleet(request, *experiment, *inventory, run_id, state_dir);
   auto self = processes->Get(::getpid());
   auto ledger = FileLedger::Create(
       state_dir, run_id,
@@ -208,6 +220,7 @@ int RunExperimentFile(const RunRequest& request) {
        {"runner_start_ticks", self.ok() ? self->start_ticks : 0ULL},
        {"title", experiment->title},
        {"file", request.file},
+       {"inventory", inventory ? RecordedInventory(*inventory) : ""},
        {"started_at", FormatRfc3339(SystemClock().Now())}});
   if (!ledger.ok()) {
     std::fprintf(stderr, "ringfence: %s; nothing was run\n", ledger.status().message().c_str());
@@ -243,6 +256,10 @@ int RunExperimentFile(const RunRequest& request) {
     report = engine.Run(*experiment, seed, run_id);
     if (metrics) metrics->ExperimentFinished(RunStatusName(report.status));
     first_signal = signals.first_signal();
+  }
+  if (fleet) {
+    fleet->Finish(RunStatusName(report.status));
+    report.fleet = fleet->ToJson();
   }
   Status ended = (*ledger)->Append({{"type", "end"}, {"status", RunStatusName(report.status)},
                                     {"reverted_cleanly", report.reverted_cleanly}});

@@ -25,6 +25,8 @@ struct RunRequest {
   bool check_sources = false;  // probe every guard's source once before anything is injected
   std::string metrics_listen;  // --metrics-listen ADDRESS:PORT: serve the runner's metrics
   std::string pushgateway;     // --pushgateway URL: push the final result there
+  std::string inventory;    // --inventory: overrides the experiment's /inventory
+  std::string push_binary;  // --push-binary: copy this binary to that path on every host
 };
 
 // Loads, validates and runs one experiment against this host, writes the journal and prints the

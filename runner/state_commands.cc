@@ -6,10 +6,12 @@
 #include "core/fault.h"
 #include "core/file_ledger.h"
 #include "core/recovery.h"
+#include "runner/fleet_setup.h"
 
 namespace ringfence {
 
-int RecoverStateDir(const std::string& state_dir, const std::string& run_id) {
+int RecoverStateDir(const std::string& state_dir, const std::string& run_id,
+                    const std::string& inventory) {
   auto processes = MakeSystemProcessTable();
   auto lock = StateDirLock::TryAcquire(state_dir);
   if (!lock.ok()) {
@@ -41,7 +43,21 @@ int RecoverStateDir(const std::string& state_dir, const std::string& run_id) {
     }
     if (summary->contents.Outstanding().empty() && summary->contents.problems.empty()) continue;
     env.run_id = summary->run_id;
-    RecoveryReport report = RecoverRun(*it, executor, SystemClock(), "recover");
+    // Faults on inventory hosts go to their hosts over SSH.
+    const std::string inventory_file =
+        !inventory.empty() ? inventory : summary->contents.run.value("inventory", "");
+    std::unique_ptr<HostRoutingExecutor> routed;
+    if (!inventory_file.empty()) {
+      auto made = HostRoutingExecutor::Make(executor, inventory_file, summary->run_id);
+      if (!made.ok()) {
+        left.push_back("run " + summary->run_id + ": " + made.status().message());
+      } else {
+        routed = std::move(*made);
+      }
+    }
+    RecoveryReport report =
+        RecoverRun(*it, routed ? static_cast<Executor&>(*routed) : executor, SystemClock(),
+                   "recover");
     for (const auto& a : report.actions) {
       std::printf("run %s: %s\n", summary->run_id.c_str(), a.c_str());
       reverted += a.rfind("reverted ", 0) == 0;

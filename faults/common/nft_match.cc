@@ -1,5 +1,8 @@
 #include "faults/common/nft_match.h"
 
+#include <cstdlib>
+#include <sstream>
+
 #include <arpa/inet.h>
 
 #include <algorithm>
@@ -177,9 +180,24 @@ std::string ProtectedEndpoint::ToString() const {
 }
 
 std::vector<ProtectedEndpoint> RunnerControlEndpoints() {
-  // Faults run on the local host only; the SSH control connections of remote hosts (a later
-  // issue) will be listed here so that no rule can cut them.
-  return {};
+  // On a fleet host, `ringfence host` puts the SSH connection that reaches it here
+  // ("address port address port ...": the runner's end and this host's end, both with the SSH
+  // server's port; see runner/host_command.cc).
+  std::vector<ProtectedEndpoint> out;
+  const char* text = std::getenv("RINGFENCE_CONTROL_ENDPOINTS");
+  if (text == nullptr) return out;
+  std::istringstream in(text);
+  std::string address;
+  int port = 0;
+  while (in >> address >> port) {
+    auto prefix = ParseIpPrefix(address);
+    if (!prefix.ok() || port < 1 || port > 65535) continue;
+    ProtectedEndpoint e;
+    e.address = *prefix;
+    e.port = port;
+    out.push_back(e);
+  }
+  return out;
 }
 
 Status CheckProtectedEndpoints(const TrafficMatch& match,

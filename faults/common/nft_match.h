@@ -86,7 +86,8 @@ struct ProtectedEndpoint {
   std::string ToString() const;  // "192.0.2.10:22/tcp", "[fd00::1]:22/tcp"
 };
 
-// The endpoints the runner depends on now. Empty until faults can run on remote hosts.
+// The endpoints the runner depends on now: on a fleet host, the SSH connection the runner
+// reaches it through (from RINGFENCE_CONTROL_ENDPOINTS, set by `ringfence host`); else none.
 std::vector<ProtectedEndpoint> RunnerControlEndpoints();
 
 // kInvalidInput when a packet to or from any of `endpoints` would be matched by `match` (in

@@ -244,7 +244,7 @@ TEST_F(ExperimentTest, ProbeDefaults) {
 TEST_F(ExperimentTest, UnknownTopLevelKey) {
   EXPECT_EQ(Errors(Doc({{"tiltle", "x"}})),
             Lines{"exp.json: /tiltle: unknown key: one of version, title, description, tags, "
-                  "targets, steady_state, method, guards, rollbacks, settings"});
+                  "targets, steady_state, method, guards, rollbacks, settings, inventory"});
 }
 
 TEST_F(ExperimentTest, MissingTitle) {
@@ -656,7 +656,7 @@ TEST_F(ExperimentTest, ReadsAGuardsProbeOutsideTheDocument) {
 
 TEST_F(ExperimentTest, UnknownKeysAnywhere) {
   EXPECT_EQ(Errors(Doc({{"targets", {{"fleet", {{"proces", 1}}}}}})),
-            Lines{"exp.json: /targets/fleet/proces: unknown key: one of process, select, "
+            Lines{"exp.json: /targets/fleet/proces: unknown key: one of process, hosts, select, "
                   "allow_empty"});
   EXPECT_EQ(Errors(Doc({{"targets", {{"fleet", {{"process", {{"nmae", "x"}}}}}}}})),
             Lines{"exp.json: /targets/fleet/process/nmae: unknown key: one of pid, pidfile, name, "
@@ -672,7 +672,7 @@ TEST_F(ExperimentTest, UnknownKeysAnywhere) {
                   "timeout"});
   EXPECT_EQ(Errors(Doc({{"settings", {{"sead", 1}}}})),
             Lines{"exp.json: /settings/sead: unknown key: one of seed, probe_timeout, "
-                  "revert_attempts, max_fault_lifetime"});
+                  "revert_attempts, max_concurrency, on_unreachable, max_fault_lifetime"});
   EXPECT_EQ(Errors(Doc({{"rollbacks", {{{"argv", {"x"}}, {"cmd", "x"}}}}})),
             Lines{"exp.json: /rollbacks/0/cmd: unknown key: one of name, argv, timeout"});
   EXPECT_EQ(Errors(Doc({{"method", {{{"type", "process_kill"}, {"target", "fleet"},
@@ -861,7 +861,7 @@ TEST_F(ExperimentTest, ReportsEveryErrorAtOnceInDocumentOrder) {
                 "'pattern' (--var pattern=VALUE or the environment variable pattern)",
                 "exp.json: /version: 2: 1",
                 "exp.json: /tiltle: unknown key: one of version, title, description, tags, "
-                "targets, steady_state, method, guards, rollbacks, settings",
+                "targets, steady_state, method, guards, rollbacks, settings, inventory",
                 "exp.json: /tags: \"web\": an array of strings",
                 "exp.json: /targets/fleet/select/percent: 150: a number greater than 0 and at "
                 "most 100",
@@ -962,8 +962,39 @@ TEST_F(ExperimentTest, HostFaultsTakeNoTarget) {
   ASSERT_TRUE(e.has_value()) << errors_.Format("exp.json")[0];
   EXPECT_EQ(e->method[0].fault.target, "");
   EXPECT_EQ(Errors(Doc({{"method", {{{"type", "disk_fill"}, {"target", "fleet"}, {"duration", "1s"}}}}})),
-            Lines{"exp.json: /method/0/target: \"fleet\": no target: disk_fill acts on the host "
-                  "itself"});
+            Lines{"exp.json: /method/0/target: \"fleet\": a target with hosts and no process: "
+                  "disk_fill acts on the hosts themselves"});
+}
+
+TEST_F(ExperimentTest, TargetsOnInventoryHosts) {
+  FaultDecl fill{"disk_fill", "Fills a filesystem.", TargetKind::kHost, {}};
+  registry_.Register(std::make_unique<FakeFactory>(fill));
+  auto e = Load(Doc({{"targets", {{"web", {{"hosts", {{"tags", {{"role", "web"}}},
+                                                      {"select", {{"percent", 50}}}}}}}}},
+                     {"settings", {{"max_concurrency", 8}, {"on_unreachable", "skip"}}},
+                     {"inventory", "fleet.json"},
+                     {"method", {{{"type", "disk_fill"}, {"target", "web"}, {"duration", "1s"}}}}}));
+  ASSERT_TRUE(e.has_value()) << errors_.Format("exp.json")[0];
+  const TargetSpec* web = e->FindTarget("web");
+  ASSERT_NE(web, nullptr);
+  ASSERT_TRUE(web->hosts.has_value());
+  EXPECT_FALSE(web->has_process);
+  EXPECT_EQ(web->hosts->tags.at("role"), "web");
+  EXPECT_EQ(web->hosts->select.mode, SelectionMode::kPercent);
+  EXPECT_EQ(e->settings.max_concurrency, 8);
+  EXPECT_TRUE(e->settings.skip_unreachable);
+  EXPECT_EQ(e->inventory, "fleet.json");
+  EXPECT_EQ(
+      Errors(Doc({{"targets", {{"web", {{"hosts", {{"tags", {{"role", 1}}}, {"names", {"a"}}}}}}}},
+                  {"settings", {{"max_concurrency", 0}, {"on_unreachable", "ignore"}}},
+                  {"inventory", 5},
+                  {"method", {{{"type", "process_kill"}, {"target", "web"}, {"duration", "1s"}}}}})),
+      (Lines{"exp.json: /targets/web/hosts/tags/role: 1: a string",
+             "exp.json: /targets/web/hosts: {\"tags\":{\"role\":1},\"names\":[\"a\"]}: tags or "
+             "names, not both",
+             "exp.json: /settings/max_concurrency: 0: an integer from 1 to 1024",
+             "exp.json: /settings/on_unreachable: \"ignore\": one of abort, skip",
+             "exp.json: /inventory: 5: a path to an inventory file or an inventory object"}));
 }
 
 TEST_F(ExperimentTest, FaultDurationIsCappedByMaxFaultLifetime) {

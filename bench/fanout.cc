@@ -1,0 +1,191 @@
+// bench/fanout: a light fault (process_pause on one `sleep` per host) injected and reverted on
+// 1, 10, 50 and 100 hosts (network namespaces with a real sshd each, tests/support/ssh_hosts.h)
+// through the whole engine: resolve (connect, version check, match on every host), prepare (arm
+// the host-side watchdog), inject, a 10 ms fault window, revert, end. Wall time per run with
+// max_concurrency 1 / 32 / 100 and with and without SSH multiplexing; the baseline is one host.
+// Prints a table and a final JSON line. Needs root, iproute2, openssh-server and -client.
+//
+//   build/bench/fanout [--max-hosts N] [--repeat R]
+#include <signal.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
+
+#include "core/experiment.h"
+#include "core/fault.h"
+#include "core/inventory.h"
+#include "core/lifecycle.h"
+#include "core/probe.h"
+#include "core/revert_ledger.h"
+#include "core/ssh_executor.h"
+#include "tests/support/ssh_hosts.h"
+
+namespace ringfence {
+namespace {
+
+struct Case {
+  int hosts;
+  int concurrency;
+  bool multiplex;
+};
+
+struct Outcome {
+  double seconds = 0;
+  bool ok = false;
+  std::string error;
+};
+
+Outcome RunOnce(const testing::SshHosts& fleet_hosts, const std::string& binary, const Case& c,
+                uint64_t seed) {
+  nlohmann::json inv = nlohmann::json::parse(fleet_hosts.InventoryJson(binary));
+  inv["hosts"].erase(inv["hosts"].begin() + c.hosts, inv["hosts"].end());
+  inv["ssh"] = {{"multiplex", c.multiplex}, {"command_timeout", "60s"}};
+  ValidationErrors errors;
+  Inventory inventory = ParseInventory(inv, "", "", errors);
+  inventory.source = "bench";
+  nlohmann::json names = nlohmann::json::array();
+  for (int i = 0; i < c.hosts; ++i) names.push_back("h" + std::to_string(i));
+  nlohmann::json doc = {
+      {"version", 1},
+      {"title", "fanout"},
+      {"targets",
+       {{"sleepers",
+         {{"hosts", {{"names", names}}}, {"process", {{"pidfile", "/root/target.pid"}}}}}}},
+      {"method", {{{"type", "process_pause"}, {"target", "sleepers"}, {"duration", "10ms"}}}},
+      {"guards", nlohmann::json::array()},
+      {"settings", {{"max_concurrency", c.concurrency}}}};
+  LoadOptions options;
+  auto experiment = LoadExperimentText(doc.dump(), options, errors);
+  Outcome out;
+  if (!experiment || !errors.empty()) {
+    out.error = errors.empty() ? "experiment" : errors.Format("bench")[0];
+    return out;
+  }
+  const auto t0 = std::chrono::steady_clock::now();
+  FleetOptions fo;
+  fo.run_id = "bench-" + std::to_string(seed);
+  fo.title = "fanout";
+  fo.grace = std::chrono::seconds(10);
+  fo.max_concurrency = c.concurrency;
+  SshFleet fleet(inventory, fo);
+  StopSource stop;
+  auto processes = MakeSystemProcessTable();
+  auto probes = MakeProbeRunner(*processes);
+  FaultEnv env{*processes, SystemClock(), stop};
+  LocalExecutor local(env, FaultRegistry::Global());
+  MemoryLedger ledger;
+  EngineDeps deps{SystemClock(), *processes, *probes, FaultRegistry::Global(),
+                  ledger,        local,      stop,    {}};
+  deps.hosts = &fleet;
+  deps.deadline_grace = fo.grace + fleet.FanoutAllowance();  // as `ringfence run` does
+  LifecycleEngine engine(deps);
+  RunReport report = engine.Run(*experiment, seed, fo.run_id);
+  fleet.Finish(RunStatusName(report.status));
+  out.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  size_t reverted = 0;
+  for (const auto& t :
+       report.faults.empty() ? std::vector<TargetRecord>{} : report.faults[0].targets) {
+    reverted += t.inject_ok && t.revert_ok;
+  }
+  out.ok = report.status == RunStatus::kPassed && reverted == static_cast<size_t>(c.hosts);
+  if (!out.ok) out.error = report.reason;
+  return out;
+}
+
+}  // namespace
+}  // namespace ringfence
+
+int main(int argc, char** argv) {
+  using namespace ringfence;
+  int max_hosts = 100;
+  int repeat = 1;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    if (std::string(argv[i]) == "--max-hosts") max_hosts = std::atoi(argv[i + 1]);
+    if (std::string(argv[i]) == "--repeat") repeat = std::max(1, std::atoi(argv[i + 1]));
+  }
+  spdlog::set_level(spdlog::level::warn);
+  const std::string binary = std::string(RINGFENCE_BENCH_BINARY_DIR) + "/ringfence";
+  std::fprintf(stderr, "starting %d hosts (namespaces with sshd)...\n", max_hosts);
+  const auto setup0 = std::chrono::steady_clock::now();
+  testing::SshHosts hosts(max_hosts);
+  if (!hosts.ok()) {
+    std::fprintf(stderr, "fixture: %s\n", hosts.error().c_str());
+    return 3;
+  }
+  testing::SleepChildren sleepers(max_hosts);
+  for (int i = 0; i < max_hosts; ++i) {
+    std::ofstream(hosts.OnHost(i, "/root/target.pid")) << sleepers.pids()[i] << "\n";
+  }
+  std::fprintf(stderr, "fixture ready in %.1f s\n",
+               std::chrono::duration<double>(std::chrono::steady_clock::now() - setup0).count());
+
+  std::vector<Case> cases = {{1, 1, true}, {1, 1, false}};
+  for (int n : {10, 50, 100}) {
+    if (n > max_hosts) continue;
+    for (int conc : {1, 32, 100}) cases.push_back({n, conc, true});
+    // Without multiplexing every action is a full SSH handshake: concurrency 1 only for 10
+    // hosts, 32 up to 50.
+    for (int conc : {1, 32, 100}) {
+      if ((conc == 1 && n > 10) || (conc == 32 && n > 50)) continue;
+      cases.push_back({n, conc, false});
+    }
+  }
+  std::printf("%6s %12s %10s %10s %8s\n", "hosts", "concurrency", "multiplex", "seconds", "x one");
+  nlohmann::json results = nlohmann::json::array();
+  double one_mux = 0, one_plain = 0;
+  bool all_ok = true;
+  uint64_t seed = 1;
+  for (const Case& c : cases) {
+    std::vector<double> times;
+    std::string error;
+    for (int r = 0; r < repeat; ++r) {
+      Outcome o = RunOnce(hosts, binary, c, seed++);
+      if (!o.ok) error = o.error;
+      times.push_back(o.seconds);
+    }
+    std::sort(times.begin(), times.end());
+    const double median = times[times.size() / 2];
+    if (c.hosts == 1) (c.multiplex ? one_mux : one_plain) = median;
+    const double base = c.multiplex ? one_mux : one_plain;
+    std::printf("%6d %12d %10s %10.2f %8.1f%s\n", c.hosts, c.concurrency,
+                c.multiplex ? "yes" : "no", median, base > 0 ? median / base : 0,
+                error.empty() ? "" : ("  FAILED: " + error).c_str());
+    std::fflush(stdout);
+    all_ok = all_ok && error.empty();
+    results.push_back({{"hosts", c.hosts},
+                       {"max_concurrency", c.concurrency},
+                       {"multiplex", c.multiplex},
+                       {"seconds", median},
+                       {"ratio_to_one_host", base > 0 ? median / base : 0},
+                       {"ok", error.empty()}});
+  }
+  for (pid_t p : sleepers.pids()) ::kill(p, SIGCONT);
+  double hundred = 0;
+  for (const auto& r : results) {
+    if (r["hosts"] == 100 && r["max_concurrency"] == 100 && r["multiplex"] == true) {
+      hundred = r["seconds"];
+    }
+  }
+  double load[3] = {0, 0, 0};
+  if (::getloadavg(load, 3) < 0) load[0] = -1;
+  nlohmann::json summary = {{"bench", "fanout"},
+                            {"cpus", std::thread::hardware_concurrency()},
+                            {"loadavg_1m", load[0]},
+                            {"one_host_seconds", one_mux},
+                            {"hundred_hosts_seconds", hundred},
+                            {"hundred_vs_one", one_mux > 0 ? hundred / one_mux : 0},
+                            {"target_ratio", 3},
+                            {"all_reverted", all_ok},
+                            {"results", results}};
+  std::printf("%s\n", summary.dump().c_str());
+  return all_ok ? 0 : 1;
+}

@@ -1,0 +1,41 @@
+#pragma once
+
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "core/experiment.h"
+#include "core/fault.h"
+#include "core/process_table.h"
+#include "core/status.h"
+
+namespace ringfence {
+
+// The wire format between the runner and `ringfence host <action>` on a host (docs/fleets.md):
+// one JSON request on stdin, one JSON reply on stdout. A reply is {"ok": true, ...} or
+// {"ok": false, "code": "<status code>", "error": "<message>"}; the command exits 0 whenever it
+// wrote a reply, so that an exit code other than 0 always means the transport or the binary.
+inline constexpr int kHostProtocolVersion = 1;
+
+nlohmann::json ProcessInfoToJson(const ProcessInfo& p);
+ProcessInfo ProcessInfoFromJson(const nlohmann::json& j);
+
+// The whole Target (host, label, process), unlike Target::ToJson which is the journal's view.
+nlohmann::json TargetToWire(const Target& t);
+Target TargetFromWire(const nlohmann::json& j);
+
+nlohmann::json FaultStepToJson(const FaultStep& step);
+FaultStep FaultStepFromJson(const nlohmann::json& j);
+
+// The process part of a target spec (selector and process selection).
+nlohmann::json SelectorToWire(const ProcessSelector& s);
+ProcessSelector SelectorFromWire(const nlohmann::json& j);
+
+const char* StatusCodeName(StatusCode code);
+StatusCode StatusCodeFromName(const std::string& name);
+
+nlohmann::json ErrorReply(const Status& status);
+// The Status a reply stands for: Ok for {"ok": true}, else its code and error.
+Status StatusOfReply(const nlohmann::json& reply);
+
+}  // namespace ringfence

@@ -1,0 +1,454 @@
+#include "core/inventory.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "core/target_resolver.h"
+
+namespace ringfence {
+
+namespace {
+
+constexpr char kNameAllowed[] = "a host name of letters, digits, '.', '_' and '-'";
+constexpr char kAddressAllowed[] =
+    "an IP address or host name (letters, digits, '.', ':', '_', '-'; not starting with '-')";
+constexpr char kUserAllowed[] =
+    "a user name (letters, digits, '.', '_', '-'; not starting with '-')";
+constexpr char kPortAllowed[] = "an integer from 1 to 65535";
+constexpr char kPathAllowed[] = "a non-empty path";
+
+std::string Child(const std::string& pointer, const std::string& key) {
+  return pointer + "/" + JsonPointerToken(key);
+}
+
+bool OnlyChars(const std::string& s, const char* extra) {
+  return !s.empty() && std::all_of(s.begin(), s.end(), [&](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           std::strchr(extra, c) != nullptr;
+  });
+}
+
+// Names and addresses end up on ssh's command line: nothing that could read as an option.
+bool SafeWord(const std::string& s, const char* extra) {
+  return OnlyChars(s, extra) && s[0] != '-';
+}
+
+// "~/x" is under $HOME (as ssh reads it); other relative paths under the inventory's directory.
+std::string Absolute(const std::string& path, const std::string& base_dir) {
+  if (path.rfind("~/", 0) == 0) {
+    const char* home = std::getenv("HOME");
+    return std::string(home != nullptr ? home : "") + path.substr(1);
+  }
+  if (path.empty() || path[0] == '/' || base_dir.empty()) return path;
+  return (std::filesystem::path(base_dir) / path).lexically_normal().string();
+}
+
+// The host keys that may appear in `hosts[i]` and in `defaults`.
+const std::vector<std::string> kHostKeys = {"name", "address",       "port",
+                                            "user", "identity_file", "known_hosts",
+                                            "tags", "binary",        "state_dir"};
+const std::vector<std::string> kDefaultKeys = {"port",        "user",   "identity_file",
+                                               "known_hosts", "binary", "state_dir"};
+
+class InventoryReader {
+ public:
+  InventoryReader(const std::string& base_dir, bool check_files, ValidationErrors& errors)
+      : base_dir_(base_dir), check_files_(check_files), errors_(errors) {}
+
+  Inventory Read(const nlohmann::json& doc, const std::string& pointer) {
+    Inventory inv;
+    if (!doc.is_object()) {
+      errors_.Add(pointer, FoundValue(doc), "an inventory object with hosts");
+      return inv;
+    }
+    for (const auto& [key, value] : doc.items()) {
+      if (key != "hosts" && key != "defaults" && key != "ssh") {
+        errors_.Add(Child(pointer, key), kFoundUnknownKey, OneOf({"hosts", "defaults", "ssh"}));
+      }
+    }
+    InventoryHost defaults;
+    if (auto it = doc.find("defaults"); it != doc.end()) {
+      const std::string at = Child(pointer, "defaults");
+      if (!it->is_object()) {
+        errors_.Add(at, FoundValue(*it), "an object");
+      } else {
+        ReadHostFields(*it, at, kDefaultKeys, defaults);
+      }
+    }
+    if (auto it = doc.find("ssh"); it != doc.end()) ReadSsh(*it, Child(pointer, "ssh"), inv.ssh);
+    auto hosts = doc.find("hosts");
+    const std::string hosts_at = Child(pointer, "hosts");
+    if (hosts == doc.end()) {
+      errors_.Add(hosts_at, kFoundMissing, "an array of at least one host");
+      return inv;
+    }
+    if (!hosts->is_array() || hosts->empty() || hosts->size() > kMaxInventoryHosts) {
+      errors_.Add(hosts_at, FoundValue(*hosts), "an array of 1 to 10000 hosts");
+      return inv;
+    }
+    std::map<std::string, std::string> names;  // name → pointer of its host
+    for (size_t i = 0; i < hosts->size(); ++i) {
+      const std::string at = hosts_at + "/" + std::to_string(i);
+      const nlohmann::json& h = (*hosts)[i];
+      if (!h.is_object()) {
+        errors_.Add(at, FoundValue(h), "a host object");
+        continue;
+      }
+      InventoryHost host = defaults;
+      const size_t before = errors_.size();
+      ReadHostFields(h, at, kHostKeys, host);
+      for (const char* key : {"name", "address"}) {
+        if (!h.contains(key)) {
+          errors_.Add(Child(at, key), kFoundMissing,
+                      std::string(key) == "name" ? kNameAllowed : kAddressAllowed);
+        }
+      }
+      if (!host.name.empty()) {
+        auto [it, inserted] = names.emplace(host.name, at);
+        if (!inserted) {
+          errors_.Add(Child(at, "name"), FoundValue(nlohmann::json(host.name)),
+                      "a name not used by another host (" + it->second + " uses it)");
+        }
+      }
+      if (errors_.size() == before) inv.hosts.push_back(std::move(host));
+    }
+    return inv;
+  }
+
+ private:
+  void ReadHostFields(const nlohmann::json& obj, const std::string& at,
+                      const std::vector<std::string>& keys, InventoryHost& host) {
+    for (const auto& [key, v] : obj.items()) {
+      const std::string p = Child(at, key);
+      if (std::find(keys.begin(), keys.end(), key) == keys.end()) {
+        errors_.Add(p, kFoundUnknownKey, OneOf(keys));
+        continue;
+      }
+      auto str = [&]() -> const std::string* {
+        return v.is_string() ? &v.get_ref<const std::string&>() : nullptr;
+      };
+      if (key == "name") {
+        if (!str() || !SafeWord(*str(), "._-")) {
+          errors_.Add(p, FoundValue(v), kNameAllowed);
+        } else {
+          host.name = *str();
+        }
+      } else if (key == "address") {
+        if (!str() || !SafeWord(*str(), ".:_-")) {
+          errors_.Add(p, FoundValue(v), kAddressAllowed);
+        } else {
+          host.address = *str();
+        }
+      } else if (key == "port") {
+        const bool integral =
+            v.is_number_integer() ||
+            (v.is_number_float() && v.get<double>() == std::floor(v.get<double>()));
+        const double n = v.is_number() ? v.get<double>() : 0;
+        if (!integral || n < 1 || n > 65535) {
+          errors_.Add(p, FoundValue(v), kPortAllowed);
+        } else {
+          host.port = static_cast<int>(n);
+        }
+      } else if (key == "user") {
+        if (!str() || !SafeWord(*str(), "._-")) {
+          errors_.Add(p, FoundValue(v), kUserAllowed);
+        } else {
+          host.user = *str();
+        }
+      } else if (key == "tags") {
+        if (!v.is_object()) {
+          errors_.Add(p, FoundValue(v), "an object of tag names to string values");
+          continue;
+        }
+        for (const auto& [tag, value] : v.items()) {
+          if (!value.is_string()) {
+            errors_.Add(Child(p, tag), FoundValue(value), "a string");
+          } else {
+            host.tags[tag] = value.get<std::string>();
+          }
+        }
+      } else {  // identity_file, known_hosts, binary, state_dir: paths
+        if (!str() || str()->empty()) {
+          errors_.Add(p, FoundValue(v), kPathAllowed);
+          continue;
+        }
+        if (key == "identity_file") {
+          host.identity_file = Absolute(*str(), base_dir_);
+          CheckReadable(host.identity_file, v, p);
+        } else if (key == "known_hosts") {
+          host.known_hosts = Absolute(*str(), base_dir_);
+          CheckReadable(host.known_hosts, v, p);
+        } else if (key == "binary") {
+          // A bare name is looked up in the remote PATH; a path is taken as it is.
+          host.binary = *str();
+        } else {
+          host.state_dir = *str();
+        }
+      }
+    }
+  }
+
+  void CheckReadable(const std::string& path, const nlohmann::json& found, const std::string& p) {
+    if (!check_files_) return;
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+      errors_.Add(p, FoundValue(found),
+                  std::string("a readable file (") + std::strerror(errno) + ")");
+      return;
+    }
+    ::close(fd);
+  }
+
+  void ReadSsh(const nlohmann::json& v, const std::string& p, SshSettings& ssh) {
+    if (!v.is_object()) return errors_.Add(p, FoundValue(v), "an object");
+    const std::vector<std::string> keys = {"strict_host_key_checking", "multiplex",
+                                           "command_timeout", "connect_timeout"};
+    for (const auto& [key, x] : v.items()) {
+      const std::string at = Child(p, key);
+      if (std::find(keys.begin(), keys.end(), key) == keys.end()) {
+        errors_.Add(at, kFoundUnknownKey, OneOf(keys));
+      } else if (key == "strict_host_key_checking" || key == "multiplex") {
+        if (!x.is_boolean()) {
+          errors_.Add(at, FoundValue(x), "true or false");
+        } else {
+          (key == "multiplex" ? ssh.multiplex : ssh.strict_host_key_checking) = x.get<bool>();
+        }
+      } else {
+        auto d = x.is_string() ? ParseDuration(x.get<std::string>())
+                               : Result<Duration>(Status::InvalidInput("not a string"));
+        if (!d.ok() || d->count() < 100 || *d > std::chrono::hours(1)) {
+          errors_.Add(at, FoundValue(x), std::string(kDurationAllowed) + " (100ms to 1h)");
+        } else {
+          (key == "command_timeout" ? ssh.command_timeout : ssh.connect_timeout) = *d;
+        }
+      }
+    }
+  }
+
+  std::string base_dir_;
+  bool check_files_;
+  ValidationErrors& errors_;
+};
+
+std::string Quoted(const std::string& s) { return nlohmann::json(s).dump(); }
+
+// The hosts a selection chooses from, or an error text (for ValidationErrors: found, allowed).
+struct Pool {
+  std::vector<const InventoryHost*> hosts;
+  std::string pointer, found, allowed;  // set on error
+};
+
+Pool HostPool(const TargetSpec& spec, const Inventory& inventory) {
+  Pool pool;
+  const HostSelection& sel = *spec.hosts;
+  if (!sel.names.empty()) {
+    for (size_t i = 0; i < sel.names.size(); ++i) {
+      const InventoryHost* h = inventory.Find(sel.names[i]);
+      if (h == nullptr) {
+        pool.pointer = spec.pointer + "/hosts/names/" + std::to_string(i);
+        pool.found = Quoted(sel.names[i]);
+        pool.allowed = "the name of a host in the inventory " + inventory.source;
+        return pool;
+      }
+      if (std::find(pool.hosts.begin(), pool.hosts.end(), h) == pool.hosts.end()) {
+        pool.hosts.push_back(h);
+      }
+    }
+    return pool;
+  }
+  pool.hosts = inventory.WithTags(sel.tags);
+  if (pool.hosts.empty()) {
+    pool.pointer = spec.pointer + "/hosts/tags";
+    pool.found = FoundValue(nlohmann::json(sel.tags));
+    pool.allowed = "tags that match at least one host of the inventory " + inventory.source +
+                   " (none has " + DescribeTags(sel.tags) + ")";
+  }
+  return pool;
+}
+
+// How many of `m` hosts the selection takes, or an error (pointer, found, allowed).
+size_t HostCount(const TargetSpec& spec, size_t m, std::string& pointer, std::string& found,
+                 std::string& allowed) {
+  const Selection& s = spec.hosts->select;
+  switch (s.mode) {
+    case SelectionMode::kAll:
+      return m;
+    case SelectionMode::kCount:
+      if (static_cast<size_t>(s.count) > m) {
+        pointer = spec.pointer + "/hosts/select/count";
+        found = std::to_string(s.count);
+        allowed = "at most the " + std::to_string(m) +
+                  (m == 1 ? " host that matches" : " hosts that match");
+        return 0;
+      }
+      return static_cast<size_t>(s.count);
+    case SelectionMode::kPercent: {
+      // percent * m first: 7 * 100 / 100 is exactly 7, where 0.07 * 100 is not.
+      const double exact = s.percent * static_cast<double>(m) / 100.0;
+      const size_t k = static_cast<size_t>(std::floor(exact + 1e-9));
+      if (k == 0) {
+        pointer = spec.pointer + "/hosts/select/percent";
+        found = s.percent == std::floor(s.percent)
+                    ? std::to_string(static_cast<long long>(s.percent))
+                    : FoundValue(nlohmann::json(s.percent));
+        allowed = "a percent that selects at least one of the " + std::to_string(m) +
+                  (m == 1 ? " matching host" : " matching hosts") + " (it rounds down to 0)";
+        return 0;
+      }
+      return std::min(k, m);
+    }
+  }
+  return m;
+}
+
+}  // namespace
+
+std::string InventoryHost::Describe() const {
+  return name + " (" + user + "@" + address + ":" + std::to_string(port) + ")";
+}
+
+const InventoryHost* Inventory::Find(const std::string& name) const {
+  for (const auto& h : hosts) {
+    if (h.name == name) return &h;
+  }
+  return nullptr;
+}
+
+std::vector<const InventoryHost*> Inventory::WithTags(
+    const std::map<std::string, std::string>& tags) const {
+  std::vector<const InventoryHost*> out;
+  for (const auto& h : hosts) {
+    bool all = true;
+    for (const auto& [k, v] : tags) {
+      auto it = h.tags.find(k);
+      if (it == h.tags.end() || it->second != v) all = false;
+    }
+    if (all) out.push_back(&h);
+  }
+  return out;
+}
+
+std::string DescribeTags(const std::map<std::string, std::string>& tags) {
+  if (tags.empty()) return "all hosts";
+  std::string out;
+  for (const auto& [k, v] : tags) out += (out.empty() ? "" : ",") + k + "=" + v;
+  return out;
+}
+
+Inventory ParseInventory(const nlohmann::json& doc, const std::string& base_dir,
+                         const std::string& pointer, ValidationErrors& errors, bool check_files) {
+  return InventoryReader(base_dir, check_files, errors).Read(doc, pointer);
+}
+
+std::optional<Inventory> LoadInventoryFile(const std::string& path, ValidationErrors& errors) {
+  std::error_code ec;
+  const auto size = std::filesystem::file_size(path, ec);
+  if (ec) {
+    errors.Add("", "cannot read the file (" + ec.message() + ")", "a readable JSON file");
+    return std::nullopt;
+  }
+  if (size > kMaxInventoryBytes) {
+    errors.Add("", std::to_string(size) + " bytes", "a file of at most 4194304 bytes (4 MiB)");
+    return std::nullopt;
+  }
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream text;
+  text << in.rdbuf();
+  nlohmann::json doc;
+  try {
+    doc = nlohmann::json::parse(text.str());
+  } catch (const nlohmann::json::parse_error& e) {
+    // Line and column of the byte the parser stopped at.
+    const std::string t = text.str();
+    const size_t pos = std::min<size_t>(e.byte == 0 ? 0 : e.byte - 1, t.size());
+    int line = 1;
+    size_t line_start = 0;
+    for (size_t i = 0; i < pos; ++i) {
+      if (t[i] == '\n') {
+        ++line;
+        line_start = i + 1;
+      }
+    }
+    errors.AddSyntax(line, static_cast<int>(pos - line_start + 1), "syntax error", "valid JSON");
+    return std::nullopt;
+  }
+  const size_t before = errors.size();
+  const std::string dir = std::filesystem::absolute(path, ec).parent_path().string();
+  Inventory inv = ParseInventory(doc, dir, "", errors);
+  inv.source = path;
+  if (errors.size() != before) return std::nullopt;
+  return inv;
+}
+
+namespace {
+
+// SelectHosts with its error in parts (pointer set on error).
+std::vector<const InventoryHost*> SelectFromPool(const TargetSpec& spec, const Inventory& inventory,
+                                                 std::mt19937_64& rng, Pool& error) {
+  Pool pool = HostPool(spec, inventory);
+  if (!pool.pointer.empty()) {
+    error = pool;
+    return {};
+  }
+  const size_t m = pool.hosts.size();
+  const size_t k = HostCount(spec, m, error.pointer, error.found, error.allowed);
+  if (!error.pointer.empty()) return {};
+  if (k == m && m >= 2 && spec.hosts->names.empty() && !spec.hosts->allow_full_blast) {
+    error.pointer = spec.pointer + "/hosts";
+    error.found = "every host of the group " + DescribeTags(spec.hosts->tags) + " (" +
+                  std::to_string(m) + " hosts)";
+    error.allowed = "fewer hosts, or \"allow_full_blast\": true";
+    return {};
+  }
+  // A partial Fisher-Yates shuffle of the indices picks k of them, as for processes.
+  std::vector<size_t> indices(m);
+  for (size_t i = 0; i < m; ++i) indices[i] = i;
+  if (k < m) {
+    for (size_t i = 0; i < k; ++i) {
+      const size_t j = i + static_cast<size_t>(UniformIndex(rng, m - i));
+      std::swap(indices[i], indices[j]);
+    }
+    indices.resize(k);
+    std::sort(indices.begin(), indices.end());
+  }
+  std::vector<const InventoryHost*> out;
+  for (size_t i : indices) out.push_back(pool.hosts[i]);
+  return out;
+}
+
+}  // namespace
+
+Result<std::vector<const InventoryHost*>> SelectHosts(const TargetSpec& spec,
+                                                      const Inventory& inventory,
+                                                      std::mt19937_64& rng) {
+  if (!spec.hosts) return Status::InvalidInput(spec.pointer + ": the target selects no hosts");
+  Pool error;
+  auto hosts = SelectFromPool(spec, inventory, rng, error);
+  if (!error.pointer.empty()) {
+    return Status::InvalidInput(error.pointer + ": " + error.found + ": " + error.allowed);
+  }
+  return hosts;
+}
+
+void ValidateHostTargets(const Experiment& experiment, const Inventory& inventory,
+                         ValidationErrors& errors) {
+  for (const TargetSpec& spec : experiment.targets) {
+    if (!spec.hosts) continue;
+    std::mt19937_64 rng(0);
+    Pool error;
+    SelectFromPool(spec, inventory, rng, error);
+    if (!error.pointer.empty()) errors.Add(error.pointer, error.found, error.allowed);
+  }
+}
+
+}  // namespace ringfence

@@ -1,0 +1,777 @@
+#include "core/ssh_executor.h"
+
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <csignal>
+#include <cstdlib>
+#include <filesystem>
+#include <mutex>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/readable_pipe.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/writable_pipe.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/process/v2.hpp>
+#include <spdlog/spdlog.h>
+
+#include "core/child_exec_setup.h"
+#include "core/host_protocol.h"
+#include "core/target_resolver.h"
+
+namespace ringfence {
+
+namespace {
+
+namespace asio = boost::asio;
+namespace bp = boost::process::v2;
+
+constexpr size_t kCaptureCap = 1 << 20;
+// ssh masters linger this long after their last session (a runner killed with SIGKILL leaves
+// them behind for no longer).
+constexpr int kControlPersistSeconds = 60;
+
+class Capture {
+ public:
+  explicit Capture(asio::io_context& ctx) : pipe_(ctx) {}
+  asio::readable_pipe& pipe() { return pipe_; }
+  std::string& data() { return data_; }
+  bool done() const { return done_; }
+  void Start(std::function<void()> on_done) {
+    on_done_ = std::move(on_done);
+    More();
+  }
+  void Close() {
+    boost::system::error_code ignored;
+    pipe_.close(ignored);
+  }
+
+ private:
+  void More() {
+    pipe_.async_read_some(
+        asio::buffer(buf_), [this](const boost::system::error_code& ec, size_t n) {
+          data_.append(buf_.data(), std::min(n, kCaptureCap - std::min(kCaptureCap, data_.size())));
+          if (ec) {
+            done_ = true;
+            on_done_();
+            return;
+          }
+          More();
+        });
+  }
+  asio::readable_pipe pipe_;
+  std::array<char, 16 * 1024> buf_{};
+  std::string data_;
+  bool done_ = false;
+  std::function<void()> on_done_;
+};
+
+std::optional<std::string> FindInPath(const std::string& name) {
+  if (name.find('/') != std::string::npos) return name;
+  const char* env = std::getenv("PATH");
+  std::string path = env != nullptr ? env : "/usr/local/bin:/usr/bin:/bin";
+  size_t begin = 0;
+  while (begin <= path.size()) {
+    size_t end = path.find(':', begin);
+    if (end == std::string::npos) end = path.size();
+    std::string candidate = (end > begin ? path.substr(begin, end - begin) : ".") + "/" + name;
+    if (::access(candidate.c_str(), X_OK) == 0) return candidate;
+    begin = end + 1;
+  }
+  return std::nullopt;
+}
+
+class ProcessSshTransport : public SshTransport {
+ public:
+  ProcessSshTransport() {
+    // Requests go down pipes to ssh clients that may die first (a host that goes away, a
+    // timeout): that must be an error of one write, never SIGPIPE for the whole runner.
+    static std::once_flag once;
+    std::call_once(once, [] { ::signal(SIGPIPE, SIG_IGN); });
+  }
+
+  Result<SshCommandResult> Run(const std::vector<std::string>& argv, const std::string& input,
+                               std::chrono::milliseconds timeout) override {
+    auto exe = FindInPath(argv.at(0));
+    if (!exe) return Status::Unavailable(argv[0] + " not found in PATH (install openssh-client)");
+    try {
+      return RunProcess(*exe, argv, input, timeout);
+    } catch (const std::exception& e) {
+      return Status::Runtime("run " + argv[0] + ": " + e.what());
+    }
+  }
+
+ private:
+  static Result<SshCommandResult> RunProcess(const std::string& exe,
+                                             const std::vector<std::string>& argv,
+                                             const std::string& input,
+                                             std::chrono::milliseconds timeout) {
+    asio::io_context ctx;
+    asio::writable_pipe in(ctx);
+    Capture out(ctx), err(ctx);
+    std::vector<std::string> args(argv.begin() + 1, argv.end());
+    boost::system::error_code launch_error;
+    bp::posix::default_launcher launcher;
+    auto proc =
+        launcher(ctx.get_executor(), launch_error, bp::filesystem::path(exe), args,
+                 bp::process_stdio{in, out.pipe(), err.pipe()}, DieWithParentInit{::getpid()});
+    if (launch_error) return Status::Runtime("start " + argv[0] + ": " + launch_error.message());
+    int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, proc.id(), 0));
+    SshCommandResult result;
+    bool exited = false;
+    asio::steady_timer deadline(ctx, timeout);
+    asio::steady_timer drain(ctx);
+    auto finish_if_done = [&] {
+      if (exited && out.done() && err.done()) {
+        deadline.cancel();
+        drain.cancel();
+      }
+    };
+    out.Start(finish_if_done);
+    err.Start(finish_if_done);
+    // The request, then EOF; a remote end that stops reading fails the write, not us.
+    asio::async_write(in, asio::buffer(input), [&](const boost::system::error_code&, size_t) {
+      boost::system::error_code ignored;
+      in.close(ignored);
+    });
+    proc.async_wait([&](const boost::system::error_code& ec, int) {
+      exited = true;
+      if (!ec && !result.timed_out) {
+        const int status = proc.native_exit_code();
+        result.exit_code = WIFEXITED(status)     ? WEXITSTATUS(status)
+                           : WIFSIGNALED(status) ? 128 + WTERMSIG(status)
+                                                 : -1;
+      }
+      deadline.cancel();
+      // A process that inherited the pipes (a master started by this command) must not hold
+      // us: the pipes are closed shortly after the exit.
+      drain.expires_after(std::chrono::milliseconds(200));
+      drain.async_wait([&](const boost::system::error_code& e) {
+        if (e) return;
+        out.Close();
+        err.Close();
+      });
+      finish_if_done();
+    });
+    deadline.async_wait([&](const boost::system::error_code& e) {
+      if (e || exited) return;
+      result.timed_out = true;
+      result.exit_code = -1;
+      if (pidfd >= 0) ::syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, nullptr, 0);
+    });
+    ctx.run();
+    if (pidfd >= 0) ::close(pidfd);
+    result.out = std::move(out.data());
+    result.err = std::move(err.data());
+    return result;
+  }
+};
+
+// A word for the remote shell: single-quoted, with embedded quotes closed and escaped.
+std::string ShellQuote(const std::string& s) {
+  std::string out = "'";
+  for (char c : s) {
+    if (c == '\'')
+      out += "'\\''";
+    else
+      out += c;
+  }
+  return out + "'";
+}
+
+std::string Seconds(std::chrono::milliseconds d) {
+  return std::to_string(std::max<long long>(1, (d.count() + 999) / 1000));
+}
+
+// The last non-empty line of `text`, trimmed.
+std::string LastLine(const std::string& text) {
+  size_t end = text.find_last_not_of(" \r\n\t");
+  if (end == std::string::npos) return "";
+  size_t begin = text.rfind('\n', end);
+  begin = begin == std::string::npos ? 0 : begin + 1;
+  return text.substr(begin, end - begin + 1);
+}
+
+int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
+
+std::unique_ptr<SshTransport> MakeSshTransport() { return std::make_unique<ProcessSshTransport>(); }
+
+// ---- SshExecutor -----------------------------------------------------------------------------
+
+SshExecutor::SshExecutor(SshFleet& fleet, const InventoryHost& host)
+    : fleet_(fleet), host_(host), binary_(host.binary) {}
+
+std::vector<std::string> SshExecutor::SshArgs(bool master) const {
+  const SshSettings& ssh = fleet_.inventory().ssh;
+  std::vector<std::string> a = {"ssh",
+                                "-p",
+                                std::to_string(host_.port),
+                                "-l",
+                                host_.user,
+                                "-o",
+                                "BatchMode=yes",
+                                "-o",
+                                "ConnectTimeout=" + Seconds(ssh.connect_timeout),
+                                "-o",
+                                "LogLevel=ERROR",
+                                "-o",
+                                "ServerAliveInterval=5",
+                                "-o",
+                                "ServerAliveCountMax=3"};
+  if (!host_.identity_file.empty()) {
+    a.insert(a.end(), {"-i", host_.identity_file, "-o", "IdentitiesOnly=yes"});
+  }
+  if (ssh.strict_host_key_checking) {
+    a.insert(a.end(), {"-o", "StrictHostKeyChecking=yes"});
+    if (!host_.known_hosts.empty()) {
+      a.insert(a.end(), {"-o", "UserKnownHostsFile=" + host_.known_hosts, "-o",
+                         "GlobalKnownHostsFile=/dev/null"});
+    }
+  } else {
+    a.insert(a.end(), {"-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null"});
+  }
+  if (ssh.multiplex) {
+    a.insert(a.end(), {"-o", "ControlPath=" + fleet_.control_dir() + "/%C", "-o",
+                       std::string("ControlMaster=") + (master ? "yes" : "auto"), "-o",
+                       "ControlPersist=" + std::to_string(kControlPersistSeconds)});
+  }
+  return a;
+}
+
+Status SshExecutor::TransportError(const SshCommandResult& r, const std::string& what,
+                                   Duration timeout) const {
+  const std::string who = "host " + host_.Describe();
+  const std::string kh =
+      host_.known_hosts.empty() ? "ssh's default known_hosts" : host_.known_hosts;
+  if (r.timed_out) {
+    return Status::Timeout(who + ": no answer to " + what + " within " + FormatDuration(timeout));
+  }
+  if (r.err.find("REMOTE HOST IDENTIFICATION HAS CHANGED") != std::string::npos ||
+      r.err.find("has changed and you have requested strict checking") != std::string::npos) {
+    return Status::Error(StatusCode::kPermission,
+                         who + ": refused: its host key does not match the known_hosts file " + kh +
+                             " (a man-in-the-middle, or the host was reinstalled: check the "
+                             "key, then update " +
+                             kh + ")");
+  }
+  if (r.err.find("host key is known for") != std::string::npos ||
+      r.err.find("Host key verification failed") != std::string::npos) {
+    return Status::Error(StatusCode::kPermission,
+                         who + ": refused: no host key for it in the known_hosts file " + kh +
+                             " (add it after checking its fingerprint)");
+  }
+  if (r.err.find("Permission denied") != std::string::npos) {
+    return Status::Error(StatusCode::kPermission,
+                         who + ": refused: authentication failed (" + LastLine(r.err) + ")");
+  }
+  if (r.exit_code == 127) {
+    return Status::NotFound(who + ": ringfence not found at " + binary_ +
+                            " on the host; install ringfence " + RINGFENCE_VERSION +
+                            " there or pass --push-binary PATH");
+  }
+  if (r.exit_code == 255) {
+    return Status::Unavailable(
+        who + ": unreachable: " + (LastLine(r.err).empty() ? "ssh failed" : LastLine(r.err)));
+  }
+  return Status::Runtime(who + ": " + what + " exited " + std::to_string(r.exit_code) +
+                         (LastLine(r.err).empty() ? "" : ": " + LastLine(r.err)));
+}
+
+Result<nlohmann::json> SshExecutor::Call(const std::string& action, const nlohmann::json& request,
+                                         std::optional<std::chrono::milliseconds> timeout) {
+  std::string remote =
+      ShellQuote(binary_) + " host " + action + " --state-dir " + ShellQuote(host_.state_dir);
+  if (!fleet_.options().run_id.empty()) remote += " --run " + ShellQuote(fleet_.options().run_id);
+  if (action == "begin")
+    remote += " --grace " + std::to_string(fleet_.options().grace.count()) + "ms";
+  std::vector<std::string> argv = SshArgs(false);
+  argv.insert(argv.end(), {host_.address, "--", remote});
+  const Duration limit = timeout.value_or(fleet_.inventory().ssh.command_timeout);
+  auto run = fleet_.transport().Run(argv, request.dump(), limit);
+  const std::string what = "`ringfence host " + action + "`";
+  if (!run.ok())
+    return Status::Unavailable("host " + host_.Describe() + ": " + run.status().message());
+  if (run->timed_out || run->exit_code != 0) return TransportError(*run, what, limit);
+  nlohmann::json reply = nlohmann::json::parse(LastLine(run->out), nullptr, false);
+  if (!reply.is_object()) {
+    return Status::Runtime("host " + host_.Describe() + ": " + what +
+                           " gave no JSON reply: " + LastLine(run->out) + LastLine(run->err));
+  }
+  Status st = StatusOfReply(reply);
+  if (!st.ok()) return Status::Error(st.code(), "host " + host_.name + ": " + st.message());
+  return reply;
+}
+
+Status SshExecutor::PushBinary() {
+  const std::string& path = fleet_.options().push_binary;
+  const std::string part = path + ".part";
+  std::vector<std::string> mkdir = SshArgs(false);
+  const std::string dir = std::filesystem::path(path).parent_path().string();
+  mkdir.insert(mkdir.end(),
+               {host_.address, "--", "mkdir -p " + ShellQuote(dir.empty() ? "." : dir)});
+  auto made = fleet_.transport().Run(mkdir, "", fleet_.inventory().ssh.command_timeout);
+  if (!made.ok()) return made.status();
+  if (made->exit_code != 0)
+    return TransportError(*made, "mkdir for --push-binary", fleet_.inventory().ssh.command_timeout);
+  // scp through the same master: the ssh options go along with -o, the port with -P.
+  std::vector<std::string> scp = {"scp", "-q", "-P", std::to_string(host_.port)};
+  std::vector<std::string> ssh = SshArgs(false);
+  for (size_t i = 1; i < ssh.size(); ++i) {
+    if (ssh[i] == "-o" || ssh[i] == "-i") {
+      scp.push_back(ssh[i]);
+      scp.push_back(ssh[++i]);
+    } else if (ssh[i] == "-p" || ssh[i] == "-l") {
+      ++i;
+    }
+  }
+  scp.insert(scp.end(),
+             {fleet_.options().local_binary, host_.user + "@" + host_.address + ":" + part});
+  auto copied = fleet_.transport().Run(
+      scp, "",
+      std::max<Duration>(fleet_.inventory().ssh.command_timeout, std::chrono::seconds(60)));
+  if (!copied.ok()) return copied.status();
+  if (copied->exit_code != 0)
+    return TransportError(
+        *copied, "scp of --push-binary",
+        std::max<Duration>(fleet_.inventory().ssh.command_timeout, std::chrono::seconds(60)));
+  std::vector<std::string> install = SshArgs(false);
+  install.insert(install.end(), {host_.address, "--",
+                                 "chmod 755 " + ShellQuote(part) + " && mv -f " + ShellQuote(part) +
+                                     " " + ShellQuote(path)});
+  auto moved = fleet_.transport().Run(install, "", fleet_.inventory().ssh.command_timeout);
+  if (!moved.ok()) return moved.status();
+  if (moved->exit_code != 0)
+    return TransportError(*moved, "install of --push-binary",
+                          fleet_.inventory().ssh.command_timeout);
+  binary_ = path;
+  return Status::Ok();
+}
+
+Status SshExecutor::Connect() {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (connected_) return Status::Ok();
+  if (!fleet_.inventory().ssh.strict_host_key_checking) {
+    spdlog::warn(
+        "host {}: host key checking is OFF (the inventory's ssh.strict_host_key_checking "
+        "is false): a man-in-the-middle would not be noticed",
+        host_.Describe());
+  }
+  auto fail = [&](Status st) {
+    error_ = st.message();
+    return st;
+  };
+  if (fleet_.inventory().ssh.multiplex && !master_open_) {
+    std::vector<std::string> argv = SshArgs(true);
+    argv.insert(argv.end(), {"-N", "-f", host_.address});
+    auto run = fleet_.transport().Run(
+        argv, "", fleet_.inventory().ssh.connect_timeout + fleet_.inventory().ssh.command_timeout);
+    if (!run.ok()) return fail(run.status());
+    if (run->timed_out || run->exit_code != 0) {
+      return fail(TransportError(
+          *run, "the ssh master",
+          fleet_.inventory().ssh.connect_timeout + fleet_.inventory().ssh.command_timeout));
+    }
+    master_open_ = true;
+  }
+  if (!fleet_.options().push_binary.empty()) {
+    if (Status pushed = PushBinary(); !pushed.ok()) return fail(pushed);
+  }
+  auto version = Call("version", nlohmann::json::object());
+  if (!version.ok()) return fail(version.status());
+  const std::string theirs = version->value("version", "?");
+  if (theirs != RINGFENCE_VERSION || version->value("protocol", 0) != kHostProtocolVersion) {
+    return fail(Status::Runtime("host " + host_.Describe() + ": ringfence " + theirs + " at " +
+                                binary_ + ", the runner is " + RINGFENCE_VERSION +
+                                "; install the same version or pass --push-binary PATH"));
+  }
+  connected_ = true;
+  error_.clear();
+  return Status::Ok();
+}
+
+Status SshExecutor::Begin() {
+  if (begun_) return Status::Ok();
+  if (Status st = Connect(); !st.ok()) return st;
+  std::lock_guard<std::mutex> lock(mu_);
+  if (begun_) return Status::Ok();
+  char hostname[256] = {};
+  ::gethostname(hostname, sizeof hostname - 1);
+  auto reply = Call(
+      "begin",
+      {{"title", fleet_.options().title}, {"runner", std::string(hostname)}, {"host", host_.name}});
+  if (!reply.ok()) return reply.status();
+  begun_ = true;
+  fleet_.HostBegun(*this);
+  return Status::Ok();
+}
+
+Status SshExecutor::Heartbeat() {
+  // Half the grace (at least 1 s, at most the command timeout): a heartbeat that takes longer
+  // counts the host as lost well before its own watchdog gives up on us.
+  auto reply = Call(
+      "heartbeat", nlohmann::json::object(),
+      std::min<Duration>(fleet_.inventory().ssh.command_timeout,
+                         std::max<Duration>(fleet_.options().grace / 2, std::chrono::seconds(1))));
+  return reply.ok() ? Status::Ok() : reply.status();
+}
+
+Status SshExecutor::End(const std::string& status) {
+  if (!begun_ || lost_) return Status::Ok();
+  auto reply = Call("end", {{"status", status}});
+  return reply.ok() ? Status::Ok() : reply.status();
+}
+
+void SshExecutor::Close() {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!master_open_) return;
+  std::vector<std::string> argv = SshArgs(false);
+  argv.insert(argv.end(), {"-O", "exit", host_.address});
+  auto run = fleet_.transport().Run(argv, "", std::chrono::seconds(5));
+  (void)run;
+  master_open_ = false;
+}
+
+void SshExecutor::MarkLost(const Status& why) {
+  std::lock_guard<std::mutex> lock(mu_);
+  lost_ = true;
+  error_ = why.message();
+}
+
+nlohmann::json SshExecutor::ToJson() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  nlohmann::json j = {{"address", host_.address}, {"port", host_.port},
+                      {"user", host_.user},       {"reached", connected_.load()},
+                      {"armed", begun_.load()},   {"lost", lost_.load()}};
+  if (!error_.empty()) j["error"] = error_;
+  return j;
+}
+
+Result<std::vector<ProcessInfo>> SshExecutor::Match(const ProcessSelector& selector) {
+  auto reply = Call("match", {{"selector", SelectorToWire(selector)}});
+  if (!reply.ok()) return reply.status();
+  std::vector<ProcessInfo> out;
+  for (const auto& p : (*reply)["processes"]) out.push_back(ProcessInfoFromJson(p));
+  return out;
+}
+
+nlohmann::json SshExecutor::StepRequest(const Fault& fault) const {
+  const SshFleet::Registered* reg = fleet_.StepOf(&fault);
+  nlohmann::json r = {{"host", host_.name}};
+  if (reg != nullptr) {
+    r["step"] = FaultStepToJson(reg->step);
+    r["selector"] = SelectorToWire(reg->selector);
+  }
+  return r;
+}
+
+Status SshExecutor::Prepare(Fault& fault, const std::vector<Target>& targets) {
+  if (lost_) return Status::Unavailable("host " + host_.name + " is unreachable: " + error_);
+  // Armed before anything is injected: the host-side watchdog watches from here on.
+  if (!fleet_.options().run_id.empty()) {
+    if (Status st = Begin(); !st.ok()) return st;
+  }
+  nlohmann::json request = StepRequest(fault);
+  request["targets"] = nlohmann::json::array();
+  for (const auto& t : targets) request["targets"].push_back(TargetToWire(t));
+  auto reply = Call("prepare", request);
+  return reply.ok() ? Status::Ok() : reply.status();
+}
+
+Result<UndoRecord> SshExecutor::PlanUndo(Fault& fault, const Target& target) {
+  if (lost_) return Status::Unavailable("host " + host_.name + " is unreachable: " + error_);
+  nlohmann::json request = StepRequest(fault);
+  request["target"] = TargetToWire(target);
+  auto reply = Call("plan", request);
+  if (!reply.ok()) return reply.status();
+  return UndoRecord::FromJson((*reply)["undo"]);
+}
+
+Status SshExecutor::Inject(Fault& fault, const Target& target, const UndoRecord& undo) {
+  if (lost_) return Status::Unavailable("host " + host_.name + " is unreachable: " + error_);
+  nlohmann::json request = StepRequest(fault);
+  request["target"] = TargetToWire(target);
+  request["undo"] = undo.ToJson();
+  request["runner_now_ms"] = NowMs();
+  auto reply = Call("inject", request);
+  if (!reply.ok()) return reply.status();
+  std::lock_guard<std::mutex> lock(mu_);
+  observed_[&fault][target.label] = reply->value("observed", nlohmann::json::object());
+  return Status::Ok();
+}
+
+nlohmann::json SshExecutor::Observe(Fault& fault) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = observed_.find(&fault);
+  return it == observed_.end() ? nlohmann::json::object() : it->second;
+}
+
+Status SshExecutor::Revert(const UndoRecord& undo) {
+  if (lost_) {
+    return Status::Unavailable("host " + host_.name + " is unreachable (" + error_ +
+                               "); its host-side watchdog reverts " + undo.target +
+                               " by itself once heartbeats stop for the grace or the deadline "
+                               "passes");
+  }
+  auto reply = Call("revert", {{"host", host_.name}, {"undo", undo.ToJson()}, {"by", "runner"}});
+  return reply.ok() ? Status::Ok() : reply.status();
+}
+
+// ---- SshFleet --------------------------------------------------------------------------------
+
+SshFleet::SshFleet(Inventory inventory, FleetOptions options,
+                   std::unique_ptr<SshTransport> transport)
+    : inventory_(std::move(inventory)),
+      options_(std::move(options)),
+      transport_(std::move(transport)) {
+  // The ControlMaster sockets: under `control_dir` (e.g. the state dir, so that a runner killed
+  // with SIGKILL leaves nothing outside it), else under /tmp. Socket paths are short: the
+  // directory, 40 hex digits and the 17 characters ssh appends while it creates one must fit in
+  // a sockaddr_un (108 bytes).
+  std::string parent = options_.control_dir;
+  if (parent.empty() || parent.size() > 40) parent = "/tmp";
+  std::error_code ec;
+  std::filesystem::create_directories(parent, ec);
+  std::string tmpl = parent + (parent == "/tmp" ? "/ringfence-ssh-XXXXXX" : "/ssh-XXXXXX");
+  if (::mkdtemp(tmpl.data()) != nullptr) {
+    control_dir_ = tmpl;
+    own_control_dir_ = true;
+  } else {
+    control_dir_ = "/tmp";
+  }
+  for (const auto& h : inventory_.hosts) {
+    hosts_[h.name] = std::make_unique<SshExecutor>(*this, h);
+  }
+}
+
+SshFleet::~SshFleet() {
+  beat_stop_.RequestStop("fleet gone");
+  for (auto& t : beaters_) {
+    if (t.joinable()) t.join();
+  }
+  std::vector<SshExecutor*> all;
+  for (auto& [name, h] : hosts_) all.push_back(h.get());
+  ParallelFor(all.size(), options_.max_concurrency, [&](size_t i) { all[i]->Close(); });
+  if (own_control_dir_) {
+    std::error_code ec;
+    std::filesystem::remove_all(control_dir_, ec);
+  }
+}
+
+SshExecutor* SshFleet::Find(const std::string& host) {
+  auto it = hosts_.find(host);
+  return it == hosts_.end() ? nullptr : it->second.get();
+}
+
+Executor* SshFleet::ExecutorFor(const std::string& host) { return Find(host); }
+
+void SshFleet::RegisterFault(const Fault* fault, const FaultStep& step, const TargetSpec& spec) {
+  std::lock_guard<std::mutex> lock(mu_);
+  faults_[fault] = Registered{step, spec.process};
+}
+
+const SshFleet::Registered* SshFleet::StepOf(const Fault* fault) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = faults_.find(fault);
+  return it == faults_.end() ? nullptr : &it->second;
+}
+
+void SshFleet::OnHostLost(std::function<void(const std::string&, const Status&)> on_lost) {
+  std::lock_guard<std::mutex> lock(mu_);
+  on_lost_ = std::move(on_lost);
+}
+
+std::map<std::string, Status> SshFleet::Connect(const std::vector<std::string>& names) {
+  std::vector<SshExecutor*> hosts;
+  for (const auto& n : names) {
+    if (SshExecutor* h = Find(n)) hosts.push_back(h);
+  }
+  std::vector<Status> results(hosts.size());
+  ParallelFor(hosts.size(), options_.max_concurrency,
+              [&](size_t i) { results[i] = hosts[i]->Connect(); });
+  std::map<std::string, Status> out;
+  for (size_t i = 0; i < hosts.size(); ++i) out[hosts[i]->host()] = results[i];
+  return out;
+}
+
+Result<std::vector<Target>> SshFleet::ResolveTargets(const TargetSpec& spec, std::mt19937_64& rng) {
+  auto selected = SelectHosts(spec, inventory_, rng);
+  if (!selected.ok()) return selected.status();
+  std::vector<std::string> names;
+  for (const auto* h : *selected) names.push_back(h->name);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (const auto& n : names) {
+      if (std::find(selected_.begin(), selected_.end(), n) == selected_.end()) {
+        selected_.push_back(n);
+      }
+    }
+  }
+  auto connected = Connect(names);
+  // Processes on each host, matched there, in parallel.
+  std::vector<Result<std::vector<ProcessInfo>>> matches(
+      names.size(), Result<std::vector<ProcessInfo>>(std::vector<ProcessInfo>{}));
+  if (spec.has_process) {
+    ParallelFor(names.size(), options_.max_concurrency, [&](size_t i) {
+      if (connected[names[i]].ok()) matches[i] = Find(names[i])->Match(spec.process);
+    });
+  }
+  std::vector<Target> targets;
+  for (size_t i = 0; i < names.size(); ++i) {
+    Status st = connected[names[i]];
+    const bool connect_failed = !st.ok();
+    if (st.ok() && !matches[i].ok()) st = matches[i].status();
+    if (!st.ok()) {
+      const bool unreachable =
+          st.code() == StatusCode::kUnavailable || st.code() == StatusCode::kTimeout;
+      // A host that answers but cannot be used (host key, authentication, binary, version) is
+      // a runtime error, never the input's fault and never skipped.
+      if (connect_failed && !unreachable) return Status::Runtime(st.message());
+      if (unreachable && options_.skip_unreachable) {
+        spdlog::warn("{}; skipped (on_unreachable: skip), counted as unknown", st.message());
+        std::lock_guard<std::mutex> lock(mu_);
+        skipped_[names[i]] = st.message();
+        continue;
+      }
+      if (unreachable) {
+        return Status::Unavailable(st.message() + "; the run is aborted (on_unreachable: abort)");
+      }
+      if (st.code() == StatusCode::kInvalidInput) {
+        return Status::InvalidInput(spec.pointer + ": on host " + names[i] + ": " + st.message());
+      }
+      return st;
+    }
+    if (!spec.has_process) {
+      Target t;
+      t.host = names[i];
+      t.label = "host " + names[i];
+      targets.push_back(t);
+      continue;
+    }
+    TargetSpec per_host = spec;
+    per_host.pointer = spec.pointer + " on host " + names[i];
+    auto chosen = SelectTargets(per_host, *matches[i], rng);
+    if (!chosen.ok()) {
+      return Status::Error(chosen.status().code() == StatusCode::kNotFound
+                               ? StatusCode::kInvalidInput
+                               : chosen.status().code(),
+                           chosen.status().message());
+    }
+    for (Target t : *chosen) {
+      t.host = names[i];
+      t.label = names[i] + ": " + t.label;
+      targets.push_back(std::move(t));
+    }
+  }
+  return targets;
+}
+
+void SshFleet::HostBegun(SshExecutor& host) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (finished_) return;
+  beaters_.emplace_back([this, &host] { Beat(host); });
+}
+
+// One thread per armed host: a host that does not answer must never delay the heartbeats of
+// the others (their watchdogs would revert them).
+void SshFleet::Beat(SshExecutor& host) {
+  const auto period = std::max(std::chrono::milliseconds(50), options_.grace / 4);
+  while (beat_stop_.WaitUntil(std::chrono::steady_clock::now() + period)) {
+    if (host.lost()) return;
+    Status st = host.Heartbeat();
+    if (!st.ok() && !beat_stop_.stop_requested()) {
+      Lost(host, st);
+      return;
+    }
+  }
+}
+
+void SshFleet::Lost(SshExecutor& host, const Status& why) {
+  host.MarkLost(why);
+  spdlog::error("host {} lost: {}", host.host(), why.message());
+  std::function<void(const std::string&, const Status&)> on_lost;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (options_.skip_unreachable) {
+      skipped_[host.host()] = why.message();
+      return;
+    }
+    on_lost = on_lost_;
+  }
+  if (on_lost) on_lost(host.host(), why);
+}
+
+void SshFleet::Finish(const std::string& status) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (finished_) return;
+    finished_ = true;
+  }
+  beat_stop_.RequestStop("finished");
+  std::vector<std::thread> beaters;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    beaters.swap(beaters_);
+  }
+  for (auto& t : beaters) {
+    if (t.joinable()) t.join();
+  }
+  std::vector<SshExecutor*> all;
+  for (auto& [name, h] : hosts_) all.push_back(h.get());
+  ParallelFor(all.size(), options_.max_concurrency, [&](size_t i) {
+    Status st = all[i]->End(status);
+    if (!st.ok()) spdlog::warn("{}", st.message());
+    all[i]->Close();
+  });
+}
+
+Duration SshFleet::FanoutAllowance() const {
+  const size_t hosts = inventory_.hosts.size();
+  const size_t conc = static_cast<size_t>(std::max(1, options_.max_concurrency));
+  return inventory_.ssh.command_timeout * static_cast<int64_t>((hosts + conc - 1) / conc);
+}
+
+std::vector<std::pair<std::string, int>> SshFleet::ControlEndpoints() const {
+  std::vector<std::pair<std::string, int>> out;
+  for (const auto& [name, h] : hosts_) {
+    out.emplace_back(h->inventory_host().address, h->inventory_host().port);
+  }
+  return out;
+}
+
+nlohmann::json SshFleet::ToJson() const {
+  nlohmann::json hosts = nlohmann::json::object();
+  size_t unknown = 0;
+  std::vector<std::string> selected;
+  std::map<std::string, std::string> skipped;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    selected = selected_;
+    skipped = skipped_;
+  }
+  for (const auto& name : selected) {
+    const auto& h = hosts_.at(name);
+    nlohmann::json j = h->ToJson();
+    const bool is_unknown = h->lost() || skipped.count(name) > 0;
+    j["state"] = is_unknown ? "unknown" : (h->begun() ? "armed" : "reached");
+    if (skipped.count(name)) j["skipped"] = skipped[name];
+    unknown += is_unknown;
+    hosts[name] = j;
+  }
+  return {{"inventory", inventory_.source},
+          {"hosts", hosts},
+          {"blast_radius", {{"selected", selected.size()}, {"unknown", unknown}}},
+          {"on_unreachable", options_.skip_unreachable ? "skip" : "abort"},
+          {"max_concurrency", options_.max_concurrency}};
+}
+
+}  // namespace ringfence

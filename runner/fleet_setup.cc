@@ -1,0 +1,149 @@
+#include "runner/fleet_setup.h"
+
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+
+#include <spdlog/spdlog.h>
+
+namespace ringfence {
+
+namespace {
+
+void PrintErrors(const ValidationErrors& errors, const std::string& file) {
+  for (const auto& line : errors.Format(file)) std::fprintf(stderr, "%s\n", line.c_str());
+  std::fprintf(stderr, "%zu error%s; nothing was run\n", errors.size(),
+               errors.size() == 1 ? "" : "s");
+}
+
+bool UsesHosts(const Experiment& experiment) {
+  for (const auto& t : experiment.targets) {
+    if (t.hosts) return true;
+  }
+  return false;
+}
+
+std::string DirOf(const std::string& file) {
+  std::error_code ec;
+  return std::filesystem::absolute(file, ec).parent_path().string();
+}
+
+}  // namespace
+
+int LoadRunInventory(const RunRequest& request, const Experiment& experiment,
+                     std::optional<Inventory>& inventory) {
+  std::string path = request.inventory;
+  if (path.empty() && experiment.inventory.is_string()) {
+    path = experiment.inventory.get<std::string>();
+    if (!path.empty() && path[0] != '/') path = DirOf(request.file) + "/" + path;
+  }
+  if (!path.empty()) {
+    ValidationErrors errors;
+    inventory = LoadInventoryFile(path, errors);
+    if (!inventory) {
+      PrintErrors(errors, path);
+      return 2;
+    }
+    std::error_code ec;
+    inventory->source = std::filesystem::absolute(path, ec).string();
+  } else if (experiment.inventory.is_object()) {
+    ValidationErrors errors;
+    Inventory parsed =
+        ParseInventory(experiment.inventory, DirOf(request.file), "/inventory", errors);
+    if (!errors.empty()) {
+      PrintErrors(errors, request.file);
+      return 2;
+    }
+    parsed.source = request.file + "#/inventory";
+    inventory = std::move(parsed);
+  }
+  ValidationErrors errors;
+  if (!inventory) {
+    for (const auto& t : experiment.targets) {
+      if (t.hosts) {
+        errors.Add(t.pointer + "/hosts", "no inventory",
+                   "an inventory: --inventory FILE or /inventory in the experiment");
+      }
+    }
+    if (!errors.empty()) {
+      PrintErrors(errors, request.file);
+      return 2;
+    }
+    return 0;
+  }
+  ValidateHostTargets(experiment, *inventory, errors);
+  if (!errors.empty()) {
+    PrintErrors(errors, request.file);
+    return 2;
+  }
+  if (!UsesHosts(experiment)) inventory.reset();  // nothing runs on them
+  return 0;
+}
+
+std::unique_ptr<SshFleet> MakeRunFleet(const RunRequest& request, const Experiment& experiment,
+                                       const Inventory& inventory, const std::string& run_id,
+                                       const std::string& control_dir) {
+  FleetOptions options;
+  options.run_id = run_id;
+  options.title = experiment.title;
+  options.grace = request.watchdog_grace;
+  options.max_concurrency = experiment.settings.max_concurrency;
+  options.skip_unreachable = experiment.settings.skip_unreachable;
+  options.push_binary = request.push_binary;
+  options.local_binary = SelfBinary();
+  options.control_dir = control_dir;
+  auto fleet = std::make_unique<SshFleet>(inventory, options);
+  // A local network fault must never cut the runner's SSH connections to its hosts.
+  std::string endpoints;
+  for (const auto& [address, port] : fleet->ControlEndpoints()) {
+    endpoints += (endpoints.empty() ? "" : " ") + address + " " + std::to_string(port);
+  }
+  ::setenv("RINGFENCE_CONTROL_ENDPOINTS", endpoints.c_str(), 1);
+  return fleet;
+}
+
+Result<std::unique_ptr<HostRoutingExecutor>> HostRoutingExecutor::Make(
+    Executor& local, const std::string& inventory_file, const std::string& run_id) {
+  ValidationErrors errors;
+  auto inventory = LoadInventoryFile(inventory_file, errors);
+  if (!inventory) {
+    std::string text;
+    for (const auto& line : errors.Format(inventory_file))
+      text += (text.empty() ? "" : "; ") + line;
+    return Status::InvalidInput(text);
+  }
+  inventory->source = inventory_file;
+  FleetOptions options;
+  options.run_id = run_id;
+  options.local_binary = SelfBinary();
+  return std::unique_ptr<HostRoutingExecutor>(
+      new HostRoutingExecutor(local, std::make_unique<SshFleet>(*inventory, options)));
+}
+
+Status HostRoutingExecutor::Prepare(Fault& fault, const std::vector<Target>& targets) {
+  return local_.Prepare(fault, targets);
+}
+Result<UndoRecord> HostRoutingExecutor::PlanUndo(Fault& fault, const Target& target) {
+  return local_.PlanUndo(fault, target);
+}
+Status HostRoutingExecutor::Inject(Fault& fault, const Target& target, const UndoRecord& undo) {
+  return local_.Inject(fault, target, undo);
+}
+nlohmann::json HostRoutingExecutor::Observe(Fault& fault) { return local_.Observe(fault); }
+
+Status HostRoutingExecutor::Revert(const UndoRecord& undo) {
+  if (undo.host == local_.host()) return local_.Revert(undo);
+  SshExecutor* host = fleet_->Find(undo.host);
+  if (host == nullptr) {
+    return Status::NotFound(undo.target + " is on host " + undo.host + ", which the inventory " +
+                            fleet_->inventory().source + " does not list");
+  }
+  if (Status connected = host->Connect(); !connected.ok()) return connected;
+  return host->Revert(undo);
+}
+
+std::string RecordedInventory(const Inventory& inventory) {
+  return inventory.source.find("#/inventory") == std::string::npos ? inventory.source : "";
+}
+
+}  // namespace ringfence

@@ -1,0 +1,54 @@
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "core/experiment.h"
+#include "core/inventory.h"
+#include "core/ssh_executor.h"
+#include "runner/experiment_runner.h"
+
+namespace ringfence {
+
+// The inventory of a run: --inventory FILE, else the experiment's /inventory (a path relative
+// to the experiment file, or an object). Checks every host target against it. Returns 0 (with
+// `inventory` set when there is one), or 2 after printing every error ("<file>: <pointer>:
+// <found>: <allowed>", then "N errors; nothing was run").
+int LoadRunInventory(const RunRequest& request, const Experiment& experiment,
+                     std::optional<Inventory>& inventory);
+
+// The fleet of one run (run_id "" for a dry run: nothing is armed on the hosts). Logs loudly
+// when the inventory turns host-key checking off, and protects the hosts' SSH endpoints from
+// local network faults.
+std::unique_ptr<SshFleet> MakeRunFleet(const RunRequest& request, const Experiment& experiment,
+                                       const Inventory& inventory, const std::string& run_id,
+                                       const std::string& control_dir = "");
+
+// Reverts through `local` for this host and over SSH (one SshFleet for `run_id`) for the hosts
+// of an inventory file: what `recover` and the like use for a ledger with remote entries.
+class HostRoutingExecutor : public Executor {
+ public:
+  // kInvalidInput with every error of the inventory file when it does not load.
+  static Result<std::unique_ptr<HostRoutingExecutor>> Make(Executor& local,
+                                                           const std::string& inventory_file,
+                                                           const std::string& run_id);
+  const std::string& host() const override { return local_.host(); }
+  Status Prepare(Fault& fault, const std::vector<Target>& targets) override;
+  Result<UndoRecord> PlanUndo(Fault& fault, const Target& target) override;
+  Status Inject(Fault& fault, const Target& target, const UndoRecord& undo) override;
+  nlohmann::json Observe(Fault& fault) override;
+  Status Revert(const UndoRecord& undo) override;
+
+ private:
+  HostRoutingExecutor(Executor& local, std::unique_ptr<SshFleet> fleet)
+      : local_(local), fleet_(std::move(fleet)) {}
+  Executor& local_;
+  std::unique_ptr<SshFleet> fleet_;
+};
+
+// The inventory as the local ledger records it (for `recover --inventory`): the absolute path
+// of its file, or "" for an inventory inside the experiment.
+std::string RecordedInventory(const Inventory& inventory);
+
+}  // namespace ringfence

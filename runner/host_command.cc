@@ -1,0 +1,600 @@
+#include "runner/host_command.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+#include <thread>
+
+#include "core/clock.h"
+#include "core/duration.h"
+#include "core/executor.h"
+#include "core/fault.h"
+#include "core/file_ledger.h"
+#include "core/host_protocol.h"
+#include "core/params.h"
+#include "core/recovery.h"
+#include "core/target_resolver.h"
+#include "runner/experiment_runner.h"
+
+namespace ringfence {
+
+namespace {
+
+constexpr size_t kMaxRequestBytes = 16 << 20;
+
+struct HostOptions {
+  std::string action;
+  std::string state_dir;
+  std::string run_id;
+  std::chrono::milliseconds grace{3000};
+};
+
+std::string RunsDir(const HostOptions& o) { return o.state_dir + "/runs"; }
+std::string HeartbeatPath(const HostOptions& o) {
+  return RunsDir(o) + "/" + o.run_id + ".heartbeat";
+}
+std::string LockPath(const HostOptions& o) { return RunsDir(o) + "/" + o.run_id + ".lock"; }
+std::string WatchdogLogPath(const HostOptions& o) {
+  return RunsDir(o) + "/" + o.run_id + ".watchdog.log";
+}
+
+int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+bool SafeRunId(const std::string& id) {
+  if (id.empty() || id.size() > 128 || id[0] == '.') return false;
+  for (char c : id) {
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_' && c != '.') {
+      return false;
+    }
+  }
+  return true;
+}
+
+// The run's host-side lock: held by every action that writes the ledger, and by the watchdog
+// while it reverts, so an inject cannot slip in while the watchdog acts.
+class RunLock {
+ public:
+  explicit RunLock(const std::string& path) {
+    fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd_ >= 0) {
+      while (::flock(fd_, LOCK_EX) != 0 && errno == EINTR) {
+      }
+    }
+  }
+  ~RunLock() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  bool ok() const { return fd_ >= 0; }
+
+ private:
+  int fd_ = -1;
+};
+
+// Network faults must never cut the SSH connection that reaches this host: the endpoints of it
+// (from SSH_CONNECTION: "client_ip client_port server_ip server_port") are handed to the
+// protected-endpoint check of the nftables faults.
+void ProtectControlConnection() {
+  const char* conn = std::getenv("SSH_CONNECTION");
+  if (conn == nullptr) return;
+  std::istringstream in(conn);
+  std::string client_ip, client_port, server_ip, server_port;
+  if (!(in >> client_ip >> client_port >> server_ip >> server_port)) return;
+  const std::string endpoints = client_ip + " " + server_port + " " + server_ip + " " + server_port;
+  ::setenv("RINGFENCE_CONTROL_ENDPOINTS", endpoints.c_str(), 1);
+}
+
+void Reply(const nlohmann::json& reply) {
+  std::string text = reply.dump() + "\n";
+  std::fwrite(text.data(), 1, text.size(), stdout);
+  std::fflush(stdout);
+}
+
+Result<nlohmann::json> ReadRequest() {
+  std::string text;
+  char buf[65536];
+  size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, stdin)) > 0) {
+    text.append(buf, n);
+    if (text.size() > kMaxRequestBytes) return Status::InvalidInput("request larger than 16 MiB");
+  }
+  if (text.find_first_not_of(" \t\r\n") == std::string::npos) return nlohmann::json::object();
+  try {
+    return nlohmann::json::parse(text);
+  } catch (const nlohmann::json::exception& e) {
+    return Status::InvalidInput(std::string("request is not JSON: ") + e.what());
+  }
+}
+
+// Whether this process has children still running: a fault whose effect lives in worker
+// processes of the injecting process cannot be injected by a one-shot host command.
+bool HasLiveChildren() {
+  DIR* dir = ::opendir("/proc/self/task");
+  if (dir == nullptr) return false;
+  bool any = false;
+  while (dirent* e = ::readdir(dir)) {
+    if (e->d_name[0] == '.') continue;
+    std::ifstream in(std::string("/proc/self/task/") + e->d_name + "/children");
+    std::string pid;
+    if (in >> pid) any = true;
+  }
+  ::closedir(dir);
+  return any;
+}
+
+struct FaultAndFactory {
+  const FaultFactory* factory = nullptr;
+  std::unique_ptr<Fault> fault;
+};
+
+// The fault of `request["step"]`, its params validated again here (the same declaration).
+Result<FaultAndFactory> MakeFault(const nlohmann::json& request) {
+  if (!request.contains("step")) return Status::InvalidInput("request without a step");
+  FaultStep step = FaultStepFromJson(request["step"]);
+  FaultAndFactory out;
+  out.factory = FaultRegistry::Global().Find(step.type);
+  if (out.factory == nullptr) {
+    return Status::InvalidInput("no fault type '" + step.type + "' in ringfence " +
+                                RINGFENCE_VERSION + " on this host");
+  }
+  ValidationErrors errors;
+  ValidateParams(out.factory->Declaration(), step.params, "/params", errors);
+  if (errors.empty()) out.factory->ValidateConfig(step.params, "/params", errors);
+  if (!errors.empty()) {
+    std::string text;
+    for (const auto& line : errors.Format(step.name)) text += (text.empty() ? "" : "; ") + line;
+    return Status::InvalidInput("invalid params: " + text);
+  }
+  TargetSpec spec;
+  spec.name = step.target;
+  spec.pointer = "/targets/" + step.target;
+  if (request.contains("selector")) spec.process = SelectorFromWire(request["selector"]);
+  try {
+    out.fault = out.factory->Create(step, spec);
+  } catch (const std::exception& e) {
+    return Status::Runtime(std::string("create threw: ") + e.what());
+  }
+  return out;
+}
+
+struct HostContext {
+  std::unique_ptr<ProcessTable> processes = MakeSystemProcessTable();
+  StopSource stop;
+  FaultEnv env{*processes, SystemClock(), stop};
+};
+
+bool ProcessAlive(ProcessTable& table, const nlohmann::json& rec) {
+  if (!rec.is_object() || !rec.contains("pid") || !rec.contains("start_ticks")) return false;
+  auto p = table.Get(rec["pid"].get<pid_t>());
+  return p.ok() && p->start_ticks == rec["start_ticks"].get<unsigned long long>() &&
+         p->state != 'Z';
+}
+
+// Scans the ledger for the watchdog's records: the last "started" one, and a "reverted" one.
+struct WatchdogState {
+  nlohmann::json started;
+  nlohmann::json reverted;
+};
+
+WatchdogState ReadWatchdogState(const std::string& ledger_path) {
+  WatchdogState st;
+  std::ifstream in(ledger_path);
+  std::string line;
+  while (std::getline(in, line)) {
+    const size_t space = line.find(' ');
+    if (space == std::string::npos) continue;
+    nlohmann::json rec = nlohmann::json::parse(line.substr(space + 1), nullptr, false);
+    if (!rec.is_object() || rec.value("type", "") != "watchdog") continue;
+    if (rec.value("event", "") == "started") st.started = rec;
+    if (rec.value("event", "") == "reverted") st.reverted = rec;
+  }
+  return st;
+}
+
+Status NeedsArmedRun(const HostOptions& o, HostContext& ctx) {
+  const std::string ledger = LedgerPath(o.state_dir, o.run_id);
+  if (::access(ledger.c_str(), F_OK) != 0) {
+    return Status::NotFound("run " + o.run_id + " was not begun on this host (no ledger " + ledger +
+                            ")");
+  }
+  WatchdogState wd = ReadWatchdogState(ledger);
+  if (!wd.reverted.is_null()) {
+    return Status::Unavailable("the host-side watchdog already reverted run " + o.run_id + " (" +
+                               wd.reverted.value("reason", "") + ")");
+  }
+  if (!ProcessAlive(*ctx.processes, wd.started)) {
+    return Status::Unavailable("the host-side watchdog of run " + o.run_id +
+                               " is not running; refusing to inject without it");
+  }
+  return Status::Ok();
+}
+
+// ---- Actions ---------------------------------------------------------------------------------
+
+nlohmann::json Version() {
+  return {{"ok", true}, {"version", RINGFENCE_VERSION}, {"protocol", kHostProtocolVersion}};
+}
+
+nlohmann::json Begin(const HostOptions& o, const nlohmann::json& request, HostContext& ctx) {
+  std::error_code ec;
+  std::filesystem::create_directories(RunsDir(o), ec);
+  if (ec) return ErrorReply(Status::FromErrno(ec.value(), "state dir " + o.state_dir));
+  {
+    RunLock lock(LockPath(o));
+    if (!lock.ok()) return ErrorReply(Status::FromErrno(errno, "lock " + LockPath(o)));
+    const std::string ledger = LedgerPath(o.state_dir, o.run_id);
+    if (::access(ledger.c_str(), F_OK) != 0) {
+      auto created = FileLedger::Create(o.state_dir, o.run_id,
+                                        {{"title", request.value("title", "")},
+                                         {"runner", request.value("runner", "")},
+                                         {"host", request.value("host", "local")},
+                                         {"role", "host"},
+                                         {"started_at", FormatRfc3339(SystemClock().Now())}});
+      if (!created.ok()) return ErrorReply(created.status());
+    } else if (ProcessAlive(*ctx.processes, ReadWatchdogState(ledger).started)) {
+      return {{"ok", true}, {"already", true}};
+    }
+    std::ofstream(HeartbeatPath(o), std::ios::trunc) << NowMs() << "\n";
+  }
+  // The watchdog: double fork and a session of its own, so that neither sshd (which waits for
+  // the session's descriptors and signals its process group) nor the runner holds it.
+  const std::string binary = SelfBinary();
+  const std::string grace = std::to_string(o.grace.count()) + "ms";
+  const std::string log = WatchdogLogPath(o);
+  pid_t child = ::fork();
+  if (child < 0) return ErrorReply(Status::FromErrno(errno, "fork"));
+  if (child == 0) {
+    ::setsid();
+    if (::fork() != 0) ::_exit(0);
+    int null_fd = ::open("/dev/null", O_RDWR);
+    int log_fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
+    ::dup2(null_fd, 0);
+    ::dup2(log_fd >= 0 ? log_fd : null_fd, 1);
+    ::dup2(log_fd >= 0 ? log_fd : null_fd, 2);
+    for (int fd = 3; fd < 1024; ++fd) ::close(fd);
+    const char* argv[] = {binary.c_str(),      "host",  "watchdog",       "--state-dir",
+                          o.state_dir.c_str(), "--run", o.run_id.c_str(), "--grace",
+                          grace.c_str(),       nullptr};
+    ::execv(binary.c_str(), const_cast<char* const*>(argv));
+    ::_exit(127);
+  }
+  ::waitpid(child, nullptr, 0);
+  // Armed means: its "started" record is in the ledger and it lives.
+  const std::string ledger = LedgerPath(o.state_dir, o.run_id);
+  for (int i = 0; i < 300; ++i) {
+    WatchdogState wd = ReadWatchdogState(ledger);
+    if (ProcessAlive(*ctx.processes, wd.started)) {
+      return {{"ok", true}, {"watchdog_pid", wd.started["pid"]}};
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return ErrorReply(Status::Unavailable("the host-side watchdog did not start (see " + log + ")"));
+}
+
+nlohmann::json Match(const nlohmann::json& request, HostContext& ctx) {
+  auto matches = MatchProcesses(
+      *ctx.processes, SelectorFromWire(request.value("selector", nlohmann::json::object())));
+  if (!matches.ok()) return ErrorReply(matches.status());
+  nlohmann::json list = nlohmann::json::array();
+  for (const auto& p : *matches) list.push_back(ProcessInfoToJson(p));
+  return {{"ok", true}, {"processes", list}};
+}
+
+nlohmann::json Prepare(const nlohmann::json& request, HostContext& ctx) {
+  auto made = MakeFault(request);
+  if (!made.ok()) return ErrorReply(made.status());
+  std::vector<Target> targets;
+  for (const auto& t : request.value("targets", nlohmann::json::array())) {
+    targets.push_back(TargetFromWire(t));
+  }
+  LocalExecutor executor(ctx.env, FaultRegistry::Global(), request.value("host", "local"));
+  Status st = executor.Prepare(*made->fault, targets);
+  return st.ok() ? nlohmann::json{{"ok", true}} : ErrorReply(st);
+}
+
+nlohmann::json Plan(const nlohmann::json& request, HostContext& ctx) {
+  auto made = MakeFault(request);
+  if (!made.ok()) return ErrorReply(made.status());
+  LocalExecutor executor(ctx.env, FaultRegistry::Global(), request.value("host", "local"));
+  auto undo =
+      executor.PlanUndo(*made->fault, TargetFromWire(request.value("target", nlohmann::json())));
+  if (!undo.ok()) return ErrorReply(undo.status());
+  return {{"ok", true}, {"undo", undo->ToJson()}};
+}
+
+nlohmann::json Inject(const HostOptions& o, const nlohmann::json& request, HostContext& ctx) {
+  auto made = MakeFault(request);
+  if (!made.ok()) return ErrorReply(made.status());
+  UndoRecord undo = UndoRecord::FromJson(request.value("undo", nlohmann::json::object()));
+  // The deadline in this host's clock: the runner's deadline moved by the clocks' difference.
+  if (undo.deadline_ms > 0 && request.contains("runner_now_ms")) {
+    undo.deadline_ms += NowMs() - request["runner_now_ms"].get<int64_t>();
+  }
+  const Target target = TargetFromWire(request.value("target", nlohmann::json()));
+  RunLock lock(LockPath(o));
+  if (!lock.ok()) return ErrorReply(Status::FromErrno(errno, "lock " + LockPath(o)));
+  if (Status armed = NeedsArmedRun(o, ctx); !armed.ok()) return ErrorReply(armed);
+  auto ledger = FileLedger::OpenForAppend(LedgerPath(o.state_dir, o.run_id));
+  if (!ledger.ok()) return ErrorReply(ledger.status());
+  auto id = (*ledger)->RecordIntent(undo);
+  if (!id.ok()) return ErrorReply(id.status());
+  LocalExecutor executor(ctx.env, FaultRegistry::Global(), request.value("host", "local"));
+  Status st = executor.Inject(*made->fault, target, undo);
+  if (st.ok() && HasLiveChildren()) {
+    Status reverted = executor.Revert(undo);
+    if (reverted.ok()) {
+      Status marked = (*ledger)->RecordRevertedBy(*id, "runner");
+      (void)marked;
+    }
+    st = Status::Unavailable(made->factory->Declaration().name +
+                             " keeps worker processes in the process that injects it; remote "
+                             "hosts do not support such faults yet (reverted)");
+  }
+  if (!st.ok()) return ErrorReply(st);
+  return {{"ok", true}, {"ledger_id", *id}, {"observed", executor.Observe(*made->fault)}};
+}
+
+nlohmann::json Observe(const nlohmann::json& request, HostContext& ctx) {
+  auto made = MakeFault(request);
+  if (!made.ok()) return ErrorReply(made.status());
+  LocalExecutor executor(ctx.env, FaultRegistry::Global(), request.value("host", "local"));
+  return {{"ok", true}, {"observed", executor.Observe(*made->fault)}};
+}
+
+nlohmann::json Revert(const HostOptions& o, const nlohmann::json& request, HostContext& ctx) {
+  UndoRecord undo = UndoRecord::FromJson(request.value("undo", nlohmann::json::object()));
+  RunLock lock(LockPath(o));
+  LocalExecutor executor(ctx.env, FaultRegistry::Global(), request.value("host", "local"));
+  Status st = executor.Revert(undo);
+  if (!st.ok()) return ErrorReply(st);
+  // Mark the matching intents reverted. The deadline was moved to this host's clock, so the
+  // record is compared without it.
+  const std::string path = LedgerPath(o.state_dir, o.run_id);
+  if (::access(path.c_str(), F_OK) == 0) {
+    auto ledger = FileLedger::OpenForAppend(path);
+    if (ledger.ok()) {
+      auto key = [](UndoRecord u) {
+        u.deadline_ms = 0;
+        return u.ToJson();
+      };
+      for (const auto& [id, recorded] : (*ledger)->Outstanding()) {
+        if (key(recorded) == key(undo)) {
+          Status marked = (*ledger)->RecordRevertedBy(id, request.value("by", "runner"));
+          if (!marked.ok()) return ErrorReply(marked);
+        }
+      }
+    }
+  }
+  return {{"ok", true}};
+}
+
+nlohmann::json Heartbeat(const HostOptions& o, HostContext& ctx) {
+  const std::string ledger = LedgerPath(o.state_dir, o.run_id);
+  if (::access(ledger.c_str(), F_OK) != 0) {
+    return ErrorReply(Status::NotFound("run " + o.run_id + " was not begun on this host"));
+  }
+  WatchdogState wd = ReadWatchdogState(ledger);
+  if (!wd.reverted.is_null()) {
+    return ErrorReply(Status::Unavailable("the host-side watchdog reverted run " + o.run_id + " (" +
+                                          wd.reverted.value("reason", "") + ")"));
+  }
+  const std::string path = HeartbeatPath(o);
+  if (::utimensat(AT_FDCWD, path.c_str(), nullptr, 0) != 0) {
+    return ErrorReply(Status::FromErrno(errno, "heartbeat " + path));
+  }
+  return {{"ok", true}, {"watchdog_alive", ProcessAlive(*ctx.processes, wd.started)}};
+}
+
+nlohmann::json End(const HostOptions& o, const nlohmann::json& request) {
+  RunLock lock(LockPath(o));
+  auto ledger = FileLedger::OpenForAppend(LedgerPath(o.state_dir, o.run_id));
+  if (!ledger.ok()) return ErrorReply(ledger.status());
+  Status st = (*ledger)->Append({{"type", "end"}, {"status", request.value("status", "")}});
+  if (!st.ok()) return ErrorReply(st);
+  return {{"ok", true}, {"outstanding", (*ledger)->Outstanding().size()}};
+}
+
+// ---- The host-side watchdog ------------------------------------------------------------------
+
+void Log(const std::string& text) {
+  std::string line = FormatRfc3339(std::chrono::system_clock::now()) + " host-watchdog[" +
+                     std::to_string(::getpid()) + "] " + text + "\n";
+  std::fwrite(line.data(), 1, line.size(), stderr);
+  std::fflush(stderr);
+}
+
+int RunHostWatchdog(const HostOptions& o) {
+  ::signal(SIGINT, SIG_IGN);
+  ::signal(SIGHUP, SIG_IGN);
+  ::signal(SIGPIPE, SIG_IGN);
+  HostContext ctx;
+  const std::string ledger_path = LedgerPath(o.state_dir, o.run_id);
+  {
+    RunLock lock(LockPath(o));
+    auto ledger = FileLedger::OpenForAppend(ledger_path);
+    auto self = ctx.processes->Get(::getpid());
+    if (!ledger.ok() || !self.ok()) {
+      Log("cannot open " + ledger_path);
+      return 3;
+    }
+    Status st = (*ledger)->Append({{"type", "watchdog"},
+                                   {"event", "started"},
+                                   {"pid", ::getpid()},
+                                   {"start_ticks", self->start_ticks},
+                                   {"grace_ms", o.grace.count()}});
+    if (!st.ok()) {
+      Log("cannot write " + ledger_path + ": " + st.message());
+      return 3;
+    }
+  }
+  Log("watching " + ledger_path + " (grace " + FormatDuration(o.grace) + ")");
+  std::string reason;
+  while (reason.empty()) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    auto contents = ReadLedger(ledger_path);
+    if (!contents.ok()) {
+      reason = "the ledger cannot be read: " + contents.status().message();
+      break;
+    }
+    const auto outstanding = contents->Outstanding();
+    if (!contents->end.is_null()) {
+      if (outstanding.empty() && contents->problems.empty()) {
+        Log("the run ended with nothing outstanding; exiting");
+        return 0;
+      }
+      reason = "the run ended with faults still outstanding on this host";
+      break;
+    }
+    struct stat st {};
+    if (::stat(HeartbeatPath(o).c_str(), &st) == 0) {
+      const int64_t beat_ms =
+          static_cast<int64_t>(st.st_mtim.tv_sec) * 1000 + st.st_mtim.tv_nsec / 1000000;
+      if (NowMs() - beat_ms > o.grace.count()) {
+        reason = "no heartbeat from the runner for longer than the grace (" +
+                 FormatDuration(o.grace) + ")";
+        break;
+      }
+    } else {
+      reason = "the heartbeat file is gone";
+      break;
+    }
+    const int64_t now = NowMs();
+    for (const auto* e : outstanding) {
+      if (e->undo.deadline_ms > 0 && e->undo.deadline_ms < now) {
+        reason = "the deadline of " + e->undo.fault_name + " on " + e->undo.target + " passed";
+        break;
+      }
+    }
+  }
+  Log("acting: " + reason);
+  RunLock lock(LockPath(o));
+  ctx.env.run_id = o.run_id;
+  std::string host_name = "local";
+  if (auto contents = ReadLedger(ledger_path); contents.ok() && contents->run.is_object()) {
+    host_name = contents->run.value("host", "local");
+  }
+  LocalExecutor executor(ctx.env, FaultRegistry::Global(), host_name);
+  RecoveryReport report = RecoverRun(ledger_path, executor, SystemClock(), "watchdog");
+  for (const auto& a : report.actions) Log(a);
+  for (const auto& l : report.left) Log("LEFT: " + l);
+  if (auto ledger = FileLedger::OpenForAppend(ledger_path); ledger.ok()) {
+    Status st = (*ledger)->Append({{"type", "watchdog"},
+                                   {"event", "reverted"},
+                                   {"reason", reason},
+                                   {"ok", report.ok()},
+                                   {"pid", ::getpid()}});
+    if (!st.ok()) Log("cannot record the revert: " + st.message());
+  }
+  return report.ok() ? 0 : 4;
+}
+
+int Usage(const std::string& message) {
+  std::fprintf(stderr, "ringfence host: %s (see ringfence host --help)\n", message.c_str());
+  return 2;
+}
+
+}  // namespace
+
+const std::vector<std::string>& HostActions() {
+  static const std::vector<std::string> actions = {"version",   "begin",  "match",   "prepare",
+                                                   "plan",      "inject", "observe", "revert",
+                                                   "heartbeat", "end",    "watchdog"};
+  return actions;
+}
+
+int RunHostSubcommand(const std::vector<std::string>& args) {
+  if (args.empty())
+    return Usage("expected an action (" + [] {
+      std::string list;
+      for (const auto& a : HostActions()) list += (list.empty() ? "" : ", ") + a;
+      return list;
+    }() + ")");
+  HostOptions o;
+  o.action = args[0];
+  if (std::find(HostActions().begin(), HostActions().end(), o.action) == HostActions().end()) {
+    return Usage("unknown action " + o.action);
+  }
+  for (size_t i = 1; i < args.size(); ++i) {
+    if (i + 1 >= args.size()) return Usage(args[i] + " needs a value");
+    const std::string& v = args[++i];
+    if (args[i - 1] == "--state-dir") {
+      o.state_dir = v;
+    } else if (args[i - 1] == "--run") {
+      if (!SafeRunId(v)) return Usage("--run \"" + v + "\": expected a run id");
+      o.run_id = v;
+    } else if (args[i - 1] == "--grace") {
+      auto d = ParseDuration(v);
+      if (!d.ok() || d->count() < 100) return Usage("--grace \"" + v + "\": at least 100ms");
+      o.grace = *d;
+    } else {
+      return Usage("unknown option " + args[i - 1]);
+    }
+  }
+  if (o.state_dir.empty()) o.state_dir = DefaultStateDir();
+  const bool needs_run = o.action != "version" && o.action != "match" && o.action != "prepare" &&
+                         o.action != "plan" && o.action != "observe";
+  if (needs_run && o.run_id.empty()) return Usage(o.action + " needs --run ID");
+  if (o.action == "watchdog") return RunHostWatchdog(o);
+  ProtectControlConnection();
+
+  nlohmann::json request = nlohmann::json::object();
+  if (o.action != "version" && o.action != "heartbeat") {
+    auto read = ReadRequest();
+    if (!read.ok()) {
+      Reply(ErrorReply(read.status()));
+      return 0;
+    }
+    request = std::move(*read);
+  }
+  HostContext ctx;
+  ctx.env.run_id = o.run_id.empty() ? "norun" : o.run_id;
+  nlohmann::json reply;
+  try {
+    if (o.action == "version")
+      reply = Version();
+    else if (o.action == "begin")
+      reply = Begin(o, request, ctx);
+    else if (o.action == "match")
+      reply = Match(request, ctx);
+    else if (o.action == "prepare")
+      reply = Prepare(request, ctx);
+    else if (o.action == "plan")
+      reply = Plan(request, ctx);
+    else if (o.action == "inject")
+      reply = Inject(o, request, ctx);
+    else if (o.action == "observe")
+      reply = Observe(request, ctx);
+    else if (o.action == "revert")
+      reply = Revert(o, request, ctx);
+    else if (o.action == "heartbeat")
+      reply = Heartbeat(o, ctx);
+    else
+      reply = End(o, request);
+  } catch (const std::exception& e) {
+    // A malformed request (a member of the wrong type) lands here; it is still a reply.
+    reply = ErrorReply(Status::InvalidInput(std::string("bad request: ") + e.what()));
+  }
+  Reply(reply);
+  return 0;
+}
+
+}  // namespace ringfence

@@ -1,0 +1,85 @@
+// Bad fleet input through the CLI: every error printed word for word, exit 2, nothing touched
+// (no host is contacted: the addresses below do not exist).
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "tests/support/processes.h"
+
+namespace ringfence::testing {
+namespace {
+
+class FleetInputTest : public ::testing::Test {
+ protected:
+  FleetInputTest() {
+    dir_.Write("id", "key");
+    dir_.Write(
+        "exp.json",
+        nlohmann::json(
+            {{"version", 1},
+             {"title", "fleet input"},
+             {"targets",
+              {{"web",
+                {{"hosts", {{"tags", {{"role", "web"}}}, {"select", {{"percent", 20}}}}},
+                 {"process", {{"name", "nginx"}}}}},
+               {"db", {{"hosts", {{"tags", {{"role", "db"}}}}}, {"process", {{"name", "pg"}}}}}}},
+             {"method",
+              {{{"type", "process_pause"}, {"target", "web"}, {"duration", "1s"}},
+               {{"type", "process_pause"}, {"target", "db"}, {"duration", "1s"}}}},
+             {"guards", nlohmann::json::array()}})
+            .dump(2));
+  }
+  nlohmann::json Host(const std::string& name, const std::string& role) {
+    return {{"name", name},
+            {"address", "192.0.2.1"},
+            {"identity_file", dir_.File("id")},
+            {"tags", {{"role", role}}}};
+  }
+  int Run(const nlohmann::json& inventory, std::string* err) {
+    dir_.Write("inv.json", inventory.dump(2));
+    ChildRun run(
+        {RINGFENCE_BINARY, "run", dir_.File("exp.json"), "--inventory", dir_.File("inv.json"),
+         "--state-dir", dir_.File("state"), "--journal", dir_.File("journal.json")},
+        dir_.path());
+    const int code = run.Wait(std::chrono::seconds(30));
+    *err = run.err();
+    return code;
+  }
+  TempDir dir_;
+};
+
+TEST_F(FleetInputTest, BadInventoryIsRefusedWordForWord) {
+  nlohmann::json bad_port = Host("web-2", "web");
+  bad_port["port"] = 70000;
+  nlohmann::json bad_key = Host("web-3", "web");
+  bad_key["identity_file"] = dir_.File("missing-key");
+  std::string err;
+  EXPECT_EQ(Run({{"hosts", {Host("web-1", "web"), Host("web-1", "web"), bad_port, bad_key}}}, &err),
+            2);
+  const std::string inv = dir_.File("inv.json");
+  EXPECT_EQ(err, inv +
+                     ": /hosts/1/name: \"web-1\": a name not used by another host (/hosts/0 "
+                     "uses it)\n" +
+                     inv + ": /hosts/2/port: 70000: an integer from 1 to 65535\n" + inv +
+                     ": /hosts/3/identity_file: \"" + dir_.File("missing-key") +
+                     "\": a readable file (No such file or directory)\n"
+                     "3 errors; nothing was run\n");
+  EXPECT_TRUE(ReadFile(dir_.File("journal.json")).empty());
+}
+
+TEST_F(FleetInputTest, TagsMatchingNothingAndPercentRoundingToZeroAreRefused) {
+  std::string err;
+  EXPECT_EQ(Run({{"hosts", {Host("web-1", "web"), Host("web-2", "web")}}}, &err), 2);
+  const std::string exp = dir_.File("exp.json");
+  // In file order (the test writes its targets sorted by name).
+  EXPECT_EQ(err, exp +
+                     ": /targets/db/hosts/tags: {\"role\":\"db\"}: tags that match at least "
+                     "one host of the inventory " +
+                     dir_.File("inv.json") + " (none has role=db)\n" + exp +
+                     ": /targets/web/hosts/select/percent: 20: a percent that selects at least "
+                     "one of the 2 matching hosts (it rounds down to 0)\n2 errors; nothing was "
+                     "run\n");
+  EXPECT_TRUE(ReadFile(dir_.File("journal.json")).empty());
+}
+
+}  // namespace
+}  // namespace ringfence::testing
