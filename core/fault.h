@@ -69,6 +69,8 @@ class Fault {
   // False when the fault's own expectation did not hold (e.g. process_kill's
   // expect_restart_within); the run's verdict becomes `failed`. Valid after Observe().
   virtual bool ExpectationMet() const { return true; }
+  // When ExpectationMet() is false: what did not hold, for the verdict (may be "").
+  virtual std::string ExpectationDetail() const { return ""; }
 };
 
 // Builds faults of one type and reverts them. One per fault type, registered once.

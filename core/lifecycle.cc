@@ -381,6 +381,7 @@ void LifecycleEngine::EndFault(size_t index, RunReport& report) {
     }
   }
   fr.expectation_met = faults_[index]->ExpectationMet();
+  if (!fr.expectation_met) fr.expectation_detail = faults_[index]->ExpectationDetail();
   RevertFault(fr, report);
   fr.ended = true;
   RefreshActive(report);
@@ -693,6 +694,7 @@ RunReport LifecycleEngine::Run(const Experiment& experiment, uint64_t seed,
       if (!f.expectation_met) {
         report.status = RunStatus::kFailed;
         report.reason = f.name + ": the fault's expectation did not hold";
+        if (!f.expectation_detail.empty()) report.reason += ": " + f.expectation_detail;
         break;
       }
     }
@@ -753,6 +755,7 @@ nlohmann::json JournalJson(const RunReport& report, const Experiment& experiment
                          {"start_after", FormatDuration(f.start_after)},
                          {"observed", f.observed},
                          {"expectation_met", f.expectation_met}};
+    if (!f.expectation_detail.empty()) fj["expectation_detail"] = f.expectation_detail;
     std::optional<WallTime> injected, reverted;
     bool all_reverted = true;
     nlohmann::json targets = nlohmann::json::array();

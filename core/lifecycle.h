@@ -48,6 +48,7 @@ struct FaultRecord {
   std::vector<TargetRecord> targets;
   nlohmann::json observed = nlohmann::json::object();
   bool expectation_met = true;
+  std::string expectation_detail;  // what did not hold, when it did not
   bool started = false;
   bool ended = false;  // its active window is over and it was reverted
 };

@@ -100,6 +100,7 @@ bool ValueMatches(const ParamDecl& param, const nlohmann::json& value) {
     case ParamType::kSignal:
       return ParseSignal(value) != 0;
     case ParamType::kStringList:
+    case ParamType::kCountList:
       return value.is_array();
     case ParamType::kEnum:
       if (!value.is_string()) return false;
@@ -123,6 +124,7 @@ const char* ParamTypeName(ParamType type) {
     case ParamType::kSignal: return "signal";
     case ParamType::kStringList: return "string_list";
     case ParamType::kEnum: return "enum";
+    case ParamType::kCountList: return "count_list";
   }
   return "unknown";
 }
@@ -143,6 +145,7 @@ std::string ParamAllowed(const ParamDecl& param) {
     case ParamType::kSignal: return kSignalAllowed;
     case ParamType::kStringList: return "an array of strings";
     case ParamType::kEnum: return OneOf(param.choices);
+    case ParamType::kCountList: return "an array of counts and percentages, such as [1, \"10%\"]";
   }
   return "a value";
 }
@@ -174,6 +177,14 @@ void ValidateParams(const FaultDecl& decl, const nlohmann::json& params, const s
       for (size_t i = 0; i < value.size(); ++i) {
         if (!value[i].is_string()) {
           errors.Add(at + "/" + std::to_string(i), FoundValue(value[i]), "a string");
+        }
+      }
+    }
+    if (param->type == ParamType::kCountList) {
+      for (size_t i = 0; i < value.size(); ++i) {
+        if (!value[i].is_string() && !value[i].is_number_integer()) {
+          errors.Add(at + "/" + std::to_string(i), FoundValue(value[i]),
+                     "a count (3) or a percentage (\"10%\")");
         }
       }
     }

@@ -21,6 +21,7 @@ enum class ParamType {
   kSignal,      // a signal name ("SIGTERM" or "TERM") or number 1..64
   kStringList,  // an array of strings
   kEnum,        // a string out of `choices`
+  kCountList,   // an array of counts (integers) and percentages (strings such as "10%")
 };
 
 const char* ParamTypeName(ParamType type);

@@ -113,7 +113,7 @@ struct RunFlags {
   RunRequest request;
   std::string progress = "auto";
   std::string scenario;
-  int fleet_size = 5;
+  int fleet_size = 0;  // 0: the scenario's or the default
 };
 
 bool ParseRunFlags(const std::string& command, const Args& args, bool demo, RunFlags& out,

@@ -109,8 +109,10 @@ class DemoFleet::Supervisor {
  private:
   // Everything below is touched only on the supervisor thread (after Start() created it).
   struct Instance {
-    Instance(asio::io_context& ctx, int p) : port(p), restart_timer(ctx) {}
+    Instance(asio::io_context& ctx, int p, std::string content)
+        : port(p), content_file(std::move(content)), restart_timer(ctx) {}
     int port;
+    std::string content_file;
     std::optional<bp::basic_process<asio::io_context::executor_type>> process;
     int pidfd = -1;  // opened before the child can be reaped: signals never hit a reused pid
     pid_t pid = 0;
@@ -144,9 +146,9 @@ class DemoFleet::Supervisor {
 Status DemoFleet::Supervisor::Spawn(Instance& instance) {
   std::vector<std::string> args = {"--port", std::to_string(instance.port), "--fleet-id",
                                    options_.fleet_id};
-  if (!options_.content_file.empty()) {
+  if (!instance.content_file.empty()) {
     args.push_back("--content");
-    args.push_back(options_.content_file);
+    args.push_back(instance.content_file);
   }
   boost::system::error_code ec;
   bp::posix::default_launcher launcher;
@@ -261,6 +263,11 @@ Status DemoFleet::Supervisor::Start() {
     return Status::InvalidInput(fmt::format("demo fleet size must be 1..{}, got {}",
                                             kMaxFleetSize, options_.size));
   }
+  if (!options_.content_files.empty() &&
+      options_.content_files.size() != static_cast<size_t>(options_.size)) {
+    return Status::InvalidInput(fmt::format("demo fleet: {} content files for {} instances",
+                                            options_.content_files.size(), options_.size));
+  }
   if (::access(options_.service_binary.c_str(), X_OK) != 0) {
     return Status::NotFound("demo service binary not found: " + options_.service_binary);
   }
@@ -270,7 +277,11 @@ Status DemoFleet::Supervisor::Start() {
     std::lock_guard<std::mutex> lock(mu_);
     ports_ = *ports;
   }
-  for (int port : *ports) instances_.push_back(std::make_unique<Instance>(ctx_, port));
+  for (size_t i = 0; i < ports->size(); ++i) {
+    const std::string& content =
+        options_.content_files.empty() ? options_.content_file : options_.content_files[i];
+    instances_.push_back(std::make_unique<Instance>(ctx_, (*ports)[i], content));
+  }
 
   // The supervisor thread forks every instance and lives until Stop(): PR_SET_PDEATHSIG fires
   // when the forking *thread* ends.

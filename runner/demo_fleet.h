@@ -15,7 +15,10 @@ namespace ringfence {
 struct DemoFleetOptions {
   int size = 5;
   std::string service_binary;   // path to ringfence-demo-service
-  std::string content_file;     // optional
+  std::string content_file;     // optional: one content file for every instance
+  // Optional: instance i reads content_files[i] (wins over content_file); must have `size`
+  // entries when given (else Start() fails: "demo fleet: <n> content files for <size> instances").
+  std::vector<std::string> content_files;
   std::chrono::milliseconds restart_delay{300};
   std::string fleet_id;         // default: "fleet-<pid>-<random>", unique per fleet
 };
@@ -32,6 +35,7 @@ struct DemoInstanceExit {
 // exits for any reason while the fleet runs is started again on the same port after
 // restart_delay. Every instance runs as
 //   <service_binary> --port P --fleet-id ID [--content F]
+// (F: content_files[i] for instance i when given, else content_file)
 // so that a scenario selects the fleet's processes with the cmdline regex
 // `ringfence-demo-service --port [0-9]+ --fleet-id ID`. Instances are spawned from one
 // supervisor thread that lives until Stop(), and get PR_SET_PDEATHSIG(SIGKILL): they die with it.

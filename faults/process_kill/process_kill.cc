@@ -150,6 +150,12 @@ class ProcessKill : public Fault {
   }
 
   bool ExpectationMet() const override { return !config_.expect_restart_within || restarted_; }
+  std::string ExpectationDetail() const override {
+    return config_.expect_restart_within
+               ? "no replacement within expect_restart_within " +
+                     FormatDuration(*config_.expect_restart_within)
+               : "";
+  }
 
  private:
   void RememberProcessesBeforeTheKill(FaultEnv& env) {

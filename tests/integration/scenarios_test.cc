@@ -3,6 +3,9 @@
 #include <filesystem>
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "runner/demo_command.h"
 
 #include "tests/support/processes.h"
 
@@ -10,7 +13,21 @@ namespace ringfence::testing {
 namespace {
 
 TEST(ScenariosTest, EveryShippedScenarioValidates) {
+  TempDir dir;
   std::vector<std::string> argv = {RINGFENCE_BINARY, "validate"};
+  // The bad_update scenarios read their hosts file and artifact while they validate: a fleet of
+  // 20 like the one `ringfence demo` writes.
+  nlohmann::json hosts = nlohmann::json::array();
+  for (int i = 0; i < 20; ++i) {
+    hosts.push_back({{"name", "demo-" + std::to_string(i)},
+                     {"path", dir.File("content-" + std::to_string(i) + ".txt")},
+                     {"health_url", "http://127.0.0.1:9/health"},
+                     {"vars", {{"port", "9"}}}});
+  }
+  dir.Write("hosts.json", hosts.dump());
+  dir.Write("good.txt", DemoGoodContent());
+  argv.insert(argv.end(), {"--var", "demo_hosts_file=" + dir.File("hosts.json"), "--var",
+                           "demo_good_content=" + dir.File("good.txt")});
   // The placeholders the shipped scenarios use; `ringfence demo` fills the demo_* ones itself.
   for (const char* var : {"demo_fleet_id=f1", "demo_fleet_size=5", "demo_fleet_min_alive=4",
                           "demo_port_0=8080", "demo_port_last=8084", "port=8080", "data_dir=/mnt/data",
@@ -26,7 +43,6 @@ TEST(ScenariosTest, EveryShippedScenarioValidates) {
     }
   }
   ASSERT_GT(files, 0u);
-  TempDir dir;
   ChildRun run(argv, dir.path());
   EXPECT_EQ(run.Wait(), 0) << run.err();
 }

@@ -1,0 +1,34 @@
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/status.h"
+
+namespace ringfence {
+
+// Ways to turn a good artifact into a bad one. The text-record mutations understand the demo
+// content format (core/demo_content.h: one comma-separated record per line, '#' comments).
+struct MutationSpec {
+  std::string name;          // one of MutationNames()
+  uint64_t seed = 0;         // corrupt_bytes: which bytes, and what they become
+  int record = 1;            // extra_field: the 1-based record that gets one more field
+  size_t oversize_bytes = 8 << 20;  // oversize: at least this many bytes
+};
+
+// extra_field, truncate, corrupt_bytes, empty, oversize.
+const std::vector<std::string>& MutationNames();
+
+// The bad artifact made from `good`. The same spec and input always give the same bytes.
+// kInvalidInput when the artifact cannot take the mutation (texts used as the validation error's
+// `allowed`, after "a mutation the artifact can take: "):
+//   "it has no records to add a field to"            (extra_field)
+//   "it has <n> record[s]; record <k> was asked for" (extra_field)
+//   "it is empty"                                     (truncate, corrupt_bytes, empty, oversize)
+//   "it is already <n> bytes, not below oversize_bytes" (oversize)
+//   "unknown mutation <name>"
+Result<std::string> Mutate(const std::string& good, const MutationSpec& spec);
+
+}  // namespace ringfence

@@ -1,0 +1,64 @@
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "core/status.h"
+
+namespace ringfence {
+
+// One host of a bad_update fleet, as its hosts file lists it (docs/faults/bad_update.md):
+// {"name", "host", "path", "health_url", "work_url", "tags": {k: v}, "vars": {k: v}}.
+struct FleetHost {
+  std::string name;
+  std::string host = "local";  // the executor that reaches it (local only today)
+  std::string path;            // the artifact the update replaces
+  std::string health_url;      // 200 when healthy; its JSON "pid" tells restarts apart
+  std::string work_url;        // optional: latency and errors under load
+  std::map<std::string, std::string> tags;
+  std::map<std::string, std::string> vars;  // extra {placeholders} for the command templates
+};
+
+// Parses a hosts file's text (a JSON array of hosts). kInvalidInput with the first problem:
+//   "<file>: not JSON: <reason>" | "<file>: expected a non-empty array of hosts"
+//   "<file>: /<i>/<key>: <found>: <allowed>" (e.g. "/3/path: missing: a non-empty string")
+//   "<file>: /<i>/name: \"a\": a name not used by an earlier host"
+Result<std::vector<FleetHost>> ParseHostsText(const std::string& text, const std::string& file);
+// Reads and parses a hosts file; kNotFound "cannot read hosts file <file>: <reason>".
+Result<std::vector<FleetHost>> ReadHostsFile(const std::string& file);
+
+// One entry of `waves`: a host count ("3") or a percentage of the fleet ("10%").
+struct WaveSize {
+  bool percent = false;
+  double value = 0;
+};
+
+// Parses one wave text. kInvalidInput with the `allowed` text of the validation error:
+//   "a host count of at least 1 (\"3\") or a percentage from 0 to 100 (\"10%\")"
+Result<WaveSize> ParseWaveSize(const std::string& text);
+inline constexpr char kWaveAllowed[] =
+    "a host count of at least 1 (3) or a percentage above 0 and at most 100 (\"10%\")";
+
+// How many hosts have been exposed once the wave is done (cumulative): a count as is; a
+// percentage is ceil(p / 100 × fleet), at least 1.
+int CumulativeHosts(const WaveSize& wave, int fleet);
+
+// The hosts of each wave, in the order they are exposed. Without `stratify_by` the fleet goes in
+// its file order; with it, hosts are taken round-robin over the strata (the tag's values, in order
+// of first appearance; a host without the tag is its own stratum ""), so every stratum is in the
+// first wave. Errors (kInvalidInput, the text of the validation error's `allowed`/found):
+//   "wave <i> (<n> hosts) does not grow: it must expose more hosts than wave <i-1> (<m>)"
+//   "wave <i> needs <n> hosts; the fleet has <m>"
+//   "the first wave (<n> host[s]) is smaller than the <k> strata of tag <tag>"
+// `i` counts from 1.
+struct WavePlan {
+  std::vector<std::vector<int>> waves;  // indexes into the fleet; the hosts NEW in each wave
+  std::vector<int> cumulative;          // hosts exposed once each wave is done
+};
+Result<WavePlan> PlanWaves(const std::vector<WaveSize>& waves, const std::vector<FleetHost>& fleet,
+                           const std::string& stratify_by);
+
+}  // namespace ringfence
