@@ -1,6 +1,5 @@
 // Chaos on ourselves: the runner is killed (SIGKILL) at many points, then the watchdog or
 // `ringfence recover` must leave nothing behind. Everything is checked from outside.
-#include <dirent.h>
 #include <signal.h>
 
 #include <algorithm>
@@ -11,27 +10,11 @@
 #include <nlohmann/json.hpp>
 
 #include "core/file_ledger.h"
+#include "tests/support/chaos.h"
 #include "tests/support/processes.h"
 
 namespace ringfence::testing {
 namespace {
-
-// Pids of processes whose command line contains `needle` (e.g. a watchdog of our state dir).
-std::vector<pid_t> ProcessesMentioning(const std::string& needle) {
-  std::vector<pid_t> out;
-  DIR* d = ::opendir("/proc");
-  if (!d) return out;
-  while (dirent* e = ::readdir(d)) {
-    if (e->d_name[0] < '1' || e->d_name[0] > '9') continue;
-    std::string cmd = ReadFile(std::string("/proc/") + e->d_name + "/cmdline");
-    std::replace(cmd.begin(), cmd.end(), '\0', ' ');
-    if (cmd.find(needle) != std::string::npos && cmd.find("ringfence") != std::string::npos) {
-      out.push_back(std::stoi(e->d_name));
-    }
-  }
-  ::closedir(d);
-  return out;
-}
 
 class CrashSafetyTest : public ::testing::Test {
  protected:
