@@ -4,8 +4,10 @@
 // the host-side watchdog), inject, a 10 ms fault window, revert, end. Wall time per run with
 // max_concurrency 1 / 32 / 100 and with and without SSH multiplexing; the baseline is one host.
 // Prints a table and a final JSON line. Needs root, iproute2, openssh-server and -client.
+// Host-side actions go over one `ringfence host session` per host; `--one-shot` measures one
+// `ssh` command per action instead (as before sessions).
 //
-//   build/bench/fanout [--max-hosts N] [--repeat R]
+//   build/bench/fanout [--max-hosts N] [--repeat R] [--one-shot]
 #include <signal.h>
 
 #include <algorithm>
@@ -45,7 +47,7 @@ struct Outcome {
 };
 
 Outcome RunOnce(const testing::SshHosts& fleet_hosts, const std::string& binary, const Case& c,
-                uint64_t seed) {
+                uint64_t seed, bool host_sessions) {
   nlohmann::json inv = nlohmann::json::parse(fleet_hosts.InventoryJson(binary));
   inv["hosts"].erase(inv["hosts"].begin() + c.hosts, inv["hosts"].end());
   inv["ssh"] = {{"multiplex", c.multiplex}, {"command_timeout", "60s"}};
@@ -76,6 +78,7 @@ Outcome RunOnce(const testing::SshHosts& fleet_hosts, const std::string& binary,
   fo.title = "fanout";
   fo.grace = std::chrono::seconds(10);
   fo.max_concurrency = c.concurrency;
+  fo.host_sessions = host_sessions;
   SshFleet fleet(inventory, fo);
   StopSource stop;
   auto processes = MakeSystemProcessTable();
@@ -108,9 +111,19 @@ int main(int argc, char** argv) {
   using namespace ringfence;
   int max_hosts = 100;
   int repeat = 1;
-  for (int i = 1; i + 1 < argc; i += 2) {
-    if (std::string(argv[i]) == "--max-hosts") max_hosts = std::atoi(argv[i + 1]);
-    if (std::string(argv[i]) == "--repeat") repeat = std::max(1, std::atoi(argv[i + 1]));
+  bool host_sessions = true;
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (arg == "--one-shot") {
+      host_sessions = false;
+    } else if (arg == "--max-hosts" && i + 1 < argc) {
+      max_hosts = std::atoi(argv[++i]);
+    } else if (arg == "--repeat" && i + 1 < argc) {
+      repeat = std::max(1, std::atoi(argv[++i]));
+    } else {
+      std::fprintf(stderr, "usage: fanout [--max-hosts N] [--repeat R] [--one-shot]\n");
+      return 2;
+    }
   }
   spdlog::set_level(spdlog::level::warn);
   const std::string binary = std::string(RINGFENCE_BENCH_BINARY_DIR) + "/ringfence";
@@ -148,7 +161,7 @@ int main(int argc, char** argv) {
     std::vector<double> times;
     std::string error;
     for (int r = 0; r < repeat; ++r) {
-      Outcome o = RunOnce(hosts, binary, c, seed++);
+      Outcome o = RunOnce(hosts, binary, c, seed++, host_sessions);
       if (!o.ok) error = o.error;
       times.push_back(o.seconds);
     }
@@ -180,6 +193,7 @@ int main(int argc, char** argv) {
   nlohmann::json summary = {{"bench", "fanout"},
                             {"cpus", std::thread::hardware_concurrency()},
                             {"loadavg_1m", load[0]},
+                            {"host_sessions", host_sessions},
                             {"one_host_seconds", one_mux},
                             {"hundred_hosts_seconds", hundred},
                             {"hundred_vs_one", one_mux > 0 ? hundred / one_mux : 0},
