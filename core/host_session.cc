@@ -43,8 +43,9 @@ void HostSession::OnClosed(const std::string& why) {
 
 Result<nlohmann::json> HostSession::Call(const std::string& action,
                                          const nlohmann::json& request,
-                                         std::chrono::milliseconds timeout) {
+                                         std::chrono::milliseconds timeout, bool* sent) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
+  if (sent != nullptr) *sent = false;
   uint64_t id;
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -52,15 +53,16 @@ Result<nlohmann::json> HostSession::Call(const std::string& action,
     id = next_id_++;
     pending_[id] = std::nullopt;
   }
-  Status sent = channel_->Send(SessionRequestLine({id, action, request}), timeout);
+  Status written = channel_->Send(SessionRequestLine({id, action, request}), timeout);
   std::unique_lock<std::mutex> lock(mu_);
-  if (!sent.ok()) {
+  if (!written.ok()) {
     pending_.erase(id);
-    if (sent.code() == StatusCode::kTimeout) {
+    if (written.code() == StatusCode::kTimeout) {
       return Status::Timeout("no reply within " + FormatDuration(timeout));
     }
-    return Status::Unavailable("the session ended: " + (closed_ ? why_ : sent.message()));
+    return Status::Unavailable("the session ended: " + (closed_ ? why_ : written.message()));
   }
+  if (sent != nullptr) *sent = true;
   const bool done = replied_.wait_until(
       lock, deadline, [&] { return pending_[id].has_value() || closed_; });
   std::optional<nlohmann::json> reply = std::move(pending_[id]);

@@ -52,8 +52,10 @@ class HostSession {
   // Sends one request and waits for its reply. The reply object (whatever its "ok"), or:
   // Timeout "no reply within <timeout>" when none came in time (a late reply is dropped);
   // Unavailable "the session ended: <why>" when the channel closed before the reply.
+  // `*sent` (when given) says whether the request reached the channel: when it did not, the far
+  // end never saw it, and it may be retried another way.
   Result<nlohmann::json> Call(const std::string& action, const nlohmann::json& request,
-                              std::chrono::milliseconds timeout);
+                              std::chrono::milliseconds timeout, bool* sent = nullptr);
   // Whether the channel has closed (every later Call fails with Unavailable).
   bool closed() const;
   // Ends the session: EOF to the far end, then the channel is closed (see LineChannel::Close).

@@ -508,25 +508,32 @@ Result<nlohmann::json> SshExecutor::Call(const std::string& action, const nlohma
     session = session_;
   }
   Result<nlohmann::json> reply = Status::Runtime("unreached");
-  if (session) {
-    reply = session->Call(action, request, limit);
-    if (!reply.ok()) {
-      // Fails as a one-shot command that timed out or lost its connection does; the session
-      // is dropped (a late reply must not be taken for another request's).
-      {
-        std::lock_guard<std::mutex> lock(session_mu_);
-        if (session_ == session) session_.reset();
-      }
-      session->Close(std::chrono::milliseconds(0));
-      if (reply.status().code() == StatusCode::kTimeout) {
-        SshCommandResult timed_out;
-        timed_out.timed_out = true;
-        return TransportError(timed_out, "`ringfence host " + action + "`", limit);
-      }
+  bool sent = false;
+  if (session) reply = session->Call(action, request, limit, &sent);
+  if (session && !reply.ok()) {
+    // The session is dropped (a late reply must not be taken for another request's).
+    {
+      std::lock_guard<std::mutex> lock(session_mu_);
+      if (session_ == session) session_.reset();
+    }
+    session->Close(std::chrono::milliseconds(0));
+    if (!sent) {
+      // It ended before the request left: the host never saw it, so it goes as a command.
+      spdlog::warn("host {}: its host session ended ({}); host-side actions go one ssh command "
+                   "each",
+                   host_.name, reply.status().message());
+      session.reset();
+    } else if (reply.status().code() == StatusCode::kTimeout) {
+      // Fails as a one-shot command that timed out or lost its connection does.
+      SshCommandResult timed_out;
+      timed_out.timed_out = true;
+      return TransportError(timed_out, "`ringfence host " + action + "`", limit);
+    } else {
       return Status::Unavailable("host " + host_.Describe() +
                                  ": unreachable: " + reply.status().message());
     }
-  } else {
+  }
+  if (!session) {
     reply = CallOneShot(action, request, limit);
     if (!reply.ok()) return reply.status();
   }
@@ -671,6 +678,10 @@ Status SshExecutor::Begin() {
 }
 
 Status SshExecutor::Heartbeat() {
+  // Held for the whole call: Close waits for a heartbeat in flight, and none starts after it
+  // (a one-shot heartbeat then would open a new master).
+  std::lock_guard<std::mutex> beat(beat_mu_);
+  if (closing_) return Status::Ok();
   // Half the grace (at least 1 s, at most the command timeout): a heartbeat that takes longer
   // counts the host as lost well before its own watchdog gives up on us.
   auto reply = Call(
@@ -687,6 +698,10 @@ Status SshExecutor::End(const std::string& status) {
 }
 
 void SshExecutor::Close() {
+  {
+    std::lock_guard<std::mutex> beat(beat_mu_);
+    closing_ = true;
+  }
   std::shared_ptr<HostSession> session;
   {
     std::lock_guard<std::mutex> lock(session_mu_);
@@ -880,6 +895,7 @@ Result<std::vector<Target>> SshFleet::ResolveTargets(const TargetSpec& spec, std
     }
   }
   auto connected = Connect(names);
+  spdlog::debug("fleet: {} hosts connected", names.size());
   // Processes on each host, matched there, in parallel.
   std::vector<Result<std::vector<ProcessInfo>>> matches(
       names.size(), Result<std::vector<ProcessInfo>>(std::vector<ProcessInfo>{}));
@@ -888,6 +904,7 @@ Result<std::vector<Target>> SshFleet::ResolveTargets(const TargetSpec& spec, std
       if (connected[names[i]].ok()) matches[i] = Find(names[i])->Match(spec.process);
     });
   }
+  spdlog::debug("fleet: {} hosts matched", names.size());
   std::vector<Target> targets;
   for (size_t i = 0; i < names.size(); ++i) {
     Status st = connected[names[i]];
@@ -949,9 +966,9 @@ void SshFleet::HostBegun(SshExecutor& host) {
 void SshFleet::Beat(SshExecutor& host) {
   const auto period = std::max(std::chrono::milliseconds(50), options_.grace / 4);
   while (beat_stop_.WaitUntil(std::chrono::steady_clock::now() + period)) {
-    if (host.lost()) return;
+    if (host.lost() || host.ending()) return;
     Status st = host.Heartbeat();
-    if (!st.ok() && !beat_stop_.stop_requested()) {
+    if (!st.ok() && !beat_stop_.stop_requested() && !host.ending()) {
       Lost(host, st);
       return;
     }
@@ -992,6 +1009,16 @@ void SshFleet::Finish(const std::string& status) {
     if (finished_) return;
     finished_ = true;
   }
+  // Each host's heartbeats go on until its own `end`: at a low max_concurrency the last hosts
+  // wait their turn for longer than the grace, and their watchdogs must not judge them silent.
+  std::vector<SshExecutor*> all;
+  for (auto& [name, h] : hosts_) all.push_back(h.get());
+  ParallelFor(all.size(), options_.max_concurrency, [&](size_t i) {
+    all[i]->MarkEnding();
+    Status st = all[i]->End(status);
+    if (!st.ok()) spdlog::warn("{}", st.message());
+    all[i]->Close();
+  });
   beat_stop_.RequestStop("finished");
   std::vector<std::thread> beaters;
   {
@@ -1001,13 +1028,6 @@ void SshFleet::Finish(const std::string& status) {
   for (auto& t : beaters) {
     if (t.joinable()) t.join();
   }
-  std::vector<SshExecutor*> all;
-  for (auto& [name, h] : hosts_) all.push_back(h.get());
-  ParallelFor(all.size(), options_.max_concurrency, [&](size_t i) {
-    Status st = all[i]->End(status);
-    if (!st.ok()) spdlog::warn("{}", st.message());
-    all[i]->Close();
-  });
 }
 
 Duration SshFleet::FanoutAllowance() const {

@@ -100,6 +100,9 @@ class SshExecutor : public Executor {
   bool begun() const { return begun_; }
   bool lost() const { return lost_; }
   void MarkLost(const Status& why);
+  // The run is ending on this host: its heartbeats stop, and a failed one no longer loses it.
+  void MarkEnding() { ending_ = true; }
+  bool ending() const { return ending_; }
   nlohmann::json ToJson() const;
 
  private:
@@ -133,6 +136,9 @@ class SshExecutor : public Executor {
   mutable std::mutex session_mu_;  // guards session_ (not its calls: HostSession is thread-safe)
   std::shared_ptr<HostSession> session_;
   std::atomic<bool> session_used_{false};  // a host session was started (the journal's "session")
+  std::atomic<bool> ending_{false};
+  std::mutex beat_mu_;    // held by a heartbeat in flight, and by Close while it sets closing_
+  bool closing_ = false;  // Close was called: no heartbeat from here on
 };
 
 // Every host of an inventory that a run uses, reached over SSH: the HostDirectory of the
