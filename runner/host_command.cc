@@ -577,20 +577,31 @@ class HostSessionLoop {
   void ReadLines() {
     std::string buffer;
     char chunk[65536];
+    const auto idle_limit = 2 * o_.grace + std::chrono::seconds(1);
+    auto last_line = std::chrono::steady_clock::now();
     while (true) {
-      int wait_ms = -1;
-      if (armed_.load()) wait_ms = static_cast<int>(2 * o_.grace.count() + 1000);
+      // Armed (by begin, on the worker, or a heartbeat) at any time: look again every second.
+      int wait_ms = 1000;
+      if (armed_.load()) {
+        const auto idle = std::chrono::steady_clock::now() - last_line;
+        if (idle >= idle_limit) {
+          std::fprintf(stderr,
+                       "ringfence host session: nothing from the runner for %s; exiting\n",
+                       FormatDuration(idle_limit).c_str());
+          return;
+        }
+        const auto left =
+            std::chrono::duration_cast<std::chrono::milliseconds>(idle_limit - idle).count() + 1;
+        wait_ms = static_cast<int>(std::min<int64_t>(1000, left));
+      }
       pollfd p{0, POLLIN, 0};
       const int ready = ::poll(&p, 1, wait_ms);
       if (ready < 0 && errno == EINTR) continue;
-      if (ready == 0) {
-        std::fprintf(stderr, "ringfence host session: nothing from the runner for %s; exiting\n",
-                     FormatDuration(std::chrono::milliseconds(wait_ms)).c_str());
-        return;
-      }
+      if (ready == 0) continue;
       const ssize_t n = ::read(0, chunk, sizeof chunk);
       if (n < 0 && errno == EINTR) continue;
       if (n <= 0) return;  // EOF (or a broken stdin): the runner closed the session
+      last_line = std::chrono::steady_clock::now();
       buffer.append(chunk, static_cast<size_t>(n));
       size_t begin = 0;
       for (size_t nl; (nl = buffer.find('\n', begin)) != std::string::npos; begin = nl + 1) {

@@ -131,5 +131,18 @@ TEST_F(HostSessionProcessTest, EofRevertsNothingTheWatchdogStillJudges) {
   EXPECT_EQ(contents->entries[0].reverted_by, "watchdog");
 }
 
+TEST_F(HostSessionProcessTest, ABegunSessionThatHearsNothingExitsByItself) {
+  // Twice the grace and a second after its last line (a cut network: no EOF ever comes).
+  auto session = Open({"--run", "r2", "--grace", "100ms"});
+  ASSERT_TRUE(session);
+  ASSERT_EQ(Call(*session, "begin", {{"title", "t"}, {"host", "h0"}})["ok"], true);
+  ASSERT_TRUE(Eventually([&] { return session->closed(); }));
+  auto after = session->Call("heartbeat", nlohmann::json::object(), std::chrono::seconds(1));
+  EXPECT_EQ(after.status().message(),
+            "the session ended: ringfence host session: nothing from the runner for 1200ms; "
+            "exiting");
+  EXPECT_TRUE(ProcessesWith("host session", dir_.path()).empty());
+}
+
 }  // namespace
 }  // namespace ringfence::testing
