@@ -111,12 +111,14 @@ Status StatusOfReply(const nlohmann::json& reply) {
 }
 
 std::string SessionRequestLine(const SessionRequest& request) {
-  return nlohmann::json{{"id", request.id}, {"action", request.action}, {"request", request.request}}
-      .dump();
+  const nlohmann::json line = {
+      {"id", request.id}, {"action", request.action}, {"request", request.request}};
+  return line.dump();
 }
 
 std::string SessionReplyLine(const SessionReply& reply) {
-  return nlohmann::json{{"id", reply.id}, {"reply", reply.reply}}.dump();
+  const nlohmann::json line = {{"id", reply.id}, {"reply", reply.reply}};
+  return line.dump();
 }
 
 namespace {
