@@ -4,8 +4,13 @@
 // the host-side watchdog), inject, a 10 ms fault window, revert, end. Wall time per run with
 // max_concurrency 1 / 32 / 100 and with and without SSH multiplexing; the baseline is one host.
 // Prints a table and a final JSON line. Needs root, iproute2, openssh-server and -client.
+// Host-side actions go over one `ringfence host session` per host; `--one-shot` measures one
+// `ssh` command per action instead (as before sessions).
 //
-//   build/bench/fanout [--max-hosts N] [--repeat R]
+// `--hosts N` runs only the cases of one host and of N hosts; `--verbose` logs each inject and
+// revert with a timestamp (where the time goes).
+//
+//   build/bench/fanout [--max-hosts N] [--repeat R] [--one-shot] [--hosts N] [--verbose]
 #include <signal.h>
 
 #include <algorithm>
@@ -45,7 +50,7 @@ struct Outcome {
 };
 
 Outcome RunOnce(const testing::SshHosts& fleet_hosts, const std::string& binary, const Case& c,
-                uint64_t seed) {
+                uint64_t seed, bool host_sessions) {
   nlohmann::json inv = nlohmann::json::parse(fleet_hosts.InventoryJson(binary));
   inv["hosts"].erase(inv["hosts"].begin() + c.hosts, inv["hosts"].end());
   inv["ssh"] = {{"multiplex", c.multiplex}, {"command_timeout", "60s"}};
@@ -76,6 +81,7 @@ Outcome RunOnce(const testing::SshHosts& fleet_hosts, const std::string& binary,
   fo.title = "fanout";
   fo.grace = std::chrono::seconds(10);
   fo.max_concurrency = c.concurrency;
+  fo.host_sessions = host_sessions;
   SshFleet fleet(inventory, fo);
   StopSource stop;
   auto processes = MakeSystemProcessTable();
@@ -88,8 +94,11 @@ Outcome RunOnce(const testing::SshHosts& fleet_hosts, const std::string& binary,
   deps.hosts = &fleet;
   deps.deadline_grace = fo.grace + fleet.FanoutAllowance();  // as `ringfence run` does
   LifecycleEngine engine(deps);
+  spdlog::info("case: {} hosts, max_concurrency {}: run starts", c.hosts, c.concurrency);
   RunReport report = engine.Run(*experiment, seed, fo.run_id);
+  spdlog::info("case: run done; ending the run on the hosts");
   fleet.Finish(RunStatusName(report.status));
+  spdlog::info("case: hosts ended, sessions and masters closed");
   out.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   size_t reverted = 0;
   for (const auto& t :
@@ -101,6 +110,29 @@ Outcome RunOnce(const testing::SshHosts& fleet_hosts, const std::string& binary,
   return out;
 }
 
+// The floor under any fan-out over SSH here: `ssh host <command>` (a full handshake, no
+// multiplexing) on `n` hosts at once; seconds of wall time.
+double SshFloor(const testing::SshHosts& hosts, int n, const std::string& command) {
+  auto transport = MakeSshTransport();
+  const auto t0 = std::chrono::steady_clock::now();
+  std::vector<std::thread> threads;
+  for (int i = 0; i < n; ++i) {
+    threads.emplace_back([&, i] {
+      auto r = transport->Run({"ssh", "-p", "22", "-l", "root", "-o", "BatchMode=yes", "-i",
+                               hosts.client_key(), "-o", "IdentitiesOnly=yes", "-o",
+                               "StrictHostKeyChecking=yes", "-o",
+                               "UserKnownHostsFile=" + hosts.known_hosts(), "-o",
+                               "LogLevel=ERROR", hosts.hosts()[i].address, "--", command},
+                              "", std::chrono::seconds(60));
+      if (!r.ok() || r->exit_code != 0) {
+        std::fprintf(stderr, "floor: h%d: %s\n", i, r.ok() ? r->err.c_str() : "no ssh");
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
 }  // namespace
 }  // namespace ringfence
 
@@ -108,11 +140,30 @@ int main(int argc, char** argv) {
   using namespace ringfence;
   int max_hosts = 100;
   int repeat = 1;
-  for (int i = 1; i + 1 < argc; i += 2) {
-    if (std::string(argv[i]) == "--max-hosts") max_hosts = std::atoi(argv[i + 1]);
-    if (std::string(argv[i]) == "--repeat") repeat = std::max(1, std::atoi(argv[i + 1]));
+  bool host_sessions = true;
+  bool verbose = false;
+  int only_hosts = 0;
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (arg == "--one-shot") {
+      host_sessions = false;
+    } else if (arg == "--verbose") {
+      verbose = true;
+    } else if (arg == "--hosts" && i + 1 < argc) {
+      only_hosts = std::atoi(argv[++i]);
+    } else if (arg == "--max-hosts" && i + 1 < argc) {
+      max_hosts = std::atoi(argv[++i]);
+    } else if (arg == "--repeat" && i + 1 < argc) {
+      repeat = std::max(1, std::atoi(argv[++i]));
+    } else {
+      std::fprintf(stderr,
+                   "usage: fanout [--max-hosts N] [--repeat R] [--one-shot] [--hosts N] "
+                   "[--verbose]\n");
+      return 2;
+    }
   }
-  spdlog::set_level(spdlog::level::warn);
+  spdlog::set_level(verbose ? spdlog::level::debug : spdlog::level::warn);
+  if (verbose) spdlog::set_pattern("%H:%M:%S.%e %v");
   const std::string binary = std::string(RINGFENCE_BENCH_BINARY_DIR) + "/ringfence";
   std::fprintf(stderr, "starting %d hosts (namespaces with sshd)...\n", max_hosts);
   const auto setup0 = std::chrono::steady_clock::now();
@@ -128,9 +179,21 @@ int main(int argc, char** argv) {
   std::fprintf(stderr, "fixture ready in %.1f s\n",
                std::chrono::duration<double>(std::chrono::steady_clock::now() - setup0).count());
 
+  // The floor: plain ssh commands (a handshake each), and the same running `ringfence host
+  // version` (the binary's start-up on top).
+  const int floor_n = only_hosts > 0 ? std::min(only_hosts, max_hosts) : max_hosts;
+  const std::string version_cmd = binary + " host version";
+  const double floor_true_1 = SshFloor(hosts, 1, "true");
+  const double floor_true_n = SshFloor(hosts, floor_n, "true");
+  const double floor_rf_1 = SshFloor(hosts, 1, version_cmd);
+  const double floor_rf_n = SshFloor(hosts, floor_n, version_cmd);
+  std::printf("floor, one ssh command per host at once: `true` %.2f s on 1 host, %.2f s on %d; "
+              "`ringfence host version` %.2f s on 1, %.2f s on %d\n",
+              floor_true_1, floor_true_n, floor_n, floor_rf_1, floor_rf_n, floor_n);
+
   std::vector<Case> cases = {{1, 1, true}, {1, 1, false}};
   for (int n : {10, 50, 100}) {
-    if (n > max_hosts) continue;
+    if (n > max_hosts || (only_hosts > 0 && n != only_hosts)) continue;
     for (int conc : {1, 32, 100}) cases.push_back({n, conc, true});
     // Without multiplexing every action is a full SSH handshake: concurrency 1 only for 10
     // hosts, 32 up to 50.
@@ -148,7 +211,7 @@ int main(int argc, char** argv) {
     std::vector<double> times;
     std::string error;
     for (int r = 0; r < repeat; ++r) {
-      Outcome o = RunOnce(hosts, binary, c, seed++);
+      Outcome o = RunOnce(hosts, binary, c, seed++, host_sessions);
       if (!o.ok) error = o.error;
       times.push_back(o.seconds);
     }
@@ -180,10 +243,17 @@ int main(int argc, char** argv) {
   nlohmann::json summary = {{"bench", "fanout"},
                             {"cpus", std::thread::hardware_concurrency()},
                             {"loadavg_1m", load[0]},
+                            {"host_sessions", host_sessions},
                             {"one_host_seconds", one_mux},
                             {"hundred_hosts_seconds", hundred},
                             {"hundred_vs_one", one_mux > 0 ? hundred / one_mux : 0},
                             {"target_ratio", 3},
+                            {"ssh_floor",
+                             {{"hosts", floor_n},
+                              {"true_one_host_seconds", floor_true_1},
+                              {"true_all_hosts_seconds", floor_true_n},
+                              {"version_one_host_seconds", floor_rf_1},
+                              {"version_all_hosts_seconds", floor_rf_n}}},
                             {"all_reverted", all_ok},
                             {"results", results}};
   std::printf("%s\n", summary.dump().c_str());

@@ -110,4 +110,54 @@ Status StatusOfReply(const nlohmann::json& reply) {
   return Status::Error(code, reply.value("error", "the host reported an unnamed error"));
 }
 
+std::string SessionRequestLine(const SessionRequest& request) {
+  const nlohmann::json line = {
+      {"id", request.id}, {"action", request.action}, {"request", request.request}};
+  return line.dump();
+}
+
+std::string SessionReplyLine(const SessionReply& reply) {
+  const nlohmann::json line = {{"id", reply.id}, {"reply", reply.reply}};
+  return line.dump();
+}
+
+namespace {
+Result<nlohmann::json> ParseLineObject(const std::string& line, const char* what) {
+  nlohmann::json j = nlohmann::json::parse(line, nullptr, false);
+  if (j.is_discarded()) return Status::InvalidInput(std::string(what) + ": not JSON");
+  if (!j.is_object()) return Status::InvalidInput(std::string(what) + ": not a JSON object");
+  if (!j.contains("id") || !j["id"].is_number_unsigned()) {
+    return Status::InvalidInput(std::string(what) + ": no \"id\" (a number from 0)");
+  }
+  return j;
+}
+}  // namespace
+
+Result<SessionRequest> ParseSessionRequest(const std::string& line) {
+  auto j = ParseLineObject(line, "session request");
+  if (!j.ok()) return j.status();
+  SessionRequest r;
+  r.id = (*j)["id"].get<uint64_t>();
+  if (!j->contains("action") || !(*j)["action"].is_string()) {
+    return Status::InvalidInput("session request: no \"action\" string");
+  }
+  r.action = (*j)["action"].get<std::string>();
+  if (j->contains("request")) {
+    if (!(*j)["request"].is_object()) {
+      return Status::InvalidInput("session request: \"request\" is not an object");
+    }
+    r.request = (*j)["request"];
+  }
+  return r;
+}
+
+Result<SessionReply> ParseSessionReply(const std::string& line) {
+  auto j = ParseLineObject(line, "session reply");
+  if (!j.ok()) return j.status();
+  if (!j->contains("reply") || !(*j)["reply"].is_object()) {
+    return Status::InvalidInput("session reply: no \"reply\" object");
+  }
+  return SessionReply{(*j)["id"].get<uint64_t>(), (*j)["reply"]};
+}
+
 }  // namespace ringfence

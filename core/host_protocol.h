@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstdint>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -35,6 +36,27 @@ const char* StatusCodeName(StatusCode code);
 StatusCode StatusCodeFromName(const std::string& name);
 
 nlohmann::json ErrorReply(const Status& status);
+
+// The session form (`ringfence host session`): one long-lived command per host for a run, many
+// requests over it. Each request is one line {"id": N, "action": "<action>", "request": {...}}
+// on its stdin; each reply is one line {"id": N, "reply": {<the action's reply>}} on its stdout.
+// Replies may come in another order than the requests (a heartbeat is answered at once, the
+// other actions in order), so they are matched by id.
+struct SessionRequest {
+  uint64_t id = 0;
+  std::string action;
+  nlohmann::json request = nlohmann::json::object();
+};
+struct SessionReply {
+  uint64_t id = 0;
+  nlohmann::json reply;
+};
+std::string SessionRequestLine(const SessionRequest& request);  // without the newline
+std::string SessionReplyLine(const SessionReply& reply);        // without the newline
+// A line that is not such a request is an error naming what is wrong, e.g.
+// "session request: no \"action\" string".
+Result<SessionRequest> ParseSessionRequest(const std::string& line);
+Result<SessionReply> ParseSessionReply(const std::string& line);
 // The Status a reply stands for: Ok for {"ok": true}, else its code and error.
 Status StatusOfReply(const nlohmann::json& reply);
 

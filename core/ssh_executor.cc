@@ -1,5 +1,7 @@
 #include "core/ssh_executor.h"
 
+#include <fcntl.h>
+#include <poll.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -9,6 +11,8 @@
 #include <csignal>
 #include <cstdlib>
 #include <filesystem>
+#include <condition_variable>
+#include <future>
 #include <mutex>
 
 #include <boost/asio/io_context.hpp>
@@ -105,6 +109,9 @@ class ProcessSshTransport : public SshTransport {
     }
   }
 
+  Result<std::unique_ptr<LineChannel>> Open(const std::vector<std::string>& argv,
+                                            const LineHandlers& handlers) override;
+
  private:
   static Result<SshCommandResult> RunProcess(const std::string& exe,
                                              const std::vector<std::string>& argv,
@@ -196,6 +203,164 @@ std::string LastLine(const std::string& text) {
   return text.substr(begin, end - begin + 1);
 }
 
+// A long-lived child (`ssh ... -- ringfence host session`) spoken to in lines. Its own thread
+// launches it (the child is killed when the thread that forked it ends: PR_SET_PDEATHSIG) and
+// then runs the reads; Send writes stdin directly from the caller's thread.
+class ProcessLineChannel : public LineChannel {
+ public:
+  explicit ProcessLineChannel(LineHandlers handlers) : handlers_(std::move(handlers)) {}
+  ~ProcessLineChannel() override { Close(std::chrono::milliseconds(100)); }
+
+  Status Start(const std::string& exe, const std::vector<std::string>& argv) {
+    auto launched = std::make_shared<std::promise<Status>>();
+    auto started = launched->get_future();
+    thread_ = std::thread([this, exe, argv, launched] { Run(exe, argv, *launched); });
+    Status st = started.get();
+    if (!st.ok()) thread_.join();
+    return st;
+  }
+
+  Status Send(const std::string& line, std::chrono::milliseconds timeout) override {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    const std::string data = line + "\n";
+    std::lock_guard<std::mutex> lock(write_mu_);
+    size_t off = 0;
+    while (off < data.size()) {
+      if (in_fd_ < 0) return Status::Unavailable("its stdin is closed");
+      const ssize_t n = ::write(in_fd_, data.data() + off, data.size() - off);
+      if (n > 0) {
+        off += static_cast<size_t>(n);
+        continue;
+      }
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0 && errno != EAGAIN) return Status::FromErrno(errno, "write to the session");
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+          deadline - std::chrono::steady_clock::now());
+      if (left.count() <= 0) return Status::Timeout("the session does not read its stdin");
+      pollfd p{in_fd_, POLLOUT, 0};
+      ::poll(&p, 1, static_cast<int>(left.count()));
+    }
+    return Status::Ok();
+  }
+
+  void Close(std::chrono::milliseconds grace) override {
+    std::lock_guard<std::mutex> closing(close_mu_);
+    if (!thread_.joinable()) return;
+    {
+      std::lock_guard<std::mutex> lock(write_mu_);
+      if (in_fd_ >= 0) ::close(in_fd_);
+      in_fd_ = -1;
+    }
+    std::unique_lock<std::mutex> lock(state_mu_);
+    if (!state_cv_.wait_for(lock, grace, [&] { return closed_; })) {
+      if (pidfd_ >= 0) ::syscall(SYS_pidfd_send_signal, pidfd_, SIGKILL, nullptr, 0);
+      if (!state_cv_.wait_for(lock, std::chrono::seconds(2), [&] { return closed_; })) {
+        ctx_.stop();  // something else holds its pipes: stop reading them
+      }
+    }
+    lock.unlock();
+    thread_.join();
+    if (pidfd_ >= 0) ::close(pidfd_);
+    pidfd_ = -1;
+  }
+
+ private:
+  void Run(const std::string& exe, const std::vector<std::string>& argv,
+           std::promise<Status>& launched) {
+    std::optional<bp::basic_process<asio::io_context::executor_type>> proc;
+    try {
+      boost::system::error_code ec;
+      bp::posix::default_launcher launcher;
+      std::vector<std::string> args(argv.begin() + 1, argv.end());
+      proc.emplace(launcher(ctx_.get_executor(), ec, bp::filesystem::path(exe), args,
+                            bp::process_stdio{in_, out_, err_}, DieWithParentInit{::getpid()}));
+      if (ec) {
+        launched.set_value(Status::Runtime("start " + argv[0] + ": " + ec.message()));
+        return;
+      }
+      pidfd_ = static_cast<int>(::syscall(SYS_pidfd_open, proc->id(), 0));
+      in_fd_ = in_.release();
+      ::fcntl(in_fd_, F_SETFL, ::fcntl(in_fd_, F_GETFL) | O_NONBLOCK);
+    } catch (const std::exception& e) {
+      launched.set_value(Status::Runtime("start " + argv[0] + ": " + e.what()));
+      return;
+    }
+    launched.set_value(Status::Ok());
+    ReadOut();
+    ReadErr();
+    asio::steady_timer drain(ctx_);
+    proc->async_wait([&](const boost::system::error_code& ec, int) {
+      if (!ec) {
+        const int status = proc->native_exit_code();
+        exit_ = WIFEXITED(status)     ? "exited " + std::to_string(WEXITSTATUS(status))
+                : WIFSIGNALED(status) ? "killed by signal " + std::to_string(WTERMSIG(status))
+                                      : "ended";
+      }
+      // Whatever inherited its pipes must not hold the session open.
+      drain.expires_after(std::chrono::milliseconds(200));
+      drain.async_wait([&](const boost::system::error_code& e) {
+        if (e) return;
+        boost::system::error_code ignored;
+        out_.close(ignored);
+        err_.close(ignored);
+      });
+    });
+    try {
+      ctx_.run();
+    } catch (const std::exception& e) {
+      spdlog::error("host session: {}", e.what());
+    }
+    std::string why = LastLine(err_text_);
+    if (why.empty()) why = "`ringfence host session` " + (exit_.empty() ? "ended" : exit_);
+    handlers_.on_closed(why);
+    std::lock_guard<std::mutex> lock(state_mu_);
+    closed_ = true;
+    state_cv_.notify_all();
+  }
+
+  void ReadOut() {
+    out_.async_read_some(asio::buffer(out_buf_), [this](const boost::system::error_code& ec,
+                                                        size_t n) {
+      line_.append(out_buf_.data(), n);
+      size_t begin = 0;
+      for (size_t nl; (nl = line_.find('\n', begin)) != std::string::npos; begin = nl + 1) {
+        handlers_.on_line(line_.substr(begin, nl - begin));
+      }
+      line_.erase(0, begin);
+      if (line_.size() > kCaptureCap * 16) line_.clear();  // no reply is this large
+      if (!ec) ReadOut();
+    });
+  }
+
+  void ReadErr() {
+    err_.async_read_some(asio::buffer(err_buf_), [this](const boost::system::error_code& ec,
+                                                        size_t n) {
+      err_text_.append(err_buf_.data(), n);
+      if (err_text_.size() > kCaptureCap) err_text_.erase(0, err_text_.size() - kCaptureCap / 2);
+      if (!ec) ReadErr();
+    });
+  }
+
+  LineHandlers handlers_;
+  asio::io_context ctx_;
+  asio::writable_pipe in_{ctx_};
+  asio::readable_pipe out_{ctx_};
+  asio::readable_pipe err_{ctx_};
+  std::array<char, 16 * 1024> out_buf_{};
+  std::array<char, 4 * 1024> err_buf_{};
+  std::string line_;
+  std::string err_text_;
+  std::string exit_;
+  std::thread thread_;
+  int pidfd_ = -1;
+  std::mutex write_mu_;
+  int in_fd_ = -1;  // the session's stdin, owned here (non-blocking); -1 once closed
+  std::mutex close_mu_;
+  std::mutex state_mu_;
+  std::condition_variable state_cv_;
+  bool closed_ = false;  // on_closed was called
+};
+
 int64_t NowMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
              std::chrono::system_clock::now().time_since_epoch())
@@ -203,6 +368,20 @@ int64_t NowMs() {
 }
 
 }  // namespace
+
+Result<std::unique_ptr<LineChannel>> SshTransport::Open(const std::vector<std::string>&,
+                                                        const LineHandlers&) {
+  return Status::Unavailable("this transport has no long-lived commands");
+}
+
+Result<std::unique_ptr<LineChannel>> ProcessSshTransport::Open(const std::vector<std::string>& argv,
+                                                            const LineHandlers& handlers) {
+  auto exe = FindInPath(argv.at(0));
+  if (!exe) return Status::Unavailable(argv[0] + " not found in PATH (install openssh-client)");
+  auto channel = std::make_unique<ProcessLineChannel>(handlers);
+  if (Status st = channel->Start(*exe, argv); !st.ok()) return st;
+  return std::unique_ptr<LineChannel>(std::move(channel));
+}
 
 std::unique_ptr<SshTransport> MakeSshTransport() { return std::make_unique<ProcessSshTransport>(); }
 
@@ -287,16 +466,19 @@ Status SshExecutor::TransportError(const SshCommandResult& r, const std::string&
                          (LastLine(r.err).empty() ? "" : ": " + LastLine(r.err)));
 }
 
-Result<nlohmann::json> SshExecutor::Call(const std::string& action, const nlohmann::json& request,
-                                         std::optional<std::chrono::milliseconds> timeout) {
+std::string SshExecutor::RemoteCommand(const std::string& action) const {
   std::string remote =
       ShellQuote(binary_) + " host " + action + " --state-dir " + ShellQuote(host_.state_dir);
   if (!fleet_.options().run_id.empty()) remote += " --run " + ShellQuote(fleet_.options().run_id);
-  if (action == "begin")
+  if (action == "begin" || action == "session")
     remote += " --grace " + std::to_string(fleet_.options().grace.count()) + "ms";
+  return remote;
+}
+
+Result<nlohmann::json> SshExecutor::CallOneShot(const std::string& action,
+                                                const nlohmann::json& request, Duration limit) {
   std::vector<std::string> argv = SshArgs(false);
-  argv.insert(argv.end(), {host_.address, "--", remote});
-  const Duration limit = timeout.value_or(fleet_.inventory().ssh.command_timeout);
+  argv.insert(argv.end(), {host_.address, "--", RemoteCommand(action)});
   auto run = fleet_.transport().Run(argv, request.dump(), limit);
   const std::string what = "`ringfence host " + action + "`";
   if (!run.ok())
@@ -307,9 +489,82 @@ Result<nlohmann::json> SshExecutor::Call(const std::string& action, const nlohma
     return Status::Runtime("host " + host_.Describe() + ": " + what +
                            " gave no JSON reply: " + LastLine(run->out) + LastLine(run->err));
   }
-  Status st = StatusOfReply(reply);
+  return reply;
+}
+
+Result<nlohmann::json> SshExecutor::Call(const std::string& action, const nlohmann::json& request,
+                                         std::optional<std::chrono::milliseconds> timeout) {
+  const Duration limit = timeout.value_or(fleet_.inventory().ssh.command_timeout);
+  std::shared_ptr<HostSession> session;
+  {
+    std::lock_guard<std::mutex> lock(session_mu_);
+    // A session that ended between calls (its connection dropped while idle) is replaced by
+    // one command per action: the host is judged by the call, as without sessions.
+    if (session_ && session_->closed()) {
+      spdlog::warn("host {}: its host session ended; host-side actions go one ssh command each",
+                   host_.name);
+      session_.reset();
+    }
+    session = session_;
+  }
+  Result<nlohmann::json> reply = Status::Runtime("unreached");
+  bool sent = false;
+  if (session) reply = session->Call(action, request, limit, &sent);
+  if (session && !reply.ok()) {
+    // The session is dropped (a late reply must not be taken for another request's).
+    {
+      std::lock_guard<std::mutex> lock(session_mu_);
+      if (session_ == session) session_.reset();
+    }
+    session->Close(std::chrono::milliseconds(0));
+    if (!sent) {
+      // It ended before the request left: the host never saw it, so it goes as a command.
+      spdlog::warn("host {}: its host session ended ({}); host-side actions go one ssh command "
+                   "each",
+                   host_.name, reply.status().message());
+      session.reset();
+    } else if (reply.status().code() == StatusCode::kTimeout) {
+      // Fails as a one-shot command that timed out or lost its connection does.
+      SshCommandResult timed_out;
+      timed_out.timed_out = true;
+      return TransportError(timed_out, "`ringfence host " + action + "`", limit);
+    } else {
+      return Status::Unavailable("host " + host_.Describe() +
+                                 ": unreachable: " + reply.status().message());
+    }
+  }
+  if (!session) {
+    reply = CallOneShot(action, request, limit);
+    if (!reply.ok()) return reply.status();
+  }
+  Status st = StatusOfReply(*reply);
   if (!st.ok()) return Status::Error(st.code(), "host " + host_.name + ": " + st.message());
   return reply;
+}
+
+Result<nlohmann::json> SshExecutor::StartSession() {
+  std::vector<std::string> argv = SshArgs(false);
+  argv.insert(argv.end(), {host_.address, "--", RemoteCommand("session")});
+  auto opened = HostSession::Open(
+      [&](const LineHandlers& handlers) { return fleet_.transport().Open(argv, handlers); });
+  if (!opened.ok()) return opened.status();
+  std::shared_ptr<HostSession> session = std::move(*opened);
+  auto version =
+      session->Call("version", nlohmann::json::object(), fleet_.inventory().ssh.command_timeout);
+  if (version.ok() && !StatusOfReply(*version).ok()) version = StatusOfReply(*version);
+  if (!version.ok()) {
+    session->Close(std::chrono::milliseconds(0));
+    return version.status();
+  }
+  std::lock_guard<std::mutex> lock(session_mu_);
+  session_ = std::move(session);
+  session_used_ = true;
+  return version;
+}
+
+bool SshExecutor::in_session() const {
+  std::lock_guard<std::mutex> lock(session_mu_);
+  return session_ && !session_->closed();
 }
 
 Status SshExecutor::PushBinary() {
@@ -386,7 +641,14 @@ Status SshExecutor::Connect() {
   if (!fleet_.options().push_binary.empty()) {
     if (Status pushed = PushBinary(); !pushed.ok()) return fail(pushed);
   }
-  auto version = Call("version", nlohmann::json::object());
+  // The host session answers `version` itself; when it cannot start (e.g. an older ringfence
+  // on the host), one-shot commands do, and name what is wrong.
+  Result<nlohmann::json> version = Status::Unavailable("no host session");
+  if (fleet_.options().host_sessions) {
+    version = StartSession();
+    if (!version.ok()) fleet_.SessionUnavailable(*this, version.status());
+  }
+  if (!version.ok()) version = Call("version", nlohmann::json::object());
   if (!version.ok()) return fail(version.status());
   const std::string theirs = version->value("version", "?");
   if (theirs != RINGFENCE_VERSION || version->value("protocol", 0) != kHostProtocolVersion) {
@@ -416,6 +678,10 @@ Status SshExecutor::Begin() {
 }
 
 Status SshExecutor::Heartbeat() {
+  // Held for the whole call: Close waits for a heartbeat in flight, and none starts after it
+  // (a one-shot heartbeat then would open a new master).
+  std::lock_guard<std::mutex> beat(beat_mu_);
+  if (closing_) return Status::Ok();
   // Half the grace (at least 1 s, at most the command timeout): a heartbeat that takes longer
   // counts the host as lost well before its own watchdog gives up on us.
   auto reply = Call(
@@ -432,6 +698,17 @@ Status SshExecutor::End(const std::string& status) {
 }
 
 void SshExecutor::Close() {
+  {
+    std::lock_guard<std::mutex> beat(beat_mu_);
+    closing_ = true;
+  }
+  std::shared_ptr<HostSession> session;
+  {
+    std::lock_guard<std::mutex> lock(session_mu_);
+    session.swap(session_);
+  }
+  // EOF: the host side exits; it never reverts on EOF (its watchdog judges by heartbeats).
+  if (session) session->Close(std::chrono::seconds(2));
   std::lock_guard<std::mutex> lock(mu_);
   if (!master_open_) return;
   std::vector<std::string> argv = SshArgs(false);
@@ -451,6 +728,7 @@ nlohmann::json SshExecutor::ToJson() const {
   std::lock_guard<std::mutex> lock(mu_);
   nlohmann::json j = {{"address", host_.address}, {"port", host_.port},
                       {"user", host_.user},       {"reached", connected_.load()},
+                      {"session", session_used_.load()},
                       {"armed", begun_.load()},   {"lost", lost_.load()}};
   if (!error_.empty()) j["error"] = error_;
   return j;
@@ -617,6 +895,7 @@ Result<std::vector<Target>> SshFleet::ResolveTargets(const TargetSpec& spec, std
     }
   }
   auto connected = Connect(names);
+  spdlog::debug("fleet: {} hosts connected", names.size());
   // Processes on each host, matched there, in parallel.
   std::vector<Result<std::vector<ProcessInfo>>> matches(
       names.size(), Result<std::vector<ProcessInfo>>(std::vector<ProcessInfo>{}));
@@ -625,6 +904,7 @@ Result<std::vector<Target>> SshFleet::ResolveTargets(const TargetSpec& spec, std
       if (connected[names[i]].ok()) matches[i] = Find(names[i])->Match(spec.process);
     });
   }
+  spdlog::debug("fleet: {} hosts matched", names.size());
   std::vector<Target> targets;
   for (size_t i = 0; i < names.size(); ++i) {
     Status st = connected[names[i]];
@@ -686,9 +966,9 @@ void SshFleet::HostBegun(SshExecutor& host) {
 void SshFleet::Beat(SshExecutor& host) {
   const auto period = std::max(std::chrono::milliseconds(50), options_.grace / 4);
   while (beat_stop_.WaitUntil(std::chrono::steady_clock::now() + period)) {
-    if (host.lost()) return;
+    if (host.lost() || host.ending()) return;
     Status st = host.Heartbeat();
-    if (!st.ok() && !beat_stop_.stop_requested()) {
+    if (!st.ok() && !beat_stop_.stop_requested() && !host.ending()) {
       Lost(host, st);
       return;
     }
@@ -710,12 +990,35 @@ void SshFleet::Lost(SshExecutor& host, const Status& why) {
   if (on_lost) on_lost(host.host(), why);
 }
 
+void SshFleet::SessionUnavailable(const SshExecutor& host, const Status& why) {
+  bool first = false;
+  std::call_once(session_fallback_logged_, [&] { first = true; });
+  if (first) {
+    spdlog::warn(
+        "host {}: no host session ({}); its host-side actions go one ssh command each (logged "
+        "for the first such host only)",
+        host.host(), why.message());
+  } else {
+    spdlog::debug("host {}: no host session ({})", host.host(), why.message());
+  }
+}
+
 void SshFleet::Finish(const std::string& status) {
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (finished_) return;
     finished_ = true;
   }
+  // Each host's heartbeats go on until its own `end`: at a low max_concurrency the last hosts
+  // wait their turn for longer than the grace, and their watchdogs must not judge them silent.
+  std::vector<SshExecutor*> all;
+  for (auto& [name, h] : hosts_) all.push_back(h.get());
+  ParallelFor(all.size(), options_.max_concurrency, [&](size_t i) {
+    all[i]->MarkEnding();
+    Status st = all[i]->End(status);
+    if (!st.ok()) spdlog::warn("{}", st.message());
+    all[i]->Close();
+  });
   beat_stop_.RequestStop("finished");
   std::vector<std::thread> beaters;
   {
@@ -725,13 +1028,6 @@ void SshFleet::Finish(const std::string& status) {
   for (auto& t : beaters) {
     if (t.joinable()) t.join();
   }
-  std::vector<SshExecutor*> all;
-  for (auto& [name, h] : hosts_) all.push_back(h.get());
-  ParallelFor(all.size(), options_.max_concurrency, [&](size_t i) {
-    Status st = all[i]->End(status);
-    if (!st.ok()) spdlog::warn("{}", st.message());
-    all[i]->Close();
-  });
 }
 
 Duration SshFleet::FanoutAllowance() const {

@@ -16,6 +16,7 @@
 #include "core/clock.h"
 #include "core/executor.h"
 #include "core/host_directory.h"
+#include "core/host_session.h"
 #include "core/inventory.h"
 #include "core/status.h"
 
@@ -38,6 +39,11 @@ class SshTransport {
   virtual Result<SshCommandResult> Run(const std::vector<std::string>& argv,
                                        const std::string& input,
                                        std::chrono::milliseconds timeout) = 0;
+  // Starts argv as a long-lived process spoken to in lines (LineChannel); lines of its stdout go
+  // to `handlers`. The default: Unavailable "this transport has no long-lived commands" (the
+  // fleet then falls back to one command per action).
+  virtual Result<std::unique_ptr<LineChannel>> Open(const std::vector<std::string>& argv,
+                                                    const LineHandlers& handlers);
 };
 std::unique_ptr<SshTransport> MakeSshTransport();
 
@@ -51,12 +57,17 @@ struct FleetOptions {
   std::string local_binary;  // the binary that --push-binary copies
   // Where the ControlMaster sockets' own fresh directory is made ("" or too long: /tmp).
   std::string control_dir;
+  // One long-lived `ringfence host session` per host for the run (false: one `ssh` command per
+  // host-side action, as before sessions; also the fallback when a session cannot start).
+  bool host_sessions = true;
 };
 
 class SshFleet;
 
 // One inventory host, reached with `ssh` (a ControlMaster per host for the run when the
-// inventory multiplexes) running `ringfence host <action>` there. Thread-safe.
+// inventory multiplexes). Host-side actions go as lines over one long-lived `ringfence host
+// session` per host (started by Connect), or, when that cannot start, as one `ringfence host
+// <action>` command each. Thread-safe.
 class SshExecutor : public Executor {
  public:
   SshExecutor(SshFleet& fleet, const InventoryHost& host);
@@ -78,20 +89,35 @@ class SshExecutor : public Executor {
   Status Heartbeat();
   // Tells the host the run ended (its watchdog exits once nothing is outstanding there).
   Status End(const std::string& status);
-  // Closes the ControlMaster (ssh -O exit).
+  // Ends the host session (EOF: the host side exits and leaves its watchdog as it is) and closes
+  // the ControlMaster (ssh -O exit).
   void Close();
+  // Whether host-side actions currently go over a host session.
+  bool in_session() const;
   Result<std::vector<ProcessInfo>> Match(const ProcessSelector& selector);
 
   const InventoryHost& inventory_host() const { return host_; }
   bool begun() const { return begun_; }
   bool lost() const { return lost_; }
   void MarkLost(const Status& why);
+  // The run is ending on this host: its heartbeats stop, and a failed one no longer loses it.
+  void MarkEnding() { ending_ = true; }
+  bool ending() const { return ending_; }
   nlohmann::json ToJson() const;
 
  private:
-  // Runs `ringfence host <action>` with `request`; the reply's Status, or the transport's.
+  // Runs `ringfence host <action>` with `request` (over the session when there is one); the
+  // reply's Status, or the transport's. A session that times out or ends fails the Call exactly
+  // as a one-shot command that timed out or lost its connection does, and is closed: later
+  // Calls go one command each.
   Result<nlohmann::json> Call(const std::string& action, const nlohmann::json& request,
                               std::optional<std::chrono::milliseconds> timeout = std::nullopt);
+  Result<nlohmann::json> CallOneShot(const std::string& action, const nlohmann::json& request,
+                                     Duration limit);
+  // The remote command line of `ringfence host <action>` with this run's options.
+  std::string RemoteCommand(const std::string& action) const;
+  // Starts the host session and checks it answers `version`; the version reply, or why not.
+  Result<nlohmann::json> StartSession();
   std::vector<std::string> SshArgs(bool master) const;
   Status TransportError(const SshCommandResult& r, const std::string& what, Duration timeout) const;
   Status PushBinary();
@@ -107,6 +133,12 @@ class SshExecutor : public Executor {
   bool master_open_ = false;
   std::string error_;  // the last connection problem
   std::map<const Fault*, nlohmann::json> observed_;
+  mutable std::mutex session_mu_;  // guards session_ (not its calls: HostSession is thread-safe)
+  std::shared_ptr<HostSession> session_;
+  std::atomic<bool> session_used_{false};  // a host session was started (the journal's "session")
+  std::atomic<bool> ending_{false};
+  std::mutex beat_mu_;    // held by a heartbeat in flight, and by Close while it sets closing_
+  bool closing_ = false;  // Close was called: no heartbeat from here on
 };
 
 // Every host of an inventory that a run uses, reached over SSH: the HostDirectory of the
@@ -158,6 +190,7 @@ class SshFleet : public HostDirectory {
   void HostBegun(SshExecutor& host);  // starts the host's heartbeat thread
   void Beat(SshExecutor& host);
   void Lost(SshExecutor& host, const Status& why);
+  void SessionUnavailable(const SshExecutor& host, const Status& why);  // logs the first one
 
   Inventory inventory_;
   FleetOptions options_;
@@ -173,6 +206,7 @@ class SshFleet : public HostDirectory {
   StopSource beat_stop_;
   std::vector<std::thread> beaters_;
   bool finished_ = false;
+  std::once_flag session_fallback_logged_;
 };
 
 }  // namespace ringfence

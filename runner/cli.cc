@@ -73,7 +73,8 @@ const Command kCommands[] = {
     {"host",
      "ACTION [--state-dir D] [--run ID] [--grace DURATION] (JSON request on stdin)",
      "(internal, run over SSH on fleet hosts) the host side of a run: version, begin, match, "
-     "prepare, plan, inject, observe, revert, heartbeat, end, watchdog; one JSON reply on stdout",
+     "prepare, plan, inject, observe, revert, heartbeat, end, watchdog; one JSON reply on stdout; "
+     "session: many requests, one JSON line each, over one command",
      CmdHost},
 };
 

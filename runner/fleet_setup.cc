@@ -116,6 +116,8 @@ Result<std::unique_ptr<HostRoutingExecutor>> HostRoutingExecutor::Make(
   FleetOptions options;
   options.run_id = run_id;
   options.local_binary = SelfBinary();
+  // A handful of reverts after a crash: one-shot commands, the path with the fewest parts.
+  options.host_sessions = false;
   return std::unique_ptr<HostRoutingExecutor>(
       new HostRoutingExecutor(local, std::make_unique<SshFleet>(*inventory, options)));
 }

@@ -2,6 +2,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -9,15 +10,19 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cctype>
 #include <cerrno>
 #include <chrono>
+#include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <deque>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <mutex>
 #include <sstream>
 #include <thread>
 
@@ -507,6 +512,183 @@ int RunHostWatchdog(const HostOptions& o) {
   return report.ok() ? 0 : 4;
 }
 
+Status NeedsRunId(const HostOptions& o, const std::string& action) {
+  const bool needs_run = action != "version" && action != "match" && action != "prepare" &&
+                         action != "plan" && action != "observe";
+  if (needs_run && o.run_id.empty()) return Status::InvalidInput(action + " needs --run ID");
+  return Status::Ok();
+}
+
+// One request to one action (not watchdog or session), with a context of its own, as a
+// one-shot command has.
+nlohmann::json Dispatch(const HostOptions& o, const std::string& action,
+                        const nlohmann::json& request) {
+  HostContext ctx;
+  ctx.env.run_id = o.run_id.empty() ? "norun" : o.run_id;
+  try {
+    if (action == "version") return Version();
+    if (action == "begin") return Begin(o, request, ctx);
+    if (action == "match") return Match(request, ctx);
+    if (action == "prepare") return Prepare(request, ctx);
+    if (action == "plan") return Plan(request, ctx);
+    if (action == "inject") return Inject(o, request, ctx);
+    if (action == "observe") return Observe(request, ctx);
+    if (action == "revert") return Revert(o, request, ctx);
+    if (action == "heartbeat") return Heartbeat(o, ctx);
+    return End(o, request);
+  } catch (const std::exception& e) {
+    // A malformed request (a member of the wrong type) lands here; it is still a reply.
+    return ErrorReply(Status::InvalidInput(std::string("bad request: ") + e.what()));
+  }
+}
+
+// ---- The host session ------------------------------------------------------------------------
+
+// `ringfence host session`: the actions of a whole run over one command (docs/fleets.md). Lines
+// of SessionRequest in, lines of SessionReply out. Heartbeats are answered at once, on the
+// reading thread (they only touch the heartbeat file and read the ledger), so that they never
+// wait for a slow action; every other action runs in order on one worker thread, each through
+// the same handler as its one-shot command.
+//
+// EOF on stdin ends the session after the action in progress, and reverts nothing: a cut
+// network looks like silence, not EOF, so the host-side watchdog's heartbeat deadline stays the
+// only judge. Once the run was begun, a session that hears nothing for twice the grace and a
+// second exits too (by then the watchdog has judged the runner gone), so that a partition does
+// not leave it behind.
+class HostSessionLoop {
+ public:
+  explicit HostSessionLoop(const HostOptions& o) : o_(o) {}
+
+  int Run() {
+    ::signal(SIGPIPE, SIG_IGN);  // a runner gone mid-reply is an error of that write only
+    std::thread worker([this] { Work(); });
+    ReadLines();
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      eof_ = true;
+    }
+    work_cv_.notify_all();
+    worker.join();
+    return 0;
+  }
+
+ private:
+  void ReadLines() {
+    std::string buffer;
+    char chunk[65536];
+    const auto idle_limit = 2 * o_.grace + std::chrono::seconds(1);
+    auto last_line = std::chrono::steady_clock::now();
+    while (true) {
+      // Armed (by begin, on the worker, or a heartbeat) at any time: look again every second.
+      int wait_ms = 1000;
+      if (armed_.load()) {
+        const auto idle = std::chrono::steady_clock::now() - last_line;
+        if (idle >= idle_limit) {
+          std::fprintf(stderr,
+                       "ringfence host session: nothing from the runner for %s; exiting\n",
+                       FormatDuration(idle_limit).c_str());
+          return;
+        }
+        const auto left =
+            std::chrono::duration_cast<std::chrono::milliseconds>(idle_limit - idle).count() + 1;
+        wait_ms = static_cast<int>(std::min<int64_t>(1000, left));
+      }
+      pollfd p{0, POLLIN, 0};
+      const int ready = ::poll(&p, 1, wait_ms);
+      if (ready < 0 && errno == EINTR) continue;
+      if (ready == 0) continue;
+      const ssize_t n = ::read(0, chunk, sizeof chunk);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) return;  // EOF (or a broken stdin): the runner closed the session
+      last_line = std::chrono::steady_clock::now();
+      buffer.append(chunk, static_cast<size_t>(n));
+      size_t begin = 0;
+      for (size_t nl; (nl = buffer.find('\n', begin)) != std::string::npos; begin = nl + 1) {
+        Handle(buffer.substr(begin, nl - begin));
+      }
+      buffer.erase(0, begin);
+      if (buffer.size() > kMaxRequestBytes) {
+        Send({0, ErrorReply(Status::InvalidInput("request larger than 16 MiB"))});
+        return;
+      }
+    }
+  }
+
+  void Handle(const std::string& line) {
+    if (line.find_first_not_of(" \t\r") == std::string::npos) return;
+    auto request = ParseSessionRequest(line);
+    if (!request.ok()) {
+      nlohmann::json j = nlohmann::json::parse(line, nullptr, false);
+      uint64_t id = 0;
+      if (j.is_object() && j.contains("id") && j["id"].is_number_unsigned()) {
+        id = j["id"].get<uint64_t>();
+      }
+      Send({id, ErrorReply(request.status())});
+      return;
+    }
+    const auto& actions = HostActions();
+    if (request->action == "watchdog" || request->action == "session" ||
+        std::find(actions.begin(), actions.end(), request->action) == actions.end()) {
+      Send({request->id, ErrorReply(Status::InvalidInput("no action \"" + request->action +
+                                                         "\" in a host session"))});
+      return;
+    }
+    if (Status st = NeedsRunId(o_, request->action); !st.ok()) {
+      Send({request->id, ErrorReply(st)});
+      return;
+    }
+    if (request->action == "heartbeat") {
+      armed_ = true;
+      Send({request->id, Dispatch(o_, "heartbeat", request->request)});
+      return;
+    }
+    std::lock_guard<std::mutex> lock(mu_);
+    queue_.push_back(std::move(*request));
+    work_cv_.notify_all();
+  }
+
+  void Work() {
+    while (true) {
+      SessionRequest request;
+      {
+        std::unique_lock<std::mutex> lock(mu_);
+        work_cv_.wait(lock, [&] { return eof_ || !queue_.empty(); });
+        if (queue_.empty()) return;
+        request = std::move(queue_.front());
+        queue_.pop_front();
+      }
+      nlohmann::json reply = Dispatch(o_, request.action, request.request);
+      if (request.action == "begin" && reply.value("ok", false)) armed_ = true;
+      Send({request.id, std::move(reply)});
+    }
+  }
+
+  void Send(const SessionReply& reply) {
+    const std::string text = SessionReplyLine(reply) + "\n";
+    std::lock_guard<std::mutex> lock(out_mu_);
+    size_t off = 0;
+    while (off < text.size()) {
+      const ssize_t n = ::write(1, text.data() + off, text.size() - off);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) return;  // the runner is gone; its watchdog deadline judges the rest
+      off += static_cast<size_t>(n);
+    }
+  }
+
+  const HostOptions& o_;
+  std::atomic<bool> armed_{false};
+  std::mutex out_mu_;
+  std::mutex mu_;
+  std::condition_variable work_cv_;
+  std::deque<SessionRequest> queue_;
+  bool eof_ = false;
+};
+
+int RunHostSession(const HostOptions& o) {
+  ProtectControlConnection();
+  return HostSessionLoop(o).Run();
+}
+
 int Usage(const std::string& message) {
   std::fprintf(stderr, "ringfence host: %s (see ringfence host --help)\n", message.c_str());
   return 2;
@@ -515,9 +697,9 @@ int Usage(const std::string& message) {
 }  // namespace
 
 const std::vector<std::string>& HostActions() {
-  static const std::vector<std::string> actions = {"version",   "begin",  "match",   "prepare",
-                                                   "plan",      "inject", "observe", "revert",
-                                                   "heartbeat", "end",    "watchdog"};
+  static const std::vector<std::string> actions = {
+      "version", "begin",  "match",     "prepare", "plan",    "inject",
+      "observe", "revert", "heartbeat", "end",     "session", "watchdog"};
   return actions;
 }
 
@@ -550,9 +732,8 @@ int RunHostSubcommand(const std::vector<std::string>& args) {
     }
   }
   if (o.state_dir.empty()) o.state_dir = DefaultStateDir();
-  const bool needs_run = o.action != "version" && o.action != "match" && o.action != "prepare" &&
-                         o.action != "plan" && o.action != "observe";
-  if (needs_run && o.run_id.empty()) return Usage(o.action + " needs --run ID");
+  if (o.action == "session") return RunHostSession(o);
+  if (Status st = NeedsRunId(o, o.action); !st.ok()) return Usage(st.message());
   if (o.action == "watchdog") return RunHostWatchdog(o);
   ProtectControlConnection();
 
@@ -565,35 +746,7 @@ int RunHostSubcommand(const std::vector<std::string>& args) {
     }
     request = std::move(*read);
   }
-  HostContext ctx;
-  ctx.env.run_id = o.run_id.empty() ? "norun" : o.run_id;
-  nlohmann::json reply;
-  try {
-    if (o.action == "version")
-      reply = Version();
-    else if (o.action == "begin")
-      reply = Begin(o, request, ctx);
-    else if (o.action == "match")
-      reply = Match(request, ctx);
-    else if (o.action == "prepare")
-      reply = Prepare(request, ctx);
-    else if (o.action == "plan")
-      reply = Plan(request, ctx);
-    else if (o.action == "inject")
-      reply = Inject(o, request, ctx);
-    else if (o.action == "observe")
-      reply = Observe(request, ctx);
-    else if (o.action == "revert")
-      reply = Revert(o, request, ctx);
-    else if (o.action == "heartbeat")
-      reply = Heartbeat(o, ctx);
-    else
-      reply = End(o, request);
-  } catch (const std::exception& e) {
-    // A malformed request (a member of the wrong type) lands here; it is still a reply.
-    reply = ErrorReply(Status::InvalidInput(std::string("bad request: ") + e.what()));
-  }
-  Reply(reply);
+  Reply(Dispatch(o, o.action, request));
   return 0;
 }
 

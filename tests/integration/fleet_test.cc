@@ -4,6 +4,7 @@
 #include <signal.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <fstream>
 
 #include <gtest/gtest.h>
@@ -294,6 +295,52 @@ TEST_F(FleetTest, UnreachableHostAbortsByDefaultAndIsSkippedWhenAsked) {
   EXPECT_EQ(j["fleet"]["hosts"]["h2"]["state"], "unknown");
   EXPECT_EQ(Stopped(), 0u);
   ASSERT_TRUE(hosts_->Restore(2));
+}
+
+TEST_F(FleetTest, EachHostIsReachedThroughOneSessionAndOlderBinariesOneCommandEach) {
+  StartHosts(2);
+  // Each host runs ringfence through a wrapper that logs every `ringfence host` started there;
+  // h1's wrapper is a ringfence without the session action.
+  const std::string log_line = "echo \"$1 $2\" >> /root/invocations.log\n";
+  const std::string old_binary =
+      "if [ \"$2\" = session ]; then\n"
+      "  echo 'ringfence host: unknown action session (see ringfence host --help)' >&2; exit 2\n"
+      "fi\n";
+  for (size_t i = 0; i < 2; ++i) {
+    const std::string path = hosts_->OnHost(i, "/root/bin/rf");
+    std::filesystem::create_directories(std::filesystem::path(path).parent_path());
+    std::ofstream(path) << "#!/bin/sh\n"
+                        << log_line << (i == 1 ? old_binary : "")
+                        << "exec " RINGFENCE_BINARY " \"$@\"\n";
+    std::filesystem::permissions(path, std::filesystem::perms::owner_all);
+  }
+  inventory_ = hosts_->WriteInventory("inventory.json", "/root/bin/rf");
+  ChildRun run(Run(Experiment({{"names", {"h0", "h1"}}}, "1500ms")), dir_.path());
+  EXPECT_EQ(run.Wait(std::chrono::seconds(60)), 0) << run.out() << run.err();
+  EXPECT_EQ(Stopped(), 0u);
+  // h0: every action and heartbeat of the run went over one command.
+  EXPECT_EQ(ReadFile(hosts_->OnHost(0, "/root/invocations.log")), "host session\n");
+  // h1: the session could not start, so one command per action, heartbeats included.
+  const std::string h1 = ReadFile(hosts_->OnHost(1, "/root/invocations.log"));
+  EXPECT_EQ(h1.rfind("host session\nhost version\nhost match\nhost begin\n", 0), 0u) << h1;
+  EXPECT_NE(h1.find("host heartbeat\n"), std::string::npos) << h1;
+  EXPECT_NE(h1.find("host inject\n"), std::string::npos) << h1;
+  EXPECT_NE(h1.find("host revert\n"), std::string::npos) << h1;
+  EXPECT_NE(run.err().find("host h1: no host session (the session ended: ringfence host: "
+                           "unknown action session (see ringfence host --help)); its host-side "
+                           "actions go one ssh command each (logged for the first such host "
+                           "only)\n"),
+            std::string::npos)
+      << run.err();
+  nlohmann::json j = Journal();
+  EXPECT_EQ(j["fleet"]["hosts"]["h0"]["session"], true);
+  EXPECT_EQ(j["fleet"]["hosts"]["h1"]["session"], false);
+  for (size_t i = 0; i < 2; ++i) {
+    auto ledger = HostLedger(i);
+    ASSERT_TRUE(ledger.has_value()) << "host " << i;
+    ASSERT_EQ(ledger->entries.size(), 1u);
+    EXPECT_EQ(ledger->entries[0].reverted_by, "runner") << "host " << i;
+  }
 }
 
 }  // namespace
