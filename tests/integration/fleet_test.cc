@@ -1,6 +1,5 @@
 // Fleets over SSH: real sshd in network namespaces (tests/support/ssh_hosts.h), the ringfence
 // binary on both ends, every effect checked from outside (process states, host ledgers).
-#include <dirent.h>
 #include <signal.h>
 
 #include <algorithm>
@@ -11,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/file_ledger.h"
+#include "tests/support/chaos.h"
 #include "tests/support/processes.h"
 #include "tests/support/ssh_hosts.h"
 
@@ -18,23 +18,6 @@ namespace ringfence::testing {
 namespace {
 
 constexpr char kPidfile[] = "/root/target.pid";
-
-// Pids of ringfence processes whose command line mentions `needle`.
-std::vector<pid_t> RingfenceProcesses(const std::string& needle) {
-  std::vector<pid_t> out;
-  DIR* d = ::opendir("/proc");
-  if (!d) return out;
-  while (dirent* e = ::readdir(d)) {
-    if (e->d_name[0] < '1' || e->d_name[0] > '9') continue;
-    std::string cmd = ReadFile(std::string("/proc/") + e->d_name + "/cmdline");
-    std::replace(cmd.begin(), cmd.end(), '\0', ' ');
-    if (cmd.find(needle) != std::string::npos && cmd.find("ringfence") != std::string::npos) {
-      out.push_back(std::stoi(e->d_name));
-    }
-  }
-  ::closedir(d);
-  return out;
-}
 
 class FleetTest : public ::testing::Test {
  protected:
@@ -54,8 +37,8 @@ class FleetTest : public ::testing::Test {
     }
     hosts_.reset();  // kills every host-side process (host watchdogs included)
     // The runner's own watchdog goes once the run is over.
-    EXPECT_TRUE(Eventually([&] { return RingfenceProcesses(dir_.File("state")).empty(); }));
-    for (pid_t p : RingfenceProcesses(dir_.File("state"))) ::kill(p, SIGKILL);
+    EXPECT_TRUE(Eventually([&] { return ProcessesMentioning(dir_.File("state")).empty(); }));
+    for (pid_t p : ProcessesMentioning(dir_.File("state"))) ::kill(p, SIGKILL);
   }
 
   // An experiment pausing the sleeper of the hosts `hosts` selects, for `duration`.
@@ -146,7 +129,7 @@ TEST_F(FleetTest, PercentFiftyOfTenHostsPausesExactlyFiveAndRevertsAll) {
   }
   EXPECT_EQ(hosts_with_ledger, 5u);
   // The host-side watchdogs exit once their run ended.
-  EXPECT_TRUE(Eventually([&] { return RingfenceProcesses("host watchdog").empty(); }));
+  EXPECT_TRUE(Eventually([&] { return ProcessesMentioning("host watchdog").empty(); }));
 }
 
 TEST_F(FleetTest, HostThatStopsAnsweringAbortsTheRunAndRevertsByItself) {
@@ -188,10 +171,10 @@ TEST_F(FleetTest, RunnerKilledMidRunEveryHostRevertsByItself) {
     ASSERT_EQ(ledger->entries.size(), 1u) << "host " << i;
     EXPECT_EQ(ledger->entries[0].reverted_by, "watchdog") << "host " << i;
   }
-  EXPECT_TRUE(Eventually([&] { return RingfenceProcesses("host watchdog").empty(); }));
+  EXPECT_TRUE(Eventually([&] { return ProcessesMentioning("host watchdog").empty(); }));
   // The runner's own watchdog never reverts a remote entry here (it is not its host's pid)...
   ASSERT_TRUE(Eventually(
-      [&] { return RingfenceProcesses("watchdog --ledger " + dir_.File("state")).empty(); }));
+      [&] { return ProcessesMentioning("watchdog --ledger " + dir_.File("state")).empty(); }));
   auto local = ListLedgers(dir_.File("state"));
   ASSERT_EQ(local.size(), 1u);
   auto contents = ReadLedger(local[0]);
