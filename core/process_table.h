@@ -73,5 +73,11 @@ struct CommandResult {
   std::string err;
 };
 Result<CommandResult> RunCommand(const std::vector<std::string>& argv, std::chrono::milliseconds timeout);
+// The same, with `input` written to the child's stdin, then EOF, and up to 1 MiB of each output
+// kept (a protocol's reply, e.g. `ringfence host` over ssh). A child that stops reading fails
+// that write; the caller must ignore SIGPIPE so that it is not fatal to the runner.
+Result<CommandResult> RunCommandWithInput(const std::vector<std::string>& argv,
+                                          const std::string& input,
+                                          std::chrono::milliseconds timeout);
 
 }  // namespace ringfence

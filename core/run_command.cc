@@ -17,6 +17,8 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/readable_pipe.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/writable_pipe.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/process/v2.hpp>
 
 #include "core/child_exec_setup.h"
@@ -28,7 +30,8 @@ namespace {
 namespace asio = boost::asio;
 namespace bp = boost::process::v2;
 
-constexpr size_t kCaptureCap = 64 * 1024;
+constexpr size_t kCaptureCap = 64 * 1024;         // a user command's output
+constexpr size_t kInputReplyCap = 1024 * 1024;    // RunCommandWithInput: a protocol's reply
 // After the child exited, its output is read until EOF; a grandchild that keeps the pipes open
 // would hold us up to the deadline, so the pipes are closed this long after the exit.
 constexpr std::chrono::milliseconds kDrainAfterExit{250};
@@ -59,11 +62,11 @@ std::optional<std::string> FindExecutable(const std::string& argv0) {
   return std::nullopt;
 }
 
-// Reads one pipe to EOF, keeping the first kCaptureCap bytes and discarding the rest (the
-// child must never block on a full pipe).
+// Reads one pipe to EOF, keeping the first `cap` bytes and discarding the rest (the child must
+// never block on a full pipe).
 class OutputCapture {
  public:
-  explicit OutputCapture(asio::io_context& ctx) : pipe_(ctx) {}
+  OutputCapture(asio::io_context& ctx, size_t cap) : pipe_(ctx), cap_(cap) {}
 
   asio::readable_pipe& pipe() { return pipe_; }
   bool done() const { return done_; }
@@ -82,7 +85,7 @@ class OutputCapture {
   void ReadMore() {
     pipe_.async_read_some(asio::buffer(buf_), [this](const boost::system::error_code& ec,
                                                      size_t n) {
-      size_t room = kCaptureCap - std::min(kCaptureCap, data_.size());
+      size_t room = cap_ - std::min(cap_, data_.size());
       data_.append(buf_.data(), std::min(n, room));
       if (ec) {  // EOF, or closed by us
         done_ = true;
@@ -94,6 +97,7 @@ class OutputCapture {
   }
 
   asio::readable_pipe pipe_;
+  size_t cap_;
   std::array<char, 16 * 1024> buf_{};
   std::string data_;
   bool done_ = false;
@@ -107,19 +111,26 @@ int DecodeWaitStatus(int status) {
   return -1;
 }
 
+// `input`: null for stdin on /dev/null, else written to the child's stdin, then EOF.
 Result<CommandResult> RunExecutable(const std::string& executable,
                                     const std::vector<std::string>& argv,
-                                    std::chrono::milliseconds timeout) {
+                                    const std::string* input, std::chrono::milliseconds timeout) {
   asio::io_context ctx;
-  OutputCapture out(ctx);
-  OutputCapture err(ctx);
+  const size_t cap = input != nullptr ? kInputReplyCap : kCaptureCap;
+  OutputCapture out(ctx, cap);
+  OutputCapture err(ctx, cap);
+  asio::writable_pipe in(ctx);
   std::vector<std::string> args(argv.begin() + 1, argv.end());
 
   boost::system::error_code launch_error;
   bp::posix::default_launcher launcher;
-  auto proc = launcher(ctx.get_executor(), launch_error, bp::filesystem::path(executable), args,
-                       bp::process_stdio{nullptr, out.pipe(), err.pipe()},
-                       DieWithParentInit{::getpid()});
+  auto launch = [&](bp::process_stdio stdio) {
+    return launcher(ctx.get_executor(), launch_error, bp::filesystem::path(executable), args,
+                    std::move(stdio), DieWithParentInit{::getpid()});
+  };
+  // The stdio binding makes its pipe ends when it is constructed: one expression each.
+  auto proc = input != nullptr ? launch(bp::process_stdio{in, out.pipe(), err.pipe()})
+                               : launch(bp::process_stdio{nullptr, out.pipe(), err.pipe()});
   if (launch_error) {
     int e = launch_error.value();
     if (e == ENOENT || e == EACCES || e == ENOEXEC || e == ENOTDIR) {
@@ -145,6 +156,13 @@ Result<CommandResult> RunExecutable(const std::string& executable,
   };
   out.Start(finish_if_done);
   err.Start(finish_if_done);
+  if (input != nullptr) {
+    // A child that stops reading fails this write (EPIPE), nothing else.
+    asio::async_write(in, asio::buffer(*input), [&](const boost::system::error_code&, size_t) {
+      boost::system::error_code ignored;
+      in.close(ignored);
+    });
+  }
 
   proc.async_wait([&](const boost::system::error_code& ec, int) {
     exited = true;
@@ -184,16 +202,31 @@ Result<CommandResult> RunExecutable(const std::string& executable,
 
 }  // namespace
 
-Result<CommandResult> RunCommand(const std::vector<std::string>& argv,
-                                 std::chrono::milliseconds timeout) {
+namespace {
+
+Result<CommandResult> Run(const std::vector<std::string>& argv, const std::string* input,
+                          std::chrono::milliseconds timeout) {
   if (argv.empty() || argv[0].empty()) return Status::InvalidInput("command has an empty argv");
   std::optional<std::string> executable = FindExecutable(argv[0]);
   if (!executable) return Status::NotFound("command not found: " + argv[0]);
   try {
-    return RunExecutable(*executable, argv, timeout);
+    return RunExecutable(*executable, argv, input, timeout);
   } catch (const std::exception& e) {
     return Status::Runtime("run " + argv[0] + ": " + e.what());
   }
+}
+
+}  // namespace
+
+Result<CommandResult> RunCommand(const std::vector<std::string>& argv,
+                                 std::chrono::milliseconds timeout) {
+  return Run(argv, nullptr, timeout);
+}
+
+Result<CommandResult> RunCommandWithInput(const std::vector<std::string>& argv,
+                                          const std::string& input,
+                                          std::chrono::milliseconds timeout) {
+  return Run(argv, &input, timeout);
 }
 
 }  // namespace ringfence

@@ -25,6 +25,7 @@
 
 #include "core/child_exec_setup.h"
 #include "core/host_protocol.h"
+#include "core/process_table.h"
 #include "core/target_resolver.h"
 
 namespace ringfence {
@@ -38,41 +39,6 @@ constexpr size_t kCaptureCap = 1 << 20;
 // ssh masters linger this long after their last session (a runner killed with SIGKILL leaves
 // them behind for no longer).
 constexpr int kControlPersistSeconds = 60;
-
-class Capture {
- public:
-  explicit Capture(asio::io_context& ctx) : pipe_(ctx) {}
-  asio::readable_pipe& pipe() { return pipe_; }
-  std::string& data() { return data_; }
-  bool done() const { return done_; }
-  void Start(std::function<void()> on_done) {
-    on_done_ = std::move(on_done);
-    More();
-  }
-  void Close() {
-    boost::system::error_code ignored;
-    pipe_.close(ignored);
-  }
-
- private:
-  void More() {
-    pipe_.async_read_some(
-        asio::buffer(buf_), [this](const boost::system::error_code& ec, size_t n) {
-          data_.append(buf_.data(), std::min(n, kCaptureCap - std::min(kCaptureCap, data_.size())));
-          if (ec) {
-            done_ = true;
-            on_done_();
-            return;
-          }
-          More();
-        });
-  }
-  asio::readable_pipe pipe_;
-  std::array<char, 16 * 1024> buf_{};
-  std::string data_;
-  bool done_ = false;
-  std::function<void()> on_done_;
-};
 
 std::optional<std::string> FindInPath(const std::string& name) {
   if (name.find('/') != std::string::npos) return name;
@@ -100,82 +66,19 @@ class ProcessSshTransport : public SshTransport {
 
   Result<SshCommandResult> Run(const std::vector<std::string>& argv, const std::string& input,
                                std::chrono::milliseconds timeout) override {
-    auto exe = FindInPath(argv.at(0));
-    if (!exe) return Status::Unavailable(argv[0] + " not found in PATH (install openssh-client)");
-    try {
-      return RunProcess(*exe, argv, input, timeout);
-    } catch (const std::exception& e) {
-      return Status::Runtime("run " + argv[0] + ": " + e.what());
+    auto run = RunCommandWithInput(argv, input, timeout);
+    if (!run.ok()) {
+      if (run.status().code() == StatusCode::kNotFound)
+        return Status::Unavailable(argv.at(0) + " not found in PATH (install openssh-client)");
+      return run.status();
     }
+    return SshCommandResult{run->exit_code, run->timed_out, std::move(run->out),
+                            std::move(run->err)};
   }
 
   Result<std::unique_ptr<LineChannel>> Open(const std::vector<std::string>& argv,
                                             const LineHandlers& handlers) override;
 
- private:
-  static Result<SshCommandResult> RunProcess(const std::string& exe,
-                                             const std::vector<std::string>& argv,
-                                             const std::string& input,
-                                             std::chrono::milliseconds timeout) {
-    asio::io_context ctx;
-    asio::writable_pipe in(ctx);
-    Capture out(ctx), err(ctx);
-    std::vector<std::string> args(argv.begin() + 1, argv.end());
-    boost::system::error_code launch_error;
-    bp::posix::default_launcher launcher;
-    auto proc =
-        launcher(ctx.get_executor(), launch_error, bp::filesystem::path(exe), args,
-                 bp::process_stdio{in, out.pipe(), err.pipe()}, DieWithParentInit{::getpid()});
-    if (launch_error) return Status::Runtime("start " + argv[0] + ": " + launch_error.message());
-    int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, proc.id(), 0));
-    SshCommandResult result;
-    bool exited = false;
-    asio::steady_timer deadline(ctx, timeout);
-    asio::steady_timer drain(ctx);
-    auto finish_if_done = [&] {
-      if (exited && out.done() && err.done()) {
-        deadline.cancel();
-        drain.cancel();
-      }
-    };
-    out.Start(finish_if_done);
-    err.Start(finish_if_done);
-    // The request, then EOF; a remote end that stops reading fails the write, not us.
-    asio::async_write(in, asio::buffer(input), [&](const boost::system::error_code&, size_t) {
-      boost::system::error_code ignored;
-      in.close(ignored);
-    });
-    proc.async_wait([&](const boost::system::error_code& ec, int) {
-      exited = true;
-      if (!ec && !result.timed_out) {
-        const int status = proc.native_exit_code();
-        result.exit_code = WIFEXITED(status)     ? WEXITSTATUS(status)
-                           : WIFSIGNALED(status) ? 128 + WTERMSIG(status)
-                                                 : -1;
-      }
-      deadline.cancel();
-      // A process that inherited the pipes (a master started by this command) must not hold
-      // us: the pipes are closed shortly after the exit.
-      drain.expires_after(std::chrono::milliseconds(200));
-      drain.async_wait([&](const boost::system::error_code& e) {
-        if (e) return;
-        out.Close();
-        err.Close();
-      });
-      finish_if_done();
-    });
-    deadline.async_wait([&](const boost::system::error_code& e) {
-      if (e || exited) return;
-      result.timed_out = true;
-      result.exit_code = -1;
-      if (pidfd >= 0) ::syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, nullptr, 0);
-    });
-    ctx.run();
-    if (pidfd >= 0) ::close(pidfd);
-    result.out = std::move(out.data());
-    result.err = std::move(err.data());
-    return result;
-  }
 };
 
 // A word for the remote shell: single-quoted, with embedded quotes closed and escaped.

@@ -104,5 +104,27 @@ TEST(RunCommandTest, EmptyArgvIsInvalidInput) {
   EXPECT_EQ(r.status().message(), "command has an empty argv");
 }
 
+TEST(RunCommandTest, WithInputFeedsStdinThenEof) {
+  const std::string input = "line one\nline two\n";
+  auto r = RunCommandWithInput({"cat"}, input, std::chrono::seconds(5));
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(r->exit_code, 0);
+  EXPECT_EQ(r->out, input);
+}
+
+TEST(RunCommandTest, WithInputToAChildThatDoesNotReadIsNotAnError) {
+  ::signal(SIGPIPE, SIG_IGN);  // what the ssh transport does
+  auto r = RunCommandWithInput({"true"}, std::string(1 << 20, 'x'), std::chrono::seconds(5));
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(r->exit_code, 0);
+}
+
+TEST(RunCommandTest, WithoutInputStdinIsEmpty) {
+  auto r = RunCommand({"cat"}, std::chrono::seconds(5));
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(r->exit_code, 0);
+  EXPECT_EQ(r->out, "");
+}
+
 }  // namespace
 }  // namespace ringfence
