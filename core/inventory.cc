@@ -410,17 +410,9 @@ std::vector<const InventoryHost*> SelectFromPool(const TargetSpec& spec, const I
     error.allowed = "fewer hosts, or \"allow_full_blast\": true";
     return {};
   }
-  // A partial Fisher-Yates shuffle of the indices picks k of them, as for processes.
-  std::vector<size_t> indices(m);
-  for (size_t i = 0; i < m; ++i) indices[i] = i;
-  if (k < m) {
-    for (size_t i = 0; i < k; ++i) {
-      const size_t j = i + static_cast<size_t>(UniformIndex(rng, m - i));
-      std::swap(indices[i], indices[j]);
-    }
-    indices.resize(k);
-    std::sort(indices.begin(), indices.end());
-  }
+  // The same seeded sampler as for processes; hosts then go in inventory order.
+  std::vector<size_t> indices = SampleIndices(rng, m, k);
+  std::sort(indices.begin(), indices.end());
   std::vector<const InventoryHost*> out;
   for (size_t i : indices) out.push_back(pool.hosts[i]);
   return out;

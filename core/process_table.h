@@ -73,6 +73,9 @@ struct CommandResult {
   std::string err;
 };
 Result<CommandResult> RunCommand(const std::vector<std::string>& argv, std::chrono::milliseconds timeout);
+// argv0 itself when it contains '/' (and is an executable file), else the first executable file
+// of that name in PATH; nullopt when there is none.
+std::optional<std::string> FindExecutable(const std::string& argv0);
 // The same, with `input` written to the child's stdin, then EOF, and up to 1 MiB of each output
 // kept (a protocol's reply, e.g. `ringfence host` over ssh). A child that stops reading fails
 // that write; the caller must ignore SIGPIPE so that it is not fatal to the runner.

@@ -41,26 +41,6 @@ bool IsExecutableFile(const std::string& path) {
   return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) && ::access(path.c_str(), X_OK) == 0;
 }
 
-// argv0 itself when it contains '/', else the first executable file of that name in PATH.
-std::optional<std::string> FindExecutable(const std::string& argv0) {
-  if (argv0.find('/') != std::string::npos) {
-    if (IsExecutableFile(argv0)) return argv0;
-    return std::nullopt;
-  }
-  const char* env_path = std::getenv("PATH");
-  std::string path = env_path != nullptr ? env_path : "/usr/local/bin:/usr/bin:/bin";
-  size_t begin = 0;
-  while (begin <= path.size()) {
-    size_t end = path.find(':', begin);
-    if (end == std::string::npos) end = path.size();
-    std::string dir = path.substr(begin, end - begin);
-    if (dir.empty()) dir = ".";
-    std::string candidate = dir + "/" + argv0;
-    if (IsExecutableFile(candidate)) return candidate;
-    begin = end + 1;
-  }
-  return std::nullopt;
-}
 
 // Reads one pipe to EOF, keeping the first `cap` bytes and discarding the rest (the child must
 // never block on a full pipe).
@@ -217,6 +197,26 @@ Result<CommandResult> Run(const std::vector<std::string>& argv, const std::strin
 }
 
 }  // namespace
+
+std::optional<std::string> FindExecutable(const std::string& argv0) {
+  if (argv0.find('/') != std::string::npos) {
+    if (IsExecutableFile(argv0)) return argv0;
+    return std::nullopt;
+  }
+  const char* env_path = std::getenv("PATH");
+  std::string path = env_path != nullptr ? env_path : "/usr/local/bin:/usr/bin:/bin";
+  size_t begin = 0;
+  while (begin <= path.size()) {
+    size_t end = path.find(':', begin);
+    if (end == std::string::npos) end = path.size();
+    std::string dir = path.substr(begin, end - begin);
+    if (dir.empty()) dir = ".";
+    std::string candidate = dir + "/" + argv0;
+    if (IsExecutableFile(candidate)) return candidate;
+    begin = end + 1;
+  }
+  return std::nullopt;
+}
 
 Result<CommandResult> RunCommand(const std::vector<std::string>& argv,
                                  std::chrono::milliseconds timeout) {

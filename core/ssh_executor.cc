@@ -40,21 +40,6 @@ constexpr size_t kCaptureCap = 1 << 20;
 // them behind for no longer).
 constexpr int kControlPersistSeconds = 60;
 
-std::optional<std::string> FindInPath(const std::string& name) {
-  if (name.find('/') != std::string::npos) return name;
-  const char* env = std::getenv("PATH");
-  std::string path = env != nullptr ? env : "/usr/local/bin:/usr/bin:/bin";
-  size_t begin = 0;
-  while (begin <= path.size()) {
-    size_t end = path.find(':', begin);
-    if (end == std::string::npos) end = path.size();
-    std::string candidate = (end > begin ? path.substr(begin, end - begin) : ".") + "/" + name;
-    if (::access(candidate.c_str(), X_OK) == 0) return candidate;
-    begin = end + 1;
-  }
-  return std::nullopt;
-}
-
 class ProcessSshTransport : public SshTransport {
  public:
   ProcessSshTransport() {
@@ -279,7 +264,7 @@ Result<std::unique_ptr<LineChannel>> SshTransport::Open(const std::vector<std::s
 
 Result<std::unique_ptr<LineChannel>> ProcessSshTransport::Open(const std::vector<std::string>& argv,
                                                             const LineHandlers& handlers) {
-  auto exe = FindInPath(argv.at(0));
+  auto exe = FindExecutable(argv.at(0));
   if (!exe) return Status::Unavailable(argv[0] + " not found in PATH (install openssh-client)");
   auto channel = std::make_unique<ProcessLineChannel>(handlers);
   if (Status st = channel->Start(*exe, argv); !st.ok()) return st;

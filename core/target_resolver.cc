@@ -94,6 +94,19 @@ std::string DescribeSelector(const ProcessSelector& selector) {
   return text;
 }
 
+std::vector<size_t> SampleIndices(std::mt19937_64& rng, size_t m, size_t k) {
+  std::vector<size_t> indices(m);
+  for (size_t i = 0; i < m; ++i) indices[i] = i;
+  if (k < m) {
+    for (size_t i = 0; i < k; ++i) {
+      const size_t j = i + static_cast<size_t>(UniformIndex(rng, m - i));
+      std::swap(indices[i], indices[j]);
+    }
+    indices.resize(k);
+  }
+  return indices;
+}
+
 uint64_t UniformIndex(std::mt19937_64& rng, uint64_t n) {
   // Rejects the lowest (2^64 mod n) outputs so that every residue is equally likely.
   const uint64_t threshold = (0 - n) % n;
@@ -192,16 +205,7 @@ Result<std::vector<Target>> SelectTargets(const TargetSpec& spec, const std::vec
     }
   }
 
-  // A partial Fisher-Yates shuffle of the indices picks k of them.
-  std::vector<size_t> indices(m);
-  for (size_t i = 0; i < m; ++i) indices[i] = i;
-  if (k < m) {
-    for (size_t i = 0; i < k; ++i) {
-      const size_t j = i + static_cast<size_t>(UniformIndex(rng, m - i));
-      std::swap(indices[i], indices[j]);
-    }
-    indices.resize(k);
-  }
+  const std::vector<size_t> indices = SampleIndices(rng, m, k);
 
   std::vector<Target> targets;
   targets.reserve(k);

@@ -37,5 +37,8 @@ std::string DescribeSelector(const ProcessSelector& selector);
 // A uniformly chosen index below `n` (n > 0) from the raw output of `rng`. The standard library's
 // distributions are implementation-defined; this one gives the same answer everywhere.
 uint64_t UniformIndex(std::mt19937_64& rng, uint64_t n);
+// k of the indices 0..m-1 (k ≤ m), chosen by a partial Fisher-Yates shuffle driven by `rng`, in
+// the order drawn; all of them in order when k == m.
+std::vector<size_t> SampleIndices(std::mt19937_64& rng, size_t m, size_t k);
 
 }  // namespace ringfence
