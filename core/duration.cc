@@ -53,11 +53,11 @@ Result<Duration> ParseDuration(std::string_view text) {
   // digits can never be a whole number of milliseconds.
   if (fraction.size() > 7) return Invalid(text, "not a whole number of milliseconds");
 
-  constexpr __int128 kMax = std::numeric_limits<Duration::rep>::max();
+  constexpr __int128 kMax = kMaxDuration.count();
   __int128 whole_value = 0;
   for (char c : whole) {
     whole_value = whole_value * 10 + (c - '0');
-    if (whole_value * unit->ms > kMax) return Invalid(text, "too large");
+    if (whole_value * unit->ms > kMax) return Invalid(text, "too large (at most 100000h)");
   }
   __int128 fraction_value = 0;
   __int128 scale = 1;
@@ -68,7 +68,7 @@ Result<Duration> ParseDuration(std::string_view text) {
   __int128 fraction_ms = fraction_value * unit->ms;
   if (fraction_ms % scale != 0) return Invalid(text, "not a whole number of milliseconds");
   __int128 total = whole_value * unit->ms + fraction_ms / scale;
-  if (total > kMax) return Invalid(text, "too large");
+  if (total > kMax) return Invalid(text, "too large (at most 100000h)");
   return Duration(static_cast<Duration::rep>(total));
 }
 

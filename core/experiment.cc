@@ -5,11 +5,11 @@
 #include <fstream>
 #include <functional>
 #include <limits>
-#include <regex>
 #include <set>
 #include <sstream>
 
 #include "core/fault.h"
+#include "core/input_file.h"
 #include "core/inventory.h"
 #include "core/params.h"
 #include "core/placeholders.h"
@@ -25,7 +25,7 @@ using ojson = nlohmann::ordered_json;
 constexpr char kNonEmptyString[] = "a non-empty string";
 constexpr char kAString[] = "a string";
 constexpr char kBoolean[] = "true or false";
-constexpr char kRegex[] = "an ECMAScript regular expression";
+constexpr char kRegex[] = "an RE2 regular expression";
 constexpr char kProbeObject[] = "a probe object";
 constexpr char kProbeTypes[] = "one of http, tcp, command, process_alive";
 constexpr char kToleranceAllowed[] =
@@ -46,6 +46,8 @@ constexpr char kIntervalAllowed[] =
 constexpr char kPolicyAllowed[] = "one of abort, ignore";
 constexpr char kUrlAllowed[] = "a URL starting with http:// or https://";
 constexpr char kMetricNameAllowed[] = "a metric name ([a-zA-Z_:][a-zA-Z0-9_:]*)";
+constexpr char kNumberRangeAllowed[] =
+    "a number from -1.7976931348623157e308 to 1.7976931348623157e308";
 constexpr char kSizeAllowed[] = "a file of at most 1048576 bytes (1 MiB)";
 
 std::string DurationAllowed(bool positive) {
@@ -60,13 +62,15 @@ std::string Child(const std::string& pointer, size_t index) {
   return pointer + "/" + std::to_string(index);
 }
 
-bool CompilesAsRegex(const std::string& pattern) {
-  try {
-    std::regex re(pattern, std::regex::ECMAScript);
-    return true;
-  } catch (const std::regex_error&) {
-    return false;  // reported by the caller as the value that is not a regex
+// [a-zA-Z_:][a-zA-Z0-9_:]*, the Prometheus metric name.
+bool IsMetricName(const std::string& name) {
+  if (name.empty() || (name[0] >= '0' && name[0] <= '9')) return false;
+  for (char c : name) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                    c == '_' || c == ':';
+    if (!ok) return false;
   }
+  return true;
 }
 
 // An integral number (5 or 5.0) within [lo, hi].
@@ -162,6 +166,7 @@ class ExperimentReader {
     };
     ReadObject(doc, "", fields);
     CheckTargetKinds(out);
+    for (auto& target : out.targets) target.max_targets = out.settings.max_targets;
 
     // Probes without a timeout of their own take settings.probe_timeout, which may come later.
     auto default_timeout = [&](ProbeSpec& probe) {
@@ -235,14 +240,17 @@ class ExperimentReader {
     return v.get<std::string>();
   }
 
-  std::optional<std::string> Regex(const ojson& v, const std::string& p, bool non_empty,
-                                   const std::string& allowed) {
+  // A string compiled as a Regex, once; RE2's reason for refusing it goes into `allowed`.
+  std::optional<Regex> RegexValue(const ojson& v, const std::string& p, bool non_empty,
+                                  const std::string& allowed) {
     auto s = String(v, p, non_empty, allowed);
-    if (s && !CompilesAsRegex(*s)) {
-      Error(p, v, allowed);
+    if (!s) return std::nullopt;
+    Regex regex(std::move(*s));
+    if (!regex.ok()) {
+      Error(p, v, allowed + " (" + regex.error() + ")");
       return std::nullopt;
     }
-    return s;
+    return regex;
   }
 
   std::optional<bool> Bool(const ojson& v, const std::string& p) {
@@ -426,11 +434,15 @@ class ExperimentReader {
                 x.get_ref<const std::string&>().size() > 15) {
               return Error(xp, x, "a process name of 1 to 15 characters");
             }
+            // /proc/PID/comm never holds a NUL: such a name would match nothing, silently.
+            if (x.get_ref<const std::string&>().find('\0') != std::string::npos) {
+              return Error(xp, x, "a process name without NUL characters");
+            }
             sel.name = x.get<std::string>();
           }},
          {"cmdline", false, "",
           [&](const ojson& x, const std::string& xp) {
-            sel.cmdline = Regex(x, xp, true, "a non-empty ECMAScript regular expression");
+            sel.cmdline = RegexValue(x, xp, true, "a non-empty RE2 regular expression");
           }},
          {"user", false, "", [&](const ojson& x, const std::string& xp) {
             sel.user = String(x, xp, true, "a non-empty string (a user name or numeric uid)");
@@ -502,7 +514,7 @@ class ExperimentReader {
                {{"min", false, "", number(&t.min)},
                 {"max", false, "", number(&t.max)},
                 {"regex", false, "", [&](const ojson& x, const std::string& xp) {
-                   if (auto re = Regex(x, xp, false, kRegex)) {
+                   if (auto re = RegexValue(x, xp, false, kRegex)) {
                      t.kind = Tolerance::Kind::kRegex;
                      t.regex = *re;
                    }
@@ -586,7 +598,7 @@ class ExperimentReader {
                           }});
         fields.push_back({"status", false, "", tolerance});
         fields.push_back({"body_regex", false, "", [&](const ojson& x, const std::string& xp) {
-                            probe.body_regex = Regex(x, xp, false, kRegex);
+                            probe.body_regex = RegexValue(x, xp, false, kRegex);
                           }});
         break;
       case ProbeType::kTcp:
@@ -608,7 +620,7 @@ class ExperimentReader {
                           }});
         fields.push_back({"exit_code", false, "", tolerance});
         fields.push_back({"stdout_regex", false, "", [&](const ojson& x, const std::string& xp) {
-                            probe.stdout_regex = Regex(x, xp, false, kRegex);
+                            probe.stdout_regex = RegexValue(x, xp, false, kRegex);
                           }});
         break;
       case ProbeType::kProcessAlive:
@@ -900,8 +912,7 @@ class ExperimentReader {
            {"url", true, kUrlAllowed, url},
            {"metric", true, kMetricNameAllowed,
             [&](const ojson& x, const std::string& xp) {
-              static const std::regex kName("[a-zA-Z_:][a-zA-Z0-9_:]*");
-              if (!x.is_string() || !std::regex_match(x.get<std::string>(), kName)) {
+              if (!x.is_string() || !IsMetricName(x.get<std::string>())) {
                 Error(xp, x, kMetricNameAllowed);
               }
             }},
@@ -1026,6 +1037,12 @@ class ExperimentReader {
                    if (x != "abort" && x != "skip") return Error(xp, x, "one of abort, skip");
                    s.skip_unreachable = x == "skip";
                  }},
+                {"max_targets", false, "",
+                 [&](const ojson& x, const std::string& xp) {
+                   if (auto n = Integer(x, xp, 1, 1000000, "an integer from 1 to 1000000")) {
+                     s.max_targets = static_cast<int>(*n);
+                   }
+                 }},
                 {"max_fault_lifetime", false, "", [&](const ojson& x, const std::string& xp) {
                    if (auto d = DurationValue(x, xp, true)) {
                      if (*d > std::chrono::hours(24)) {
@@ -1136,6 +1153,13 @@ class StructureCheck {
   }
 
   bool too_deep() const { return too_deep_; }
+  // The pointer of the value the parser is reading now (e.g. a number that overflowed).
+  std::string ValuePointer() const {
+    if (frames_.empty()) return "";
+    const Frame& parent = frames_.back();
+    if (parent.is_object) return Child(parent.pointer, parent.last_key);
+    return Child(parent.pointer, parent.next_index);
+  }
   // Pointers of keys given more than once, in document order.
   const std::vector<std::string>& duplicates() const { return duplicates_; }
 
@@ -1172,6 +1196,21 @@ std::optional<ojson> Parse(const std::string& text, ValidationErrors& errors) {
   } catch (const nlohmann::json::parse_error& e) {
     auto [line, column] = LineAndColumn(text, e.byte);
     errors.AddSyntax(line, column, "syntax error", SyntaxReason(e.what()));
+    return std::nullopt;
+  } catch (const nlohmann::json::out_of_range& e) {
+    // 406: a number beyond a double ("1e400", a 400-digit integer): "number overflow parsing
+    // '1e400'". Reported at the value's pointer with the number as found.
+    std::string token = e.what();
+    if (const size_t open = token.find('\''); open != std::string::npos) {
+      token = token.substr(open + 1);
+      if (!token.empty() && token.back() == '\'') token.pop_back();
+    }
+    if (token.size() > kMaxFoundChars) token = token.substr(0, kMaxFoundChars - 1) + "…";
+    errors.Add(check.ValuePointer(), token, kNumberRangeAllowed);
+    return std::nullopt;
+  } catch (const nlohmann::json::exception& e) {
+    errors.Add(check.ValuePointer(), "unreadable value",
+               std::string("valid JSON (") + e.what() + ")");
     return std::nullopt;
   }
   if (check.too_deep()) {
@@ -1249,24 +1288,13 @@ std::optional<Experiment> LoadExperimentText(const std::string& text, const Load
 
 std::optional<Experiment> LoadExperimentFile(const std::string& path, const LoadOptions& options,
                                              ValidationErrors& errors) {
-  std::error_code ec;
-  const auto size = std::filesystem::file_size(path, ec);
-  if (ec) {
-    errors.Add("", "cannot read the file (" + ec.message() + ")", "a readable JSON file");
+  InputFileRefusal refusal;
+  Result<std::string> text = ReadInputFile(path, kMaxExperimentBytes, "JSON file", &refusal);
+  if (!text.ok()) {
+    errors.Add("", refusal.found, refusal.allowed);
     return std::nullopt;
   }
-  if (size > kMaxExperimentBytes) {
-    errors.Add("", std::to_string(size) + " bytes", kSizeAllowed);
-    return std::nullopt;
-  }
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream text;
-  text << in.rdbuf();
-  if (!in.good() && !in.eof()) {
-    errors.Add("", "cannot read the file", "a readable JSON file");
-    return std::nullopt;
-  }
-  return LoadExperimentText(text.str(), options, errors);
+  return LoadExperimentText(*text, options, errors);
 }
 
 }  // namespace ringfence

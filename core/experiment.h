@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/duration.h"
+#include "core/regex.h"
 #include "core/validation.h"
 
 namespace ringfence {
@@ -24,7 +25,7 @@ struct ProcessSelector {
   std::optional<int> pid;
   std::optional<std::string> pidfile;
   std::optional<std::string> name;     // exact match on /proc/PID/comm
-  std::optional<std::string> cmdline;  // ECMAScript regex, searched in the whole command line
+  std::optional<Regex> cmdline;  // searched in the whole command line
   std::optional<std::string> user;
 };
 
@@ -57,6 +58,9 @@ struct TargetSpec {
   // it names the hosts themselves, for host faults.
   std::optional<HostSelection> hosts;
   bool has_process = true;
+  // settings.max_targets (or --max-targets): a selector matching more processes (on one host)
+  // is refused at resolve — a too-broad selector is more likely a mistake than a plan.
+  int max_targets = 100;
 };
 
 // ---- Probes ----------------------------------------------------------------------------------
@@ -66,7 +70,7 @@ struct Tolerance {
   enum class Kind { kExact, kRange, kRegex } kind = Kind::kExact;
   nlohmann::json exact;  // kExact
   std::optional<double> min, max;  // kRange (inclusive; either may be open)
-  std::string regex;  // kRegex (ECMAScript, searched)
+  Regex regex;  // kRegex (searched)
   nlohmann::json ToJson() const;
 };
 
@@ -80,13 +84,13 @@ struct ProbeSpec {
   // http: the value is the status code; `tolerance` defaults to exactly 200.
   std::string url;
   std::string method = "GET";
-  std::optional<std::string> body_regex;
+  std::optional<Regex> body_regex;
   // tcp: the value is true when a connection was made; met when it is.
   std::string address = "127.0.0.1";
   int port = 0;
   // command: the value is the exit code; `tolerance` defaults to exactly 0.
   std::vector<std::string> argv;
-  std::optional<std::string> stdout_regex;
+  std::optional<Regex> stdout_regex;
   // process_alive: the value is the number of processes the target's selector matches now
   // (selection mode ignored); `tolerance` defaults to at least 1.
   std::string target;
@@ -159,6 +163,8 @@ struct Settings {
   // does to the run: abort it (fail closed, the default) or be skipped and counted as unknown.
   int max_concurrency = 32;
   bool skip_unreachable = false;
+  // The most processes one process target may match (copied into every TargetSpec).
+  int max_targets = 100;
 };
 
 struct Experiment {

@@ -1,5 +1,9 @@
 #include "core/host_protocol.h"
 
+#include <climits>
+
+#include "core/json_fields.h"
+
 namespace ringfence {
 
 nlohmann::json ProcessInfoToJson(const ProcessInfo& p) {
@@ -8,15 +12,24 @@ nlohmann::json ProcessInfoToJson(const ProcessInfo& p) {
           {"uid", p.uid},   {"state", std::string(1, p.state)}};
 }
 
-ProcessInfo ProcessInfoFromJson(const nlohmann::json& j) {
+Result<ProcessInfo> ProcessInfoFromJson(const nlohmann::json& j) {
+  auto pid = IntegerMember(j, "pid", 0, INT_MAX, 0);
+  auto ticks = UnsignedMember(j, "start_ticks", 0);
+  auto name = StringMember(j, "name", "");
+  auto cmdline = StringMember(j, "cmdline", "");
+  auto uid = IntegerMember(j, "uid", 0, UINT32_MAX, 0);
+  auto state = StringMember(j, "state", "?");
+  for (const Status* st : {&pid.status(), &ticks.status(), &name.status(), &cmdline.status(),
+                           &uid.status(), &state.status()}) {
+    if (!st->ok()) return Status::Runtime("process: " + st->message());
+  }
   ProcessInfo p;
-  p.pid = j.value("pid", 0);
-  p.start_ticks = j.value("start_ticks", 0ULL);
-  p.name = j.value("name", "");
-  p.cmdline = j.value("cmdline", "");
-  p.uid = j.value("uid", 0u);
-  const std::string state = j.value("state", "?");
-  p.state = state.empty() ? '?' : state[0];
+  p.pid = static_cast<pid_t>(*pid);
+  p.start_ticks = *ticks;
+  p.name = *name;
+  p.cmdline = *cmdline;
+  p.uid = static_cast<uid_t>(*uid);
+  p.state = state->empty() ? '?' : (*state)[0];
   return p;
 }
 
@@ -24,12 +37,35 @@ nlohmann::json TargetToWire(const Target& t) {
   return {{"host", t.host}, {"label", t.label}, {"process", ProcessInfoToJson(t.process)}};
 }
 
-Target TargetFromWire(const nlohmann::json& j) {
+Result<Target> TargetFromWire(const nlohmann::json& j) {
+  auto host = StringMember(j, "host", "local");
+  if (!host.ok()) return Status::Runtime("target: " + host.status().message());
+  auto label = StringMember(j, "label", "");
+  if (!label.ok()) return Status::Runtime("target: " + label.status().message());
   Target t;
-  t.host = j.value("host", "local");
-  t.label = j.value("label", "");
-  if (j.contains("process")) t.process = ProcessInfoFromJson(j["process"]);
+  t.host = *host;
+  t.label = *label;
+  if (j.contains("process")) {
+    auto process = ProcessInfoFromJson(j["process"]);
+    if (!process.ok()) return Status::Runtime("target: " + process.status().message());
+    t.process = *process;
+  }
   return t;
+}
+
+Result<UndoRecord> UndoRecordFromWire(const nlohmann::json& j) {
+  for (const char* key : {"fault_type", "fault_name", "host", "target", "manual_undo"}) {
+    if (auto s = StringMember(j, key, ""); !s.ok()) {
+      return Status::Runtime("undo record: " + s.status().message());
+    }
+  }
+  if (auto d = IntegerMember(j, "deadline_ms", INT64_MIN, INT64_MAX, 0); !d.ok()) {
+    return Status::Runtime("undo record: " + d.status().message());
+  }
+  if (auto data = ObjectMember(j, "data", true); !data.ok()) {
+    return Status::Runtime("undo record: " + data.status().message());
+  }
+  return UndoRecord::FromJson(j);
 }
 
 nlohmann::json FaultStepToJson(const FaultStep& step) {
@@ -57,7 +93,7 @@ nlohmann::json SelectorToWire(const ProcessSelector& s) {
   if (s.pid) j["pid"] = *s.pid;
   if (s.pidfile) j["pidfile"] = *s.pidfile;
   if (s.name) j["name"] = *s.name;
-  if (s.cmdline) j["cmdline"] = *s.cmdline;
+  if (s.cmdline) j["cmdline"] = s.cmdline->pattern();
   if (s.user) j["user"] = *s.user;
   return j;
 }
@@ -104,10 +140,18 @@ nlohmann::json ErrorReply(const Status& status) {
 
 Status StatusOfReply(const nlohmann::json& reply) {
   if (!reply.is_object()) return Status::Runtime("the host sent no reply object");
-  if (reply.value("ok", false)) return Status::Ok();
-  StatusCode code = StatusCodeFromName(reply.value("code", "runtime"));
+  auto ok = BoolMember(reply, "ok", false);
+  if (!ok.ok()) return Status::Runtime("the host's reply is malformed: " + ok.status().message());
+  if (*ok) return Status::Ok();
+  auto name = StringMember(reply, "code", "runtime");
+  auto error = StringMember(reply, "error", "the host reported an unnamed error");
+  if (!name.ok() || !error.ok()) {
+    return Status::Runtime("the host's reply is malformed: " +
+                           (name.ok() ? error : name).status().message());
+  }
+  StatusCode code = StatusCodeFromName(*name);
   if (code == StatusCode::kOk) code = StatusCode::kRuntime;
-  return Status::Error(code, reply.value("error", "the host reported an unnamed error"));
+  return Status::Error(code, *error);
 }
 
 std::string SessionRequestLine(const SessionRequest& request) {
@@ -123,8 +167,9 @@ std::string SessionReplyLine(const SessionReply& reply) {
 
 namespace {
 Result<nlohmann::json> ParseLineObject(const std::string& line, const char* what) {
-  nlohmann::json j = nlohmann::json::parse(line, nullptr, false);
-  if (j.is_discarded()) return Status::InvalidInput(std::string(what) + ": not JSON");
+  auto parsed = ParseUntrustedJson(line);
+  if (!parsed.ok()) return Status::InvalidInput(std::string(what) + ": " + parsed.status().message());
+  nlohmann::json j = std::move(*parsed);
   if (!j.is_object()) return Status::InvalidInput(std::string(what) + ": not a JSON object");
   if (!j.contains("id") || !j["id"].is_number_unsigned()) {
     return Status::InvalidInput(std::string(what) + ": no \"id\" (a number from 0)");

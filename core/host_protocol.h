@@ -18,12 +18,18 @@ namespace ringfence {
 // wrote a reply, so that an exit code other than 0 always means the transport or the binary.
 inline constexpr int kHostProtocolVersion = 1;
 
+// The readers below take what came over the wire without trusting it: a member of the wrong
+// type is an error naming it (`"pid" is "x", not an integer from 1 to 2147483647`), never an
+// exception. Callers name the host.
 nlohmann::json ProcessInfoToJson(const ProcessInfo& p);
-ProcessInfo ProcessInfoFromJson(const nlohmann::json& j);
+Result<ProcessInfo> ProcessInfoFromJson(const nlohmann::json& j);
 
 // The whole Target (host, label, process), unlike Target::ToJson which is the journal's view.
 nlohmann::json TargetToWire(const Target& t);
-Target TargetFromWire(const nlohmann::json& j);
+Result<Target> TargetFromWire(const nlohmann::json& j);
+
+// An undo record in a host's reply (`plan`), its members checked before UndoRecord::FromJson.
+Result<UndoRecord> UndoRecordFromWire(const nlohmann::json& j);
 
 nlohmann::json FaultStepToJson(const FaultStep& step);
 FaultStep FaultStepFromJson(const nlohmann::json& j);
@@ -57,7 +63,8 @@ std::string SessionReplyLine(const SessionReply& reply);        // without the n
 // "session request: no \"action\" string".
 Result<SessionRequest> ParseSessionRequest(const std::string& line);
 Result<SessionReply> ParseSessionReply(const std::string& line);
-// The Status a reply stands for: Ok for {"ok": true}, else its code and error.
+// The Status a reply stands for: Ok for {"ok": true}, else its code and error; a reply whose
+// "ok", "code" or "error" has the wrong type is a kRuntime error saying so.
 Status StatusOfReply(const nlohmann::json& reply);
 
 }  // namespace ringfence

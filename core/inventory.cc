@@ -1,6 +1,7 @@
 #include "core/inventory.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -13,6 +14,7 @@
 #include <set>
 #include <sstream>
 
+#include "core/input_file.h"
 #include "core/target_resolver.h"
 
 namespace ringfence {
@@ -200,13 +202,17 @@ class InventoryReader {
 
   void CheckReadable(const std::string& path, const nlohmann::json& found, const std::string& p) {
     if (!check_files_) return;
-    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    // O_NONBLOCK: a FIFO named here must not block the runner.
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
     if (fd < 0) {
       errors_.Add(p, FoundValue(found),
                   std::string("a readable file (") + std::strerror(errno) + ")");
       return;
     }
+    struct stat st {};
+    const bool regular = ::fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
     ::close(fd);
+    if (!regular) errors_.Add(p, FoundValue(found), "a readable regular file");
   }
 
   void ReadSsh(const nlohmann::json& v, const std::string& p, SshSettings& ssh) {
@@ -350,26 +356,35 @@ Inventory ParseInventory(const nlohmann::json& doc, const std::string& base_dir,
   return InventoryReader(base_dir, check_files, errors).Read(doc, pointer);
 }
 
-std::optional<Inventory> LoadInventoryFile(const std::string& path, ValidationErrors& errors) {
-  std::error_code ec;
-  const auto size = std::filesystem::file_size(path, ec);
-  if (ec) {
-    errors.Add("", "cannot read the file (" + ec.message() + ")", "a readable JSON file");
+std::optional<Inventory> LoadInventoryFile(const std::string& path, ValidationErrors& errors,
+                                           bool* unreadable) {
+  InputFileRefusal refusal;
+  Result<std::string> text = ReadInputFile(path, kMaxInventoryBytes, "JSON file", &refusal);
+  if (unreadable != nullptr) *unreadable = !text.ok();
+  if (!text.ok()) {
+    errors.Add("", refusal.found, refusal.allowed);
     return std::nullopt;
   }
-  if (size > kMaxInventoryBytes) {
-    errors.Add("", std::to_string(size) + " bytes", "a file of at most 4194304 bytes (4 MiB)");
-    return std::nullopt;
-  }
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream text;
-  text << in.rdbuf();
+  // Nesting deeper than an inventory ever needs is refused as the parser meets it.
+  constexpr int kMaxInventoryDepth = 64;
+  bool too_deep = false;
   nlohmann::json doc;
   try {
-    doc = nlohmann::json::parse(text.str());
+    doc = nlohmann::json::parse(*text, [&](int depth, nlohmann::json::parse_event_t event,
+                                           nlohmann::json&) {
+      const bool opens = event == nlohmann::json::parse_event_t::object_start ||
+                         event == nlohmann::json::parse_event_t::array_start;
+      if (opens && depth >= kMaxInventoryDepth) too_deep = true;
+      return !too_deep;
+    });
+  } catch (const nlohmann::json::out_of_range& e) {  // 406: "number overflow parsing '1e400'"
+    std::string what = e.what();
+    if (const size_t end = what.find("] "); end != std::string::npos) what = what.substr(end + 2);
+    errors.Add("", what, "numbers from -1.7976931348623157e308 to 1.7976931348623157e308");
+    return std::nullopt;
   } catch (const nlohmann::json::parse_error& e) {
     // Line and column of the byte the parser stopped at.
-    const std::string t = text.str();
+    const std::string& t = *text;
     const size_t pos = std::min<size_t>(e.byte == 0 ? 0 : e.byte - 1, t.size());
     int line = 1;
     size_t line_start = 0;
@@ -382,7 +397,12 @@ std::optional<Inventory> LoadInventoryFile(const std::string& path, ValidationEr
     errors.AddSyntax(line, static_cast<int>(pos - line_start + 1), "syntax error", "valid JSON");
     return std::nullopt;
   }
+  if (too_deep) {
+    errors.Add("", "nesting deeper than 64 levels", "at most 64 levels of arrays and objects");
+    return std::nullopt;
+  }
   const size_t before = errors.size();
+  std::error_code ec;
   const std::string dir = std::filesystem::absolute(path, ec).parent_path().string();
   Inventory inv = ParseInventory(doc, dir, "", errors);
   inv.source = path;

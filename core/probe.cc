@@ -11,7 +11,6 @@
 #include <chrono>
 #include <cmath>
 #include <cstring>
-#include <regex>
 
 #include "core/http_client.h"
 #include "core/target_resolver.h"
@@ -39,13 +38,13 @@ const char* ProbeTypeText(ProbeType type) {
   return "unknown";
 }
 
-// A regex search that reports an invalid pattern instead of throwing.
-Result<bool> RegexSearch(const std::string& pattern, const std::string& text) {
-  try {
-    return std::regex_search(text, std::regex(pattern, std::regex::ECMAScript));
-  } catch (const std::regex_error& e) {
-    return Status::InvalidInput("invalid regex /" + pattern + "/: " + e.what());
+// A search with a pattern compiled at validation; one that did not compile (a probe built
+// in code) reports why instead of matching.
+Result<bool> RegexSearch(const Regex& pattern, const std::string& text) {
+  if (!pattern.ok()) {
+    return Status::InvalidInput("invalid regex /" + pattern.pattern() + "/: " + pattern.error());
   }
+  return pattern.Search(text);
 }
 
 // Sets outcome.met from the tolerance and, when it fails, a detail such as
@@ -59,7 +58,7 @@ void JudgeValue(ProbeOutcome& outcome, const Tolerance& tolerance, const char* w
 }
 
 // Then, when the value was within tolerance, requires `pattern` to match `text`.
-void JudgeText(ProbeOutcome& outcome, const std::optional<std::string>& pattern,
+void JudgeText(ProbeOutcome& outcome, const std::optional<Regex>& pattern,
                const std::string& text, const char* what) {
   if (!outcome.met || !pattern) return;
   Result<bool> matched = RegexSearch(*pattern, text);
@@ -68,7 +67,7 @@ void JudgeText(ProbeOutcome& outcome, const std::optional<std::string>& pattern,
     outcome.detail = matched.status().message();
   } else if (!*matched) {
     outcome.met = false;
-    outcome.detail = std::string(what) + " does not match /" + *pattern + "/";
+    outcome.detail = std::string(what) + " does not match /" + pattern->pattern() + "/";
   }
 }
 
@@ -231,7 +230,7 @@ nlohmann::json Tolerance::ToJson() const {
       if (max) j["max"] = NumberJson(*max);
       break;
     case Kind::kRegex:
-      j["regex"] = regex;
+      j["regex"] = regex.pattern();
       break;
   }
   return j;

@@ -25,6 +25,7 @@
 
 #include "core/child_exec_setup.h"
 #include "core/host_protocol.h"
+#include "core/json_fields.h"
 #include "core/process_table.h"
 #include "core/target_resolver.h"
 
@@ -372,7 +373,8 @@ Result<nlohmann::json> SshExecutor::CallOneShot(const std::string& action,
   if (!run.ok())
     return Status::Unavailable("host " + host_.Describe() + ": " + run.status().message());
   if (run->timed_out || run->exit_code != 0) return TransportError(*run, what, limit);
-  nlohmann::json reply = nlohmann::json::parse(LastLine(run->out), nullptr, false);
+  auto parsed = ParseUntrustedJson(LastLine(run->out));
+  nlohmann::json reply = parsed.ok() ? std::move(*parsed) : nlohmann::json();
   if (!reply.is_object()) {
     return Status::Runtime("host " + host_.Describe() + ": " + what +
                            " gave no JSON reply: " + LastLine(run->out) + LastLine(run->err));
@@ -538,8 +540,15 @@ Status SshExecutor::Connect() {
   }
   if (!version.ok()) version = Call("version", nlohmann::json::object());
   if (!version.ok()) return fail(version.status());
-  const std::string theirs = version->value("version", "?");
-  if (theirs != RINGFENCE_VERSION || version->value("protocol", 0) != kHostProtocolVersion) {
+  auto their_version = StringMember(*version, "version", "?");
+  auto protocol = IntegerMember(*version, "protocol", INT64_MIN, INT64_MAX, 0);
+  if (!their_version.ok() || !protocol.ok()) {
+    return fail(Status::Runtime(
+        "host " + host_.Describe() + ": malformed version reply: " +
+        (their_version.ok() ? protocol.status() : their_version.status()).message()));
+  }
+  const std::string& theirs = *their_version;
+  if (theirs != RINGFENCE_VERSION || *protocol != kHostProtocolVersion) {
     return fail(Status::Runtime("host " + host_.Describe() + ": ringfence " + theirs + " at " +
                                 binary_ + ", the runner is " + RINGFENCE_VERSION +
                                 "; install the same version or pass --push-binary PATH"));
@@ -625,8 +634,20 @@ nlohmann::json SshExecutor::ToJson() const {
 Result<std::vector<ProcessInfo>> SshExecutor::Match(const ProcessSelector& selector) {
   auto reply = Call("match", {{"selector", SelectorToWire(selector)}});
   if (!reply.ok()) return reply.status();
+  auto processes = ArrayMember(*reply, "processes");
+  if (!processes.ok()) {
+    return Status::Runtime("host " + host_.name + ": malformed match reply: " +
+                           processes.status().message());
+  }
   std::vector<ProcessInfo> out;
-  for (const auto& p : (*reply)["processes"]) out.push_back(ProcessInfoFromJson(p));
+  for (const auto& p : *processes) {
+    auto info = ProcessInfoFromJson(p);
+    if (!info.ok()) {
+      return Status::Runtime("host " + host_.name + ": malformed match reply: " +
+                             info.status().message());
+    }
+    out.push_back(std::move(*info));
+  }
   return out;
 }
 
@@ -659,7 +680,13 @@ Result<UndoRecord> SshExecutor::PlanUndo(Fault& fault, const Target& target) {
   request["target"] = TargetToWire(target);
   auto reply = Call("plan", request);
   if (!reply.ok()) return reply.status();
-  return UndoRecord::FromJson((*reply)["undo"]);
+  auto undo = ObjectMember(*reply, "undo");
+  Result<UndoRecord> record = undo.ok() ? UndoRecordFromWire(*undo) : Result<UndoRecord>(undo.status());
+  if (!record.ok()) {
+    return Status::Runtime("host " + host_.name + ": malformed plan reply: " +
+                           record.status().message());
+  }
+  return record;
 }
 
 Status SshExecutor::Inject(Fault& fault, const Target& target, const UndoRecord& undo) {

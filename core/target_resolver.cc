@@ -9,7 +9,6 @@
 #include <climits>
 #include <cmath>
 #include <optional>
-#include <regex>
 
 #include <nlohmann/json.hpp>
 
@@ -20,7 +19,10 @@ namespace {
 // A pidfile is small; anything longer than this is not one.
 constexpr size_t kMaxPidfileBytes = 4096;
 
-std::string Quoted(const std::string& text) { return nlohmann::json(text).dump(); }
+// Never throws: a pidfile's bytes or a command line need not be UTF-8.
+std::string Quoted(const std::string& text) {
+  return nlohmann::json(text).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
 
 bool AllDigits(const std::string& s) {
   return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
@@ -88,7 +90,7 @@ std::string DescribeSelector(const ProcessSelector& selector) {
   if (selector.pid) text = "pid " + std::to_string(*selector.pid);
   else if (selector.pidfile) text = "pidfile " + *selector.pidfile;
   else if (selector.name) text = "name " + Quoted(*selector.name);
-  else if (selector.cmdline) text = "cmdline " + Quoted(*selector.cmdline);
+  else if (selector.cmdline) text = "cmdline " + Quoted(selector.cmdline->pattern());
   else text = "an empty selector";
   if (selector.user) text += " and user " + Quoted(*selector.user);
   return text;
@@ -138,20 +140,17 @@ Result<std::vector<ProcessInfo>> MatchProcesses(ProcessTable& table, const Proce
     if (info.ok()) candidates.push_back(std::move(info.value()));
     else if (info.status().code() != StatusCode::kNotFound) return info.status();
   } else if (selector.name || selector.cmdline) {
-    std::optional<std::regex> pattern;
-    if (selector.cmdline) {
-      try {
-        pattern.emplace(*selector.cmdline, std::regex::ECMAScript);
-      } catch (const std::regex_error& e) {
-        return Status::InvalidInput("cmdline " + Quoted(*selector.cmdline) +
-                                    ": not a valid regular expression: " + e.what());
-      }
+    // Compiled once, when the selector was built (RE2: linear in the command line's length).
+    const Regex* pattern = selector.cmdline ? &*selector.cmdline : nullptr;
+    if (pattern && !pattern->ok()) {
+      return Status::InvalidInput("cmdline " + Quoted(pattern->pattern()) +
+                                  ": not a valid regular expression: " + pattern->error());
     }
     auto all = table.List();
     if (!all.ok()) return all.status();
     for (auto& p : *all) {
       if (selector.name && p.name != *selector.name) continue;
-      if (pattern && !std::regex_search(p.cmdline, *pattern)) continue;
+      if (pattern && !pattern->Search(p.cmdline)) continue;
       candidates.push_back(std::move(p));
     }
   } else {
@@ -177,6 +176,12 @@ Result<std::vector<Target>> SelectTargets(const TargetSpec& spec, const std::vec
   if (m == 0) {
     if (spec.allow_empty) return std::vector<Target>{};
     return Status::NotFound(spec.pointer + ": no process matches " + DescribeSelector(spec.process));
+  }
+  if (spec.max_targets > 0 && m > static_cast<size_t>(spec.max_targets)) {
+    return Status::InvalidInput(
+        spec.pointer + ": " + DescribeSelector(spec.process) + " matches " + std::to_string(m) +
+        " processes: at most settings.max_targets (" + std::to_string(spec.max_targets) +
+        "); narrow the selector, or raise settings.max_targets or --max-targets");
   }
 
   size_t k = m;

@@ -430,7 +430,17 @@ int RunCli(int argc, char** argv) {
         PrintCommandHelp(c);
         return 0;
       }
-      return c.run(Args(rest.begin() + 1, rest.end()));
+      // The last net: whatever a library still throws ends the command with exit 3 and a
+      // message. The engine's Run never throws (it reverts on every path), so by the time an
+      // exception reaches here nothing is left injected by this process.
+      try {
+        return c.run(Args(rest.begin() + 1, rest.end()));
+      } catch (const std::exception& e) {
+        std::fprintf(stderr, "ringfence: internal error: %s\n", e.what());
+      } catch (...) {
+        std::fprintf(stderr, "ringfence: internal error: an unknown exception\n");
+      }
+      return 3;
     }
   }
   std::fprintf(stderr, "ringfence: unknown command '%s' (commands:", rest[0].c_str());

@@ -13,6 +13,8 @@
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
+#include "core/experiment.h"
+#include "core/input_file.h"
 #include "runner/demo_fleet.h"
 
 namespace ringfence {
@@ -34,10 +36,10 @@ std::string ScenarioDir() {
 }
 
 int ScenarioFleetSize(const std::string& scenario_file) {
-  std::ifstream in(scenario_file);
-  if (!in) return 0;
+  auto text = ReadInputFile(scenario_file, kMaxExperimentBytes);
+  if (!text.ok()) return 0;  // the run that follows reports the file
   try {
-    const auto doc = nlohmann::json::parse(in);
+    const auto doc = nlohmann::json::parse(*text);
     if (!doc.is_object() || !doc.contains("tags") || !doc["tags"].is_array()) return 0;
     constexpr std::string_view kPrefix = "demo-fleet-size:";
     for (const auto& tag : doc["tags"]) {

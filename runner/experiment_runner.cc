@@ -18,6 +18,7 @@
 #include "core/revert_ledger.h"
 #include "core/file_ledger.h"
 #include "core/guards.h"
+#include "core/input_file.h"
 #include "core/recovery.h"
 #include "runner/fleet_setup.h"
 #include "runner/redaction.h"
@@ -75,16 +76,13 @@ std::string SelfBinary() {
 namespace {
 // Secrets: --secret values, and --var values or environment variables whose names look secret,
 // when the experiment uses them.
-std::shared_ptr<Redactor> SecretsOf(const RunRequest& request) {
+std::shared_ptr<Redactor> SecretsOf(const RunRequest& request, const std::string& text) {
   auto redactor = std::make_shared<Redactor>();
   for (const auto& [name, value] : request.secrets) redactor->Add(name, value);
   for (const auto& [name, value] : request.vars) {
     if (LooksSecret(name)) redactor->Add(name, value);
   }
-  std::ifstream in(request.file);
-  std::stringstream text;
-  text << in.rdbuf();
-  for (const auto& name : PlaceholderNames(text.str())) {
+  for (const auto& name : PlaceholderNames(text)) {
     if (!LooksSecret(name) || request.vars.count(name) || request.secrets.count(name)) continue;
     if (const char* value = std::getenv(name.c_str())) redactor->Add(name, value);
   }
@@ -93,20 +91,39 @@ std::shared_ptr<Redactor> SecretsOf(const RunRequest& request) {
 }  // namespace
 
 int RunExperimentFile(const RunRequest& request) {
-  auto redactor = SecretsOf(request);
+  // Read once, checked first (a FIFO, /dev/zero or a directory is refused before any read);
+  // the secrets pass and the loader see the same bytes.
+  ValidationErrors read_errors;
+  InputFileRefusal refusal;
+  Result<std::string> text =
+      ReadInputFile(request.file, kMaxExperimentBytes, "JSON file", &refusal);
+  if (!text.ok()) {
+    read_errors.Add("", refusal.found, refusal.allowed);
+    for (const auto& line : read_errors.Format(request.file)) {
+      std::fprintf(stderr, "%s\n", line.c_str());
+    }
+    std::fprintf(stderr, "1 error; nothing was run\n");
+    return 2;
+  }
+  auto redactor = SecretsOf(request, *text);
   SetLogRedactor(redactor);
   ValidationErrors errors;
   LoadOptions options;
   options.vars = request.vars;
   for (const auto& [name, value] : request.secrets) options.vars[name] = value;
   options.registry = &FaultRegistry::Global();
-  auto experiment = LoadExperimentFile(request.file, options, errors);
+  auto experiment = LoadExperimentText(*text, options, errors);
   if (!experiment) {
     for (const auto& line : errors.Format(request.file)) {
       std::fprintf(stderr, "%s\n", redactor->Apply(line).c_str());
     }
     std::fprintf(stderr, "%zu error%s; nothing was run\n", errors.size(), errors.size() == 1 ? "" : "s");
     return 2;
+  }
+  // --max-targets N replaces settings.max_targets (each process target's limit).
+  if (request.max_targets > 0) {
+    experiment->settings.max_targets = request.max_targets;
+    for (auto& target : experiment->targets) target.max_targets = request.max_targets;
   }
   // Inventory hosts: the inventory is loaded and every host target checked against it before
   // anything is touched (exit 2 on any error).

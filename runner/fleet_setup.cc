@@ -33,13 +33,26 @@ std::string DirOf(const std::string& file) {
 int LoadRunInventory(const RunRequest& request, const Experiment& experiment,
                      std::optional<Inventory>& inventory) {
   std::string path = request.inventory;
-  if (path.empty() && experiment.inventory.is_string()) {
+  const bool named_by_experiment = path.empty() && experiment.inventory.is_string();
+  if (named_by_experiment) {
     path = experiment.inventory.get<std::string>();
     if (!path.empty() && path[0] != '/') path = DirOf(request.file) + "/" + path;
   }
   if (!path.empty()) {
     ValidationErrors errors;
-    inventory = LoadInventoryFile(path, errors);
+    bool unreadable = false;
+    inventory = LoadInventoryFile(path, errors, &unreadable);
+    if (!inventory && unreadable && named_by_experiment && errors.size() == 1) {
+      // A file that is missing (or not a regular file) is the experiment's error, at the
+      // pointer that names it: `exp.json: /inventory: "fleet.json": a readable JSON file
+      // (/dir/fleet.json: cannot read the file (No such file or directory))`.
+      const ValidationError& e = errors.errors()[0];
+      ValidationErrors at_pointer;
+      at_pointer.Add("/inventory", FoundValue(experiment.inventory),
+                     e.allowed + " (" + path + ": " + e.found + ")");
+      PrintErrors(at_pointer, request.file);
+      return 2;
+    }
     if (!inventory) {
       PrintErrors(errors, path);
       return 2;

@@ -309,7 +309,9 @@ nlohmann::json Prepare(const nlohmann::json& request, HostContext& ctx) {
   if (!made.ok()) return ErrorReply(made.status());
   std::vector<Target> targets;
   for (const auto& t : request.value("targets", nlohmann::json::array())) {
-    targets.push_back(TargetFromWire(t));
+    auto target = TargetFromWire(t);
+    if (!target.ok()) return ErrorReply(target.status());
+    targets.push_back(std::move(*target));
   }
   LocalExecutor executor(ctx.env, FaultRegistry::Global(), request.value("host", "local"));
   Status st = executor.Prepare(*made->fault, targets);
@@ -320,8 +322,9 @@ nlohmann::json Plan(const nlohmann::json& request, HostContext& ctx) {
   auto made = MakeFault(request);
   if (!made.ok()) return ErrorReply(made.status());
   LocalExecutor executor(ctx.env, FaultRegistry::Global(), request.value("host", "local"));
-  auto undo =
-      executor.PlanUndo(*made->fault, TargetFromWire(request.value("target", nlohmann::json())));
+  auto target = TargetFromWire(request.value("target", nlohmann::json::object()));
+  if (!target.ok()) return ErrorReply(target.status());
+  auto undo = executor.PlanUndo(*made->fault, *target);
   if (!undo.ok()) return ErrorReply(undo.status());
   return {{"ok", true}, {"undo", undo->ToJson()}};
 }
@@ -334,7 +337,9 @@ nlohmann::json Inject(const HostOptions& o, const nlohmann::json& request, HostC
   if (undo.deadline_ms > 0 && request.contains("runner_now_ms")) {
     undo.deadline_ms += NowMs() - request["runner_now_ms"].get<int64_t>();
   }
-  const Target target = TargetFromWire(request.value("target", nlohmann::json()));
+  auto wired = TargetFromWire(request.value("target", nlohmann::json::object()));
+  if (!wired.ok()) return ErrorReply(wired.status());
+  const Target target = std::move(*wired);
   RunLock lock(LockPath(o));
   if (!lock.ok()) return ErrorReply(Status::FromErrno(errno, "lock " + LockPath(o)));
   if (Status armed = NeedsArmedRun(o, ctx); !armed.ok()) return ErrorReply(armed);

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cctype>
-#include <regex>
 
 namespace ringfence {
 
@@ -52,11 +51,19 @@ bool LooksSecret(const std::string& name) {
 }
 
 std::vector<std::string> PlaceholderNames(const std::string& text) {
-  static const std::regex kPlaceholder(R"(\$\{([A-Za-z_][A-Za-z0-9_.-]*)\})");
+  // ${NAME} with NAME matching [A-Za-z_][A-Za-z0-9_.-]*, scanned by hand (no regex engine).
+  const auto first = [](char c) {
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_';
+  };
+  const auto rest = [&](char c) {
+    return first(c) || (c >= '0' && c <= '9') || c == '.' || c == '-';
+  };
   std::vector<std::string> out;
-  for (auto it = std::sregex_iterator(text.begin(), text.end(), kPlaceholder);
-       it != std::sregex_iterator(); ++it) {
-    out.push_back((*it)[1].str());
+  for (size_t at = text.find("${"); at != std::string::npos; at = text.find("${", at + 1)) {
+    size_t end = at + 2;
+    if (end >= text.size() || !first(text[end])) continue;
+    while (end < text.size() && rest(text[end])) ++end;
+    if (end < text.size() && text[end] == '}') out.push_back(text.substr(at + 2, end - at - 2));
   }
   return out;
 }

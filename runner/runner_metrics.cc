@@ -2,9 +2,9 @@
 
 #include <chrono>
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <mutex>
-#include <regex>
 #include <stdexcept>
 
 #include <fmt/format.h>
@@ -111,14 +111,45 @@ struct RunnerMetrics::Families {
   int port = 0;
 };
 
+namespace {
+
+// HOST:PORT with HOST of [A-Za-z0-9.-]+ or [IPv6] of [0-9A-Fa-f:]+, PORT of 1 to 5 digits up
+// to 65535.
+bool IsListenAddress(const std::string& address) {
+  const size_t colon = address.rfind(':');
+  if (colon == std::string::npos || colon == 0) return false;
+  const std::string host = address.substr(0, colon);
+  const std::string port = address.substr(colon + 1);
+  if (port.empty() || port.size() > 5) return false;
+  for (char c : port) {
+    if (c < '0' || c > '9') return false;
+  }
+  if (std::stoi(port) > 65535) return false;
+  const auto all_of = [](const std::string& s, const char* extra, bool hex_only) {
+    if (s.empty()) return false;
+    for (char c : s) {
+      const bool digit = c >= '0' && c <= '9';
+      const bool hex = (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+      const bool alpha = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+      const bool ok = digit || (hex_only ? hex : alpha) || std::strchr(extra, c) != nullptr;
+      if (!ok || c == '\0') return false;
+    }
+    return true;
+  };
+  if (host.front() == '[') {
+    return host.size() > 2 && host.back() == ']' &&
+           all_of(host.substr(1, host.size() - 2), ":", true);
+  }
+  return all_of(host, ".-", false);
+}
+
+}  // namespace
+
 RunnerMetrics::RunnerMetrics() : families_(std::make_unique<Families>()) {}
 RunnerMetrics::~RunnerMetrics() = default;
 
 Status RunnerMetrics::Listen(const std::string& address) {
-  static const std::regex kAddress(
-      R"(^[A-Za-z0-9.\-]+:[0-9]{1,5}$|^\[[0-9A-Fa-f:]+\]:[0-9]{1,5}$)");
-  if (!std::regex_match(address, kAddress) ||
-      std::stoi(address.substr(address.rfind(':') + 1)) > 65535) {
+  if (!IsListenAddress(address)) {
     return Status::InvalidInput("--metrics-listen: \"" + address +
                                 "\": an address such as 127.0.0.1:9464");
   }

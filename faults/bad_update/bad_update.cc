@@ -18,6 +18,7 @@
 #include <spdlog/spdlog.h>
 
 #include "core/http_client.h"
+#include "core/input_file.h"
 #include "faults/bad_update/gates.h"
 #include "faults/bad_update/mutations.h"
 #include "faults/bad_update/waves.h"
@@ -126,13 +127,16 @@ BadUpdateConfig ParseConfig(const nlohmann::json& p) {
   return c;
 }
 
+// Artifacts and the files they replace: regular files of at most 256 MiB, checked before
+// they are read (a FIFO or a device named as an artifact must not hang or exhaust the runner).
+constexpr size_t kMaxArtifactBytes = size_t{256} << 20;
+
 Result<std::string> ReadWhole(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Status::FromErrno(errno, "read " + path);
-  std::stringstream text;
-  text << in.rdbuf();
-  if (in.bad()) return Status::Runtime("read " + path + ": I/O error");
-  return text.str();
+  auto bytes = ReadInputFile(path, kMaxArtifactBytes, "file");
+  if (!bytes.ok()) {
+    return Status::Error(bytes.status().code(), "read " + path + ": " + bytes.status().message());
+  }
+  return bytes;
 }
 
 Status WriteWhole(const std::string& path, const std::string& bytes) {
@@ -289,6 +293,7 @@ class BadUpdate : public Fault {
       auto plan = PlanWaves(config_.waves, hosts_, config_.stratify_by);
       if (!plan.ok()) return plan.status();
       plan_ = std::move(*plan);
+      for (const auto& note : plan_.notes) spdlog::info("bad_update: {}", note);
     }
     auto artifact = ArtifactBytes(config_);
     if (!artifact.ok()) return artifact.status();
@@ -633,6 +638,7 @@ class BadUpdate : public Fault {
     j["unhealthy"] = unhealthy_;
     j["peak_unhealthy"] = peak_unhealthy_;
     j["waves_planned"] = plan_.waves.size();
+    if (!plan_.notes.empty()) j["wave_notes"] = plan_.notes;
     j["waves_run"] = waves_done_;
     j["detected_in_wave"] = detected_ && detected_in_wave_ > 0 ? nlohmann::json(detected_in_wave_)
                                                                : nlohmann::json();

@@ -10,6 +10,8 @@
 
 #include <fmt/format.h>
 
+#include "core/input_file.h"
+#include "core/json_fields.h"
 #include "core/validation.h"
 
 namespace ringfence {
@@ -26,12 +28,9 @@ Status HostError(const std::string& file, size_t index, const std::string& key,
 }  // namespace
 
 Result<std::vector<FleetHost>> ParseHostsText(const std::string& text, const std::string& file) {
-  nlohmann::json doc;
-  try {
-    doc = nlohmann::json::parse(text);
-  } catch (const nlohmann::json::exception& e) {
-    return Status::InvalidInput(file + ": not JSON: " + e.what());
-  }
+  auto parsed = ParseUntrustedJson(text);
+  if (!parsed.ok()) return Status::InvalidInput(file + ": " + parsed.status().message());
+  const nlohmann::json doc = std::move(*parsed);
   if (!doc.is_array() || doc.empty()) {
     return Status::InvalidInput(file + ": expected a non-empty array of hosts");
   }
@@ -88,13 +87,9 @@ Result<std::vector<FleetHost>> ParseHostsText(const std::string& text, const std
 }
 
 Result<std::vector<FleetHost>> ReadHostsFile(const std::string& file) {
-  std::ifstream in(file, std::ios::binary);
-  if (!in) {
-    return Status::NotFound("cannot read hosts file " + file + ": " + std::strerror(errno));
-  }
-  std::stringstream text;
-  text << in.rdbuf();
-  return ParseHostsText(text.str(), file);
+  auto text = ReadInputFile(file, kMaxInputFileBytes, "JSON file");
+  if (!text.ok()) return Status::Error(text.status().code(), file + ": " + text.status().message());
+  return ParseHostsText(*text, file);
 }
 
 Result<WaveSize> ParseWaveSize(const std::string& text) {
@@ -134,11 +129,24 @@ Result<WavePlan> PlanWaves(const std::vector<WaveSize>& waves, const std::vector
   const int size = static_cast<int>(fleet.size());
   WavePlan plan;
   int previous = 0;
+  // The share of the fleet the previous wave asked for (before rounding).
+  double previous_share = 0;
   for (size_t i = 0; i < waves.size(); ++i) {
     const int n = CumulativeHosts(waves[i], size);
     if (n > size) {
       return Status::InvalidInput(fmt::format("wave {} needs {} hosts; the fleet has {}", i + 1,
                                               n, size));
+    }
+    const double share = waves[i].percent ? waves[i].value / 100.0
+                                          : (size > 0 ? waves[i].value / size : 0.0);
+    if (n <= previous && waves[i].percent && share > previous_share + 1e-12) {
+      // Growth asked for, lost to rounding on a small fleet: merged, not refused.
+      plan.notes.push_back(fmt::format(
+          "wave {} ({}% of {} hosts) rounds to {} host{}, no more than wave {} ({}): merged into "
+          "it",
+          i + 1, waves[i].value, size, n, n == 1 ? "" : "s", i, previous));
+      previous_share = share;
+      continue;
     }
     if (n <= previous) {
       return Status::InvalidInput(fmt::format(
@@ -147,6 +155,7 @@ Result<WavePlan> PlanWaves(const std::vector<WaveSize>& waves, const std::vector
     }
     plan.cumulative.push_back(n);
     previous = n;
+    previous_share = share;
   }
 
   std::vector<int> order;

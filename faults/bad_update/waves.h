@@ -51,12 +51,18 @@ int CumulativeHosts(const WaveSize& wave, int fleet);
 // of first appearance; a host without the tag is its own stratum ""), so every stratum is in the
 // first wave. Errors (kInvalidInput, the text of the validation error's `allowed`/found):
 //   "wave <i> (<n> hosts) does not grow: it must expose more hosts than wave <i-1> (<m>)"
+// — except a percentage that asks for more of the fleet than the wave before it and only
+// rounds to no growth on a small fleet ([1, "10%", "50%"] on 10 hosts: 10 % is 1 host): it is
+// merged into the wave before it, with a note in `notes` (and in the journal's observed).
 //   "wave <i> needs <n> hosts; the fleet has <m>"
 //   "the first wave (<n> host[s]) is smaller than the <k> strata of tag <tag>"
 // `i` counts from 1.
 struct WavePlan {
   std::vector<std::vector<int>> waves;  // indexes into the fleet; the hosts NEW in each wave
   std::vector<int> cumulative;          // hosts exposed once each wave is done
+  // One line per merged wave: "wave 2 (10% of 10 hosts) rounds to 1 host, no more than wave 1
+  // (1): merged into it".
+  std::vector<std::string> notes;
 };
 Result<WavePlan> PlanWaves(const std::vector<WaveSize>& waves, const std::vector<FleetHost>& fleet,
                            const std::string& stratify_by);

@@ -70,6 +70,22 @@ TEST(WavesTest, WavesMustGrow) {
             "wave 2 (2 hosts) does not grow: it must expose more hosts than wave 1 (2)");
 }
 
+// Issue 11: the same waves on 10 hosts round to 1, 1, 5, 10; the second wave asked for growth
+// (10 % > 1 of 10 hosts is not) and is merged with a note instead of refused.
+TEST(WavesTest, WavesThatRoundToNoGrowthOnASmallFleetAreMerged) {
+  auto plan = PlanWaves(Waves({"1", "10%", "50%", "100%"}), Fleet(10), "");
+  ASSERT_TRUE(plan.ok()) << plan.status().message();
+  EXPECT_EQ(plan->cumulative, (std::vector<int>{1, 5, 10}));
+  EXPECT_EQ(plan->waves.size(), 3u);
+  EXPECT_EQ(plan->waves[1].size(), 4u);
+  EXPECT_EQ(plan->notes, (std::vector<std::string>{
+                             "wave 2 (10% of 10 hosts) rounds to 1 host, no more than wave 1 (1): "
+                             "merged into it"}));
+  // A wave that asks for no more than the one before it is still refused.
+  EXPECT_FALSE(PlanWaves(Waves({"50%", "10%"}), Fleet(10), "").ok());
+  EXPECT_FALSE(PlanWaves(Waves({"3", "2"}), Fleet(10), "").ok());
+}
+
 TEST(WavesTest, AWaveLargerThanTheFleet) {
   auto plan = PlanWaves(Waves({"1", "6"}), Fleet(5), "");
   ASSERT_FALSE(plan.ok());

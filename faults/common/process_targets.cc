@@ -22,7 +22,7 @@ nlohmann::json SelectorToJson(const ProcessSelector& selector) {
   if (selector.pid) j["pid"] = *selector.pid;
   if (selector.pidfile) j["pidfile"] = *selector.pidfile;
   if (selector.name) j["name"] = *selector.name;
-  if (selector.cmdline) j["cmdline"] = *selector.cmdline;
+  if (selector.cmdline) j["cmdline"] = selector.cmdline->pattern();
   if (selector.user) j["user"] = *selector.user;
   return j;
 }

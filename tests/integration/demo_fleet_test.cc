@@ -6,7 +6,6 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
-#include <regex>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -17,6 +16,7 @@
 #include "core/http_client.h"
 #include "core/probe.h"
 #include "core/process_table.h"
+#include "core/regex.h"
 #include "runner/demo_fleet.h"
 
 namespace ringfence {
@@ -139,10 +139,10 @@ TEST_F(DemoFleetTest, StartsInstancesThatAnswerHealth) {
   }
 
   // A scenario selects the fleet's processes by this cmdline regex: one per instance.
-  const std::regex selector("ringfence-demo-service --port [0-9]+ --fleet-id " + fleet.fleet_id());
+  const Regex selector("ringfence-demo-service --port [0-9]+ --fleet-id " + fleet.fleet_id());
   int matched = 0;
   for (pid_t pid : PidsWithCmdline(fleet.fleet_id()))
-    if (std::regex_search(CmdlineOf(pid), selector)) ++matched;
+    if (selector.Search(CmdlineOf(pid))) ++matched;
   EXPECT_EQ(matched, 3);
 
   std::map<std::string, std::string> vars = fleet.Vars();

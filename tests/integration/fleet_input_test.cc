@@ -81,5 +81,29 @@ TEST_F(FleetInputTest, TagsMatchingNothingAndPercentRoundingToZeroAreRefused) {
   EXPECT_TRUE(ReadFile(dir_.File("journal.json")).empty());
 }
 
+// Issue 11: an inventory file named by the experiment that cannot be read is the experiment's
+// error, at /inventory; one that is not a regular file is refused before it is opened.
+TEST_F(FleetInputTest, AMissingInventoryFileIsReportedAtItsPointer) {
+  nlohmann::json doc = nlohmann::json::parse(ReadFile(dir_.File("exp.json")));
+  doc["inventory"] = "missing.json";
+  dir_.Write("exp.json", doc.dump(2));
+  ChildRun run({RINGFENCE_BINARY, "run", dir_.File("exp.json"), "--state-dir",
+                dir_.File("state"), "--journal", dir_.File("journal.json")},
+               dir_.path());
+  EXPECT_EQ(run.Wait(std::chrono::seconds(30)), 2);
+  EXPECT_EQ(run.err(), dir_.File("exp.json") +
+                           ": /inventory: \"missing.json\": a readable JSON file (" +
+                           dir_.path() +
+                           "/missing.json: cannot read the file (No such file or directory))\n"
+                           "1 error; nothing was run\n");
+  ChildRun device({RINGFENCE_BINARY, "run", dir_.File("exp.json"), "--inventory", "/dev/zero",
+                   "--state-dir", dir_.File("state"), "--journal", dir_.File("journal.json")},
+                  dir_.path());
+  EXPECT_EQ(device.Wait(std::chrono::seconds(30)), 2);
+  EXPECT_EQ(device.err(),
+            "/dev/zero: /: a character device: a regular JSON file\n1 error; nothing was run\n");
+  EXPECT_TRUE(ReadFile(dir_.File("journal.json")).empty());
+}
+
 }  // namespace
 }  // namespace ringfence::testing

@@ -98,7 +98,7 @@ TEST_F(HostSessionProcessTest, EofRevertsNothingTheWatchdogStillJudges) {
   Target target;
   target.host = "h0";
   target.label = "h0: pid " + std::to_string(pid) + " (sleep)";
-  target.process = ProcessInfoFromJson(match["processes"][0]);
+  target.process = *ProcessInfoFromJson(match["processes"][0]);
   FaultStep step;
   step.name = "pause";
   step.type = "process_pause";

@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 
@@ -698,8 +699,11 @@ TEST_F(ExperimentTest, ProcessSelectors) {
             Lines{"exp.json: /targets/fleet/process/name: \"a-very-long-process-name\": a "
                   "process name of 1 to 15 characters"});
   EXPECT_EQ(Errors(with_process({{"cmdline", "demo("}})),
-            Lines{"exp.json: /targets/fleet/process/cmdline: \"demo(\": a non-empty ECMAScript "
-                  "regular expression"});
+            Lines{"exp.json: /targets/fleet/process/cmdline: \"demo(\": a non-empty RE2 regular "
+                  "expression (missing ): demo()"});
+  EXPECT_EQ(Errors(with_process({{"name", std::string("sle\0ep", 6)}})),
+            Lines{"exp.json: /targets/fleet/process/name: \"sle\\u0000ep\": a process name "
+                  "without NUL characters"});
   EXPECT_EQ(Errors(with_process({{"pidfile", ""}})),
             Lines{"exp.json: /targets/fleet/process/pidfile: \"\": a non-empty path"});
   EXPECT_EQ(Errors(with_process("sleep")),
@@ -752,8 +756,8 @@ TEST_F(ExperimentTest, Probes) {
             (Lines{"exp.json: /steady_state/0/argv/0: \"\": a program name or path",
                    "exp.json: /steady_state/0/argv/1: 1: a string"}));
   EXPECT_EQ(Errors(probe({{"type", "command"}, {"argv", {"x"}}, {"stdout_regex", "("}})),
-            Lines{"exp.json: /steady_state/0/stdout_regex: \"(\": an ECMAScript regular "
-                  "expression"});
+            Lines{"exp.json: /steady_state/0/stdout_regex: \"(\": an RE2 regular expression "
+                  "(missing ): ()"});
   EXPECT_EQ(Errors(probe({{"type", "process_alive"}, {"target", "nope"}})),
             Lines{"exp.json: /steady_state/0/target: \"nope\": the name of a target in /targets "
                   "(fleet)"});
@@ -782,8 +786,8 @@ TEST_F(ExperimentTest, Tolerances) {
   EXPECT_EQ(Errors(status({{"min", "a"}})),
             Lines{"exp.json: /steady_state/0/status/min: \"a\": a number"});
   EXPECT_EQ(Errors(status({{"regex", "["}})),
-            Lines{"exp.json: /steady_state/0/status/regex: \"[\": an ECMAScript regular "
-                  "expression"});
+            Lines{"exp.json: /steady_state/0/status/regex: \"[\": an RE2 regular expression "
+                  "(missing ]: [)"});
   EXPECT_EQ(Errors(status({{"low", 1}})),
             Lines{"exp.json: /steady_state/0/status/low: unknown key: one of min, max, regex"});
   auto e = Load(status({{"max", 299}}));
@@ -1007,6 +1011,83 @@ TEST_F(ExperimentTest, FaultDurationIsCappedByMaxFaultLifetime) {
   EXPECT_EQ(Errors(Doc({{"settings", {{"max_fault_lifetime", "48h"}}}})),
             Lines{"exp.json: /settings/max_fault_lifetime: \"48h\": a duration greater than 0 and at "
                   "most 24h"});
+}
+
+}  // namespace
+}  // namespace ringfence
+
+namespace ringfence {
+namespace {
+
+// Issue 11: {"version": 1e400} aborted the loader (nlohmann out_of_range.406).
+TEST_F(ExperimentTest, NumbersBeyondADoubleAreErrorsAtTheirPointer) {
+  const std::string allowed =
+      ": a number from -1.7976931348623157e308 to 1.7976931348623157e308";
+  EXPECT_EQ(Errors(R"({"version": 1e400})"), Lines{"exp.json: /version: 1e400" + allowed});
+  EXPECT_EQ(Errors(R"({"tags": [1, -1e400]})"), Lines{"exp.json: /tags/1: -1e400" + allowed});
+  EXPECT_EQ(Errors("{\"settings\": {\"seed\": 1" + std::string(400, '0') + "}}"),
+            Lines{"exp.json: /settings/seed: 1" + std::string(38, '0') + "…" + allowed});
+  EXPECT_EQ(Errors("1e999"), Lines{"exp.json: /: 1e999" + allowed});
+  // Large but representable numbers are ordinary values, refused by their rules.
+  EXPECT_EQ(Errors(Doc({{"settings", {{"revert_attempts", 1e300}}}})),
+            Lines{"exp.json: /settings/revert_attempts: 1e+300: an integer from 1 to 10"});
+  EXPECT_EQ(Errors(Doc({{"settings", {{"seed", -5}}}})),
+            Lines{"exp.json: /settings/seed: -5: an unsigned integer"});
+  EXPECT_EQ(Errors(Doc({{"targets", {{"fleet", {{"process", {{"name", nullptr},
+                                                             {"pid", 18446744073709551615u}}}}}}}})),
+            Lines{"exp.json: /targets/fleet/process/pid: 18446744073709551615: an integer from 2 "
+                  "to 4194304"});
+  EXPECT_EQ(Errors(Doc({{"method", {{{"type", "wait"}, {"duration", "2562047788015h"}}}}})),
+            Lines{"exp.json: /method/0/duration: \"2562047788015h\": a duration such as "
+                  "\"250ms\", \"30s\", \"2m\" (0 or more)"});
+}
+
+// Issue 11: std::regex took 18 s, 30 s, or overflowed the stack on these; RE2 compiles them
+// at validation, at once.
+TEST_F(ExperimentTest, RegexBombsAreHarmlessAtValidation) {
+  const auto start = std::chrono::steady_clock::now();
+  auto with_cmdline = [](const std::string& pattern) {
+    return Doc({{"targets", {{"fleet", {{"process", {{"name", nullptr}, {"cmdline", pattern}}}}}}}});
+  };
+  EXPECT_TRUE(Load(with_cmdline("(a+)+$")).has_value());
+  EXPECT_TRUE(Load(with_cmdline("(a|aa)+$")).has_value());
+  EXPECT_TRUE(Load(with_cmdline("^x(.)*$")).has_value());
+  EXPECT_EQ(Errors(with_cmdline(std::string(30000, '('))),
+            Lines{"exp.json: /targets/fleet/process/cmdline: \"" + std::string(38, '(') +
+                  "…: a non-empty RE2 regular expression (missing ): " + std::string(39, '(') +
+                  "…)"});
+  EXPECT_EQ(Errors(with_cmdline("(a)\\1")),
+            Lines{"exp.json: /targets/fleet/process/cmdline: \"(a)\\\\1\": a non-empty RE2 "
+                  "regular expression (invalid escape sequence: \\1)"});
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(2));
+  auto e = Load(Doc({{"steady_state", {{{"type", "command"}, {"argv", {"true"}},
+                                        {"stdout_regex", "(a+)+$"}}}}}));
+  ASSERT_TRUE(e.has_value());
+  ASSERT_TRUE(e->steady_state[0].stdout_regex.has_value());
+  EXPECT_TRUE(e->steady_state[0].stdout_regex->Search(std::string(28, 'a')));
+}
+
+TEST_F(ExperimentTest, MaxTargetsSetting) {
+  auto e = Load(Doc({{"settings", {{"max_targets", 500}}}}));
+  ASSERT_TRUE(e.has_value()) << errors_.Format("exp.json")[0];
+  EXPECT_EQ(e->settings.max_targets, 500);
+  EXPECT_EQ(e->targets[0].max_targets, 500);
+  e = Load(Doc());
+  ASSERT_TRUE(e.has_value());
+  EXPECT_EQ(e->targets[0].max_targets, 100);
+  EXPECT_EQ(Errors(Doc({{"settings", {{"max_targets", 0}}}})),
+            Lines{"exp.json: /settings/max_targets: 0: an integer from 1 to 1000000"});
+}
+
+// Issue 11: the file is checked before it is read.
+TEST_F(ExperimentTest, OnlyRegularFilesAreRead) {
+  ValidationErrors errors;
+  EXPECT_FALSE(LoadExperimentFile("/dev/zero", options_, errors).has_value());
+  EXPECT_EQ(errors.Format("exp.json"),
+            Lines{"exp.json: /: a character device: a regular JSON file"});
+  errors = ValidationErrors();
+  EXPECT_FALSE(LoadExperimentFile("/tmp", options_, errors).has_value());
+  EXPECT_EQ(errors.Format("exp.json"), Lines{"exp.json: /: a directory: a regular JSON file"});
 }
 
 }  // namespace
