@@ -52,16 +52,38 @@ Status LocalExecutor::Revert(const UndoRecord& undo) {
   return Fenced("revert", [&] { return factory->Revert(revert_env, undo); });
 }
 
+Verification LocalExecutor::Verify(const UndoRecord& undo) {
+  if (undo.host != host_) {
+    return Verification::Unknown(undo.target + " is on host " + undo.host + ", not on " + host_);
+  }
+  const FaultFactory* factory = registry_.Find(undo.fault_type);
+  if (factory == nullptr) return Verification::Unknown("no fault type '" + undo.fault_type + "'");
+  FaultEnv verify_env{env_.processes, env_.clock, revert_stop_, env_.run_id};
+  try {
+    return factory->Verify(verify_env, undo);
+  } catch (const std::exception& e) {
+    return Verification::Unknown(std::string("verify threw: ") + e.what());
+  }
+}
+
 }  // namespace ringfence
 
 namespace ringfence {
 
-Status RevertWithRetries(Executor& executor, const UndoRecord& undo, int attempts, Clock& clock) {
+RevertOutcome RevertAndVerify(Executor& executor, const UndoRecord& undo, int attempts,
+                              Clock& clock) {
   StopSource never;
-  Status last;
+  RevertOutcome last{Status::Ok(), Verification::Unknown("not checked: the revert failed")};
   for (int attempt = 1; attempt <= std::max(1, attempts); ++attempt) {
-    last = executor.Revert(undo);
-    if (last.ok()) return last;
+    last.status = executor.Revert(undo);
+    if (last.status.ok()) {
+      last.verification = executor.Verify(undo);
+      if (last.verification.verified) return last;
+      last.status = Status::Runtime("reverted, but the state is not back: " +
+                                    last.verification.found);
+    } else {
+      last.verification = Verification::Unknown("not checked: the revert failed");
+    }
     if (attempt < attempts) {
       clock.SleepUntil(clock.Monotonic() + std::chrono::milliseconds(100 * attempt), never);
     }

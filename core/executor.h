@@ -24,11 +24,24 @@ class Executor {
   virtual nlohmann::json Observe(Fault& fault) = 0;
   // Undoes from the record alone, through the factory registered under undo.fault_type.
   virtual Status Revert(const UndoRecord& undo) = 0;
+  // Checks, on the host of `undo`, that its state is back (FaultFactory::Verify there).
+  virtual Verification Verify(const UndoRecord& undo) = 0;
 };
 
-// Executor::Revert, tried up to `attempts` times with a growing pause (100 ms, 200 ms, ...) that
-// no stop request cuts short. Returns the last failure when every attempt failed.
-Status RevertWithRetries(Executor& executor, const UndoRecord& undo, int attempts, Clock& clock);
+// The outcome of undoing one record: `status` is Ok only when the revert succeeded *and* its
+// verification saw the state back; `verification` is what the last check found (not verified,
+// "not checked", when no revert succeeded).
+struct RevertOutcome {
+  Status status;
+  Verification verification;
+  bool ok() const { return status.ok(); }
+};
+
+// Executor::Revert then Executor::Verify, tried up to `attempts` times with a growing pause
+// (100 ms, 200 ms, ...) that no stop request cuts short: a verification that finds the state
+// not back counts as a failed attempt. Returns the last failure when every attempt failed.
+RevertOutcome RevertAndVerify(Executor& executor, const UndoRecord& undo, int attempts,
+                              Clock& clock);
 
 // This host. `env` and `registry` must outlive the executor. `host` is the name this host has
 // in undo records: "local" for the runner's own host, the inventory name when `ringfence host`
@@ -44,6 +57,7 @@ class LocalExecutor : public Executor {
   Status Inject(Fault& fault, const Target& target, const UndoRecord& undo) override;
   nlohmann::json Observe(Fault& fault) override;
   Status Revert(const UndoRecord& undo) override;
+  Verification Verify(const UndoRecord& undo) override;
 
  private:
   const std::string host_;

@@ -38,6 +38,19 @@ struct UndoRecord {
   static UndoRecord FromJson(const nlohmann::json& j);
 };
 
+// What a fault's Verify found after a revert, looked at from outside the fault (the /proc
+// state, the nft ruleset, the filesystem). `verified` is true only when the state was seen to
+// be back; "could not check" is false, never assumed reverted.
+struct Verification {
+  bool verified = false;
+  std::string found;  // what was looked at and seen, e.g. "pid 42 (sleep) is in state S"
+  static Verification Reverted(std::string found) { return {true, std::move(found)}; }
+  static Verification NotReverted(std::string found) { return {false, std::move(found)}; }
+  // Could not check: counts as not reverted.
+  static Verification Unknown(std::string why) { return {false, "unknown: " + std::move(why)}; }
+  nlohmann::json ToJson() const { return {{"verified", verified}, {"found", found}}; }
+};
+
 // What a fault may use on the host it runs on. Everything with a side effect goes through here.
 struct FaultEnv {
   ProcessTable& processes;
@@ -94,6 +107,15 @@ class FaultFactory {
   // Undoes one injection from its record alone. Idempotent: undoing what is already undone (the
   // process already resumed, already gone) is Ok. Safe to call from another process.
   virtual Status Revert(FaultEnv& env, const UndoRecord& undo) const = 0;
+
+  // Checks from outside, with the record alone, that the state `undo` undoes is back; called
+  // after each successful Revert (by the engine, `recover`, the watchdogs and the host side).
+  // Must not change anything. A type that cannot check says so (Unknown), which the engine
+  // treats as a failed revert.
+  virtual Verification Verify(FaultEnv& env, const UndoRecord& undo) const {
+    (void)env;
+    return Verification::Unknown("fault type " + undo.fault_type + " has no verification");
+  }
 };
 
 // Fault types by stable name. A duplicate name is a programming error and aborts at start-up.

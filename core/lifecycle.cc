@@ -325,9 +325,13 @@ void LifecycleEngine::RevertOne(FaultRecord& fault, TargetRecord& tr, RunReport&
   SetActivity("reverting " + fault.name + " on " + tr.target.label);
   const auto started = deps_.clock.Monotonic();
   Executor* executor = ExecutorFor(tr.undo->host);
-  Status last = executor != nullptr
-                    ? RevertWithRetries(*executor, *tr.undo, revert_attempts_, deps_.clock)
-                    : Status::NotFound("no executor for host " + tr.undo->host);
+  RevertOutcome outcome =
+      executor != nullptr
+          ? RevertAndVerify(*executor, *tr.undo, revert_attempts_, deps_.clock)
+          : RevertOutcome{Status::NotFound("no executor for host " + tr.undo->host),
+                          Verification::Unknown("not checked: no executor")};
+  const Status& last = outcome.status;
+  tr.verification = outcome.verification;
   if (deps_.observer) {
     deps_.observer->RevertDuration(
         std::chrono::duration<double>(deps_.clock.Monotonic() - started).count());
@@ -765,6 +769,10 @@ nlohmann::json JournalJson(const RunReport& report, const Experiment& experiment
       tj["reverted_at"] = OptTime(t.reverted_at);
       tj["inject_ok"] = t.inject_ok;
       tj["revert_ok"] = t.undo ? t.revert_ok : true;
+      if (t.verification) {
+        tj["verified"] = t.verification->verified;
+        tj["verification"] = t.verification->found;
+      }
       if (t.undo) tj["undo"] = t.undo->ToJson();
       if (!t.error.empty()) tj["error"] = t.error;
       targets.push_back(tj);

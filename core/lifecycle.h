@@ -33,7 +33,8 @@ struct TargetRecord {
   std::optional<WallTime> injected_at;
   std::optional<WallTime> reverted_at;
   bool inject_ok = false;
-  bool revert_ok = false;
+  bool revert_ok = false;  // reverted and verified (a failed verification is a failed revert)
+  std::optional<Verification> verification;  // what the check after the revert found
   std::string error;  // inject or revert failure
 };
 

@@ -102,14 +102,16 @@ RecoveryReport RecoverRun(const std::string& path, Executor& executor, Clock& cl
   for (auto it = outstanding.rbegin(); it != outstanding.rend(); ++it) {
     const auto& e = **it;
     const std::string what = e.undo.fault_name + " (" + e.undo.fault_type + ") on " + e.undo.target;
-    Status st = RevertWithRetries(executor, e.undo, attempts, clock);
-    if (!st.ok()) {
-      report.left.push_back(what + ": " + st.message() + "; undo by hand: " + e.undo.manual_undo);
+    RevertOutcome outcome = RevertAndVerify(executor, e.undo, attempts, clock);
+    if (!outcome.ok()) {
+      report.left.push_back(what + ": " + outcome.status.message() +
+                            "; undo by hand: " + e.undo.manual_undo);
       continue;
     }
     Status marked = (*ledger)->RecordRevertedBy(e.id, by);
-    report.actions.push_back("reverted " + what +
-                             (marked.ok() ? "" : " (the ledger could not be updated: " + marked.message() + ")"));
+    report.actions.push_back(
+        "reverted " + what + " (verified: " + outcome.verification.found + ")" +
+        (marked.ok() ? "" : " (the ledger could not be updated: " + marked.message() + ")"));
   }
   return report;
 }

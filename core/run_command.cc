@@ -1,5 +1,6 @@
 // RunCommand (declared in core/process_table.h): Boost.Process v2 with pipes for stdout and
 // stderr, a deadline, and PR_SET_PDEATHSIG in the child.
+#include <dirent.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -7,11 +8,15 @@
 
 #include <array>
 #include <cerrno>
+#include <chrono>
 #include <csignal>
+#include <cstdio>
 #include <cstdlib>
+#include <fstream>
 #include <functional>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <boost/asio/io_context.hpp>
@@ -22,6 +27,7 @@
 #include <boost/process/v2.hpp>
 
 #include "core/child_exec_setup.h"
+#include "core/controlled_command.h"
 #include "core/process_table.h"
 
 namespace ringfence {
@@ -91,10 +97,48 @@ int DecodeWaitStatus(int status) {
   return -1;
 }
 
+// Makes the child the leader of a process group of its own, in the child before exec.
+struct ProcessGroupInit {
+  bool enabled = false;
+  template <typename Launcher, typename Path, typename Argv>
+  boost::system::error_code on_exec_setup(Launcher&, const Path&, Argv&) const {
+    if (!enabled || ::setpgid(0, 0) == 0) return {};
+    return boost::system::error_code(errno, boost::system::system_category());
+  }
+};
+
+// Whether a process other than a zombie is in process group `pgid` (from /proc/PID/stat: state
+// is field 3, pgrp field 5).
+bool GroupHasLiveMember(pid_t pgid) {
+  DIR* proc = ::opendir("/proc");
+  if (proc == nullptr) return ::kill(-pgid, 0) == 0;
+  bool live = false;
+  while (dirent* e = ::readdir(proc)) {
+    if (e->d_name[0] < '0' || e->d_name[0] > '9') continue;
+    std::ifstream in(std::string("/proc/") + e->d_name + "/stat");
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const size_t close = text.rfind(')');
+    if (close == std::string::npos || close + 2 >= text.size()) continue;
+    char state = 0;
+    long ppid = 0, pgrp = 0;
+    if (std::sscanf(text.c_str() + close + 2, "%c %ld %ld", &state, &ppid, &pgrp) != 3) continue;
+    if (pgrp == pgid && state != 'Z' && state != 'X') {
+      live = true;
+      break;
+    }
+  }
+  ::closedir(proc);
+  return live;
+}
+
 // `input`: null for stdin on /dev/null, else written to the child's stdin, then EOF.
+// `control`: null for a plain command.
 Result<CommandResult> RunExecutable(const std::string& executable,
                                     const std::vector<std::string>& argv,
-                                    const std::string* input, std::chrono::milliseconds timeout) {
+                                    const std::string* input, std::chrono::milliseconds timeout,
+                                    const CommandControl* control = nullptr,
+                                    CommandHalt* halt_report = nullptr) {
+  const bool group = control != nullptr && control->own_process_group;
   asio::io_context ctx;
   const size_t cap = input != nullptr ? kInputReplyCap : kCaptureCap;
   OutputCapture out(ctx, cap);
@@ -106,7 +150,7 @@ Result<CommandResult> RunExecutable(const std::string& executable,
   bp::posix::default_launcher launcher;
   auto launch = [&](bp::process_stdio stdio) {
     return launcher(ctx.get_executor(), launch_error, bp::filesystem::path(executable), args,
-                    std::move(stdio), DieWithParentInit{::getpid()});
+                    std::move(stdio), DieWithParentInit{::getpid()}, ProcessGroupInit{group});
   };
   // The stdio binding makes its pipe ends when it is constructed: one expression each.
   auto proc = input != nullptr ? launch(bp::process_stdio{in, out.pipe(), err.pipe()})
@@ -122,18 +166,58 @@ Result<CommandResult> RunExecutable(const std::string& executable,
   // Our own pidfd, opened while the child cannot have been reaped yet: a signal through it can
   // never hit a later process that reuses the pid.
   int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, proc.id(), 0));
+  const pid_t pgid = static_cast<pid_t>(proc.id());
 
   CommandResult result;
   bool exited = false;
   std::optional<Status> wait_failure;
   asio::steady_timer deadline(ctx, timeout);
   asio::steady_timer drain(ctx);
+  // The halt: polled (a StopSource has no file descriptor to wait on), then SIGTERM, then
+  // SIGKILL when the grace is over.
+  asio::steady_timer halt_poll(ctx);
+  asio::steady_timer halt_kill(ctx);
+  bool halt_sent = false;
+  std::chrono::steady_clock::time_point halt_at{};
+  // To the whole group when it has one (the child is not reaped yet, or the group still has
+  // members, so the pgid cannot name another group); to the child through its pidfd otherwise.
+  auto signal_all = [&](int signo) {
+    if (group) ::kill(-pgid, signo);
+    if (pidfd >= 0) {
+      ::syscall(SYS_pidfd_send_signal, pidfd, signo, nullptr, 0);
+    } else if (!group) {
+      ::kill(pgid, signo);
+    }
+  };
   auto finish_if_done = [&] {
     if (exited && out.done() && err.done()) {
       deadline.cancel();
       drain.cancel();
+      halt_poll.cancel();
+      halt_kill.cancel();
     }
   };
+  std::function<void()> poll_halt = [&] {
+    if (control == nullptr || control->halt == nullptr) return;
+    halt_poll.expires_after(std::chrono::milliseconds(10));
+    halt_poll.async_wait([&](const boost::system::error_code& e) {
+      if (e || exited) return;
+      if (!control->halt->stop_requested()) {
+        poll_halt();
+        return;
+      }
+      halt_sent = true;
+      halt_at = std::chrono::steady_clock::now();
+      signal_all(SIGTERM);
+      halt_kill.expires_after(control->halt_grace);
+      halt_kill.async_wait([&](const boost::system::error_code& k) {
+        if (k || exited) return;
+        if (halt_report != nullptr) halt_report->sigkilled = true;
+        signal_all(SIGKILL);
+      });
+    });
+  };
+  poll_halt();
   out.Start(finish_if_done);
   err.Start(finish_if_done);
   if (input != nullptr) {
@@ -164,6 +248,7 @@ Result<CommandResult> RunExecutable(const std::string& executable,
     if (e || exited) return;
     result.timed_out = true;
     result.exit_code = -1;
+    if (group) ::kill(-pgid, SIGKILL);
     if (pidfd >= 0) {
       ::syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, nullptr, 0);
     } else {
@@ -173,6 +258,33 @@ Result<CommandResult> RunExecutable(const std::string& executable,
   });
   ctx.run();
   if (pidfd >= 0) ::close(pidfd);
+
+  if (group && (halt_sent || result.timed_out ||
+                (control->halt != nullptr && control->halt->stop_requested()))) {
+    // The child is gone; what it started in its group is stopped too: SIGTERM (when the halt
+    // came after the child's own exit), the rest of the grace, then SIGKILL.
+    if (!halt_sent) {
+      halt_sent = true;
+      halt_at = std::chrono::steady_clock::now();
+      if (GroupHasLiveMember(pgid)) ::kill(-pgid, result.timed_out ? SIGKILL : SIGTERM);
+    }
+    const auto kill_at = halt_at + control->halt_grace;
+    bool killed = result.timed_out;
+    for (int i = 0; i < 2000 && GroupHasLiveMember(pgid); ++i) {  // bounded: ~20 s + grace
+      if (!killed && std::chrono::steady_clock::now() >= kill_at) {
+        ::kill(-pgid, SIGKILL);
+        killed = true;
+        if (halt_report != nullptr) halt_report->sigkilled = true;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+  }
+  if (halt_report != nullptr && halt_sent) {
+    halt_report->requested = true;
+    halt_report->left_running = group && GroupHasLiveMember(pgid);
+    halt_report->took = std::chrono::duration_cast<std::chrono::milliseconds>(
+        std::chrono::steady_clock::now() - halt_at);
+  }
 
   if (wait_failure) return *wait_failure;
   result.out = std::move(out.data());
@@ -185,12 +297,14 @@ Result<CommandResult> RunExecutable(const std::string& executable,
 namespace {
 
 Result<CommandResult> Run(const std::vector<std::string>& argv, const std::string* input,
-                          std::chrono::milliseconds timeout) {
+                          std::chrono::milliseconds timeout,
+                          const CommandControl* control = nullptr,
+                          CommandHalt* halt = nullptr) {
   if (argv.empty() || argv[0].empty()) return Status::InvalidInput("command has an empty argv");
   std::optional<std::string> executable = FindExecutable(argv[0]);
   if (!executable) return Status::NotFound("command not found: " + argv[0]);
   try {
-    return RunExecutable(*executable, argv, input, timeout);
+    return RunExecutable(*executable, argv, input, timeout, control, halt);
   } catch (const std::exception& e) {
     return Status::Runtime("run " + argv[0] + ": " + e.what());
   }
@@ -227,6 +341,12 @@ Result<CommandResult> RunCommandWithInput(const std::vector<std::string>& argv,
                                           const std::string& input,
                                           std::chrono::milliseconds timeout) {
   return Run(argv, &input, timeout);
+}
+
+Result<CommandResult> RunControlledCommand(const std::vector<std::string>& argv,
+                                           std::chrono::milliseconds timeout,
+                                           const CommandControl& control, CommandHalt* halt) {
+  return Run(argv, nullptr, timeout, &control, halt);
 }
 
 }  // namespace ringfence

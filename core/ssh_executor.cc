@@ -719,6 +719,19 @@ Status SshExecutor::Revert(const UndoRecord& undo) {
   return reply.ok() ? Status::Ok() : reply.status();
 }
 
+Verification SshExecutor::Verify(const UndoRecord& undo) {
+  if (lost_) return Verification::Unknown("host " + host_.name + " is unreachable: " + error_);
+  auto reply = Call("verify", {{"host", host_.name}, {"undo", undo.ToJson()}});
+  if (!reply.ok()) return Verification::Unknown("host " + host_.name + ": " + reply.status().message());
+  const auto verified = reply->find("verified");
+  const auto found = reply->find("found");
+  if (verified == reply->end() || !verified->is_boolean() || found == reply->end() ||
+      !found->is_string()) {
+    return Verification::Unknown("host " + host_.name + ": a verify reply without verified/found");
+  }
+  return {verified->get<bool>(), "on " + host_.name + ": " + found->get<std::string>()};
+}
+
 // ---- SshFleet --------------------------------------------------------------------------------
 
 SshFleet::SshFleet(Inventory inventory, FleetOptions options,

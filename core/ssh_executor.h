@@ -79,6 +79,8 @@ class SshExecutor : public Executor {
   // commands): {"<target label>": observed, ...}.
   nlohmann::json Observe(Fault& fault) override;
   Status Revert(const UndoRecord& undo) override;
+  // `ringfence host verify` on the host: its own FaultFactory::Verify there.
+  Verification Verify(const UndoRecord& undo) override;
 
   // Opens the ControlMaster (when multiplexing), pushes the binary when asked, and checks the
   // version of ringfence on the host. Errors name the host and say what to do, e.g.

@@ -157,6 +157,13 @@ Status HostRoutingExecutor::Revert(const UndoRecord& undo) {
   return host->Revert(undo);
 }
 
+Verification HostRoutingExecutor::Verify(const UndoRecord& undo) {
+  if (undo.host == local_.host()) return local_.Verify(undo);
+  SshExecutor* host = fleet_->Find(undo.host);
+  if (host == nullptr) return Verification::Unknown("host " + undo.host + " is not in the inventory");
+  return host->Verify(undo);
+}
+
 std::string RecordedInventory(const Inventory& inventory) {
   return inventory.source.find("#/inventory") == std::string::npos ? inventory.source : "";
 }

@@ -39,6 +39,7 @@ class HostRoutingExecutor : public Executor {
   Status Inject(Fault& fault, const Target& target, const UndoRecord& undo) override;
   nlohmann::json Observe(Fault& fault) override;
   Status Revert(const UndoRecord& undo) override;
+  Verification Verify(const UndoRecord& undo) override;
 
  private:
   HostRoutingExecutor(Executor& local, std::unique_ptr<SshFleet> fleet)

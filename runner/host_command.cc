@@ -376,6 +376,12 @@ nlohmann::json Revert(const HostOptions& o, const nlohmann::json& request, HostC
   LocalExecutor executor(ctx.env, FaultRegistry::Global(), request.value("host", "local"));
   Status st = executor.Revert(undo);
   if (!st.ok()) return ErrorReply(st);
+  // Verified here, on the host, before the ledger says reverted: a revert whose state is not
+  // back stays outstanding for the next try (the runner's, or the host-side watchdog's).
+  const Verification verification = executor.Verify(undo);
+  if (!verification.verified) {
+    return ErrorReply(Status::Runtime("reverted, but the state is not back: " + verification.found));
+  }
   // Mark the matching intents reverted. The deadline was moved to this host's clock, so the
   // record is compared without it.
   const std::string path = LedgerPath(o.state_dir, o.run_id);
@@ -394,7 +400,15 @@ nlohmann::json Revert(const HostOptions& o, const nlohmann::json& request, HostC
       }
     }
   }
-  return {{"ok", true}};
+  return {{"ok", true}, {"verified", true}, {"found", verification.found}};
+}
+
+// Checks (changes nothing) that the state an undo record undoes is back on this host.
+nlohmann::json Verify(const nlohmann::json& request, HostContext& ctx) {
+  UndoRecord undo = UndoRecord::FromJson(request.value("undo", nlohmann::json::object()));
+  LocalExecutor executor(ctx.env, FaultRegistry::Global(), request.value("host", "local"));
+  const Verification v = executor.Verify(undo);
+  return {{"ok", true}, {"verified", v.verified}, {"found", v.found}};
 }
 
 nlohmann::json Heartbeat(const HostOptions& o, HostContext& ctx) {
@@ -519,7 +533,7 @@ int RunHostWatchdog(const HostOptions& o) {
 
 Status NeedsRunId(const HostOptions& o, const std::string& action) {
   const bool needs_run = action != "version" && action != "match" && action != "prepare" &&
-                         action != "plan" && action != "observe";
+                         action != "plan" && action != "observe" && action != "verify";
   if (needs_run && o.run_id.empty()) return Status::InvalidInput(action + " needs --run ID");
   return Status::Ok();
 }
@@ -539,6 +553,7 @@ nlohmann::json Dispatch(const HostOptions& o, const std::string& action,
     if (action == "inject") return Inject(o, request, ctx);
     if (action == "observe") return Observe(request, ctx);
     if (action == "revert") return Revert(o, request, ctx);
+    if (action == "verify") return Verify(request, ctx);
     if (action == "heartbeat") return Heartbeat(o, ctx);
     return End(o, request);
   } catch (const std::exception& e) {
@@ -704,7 +719,7 @@ int Usage(const std::string& message) {
 const std::vector<std::string>& HostActions() {
   static const std::vector<std::string> actions = {
       "version", "begin",  "match",     "prepare", "plan",    "inject",
-      "observe", "revert", "heartbeat", "end",     "session", "watchdog"};
+      "observe", "revert", "verify",    "heartbeat", "end",     "session", "watchdog"};
   return actions;
 }
 

@@ -17,6 +17,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "core/controlled_command.h"
 #include "core/http_client.h"
 #include "core/input_file.h"
 #include "faults/bad_update/gates.h"
@@ -54,6 +55,7 @@ struct BadUpdateConfig {
   Duration inconclusive_deadline{10000};
   Duration verify_timeout{15000};
   Duration pipeline_timeout{60000};
+  Duration pipeline_stop_grace{2000};
   double max_blast_radius = 0.1;
   GateConfig gates;
 };
@@ -113,6 +115,7 @@ BadUpdateConfig ParseConfig(const nlohmann::json& p) {
   c.inconclusive_deadline = DurationParam(p, "inconclusive_deadline", c.inconclusive_deadline);
   c.verify_timeout = DurationParam(p, "verify_timeout", c.verify_timeout);
   c.pipeline_timeout = DurationParam(p, "pipeline_timeout", c.pipeline_timeout);
+  c.pipeline_stop_grace = DurationParam(p, "pipeline_stop_grace", c.pipeline_stop_grace);
   c.max_blast_radius = p.value("max_blast_radius", 0.1);
   c.gates.unhealthy_samples = p.value("unhealthy_samples", 2);
   c.gates.fail_on_restart = p.value("fail_on_restart", true);
@@ -457,8 +460,12 @@ class BadUpdate : public Fault {
     const std::vector<std::string> argv = Expand(config_.pipeline_command, values);
     std::atomic<bool> finished{false};
     Result<CommandResult> result = Status::Runtime("the pipeline did not run");
+    // Its own process group, so that a failed gate stops everything it started.
+    StopSource halt;
+    const CommandControl control{true, &halt, config_.pipeline_stop_grace};
+    CommandHalt halted;
     std::thread pipeline([&] {
-      result = RunCommand(argv, config_.pipeline_timeout);
+      result = RunControlledCommand(argv, config_.pipeline_timeout, control, &halted);
       finished = true;
     });
     std::optional<Mono> finished_at;
@@ -468,13 +475,7 @@ class BadUpdate : public Fault {
     for (long long tick = 0; tick < max_ticks && !env.stop.stop_requested(); ++tick) {
       const Mono next = env.clock.Monotonic() + config_.gate_interval;
       if (finished && !finished_at) finished_at = env.clock.Monotonic();
-      for (size_t i = 0; i < hosts_.size(); ++i) {
-        auto sum = FileChecksum(hosts_[i].path);
-        if (!exposed_[i] && sum.ok() && *sum == artifact_sum_) {
-          MarkExposed(static_cast<int>(i), env.clock.Monotonic());
-          windows_[i].exposed = true;
-        }
-      }
+      ScanExposures(env);
       SampleFleet(env, 0);
       if (!detected_) {
         GateResult r = EvaluateAbsolute(windows_, config_.gates);
@@ -485,20 +486,47 @@ class BadUpdate : public Fault {
         }
         if (r.verdict == GateVerdict::kFail) Detect(env, 0, r.reason, false);
       }
+      // A failed gate halts the pipeline at once; the rollback follows as soon as it is gone.
+      if (detected_) break;
       // After the pipeline ends, watch one more bake (or until the damage shows).
-      if (finished_at && (detected_ || env.clock.Monotonic() - *finished_at >= config_.bake)) {
-        break;
-      }
+      if (finished_at && env.clock.Monotonic() - *finished_at >= config_.bake) break;
       env.clock.SleepUntil(next, env.stop);
     }
+    if (!finished) {
+      halt_reason_ = detected_ ? "gate" : env.stop.stop_requested() ? "stop" : "watch_ended";
+      halt.RequestStop(halt_reason_);
+    }
     pipeline.join();
+    // What it pushed until it was stopped counts too (the overshoot).
+    ScanExposures(env);
+    if (halted.requested) {
+      pipeline_halt_ = {{"halted_by", halt_reason_},
+                        {"signal", halted.sigkilled ? "SIGKILL" : "SIGTERM"},
+                        {"grace_ms", config_.pipeline_stop_grace.count()},
+                        {"halt_ms", halted.took.count()},
+                        {"left_running", halted.left_running}};
+      pipeline_left_running_ = halted.left_running;
+    }
     if (!result.ok()) {
       pipeline_error_ = result.status().message();
     } else {
       pipeline_exit_ = result->timed_out ? -1 : result->exit_code;
-      if (result->timed_out) pipeline_error_ = "timed out after " + FormatDuration(config_.pipeline_timeout);
+      if (result->timed_out) {
+        pipeline_error_ = "timed out after " + FormatDuration(config_.pipeline_timeout);
+      }
     }
     return Status::Ok();
+  }
+
+  // A host is exposed once its artifact has the bad artifact's checksum.
+  void ScanExposures(FaultEnv& env) {
+    for (size_t i = 0; i < hosts_.size(); ++i) {
+      auto sum = FileChecksum(hosts_[i].path);
+      if (!exposed_[i] && sum.ok() && *sum == artifact_sum_) {
+        MarkExposed(static_cast<int>(i), env.clock.Monotonic());
+        windows_[i].exposed = true;
+      }
+    }
   }
 
   // ---- shared -----------------------------------------------------------------------------
@@ -615,7 +643,11 @@ class BadUpdate : public Fault {
       return detected_ ? "false_positive" : "contained";
     }
     if (failed_closed_) return "inconclusive";
-    const bool halted = config_.mode == Mode::kPipeline ? pipeline_exit_ != 0 : detected_;
+    // Pipeline mode: halted by ringfence after a failed gate, or the pipeline failed by itself.
+    const bool halted = config_.mode == Mode::kPipeline
+                            ? halt_reason_ == "gate" || (pipeline_exit_ && *pipeline_exit_ != 0)
+                            : detected_;
+    if (pipeline_left_running_) return "pipeline_not_stopped";
     if (!halted) return "not_detected";
     if (blast > config_.max_blast_radius + 1e-12) return "blast_radius_exceeded";
     if (overshoot_ > 0) return "overshoot";
@@ -656,6 +688,13 @@ class BadUpdate : public Fault {
     if (config_.mode == Mode::kPipeline) {
       j["pipeline_exit_code"] = pipeline_exit_ ? nlohmann::json(*pipeline_exit_) : nlohmann::json();
       if (!pipeline_error_.empty()) j["pipeline_error"] = pipeline_error_;
+      if (!pipeline_halt_.is_null()) {
+        nlohmann::json halt = pipeline_halt_;
+        halt["overshoot"] = overshoot_;
+        // Contained: stopped with nothing of it left, before it reached another host.
+        halt["contained"] = !pipeline_left_running_ && overshoot_ == 0;
+        j["pipeline_halt"] = halt;
+      }
     }
     j["artifact_checksum"] = artifact_sum_;
     j["verdict_reason"] = VerdictReason();
@@ -713,6 +752,9 @@ class BadUpdate : public Fault {
   nlohmann::json rollback_errors_ = nlohmann::json::array();
   std::optional<int> pipeline_exit_;
   std::string pipeline_error_;
+  std::string halt_reason_;  // why ringfence halted the pipeline: gate, stop, watch_ended
+  nlohmann::json pipeline_halt_;
+  bool pipeline_left_running_ = false;
   nlohmann::json observed_;
   bool expectation_met_ = false;
   std::string expectation_detail_;
@@ -885,6 +927,11 @@ const FaultDecl& BadUpdateFactory::Declaration() const {
                       "pipeline mode: the pipeline is killed after this");
     pipe->min = 1;
     pipe->max = kHourMs;
+    auto grace = param("pipeline_stop_grace", ParamType::kDuration, "2s",
+                       "pipeline mode: after a failed gate the pipeline's process group gets "
+                       "SIGTERM, and SIGKILL after this");
+    grace->min = 0;
+    grace->max = 60000;
     auto blast = param("max_blast_radius", ParamType::kNumber, 0.1,
                        "The experiment passes only if exposed ÷ fleet stays at or below this");
     blast->min = 0;
@@ -1019,6 +1066,34 @@ Status BadUpdateFactory::Revert(FaultEnv& env, const UndoRecord& undo) const {
   fs::remove_all(data["work_dir"].get<std::string>(), ec);
   if (ec) return Status::Runtime("remove " + data["work_dir"].get<std::string>() + ": " + ec.message());
   return Status::Ok();
+}
+
+Verification BadUpdateFactory::Verify(FaultEnv& env, const UndoRecord& undo) const {
+  (void)env;
+  const auto& data = undo.data;
+  if (!data.contains("hosts") || !data["hosts"].is_array()) {
+    return Verification::Unknown("undo record has no valid hosts");
+  }
+  std::vector<std::string> wrong;
+  for (const auto& host : data["hosts"]) {
+    if (!host.is_object()) return Verification::Unknown("undo record has a host that is no object");
+    const std::string name = host.value("name", "");
+    const std::string path = host.value("path", "");
+    const std::string want = host.value("checksum", "");
+    auto now = FileChecksum(path);
+    if (!now.ok()) {
+      wrong.push_back(name + " (" + path + ": " + now.status().message() + ")");
+    } else if (*now != want) {
+      wrong.push_back(name + " (" + path + " has checksum " + *now + ", not " + want + ")");
+    }
+  }
+  if (!wrong.empty()) {
+    std::string joined;
+    for (const auto& w : wrong) joined += (joined.empty() ? "" : "; ") + w;
+    return Verification::NotReverted("not restored: " + joined);
+  }
+  return Verification::Reverted("all " + std::to_string(data["hosts"].size()) +
+                                " hosts have their artifact's checksum from before the rollout");
 }
 
 RINGFENCE_REGISTER_FAULT(BadUpdateFactory);

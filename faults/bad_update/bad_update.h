@@ -21,6 +21,8 @@ class BadUpdateFactory : public FaultFactory {
   // rollout, by running the rollback template, and checks its checksum; then removes the
   // backups and the work directory. A host never exposed or already restored is Ok.
   Status Revert(FaultEnv& env, const UndoRecord& undo) const override;
+  // Every host's artifact has the checksum recorded before the rollout (the backup's).
+  Verification Verify(FaultEnv& env, const UndoRecord& undo) const override;
 };
 
 // FNV-1a 64 of a file's bytes as 16 hex digits; kNotFound when it cannot be read.

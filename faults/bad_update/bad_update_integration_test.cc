@@ -262,6 +262,53 @@ TEST(BadUpdateTest, APipelineThatIgnoresHealthIsNotDetectedAndReachesEveryHost) 
   EXPECT_TRUE(fleet.AllRestored());
 }
 
+// Issue 11, point 9: a pipeline that keeps deploying host after host after the damage showed.
+// ringfence halts it (SIGTERM to its process group) as soon as a gate fails and rolls back at
+// once: at most one more host is reached, nothing of the pipeline is left, every host has its
+// bytes back.
+TEST(BadUpdateTest, APipelineThatKeepsDeployingIsHaltedWhenTheGateFails) {
+  SmallFleet fleet(8);
+  ASSERT_TRUE(fleet.started().ok()) << fleet.started().message();
+  // In the command lines of the pipeline's shell and of each of its sleeps.
+  const std::string marker = testing::UniqueDigits();
+  fleet.dir().Write("pipeline.sh",
+                    "for f in \"$2\"/content-*.txt; do\n"
+                    "  cp \"$1\" \"$f\"\n"
+                    "  pkill -HUP -f \"^[^ ]*ringfence-demo-service --port [0-9]+ --fleet-id $3( |$)\"\n"
+                    "  sleep 1.000$4\n"
+                    "done\n"
+                    "exit 0\n");
+  std::string out, err;
+  const int code = fleet.Run({{"mode", "pipeline"},
+                              {"max_blast_radius", 0.5},
+                              {"pipeline_stop_grace", "1s"},
+                              {"pipeline_command",
+                               {"sh", fleet.dir().File("pipeline.sh"), "{artifact}",
+                                fleet.dir().path(), fleet.fleet().fleet_id(), marker}}},
+                             &out, &err, "20s");
+  const json observed = fleet.Observed();
+  ASSERT_TRUE(observed.contains("pipeline_halt")) << observed.dump() << out << err;
+  const json halt = observed["pipeline_halt"];
+  EXPECT_EQ(halt["halted_by"], "gate") << observed.dump();
+  EXPECT_EQ(halt["left_running"], false);
+  EXPECT_LE(observed["overshoot"].get<int>(), 1) << observed.dump();
+  EXPECT_EQ(halt["overshoot"], observed["overshoot"]);
+  EXPECT_LT(observed["exposed"].get<int>(), 8) << observed.dump();
+  // Contained (exit 0) when it reached no other host; else the overshoot fails the run (exit 1).
+  if (observed["overshoot"] == 0) {
+    EXPECT_EQ(halt["contained"], true);
+    EXPECT_EQ(observed["verdict_reason"], "contained");
+    EXPECT_EQ(code, 0) << out << err;
+  } else {
+    EXPECT_EQ(halt["contained"], false);
+    EXPECT_EQ(observed["verdict_reason"], "overshoot");
+    EXPECT_EQ(code, 1) << out << err;
+  }
+  EXPECT_EQ(testing::CountProcesses(marker), 0);
+  EXPECT_TRUE(fleet.AllRestored());
+  EXPECT_EQ(observed["stranded"], 0);
+}
+
 TEST(BadUpdateTest, DeployFailuresCountAgainstMaxErrors) {
   SmallFleet fleet(3);
   ASSERT_TRUE(fleet.started().ok()) << fleet.started().message();

@@ -129,4 +129,10 @@ Status RevertNftTableFault(const UndoRecord& undo) {
   return DeleteNftTable(*table);
 }
 
+Verification VerifyNftTableFault(const UndoRecord& undo) {
+  auto table = NftTable::FromJson(undo.data);
+  if (!table.ok()) return Verification::Unknown(table.status().message());
+  return VerifyNftTableGone(*table);
+}
+
 }  // namespace ringfence

@@ -60,4 +60,7 @@ class NftTableFault : public Fault {
 // table). Idempotent: a table or namespace already gone is Ok.
 Status RevertNftTableFault(const UndoRecord& undo);
 
+// The verification of every NftTableFault: the table the record names is gone.
+Verification VerifyNftTableFault(const UndoRecord& undo);
+
 }  // namespace ringfence

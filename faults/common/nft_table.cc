@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <set>
@@ -209,6 +210,21 @@ Result<std::vector<std::string>> ListInetTables(const std::string& netns) {
     if (word_table == "table" && word_family == "inet") names.push_back(name);
   }
   return names;
+}
+
+Verification VerifyNftTableGone(const NftTable& table) {
+  const std::string where = table.netns.empty() ? "" : " in network namespace " + table.netns;
+  if (!table.netns.empty() && !NetnsExists(table.netns)) {
+    return Verification::Reverted("network namespace " + table.netns + " is gone, and its tables");
+  }
+  auto tables = ListInetTables(table.netns);
+  if (!tables.ok()) {
+    return Verification::Unknown("cannot list nft tables: " + tables.status().message());
+  }
+  if (std::find(tables->begin(), tables->end(), table.name) != tables->end()) {
+    return Verification::NotReverted("nft table inet " + table.name + where + " still exists");
+  }
+  return Verification::Reverted("nft table inet " + table.name + where + " is gone");
 }
 
 Result<std::map<std::string, uint64_t>> ReadNftCounters(const NftTable& table) {

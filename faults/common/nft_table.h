@@ -7,6 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/fault.h"
 #include "core/status.h"
 
 namespace ringfence {
@@ -65,6 +66,11 @@ Status DeleteNftTable(const NftTable& table);
 
 // The names of the inet tables in `netns`.
 Result<std::vector<std::string>> ListInetTables(const std::string& netns);
+
+// Looks from outside (`nft list tables inet`) whether `table` is gone: Reverted when it is not
+// listed (or its namespace is gone), NotReverted when it still exists, Unknown when nft could
+// not answer.
+Verification VerifyNftTableGone(const NftTable& table);
 
 // The packets counted by each named counter of the table; kNotFound when the table is gone.
 Result<std::map<std::string, uint64_t>> ReadNftCounters(const NftTable& table);

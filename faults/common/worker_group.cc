@@ -245,6 +245,35 @@ Status StopWorkerGroup(const WorkerGroupPlan& plan) {
   return s;
 }
 
+Verification VerifyWorkerGroupGone(const WorkerGroupPlan& plan, ProcessTable& processes) {
+  auto refs = ReadWorkersFile(plan.workers_file);
+  if (!refs.ok()) return Verification::Unknown(refs.status().message());
+  std::string alive;
+  for (const ProcessRef& ref : *refs) {
+    auto p = processes.Get(ref.pid);
+    if (p.ok() && p->start_ticks == ref.start_ticks && p->state != 'Z') {
+      alive += (alive.empty() ? "" : ", ") + std::to_string(ref.pid);
+    }
+  }
+  if (!alive.empty()) return Verification::NotReverted("workers still running: pid " + alive);
+  if (Exists(plan.workers_file)) {
+    return Verification::NotReverted("workers file " + plan.workers_file + " still exists");
+  }
+  std::string found = std::to_string(refs->size()) + " listed workers dead, workers file gone";
+  if (!plan.cgroup_dir.empty()) {
+    if (Exists(plan.cgroup_dir)) {
+      std::string members;
+      for (pid_t pid : ReadCgroupProcs(plan.cgroup_dir)) {
+        members += (members.empty() ? "" : ", ") + std::to_string(pid);
+      }
+      return Verification::NotReverted("cgroup " + plan.cgroup_dir + " still exists" +
+                                       (members.empty() ? "" : " with pid " + members));
+    }
+    found += ", cgroup " + plan.cgroup_dir + " removed";
+  }
+  return Verification::Reverted(found);
+}
+
 Result<std::string> OwnCgroupV1Dir(const std::string& controller) {
   const std::string root = "/sys/fs/cgroup/" + controller;
   std::ifstream in("/proc/self/cgroup");

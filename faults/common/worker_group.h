@@ -5,6 +5,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/fault.h"
+#include "core/process_table.h"
 #include "core/status.h"
 #include "faults/common/process_ref.h"
 #include "faults/common/worker_process.h"
@@ -69,6 +71,12 @@ class WorkerGroup : private WorkerRecorder {
 // of this process, then removes the file and the cgroup. Idempotent: a missing file, cgroup or
 // worker is Ok. kTimeout when a worker does not die, kRuntime when the cgroup stays busy.
 Status StopWorkerGroup(const WorkerGroupPlan& plan);
+
+// The verification of a worker group's revert, from outside: every worker the file still lists
+// is dead (gone, a zombie, or its pid reused), the workers file is gone (StopWorkerGroup removes
+// it only once each worker was seen dead), and the cgroup directory is gone (which the kernel
+// allows only once no task is left in it; when it still exists its members are listed).
+Verification VerifyWorkerGroupGone(const WorkerGroupPlan& plan, ProcessTable& processes);
 
 // The workers a file lists; empty when the file does not exist.
 Result<std::vector<ProcessRef>> ReadWorkersFile(const std::string& path);

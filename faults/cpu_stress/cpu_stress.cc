@@ -297,6 +297,12 @@ Status CpuStressFactory::Revert(FaultEnv& env, const UndoRecord& undo) const {
   return StopWorkerGroup(*plan);
 }
 
+Verification CpuStressFactory::Verify(FaultEnv& env, const UndoRecord& undo) const {
+  auto plan = WorkerGroupPlan::FromJson(undo.data);
+  if (!plan.ok()) return Verification::Unknown("cpu_stress: " + plan.status().message());
+  return VerifyWorkerGroupGone(*plan, env.processes);
+}
+
 RINGFENCE_REGISTER_FAULT(CpuStressFactory);
 
 }  // namespace ringfence

@@ -21,6 +21,8 @@ class CpuStressFactory : public FaultFactory {
   std::unique_ptr<Fault> Create(const FaultStep& step, const TargetSpec& target) const override;
   // Kills the recorded workers, removes the workers file and the cgroup; Ok when already done.
   Status Revert(FaultEnv& env, const UndoRecord& undo) const override;
+  // Workers dead, workers file and cgroup gone (VerifyWorkerGroupGone).
+  Verification Verify(FaultEnv& env, const UndoRecord& undo) const override;
 };
 
 // "0", "0-3", "0,2-3" → the CPUs in order, without duplicates. kInvalidInput when malformed or

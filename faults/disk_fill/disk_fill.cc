@@ -8,7 +8,9 @@
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
+#include <mutex>
 #include <optional>
+#include <thread>
 #include <vector>
 
 #include "faults/common/worker_group.h"
@@ -21,6 +23,10 @@ constexpr char kType[] = "disk_fill";
 // Allocation step: the filesystem is measured again before each one.
 constexpr uint64_t kChunkBytes = 64ull << 20;
 constexpr size_t kWriteBufferBytes = 1 << 20;
+// How often the margin watcher measures the filesystem while the fault is active.
+constexpr std::chrono::milliseconds kMarginCheckInterval{20};
+// Shrink events kept for the journal (the totals count all of them).
+constexpr size_t kMaxShrinkEvents = 100;
 
 std::atomic<int> next_fill_index{0};
 
@@ -139,14 +145,22 @@ class DiskFill : public Fault {
     if (fd < 0) return Status::FromErrno(errno, "disk_fill: create " + file_);
     Status s = Fill(env, fd, *usage);
     ::close(fd);
+    if (s.ok()) StartMarginWatch(env.clock);
     return s;
   }
+
+  ~DiskFill() override { StopMarginWatch(); }
 
   // {"file", "bytes_written", "method", "request", "usage_before", "usage_peak", "usage_now",
   //  "stopped_early"?}: usages as {"used_bytes", "avail_bytes", "percent"}; usage_now is measured
   // at each call, so the last observation (after the revert) shows the space given back.
   nlohmann::json Observe(FaultEnv& env) override {
-    (void)env;
+    // The first observation comes when the active window ends: one last check, then the revert
+    // owns the file.
+    if (watch_.joinable()) {
+      StopMarginWatch();
+      KeepMargin(env.clock);
+    }
     nlohmann::json j = {{"file", file_},
                         {"bytes_written", written_},
                         {"method", use_write_ ? "write" : "fallocate"},
@@ -159,10 +173,90 @@ class DiskFill : public Fault {
     }
     if (peak_) j["usage_peak"] = peak_->ToJson();
     if (!stopped_early_.empty()) j["stopped_early"] = stopped_early_;
+    j["margin"] = MarginJson();
     return j;
   }
 
  private:
+  // ---- The safety margin while the fault is active ---------------------------------------
+  // A thread measures the filesystem every kMarginCheckInterval and, when less than the margin
+  // is available (someone else wrote), shrinks the fill file by what is missing (whole blocks).
+  // The file is opened by name for each shrink, so that nothing holds it open when the revert
+  // unlinks it; a file already gone ends the watch.
+
+  struct ShrinkEvent {
+    WallTime at;
+    uint64_t bytes = 0;        // by how much the fill file shrank
+    uint64_t avail_before = 0;  // what was available just before
+  };
+
+  void StartMarginWatch(Clock& clock) {
+    watch_ = std::thread([this, &clock] {
+      while (clock.SleepUntil(clock.Monotonic() + kMarginCheckInterval, watch_stop_)) {
+        if (!KeepMargin(clock)) return;
+      }
+    });
+  }
+
+  void StopMarginWatch() {
+    watch_stop_.RequestStop("the fault's active window ended");
+    if (watch_.joinable()) watch_.join();
+  }
+
+  // One check; false when the watch is over (the file is gone).
+  bool KeepMargin(Clock& clock) {
+    auto usage = ReadFsUsage(path_);
+    if (!usage.ok() || usage->avail_bytes >= kDiskFillSafetyMarginBytes) return true;
+    std::lock_guard<std::mutex> lock(mu_);
+    if (written_ == 0) {
+      if (!margin_lost_) {
+        margin_lost_ = "at " + FormatRfc3339(clock.Now()) + " only " +
+                       std::to_string(usage->avail_bytes) +
+                       " bytes were available with the fill file empty: the filesystem was "
+                       "filled from elsewhere, and the fault cannot give back more";
+      }
+      return true;
+    }
+    uint64_t give_back = kDiskFillSafetyMarginBytes - usage->avail_bytes;
+    give_back += (usage->block_bytes - give_back % usage->block_bytes) % usage->block_bytes;
+    const uint64_t new_size = written_ > give_back ? written_ - give_back : 0;
+    int fd = ::open(file_.c_str(), O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0) return errno != ENOENT;  // reverted (or deleted by hand): nothing to shrink
+    const int rc = ::ftruncate(fd, static_cast<off_t>(new_size));
+    const int err = errno;
+    ::close(fd);
+    if (rc != 0) {
+      shrink_error_ = Status::FromErrno(err, "disk_fill: truncate " + file_).message();
+      return true;
+    }
+    const uint64_t shrunk = written_ - new_size;
+    written_ = new_size;
+    shrunk_bytes_ += shrunk;
+    ++shrink_count_;
+    if (shrink_events_.size() < kMaxShrinkEvents) {
+      shrink_events_.push_back({clock.Now(), shrunk, usage->avail_bytes});
+    }
+    return true;
+  }
+
+  // {"bytes": the margin, "shrinks": N, "shrunk_bytes": total, "events": [{"at", "bytes",
+  //  "avail_before"}] (the first 100), "lost"?: why it could not be kept, "error"?}.
+  nlohmann::json MarginJson() {
+    std::lock_guard<std::mutex> lock(mu_);
+    nlohmann::json events = nlohmann::json::array();
+    for (const auto& e : shrink_events_) {
+      events.push_back({{"at", FormatRfc3339(e.at)}, {"bytes", e.bytes},
+                        {"avail_before", e.avail_before}});
+    }
+    nlohmann::json j = {{"bytes", kDiskFillSafetyMarginBytes},
+                        {"shrinks", shrink_count_},
+                        {"shrunk_bytes", shrunk_bytes_},
+                        {"events", events}};
+    if (margin_lost_) j["lost"] = *margin_lost_;
+    if (!shrink_error_.empty()) j["error"] = shrink_error_;
+    return j;
+  }
+
   void Track(const FsUsage& usage) {
     if (!peak_ || usage.used_bytes > peak_->used_bytes) peak_ = usage;
   }
@@ -232,6 +326,15 @@ class DiskFill : public Fault {
   std::optional<FsUsage> before_;
   std::optional<FsUsage> peak_;
   std::string stopped_early_;
+  // The margin watch; written_ is shared with it (under mu_) once it runs.
+  std::mutex mu_;
+  std::thread watch_;
+  StopSource watch_stop_;
+  uint64_t shrink_count_ = 0;
+  uint64_t shrunk_bytes_ = 0;
+  std::vector<ShrinkEvent> shrink_events_;
+  std::optional<std::string> margin_lost_;
+  std::string shrink_error_;
 };
 
 }  // namespace
@@ -292,6 +395,28 @@ Status DiskFillFactory::Revert(FaultEnv& env, const UndoRecord& undo) const {
     return Status::FromErrno(errno, "disk_fill: rm " + file);
   }
   return Status::Ok();
+}
+
+Verification DiskFillFactory::Verify(FaultEnv& env, const UndoRecord& undo) const {
+  (void)env;
+  if (!undo.data.is_object() || !undo.data.contains("file") || !undo.data["file"].is_string()) {
+    return Verification::Unknown("undo record has no file");
+  }
+  const std::string file = undo.data["file"].get<std::string>();
+  struct stat st {};
+  if (::lstat(file.c_str(), &st) == 0) {
+    return Verification::NotReverted("fill file " + file + " still exists (" +
+                                     std::to_string(uint64_t(st.st_blocks) * 512) +
+                                     " bytes allocated)");
+  }
+  if (errno != ENOENT) return Verification::Unknown(Status::FromErrno(errno, "lstat " + file).message());
+  std::string found = "fill file " + file + " is gone";
+  const std::string path = undo.data.value("path", "");
+  if (!path.empty()) {
+    auto usage = ReadFsUsage(path);
+    if (usage.ok()) found += "; " + std::to_string(usage->avail_bytes) + " bytes available on " + path;
+  }
+  return Verification::Reverted(found);
 }
 
 RINGFENCE_REGISTER_FAULT(DiskFillFactory);

@@ -18,6 +18,8 @@ class DiskFillFactory : public FaultFactory {
   std::unique_ptr<Fault> Create(const FaultStep& step, const TargetSpec& target) const override;
   // Deletes the recorded file; a file already gone is Ok.
   Status Revert(FaultEnv& env, const UndoRecord& undo) const override;
+  // The fill file is gone (lstat), so the space it held is back; `found` gives the space now.
+  Verification Verify(FaultEnv& env, const UndoRecord& undo) const override;
 };
 
 }  // namespace ringfence

@@ -1,9 +1,13 @@
+#include <fcntl.h>
 #include <sys/mount.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 #include <filesystem>
+#include <thread>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -229,6 +233,91 @@ TEST_F(DiskFillIntegrationTest, RevertWorksFromTheRecordAlone) {
   // As `recover` would: from the record's JSON, with another factory object.
   UndoRecord restored = UndoRecord::FromJson(nlohmann::json::parse(undo.ToJson().dump()));
   ASSERT_TRUE(DiskFillFactory().Revert(env_, restored).ok());
+  EXPECT_EQ(Entries(), 0u);
+}
+
+// Writes `bytes` of zeros to a new file `path` (someone else's), stopping at ENOSPC; the bytes
+// written.
+uint64_t OutsideWrite(const std::string& path, uint64_t bytes) {
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+  if (fd < 0) return 0;
+  static const std::vector<char> zeros(1 << 20, 0);
+  uint64_t written = 0;
+  while (written < bytes) {
+    const size_t n = static_cast<size_t>(std::min<uint64_t>(bytes - written, zeros.size()));
+    const ssize_t w = ::write(fd, zeros.data(), n);
+    if (w <= 0) break;  // ENOSPC: the filesystem is full
+    written += static_cast<uint64_t>(w);
+  }
+  ::close(fd);
+  return written;
+}
+
+// Polls (bounded, about 5 s) until `done` holds.
+template <typename Predicate>
+bool Eventually(Predicate done) {
+  for (int i = 0; i < 500; ++i) {
+    if (done()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return done();
+}
+
+// Issue 11, point 8: an outside writer fills the filesystem while the fault is active. The fill
+// file shrinks so that the margin is available again once the writer is done, and the
+// observation says when and by how much.
+TEST_F(DiskFillIntegrationTest, AnOutsideWriterDuringTheFaultGetsTheMarginBack) {
+  auto fault = Make({{"size", 40 * kMiB}});
+  UndoRecord undo;
+  ASSERT_TRUE(Run(*fault, &undo).ok());
+  ASSERT_EQ(AvailBytes(), 24 * kMiB);
+  // More than is left: it ends at ENOSPC, with the filesystem full.
+  std::thread writer([&] { OutsideWrite(mount_ + "/outside", 40 * kMiB); });
+  writer.join();
+  EXPECT_TRUE(Eventually([&] { return AvailBytes() >= kDiskFillSafetyMarginBytes; }))
+      << AvailBytes();
+  // And it stays so (no one else writes now).
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  EXPECT_GE(AvailBytes(), kDiskFillSafetyMarginBytes);
+  const nlohmann::json observed = fault->Observe(env_);
+  const nlohmann::json margin = observed["margin"];
+  EXPECT_EQ(margin["bytes"], kDiskFillSafetyMarginBytes);
+  EXPECT_GE(margin["shrinks"].get<int>(), 1) << observed.dump();
+  EXPECT_GE(margin["shrunk_bytes"].get<uint64_t>(), kDiskFillSafetyMarginBytes) << observed.dump();
+  ASSERT_FALSE(margin["events"].empty());
+  EXPECT_TRUE(margin["events"][0]["at"].is_string());
+  EXPECT_LT(margin["events"][0]["avail_before"].get<uint64_t>(), kDiskFillSafetyMarginBytes);
+  EXPECT_FALSE(margin.contains("lost"));
+  EXPECT_EQ(observed["bytes_written"], 40 * kMiB - margin["shrunk_bytes"].get<uint64_t>());
+
+  ASSERT_TRUE(factory_.Revert(env_, undo).ok());
+  Verification v = factory_.Verify(env_, undo);
+  EXPECT_TRUE(v.verified) << v.found;
+  ASSERT_EQ(::unlink((mount_ + "/outside").c_str()), 0);
+  EXPECT_EQ(Entries(), 0u);
+}
+
+// A writer that keeps writing empties the fill file: the fault can give back no more, and says
+// so.
+TEST_F(DiskFillIntegrationTest, AWriterThatTakesEverythingIsReportedAsMarginLost) {
+  auto fault = Make({{"size", 8 * kMiB}});
+  UndoRecord undo;
+  ASSERT_TRUE(Run(*fault, &undo).ok());
+  const std::string file = undo.data["file"].get<std::string>();
+  // Writes whatever becomes free, until the fill file is empty and the filesystem full.
+  for (int round = 0; round < 100; ++round) {
+    OutsideWrite(mount_ + "/outside", 64 * kMiB);
+    if (std::filesystem::file_size(file) == 0 && AvailBytes() < kDiskFillSafetyMarginBytes) break;
+    Eventually([&] { return AvailBytes() >= kDiskFillSafetyMarginBytes; });
+  }
+  ASSERT_EQ(std::filesystem::file_size(file), 0u);
+  const nlohmann::json margin = fault->Observe(env_)["margin"];
+  EXPECT_EQ(margin["shrunk_bytes"], 8 * kMiB) << margin.dump();
+  ASSERT_TRUE(margin.contains("lost")) << margin.dump();
+  EXPECT_NE(margin["lost"].get<std::string>().find("the fault cannot give back more"),
+            std::string::npos);
+  ASSERT_TRUE(factory_.Revert(env_, undo).ok());
+  ASSERT_EQ(::unlink((mount_ + "/outside").c_str()), 0);
   EXPECT_EQ(Entries(), 0u);
 }
 

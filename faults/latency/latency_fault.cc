@@ -14,6 +14,7 @@
 #include <sstream>
 
 #include "core/fault.h"
+#include "faults/common/nft_table.h"
 #include "faults/common/process_ref.h"
 #include "faults/latency/host_command.h"
 #include "faults/latency/latency_config.h"
@@ -47,18 +48,32 @@ class LocalProxies {
     entries_[instance] = std::move(entry);
   }
 
+  // Also remembers where its proxy listened, for Verify (the port must be closed after).
   std::optional<Entry> Take(const std::string& instance) {
     std::lock_guard<std::mutex> lock(mu_);
     auto it = entries_.find(instance);
     if (it == entries_.end()) return std::nullopt;
     Entry e = std::move(it->second);
     entries_.erase(it);
+    if (e.proxy) released_[instance] = e.proxy->listening();
     return e;
+  }
+
+  // Where the proxy of `instance` listens (still running here) or listened (Take released it).
+  std::optional<SocketAddress> Listening(const std::string& instance) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (auto live = entries_.find(instance); live != entries_.end() && live->second.proxy) {
+      return live->second.proxy->listening();
+    }
+    auto it = released_.find(instance);
+    if (it == released_.end()) return std::nullopt;
+    return it->second;
   }
 
  private:
   std::mutex mu_;
   std::map<std::string, Entry> entries_;
+  std::map<std::string, SocketAddress> released_;
 };
 
 std::atomic<int> g_instances{0};
@@ -155,6 +170,7 @@ class LatencyFault : public Fault {
         data["nft_family"] = "inet";
         undo.manual_undo = RedirectManualUndo(c.netns, instance_);
       } else {
+        data["listen"] = c.listen->ToString();
         undo.manual_undo = "kill " + std::to_string(self) +
                            "  # the proxy lives in the runner and closes with it";
       }
@@ -309,6 +325,49 @@ class LatencyFactory : public FaultFactory {
       }
     }
     return first_error;
+  }
+
+  // netem: its qdisc is gone. proxy: the redirect table is gone (transparent) and the port the
+  // proxy listened on is closed (it can be bound again); the port is known from the record
+  // (explicit) or, for a transparent proxy, when it was reverted in this process. A proxy that
+  // lived in a process that is gone went with it.
+  Verification Verify(FaultEnv& env, const UndoRecord& undo) const override {
+    (void)env;
+    const nlohmann::json& d = undo.data;
+    const std::string backend = d.value("backend", "");
+    const std::string netns = d.value("netns", "");
+    if (backend == "netem") return VerifyNetemGone(netns, d.value("interface", ""));
+    if (backend != "proxy") return Verification::Unknown("undo record without a known backend");
+    std::string found;
+    const std::string table = d.value("nft_table", "");
+    if (!table.empty()) {
+      Verification gone = VerifyNftTableGone(NftTable{table, netns});
+      if (!gone.verified) return gone;
+      found = gone.found + "; ";
+    }
+    std::optional<SocketAddress> listen = LocalProxies::Get().Listening(d.value("instance", ""));
+    if (!listen && d.contains("listen") && d["listen"].is_string()) {
+      listen = ParseSocketAddress(d["listen"].get<std::string>());
+    }
+    if (!listen || listen->port == 0) {
+      auto owner = ProcessRef::FromJson(d.value("owner", nlohmann::json::object()));
+      if (owner.ok() && owner->pid != ::getpid() && StartTicks(owner->pid) != owner->start_ticks) {
+        return Verification::Reverted(found + "the process that ran the proxy (pid " +
+                                      std::to_string(owner->pid) + ") is gone, and the proxy");
+      }
+      if (owner.ok() && owner->pid == ::getpid()) {
+        // Put follows Start at once: without an entry, no proxy of it ever ran here.
+        return Verification::Reverted(found + "no proxy of " + d.value("instance", "") +
+                                      " ran in this process");
+      }
+      return Verification::Unknown(found + "the proxy's port is not known here");
+    }
+    Status free = CheckListenAddress(netns, *listen);
+    if (!free.ok()) {
+      return Verification::NotReverted(found + "the proxy's port " + listen->ToString() +
+                                       " is still taken: " + free.message());
+    }
+    return Verification::Reverted(found + "port " + listen->ToString() + " is closed");
   }
 };
 

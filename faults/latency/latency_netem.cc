@@ -85,6 +85,17 @@ Status RemoveNetem(const std::string& netns, const std::string& interface) {
   return Status::Ok();
 }
 
+Verification VerifyNetemGone(const std::string& netns, const std::string& interface) {
+  auto show = RunTc(netns, {"qdisc", "show", "dev", interface, "root"});
+  if (!show.ok()) return Verification::Unknown("tc qdisc show: " + show.status().message());
+  if (show->exit_code != 0) return Verification::Reverted("interface " + interface + " is gone");
+  if (show->output.find(std::string("qdisc netem ") + kNetemHandle) != std::string::npos) {
+    return Verification::NotReverted("netem qdisc " + std::string(kNetemHandle) + " still on " +
+                                     interface);
+  }
+  return Verification::Reverted("no netem qdisc of ringfence on " + interface);
+}
+
 std::string NetemManualUndo(const std::string& netns, const std::string& interface) {
   return (netns.empty() ? "" : "ip netns exec " + netns + " ") + "tc qdisc del dev " + interface +
          " root handle " + kNetemHandle;

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "core/duration.h"
+#include "core/fault.h"
 #include "core/status.h"
 
 namespace ringfence {
@@ -27,6 +28,9 @@ Status ApplyNetem(const std::string& netns, const std::string& interface, Durati
 // Deletes the root qdisc if it is still ours (handle 5246:). Ok when it, the interface or the
 // namespace is gone.
 Status RemoveNetem(const std::string& netns, const std::string& interface);
+// From outside (`tc qdisc show dev <interface> root`): ringfence's netem qdisc is gone (or the
+// interface is); Unknown when tc cannot tell.
+Verification VerifyNetemGone(const std::string& netns, const std::string& interface);
 std::string NetemManualUndo(const std::string& netns, const std::string& interface);
 
 }  // namespace ringfence

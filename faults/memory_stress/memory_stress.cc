@@ -277,6 +277,12 @@ Status MemoryStressFactory::Revert(FaultEnv& env, const UndoRecord& undo) const 
   return StopWorkerGroup(*plan);
 }
 
+Verification MemoryStressFactory::Verify(FaultEnv& env, const UndoRecord& undo) const {
+  auto plan = WorkerGroupPlan::FromJson(undo.data);
+  if (!plan.ok()) return Verification::Unknown("memory_stress: " + plan.status().message());
+  return VerifyWorkerGroupGone(*plan, env.processes);
+}
+
 RINGFENCE_REGISTER_FAULT(MemoryStressFactory);
 
 }  // namespace ringfence

@@ -24,6 +24,8 @@ class MemoryStressFactory : public FaultFactory {
   std::unique_ptr<Fault> Create(const FaultStep& step, const TargetSpec& target) const override;
   // Kills the recorded worker and removes the workers file; Ok when already done.
   Status Revert(FaultEnv& env, const UndoRecord& undo) const override;
+  // Workers dead, workers file and cgroup gone (VerifyWorkerGroupGone).
+  Verification Verify(FaultEnv& env, const UndoRecord& undo) const override;
 };
 
 // The lines of /proc/meminfo memory_stress looks at, in bytes.

@@ -77,6 +77,11 @@ Status NetworkLossFactory::Revert(FaultEnv& env, const UndoRecord& undo) const {
   return RevertNftTableFault(undo);
 }
 
+Verification NetworkLossFactory::Verify(FaultEnv& env, const UndoRecord& undo) const {
+  (void)env;
+  return VerifyNftTableFault(undo);
+}
+
 RINGFENCE_REGISTER_FAULT(NetworkLossFactory);
 
 }  // namespace ringfence

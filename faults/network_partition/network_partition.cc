@@ -84,6 +84,11 @@ Status NetworkPartitionFactory::Revert(FaultEnv& env, const UndoRecord& undo) co
   return RevertNftTableFault(undo);
 }
 
+Verification NetworkPartitionFactory::Verify(FaultEnv& env, const UndoRecord& undo) const {
+  (void)env;
+  return VerifyNftTableFault(undo);
+}
+
 RINGFENCE_REGISTER_FAULT(NetworkPartitionFactory);
 
 }  // namespace ringfence

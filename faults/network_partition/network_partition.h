@@ -17,6 +17,8 @@ class NetworkPartitionFactory : public FaultFactory {
   std::unique_ptr<Fault> Create(const FaultStep& step, const TargetSpec& target) const override;
   // Deletes the table named in the record; a table or namespace already gone is Ok.
   Status Revert(FaultEnv& env, const UndoRecord& undo) const override;
+  // The table is gone (`nft list tables inet`).
+  Verification Verify(FaultEnv& env, const UndoRecord& undo) const override;
 };
 
 }  // namespace ringfence

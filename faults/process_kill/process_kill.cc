@@ -361,6 +361,36 @@ Status ProcessKillFactory::Revert(FaultEnv& env, const UndoRecord& undo) const {
   return Status::Ok();
 }
 
+Verification ProcessKillFactory::Verify(FaultEnv& env, const UndoRecord& undo) const {
+  auto ref = ProcessRef::FromJson(undo.data);
+  if (!ref.ok()) return Verification::Unknown(ref.status().message());
+  if (!undo.data.contains("restart_command")) {
+    return Verification::Reverted("no restart_command: a killed process is not revived, so "
+                                  "nothing is to be running again");
+  }
+  auto original = env.processes.Get(ref->pid);
+  if (original.ok() && original->start_ticks == ref->start_ticks && original->state != 'Z') {
+    return Verification::Reverted("pid " + std::to_string(ref->pid) + " was never killed");
+  }
+  auto selector = SelectorFromJson(undo.data.value("selector", nlohmann::json()));
+  if (!selector.ok()) return Verification::Unknown(selector.status().message());
+  auto matches = MatchProcesses(env.processes, *selector);
+  if (!matches.ok()) {
+    if (matches.status().code() == StatusCode::kNotFound) {
+      return Verification::NotReverted("no process matching the selector runs after the "
+                                       "restart_command");
+    }
+    return Verification::Unknown("cannot list processes: " + matches.status().message());
+  }
+  for (const auto& p : *matches) {
+    if (p.state == 'Z') continue;
+    return Verification::Reverted("running again: pid " + std::to_string(p.pid) + " (" + p.name +
+                                  ")");
+  }
+  return Verification::NotReverted("no live process matching the selector runs after the "
+                                   "restart_command");
+}
+
 RINGFENCE_REGISTER_FAULT(ProcessKillFactory);
 
 }  // namespace ringfence

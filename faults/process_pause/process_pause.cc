@@ -83,6 +83,25 @@ Status ProcessPauseFactory::Revert(FaultEnv& env, const UndoRecord& undo) const 
   return s;
 }
 
+Verification ProcessPauseFactory::Verify(FaultEnv& env, const UndoRecord& undo) const {
+  auto ref = ProcessRef::FromJson(undo.data);
+  if (!ref.ok()) return Verification::Unknown(ref.status().message());
+  const std::string who = "pid " + std::to_string(ref->pid);
+  auto now = env.processes.Get(ref->pid);
+  if (!now.ok()) {
+    if (now.status().code() == StatusCode::kNotFound) {
+      return Verification::Reverted(who + " is gone");
+    }
+    return Verification::Unknown("cannot read " + who + ": " + now.status().message());
+  }
+  if (now->start_ticks != ref->start_ticks) {
+    return Verification::Reverted(who + " is gone (the pid belongs to another process now)");
+  }
+  const std::string state(1, now->state);
+  if (now->state == 'T') return Verification::NotReverted(who + " is still stopped (state T)");
+  return Verification::Reverted(who + " is in state " + state);
+}
+
 RINGFENCE_REGISTER_FAULT(ProcessPauseFactory);
 
 }  // namespace ringfence

@@ -12,6 +12,8 @@ class ProcessPauseFactory : public FaultFactory {
   std::unique_ptr<Fault> Create(const FaultStep& step, const TargetSpec& target) const override;
   // Gone or pid reused → Ok (nothing left to resume); EPERM → kPermission.
   Status Revert(FaultEnv& env, const UndoRecord& undo) const override;
+  // The process is gone, or its /proc state is not T (stopped).
+  Verification Verify(FaultEnv& env, const UndoRecord& undo) const override;
 };
 
 }  // namespace ringfence

@@ -39,6 +39,11 @@ class RecordingExecutor : public Executor {
     if (failing.count(undo.data["pid"].get<int>())) return Status::Runtime("still stuck");
     return Status::Ok();
   }
+  Verification Verify(const UndoRecord& undo) override {
+    if (unverified.count(undo.data["pid"].get<int>())) return Verification::NotReverted("stopped");
+    return Verification::Reverted("resumed");
+  }
+  std::set<int> unverified;
   std::vector<std::string> reverted;
   std::set<int> failing;
 
@@ -132,8 +137,9 @@ TEST_F(FileLedgerTest, RecoverRevertsNewestFirstOnceAndReportsWhatItCannotRead) 
   RecoveryReport first = RecoverRun(path, executor, clock_, "recover");
   EXPECT_TRUE(first.ok());
   EXPECT_EQ(executor.reverted, (std::vector<std::string>{"f3", "f2"}));
-  EXPECT_EQ(first.actions, (std::vector<std::string>{"reverted f3 (fake) on pid 103",
-                                                     "reverted f2 (fake) on pid 102"}));
+  EXPECT_EQ(first.actions,
+            (std::vector<std::string>{"reverted f3 (fake) on pid 103 (verified: resumed)",
+                                      "reverted f2 (fake) on pid 102 (verified: resumed)"}));
   auto c = ReadLedger(path);
   ASSERT_TRUE(c.ok());
   EXPECT_TRUE(c->Outstanding().empty());
@@ -162,6 +168,21 @@ TEST_F(FileLedgerTest, RecoverKeepsWhatItCannotRevertWithTheManualUndo) {
   EXPECT_EQ(executor.reverted, (std::vector<std::string>{"f2", "f2", "f1"}));
   auto c = ReadLedger(path);
   ASSERT_EQ(c->Outstanding().size(), 1u);
+}
+
+TEST_F(FileLedgerTest, RecoverCountsAnUnverifiedRevertAsLeftWithTheManualUndo) {
+  std::string path = Make(2, 0);
+  RecordingExecutor executor;
+  executor.unverified = {102};
+  RecoveryReport r = RecoverRun(path, executor, clock_, "recover", 2);
+  EXPECT_EQ(r.left, (std::vector<std::string>{
+                        "f2 (fake) on pid 102: reverted, but the state is not back: stopped; "
+                        "undo by hand: kill -CONT 102"}));
+  EXPECT_EQ(r.actions, (std::vector<std::string>{"reverted f1 (fake) on pid 101 (verified: "
+                                                 "resumed)"}));
+  auto c = ReadLedger(path);
+  ASSERT_EQ(c->Outstanding().size(), 1u);
+  EXPECT_EQ(c->Outstanding()[0]->undo.fault_name, "f2");
 }
 
 TEST_F(FileLedgerTest, StateDirLockIsExclusive) {

@@ -88,6 +88,7 @@ struct FakeBehaviour {
   int fail_inject_on_call = 0;  // 1-based call number of Inject that fails; 0: never
   FakeGuards* breach_on_inject = nullptr;  // fires a breach while the step named second injects
   bool revert_always_fails = false;
+  bool verify_always_fails = false;  // Revert succeeds, but Verify finds the state not back
   bool expectation_met = true;
   StopSource* stop_on_inject = nullptr;  // requests a stop (as a signal would) during Inject
 };
@@ -140,6 +141,10 @@ class FakeFactory : public FaultFactory {
     log_.Add("revert " + undo.fault_name + " " + undo.data["pid"].dump());
     if (b_.revert_always_fails) return Status::Runtime("cannot undo");
     return Status::Ok();
+  }
+  Verification Verify(FaultEnv&, const UndoRecord&) const override {
+    if (b_.verify_always_fails) return Verification::NotReverted("still stopped");
+    return Verification::Reverted("resumed");
   }
 
  private:
@@ -351,6 +356,36 @@ TEST_F(LifecycleTest, RevertThatKeepsFailingIsRetriedThenReportedWithManualUndo)
   EXPECT_EQ(r.manual_undo[0], "pause on " + target.target.label + ": kill -CONT " +
                                   std::to_string(target.target.process.pid));
   EXPECT_EQ(ledger_.Outstanding().size(), 1u);
+}
+
+TEST_F(LifecycleTest, RevertWhoseVerificationFailsIsAFailedRevertWithManualUndo) {
+  behaviour_.verify_always_fails = true;
+  experiment_.settings.revert_attempts = 2;
+  experiment_.targets[0].select.count = 1;
+  experiment_.method = {FaultAt("pause", 0, 1000)};
+  RunReport r = Run();
+  auto reverts = std::count_if(log_.calls.begin(), log_.calls.end(),
+                               [](const std::string& c) { return c.rfind("revert", 0) == 0; });
+  EXPECT_EQ(reverts, 2);  // a failed verification is a failed attempt: tried again
+  EXPECT_FALSE(r.reverted_cleanly);
+  EXPECT_EQ(ExitCodeFor(r), 4);
+  ASSERT_EQ(r.manual_undo.size(), 1u);
+  EXPECT_EQ(ledger_.Outstanding().size(), 1u);
+  const nlohmann::json t = JournalJson(r, experiment_)["faults"][0]["targets"][0];
+  EXPECT_EQ(t["revert_ok"], false);
+  EXPECT_EQ(t["verified"], false);
+  EXPECT_EQ(t["verification"], "still stopped");
+  EXPECT_EQ(t["error"], "revert: reverted, but the state is not back: still stopped");
+}
+
+TEST_F(LifecycleTest, VerifiedRevertIsInTheJournal) {
+  experiment_.targets[0].select.count = 1;
+  experiment_.method = {FaultAt("pause", 0, 1000)};
+  RunReport r = Run();
+  EXPECT_TRUE(r.reverted_cleanly);
+  const nlohmann::json t = JournalJson(r, experiment_)["faults"][0]["targets"][0];
+  EXPECT_EQ(t["verified"], true);
+  EXPECT_EQ(t["verification"], "resumed");
 }
 
 TEST_F(LifecycleTest, StopDuringMethodRevertsAndSkipsSteadyStateAfter) {
