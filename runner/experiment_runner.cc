@@ -177,7 +177,7 @@ int RunExperimentFile(const RunRequest& request) {
       std::fprintf(stderr, "%s: %s\n", request.file.c_str(), plan.reason.c_str());
       return ExitCodeFor(plan);
     }
-    std::printf("experiment: %s\n", experiment->title.c_str());
+    std::printf("experiment: %s\n", redactor->Apply(experiment->title).c_str());
     std::printf("steady state: %zu probe%s before and after\n", experiment->steady_state.size(),
                 experiment->steady_state.size() == 1 ? "" : "s");
     for (const auto& line : PlanText(plan)) std::printf("%s\n", redactor->Apply(line).c_str());
@@ -194,7 +194,10 @@ int RunExperimentFile(const RunRequest& request) {
   if (!request.allow_concurrent) {
     auto acquired = StateDirLock::TryAcquire(state_dir);
     if (!acquired.ok()) {
-      std::fprintf(stderr, "ringfence: %s; nothing was run\n", acquired.status().message().c_str());
+      std::fprintf(stderr, "ringfence: %s%s; nothing was run\n", acquired.status().message().c_str(),
+                   acquired.status().code() == StatusCode::kUnavailable
+                       ? "; wait for it, or pass --allow-concurrent"
+                       : "");
       return 3;
     }
     lock.emplace(std::move(*acquired));
@@ -221,13 +224,14 @@ int RunExperimentFile(const RunRequest& request) {
        {"title", experiment->title},
        {"file", request.file},
        {"inventory", inventory ? RecordedInventory(*inventory) : ""},
-       {"started_at", FormatRfc3339(SystemClock().Now())}});
+       {"started_at", FormatRfc3339(SystemClock().Now())}},
+      redactor->values());
   if (!ledger.ok()) {
     std::fprintf(stderr, "ringfence: %s; nothing was run\n", ledger.status().message().c_str());
     return 3;
   }
   auto watchdog = WatchdogHandle::Start(SelfBinary(), (*ledger)->path(), lock ? lock->fd() : -1,
-                                        request.watchdog_grace);
+                                        request.watchdog_grace, redactor->values());
   if (!watchdog.ok()) {
     std::fprintf(stderr, "ringfence: the watchdog did not start: %s; nothing was run\n",
                  watchdog.status().message().c_str());

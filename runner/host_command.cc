@@ -34,6 +34,7 @@
 #include "core/host_protocol.h"
 #include "core/params.h"
 #include "core/recovery.h"
+#include "core/state_dir.h"
 #include "core/target_resolver.h"
 #include "runner/experiment_runner.h"
 
@@ -76,11 +77,18 @@ bool SafeRunId(const std::string& id) {
 }
 
 // The run's host-side lock: held by every action that writes the ledger, and by the watchdog
-// while it reverts, so an inject cannot slip in while the watchdog acts.
+// while it reverts, so an inject cannot slip in while the watchdog acts. Like every file in the
+// state dir: never through a symbolic link, 0600, ours (core/state_dir.h).
 class RunLock {
  public:
   explicit RunLock(const std::string& path) {
-    fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+    struct stat st;
+    if (fd_ >= 0 && (::fstat(fd_, &st) != 0 || !CheckOwnerOnly("lock", path, st, false).ok())) {
+      ::close(fd_);
+      fd_ = -1;
+      errno = EPERM;
+    }
     if (fd_ >= 0) {
       while (::flock(fd_, LOCK_EX) != 0 && errno == EINTR) {
       }
@@ -200,19 +208,30 @@ struct WatchdogState {
   nlohmann::json reverted;
 };
 
+// Only authenticated records count (ReadLedger): a ledger that is not trusted has no watchdog.
 WatchdogState ReadWatchdogState(const std::string& ledger_path) {
   WatchdogState st;
-  std::ifstream in(ledger_path);
-  std::string line;
-  while (std::getline(in, line)) {
-    const size_t space = line.find(' ');
-    if (space == std::string::npos) continue;
-    nlohmann::json rec = nlohmann::json::parse(line.substr(space + 1), nullptr, false);
-    if (!rec.is_object() || rec.value("type", "") != "watchdog") continue;
+  auto contents = ReadLedger(ledger_path);
+  if (!contents.ok()) return st;
+  for (const auto& rec : contents->watchdog_events) {
     if (rec.value("event", "") == "started") st.started = rec;
     if (rec.value("event", "") == "reverted") st.reverted = rec;
   }
   return st;
+}
+
+// Writes `text` to `path` (created 0600, never through a symbolic link), replacing what was there.
+Status WriteOwnerOnly(const std::string& path, const std::string& text) {
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (fd < 0) return Status::FromErrno(errno, path);
+  struct stat st;
+  Status checked = ::fstat(fd, &st) == 0 ? CheckOwnerOnly("file", path, st, false)
+                                         : Status::FromErrno(errno, path);
+  if (checked.ok() && ::write(fd, text.data(), text.size()) != static_cast<ssize_t>(text.size())) {
+    checked = Status::FromErrno(errno, path);
+  }
+  ::close(fd);
+  return checked;
 }
 
 Status NeedsArmedRun(const HostOptions& o, HostContext& ctx) {
@@ -240,9 +259,8 @@ nlohmann::json Version() {
 }
 
 nlohmann::json Begin(const HostOptions& o, const nlohmann::json& request, HostContext& ctx) {
-  std::error_code ec;
-  std::filesystem::create_directories(RunsDir(o), ec);
-  if (ec) return ErrorReply(Status::FromErrno(ec.value(), "state dir " + o.state_dir));
+  // The host's state dir keeps the same rules as the runner's (core/state_dir.h).
+  if (auto dir = StateDir::Open(o.state_dir, true); !dir.ok()) return ErrorReply(dir.status());
   {
     RunLock lock(LockPath(o));
     if (!lock.ok()) return ErrorReply(Status::FromErrno(errno, "lock " + LockPath(o)));
@@ -258,7 +276,9 @@ nlohmann::json Begin(const HostOptions& o, const nlohmann::json& request, HostCo
     } else if (ProcessAlive(*ctx.processes, ReadWatchdogState(ledger).started)) {
       return {{"ok", true}, {"already", true}};
     }
-    std::ofstream(HeartbeatPath(o), std::ios::trunc) << NowMs() << "\n";
+    if (Status beat = WriteOwnerOnly(HeartbeatPath(o), std::to_string(NowMs()) + "\n"); !beat.ok()) {
+      return ErrorReply(beat);
+    }
   }
   // The watchdog: double fork and a session of its own, so that neither sshd (which waits for
   // the session's descriptors and signals its process group) nor the runner holds it.
@@ -271,7 +291,7 @@ nlohmann::json Begin(const HostOptions& o, const nlohmann::json& request, HostCo
     ::setsid();
     if (::fork() != 0) ::_exit(0);
     int null_fd = ::open("/dev/null", O_RDWR);
-    int log_fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
+    int log_fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW, 0600);
     ::dup2(null_fd, 0);
     ::dup2(log_fd >= 0 ? log_fd : null_fd, 1);
     ::dup2(log_fd >= 0 ? log_fd : null_fd, 2);
@@ -403,7 +423,7 @@ nlohmann::json Heartbeat(const HostOptions& o, HostContext& ctx) {
                                           wd.reverted.value("reason", "") + ")"));
   }
   const std::string path = HeartbeatPath(o);
-  if (::utimensat(AT_FDCWD, path.c_str(), nullptr, 0) != 0) {
+  if (::utimensat(AT_FDCWD, path.c_str(), nullptr, AT_SYMLINK_NOFOLLOW) != 0) {
     return ErrorReply(Status::FromErrno(errno, "heartbeat " + path));
   }
   return {{"ok", true}, {"watchdog_alive", ProcessAlive(*ctx.processes, wd.started)}};
@@ -470,7 +490,7 @@ int RunHostWatchdog(const HostOptions& o) {
       break;
     }
     struct stat st {};
-    if (::stat(HeartbeatPath(o).c_str(), &st) == 0) {
+    if (::lstat(HeartbeatPath(o).c_str(), &st) == 0 && S_ISREG(st.st_mode)) {
       const int64_t beat_ms =
           static_cast<int64_t>(st.st_mtim.tv_sec) * 1000 + st.st_mtim.tv_nsec / 1000000;
       if (NowMs() - beat_ms > o.grace.count()) {
