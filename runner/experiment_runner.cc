@@ -169,7 +169,7 @@ int RunExperimentFile(const RunRequest& request) {
 
   if (request.dry_run) {
     MemoryLedger unused;
-    if (inventory) fleet = MakeRunFleet(request, *experiment, *inventory, "");
+    if (inventory) fleet = MakeRunFleet(request, *experiment, *inventory, "", "", redactor->values());
     LifecycleEngine engine(deps_with(unused, {}));
     RunReport plan = engine.Plan(*experiment, seed);
     if (fleet) fleet->Finish("dry-run");
@@ -215,7 +215,8 @@ int RunExperimentFile(const RunRequest& request) {
   }
   const std::string run_id = NewRunId(SystemClock().Now());
   env.run_id = run_id;
-  if (inventory) fleet = MakeRunFleet(request, *experiment, *inventory, run_id, state_dir);
+  if (inventory) fleet = MakeRunFleet(request, *experiment, *inventory, run_id, state_dir,
+                                     redactor->values());
   auto self = processes->Get(::getpid());
   auto ledger = FileLedger::Create(
       state_dir, run_id,

@@ -5,6 +5,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/file.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -37,6 +38,7 @@
 #include "core/state_dir.h"
 #include "core/target_resolver.h"
 #include "runner/experiment_runner.h"
+#include "runner/watchdog.h"
 
 namespace ringfence {
 
@@ -252,6 +254,13 @@ Status NeedsArmedRun(const HostOptions& o, HostContext& ctx) {
   return Status::Ok();
 }
 
+// The run's secret values, sent by the runner with begin, inject and revert (never written).
+Result<SecretValues> RequestSecrets(const nlohmann::json& request) {
+  auto it = request.find("secrets");
+  if (it == request.end()) return SecretValues();
+  return SecretValues::FromJson(*it);
+}
+
 // ---- Actions ---------------------------------------------------------------------------------
 
 nlohmann::json Version() {
@@ -261,6 +270,8 @@ nlohmann::json Version() {
 nlohmann::json Begin(const HostOptions& o, const nlohmann::json& request, HostContext& ctx) {
   // The host's state dir keeps the same rules as the runner's (core/state_dir.h).
   if (auto dir = StateDir::Open(o.state_dir, true); !dir.ok()) return ErrorReply(dir.status());
+  auto secrets = RequestSecrets(request);
+  if (!secrets.ok()) return ErrorReply(secrets.status());
   {
     RunLock lock(LockPath(o));
     if (!lock.ok()) return ErrorReply(Status::FromErrno(errno, "lock " + LockPath(o)));
@@ -271,7 +282,8 @@ nlohmann::json Begin(const HostOptions& o, const nlohmann::json& request, HostCo
                                          {"runner", request.value("runner", "")},
                                          {"host", request.value("host", "local")},
                                          {"role", "host"},
-                                         {"started_at", FormatRfc3339(SystemClock().Now())}});
+                                         {"started_at", FormatRfc3339(SystemClock().Now())}},
+                                        *secrets);
       if (!created.ok()) return ErrorReply(created.status());
     } else if (ProcessAlive(*ctx.processes, ReadWatchdogState(ledger).started)) {
       return {{"ok", true}, {"already", true}};
@@ -285,14 +297,24 @@ nlohmann::json Begin(const HostOptions& o, const nlohmann::json& request, HostCo
   const std::string binary = SelfBinary();
   const std::string grace = std::to_string(o.grace.count()) + "ms";
   const std::string log = WatchdogLogPath(o);
+  // Its stdin is a socket on which it gets the secrets frame (runner/watchdog.h), not the disk.
+  int sp[2];
+  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) != 0) {
+    return ErrorReply(Status::FromErrno(errno, "socketpair"));
+  }
   pid_t child = ::fork();
-  if (child < 0) return ErrorReply(Status::FromErrno(errno, "fork"));
+  if (child < 0) {
+    int err = errno;
+    ::close(sp[0]);
+    ::close(sp[1]);
+    return ErrorReply(Status::FromErrno(err, "fork"));
+  }
   if (child == 0) {
     ::setsid();
     if (::fork() != 0) ::_exit(0);
     int null_fd = ::open("/dev/null", O_RDWR);
     int log_fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW, 0600);
-    ::dup2(null_fd, 0);
+    ::dup2(sp[0], 0);
     ::dup2(log_fd >= 0 ? log_fd : null_fd, 1);
     ::dup2(log_fd >= 0 ? log_fd : null_fd, 2);
     for (int fd = 3; fd < 1024; ++fd) ::close(fd);
@@ -302,6 +324,15 @@ nlohmann::json Begin(const HostOptions& o, const nlohmann::json& request, HostCo
     ::execv(binary.c_str(), const_cast<char* const*>(argv));
     ::_exit(127);
   }
+  ::close(sp[0]);
+  const std::string frame = SecretsFrame(*secrets);
+  for (size_t off = 0; off < frame.size();) {
+    ssize_t n = ::send(sp[1], frame.data() + off, frame.size() - off, MSG_NOSIGNAL);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) break;  // it is gone: "did not start" below
+    off += static_cast<size_t>(n);
+  }
+  ::close(sp[1]);
   ::waitpid(child, nullptr, 0);
   // Armed means: its "started" record is in the ledger and it lives.
   const std::string ledger = LedgerPath(o.state_dir, o.run_id);
@@ -355,10 +386,12 @@ nlohmann::json Inject(const HostOptions& o, const nlohmann::json& request, HostC
     undo.deadline_ms += NowMs() - request["runner_now_ms"].get<int64_t>();
   }
   const Target target = TargetFromWire(request.value("target", nlohmann::json()));
+  auto secrets = RequestSecrets(request);
+  if (!secrets.ok()) return ErrorReply(secrets.status());
   RunLock lock(LockPath(o));
   if (!lock.ok()) return ErrorReply(Status::FromErrno(errno, "lock " + LockPath(o)));
   if (Status armed = NeedsArmedRun(o, ctx); !armed.ok()) return ErrorReply(armed);
-  auto ledger = FileLedger::OpenForAppend(LedgerPath(o.state_dir, o.run_id));
+  auto ledger = FileLedger::OpenForAppend(LedgerPath(o.state_dir, o.run_id), *secrets);
   if (!ledger.ok()) return ErrorReply(ledger.status());
   auto id = (*ledger)->RecordIntent(undo);
   if (!id.ok()) return ErrorReply(id.status());
@@ -387,6 +420,8 @@ nlohmann::json Observe(const nlohmann::json& request, HostContext& ctx) {
 
 nlohmann::json Revert(const HostOptions& o, const nlohmann::json& request, HostContext& ctx) {
   UndoRecord undo = UndoRecord::FromJson(request.value("undo", nlohmann::json::object()));
+  auto secrets = RequestSecrets(request);
+  if (!secrets.ok()) return ErrorReply(secrets.status());
   RunLock lock(LockPath(o));
   LocalExecutor executor(ctx.env, FaultRegistry::Global(), request.value("host", "local"));
   Status st = executor.Revert(undo);
@@ -395,11 +430,12 @@ nlohmann::json Revert(const HostOptions& o, const nlohmann::json& request, HostC
   // record is compared without it.
   const std::string path = LedgerPath(o.state_dir, o.run_id);
   if (::access(path.c_str(), F_OK) == 0) {
-    auto ledger = FileLedger::OpenForAppend(path);
+    auto ledger = FileLedger::OpenForAppend(path, *secrets);
     if (ledger.ok()) {
-      auto key = [](UndoRecord u) {
+      // The ledger holds the record concealed; so is the one compared.
+      auto key = [&](UndoRecord u) {
         u.deadline_ms = 0;
-        return u.ToJson();
+        return secrets->Conceal(u.ToJson());
       };
       for (const auto& [id, recorded] : (*ledger)->Outstanding()) {
         if (key(recorded) == key(undo)) {
@@ -453,9 +489,10 @@ int RunHostWatchdog(const HostOptions& o) {
   ::signal(SIGPIPE, SIG_IGN);
   HostContext ctx;
   const std::string ledger_path = LedgerPath(o.state_dir, o.run_id);
+  const SecretValues secrets = ReceiveSecrets(0, o.grace);  // from `begin`, on stdin
   {
     RunLock lock(LockPath(o));
-    auto ledger = FileLedger::OpenForAppend(ledger_path);
+    auto ledger = FileLedger::OpenForAppend(ledger_path, secrets);
     auto self = ctx.processes->Get(::getpid());
     if (!ledger.ok() || !self.ok()) {
       Log("cannot open " + ledger_path);
@@ -518,10 +555,11 @@ int RunHostWatchdog(const HostOptions& o) {
     host_name = contents->run.value("host", "local");
   }
   LocalExecutor executor(ctx.env, FaultRegistry::Global(), host_name);
-  RecoveryReport report = RecoverRun(ledger_path, executor, SystemClock(), "watchdog");
+  RecoveryReport report =
+      RecoverRun(ledger_path, executor, SystemClock(), "watchdog", 3, secrets);
   for (const auto& a : report.actions) Log(a);
   for (const auto& l : report.left) Log("LEFT: " + l);
-  if (auto ledger = FileLedger::OpenForAppend(ledger_path); ledger.ok()) {
+  if (auto ledger = FileLedger::OpenForAppend(ledger_path, secrets); ledger.ok()) {
     Status st = (*ledger)->Append({{"type", "watchdog"},
                                    {"event", "reverted"},
                                    {"reason", reason},

@@ -74,7 +74,7 @@ int RecoverStateDir(const std::string& state_dir, const std::string& run_id,
         !inventory.empty() ? inventory : summary->contents.run.value("inventory", "");
     std::unique_ptr<HostRoutingExecutor> routed;
     if (!inventory_file.empty()) {
-      auto made = HostRoutingExecutor::Make(executor, inventory_file, summary->run_id);
+      auto made = HostRoutingExecutor::Make(executor, inventory_file, summary->run_id, secrets);
       if (!made.ok()) {
         left.push_back("run " + summary->run_id + ": " + made.status().message());
       } else {

@@ -50,10 +50,7 @@ Result<std::unique_ptr<WatchdogHandle>> WatchdogHandle::Start(const std::string&
   }
   ::close(p[0]);
   // The secrets frame, before any heartbeat (the beater starts in the constructor).
-  const std::string json = secrets.ToJson().dump();
-  char head[16];
-  std::snprintf(head, sizeof head, "s%08zx", json.size());
-  const std::string frame = head + json;
+  const std::string frame = SecretsFrame(secrets);
   for (size_t off = 0; off < frame.size();) {
     ssize_t n = ::send(p[1], frame.data() + off, frame.size() - off, MSG_NOSIGNAL);
     if (n < 0 && errno == EINTR) continue;
@@ -118,19 +115,20 @@ int64_t NowMs() {
       .count();
 }
 
-// Reads exactly `n` bytes from fd 3 before `deadline`; false on EOF, error or time out.
-bool ReadFrameBytes(std::string& out, size_t n, std::chrono::steady_clock::time_point deadline) {
+// Reads exactly `n` bytes from `fd` before `deadline`; false on EOF, error or time out.
+bool ReadFrameBytes(int fd, std::string& out, size_t n,
+                    std::chrono::steady_clock::time_point deadline) {
   out.resize(n);
   size_t off = 0;
   while (off < n) {
     const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
         deadline - std::chrono::steady_clock::now());
     if (left.count() <= 0) return false;
-    struct pollfd pfd = {3, POLLIN, 0};
+    struct pollfd pfd = {fd, POLLIN, 0};
     int rc = ::poll(&pfd, 1, static_cast<int>(left.count()));
     if (rc < 0 && errno == EINTR) continue;
     if (rc <= 0) return false;
-    ssize_t r = ::read(3, out.data() + off, n - off);
+    ssize_t r = ::read(fd, out.data() + off, n - off);
     if (r < 0 && errno == EINTR) continue;
     if (r <= 0) return false;
     off += static_cast<size_t>(r);
@@ -138,19 +136,25 @@ bool ReadFrameBytes(std::string& out, size_t n, std::chrono::steady_clock::time_
   return true;
 }
 
-// The runner's secrets frame (see watchdog.h); empty when it did not come.
-SecretValues ReceiveSecrets(std::chrono::milliseconds grace) {
-  const auto deadline = std::chrono::steady_clock::now() + grace;
+}  // namespace
+
+std::string SecretsFrame(const SecretValues& secrets) {
+  const std::string json = secrets.ToJson().dump();
+  char head[16];
+  std::snprintf(head, sizeof head, "s%08zx", json.size());
+  return head + json;
+}
+
+SecretValues ReceiveSecrets(int fd, std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
   std::string head, json;
-  if (!ReadFrameBytes(head, 9, deadline) || head[0] != 's') return {};
+  if (!ReadFrameBytes(fd, head, 9, deadline) || head[0] != 's') return {};
   size_t size = 0;
   if (std::sscanf(head.c_str() + 1, "%8zx", &size) != 1 || size > (16u << 20)) return {};
-  if (!ReadFrameBytes(json, size, deadline)) return {};
+  if (!ReadFrameBytes(fd, json, size, deadline)) return {};
   auto parsed = SecretValues::FromJson(nlohmann::json::parse(json, nullptr, false));
   return parsed.ok() ? std::move(*parsed) : SecretValues();
 }
-
-}  // namespace
 
 int RunWatchdog(const std::string& ledger_path, std::chrono::milliseconds grace) {
   std::string log_path = ledger_path;
@@ -171,7 +175,7 @@ int RunWatchdog(const std::string& ledger_path, std::chrono::milliseconds grace)
   ::signal(SIGHUP, SIG_IGN);
   ::signal(SIGPIPE, SIG_IGN);
   Log("watching %s (grace %s)", ledger_path, std::to_string(grace.count()) + " ms");
-  const SecretValues secrets = ReceiveSecrets(grace);
+  const SecretValues secrets = ReceiveSecrets(3, grace);
 
   auto last_beat = std::chrono::steady_clock::now();
   std::string reason;

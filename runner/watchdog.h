@@ -46,6 +46,13 @@ class WatchdogHandle {
   std::thread beater_;
 };
 
+// The secrets frame (see WatchdogHandle): 's', the JSON's length as 8 hex digits, the JSON.
+// Also how `ringfence host begin` hands secrets to the host-side watchdog (on its stdin).
+std::string SecretsFrame(const SecretValues& secrets);
+// Reads one secrets frame from `fd` within `timeout`; empty secrets when none came (EOF, a
+// timeout, or not a frame).
+SecretValues ReceiveSecrets(int fd, std::chrono::milliseconds timeout);
+
 // The watchdog process itself: `ringfence watchdog --ledger PATH --grace MS` (heartbeat socket on
 // fd 3). Returns its exit code: 0 when the runner finished or everything was reverted, 4 when
 // something could not be reverted. Its log (0600, never a secret value) goes to PATH with
