@@ -3,6 +3,8 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "core/checked_json.h"
+
 namespace ringfence {
 
 nlohmann::json Target::ToJson() const {
@@ -29,6 +31,28 @@ UndoRecord UndoRecord::FromJson(const nlohmann::json& j) {
   r.manual_undo = j.value("manual_undo", "");
   r.deadline_ms = j.value("deadline_ms", int64_t{0});
   r.data = j.value("data", nlohmann::json::object());
+  return r;
+}
+
+Result<UndoRecord> UndoRecord::Parse(const nlohmann::json& j, const std::string& pointer) {
+  if (!j.is_object()) return WrongType(pointer.empty() ? "/" : pointer, j, "an object");
+  UndoRecord r;
+  for (auto [key, field] : {std::pair{"fault_type", &r.fault_type}, std::pair{"fault_name", &r.fault_name},
+                            std::pair{"target", &r.target}, std::pair{"manual_undo", &r.manual_undo}}) {
+    auto v = CheckedString(j, key, pointer, "");
+    if (!v.ok()) return v.status();
+    *field = std::move(*v);
+  }
+  auto host = CheckedString(j, "host", pointer, "local");
+  if (!host.ok()) return host.status();
+  r.host = std::move(*host);
+  auto deadline = CheckedInteger(j, "deadline_ms", pointer, 0);
+  if (!deadline.ok()) return deadline.status();
+  r.deadline_ms = *deadline;
+  if (auto it = j.find("data"); it != j.end() && it->is_null()) return r;  // no data at all
+  auto data = CheckedObject(j, "data", pointer, true);
+  if (!data.ok()) return data.status();
+  r.data = std::move(*data);
   return r;
 }
 

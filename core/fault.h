@@ -36,6 +36,10 @@ struct UndoRecord {
   nlohmann::json data;      // fault-specific: e.g. {"pid": 42, "start_ticks": 123, "signal": 18}
   nlohmann::json ToJson() const;
   static UndoRecord FromJson(const nlohmann::json& j);
+  // FromJson for records read back from disk or a peer: every member type-checked, errors as
+  // "<pointer>/fault_type: found 3: expected a string" (`pointer` is the record's own, e.g.
+  // "/undo"). Never throws.
+  static Result<UndoRecord> Parse(const nlohmann::json& j, const std::string& pointer);
 };
 
 // What a fault's Verify found after a revert, looked at from outside the fault (the /proc

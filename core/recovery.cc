@@ -7,24 +7,22 @@
 #include <cerrno>
 #include <filesystem>
 
+#include "core/state_dir.h"
+
 namespace ringfence {
 
 Result<StateDirLock> StateDirLock::TryAcquire(const std::string& state_dir) {
-  std::error_code ec;
-  std::filesystem::create_directories(state_dir, ec);
-  if (ec) {
-    return Status::Error(StatusCode::kPermission,
-                         "state dir " + state_dir + ": cannot create: " + ec.message());
-  }
-  const std::string path = state_dir + "/run.lock";
-  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-  if (fd < 0) return Status::FromErrno(errno, "state dir " + state_dir + ": cannot open run.lock");
+  auto dir = StateDir::Open(state_dir, true);
+  if (!dir.ok()) return dir.status();
+  auto opened = dir->OpenInTop("lock", "run.lock", O_RDWR | O_CREAT);
+  if (!opened.ok()) return opened.status();
+  const int fd = *opened;
   if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
     int err = errno;
     ::close(fd);
     if (err == EWOULDBLOCK) {
       return Status::Unavailable("another run is active on state dir " + state_dir +
-                                 " (its lock is held); wait for it, or pass --allow-concurrent");
+                                 " (its lock is held)");
     }
     return Status::FromErrno(err, "state dir " + state_dir + ": lock");
   }
@@ -77,10 +75,23 @@ Result<RunSummary> SummarizeRun(const std::string& path, ProcessTable& processes
   return s;
 }
 
+namespace {
+// "needs secret a: pass ringfence recover --secret a=VALUE"
+std::string NeedsSecrets(const std::set<std::string>& names) {
+  std::string list, flags;
+  for (const auto& n : names) {
+    list += (list.empty() ? "" : ", ") + n;
+    flags += " --secret " + n + "=VALUE";
+  }
+  return std::string("needs secret") + (names.size() == 1 ? " " : "s ") + list +
+         " (its value is never on disk): pass ringfence recover" + flags;
+}
+}  // namespace
+
 RecoveryReport RecoverRun(const std::string& path, Executor& executor, Clock& clock,
-                          const std::string& by, int attempts) {
+                          const std::string& by, int attempts, const SecretValues& secrets) {
   RecoveryReport report;
-  auto ledger = FileLedger::OpenForAppend(path);
+  auto ledger = FileLedger::OpenForAppend(path, secrets);
   if (!ledger.ok()) {
     report.left.push_back(path + ": " + ledger.status().message());
     return report;
@@ -101,16 +112,29 @@ RecoveryReport RecoverRun(const std::string& path, Executor& executor, Clock& cl
   auto outstanding = contents->Outstanding();
   for (auto it = outstanding.rbegin(); it != outstanding.rend(); ++it) {
     const auto& e = **it;
+    // e.undo is as recorded: secrets concealed. So are the texts of the report.
     const std::string what = e.undo.fault_name + " (" + e.undo.fault_type + ") on " + e.undo.target;
-    RevertOutcome outcome = RevertAndVerify(executor, e.undo, attempts, clock);
+    std::set<std::string> missing;
+    auto undo = UndoRecord::Parse(secrets.Reveal(e.undo.ToJson(), missing), "/undo");
+    if (!missing.empty()) {
+      report.left.push_back(what + ": " + NeedsSecrets(missing) +
+                            "; undo by hand: " + e.undo.manual_undo);
+      continue;
+    }
+    if (!undo.ok()) {
+      report.left.push_back(what + ": " + undo.status().message() +
+                            "; undo by hand: " + e.undo.manual_undo);
+      continue;
+    }
+    RevertOutcome outcome = RevertAndVerify(executor, *undo, attempts, clock);
     if (!outcome.ok()) {
-      report.left.push_back(what + ": " + outcome.status.message() +
+      report.left.push_back(what + ": " + secrets.Conceal(outcome.status.message()) +
                             "; undo by hand: " + e.undo.manual_undo);
       continue;
     }
     Status marked = (*ledger)->RecordRevertedBy(e.id, by);
     report.actions.push_back(
-        "reverted " + what + " (verified: " + outcome.verification.found + ")" +
+        "reverted " + what + " (verified: " + secrets.Conceal(outcome.verification.found) + ")" +
         (marked.ok() ? "" : " (the ledger could not be updated: " + marked.message() + ")"));
   }
   return report;

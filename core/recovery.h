@@ -7,6 +7,7 @@
 #include "core/executor.h"
 #include "core/file_ledger.h"
 #include "core/process_table.h"
+#include "core/secret_values.h"
 
 namespace ringfence {
 
@@ -14,7 +15,9 @@ namespace ringfence {
 // its watchdog, so that a second run, or `recover`, cannot act while one is active.
 class StateDirLock {
  public:
-  // kUnavailable "another run is active on state dir D" when someone holds it.
+  // Opens (creating it, 0700) and checks the state dir (core/state_dir.h: kPermission with the
+  // path and reason when it breaks the rules), then locks it. kUnavailable "another run is
+  // active on state dir D (its lock is held)" when someone holds it: the caller says what to do.
   static Result<StateDirLock> TryAcquire(const std::string& state_dir);
   StateDirLock(StateDirLock&& other) noexcept : fd_(other.fd_) { other.fd_ = -1; }
   StateDirLock& operator=(StateDirLock&&) = delete;
@@ -57,8 +60,12 @@ struct RecoveryReport {
 
 // Reverts every outstanding entry of the ledger at `path`, newest first, through `executor`
 // (idempotent: undoing what is already undone succeeds), and marks each as reverted `by`
-// ("recover" or "watchdog"). Lines that cannot be read are reported in `left`, never guessed at.
+// ("recover" or "watchdog"). Lines that cannot be read or authenticated are reported in `left`,
+// never guessed at. An entry whose record holds "[redacted:<name>]" is reverted with the value
+// from `secrets`; without it, it is left (with the redacted manual undo and the --secret to
+// pass). Texts in the report never hold a secret value.
 RecoveryReport RecoverRun(const std::string& path, Executor& executor, Clock& clock,
-                          const std::string& by, int attempts = 3);
+                          const std::string& by, int attempts = 3,
+                          const SecretValues& secrets = SecretValues());
 
 }  // namespace ringfence

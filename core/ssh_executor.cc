@@ -565,9 +565,10 @@ Status SshExecutor::Begin() {
   if (begun_) return Status::Ok();
   char hostname[256] = {};
   ::gethostname(hostname, sizeof hostname - 1);
-  auto reply = Call(
-      "begin",
-      {{"title", fleet_.options().title}, {"runner", std::string(hostname)}, {"host", host_.name}});
+  nlohmann::json request = {
+      {"title", fleet_.options().title}, {"runner", std::string(hostname)}, {"host", host_.name}};
+  if (!fleet_.options().secrets.empty()) request["secrets"] = fleet_.options().secrets.ToJson();
+  auto reply = Call("begin", request);
   if (!reply.ok()) return reply.status();
   begun_ = true;
   fleet_.HostBegun(*this);
@@ -695,6 +696,7 @@ Status SshExecutor::Inject(Fault& fault, const Target& target, const UndoRecord&
   request["target"] = TargetToWire(target);
   request["undo"] = undo.ToJson();
   request["runner_now_ms"] = NowMs();
+  if (!fleet_.options().secrets.empty()) request["secrets"] = fleet_.options().secrets.ToJson();
   auto reply = Call("inject", request);
   if (!reply.ok()) return reply.status();
   std::lock_guard<std::mutex> lock(mu_);
@@ -715,7 +717,9 @@ Status SshExecutor::Revert(const UndoRecord& undo) {
                                " by itself once heartbeats stop for the grace or the deadline "
                                "passes");
   }
-  auto reply = Call("revert", {{"host", host_.name}, {"undo", undo.ToJson()}, {"by", "runner"}});
+  nlohmann::json request = {{"host", host_.name}, {"undo", undo.ToJson()}, {"by", "runner"}};
+  if (!fleet_.options().secrets.empty()) request["secrets"] = fleet_.options().secrets.ToJson();
+  auto reply = Call("revert", request);
   return reply.ok() ? Status::Ok() : reply.status();
 }
 

@@ -18,6 +18,7 @@
 #include "core/host_directory.h"
 #include "core/host_session.h"
 #include "core/inventory.h"
+#include "core/secret_values.h"
 #include "core/status.h"
 
 namespace ringfence {
@@ -49,7 +50,10 @@ std::unique_ptr<SshTransport> MakeSshTransport();
 
 struct FleetOptions {
   std::string run_id;  // names the host-side ledger; "" for a dry run (nothing is begun)
-  std::string title;   // recorded in the host ledgers
+  std::string title;   // recorded in the host ledgers (secrets concealed)
+  // Sent to each host over SSH, never written: its ledger conceals them and its watchdog (which
+  // gets them on a pipe) reverts with them.
+  SecretValues secrets;
   std::chrono::milliseconds grace{3000};  // heartbeat every grace/4; a host reverts after grace
   int max_concurrency = 32;
   bool skip_unreachable = false;

@@ -60,9 +60,10 @@ const Command kCommands[] = {
      "start an embedded demo fleet, run a game day against it (default "
      "scenarios/demo-game-day.json), stop the fleet",
      CmdDemo},
-    {"recover", "[--state-dir D] [--run ID] [--inventory F]",
-     "revert every fault the ledgers show as not reverted (newest first, idempotent); exit 0 only "
-     "when nothing is left, else 4 with how to undo the rest by hand",
+    {"recover", "[--state-dir D] [--run ID] [--inventory F] [--secret k=v]...",
+     "revert every fault the ledgers show as not reverted (newest first, idempotent); --secret "
+     "gives a value an undo record names as [redacted:k]; exit 0 only when nothing is left, else 4 "
+     "with how to undo the rest by hand (3: a ledger or the state dir is not trusted)",
      CmdRecover},
     {"status", "[--state-dir D]", "list runs, their state, and any fault still active with its deadline",
      CmdStatus},
@@ -284,9 +285,21 @@ bool ParseStateFlags(const std::string& command, const Args& args, std::string& 
 
 int CmdRecover(const Args& args) {
   std::string state_dir, run_id, inventory;
+  SecretValues secrets;
+  Args rest;
+  for (size_t i = 0; i < args.size(); ++i) {
+    if (args[i] != "--secret") {
+      rest.push_back(args[i]);
+      continue;
+    }
+    const std::string v = i + 1 < args.size() ? args[++i] : "";
+    const auto eq = v.find('=');
+    if (eq == std::string::npos || eq == 0) return UsageError("recover", "--secret: expected name=value");
+    secrets.Add(v.substr(0, eq), v.substr(eq + 1));
+  }
   int code = 0;
-  if (!ParseStateFlags("recover", args, state_dir, &run_id, code, &inventory)) return code;
-  return RecoverStateDir(state_dir, run_id, inventory);
+  if (!ParseStateFlags("recover", rest, state_dir, &run_id, code, &inventory)) return code;
+  return RecoverStateDir(state_dir, run_id, inventory, secrets);
 }
 
 int CmdStatus(const Args& args) {

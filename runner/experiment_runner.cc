@@ -186,7 +186,7 @@ int RunExperimentFile(const RunRequest& request) {
 
   if (request.dry_run) {
     MemoryLedger unused;
-    if (inventory) fleet = MakeRunFleet(request, *experiment, *inventory, "");
+    if (inventory) fleet = MakeRunFleet(request, *experiment, *inventory, "", "", redactor->values());
     LifecycleEngine engine(deps_with(unused, {}));
     RunReport plan = engine.Plan(*experiment, seed);
     if (fleet) fleet->Finish("dry-run");
@@ -194,7 +194,7 @@ int RunExperimentFile(const RunRequest& request) {
       std::fprintf(stderr, "%s: %s\n", request.file.c_str(), plan.reason.c_str());
       return ExitCodeFor(plan);
     }
-    std::printf("experiment: %s\n", experiment->title.c_str());
+    std::printf("experiment: %s\n", redactor->Apply(experiment->title).c_str());
     std::printf("steady state: %zu probe%s before and after\n", experiment->steady_state.size(),
                 experiment->steady_state.size() == 1 ? "" : "s");
     for (const auto& line : PlanText(plan)) std::printf("%s\n", redactor->Apply(line).c_str());
@@ -211,7 +211,10 @@ int RunExperimentFile(const RunRequest& request) {
   if (!request.allow_concurrent) {
     auto acquired = StateDirLock::TryAcquire(state_dir);
     if (!acquired.ok()) {
-      std::fprintf(stderr, "ringfence: %s; nothing was run\n", acquired.status().message().c_str());
+      std::fprintf(stderr, "ringfence: %s%s; nothing was run\n", acquired.status().message().c_str(),
+                   acquired.status().code() == StatusCode::kUnavailable
+                       ? "; wait for it, or pass --allow-concurrent"
+                       : "");
       return 3;
     }
     lock.emplace(std::move(*acquired));
@@ -229,7 +232,8 @@ int RunExperimentFile(const RunRequest& request) {
   }
   const std::string run_id = NewRunId(SystemClock().Now());
   env.run_id = run_id;
-  if (inventory) fleet = MakeRunFleet(request, *experiment, *inventory, run_id, state_dir);
+  if (inventory) fleet = MakeRunFleet(request, *experiment, *inventory, run_id, state_dir,
+                                     redactor->values());
   auto self = processes->Get(::getpid());
   auto ledger = FileLedger::Create(
       state_dir, run_id,
@@ -238,13 +242,14 @@ int RunExperimentFile(const RunRequest& request) {
        {"title", experiment->title},
        {"file", request.file},
        {"inventory", inventory ? RecordedInventory(*inventory) : ""},
-       {"started_at", FormatRfc3339(SystemClock().Now())}});
+       {"started_at", FormatRfc3339(SystemClock().Now())}},
+      redactor->values());
   if (!ledger.ok()) {
     std::fprintf(stderr, "ringfence: %s; nothing was run\n", ledger.status().message().c_str());
     return 3;
   }
   auto watchdog = WatchdogHandle::Start(SelfBinary(), (*ledger)->path(), lock ? lock->fd() : -1,
-                                        request.watchdog_grace);
+                                        request.watchdog_grace, redactor->values());
   if (!watchdog.ok()) {
     std::fprintf(stderr, "ringfence: the watchdog did not start: %s; nothing was run\n",
                  watchdog.status().message().c_str());

@@ -95,10 +95,12 @@ int LoadRunInventory(const RunRequest& request, const Experiment& experiment,
 
 std::unique_ptr<SshFleet> MakeRunFleet(const RunRequest& request, const Experiment& experiment,
                                        const Inventory& inventory, const std::string& run_id,
-                                       const std::string& control_dir) {
+                                       const std::string& control_dir,
+                                       const SecretValues& secrets) {
   FleetOptions options;
   options.run_id = run_id;
-  options.title = experiment.title;
+  options.title = secrets.Conceal(experiment.title);
+  options.secrets = secrets;
   options.grace = request.watchdog_grace;
   options.max_concurrency = experiment.settings.max_concurrency;
   options.skip_unreachable = experiment.settings.skip_unreachable;
@@ -116,7 +118,8 @@ std::unique_ptr<SshFleet> MakeRunFleet(const RunRequest& request, const Experime
 }
 
 Result<std::unique_ptr<HostRoutingExecutor>> HostRoutingExecutor::Make(
-    Executor& local, const std::string& inventory_file, const std::string& run_id) {
+    Executor& local, const std::string& inventory_file, const std::string& run_id,
+    const SecretValues& secrets) {
   ValidationErrors errors;
   auto inventory = LoadInventoryFile(inventory_file, errors);
   if (!inventory) {
@@ -128,6 +131,7 @@ Result<std::unique_ptr<HostRoutingExecutor>> HostRoutingExecutor::Make(
   inventory->source = inventory_file;
   FleetOptions options;
   options.run_id = run_id;
+  options.secrets = secrets;
   options.local_binary = SelfBinary();
   // A handful of reverts after a crash: one-shot commands, the path with the fewest parts.
   options.host_sessions = false;

@@ -5,6 +5,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/file.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -34,8 +35,10 @@
 #include "core/host_protocol.h"
 #include "core/params.h"
 #include "core/recovery.h"
+#include "core/state_dir.h"
 #include "core/target_resolver.h"
 #include "runner/experiment_runner.h"
+#include "runner/watchdog.h"
 
 namespace ringfence {
 
@@ -76,11 +79,18 @@ bool SafeRunId(const std::string& id) {
 }
 
 // The run's host-side lock: held by every action that writes the ledger, and by the watchdog
-// while it reverts, so an inject cannot slip in while the watchdog acts.
+// while it reverts, so an inject cannot slip in while the watchdog acts. Like every file in the
+// state dir: never through a symbolic link, 0600, ours (core/state_dir.h).
 class RunLock {
  public:
   explicit RunLock(const std::string& path) {
-    fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+    struct stat st;
+    if (fd_ >= 0 && (::fstat(fd_, &st) != 0 || !CheckOwnerOnly("lock", path, st, false).ok())) {
+      ::close(fd_);
+      fd_ = -1;
+      errno = EPERM;
+    }
     if (fd_ >= 0) {
       while (::flock(fd_, LOCK_EX) != 0 && errno == EINTR) {
       }
@@ -200,19 +210,30 @@ struct WatchdogState {
   nlohmann::json reverted;
 };
 
+// Only authenticated records count (ReadLedger): a ledger that is not trusted has no watchdog.
 WatchdogState ReadWatchdogState(const std::string& ledger_path) {
   WatchdogState st;
-  std::ifstream in(ledger_path);
-  std::string line;
-  while (std::getline(in, line)) {
-    const size_t space = line.find(' ');
-    if (space == std::string::npos) continue;
-    nlohmann::json rec = nlohmann::json::parse(line.substr(space + 1), nullptr, false);
-    if (!rec.is_object() || rec.value("type", "") != "watchdog") continue;
+  auto contents = ReadLedger(ledger_path);
+  if (!contents.ok()) return st;
+  for (const auto& rec : contents->watchdog_events) {
     if (rec.value("event", "") == "started") st.started = rec;
     if (rec.value("event", "") == "reverted") st.reverted = rec;
   }
   return st;
+}
+
+// Writes `text` to `path` (created 0600, never through a symbolic link), replacing what was there.
+Status WriteOwnerOnly(const std::string& path, const std::string& text) {
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (fd < 0) return Status::FromErrno(errno, path);
+  struct stat st;
+  Status checked = ::fstat(fd, &st) == 0 ? CheckOwnerOnly("file", path, st, false)
+                                         : Status::FromErrno(errno, path);
+  if (checked.ok() && ::write(fd, text.data(), text.size()) != static_cast<ssize_t>(text.size())) {
+    checked = Status::FromErrno(errno, path);
+  }
+  ::close(fd);
+  return checked;
 }
 
 Status NeedsArmedRun(const HostOptions& o, HostContext& ctx) {
@@ -233,6 +254,13 @@ Status NeedsArmedRun(const HostOptions& o, HostContext& ctx) {
   return Status::Ok();
 }
 
+// The run's secret values, sent by the runner with begin, inject and revert (never written).
+Result<SecretValues> RequestSecrets(const nlohmann::json& request) {
+  auto it = request.find("secrets");
+  if (it == request.end()) return SecretValues();
+  return SecretValues::FromJson(*it);
+}
+
 // ---- Actions ---------------------------------------------------------------------------------
 
 nlohmann::json Version() {
@@ -240,9 +268,10 @@ nlohmann::json Version() {
 }
 
 nlohmann::json Begin(const HostOptions& o, const nlohmann::json& request, HostContext& ctx) {
-  std::error_code ec;
-  std::filesystem::create_directories(RunsDir(o), ec);
-  if (ec) return ErrorReply(Status::FromErrno(ec.value(), "state dir " + o.state_dir));
+  // The host's state dir keeps the same rules as the runner's (core/state_dir.h).
+  if (auto dir = StateDir::Open(o.state_dir, true); !dir.ok()) return ErrorReply(dir.status());
+  auto secrets = RequestSecrets(request);
+  if (!secrets.ok()) return ErrorReply(secrets.status());
   {
     RunLock lock(LockPath(o));
     if (!lock.ok()) return ErrorReply(Status::FromErrno(errno, "lock " + LockPath(o)));
@@ -253,26 +282,39 @@ nlohmann::json Begin(const HostOptions& o, const nlohmann::json& request, HostCo
                                          {"runner", request.value("runner", "")},
                                          {"host", request.value("host", "local")},
                                          {"role", "host"},
-                                         {"started_at", FormatRfc3339(SystemClock().Now())}});
+                                         {"started_at", FormatRfc3339(SystemClock().Now())}},
+                                        *secrets);
       if (!created.ok()) return ErrorReply(created.status());
     } else if (ProcessAlive(*ctx.processes, ReadWatchdogState(ledger).started)) {
       return {{"ok", true}, {"already", true}};
     }
-    std::ofstream(HeartbeatPath(o), std::ios::trunc) << NowMs() << "\n";
+    if (Status beat = WriteOwnerOnly(HeartbeatPath(o), std::to_string(NowMs()) + "\n"); !beat.ok()) {
+      return ErrorReply(beat);
+    }
   }
   // The watchdog: double fork and a session of its own, so that neither sshd (which waits for
   // the session's descriptors and signals its process group) nor the runner holds it.
   const std::string binary = SelfBinary();
   const std::string grace = std::to_string(o.grace.count()) + "ms";
   const std::string log = WatchdogLogPath(o);
+  // Its stdin is a socket on which it gets the secrets frame (runner/watchdog.h), not the disk.
+  int sp[2];
+  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) != 0) {
+    return ErrorReply(Status::FromErrno(errno, "socketpair"));
+  }
   pid_t child = ::fork();
-  if (child < 0) return ErrorReply(Status::FromErrno(errno, "fork"));
+  if (child < 0) {
+    int err = errno;
+    ::close(sp[0]);
+    ::close(sp[1]);
+    return ErrorReply(Status::FromErrno(err, "fork"));
+  }
   if (child == 0) {
     ::setsid();
     if (::fork() != 0) ::_exit(0);
     int null_fd = ::open("/dev/null", O_RDWR);
-    int log_fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
-    ::dup2(null_fd, 0);
+    int log_fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW, 0600);
+    ::dup2(sp[0], 0);
     ::dup2(log_fd >= 0 ? log_fd : null_fd, 1);
     ::dup2(log_fd >= 0 ? log_fd : null_fd, 2);
     for (int fd = 3; fd < 1024; ++fd) ::close(fd);
@@ -282,6 +324,15 @@ nlohmann::json Begin(const HostOptions& o, const nlohmann::json& request, HostCo
     ::execv(binary.c_str(), const_cast<char* const*>(argv));
     ::_exit(127);
   }
+  ::close(sp[0]);
+  const std::string frame = SecretsFrame(*secrets);
+  for (size_t off = 0; off < frame.size();) {
+    ssize_t n = ::send(sp[1], frame.data() + off, frame.size() - off, MSG_NOSIGNAL);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) break;  // it is gone: "did not start" below
+    off += static_cast<size_t>(n);
+  }
+  ::close(sp[1]);
   ::waitpid(child, nullptr, 0);
   // Armed means: its "started" record is in the ledger and it lives.
   const std::string ledger = LedgerPath(o.state_dir, o.run_id);
@@ -340,10 +391,12 @@ nlohmann::json Inject(const HostOptions& o, const nlohmann::json& request, HostC
   auto wired = TargetFromWire(request.value("target", nlohmann::json::object()));
   if (!wired.ok()) return ErrorReply(wired.status());
   const Target target = std::move(*wired);
+  auto secrets = RequestSecrets(request);
+  if (!secrets.ok()) return ErrorReply(secrets.status());
   RunLock lock(LockPath(o));
   if (!lock.ok()) return ErrorReply(Status::FromErrno(errno, "lock " + LockPath(o)));
   if (Status armed = NeedsArmedRun(o, ctx); !armed.ok()) return ErrorReply(armed);
-  auto ledger = FileLedger::OpenForAppend(LedgerPath(o.state_dir, o.run_id));
+  auto ledger = FileLedger::OpenForAppend(LedgerPath(o.state_dir, o.run_id), *secrets);
   if (!ledger.ok()) return ErrorReply(ledger.status());
   auto id = (*ledger)->RecordIntent(undo);
   if (!id.ok()) return ErrorReply(id.status());
@@ -372,6 +425,8 @@ nlohmann::json Observe(const nlohmann::json& request, HostContext& ctx) {
 
 nlohmann::json Revert(const HostOptions& o, const nlohmann::json& request, HostContext& ctx) {
   UndoRecord undo = UndoRecord::FromJson(request.value("undo", nlohmann::json::object()));
+  auto secrets = RequestSecrets(request);
+  if (!secrets.ok()) return ErrorReply(secrets.status());
   RunLock lock(LockPath(o));
   LocalExecutor executor(ctx.env, FaultRegistry::Global(), request.value("host", "local"));
   Status st = executor.Revert(undo);
@@ -386,11 +441,12 @@ nlohmann::json Revert(const HostOptions& o, const nlohmann::json& request, HostC
   // record is compared without it.
   const std::string path = LedgerPath(o.state_dir, o.run_id);
   if (::access(path.c_str(), F_OK) == 0) {
-    auto ledger = FileLedger::OpenForAppend(path);
+    auto ledger = FileLedger::OpenForAppend(path, *secrets);
     if (ledger.ok()) {
-      auto key = [](UndoRecord u) {
+      // The ledger holds the record concealed; so is the one compared.
+      auto key = [&](UndoRecord u) {
         u.deadline_ms = 0;
-        return u.ToJson();
+        return secrets->Conceal(u.ToJson());
       };
       for (const auto& [id, recorded] : (*ledger)->Outstanding()) {
         if (key(recorded) == key(undo)) {
@@ -422,7 +478,7 @@ nlohmann::json Heartbeat(const HostOptions& o, HostContext& ctx) {
                                           wd.reverted.value("reason", "") + ")"));
   }
   const std::string path = HeartbeatPath(o);
-  if (::utimensat(AT_FDCWD, path.c_str(), nullptr, 0) != 0) {
+  if (::utimensat(AT_FDCWD, path.c_str(), nullptr, AT_SYMLINK_NOFOLLOW) != 0) {
     return ErrorReply(Status::FromErrno(errno, "heartbeat " + path));
   }
   return {{"ok", true}, {"watchdog_alive", ProcessAlive(*ctx.processes, wd.started)}};
@@ -452,9 +508,10 @@ int RunHostWatchdog(const HostOptions& o) {
   ::signal(SIGPIPE, SIG_IGN);
   HostContext ctx;
   const std::string ledger_path = LedgerPath(o.state_dir, o.run_id);
+  const SecretValues secrets = ReceiveSecrets(0, o.grace);  // from `begin`, on stdin
   {
     RunLock lock(LockPath(o));
-    auto ledger = FileLedger::OpenForAppend(ledger_path);
+    auto ledger = FileLedger::OpenForAppend(ledger_path, secrets);
     auto self = ctx.processes->Get(::getpid());
     if (!ledger.ok() || !self.ok()) {
       Log("cannot open " + ledger_path);
@@ -489,7 +546,7 @@ int RunHostWatchdog(const HostOptions& o) {
       break;
     }
     struct stat st {};
-    if (::stat(HeartbeatPath(o).c_str(), &st) == 0) {
+    if (::lstat(HeartbeatPath(o).c_str(), &st) == 0 && S_ISREG(st.st_mode)) {
       const int64_t beat_ms =
           static_cast<int64_t>(st.st_mtim.tv_sec) * 1000 + st.st_mtim.tv_nsec / 1000000;
       if (NowMs() - beat_ms > o.grace.count()) {
@@ -517,10 +574,11 @@ int RunHostWatchdog(const HostOptions& o) {
     host_name = contents->run.value("host", "local");
   }
   LocalExecutor executor(ctx.env, FaultRegistry::Global(), host_name);
-  RecoveryReport report = RecoverRun(ledger_path, executor, SystemClock(), "watchdog");
+  RecoveryReport report =
+      RecoverRun(ledger_path, executor, SystemClock(), "watchdog", 3, secrets);
   for (const auto& a : report.actions) Log(a);
   for (const auto& l : report.left) Log("LEFT: " + l);
-  if (auto ledger = FileLedger::OpenForAppend(ledger_path); ledger.ok()) {
+  if (auto ledger = FileLedger::OpenForAppend(ledger_path, secrets); ledger.ok()) {
     Status st = (*ledger)->Append({{"type", "watchdog"},
                                    {"event", "reverted"},
                                    {"reason", reason},

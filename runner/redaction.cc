@@ -5,40 +5,6 @@
 
 namespace ringfence {
 
-void Redactor::Add(const std::string& name, const std::string& value) {
-  if (value.size() >= 4) values_[value] = name;
-}
-
-std::string Redactor::Apply(std::string text) const {
-  // Longest values first, so a secret that contains another is replaced whole.
-  std::vector<std::pair<std::string, std::string>> ordered(values_.begin(), values_.end());
-  std::sort(ordered.begin(), ordered.end(),
-            [](const auto& a, const auto& b) { return a.first.size() > b.first.size(); });
-  for (const auto& [value, name] : ordered) {
-    const std::string mask = "[redacted:" + name + "]";
-    for (size_t pos = text.find(value); pos != std::string::npos; pos = text.find(value, pos + mask.size())) {
-      text.replace(pos, value.size(), mask);
-    }
-  }
-  return text;
-}
-
-nlohmann::json Redactor::Apply(const nlohmann::json& doc) const {
-  if (values_.empty()) return doc;
-  if (doc.is_string()) return Apply(doc.get<std::string>());
-  if (doc.is_array()) {
-    nlohmann::json out = nlohmann::json::array();
-    for (const auto& v : doc) out.push_back(Apply(v));
-    return out;
-  }
-  if (doc.is_object()) {
-    nlohmann::json out = nlohmann::json::object();
-    for (auto it = doc.begin(); it != doc.end(); ++it) out[Apply(it.key())] = Apply(it.value());
-    return out;
-  }
-  return doc;
-}
-
 bool LooksSecret(const std::string& name) {
   std::string lower = name;
   std::transform(lower.begin(), lower.end(), lower.begin(),

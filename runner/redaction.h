@@ -6,6 +6,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/secret_values.h"
+
 namespace ringfence {
 
 // Values that must not appear in journals or logs: those given with --secret, and those of
@@ -14,13 +16,16 @@ namespace ringfence {
 // not redacted (they would blank out ordinary text); docs/cli.md says so.
 class Redactor {
  public:
-  void Add(const std::string& name, const std::string& value);
+  void Add(const std::string& name, const std::string& value) { values_.Add(name, value); }
   bool empty() const { return values_.empty(); }
-  std::string Apply(std::string text) const;
-  nlohmann::json Apply(const nlohmann::json& doc) const;  // every string, keys included
+  std::string Apply(std::string text) const { return values_.Conceal(std::move(text)); }
+  // Every string, keys included.
+  nlohmann::json Apply(const nlohmann::json& doc) const { return values_.Conceal(doc); }
+  // The values themselves: for the ledger (which conceals them) and the watchdog's socket pair.
+  const SecretValues& values() const { return values_; }
 
  private:
-  std::map<std::string, std::string> values_;  // value → name
+  SecretValues values_;
 };
 
 // Whether a variable name looks like it holds a secret: it contains (any case) secret, password,

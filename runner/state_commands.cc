@@ -6,17 +6,39 @@
 #include "core/fault.h"
 #include "core/file_ledger.h"
 #include "core/recovery.h"
+#include "core/state_dir.h"
 #include "runner/fleet_setup.h"
 
 namespace ringfence {
 
+namespace {
+// The ledger key, when there is one, must keep the rules too (a missing key: every ledger is
+// then reported as not trusted, one by one).
+Status CheckKey(const std::string& state_dir) {
+  auto dir = StateDir::Open(state_dir, false);
+  if (!dir.ok()) return dir.status();
+  auto key = dir->LedgerKey(false);
+  if (!key.ok() && key.status().code() != StatusCode::kNotFound) return key.status();
+  return Status::Ok();
+}
+}  // namespace
+
 int RecoverStateDir(const std::string& state_dir, const std::string& run_id,
-                    const std::string& inventory) {
+                    const std::string& inventory, const SecretValues& secrets) {
   auto processes = MakeSystemProcessTable();
   auto lock = StateDirLock::TryAcquire(state_dir);
   if (!lock.ok()) {
-    std::fprintf(stderr, "ringfence recover: %s; recover does not act under a live run\n",
-                 lock.status().message().c_str());
+    if (lock.status().code() == StatusCode::kUnavailable) {
+      std::fprintf(stderr, "ringfence recover: %s; wait for it to end: recover does not act under a live run\n",
+                   lock.status().message().c_str());
+    } else {
+      std::fprintf(stderr, "ringfence recover: %s; nothing was reverted\n",
+                   lock.status().message().c_str());
+    }
+    return 3;
+  }
+  if (Status key = CheckKey(state_dir); !key.ok()) {
+    std::fprintf(stderr, "ringfence recover: %s; nothing was reverted\n", key.message().c_str());
     return 3;
   }
   std::vector<std::string> paths;
@@ -28,12 +50,16 @@ int RecoverStateDir(const std::string& state_dir, const std::string& run_id,
   StopSource stop;
   FaultEnv env{*processes, SystemClock(), stop};
   LocalExecutor executor(env, FaultRegistry::Global());
-  std::vector<std::string> left;
+  std::vector<std::string> left, skipped;
   size_t reverted = 0;
   for (auto it = paths.rbegin(); it != paths.rend(); ++it) {  // newest run first
     auto summary = SummarizeRun(*it, *processes);
     if (!summary.ok()) {
-      left.push_back(*it + ": " + summary.status().message());
+      if (summary.status().code() == StatusCode::kPermission) {
+        skipped.push_back(summary.status().message());  // one bad ledger blocks no other
+      } else {
+        left.push_back(*it + ": " + summary.status().message());
+      }
       continue;
     }
     if (summary->state == RunState::kRunning || summary->state == RunState::kWatchdog) {
@@ -48,7 +74,7 @@ int RecoverStateDir(const std::string& state_dir, const std::string& run_id,
         !inventory.empty() ? inventory : summary->contents.run.value("inventory", "");
     std::unique_ptr<HostRoutingExecutor> routed;
     if (!inventory_file.empty()) {
-      auto made = HostRoutingExecutor::Make(executor, inventory_file, summary->run_id);
+      auto made = HostRoutingExecutor::Make(executor, inventory_file, summary->run_id, secrets);
       if (!made.ok()) {
         left.push_back("run " + summary->run_id + ": " + made.status().message());
       } else {
@@ -57,7 +83,7 @@ int RecoverStateDir(const std::string& state_dir, const std::string& run_id,
     }
     RecoveryReport report =
         RecoverRun(*it, routed ? static_cast<Executor&>(*routed) : executor, SystemClock(),
-                   "recover");
+                   "recover", 3, secrets);
     for (const auto& a : report.actions) {
       std::printf("run %s: %s\n", summary->run_id.c_str(), a.c_str());
       reverted += a.rfind("reverted ", 0) == 0;
@@ -65,10 +91,20 @@ int RecoverStateDir(const std::string& state_dir, const std::string& run_id,
     for (const auto& l : report.left) left.push_back("run " + summary->run_id + ": " + l);
   }
   for (const auto& l : left) std::fprintf(stderr, "LEFT: %s\n", l.c_str());
+  for (const auto& s : skipped) std::fprintf(stderr, "SKIPPED: %s; not acted on\n", s.c_str());
   if (!left.empty()) {
     std::fprintf(stderr, "recover: %zu item%s left; undo %s by hand\n", left.size(),
                  left.size() == 1 ? "" : "s", left.size() == 1 ? "it" : "them");
     return 4;
+  }
+  if (!skipped.empty()) {
+    std::fprintf(stderr,
+                 "recover: %zu fault%s reverted; %zu ledger%s not trusted and skipped: check %s by "
+                 "hand, then move %s out of %s/runs\n",
+                 reverted, reverted == 1 ? "" : "s", skipped.size(), skipped.size() == 1 ? "" : "s",
+                 skipped.size() == 1 ? "it" : "them", skipped.size() == 1 ? "it" : "them",
+                 state_dir.c_str());
+    return 3;
   }
   std::printf("recover: %zu fault%s reverted; nothing is left\n", reverted, reverted == 1 ? "" : "s");
   return 0;
@@ -76,15 +112,27 @@ int RecoverStateDir(const std::string& state_dir, const std::string& run_id,
 
 int PrintStatus(const std::string& state_dir) {
   auto processes = MakeSystemProcessTable();
+  if (auto dir = StateDir::Open(state_dir, false);
+      !dir.ok() && dir.status().code() != StatusCode::kNotFound) {
+    std::fprintf(stderr, "ringfence status: %s\n", dir.status().message().c_str());
+    return 3;
+  } else if (dir.ok()) {
+    if (Status key = CheckKey(state_dir); !key.ok()) {
+      std::fprintf(stderr, "ringfence status: %s\n", key.message().c_str());
+      return 3;
+    }
+  }
   auto paths = ListLedgers(state_dir);
   if (paths.empty()) {
     std::printf("no runs in %s\n", state_dir.c_str());
     return 0;
   }
+  int code = 0;
   for (const auto& path : paths) {
     auto summary = SummarizeRun(path, *processes);
     if (!summary.ok()) {
-      std::printf("%s: %s\n", path.c_str(), summary.status().message().c_str());
+      std::printf("SKIPPED %s; not trusted\n", summary.status().message().c_str());
+      code = 3;
       continue;
     }
     std::printf("%s  %-12s %s%s\n", summary->run_id.c_str(), RunStateName(summary->state),
@@ -100,7 +148,7 @@ int PrintStatus(const std::string& state_dir) {
     }
     for (const auto& p : summary->contents.problems) std::printf("    unreadable: %s\n", p.c_str());
   }
-  return 0;
+  return code;
 }
 
 }  // namespace ringfence

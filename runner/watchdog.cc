@@ -4,6 +4,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -21,7 +22,8 @@ namespace ringfence {
 Result<std::unique_ptr<WatchdogHandle>> WatchdogHandle::Start(const std::string& binary,
                                                               const std::string& ledger_path,
                                                               int lock_fd,
-                                                              std::chrono::milliseconds grace) {
+                                                              std::chrono::milliseconds grace,
+                                                              const SecretValues& secrets) {
   // A socket pair rather than a pipe: send(MSG_NOSIGNAL) cannot raise SIGPIPE in the runner
   // when the watchdog has already gone.
   int p[2];
@@ -47,6 +49,14 @@ Result<std::unique_ptr<WatchdogHandle>> WatchdogHandle::Start(const std::string&
     ::_exit(127);
   }
   ::close(p[0]);
+  // The secrets frame, before any heartbeat (the beater starts in the constructor).
+  const std::string frame = SecretsFrame(secrets);
+  for (size_t off = 0; off < frame.size();) {
+    ssize_t n = ::send(p[1], frame.data() + off, frame.size() - off, MSG_NOSIGNAL);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) break;  // it is gone already: it reverts what the ledger shows on its own
+    off += static_cast<size_t>(n);
+  }
   return std::unique_ptr<WatchdogHandle>(new WatchdogHandle(pid, p[1], grace));
 }
 
@@ -105,7 +115,46 @@ int64_t NowMs() {
       .count();
 }
 
+// Reads exactly `n` bytes from `fd` before `deadline`; false on EOF, error or time out.
+bool ReadFrameBytes(int fd, std::string& out, size_t n,
+                    std::chrono::steady_clock::time_point deadline) {
+  out.resize(n);
+  size_t off = 0;
+  while (off < n) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) return false;
+    struct pollfd pfd = {fd, POLLIN, 0};
+    int rc = ::poll(&pfd, 1, static_cast<int>(left.count()));
+    if (rc < 0 && errno == EINTR) continue;
+    if (rc <= 0) return false;
+    ssize_t r = ::read(fd, out.data() + off, n - off);
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) return false;
+    off += static_cast<size_t>(r);
+  }
+  return true;
+}
+
 }  // namespace
+
+std::string SecretsFrame(const SecretValues& secrets) {
+  const std::string json = secrets.ToJson().dump();
+  char head[16];
+  std::snprintf(head, sizeof head, "s%08zx", json.size());
+  return head + json;
+}
+
+SecretValues ReceiveSecrets(int fd, std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  std::string head, json;
+  if (!ReadFrameBytes(fd, head, 9, deadline) || head[0] != 's') return {};
+  size_t size = 0;
+  if (std::sscanf(head.c_str() + 1, "%8zx", &size) != 1 || size > (16u << 20)) return {};
+  if (!ReadFrameBytes(fd, json, size, deadline)) return {};
+  auto parsed = SecretValues::FromJson(nlohmann::json::parse(json, nullptr, false));
+  return parsed.ok() ? std::move(*parsed) : SecretValues();
+}
 
 int RunWatchdog(const std::string& ledger_path, std::chrono::milliseconds grace) {
   std::string log_path = ledger_path;
@@ -113,11 +162,20 @@ int RunWatchdog(const std::string& ledger_path, std::chrono::milliseconds grace)
     log_path.resize(log_path.size() - 7);
   }
   log_path += ".watchdog.log";
-  if (FILE* f = std::fopen(log_path.c_str(), "a")) g_log = f;
+  int log_fd = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0600);
+  if (log_fd >= 0) {
+    struct stat st;
+    if (::fstat(log_fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_uid == ::geteuid()) {
+      if (FILE* f = ::fdopen(log_fd, "a")) g_log = f;
+    } else {
+      ::close(log_fd);
+    }
+  }
   ::signal(SIGINT, SIG_IGN);
   ::signal(SIGHUP, SIG_IGN);
   ::signal(SIGPIPE, SIG_IGN);
   Log("watching %s (grace %s)", ledger_path, std::to_string(grace.count()) + " ms");
+  const SecretValues secrets = ReceiveSecrets(3, grace);
 
   auto last_beat = std::chrono::steady_clock::now();
   std::string reason;
@@ -166,10 +224,11 @@ int RunWatchdog(const std::string& ledger_path, std::chrono::milliseconds grace)
   if (auto contents = ReadLedger(ledger_path); contents.ok() && contents->run.is_object()) {
     env.run_id = contents->run.value("run_id", "norun");
   }
-  RecoveryReport report = RecoverRun(ledger_path, executor, SystemClock(), "watchdog");
+  RecoveryReport report =
+      RecoverRun(ledger_path, executor, SystemClock(), "watchdog", 3, secrets);
   for (const auto& a : report.actions) Log("%s", a);
   for (const auto& l : report.left) Log("LEFT: %s", l);
-  if (auto ledger = FileLedger::OpenForAppend(ledger_path); ledger.ok()) {
+  if (auto ledger = FileLedger::OpenForAppend(ledger_path, secrets); ledger.ok()) {
     Status st = (*ledger)->Append({{"type", "watchdog"}, {"event", "reverted"}, {"reason", reason},
                                    {"ok", report.ok()}, {"pid", ::getpid()}});
     (void)st;

@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "core/clock.h"
+#include "core/secret_values.h"
 #include "core/status.h"
 
 namespace ringfence {
@@ -17,13 +18,18 @@ namespace ringfence {
 // run's ledger and the state dir's lock, and reverts from the ledger when heartbeats stop or a
 // fault's deadline passes. Heartbeats go down a socket pair every grace/4; closing it without
 // saying "done" (the runner died) makes the watchdog act at once.
+//
+// The socket pair carries first the run's secret values (the ledger holds "[redacted:<name>]"
+// in their place, and the watchdog needs them to revert): one frame, 's', the length of the JSON
+// as 8 hex digits, SecretValues::ToJson(). Then one byte per message: 'h' heartbeat, 'd' done.
 class WatchdogHandle {
  public:
   // Starts `binary watchdog --ledger PATH --grace MS` with the heartbeat socket on fd 3 and `lock_fd` (may be
-  // -1) on fd 4. Returns once the watchdog runs.
+  // -1) on fd 4, and sends it `secrets`. Returns once the watchdog runs.
   static Result<std::unique_ptr<WatchdogHandle>> Start(const std::string& binary,
                                                        const std::string& ledger_path, int lock_fd,
-                                                       std::chrono::milliseconds grace);
+                                                       std::chrono::milliseconds grace,
+                                                       const SecretValues& secrets = SecretValues());
   // Without Finish(): the socket closes and the watchdog reverts whatever the ledger still shows.
   ~WatchdogHandle();
   pid_t pid() const { return pid_; }
@@ -40,9 +46,17 @@ class WatchdogHandle {
   std::thread beater_;
 };
 
+// The secrets frame (see WatchdogHandle): 's', the JSON's length as 8 hex digits, the JSON.
+// Also how `ringfence host begin` hands secrets to the host-side watchdog (on its stdin).
+std::string SecretsFrame(const SecretValues& secrets);
+// Reads one secrets frame from `fd` within `timeout`; empty secrets when none came (EOF, a
+// timeout, or not a frame).
+SecretValues ReceiveSecrets(int fd, std::chrono::milliseconds timeout);
+
 // The watchdog process itself: `ringfence watchdog --ledger PATH --grace MS` (heartbeat socket on
 // fd 3). Returns its exit code: 0 when the runner finished or everything was reverted, 4 when
-// something could not be reverted. Its log goes to PATH with ".watchdog.log" in place of ".ledger".
+// something could not be reverted. Its log (0600, never a secret value) goes to PATH with
+// ".watchdog.log" in place of ".ledger".
 int RunWatchdog(const std::string& ledger_path, std::chrono::milliseconds grace);
 
 }  // namespace ringfence
