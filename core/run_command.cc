@@ -1,10 +1,12 @@
 // RunCommand (declared in core/process_table.h): Boost.Process v2 with pipes for stdout and
-// stderr, a deadline, and PR_SET_PDEATHSIG in the child.
+// stderr, a deadline, a stop request, PR_SET_PDEATHSIG and a process group of its own in the
+// child.
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <csignal>
@@ -22,6 +24,7 @@
 #include <boost/process/v2.hpp>
 
 #include "core/child_exec_setup.h"
+#include "core/clock.h"
 #include "core/process_table.h"
 
 namespace ringfence {
@@ -35,6 +38,21 @@ constexpr size_t kInputReplyCap = 1024 * 1024;    // RunCommandWithInput: a prot
 // After the child exited, its output is read until EOF; a grandchild that keeps the pipes open
 // would hold us up to the deadline, so the pipes are closed this long after the exit.
 constexpr std::chrono::milliseconds kDrainAfterExit{250};
+// How often a running command looks at its stop request.
+constexpr std::chrono::milliseconds kStopPollInterval{50};
+// No command waits longer than this, whatever it was given (the longest settings.max_fault_lifetime
+// allows); it also keeps the deadline's arithmetic far from overflowing.
+constexpr std::chrono::milliseconds kMaxCommandTimeout = std::chrono::hours(24);
+
+// Puts the child in a process group of its own (its pid), so that a timeout or a stop can kill
+// everything it started with one signal. Async-signal-safe.
+struct OwnProcessGroupInit {
+  template <typename Launcher, typename Path, typename Argv>
+  boost::system::error_code on_exec_setup(Launcher&, const Path&, Argv&) const {
+    if (::setpgid(0, 0) == 0) return {};
+    return boost::system::error_code(errno, boost::system::system_category());
+  }
+};
 
 bool IsExecutableFile(const std::string& path) {
   struct stat st {};
@@ -94,7 +112,8 @@ int DecodeWaitStatus(int status) {
 // `input`: null for stdin on /dev/null, else written to the child's stdin, then EOF.
 Result<CommandResult> RunExecutable(const std::string& executable,
                                     const std::vector<std::string>& argv,
-                                    const std::string* input, std::chrono::milliseconds timeout) {
+                                    const std::string* input, std::chrono::milliseconds timeout,
+                                    const StopSource* stop) {
   asio::io_context ctx;
   const size_t cap = input != nullptr ? kInputReplyCap : kCaptureCap;
   OutputCapture out(ctx, cap);
@@ -106,7 +125,7 @@ Result<CommandResult> RunExecutable(const std::string& executable,
   bp::posix::default_launcher launcher;
   auto launch = [&](bp::process_stdio stdio) {
     return launcher(ctx.get_executor(), launch_error, bp::filesystem::path(executable), args,
-                    std::move(stdio), DieWithParentInit{::getpid()});
+                    std::move(stdio), DieWithParentInit{::getpid()}, OwnProcessGroupInit{});
   };
   // The stdio binding makes its pipe ends when it is constructed: one expression each.
   auto proc = input != nullptr ? launch(bp::process_stdio{in, out.pipe(), err.pipe()})
@@ -128,10 +147,23 @@ Result<CommandResult> RunExecutable(const std::string& executable,
   std::optional<Status> wait_failure;
   asio::steady_timer deadline(ctx, timeout);
   asio::steady_timer drain(ctx);
+  asio::steady_timer stop_poll(ctx);
   auto finish_if_done = [&] {
     if (exited && out.done() && err.done()) {
       deadline.cancel();
       drain.cancel();
+      stop_poll.cancel();
+    }
+  };
+  // The child's group (its pid is the group's id, and it cannot be reused before the child is
+  // reaped, which happens in async_wait's handler), then the child itself through its pidfd.
+  auto kill_child = [&] {
+    ::kill(-proc.id(), SIGKILL);
+    if (pidfd >= 0) {
+      ::syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, nullptr, 0);
+    } else {
+      boost::system::error_code ignored;
+      proc.terminate(ignored);  // kill(pid): the child is not reaped yet, so the pid is still its
     }
   };
   out.Start(finish_if_done);
@@ -148,10 +180,11 @@ Result<CommandResult> RunExecutable(const std::string& executable,
     exited = true;
     if (ec) {
       wait_failure = Status::Runtime("wait for " + argv[0] + ": " + ec.message());
-    } else if (!result.timed_out) {
+    } else if (!result.timed_out && !result.interrupted) {
       result.exit_code = DecodeWaitStatus(proc.native_exit_code());
     }
     deadline.cancel();
+    stop_poll.cancel();
     drain.expires_after(kDrainAfterExit);
     drain.async_wait([&](const boost::system::error_code& e) {
       if (e) return;
@@ -161,16 +194,30 @@ Result<CommandResult> RunExecutable(const std::string& executable,
     finish_if_done();
   });
   deadline.async_wait([&](const boost::system::error_code& e) {
-    if (e || exited) return;
+    if (e || exited || result.interrupted) return;
     result.timed_out = true;
     result.exit_code = -1;
-    if (pidfd >= 0) {
-      ::syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, nullptr, 0);
-    } else {
-      boost::system::error_code ignored;
-      proc.terminate(ignored);  // kill(pid): the child is not reaped yet, so the pid is still its
-    }
+    kill_child();
   });
+  std::function<void()> poll_stop = [&] {
+    stop_poll.expires_after(kStopPollInterval);
+    stop_poll.async_wait([&](const boost::system::error_code& e) {
+      if (e || exited) return;
+      if (!stop->stop_requested()) return poll_stop();
+      if (result.timed_out) return;
+      result.interrupted = true;
+      result.exit_code = -1;
+      kill_child();
+    });
+  };
+  if (stop != nullptr) {
+    if (stop->stop_requested()) {
+      result.interrupted = true;
+      kill_child();
+    } else {
+      poll_stop();
+    }
+  }
   ctx.run();
   if (pidfd >= 0) ::close(pidfd);
 
@@ -185,12 +232,14 @@ Result<CommandResult> RunExecutable(const std::string& executable,
 namespace {
 
 Result<CommandResult> Run(const std::vector<std::string>& argv, const std::string* input,
-                          std::chrono::milliseconds timeout) {
+                          std::chrono::milliseconds timeout, const StopSource* stop) {
   if (argv.empty() || argv[0].empty()) return Status::InvalidInput("command has an empty argv");
   std::optional<std::string> executable = FindExecutable(argv[0]);
   if (!executable) return Status::NotFound("command not found: " + argv[0]);
   try {
-    return RunExecutable(*executable, argv, input, timeout);
+    return RunExecutable(*executable, argv, input, std::clamp(timeout, std::chrono::milliseconds(0),
+                                                              kMaxCommandTimeout),
+                         stop);
   } catch (const std::exception& e) {
     return Status::Runtime("run " + argv[0] + ": " + e.what());
   }
@@ -219,14 +268,14 @@ std::optional<std::string> FindExecutable(const std::string& argv0) {
 }
 
 Result<CommandResult> RunCommand(const std::vector<std::string>& argv,
-                                 std::chrono::milliseconds timeout) {
-  return Run(argv, nullptr, timeout);
+                                 std::chrono::milliseconds timeout, const StopSource* stop) {
+  return Run(argv, nullptr, timeout, stop);
 }
 
 Result<CommandResult> RunCommandWithInput(const std::vector<std::string>& argv,
                                           const std::string& input,
                                           std::chrono::milliseconds timeout) {
-  return Run(argv, &input, timeout);
+  return Run(argv, &input, timeout, nullptr);
 }
 
 }  // namespace ringfence
