@@ -178,6 +178,14 @@ class ExperimentReader {
     for (auto& step : out.method) {
       if (step.kind == MethodStep::Kind::kProbe) default_timeout(step.probe);
     }
+    // No wait may outlast settings.max_fault_lifetime either (a signal must never wait on it).
+    for (const auto& [at, d] : timeouts_) {
+      if (d > out.settings.max_fault_lifetime) {
+        errors_.Add(at, FoundValue(doc.at(ojson::json_pointer(at))),
+                    "at most settings.max_fault_lifetime (" +
+                        FormatDuration(out.settings.max_fault_lifetime) + ")");
+      }
+    }
     // No fault may be asked to outlive settings.max_fault_lifetime (which may come later).
     for (const auto& step : out.method) {
       if (step.kind == MethodStep::Kind::kFault &&
@@ -635,6 +643,7 @@ class ExperimentReader {
                         if (auto d = DurationValue(x, xp, true)) {
                           probe.timeout = *d;
                           probes_with_timeout_.insert(p);
+                          timeouts_.emplace_back(xp, *d);
                         }
                       }});
     const size_t before = errors_.size();
@@ -894,6 +903,9 @@ class ExperimentReader {
       DurationValue(x, xp, true);
     };
     auto probe = [&](const ojson& x, const std::string& xp) { ReadProbe(x, xp, 0); };
+    auto timeout = [&](const ojson& x, const std::string& xp) {
+      if (auto d = DurationValue(x, xp, true)) timeouts_.emplace_back(xp, *d);
+    };
     const size_t before = errors_.size();
     if (type == "promql") {
       ReadObject(v, p,
@@ -903,7 +915,7 @@ class ExperimentReader {
                    [&](const ojson& x, const std::string& xp) {
                      String(x, xp, true, kNonEmptyString);
                    }},
-                  {"timeout", false, "", positive_duration}});
+                  {"timeout", false, "", timeout}});
     } else if (type == "scrape") {
       std::string stat = "value";
       ReadObject(
@@ -932,7 +944,7 @@ class ExperimentReader {
               Number(x, xp, "a number from 0 to 1", [](double d) { return d >= 0 && d <= 1; });
             }},
            {"window", false, "", positive_duration},
-           {"timeout", false, "", positive_duration}});
+           {"timeout", false, "", timeout}});
       if (stat == "quantile" && !v.contains("quantile")) {
         errors_.Add(Child(p, "quantile"), kFoundMissing, "a number from 0 to 1 (stat quantile)");
       }
@@ -1002,7 +1014,10 @@ class ExperimentReader {
                    if (auto a = Strings(x, xp, kArgvAllowed, true)) r.argv = *a;
                  }},
                 {"timeout", false, "", [&](const ojson& x, const std::string& xp) {
-                   if (auto d = DurationValue(x, xp, true)) r.timeout = *d;
+                   if (auto d = DurationValue(x, xp, true)) {
+                     r.timeout = *d;
+                     timeouts_.emplace_back(xp, *d);
+                   }
                  }}});
     if (errors_.size() != before) return std::nullopt;
     return r;
@@ -1018,7 +1033,10 @@ class ExperimentReader {
                  }},
                 {"probe_timeout", false, "",
                  [&](const ojson& x, const std::string& xp) {
-                   if (auto d = DurationValue(x, xp, true)) s.probe_timeout = *d;
+                   if (auto d = DurationValue(x, xp, true)) {
+                     s.probe_timeout = *d;
+                     timeouts_.emplace_back(xp, *d);
+                   }
                  }},
                 {"revert_attempts", false, "",
                  [&](const ojson& x, const std::string& xp) {
@@ -1057,6 +1075,8 @@ class ExperimentReader {
   ValidationErrors& errors_;
   std::vector<std::string> target_names_;        // keys of /targets, in file order
   std::set<std::string> probes_with_timeout_;    // pointers of probes with their own timeout
+  // Every timeout read (pointer, value), checked against settings.max_fault_lifetime at the end.
+  std::vector<std::pair<std::string, Duration>> timeouts_;
   std::map<std::string, std::string> fault_names_;  // fault step name → pointer of its step
   std::map<std::string, std::string> guard_names_;  // guard name → pointer of its guard
 };

@@ -79,8 +79,9 @@ class Fault {
   // reverts with `undo`, so a half-done injection must be undoable from it.
   virtual Status Inject(FaultEnv& env, const Target& target, const UndoRecord& undo) = 0;
 
-  // What was measured, for the journal's `faults[].observed`. Called after the fault's active
-  // window ends (before its revert) and again at the end; must not fail.
+  // What was measured: called when the fault's active window ends, before its revert (the
+  // journal's `faults[].observed`), and again once every target was reverted
+  // (`faults[].observed_after_revert`); must not fail.
   virtual nlohmann::json Observe(FaultEnv& env) = 0;
 
   // False when the fault's own expectation did not hold (e.g. process_kill's

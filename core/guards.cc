@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cmath>
+#include <deque>
 #include <future>
 #include <mutex>
 #include <thread>
@@ -15,9 +16,6 @@ namespace ringfence {
 
 namespace {
 
-// Samples a guard keeps for the journal; beyond this they are counted, not kept (a 50 ms guard
-// fills it after about 83 minutes).
-constexpr size_t kMaxSamplesPerGuard = 100000;
 // A baseline is the median of this many readings, taken one interval apart; up to twice as many
 // attempts are made before the baseline counts as not measurable.
 constexpr int kBaselineReadings = 3;
@@ -159,7 +157,7 @@ class GuardMonitorImpl : public GuardMonitor {
       if (s.min_vs_baseline) condition["min_vs_baseline"] = *s.min_vs_baseline;
       if (s.max_vs_baseline) condition["max_vs_baseline"] = *s.max_vs_baseline;
       nlohmann::json samples = nlohmann::json::array();
-      for (const auto& sample : g->samples) samples.push_back(sample.ToJson());
+      for (const auto& sample : g->recent) samples.push_back(sample.ToJson());
       nlohmann::json baseline_samples = nlohmann::json::array();
       for (const auto& sample : g->baseline_samples) baseline_samples.push_back(sample.ToJson());
       out.push_back({{"name", s.name},
@@ -174,7 +172,9 @@ class GuardMonitorImpl : public GuardMonitor {
                      {"baseline", Optional(g->baseline)},
                      {"baseline_samples", baseline_samples},
                      {"samples", samples},
-                     {"samples_dropped", g->dropped},
+                     {"samples_total", g->total},
+                     {"samples_dropped", g->total - g->recent.size()},
+                     {"summary", Summary(*g)},
                      {"breach", g->breach ? g->breach->ToJson() : nlohmann::json(nullptr)}});
     }
     return out;
@@ -190,8 +190,13 @@ class GuardMonitorImpl : public GuardMonitor {
     Status start_status;
     std::optional<double> baseline;
     std::vector<GuardSample> baseline_samples;
-    std::vector<GuardSample> samples;
-    size_t dropped = 0;
+    // The last kGuardSampleWindow samples; every sample went to on_sample (the journal's event
+    // log), so memory stays flat however long the run.
+    std::deque<GuardSample> recent;
+    uint64_t total = 0;
+    uint64_t verdicts[5] = {0, 0, 0, 0, 0};  // by GuardSample::Verdict
+    std::optional<double> min, max;
+    std::optional<WallTime> first_at, last_at;
     std::optional<GuardBreach> breach;
     // Only the sampling thread touches these.
     int taken = 0;
@@ -199,6 +204,18 @@ class GuardMonitorImpl : public GuardMonitor {
   };
 
   static std::string GuardLabel(const Guard& g) { return "guard \"" + g.spec.name + "\""; }
+
+  // Counts by verdict, the value range and the time span of every sample taken (g.mu held).
+  static nlohmann::json Summary(const Guard& g) {
+    static const char* const kVerdicts[] = {"ok", "breach", "no_data", "error", "warming_up"};
+    nlohmann::json verdicts = nlohmann::json::object();
+    for (int i = 0; i < 5; ++i) verdicts[kVerdicts[i]] = g.verdicts[i];
+    auto time = [](const std::optional<WallTime>& t) {
+      return t ? nlohmann::json(FormatRfc3339(*t)) : nlohmann::json(nullptr);
+    };
+    return {{"verdicts", verdicts}, {"min", Optional(g.min)}, {"max", Optional(g.max)},
+            {"first_at", time(g.first_at)}, {"last_at", time(g.last_at)}};
+  }
 
   // Starts the guard's source once; later calls return the first outcome.
   Status StartSource(Guard& g) {
@@ -327,11 +344,16 @@ class GuardMonitorImpl : public GuardMonitor {
     }
     {
       std::lock_guard<std::mutex> lock(g.mu);
-      if (g.samples.size() < kMaxSamplesPerGuard) {
-        g.samples.push_back(sample);
-      } else {
-        ++g.dropped;
+      g.recent.push_back(sample);
+      if (g.recent.size() > kGuardSampleWindow) g.recent.pop_front();
+      ++g.total;
+      ++g.verdicts[static_cast<int>(sample.verdict)];
+      if (sample.value) {
+        g.min = g.min ? std::min(*g.min, *sample.value) : *sample.value;
+        g.max = g.max ? std::max(*g.max, *sample.value) : *sample.value;
       }
+      if (!g.first_at) g.first_at = sample.at;
+      g.last_at = sample.at;
       if (breach) g.breach = breach;
     }
     if (breach && on_breach_) on_breach_(*breach);

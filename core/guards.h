@@ -17,6 +17,10 @@
 
 namespace ringfence {
 
+// How many of its latest samples a guard keeps in memory (and in GuardMonitor::ToJson()); every
+// sample is handed to the on_sample callback, which streams it to the journal's event log.
+inline constexpr size_t kGuardSampleWindow = 256;
+
 struct GuardSample {
   WallTime at{};
   std::optional<double> value;  // nullopt: no data or error
@@ -58,7 +62,9 @@ class GuardMonitor {
                      std::function<void(const std::string& guard, const GuardSample&)> on_sample) = 0;
   // Stops and joins the sampling threads. Idempotent.
   virtual void Stop() = 0;
-  // Every guard with its baseline and every sample, for the journal (and later plots).
+  // Every guard with its baseline, its last kGuardSampleWindow samples (`samples`), how many it
+  // took (`samples_total`, `samples_dropped` = those not in `samples`) and a `summary` (counts by
+  // verdict, min, max, first_at, last_at), for the journal. Thread-safe.
   virtual nlohmann::json ToJson() const = 0;
 };
 

@@ -2,10 +2,12 @@
 
 #include <curl/curl.h>
 
+#include <algorithm>
 #include <cstring>
 #include <memory>
 #include <mutex>
 
+#include "core/clock.h"
 #include "core/duration.h"
 
 namespace ringfence {
@@ -46,6 +48,46 @@ std::string HostPortOf(const std::string& url) {
   return out;
 }
 
+// How long one wait of the transfer loop may last: how late a stop request is seen.
+constexpr int kPollMs = 50;
+constexpr std::chrono::milliseconds kMaxTimeout = std::chrono::hours(24);
+
+// curl_easy_perform, through a multi handle so that the wait can be cut short by `stop`.
+// CURLE_ABORTED_BY_CALLBACK when it was.
+CURLcode Perform(CURL* h, const StopSource* stop) {
+  if (stop == nullptr) return curl_easy_perform(h);
+  std::unique_ptr<CURLM, decltype(&curl_multi_cleanup)> multi(curl_multi_init(),
+                                                              curl_multi_cleanup);
+  if (!multi || curl_multi_add_handle(multi.get(), h) != CURLM_OK) return CURLE_OUT_OF_MEMORY;
+  CURLcode result = CURLE_OK;
+  bool done = false;
+  while (!done) {
+    if (stop->stop_requested()) {
+      result = CURLE_ABORTED_BY_CALLBACK;
+      break;
+    }
+    int running = 0;
+    if (curl_multi_perform(multi.get(), &running) != CURLM_OK) {
+      result = CURLE_RECV_ERROR;
+      break;
+    }
+    int left = 0;
+    while (CURLMsg* msg = curl_multi_info_read(multi.get(), &left)) {
+      if (msg->msg == CURLMSG_DONE && msg->easy_handle == h) {
+        result = msg->data.result;
+        done = true;
+      }
+    }
+    if (done || running == 0) break;
+    if (curl_multi_poll(multi.get(), nullptr, 0, kPollMs, nullptr) != CURLM_OK) {
+      result = CURLE_RECV_ERROR;
+      break;
+    }
+  }
+  curl_multi_remove_handle(multi.get(), h);
+  return result;
+}
+
 }  // namespace
 
 Result<HttpResponse> HttpFetch(const HttpRequest& request) {
@@ -61,7 +103,8 @@ Result<HttpResponse> HttpFetch(const HttpRequest& request) {
 
   curl_easy_setopt(h, CURLOPT_URL, request.url.c_str());
   curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, static_cast<long>(request.timeout.count()));
+  const auto timeout = std::clamp(request.timeout, std::chrono::milliseconds(1), kMaxTimeout);
+  curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, static_cast<long>(timeout.count()));
   curl_easy_setopt(h, CURLOPT_NOPROXY, "*");
   curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
   curl_easy_setopt(h, CURLOPT_ERRORBUFFER, error_buffer);
@@ -79,9 +122,12 @@ Result<HttpResponse> HttpFetch(const HttpRequest& request) {
     return Status::InvalidInput("unsupported HTTP method: " + request.method);
   }
 
-  CURLcode rc = curl_easy_perform(h);
+  CURLcode rc = Perform(h, request.stop);
+  if (rc == CURLE_ABORTED_BY_CALLBACK && request.stop != nullptr) {
+    return Status::Runtime("interrupted by " + request.stop->reason());
+  }
   if (rc == CURLE_OPERATION_TIMEDOUT) {
-    return Status::Timeout("timed out after " + FormatDuration(request.timeout));
+    return Status::Timeout("timed out after " + FormatDuration(timeout));
   }
   if (rc == CURLE_COULDNT_CONNECT) {
     long os_errno = 0;

@@ -53,6 +53,15 @@ void LifecycleEngine::SetPhase(const std::string& phase, const std::string& acti
   progress_.activity = activity;
 }
 
+void LifecycleEngine::Checkpoint(const RunReport& report, const std::string& phase) {
+  if (deps_.journal == nullptr) return;
+  try {
+    deps_.journal->Checkpoint(report, phase);
+  } catch (const std::exception& e) {
+    spdlog::warn("journal checkpoint: {}", e.what());
+  }
+}
+
 void LifecycleEngine::SetActivity(const std::string& activity) {
   std::lock_guard<std::mutex> lock(progress_mu_);
   progress_.activity = activity;
@@ -191,11 +200,17 @@ RunReport LifecycleEngine::Plan(const Experiment& experiment, uint64_t seed) {
   return report;
 }
 
-std::vector<ProbeOutcome> LifecycleEngine::CheckSteadyState(const Experiment& experiment) {
+std::vector<ProbeOutcome> LifecycleEngine::CheckSteadyState(const Experiment& experiment,
+                                                            const StopSource* stop) {
   std::vector<ProbeOutcome> out;
   for (const ProbeSpec& probe : experiment.steady_state) {
     SetActivity("probe " + probe.name);
-    out.push_back(deps_.probes.Run(probe, experiment));
+    if (stop == nullptr) {
+      out.push_back(deps_.probes.Run(probe, experiment));
+      continue;
+    }
+    if (stop->stop_requested()) break;
+    out.push_back(deps_.probes.Run(probe, experiment, *stop));
   }
   return out;
 }
@@ -364,29 +379,36 @@ void LifecycleEngine::RevertFault(FaultRecord& fault, RunReport& report) {
   });
 }
 
+nlohmann::json LifecycleEngine::ObserveFault(size_t index, const FaultRecord& fr) {
+  const auto groups = TargetsByHost(fr);
+  if (groups.size() == 1 && fr.targets[groups[0][0]].target.host != deps_.executor.host()) {
+    const std::string& host = fr.targets[groups[0][0]].target.host;
+    Executor* executor = ExecutorFor(host);
+    return {{host, executor != nullptr ? executor->Observe(*faults_[index]) : nullptr}};
+  }
+  if (groups.size() <= 1) return deps_.executor.Observe(*faults_[index]);
+  // Per host: {"h1": {...}, "h2": {...}}.
+  nlohmann::json observed = nlohmann::json::object();
+  for (const auto& g : groups) {
+    const std::string& host = fr.targets[g[0]].target.host;
+    Executor* executor = ExecutorFor(host);
+    observed[host] = executor != nullptr ? executor->Observe(*faults_[index]) : nullptr;
+  }
+  return observed;
+}
+
 void LifecycleEngine::EndFault(size_t index, RunReport& report) {
   FaultRecord& fr = report.faults[index];
   if (fr.ended) return;
+  // The fault's expectation is judged on what was seen at the end of its active window; the
+  // second observation shows the state the revert left (docs/journal.md).
   SetActivity("observing " + fr.name);
-  const auto groups = TargetsByHost(fr);
-  if (groups.size() == 1 && fr.targets[groups[0][0]].target.host != deps_.executor.host()) {
-    Executor* executor = ExecutorFor(fr.targets[groups[0][0]].target.host);
-    fr.observed = {{fr.targets[groups[0][0]].target.host,
-                    executor != nullptr ? executor->Observe(*faults_[index]) : nullptr}};
-  } else if (groups.size() <= 1) {
-    fr.observed = deps_.executor.Observe(*faults_[index]);
-  } else {
-    // Per host: {"h1": {...}, "h2": {...}}.
-    fr.observed = nlohmann::json::object();
-    for (const auto& g : groups) {
-      const std::string& host = fr.targets[g[0]].target.host;
-      Executor* executor = ExecutorFor(host);
-      fr.observed[host] = executor != nullptr ? executor->Observe(*faults_[index]) : nullptr;
-    }
-  }
+  fr.observed = ObserveFault(index, fr);
   fr.expectation_met = faults_[index]->ExpectationMet();
   if (!fr.expectation_met) fr.expectation_detail = faults_[index]->ExpectationDetail();
   RevertFault(fr, report);
+  SetActivity("observing " + fr.name + " after its revert");
+  fr.observed_after_revert = ObserveFault(index, fr);
   fr.ended = true;
   RefreshActive(report);
 }
@@ -467,10 +489,11 @@ bool LifecycleEngine::RunMethod(const Experiment& experiment, RunReport& report)
           break;
         case MethodStep::Kind::kProbe: {
           SetActivity("probe " + s.probe.name);
-          ProbeOutcome outcome = deps_.probes.Run(s.probe, experiment);
+          ProbeOutcome outcome = deps_.probes.Run(s.probe, experiment, deps_.stop);
           entry["probe"] = outcome.ToJson();
           report.method_log.push_back(entry);
           cursor = std::max(cursor, deps_.clock.Monotonic());
+          if (deps_.stop.stop_requested()) return false;  // the probe was cut short
           if (!outcome.met) {
             report.status = RunStatus::kFailed;
             report.reason = "method probe " + outcome.name + " not met: " + outcome.detail;
@@ -494,10 +517,13 @@ bool LifecycleEngine::RunMethod(const Experiment& experiment, RunReport& report)
                             : "waiting for " + next.name + " to end");
     if (!deps_.clock.SleepUntil(when, deps_.stop)) return false;
     if (event.start) {
-      if (!StartFault(event.index, report)) return false;
+      const bool started = StartFault(event.index, report);
+      Checkpoint(report, "method");
+      if (!started) return false;
       pending.emplace(when + report.faults[event.index].duration, Event{false, event.index});
     } else {
       EndFault(event.index, report);
+      Checkpoint(report, "method");
     }
   }
 }
@@ -551,6 +577,7 @@ RunReport LifecycleEngine::Run(const Experiment& experiment, uint64_t seed,
       return report;
     }
     SetPhase("preparing");
+    Checkpoint(report, "preparing");
     for (size_t i = 0; i < faults_.size(); ++i) {
       // Per host (in parallel for inventory hosts); the first failure in host order counts.
       const auto groups = TargetsByHost(report.faults[i]);
@@ -595,7 +622,13 @@ RunReport LifecycleEngine::Run(const Experiment& experiment, uint64_t seed,
     }
     if (!deps_.stop.stop_requested()) {
       SetPhase("steady-state-before");
-      report.steady_before = CheckSteadyState(experiment);
+      report.steady_before = CheckSteadyState(experiment, &deps_.stop);
+      if (deps_.stop.stop_requested()) {
+        report.status = RunStatus::kInterrupted;
+        report.reason = "interrupted by " + deps_.stop.reason();
+        report.ended_at = deps_.clock.Now();
+        return report;
+      }
       for (const auto& p : report.steady_before) {
         if (!p.met) {
           report.status = RunStatus::kNotSteady;
@@ -619,6 +652,7 @@ RunReport LifecycleEngine::Run(const Experiment& experiment, uint64_t seed,
     }
     if (!deps_.stop.stop_requested()) {
       method_entered = true;
+      Checkpoint(report, "method");
       if (deps_.guards != nullptr) {
         deps_.guards->Start(
             [this](const GuardBreach& b) {
@@ -634,6 +668,7 @@ RunReport LifecycleEngine::Run(const Experiment& experiment, uint64_t seed,
             },
             [this](const std::string& guard, const GuardSample& sample) {
               if (deps_.observer) deps_.observer->GuardSampled(guard, sample);
+              if (deps_.journal) deps_.journal->GuardSampled(guard, sample);
             });
       }
       completed = RunMethod(experiment, report);
@@ -656,6 +691,7 @@ RunReport LifecycleEngine::Run(const Experiment& experiment, uint64_t seed,
   RevertEverything(report, breach.has_value() || host_lost.has_value());
   // Stamped before the monitor stops: stopping waits for an in-flight sample.
   const auto all_reverted_at = deps_.clock.Now();
+  Checkpoint(report, "reverted");
   if (deps_.guards != nullptr) {
     deps_.guards->Stop();
     report.guards = deps_.guards->ToJson();
@@ -686,9 +722,10 @@ RunReport LifecycleEngine::Run(const Experiment& experiment, uint64_t seed,
       spdlog::error("rollbacks: {}", e.what());
     }
   }
+  if (method_entered) Checkpoint(report, "rollbacks-done");
   if (method_entered && !interrupted) {
     SetPhase("steady-state-after");
-    report.steady_after = CheckSteadyState(experiment);
+    report.steady_after = CheckSteadyState(experiment, nullptr);
     report.steady_after_checked = true;
   }
   if (completed) {
@@ -723,85 +760,6 @@ RunReport LifecycleEngine::Run(const Experiment& experiment, uint64_t seed,
   return report;
 }
 
-namespace {
-nlohmann::json OptTime(const std::optional<WallTime>& t) {
-  return t ? nlohmann::json(FormatRfc3339(*t)) : nlohmann::json(nullptr);
-}
-}  // namespace
-
-nlohmann::json JournalJson(const RunReport& report, const Experiment& experiment) {
-  nlohmann::json j;
-  j["journal_version"] = 1;
-  j["ringfence_version"] = RINGFENCE_VERSION;
-  j["run_id"] = report.run_id;
-  j["experiment"] = experiment.document;
-  j["seed"] = report.seed;
-  j["status"] = RunStatusName(report.status);
-  j["reason"] = report.reason;
-  j["started_at"] = FormatRfc3339(report.started_at);
-  j["ended_at"] = FormatRfc3339(report.ended_at);
-  auto probes = [](const std::vector<ProbeOutcome>& v) {
-    nlohmann::json a = nlohmann::json::array();
-    for (const auto& p : v) a.push_back(p.ToJson());
-    return a;
-  };
-  j["steady_state"] = {{"before", probes(report.steady_before)},
-                       {"after", report.steady_after_checked ? probes(report.steady_after)
-                                                             : nlohmann::json(nullptr)}};
-  j["method"] = report.method_log;
-  nlohmann::json faults = nlohmann::json::array();
-  for (const auto& f : report.faults) {
-    nlohmann::json fj = {{"name", f.name},
-                         {"type", f.type},
-                         {"target", f.target},
-                         {"params", f.params},
-                         {"duration", FormatDuration(f.duration)},
-                         {"start_after", FormatDuration(f.start_after)},
-                         {"observed", f.observed},
-                         {"expectation_met", f.expectation_met}};
-    if (!f.expectation_detail.empty()) fj["expectation_detail"] = f.expectation_detail;
-    std::optional<WallTime> injected, reverted;
-    bool all_reverted = true;
-    nlohmann::json targets = nlohmann::json::array();
-    for (const auto& t : f.targets) {
-      nlohmann::json tj = t.target.ToJson();
-      tj["injected_at"] = OptTime(t.injected_at);
-      tj["reverted_at"] = OptTime(t.reverted_at);
-      tj["inject_ok"] = t.inject_ok;
-      tj["revert_ok"] = t.undo ? t.revert_ok : true;
-      if (t.verification) {
-        tj["verified"] = t.verification->verified;
-        tj["verification"] = t.verification->found;
-      }
-      if (t.undo) tj["undo"] = t.undo->ToJson();
-      if (!t.error.empty()) tj["error"] = t.error;
-      targets.push_back(tj);
-      if (t.injected_at && (!injected || *t.injected_at < *injected)) injected = t.injected_at;
-      if (t.reverted_at && (!reverted || *t.reverted_at > *reverted)) reverted = t.reverted_at;
-      if (t.undo && !t.revert_ok) all_reverted = false;
-    }
-    fj["targets"] = targets;
-    fj["injected_at"] = OptTime(injected);
-    fj["reverted_at"] = all_reverted ? OptTime(reverted) : nlohmann::json(nullptr);
-    fj["revert_ok"] = all_reverted;
-    faults.push_back(fj);
-  }
-  j["faults"] = faults;
-  j["rollbacks"] = report.rollbacks;
-  j["reverted_cleanly"] = report.reverted_cleanly;
-  j["manual_undo"] = report.manual_undo;
-  if (report.breach) {
-    nlohmann::json abort = report.breach->ToJson();
-    abort["all_reverted_at"] = OptTime(report.all_reverted_at);
-    j["abort"] = abort;
-  } else {
-    j["abort"] = nullptr;
-  }
-  j["guards"] = report.guards;
-  if (!report.fleet.is_null()) j["fleet"] = report.fleet;
-  return j;
-}
-
 std::vector<std::string> PlanText(const RunReport& report) {
   std::vector<std::string> lines;
   lines.push_back("plan (seed " + std::to_string(report.seed) + "):");
@@ -831,36 +789,6 @@ std::vector<std::string> PlanText(const RunReport& report) {
     if (!f.params.empty()) lines.push_back("    params: " + f.params.dump());
   }
   return lines;
-}
-
-Status WriteJournal(const std::string& path, const nlohmann::json& journal) {
-  const std::string tmp = path + ".tmp." + std::to_string(getpid());
-  const std::string text = journal.dump(2) + "\n";
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return Status::FromErrno(errno, "journal " + tmp);
-  size_t off = 0;
-  while (off < text.size()) {
-    ssize_t n = ::write(fd, text.data() + off, text.size() - off);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      int err = errno;
-      ::close(fd);
-      ::unlink(tmp.c_str());
-      return Status::FromErrno(err, "journal " + tmp);
-    }
-    off += static_cast<size_t>(n);
-  }
-  if (::fsync(fd) != 0 || ::close(fd) != 0) {
-    int err = errno;
-    ::unlink(tmp.c_str());
-    return Status::FromErrno(err, "journal " + tmp);
-  }
-  if (::rename(tmp.c_str(), path.c_str()) != 0) {
-    int err = errno;
-    ::unlink(tmp.c_str());
-    return Status::FromErrno(err, "journal " + path);
-  }
-  return Status::Ok();
 }
 
 int ExitCodeFor(const RunReport& report) {

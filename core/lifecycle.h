@@ -47,7 +47,8 @@ struct FaultRecord {
   Duration duration{0};
   Duration start_after{0};
   std::vector<TargetRecord> targets;
-  nlohmann::json observed = nlohmann::json::object();
+  nlohmann::json observed = nlohmann::json::object();  // at the end of its active window
+  nlohmann::json observed_after_revert;  // once every target was reverted; null if never
   bool expectation_met = true;
   std::string expectation_detail;  // what did not hold, when it did not
   bool started = false;
@@ -96,6 +97,7 @@ struct EngineDeps {
   int max_targets = 0;  // > 0: a run that would touch more targets in all is refused (exit 2)
   GuardMonitor* guards = nullptr;   // the experiment's guards, when it has any
   RunObserver* observer = nullptr;  // the runner's metrics, when asked for
+  RunJournal* journal = nullptr;    // the journal written as the run goes (core/journal.h)
   // Inventory hosts (docs/fleets.md): targets with `hosts` resolve through it and each target
   // goes through the executor of its host; without it every target is local (`executor`).
   HostDirectory* hosts = nullptr;
@@ -131,9 +133,13 @@ class LifecycleEngine {
   bool RunMethod(const Experiment& experiment, RunReport& report);
   bool StartFault(size_t index, RunReport& report);
   void EndFault(size_t index, RunReport& report);
+  // Fault `index`'s Observe() through its executor(s): keyed by host when not local.
+  nlohmann::json ObserveFault(size_t index, const FaultRecord& fault);
   void RevertFault(FaultRecord& fault, RunReport& report);
   void RevertEverything(RunReport& report, bool in_parallel);
-  std::vector<ProbeOutcome> CheckSteadyState(const Experiment& experiment);
+  // `stop`: the probes end at once when it is requested (before the method); null after it.
+  std::vector<ProbeOutcome> CheckSteadyState(const Experiment& experiment,
+                                             const StopSource* stop);
   void RunRollbacks(const Experiment& experiment, RunReport& report);
   // The executor of `host`: `executor` for "local", else the host directory's (nullptr when
   // nobody knows the host).
@@ -146,6 +152,8 @@ class LifecycleEngine {
   bool InjectOne(size_t index, TargetRecord& tr, RunReport& report);
   void RevertOne(FaultRecord& fault, TargetRecord& tr, RunReport& report);
   void SetPhase(const std::string& phase, const std::string& activity = "");
+  // Hands `report` to the journal (when there is one) as it stands in `phase`.
+  void Checkpoint(const RunReport& report, const std::string& phase);
   void SetActivity(const std::string& activity);
   void RefreshActive(const RunReport& report);
 
@@ -164,12 +172,8 @@ class LifecycleEngine {
 // A run id that sorts by start time: "20261121T162748-3fa2c1" (UTC; a random suffix).
 std::string NewRunId(WallTime now);
 
-// The journal: a stable, documented JSON interface (docs/journal.md).
-nlohmann::json JournalJson(const RunReport& report, const Experiment& experiment);
-// The dry-run plan as text lines.
+// The dry-run plan as text lines. (The journal is core/journal.h.)
 std::vector<std::string> PlanText(const RunReport& report);
-// Writes `journal` to `path` atomically (temporary file, fsync, rename).
-Status WriteJournal(const std::string& path, const nlohmann::json& journal);
 
 // 0 passed; 1 failed, aborted or not steady; 2 the input was wrong; 3 runtime error; 4 a revert
 // failed. Interruptions are mapped by the caller, which knows the signal (130 / 143 / 129).

@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cmath>
+#include <algorithm>
 #include <cstring>
 
 #include "core/http_client.h"
@@ -71,8 +72,13 @@ void JudgeText(ProbeOutcome& outcome, const std::optional<Regex>& pattern,
   }
 }
 
+// How often a TCP connect looks at its stop request.
+constexpr std::chrono::milliseconds kStopPollInterval{50};
+
 // Connects to address:port within `timeout`: Ok, or the reason it did not.
-Status TcpConnect(const std::string& address, int port, std::chrono::milliseconds timeout) {
+Status TcpConnect(const std::string& address, int port, std::chrono::milliseconds timeout,
+                  const StopSource* stop) {
+  timeout = std::min<std::chrono::milliseconds>(timeout, std::chrono::hours(24));
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   const std::string where = address + ":" + std::to_string(port);
   const std::string timed_out = "timed out after " + FormatDuration(timeout);
@@ -104,8 +110,12 @@ Status TcpConnect(const std::string& address, int port, std::chrono::millisecond
         auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
             deadline - std::chrono::steady_clock::now());
         if (left.count() <= 0) break;
+        if (stop != nullptr && stop->stop_requested()) {
+          ::close(fd);
+          return Status::Runtime("interrupted by " + stop->reason());
+        }
         pollfd pfd{fd, POLLOUT, 0};
-        int n = ::poll(&pfd, 1, static_cast<int>(left.count()));
+        int n = ::poll(&pfd, 1, static_cast<int>(std::min(left, kStopPollInterval).count()));
         if (n < 0 && errno == EINTR) continue;
         if (n < 0) {
           err = errno;
@@ -130,6 +140,16 @@ class SystemProbeRunner : public ProbeRunner {
   explicit SystemProbeRunner(ProcessTable& processes) : processes_(processes) {}
 
   ProbeOutcome Run(const ProbeSpec& probe, const Experiment& experiment) override {
+    return RunProbe(probe, experiment, nullptr);
+  }
+  ProbeOutcome Run(const ProbeSpec& probe, const Experiment& experiment,
+                   const StopSource& stop) override {
+    return RunProbe(probe, experiment, &stop);
+  }
+
+ private:
+  ProbeOutcome RunProbe(const ProbeSpec& probe, const Experiment& experiment,
+                        const StopSource* stop) {
     ProbeOutcome outcome;
     outcome.name = probe.name;
     outcome.type = ProbeTypeText(probe.type);
@@ -137,9 +157,9 @@ class SystemProbeRunner : public ProbeRunner {
       const Tolerance tolerance = EffectiveTolerance(probe);
       outcome.tolerance = tolerance.ToJson();
       switch (probe.type) {
-        case ProbeType::kHttp: RunHttp(probe, tolerance, outcome); break;
-        case ProbeType::kTcp: RunTcp(probe, tolerance, outcome); break;
-        case ProbeType::kCommand: RunCommandProbe(probe, tolerance, outcome); break;
+        case ProbeType::kHttp: RunHttp(probe, tolerance, stop, outcome); break;
+        case ProbeType::kTcp: RunTcp(probe, tolerance, stop, outcome); break;
+        case ProbeType::kCommand: RunCommandProbe(probe, tolerance, stop, outcome); break;
         case ProbeType::kProcessAlive:
           RunProcessAlive(probe, experiment, tolerance, outcome);
           break;
@@ -153,13 +173,14 @@ class SystemProbeRunner : public ProbeRunner {
     return outcome;
   }
 
- private:
-  static void RunHttp(const ProbeSpec& probe, const Tolerance& tolerance, ProbeOutcome& outcome) {
+  static void RunHttp(const ProbeSpec& probe, const Tolerance& tolerance, const StopSource* stop,
+                      ProbeOutcome& outcome) {
     HttpRequest request;
     request.method = probe.method;
     request.url = probe.url;
     request.timeout = probe.timeout;
     request.max_body_bytes = kMaxHttpBodyBytes;
+    request.stop = stop;
     Result<HttpResponse> response = HttpFetch(request);
     if (!response.ok()) {
       outcome.detail = response.status().message();
@@ -170,8 +191,14 @@ class SystemProbeRunner : public ProbeRunner {
     JudgeText(outcome, probe.body_regex, response->body, "body");
   }
 
-  static void RunTcp(const ProbeSpec& probe, const Tolerance& tolerance, ProbeOutcome& outcome) {
-    Status connected = TcpConnect(probe.address, probe.port, probe.timeout);
+  static void RunTcp(const ProbeSpec& probe, const Tolerance& tolerance, const StopSource* stop,
+                     ProbeOutcome& outcome) {
+    Status connected = TcpConnect(probe.address, probe.port, probe.timeout, stop);
+    if (stop != nullptr && stop->stop_requested() && !connected.ok()) {
+      outcome.value = nullptr;
+      outcome.detail = connected.message();
+      return;
+    }
     outcome.value = connected.ok();
     outcome.met = WithinTolerance(tolerance, outcome.value);
     if (!outcome.met) {
@@ -183,10 +210,14 @@ class SystemProbeRunner : public ProbeRunner {
   }
 
   static void RunCommandProbe(const ProbeSpec& probe, const Tolerance& tolerance,
-                              ProbeOutcome& outcome) {
-    Result<CommandResult> result = RunCommand(probe.argv, probe.timeout);
+                              const StopSource* stop, ProbeOutcome& outcome) {
+    Result<CommandResult> result = RunCommand(probe.argv, probe.timeout, stop);
     if (!result.ok()) {
       outcome.detail = result.status().message();
+      return;
+    }
+    if (result->interrupted) {
+      outcome.detail = "interrupted by " + stop->reason();
       return;
     }
     if (result->timed_out) {

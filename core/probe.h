@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/clock.h"
 #include "core/experiment.h"
 #include "core/process_table.h"
 
@@ -27,7 +28,16 @@ struct ProbeOutcome {
 class ProbeRunner {
  public:
   virtual ~ProbeRunner() = default;
+  // Runs `probe` until it has a value or its timeout passes.
   virtual ProbeOutcome Run(const ProbeSpec& probe, const Experiment& experiment) = 0;
+  // The same, but ends at once when `stop` is requested (an HTTP exchange is abandoned, a
+  // command's process group killed): value null, not met, detail "interrupted by <reason>".
+  // The default (for fakes that never wait) ignores `stop`.
+  virtual ProbeOutcome Run(const ProbeSpec& probe, const Experiment& experiment,
+                           const StopSource& stop) {
+    (void)stop;
+    return Run(probe, experiment);
+  }
 };
 
 std::unique_ptr<ProbeRunner> MakeProbeRunner(ProcessTable& processes);

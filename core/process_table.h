@@ -13,6 +13,8 @@
 
 namespace ringfence {
 
+class StopSource;
+
 // One process as seen in /proc. `start_ticks` (field 22 of /proc/PID/stat) tells a process
 // apart from a later one that reuses its PID: every action on a process checks it.
 struct ProcessInfo {
@@ -64,15 +66,19 @@ struct ProcStat {
 Result<ProcStat> ParseProcStat(std::string_view text);
 
 // Runs a user command (argv, no shell) with a timeout; used by `restart_command`, command probes
-// and rollbacks. The child dies with the runner (PR_SET_PDEATHSIG). Captures stdout and stderr
-// (each capped at 64 KiB).
+// and rollbacks. The child dies with the runner (PR_SET_PDEATHSIG) and runs in a process group
+// of its own: at the timeout, or as soon as `stop` (when given) is requested, the whole group
+// gets SIGKILL (a shell's children too). Captures stdout and stderr (each capped at 64 KiB).
 struct CommandResult {
-  int exit_code = -1;  // -1 when it did not exit by itself (killed at the timeout)
+  int exit_code = -1;  // -1 when it did not exit by itself (killed at the timeout or a stop)
   bool timed_out = false;
+  bool interrupted = false;  // killed because `stop` was requested
   std::string out;
   std::string err;
 };
-Result<CommandResult> RunCommand(const std::vector<std::string>& argv, std::chrono::milliseconds timeout);
+Result<CommandResult> RunCommand(const std::vector<std::string>& argv,
+                                 std::chrono::milliseconds timeout,
+                                 const StopSource* stop = nullptr);
 // argv0 itself when it contains '/' (and is an executable file), else the first executable file
 // of that name in PATH; nullopt when there is none.
 std::optional<std::string> FindExecutable(const std::string& argv0);

@@ -1,11 +1,13 @@
 // RunCommand (declared in core/process_table.h): Boost.Process v2 with pipes for stdout and
-// stderr, a deadline, and PR_SET_PDEATHSIG in the child.
+// stderr, a deadline, a stop request, PR_SET_PDEATHSIG and a process group of its own in the
+// child.
 #include <dirent.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <chrono>
@@ -27,6 +29,7 @@
 #include <boost/process/v2.hpp>
 
 #include "core/child_exec_setup.h"
+#include "core/clock.h"
 #include "core/controlled_command.h"
 #include "core/process_table.h"
 
@@ -41,6 +44,21 @@ constexpr size_t kInputReplyCap = 1024 * 1024;    // RunCommandWithInput: a prot
 // After the child exited, its output is read until EOF; a grandchild that keeps the pipes open
 // would hold us up to the deadline, so the pipes are closed this long after the exit.
 constexpr std::chrono::milliseconds kDrainAfterExit{250};
+// How often a running command looks at its stop request.
+constexpr std::chrono::milliseconds kStopPollInterval{50};
+// No command waits longer than this, whatever it was given (the longest settings.max_fault_lifetime
+// allows); it also keeps the deadline's arithmetic far from overflowing.
+constexpr std::chrono::milliseconds kMaxCommandTimeout = std::chrono::hours(24);
+
+// Puts the child in a process group of its own (its pid), so that a timeout or a stop can kill
+// everything it started with one signal. Async-signal-safe.
+struct OwnProcessGroupInit {
+  template <typename Launcher, typename Path, typename Argv>
+  boost::system::error_code on_exec_setup(Launcher&, const Path&, Argv&) const {
+    if (::setpgid(0, 0) == 0) return {};
+    return boost::system::error_code(errno, boost::system::system_category());
+  }
+};
 
 bool IsExecutableFile(const std::string& path) {
   struct stat st {};
@@ -136,9 +154,11 @@ bool GroupHasLiveMember(pid_t pgid) {
 Result<CommandResult> RunExecutable(const std::string& executable,
                                     const std::vector<std::string>& argv,
                                     const std::string* input, std::chrono::milliseconds timeout,
+                                    const StopSource* stop,
                                     const CommandControl* control = nullptr,
                                     CommandHalt* halt_report = nullptr) {
-  const bool group = control != nullptr && control->own_process_group;
+  // Always a group of its own: a timeout, a stop or a halt reaches everything it started.
+  const bool group = true;
   asio::io_context ctx;
   const size_t cap = input != nullptr ? kInputReplyCap : kCaptureCap;
   OutputCapture out(ctx, cap);
@@ -189,12 +209,14 @@ Result<CommandResult> RunExecutable(const std::string& executable,
       ::kill(pgid, signo);
     }
   };
+  asio::steady_timer stop_poll(ctx);
   auto finish_if_done = [&] {
     if (exited && out.done() && err.done()) {
       deadline.cancel();
       drain.cancel();
       halt_poll.cancel();
       halt_kill.cancel();
+      stop_poll.cancel();
     }
   };
   std::function<void()> poll_halt = [&] {
@@ -232,10 +254,11 @@ Result<CommandResult> RunExecutable(const std::string& executable,
     exited = true;
     if (ec) {
       wait_failure = Status::Runtime("wait for " + argv[0] + ": " + ec.message());
-    } else if (!result.timed_out) {
+    } else if (!result.timed_out && !result.interrupted) {
       result.exit_code = DecodeWaitStatus(proc.native_exit_code());
     }
     deadline.cancel();
+    stop_poll.cancel();
     drain.expires_after(kDrainAfterExit);
     drain.async_wait([&](const boost::system::error_code& e) {
       if (e) return;
@@ -245,31 +268,48 @@ Result<CommandResult> RunExecutable(const std::string& executable,
     finish_if_done();
   });
   deadline.async_wait([&](const boost::system::error_code& e) {
-    if (e || exited) return;
+    if (e || exited || result.interrupted) return;
     result.timed_out = true;
     result.exit_code = -1;
-    if (group) ::kill(-pgid, SIGKILL);
-    if (pidfd >= 0) {
-      ::syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, nullptr, 0);
-    } else {
-      boost::system::error_code ignored;
-      proc.terminate(ignored);  // kill(pid): the child is not reaped yet, so the pid is still its
-    }
+    signal_all(SIGKILL);
   });
+  std::function<void()> poll_stop = [&] {
+    stop_poll.expires_after(kStopPollInterval);
+    stop_poll.async_wait([&](const boost::system::error_code& e) {
+      if (e || exited) return;
+      if (!stop->stop_requested()) return poll_stop();
+      if (result.timed_out) return;
+      result.interrupted = true;
+      result.exit_code = -1;
+      signal_all(SIGKILL);
+    });
+  };
+  if (stop != nullptr) {
+    if (stop->stop_requested()) {
+      result.interrupted = true;
+      signal_all(SIGKILL);
+    } else {
+      poll_stop();
+    }
+  }
   ctx.run();
   if (pidfd >= 0) ::close(pidfd);
 
-  if (group && (halt_sent || result.timed_out ||
-                (control->halt != nullptr && control->halt->stop_requested()))) {
+  const bool halted = control != nullptr && control->halt != nullptr &&
+                      control->halt->stop_requested();
+  if (group && (halt_sent || result.timed_out || result.interrupted || halted)) {
     // The child is gone; what it started in its group is stopped too: SIGTERM (when the halt
     // came after the child's own exit), the rest of the grace, then SIGKILL.
     if (!halt_sent) {
       halt_sent = true;
       halt_at = std::chrono::steady_clock::now();
-      if (GroupHasLiveMember(pgid)) ::kill(-pgid, result.timed_out ? SIGKILL : SIGTERM);
+      if (GroupHasLiveMember(pgid)) {
+        ::kill(-pgid, result.timed_out || result.interrupted ? SIGKILL : SIGTERM);
+      }
     }
-    const auto kill_at = halt_at + control->halt_grace;
-    bool killed = result.timed_out;
+    const auto kill_at =
+        halt_at + (control != nullptr ? control->halt_grace : std::chrono::milliseconds(0));
+    bool killed = result.timed_out || result.interrupted;
     for (int i = 0; i < 2000 && GroupHasLiveMember(pgid); ++i) {  // bounded: ~20 s + grace
       if (!killed && std::chrono::steady_clock::now() >= kill_at) {
         ::kill(-pgid, SIGKILL);
@@ -297,14 +337,16 @@ Result<CommandResult> RunExecutable(const std::string& executable,
 namespace {
 
 Result<CommandResult> Run(const std::vector<std::string>& argv, const std::string* input,
-                          std::chrono::milliseconds timeout,
+                          std::chrono::milliseconds timeout, const StopSource* stop,
                           const CommandControl* control = nullptr,
                           CommandHalt* halt = nullptr) {
   if (argv.empty() || argv[0].empty()) return Status::InvalidInput("command has an empty argv");
   std::optional<std::string> executable = FindExecutable(argv[0]);
   if (!executable) return Status::NotFound("command not found: " + argv[0]);
   try {
-    return RunExecutable(*executable, argv, input, timeout, control, halt);
+    return RunExecutable(*executable, argv, input,
+                         std::clamp(timeout, std::chrono::milliseconds(0), kMaxCommandTimeout),
+                         stop, control, halt);
   } catch (const std::exception& e) {
     return Status::Runtime("run " + argv[0] + ": " + e.what());
   }
@@ -333,20 +375,20 @@ std::optional<std::string> FindExecutable(const std::string& argv0) {
 }
 
 Result<CommandResult> RunCommand(const std::vector<std::string>& argv,
-                                 std::chrono::milliseconds timeout) {
-  return Run(argv, nullptr, timeout);
+                                 std::chrono::milliseconds timeout, const StopSource* stop) {
+  return Run(argv, nullptr, timeout, stop);
 }
 
 Result<CommandResult> RunCommandWithInput(const std::vector<std::string>& argv,
                                           const std::string& input,
                                           std::chrono::milliseconds timeout) {
-  return Run(argv, &input, timeout);
+  return Run(argv, &input, timeout, nullptr);
 }
 
 Result<CommandResult> RunControlledCommand(const std::vector<std::string>& argv,
                                            std::chrono::milliseconds timeout,
                                            const CommandControl& control, CommandHalt* halt) {
-  return Run(argv, nullptr, timeout, &control, halt);
+  return Run(argv, nullptr, timeout, nullptr, &control, halt);
 }
 
 }  // namespace ringfence

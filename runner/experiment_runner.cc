@@ -19,6 +19,7 @@
 #include "core/file_ledger.h"
 #include "core/guards.h"
 #include "core/input_file.h"
+#include "core/journal.h"
 #include "core/recovery.h"
 #include "runner/fleet_setup.h"
 #include "runner/redaction.h"
@@ -65,6 +66,16 @@ void PrintVerdict(const RunReport& report, const std::string& journal, int exit_
   std::fflush(stdout);
 }
 
+}  // namespace
+
+namespace {
+// `path` made absolute against the working directory (for the ledger's run record).
+std::string AbsolutePath(const std::string& path) {
+  if (path.empty() || path[0] == '/') return path;
+  char cwd[4096];
+  if (::getcwd(cwd, sizeof cwd) == nullptr) return path;
+  return std::string(cwd) + "/" + path;
+}
 }  // namespace
 
 std::string SelfBinary() {
@@ -171,6 +182,7 @@ int RunExperimentFile(const RunRequest& request) {
     }
   }
   std::unique_ptr<SshFleet> fleet;
+  std::unique_ptr<JournalWriter> journal;  // written as the run goes, once the run has an id
   auto deps_with = [&](RevertLedger& ledger, std::vector<pid_t> protected_pids) {
     EngineDeps deps{SystemClock(), *processes, *probes, FaultRegistry::Global(), ledger, executor,
                     stop, std::move(protected_pids), request.watchdog_grace,
@@ -178,6 +190,7 @@ int RunExperimentFile(const RunRequest& request) {
     deps.max_targets = request.max_targets;
     deps.guards = guards.get();
     deps.observer = metrics.get();
+    deps.journal = journal.get();
     deps.hosts = fleet.get();
     // On a fleet, the first host's deadline must outlast the fan-out to the last one.
     if (fleet) deps.deadline_grace += fleet->FanoutAllowance();
@@ -242,6 +255,7 @@ int RunExperimentFile(const RunRequest& request) {
        {"title", experiment->title},
        {"file", request.file},
        {"inventory", inventory ? RecordedInventory(*inventory) : ""},
+       {"journal", AbsolutePath(request.journal)},
        {"started_at", FormatRfc3339(SystemClock().Now())}},
       redactor->values());
   if (!ledger.ok()) {
@@ -260,6 +274,19 @@ int RunExperimentFile(const RunRequest& request) {
                                     {"pid", (*watchdog)->pid()},
                                     {"start_ticks", dog.ok() ? dog->start_ticks : 0ULL}});
   if (!noted.ok()) spdlog::warn("ledger: {}", noted.message());
+  {
+    JournalWriter::Options journal_options{SystemClock(),
+                                           [redactor](const nlohmann::json& j) {
+                                             return redactor->Apply(j);
+                                           }};
+    auto opened = JournalWriter::Open(request.journal, *experiment, run_id, journal_options);
+    if (opened.ok()) {
+      journal = std::move(*opened);
+      if (guards) journal->SetLiveGuards([&guards] { return guards->ToJson(); });
+    } else {
+      spdlog::warn("the journal is written only at the end: {}", opened.status().message());
+    }
+  }
   LifecycleEngine engine(deps_with(**ledger, {(*watchdog)->pid()}));
 
   spdlog::info("run {} of {}: \"{}\" (seed {}, ledger {})", run_id, request.file,
@@ -292,10 +319,15 @@ int RunExperimentFile(const RunRequest& request) {
     code = ExitCodeForSignal(first_signal);
   }
   if (report.input_error) {
+    if (journal) journal->Discard();
     std::fprintf(stderr, "%s: %s\n", request.file.c_str(), report.reason.c_str());
     return code;  // nothing was touched; no journal of a run that did not happen
   }
-  Status written = WriteJournal(request.journal, redactor->Apply(JournalJson(report, *experiment)));
+  Status written = journal ? journal->Finish(JournalJson(report, *experiment)) : Status::Ok();
+  if (!journal || !written.ok()) {
+    if (!written.ok()) spdlog::warn("journal: {}; writing it without the event log", written.message());
+    written = WriteJournal(request.journal, redactor->Apply(JournalJson(report, *experiment)));
+  }
   if (!written.ok()) spdlog::error("journal not written: {}", written.message());
   PrintVerdict(report, written.ok() ? request.journal : "", code, *redactor);
   if (!request.pushgateway.empty()) {

@@ -147,6 +147,22 @@ int PrintStatus(const std::string& state_dir) {
                   deadline.c_str(), e->undo.manual_undo.c_str());
     }
     for (const auto& p : summary->contents.problems) std::printf("    unreadable: %s\n", p.c_str());
+    // The run record names its journal (docs/journal.md): complete once the run ended, else the
+    // last checkpoint, with every guard sample in <journal>.events.
+    const nlohmann::json& run = summary->contents.run;
+    if (run.is_object() && run.contains("journal") && run["journal"].is_string() &&
+        !run["journal"].get_ref<const std::string&>().empty()) {
+      const std::string& journal = run["journal"].get_ref<const std::string&>();
+      if (summary->state == RunState::kRunning) {
+        std::printf("    journal: %s (written as the run goes)\n", journal.c_str());
+      } else if (summary->status.empty()) {
+        std::printf("    journal: %s (incomplete: the runner did not finish; every guard sample "
+                    "is in %s.events)\n",
+                    journal.c_str(), journal.c_str());
+      } else {
+        std::printf("    journal: %s\n", journal.c_str());
+      }
+    }
   }
   return code;
 }

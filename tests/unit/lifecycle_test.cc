@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include "core/executor.h"
+#include "core/journal.h"
 #include "core/revert_ledger.h"
 #include "tests/support/fake_clock.h"
 
@@ -264,7 +265,7 @@ TEST_F(LifecycleTest, RunsPhasesInOrderAndRevertsEveryTarget) {
                             "prepare pause 2@0", "probe before-and-after@0", "inject pause " + a + "@0",
                             "inject pause " + b + "@0", "probe during@1000", "observe pause@5000",
                             "revert pause " + b + "@5000", "revert pause " + a + "@5000",
-                            "probe before-and-after@5000"}));
+                            "observe pause@5000", "probe before-and-after@5000"}));
   EXPECT_TRUE(r.reverted_cleanly);
   EXPECT_TRUE(ledger_.Outstanding().empty());
 }
@@ -275,15 +276,17 @@ TEST_F(LifecycleTest, SchedulesFaultsByStartAfterAndDuration) {
   RunReport r = Run();
   EXPECT_EQ(r.status, RunStatus::kPassed) << r.reason;
   auto calls = Without(Without(log_.calls, "probe"), "prepare");
-  ASSERT_EQ(calls.size(), 6u);
+  ASSERT_EQ(calls.size(), 8u);
   EXPECT_EQ(calls[0].substr(0, 8), "inject a");
   EXPECT_EQ(calls[0].substr(calls[0].find('@')), "@1000");
   EXPECT_EQ(calls[1].substr(0, 8), "inject b");
   EXPECT_EQ(calls[1].substr(calls[1].find('@')), "@2000");
   EXPECT_EQ(calls[2], "observe b@3000");
   EXPECT_EQ(calls[3].substr(0, 8), "revert b");
-  EXPECT_EQ(calls[4], "observe a@6000");
-  EXPECT_EQ(calls[5].substr(0, 8), "revert a");
+  EXPECT_EQ(calls[4], "observe b@3000");  // after its revert
+  EXPECT_EQ(calls[5], "observe a@6000");
+  EXPECT_EQ(calls[6].substr(0, 8), "revert a");
+  EXPECT_EQ(calls[7], "observe a@6000");
 }
 
 TEST_F(LifecycleTest, NotSteadyInjectsNothing) {
