@@ -27,9 +27,10 @@ inline std::string_view AsText(const uint8_t* data, size_t size) {
 }
 
 // A private directory for the harnesses that must go through a file (the readers take paths),
-// made once per process under $TMPDIR (or /tmp), removed at exit.
+// made once per process under $TMPDIR (or /tmp), removed at exit. Never destroyed: the exit
+// handler that removes it runs after the destructors of function-local statics.
 inline const std::string& ScratchDir() {
-  static const std::string dir = [] {
+  static const std::string* const dir = new std::string([] {
     const char* tmp = std::getenv("TMPDIR");
     std::string pattern = std::string(tmp != nullptr && *tmp == '/' ? tmp : "/tmp") +
                           "/ringfence-fuzz-XXXXXX";
@@ -42,8 +43,8 @@ inline const std::string& ScratchDir() {
       std::filesystem::remove_all(ScratchDir(), ec);
     });
     return pattern;
-  }();
-  return dir;
+  }());
+  return *dir;
 }
 
 // Replaces `<ScratchDir()>/<name>` with `text` (mode 0600) and returns its path.
