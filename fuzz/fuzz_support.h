@@ -26,6 +26,13 @@ inline std::string_view AsText(const uint8_t* data, size_t size) {
   std::abort();
 }
 
+// Why an input was refused, printed when RINGFENCE_FUZZ_EXPLAIN is set (to check that a seed is
+// valid, i.e. reaches past validation: `RINGFENCE_FUZZ_EXPLAIN=1 build-fuzz/fuzz/fuzz_x SEED`).
+inline void Explain(const std::string& line) {
+  static const bool on = std::getenv("RINGFENCE_FUZZ_EXPLAIN") != nullptr;
+  if (on) std::fprintf(stderr, "%s\n", line.c_str());
+}
+
 // A private directory for the harnesses that must go through a file (the readers take paths),
 // made once per process under $TMPDIR (or /tmp), removed at exit. Never destroyed: the exit
 // handler that removes it runs after the destructors of function-local statics.

@@ -8,12 +8,26 @@
 #include "core/inventory.h"
 #include "fuzz/fuzz_support.h"
 
+// The files the seeds name exist (relative ones in the inventory's directory, "~/" ones under
+// HOME, which is the scratch directory here), so that seeds validate and reach host selection.
+extern "C" int LLVMFuzzerInitialize(int*, char***) {
+  using ringfence::fuzz::ScratchDir;
+  using ringfence::fuzz::WriteScratchFile;
+  std::filesystem::create_directories(ScratchDir() + "/.ssh");
+  for (const char* name : {"id_ed25519", "known_hosts", ".ssh/ringfence_ed25519",
+                           ".ssh/known_hosts"}) {
+    (void)WriteScratchFile(name, "not a key\n");
+  }
+  ::setenv("HOME", ScratchDir().c_str(), 1);
+  return 0;
+}
+
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace ringfence;
   const std::string path = fuzz::WriteScratchFile("inventory.json", fuzz::AsText(data, size));
   ValidationErrors errors;
   const std::optional<Inventory> inventory = LoadInventoryFile(path, errors);
-  (void)errors.Format("inventory.json");
+  for (const auto& line : errors.Format("inventory.json")) fuzz::Explain(line);
   if (!inventory) {
     if (errors.empty()) fuzz::Violated("an inventory was refused without an error");
     return 0;
