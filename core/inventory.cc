@@ -130,7 +130,10 @@ class InventoryReader {
  private:
   void ReadHostFields(const nlohmann::json& obj, const std::string& at,
                       const std::vector<std::string>& keys, InventoryHost& host) {
-    for (const auto& [key, v] : obj.items()) {
+    // Not a structured binding: clang 14 refuses one captured by the lambda below.
+    for (const auto& item : obj.items()) {
+      const std::string& key = item.key();
+      const nlohmann::json& v = item.value();
       const std::string p = Child(at, key);
       if (std::find(keys.begin(), keys.end(), key) == keys.end()) {
         errors_.Add(p, kFoundUnknownKey, OneOf(keys));

@@ -1,0 +1,62 @@
+// The ledger reader (core/file_ledger.cc): what `recover`, `status` and the watchdog read from
+// `<state>/runs/*.ledger`, a file an attacker may have planted. Each input line is one record's
+// JSON text; the harness seals it with a valid checksum (SealLedgerLine), so that the records
+// get past the integrity check and reach the record parsing, which is what this fuzzes. A line
+// starting with '!' is written as it is (the rest of it), so checksum mismatches and garbage
+// lines are reached too; an input without a final newline leaves a torn last line.
+//
+// When ledger lines carry more than a CRC (an HMAC with a per-state-dir key), SealLedgerLine is
+// the one place to change: it must produce a line the reader trusts, so that the fuzzing keeps
+// reaching the parse after the check.
+
+#include <boost/crc.hpp>
+
+#include <cstdio>
+#include <string>
+
+#include "core/file_ledger.h"
+#include "fuzz/fuzz_support.h"
+
+namespace {
+
+// `<crc32 of json as 8 hex digits> <json>`, as FileLedger writes a record (without newline).
+std::string SealLedgerLine(std::string_view json) {
+  boost::crc_32_type crc;
+  crc.process_bytes(json.data(), json.size());
+  char hex[16];
+  std::snprintf(hex, sizeof hex, "%08x", static_cast<unsigned>(crc.checksum()));
+  return std::string(hex) + " " + std::string(json);
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  using namespace ringfence;
+  std::string_view input = fuzz::AsText(data, size);
+  std::string ledger;
+  while (!input.empty()) {
+    const size_t nl = input.find('\n');
+    const std::string_view line = input.substr(0, nl);
+    input.remove_prefix(nl == std::string_view::npos ? input.size() : nl + 1);
+    if (!line.empty() && line[0] == '!') {
+      ledger += line.substr(1);
+    } else if (!line.empty()) {
+      ledger += SealLedgerLine(line);
+    }
+    if (nl != std::string_view::npos) ledger += '\n';
+  }
+  const std::string path = fuzz::WriteScratchFile("fuzz.ledger", ledger);
+
+  const auto contents = ReadLedger(path);
+  if (!contents.ok()) return 0;
+  for (const auto* entry : contents->Outstanding()) {
+    if (entry->reverted) fuzz::Violated("an outstanding entry is marked reverted");
+    (void)entry->undo.ToJson().dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  }
+  (void)contents->run.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+
+  // What recover and the watchdog do next: open it to append, with the outstanding intents.
+  const auto appendable = FileLedger::OpenForAppend(path);
+  if (appendable.ok()) (void)(*appendable)->Outstanding();
+  return 0;
+}
