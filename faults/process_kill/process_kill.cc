@@ -377,7 +377,7 @@ Verification ProcessKillFactory::Verify(FaultEnv& env, const UndoRecord& undo) c
   auto matches = MatchProcesses(env.processes, *selector);
   if (!matches.ok()) {
     if (matches.status().code() == StatusCode::kNotFound) {
-      return Verification::NotReverted("no process matching the selector runs after the "
+      return Verification::NotReverted("no live process matching the selector runs after the "
                                        "restart_command");
     }
     return Verification::Unknown("cannot list processes: " + matches.status().message());

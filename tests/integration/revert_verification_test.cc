@@ -138,7 +138,8 @@ TEST_F(RevertVerificationTest, ProcessPauseReStoppedAfterTheRevertIsNotVerified)
       *undo,
       [pid](const FaultFactory& real, FaultEnv& env, const UndoRecord& u) {
         Status s = real.Revert(env, u);
-        ::kill(pid, SIGSTOP);  // re-broken after the revert
+        ::kill(pid, SIGSTOP);  // re-broken after the revert (delivered when it next runs)
+        Eventually([pid] { return testing::ProcState(pid) == 'T'; });
         return s;
       },
       "pid " + std::to_string(pid) + " is still stopped (state T)");
@@ -170,7 +171,7 @@ TEST_F(RevertVerificationTest, ProcessKillWhoseRestartStartsNothingIsNotVerified
   RevertOutcome outcome = RevertAndVerify(real, *undo, 1, SystemClock());
   EXPECT_FALSE(outcome.ok());
   EXPECT_EQ(outcome.verification.found,
-            "no process matching the selector runs after the restart_command");
+            "no live process matching the selector runs after the restart_command");
 
   // Brought back by hand: now it verifies.
   const pid_t again = children.Spawn({"sleep", marker});
@@ -183,9 +184,9 @@ TEST_F(RevertVerificationTest, ProcessKillWhoseRestartStartsNothingIsNotVerified
 TEST_F(RevertVerificationTest, ProcessKillWithoutRestartHasNothingToCheck) {
   UndoRecord undo;
   undo.fault_type = "process_kill";
-  undo.data = {{"pid", 999999}, {"start_ticks", 1}, {"name", "x"}};
+  undo.data = {{"pid", 999999}, {"start_ticks", 1ull}, {"name", "x"}};
   Verification v = FaultRegistry::Global().Find("process_kill")->Verify(env_, undo);
-  EXPECT_TRUE(v.verified);
+  EXPECT_TRUE(v.verified) << v.found;
 }
 
 TEST_F(RevertVerificationTest, NftTableLeftOrRecreatedIsNotVerified) {
@@ -198,6 +199,7 @@ TEST_F(RevertVerificationTest, NftTableLeftOrRecreatedIsNotVerified) {
     step.type = type;
     step.params = {{"direction", "both"}, {"protocol", "all"}, {"netns", pair.server_ns()}};
     if (std::string(type) == "network_loss") step.params["percent"] = 100;
+    if (std::string(type) == "network_partition") step.params["port"] = 9;
     auto undo = Inject(step, host_);
     ASSERT_TRUE(undo.ok()) << undo.status().message();
     const std::string table = undo->data["table"].get<std::string>();
