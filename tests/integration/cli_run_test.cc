@@ -98,7 +98,8 @@ TEST_F(CliRunTest, ARevertThatDoesNotVerifyExits4WithTheManualUndo) {
   const nlohmann::json t = j["faults"][0]["targets"][0];
   EXPECT_EQ(t["revert_ok"], false);
   EXPECT_EQ(t["verified"], false);
-  EXPECT_EQ(t["verification"], "no live process matching the selector runs after the restart_command");
+  EXPECT_EQ(t["verification"],
+            "no live process matching the selector runs after the restart_command");
   ASSERT_EQ(j["manual_undo"].size(), 1u);
   EXPECT_NE(j["manual_undo"][0].get<std::string>().find("/bin/true"), std::string::npos);
 }

@@ -100,7 +100,8 @@ class RevertVerificationTest : public ::testing::Test {
     EXPECT_FALSE(bad.verification.verified);
     EXPECT_NE(bad.verification.found.find(still_wrong), std::string::npos)
         << bad.verification.found;
-    EXPECT_EQ(bad.status.message(), "reverted, but the state is not back: " + bad.verification.found);
+    EXPECT_EQ(bad.status.message(),
+              "reverted, but the state is not back: " + bad.verification.found);
 
     LocalExecutor real(env_, FaultRegistry::Global());
     RevertOutcome good = RevertAndVerify(real, undo, 3, SystemClock());
@@ -203,9 +204,9 @@ TEST_F(RevertVerificationTest, NftTableLeftOrRecreatedIsNotVerified) {
     auto undo = Inject(step, host_);
     ASSERT_TRUE(undo.ok()) << undo.status().message();
     const std::string table = undo->data["table"].get<std::string>();
-    ExpectSabotageCaughtThenRealRevertVerified(*undo, DoNothing,
-                                               "nft table inet " + table + " in network namespace " +
-                                                   pair.server_ns() + " still exists");
+    ExpectSabotageCaughtThenRealRevertVerified(
+        *undo, DoNothing,
+        "nft table inet " + table + " in network namespace " + pair.server_ns() + " still exists");
     std::string out;
     NetnsPair::Run(NetnsPair::In(pair.server_ns(), {"nft", "list", "tables"}), &out);
     EXPECT_EQ(out.find(table), std::string::npos);
