@@ -382,8 +382,15 @@ Verification ProcessKillFactory::Verify(FaultEnv& env, const UndoRecord& undo) c
     }
     return Verification::Unknown("cannot list processes: " + matches.status().message());
   }
+  if (!undo.data.contains("kill_time_ms") || !undo.data["kill_time_ms"].is_number_integer()) {
+    return Verification::Unknown("undo record has no valid kill_time_ms");
+  }
+  const WallTime kill_time{std::chrono::milliseconds(undo.data["kill_time_ms"].get<long long>())};
+  // Only a process started since the kill is the restarted one: the selector may match others
+  // that were never killed.
   for (const auto& p : *matches) {
     if (p.state == 'Z') continue;
+    if (env.processes.StartTime(p.start_ticks) + kStartTimeSlack < kill_time) continue;
     return Verification::Reverted("running again: pid " + std::to_string(p.pid) + " (" + p.name +
                                   ")");
   }

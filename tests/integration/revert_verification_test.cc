@@ -152,13 +152,17 @@ TEST_F(RevertVerificationTest, ProcessKillWhoseRestartStartsNothingIsNotVerified
   const std::string marker = "3600." + testing::UniqueDigits();
   const pid_t pid = children.Spawn({"sleep", marker});
   ASSERT_GT(pid, 0);
+  // Another match that is never killed: it is not the restarted one.
+  ASSERT_GT(children.Spawn({"sleep", marker}), 0);
   TargetSpec spec;
   spec.name = "sleeper";
   spec.process.cmdline = "^sleep " + marker + "$";
   ASSERT_TRUE(Eventually([&] {
     auto m = MatchProcesses(*table_, spec.process);
-    return m.ok() && m->size() == 1;
+    return m.ok() && m->size() == 2;
   }));
+  // Start times have clock-tick resolution and a 20 ms slack: both start clearly before the kill.
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
   FaultStep step;
   step.name = "kill";
   step.type = "process_kill";
