@@ -16,6 +16,9 @@
 
 #include "core/executor.h"
 #include "core/fault.h"
+#include "core/lifecycle.h"
+#include "core/probe.h"
+#include "core/revert_ledger.h"
 #include "core/target_resolver.h"
 #include "faults/bad_update/bad_update.h"
 #include "faults/common/worker_group.h"
@@ -145,6 +148,62 @@ TEST_F(RevertVerificationTest, ProcessPauseReStoppedAfterTheRevertIsNotVerified)
       },
       "pid " + std::to_string(pid) + " is still stopped (state T)");
   EXPECT_NE(testing::ProcState(pid), 'T');
+}
+
+// The same through the engine: a run whose (sabotaged) revert leaves the process stopped exits 4
+// with the manual undo, its journal says verified: false and what was found, and the ledger
+// keeps the entry outstanding.
+TEST_F(RevertVerificationTest, ARunWhoseRevertIsNotVerifiedExits4WithTheManualUndo) {
+  ChildProcesses children;
+  const std::string marker = "3600." + testing::UniqueDigits();
+  const pid_t pid = children.Spawn({"sleep", marker});
+  ASSERT_GT(pid, 0);
+  ASSERT_TRUE(Eventually([&] { return testing::ProcState(pid) == 'S'; }));
+
+  FaultRegistry registry;
+  registry.Register(std::make_unique<SabotagedFactory>(
+      "process_pause", [pid](const FaultFactory& real, FaultEnv& env, const UndoRecord& u) {
+        Status s = real.Revert(env, u);
+        ::kill(pid, SIGSTOP);
+        Eventually([pid] { return testing::ProcState(pid) == 'T'; });
+        return s;
+      }));
+  Experiment experiment;
+  experiment.title = "sabotaged revert";
+  TargetSpec spec;
+  spec.name = "sleeper";
+  spec.pointer = "/targets/sleeper";
+  spec.process.cmdline = "^sleep " + marker + "$";
+  spec.select.mode = SelectionMode::kAll;
+  experiment.targets.push_back(spec);
+  experiment.settings.revert_attempts = 2;
+  MethodStep step;
+  step.kind = MethodStep::Kind::kFault;
+  step.fault.name = "pause";
+  step.fault.type = "process_pause";
+  step.fault.target = "sleeper";
+  step.fault.params = nlohmann::json::object();
+  step.fault.duration = std::chrono::milliseconds(100);
+  experiment.method.push_back(step);
+
+  auto probes = MakeProbeRunner(*table_);
+  MemoryLedger ledger;
+  LocalExecutor executor(env_, registry);
+  EngineDeps deps{SystemClock(), *table_, *probes, registry, ledger, executor, stop_, {},
+                  std::chrono::seconds(3), std::chrono::hours(1)};
+  LifecycleEngine engine(deps);
+  RunReport report = engine.Run(experiment, 1, "verify-run");
+  EXPECT_EQ(ExitCodeFor(report), 4) << report.reason;
+  EXPECT_FALSE(report.reverted_cleanly);
+  ASSERT_EQ(report.manual_undo.size(), 1u);
+  EXPECT_EQ(report.manual_undo[0], "pause on pid " + std::to_string(pid) + " (sleep): kill -CONT " +
+                                       std::to_string(pid));
+  const nlohmann::json t = JournalJson(report, experiment)["faults"][0]["targets"][0];
+  EXPECT_EQ(t["revert_ok"], false);
+  EXPECT_EQ(t["verified"], false);
+  EXPECT_EQ(t["verification"], "pid " + std::to_string(pid) + " is still stopped (state T)");
+  EXPECT_EQ(ledger.Outstanding().size(), 1u);
+  ::kill(pid, SIGCONT);  // the manual undo
 }
 
 TEST_F(RevertVerificationTest, ProcessKillWhoseRestartStartsNothingIsNotVerified) {
