@@ -2,7 +2,6 @@
 // `ringfence demo`, and smaller fleets (started here) for A/A, pipeline mode, deploy failures,
 // byte-for-byte restoration and bad input.
 #include <chrono>
-#include <cstdio>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -288,7 +287,6 @@ TEST(BadUpdateTest, APipelineThatKeepsDeployingIsHaltedWhenTheGateFails) {
                                 fleet.dir().path(), fleet.fleet().fleet_id(), marker}}},
                              &out, &err);
   const json observed = fleet.Observed();
-  std::printf("observed: %s\n", observed.dump().c_str());
   ASSERT_TRUE(observed.contains("pipeline_halt")) << observed.dump() << out << err;
   const json halt = observed["pipeline_halt"];
   EXPECT_EQ(halt["halted_by"], "gate") << observed.dump();
