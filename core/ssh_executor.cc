@@ -726,7 +726,9 @@ Status SshExecutor::Revert(const UndoRecord& undo) {
 Verification SshExecutor::Verify(const UndoRecord& undo) {
   if (lost_) return Verification::Unknown("host " + host_.name + " is unreachable: " + error_);
   auto reply = Call("verify", {{"host", host_.name}, {"undo", undo.ToJson()}});
-  if (!reply.ok()) return Verification::Unknown("host " + host_.name + ": " + reply.status().message());
+  if (!reply.ok()) {
+    return Verification::Unknown("host " + host_.name + ": " + reply.status().message());
+  }
   const auto verified = reply->find("verified");
   const auto found = reply->find("found");
   if (verified == reply->end() || !verified->is_boolean() || found == reply->end() ||

@@ -164,7 +164,9 @@ Status HostRoutingExecutor::Revert(const UndoRecord& undo) {
 Verification HostRoutingExecutor::Verify(const UndoRecord& undo) {
   if (undo.host == local_.host()) return local_.Verify(undo);
   SshExecutor* host = fleet_->Find(undo.host);
-  if (host == nullptr) return Verification::Unknown("host " + undo.host + " is not in the inventory");
+  if (host == nullptr) {
+    return Verification::Unknown("host " + undo.host + " is not in the inventory");
+  }
   return host->Verify(undo);
 }
 

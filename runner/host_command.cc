@@ -435,7 +435,8 @@ nlohmann::json Revert(const HostOptions& o, const nlohmann::json& request, HostC
   // back stays outstanding for the next try (the runner's, or the host-side watchdog's).
   const Verification verification = executor.Verify(undo);
   if (!verification.verified) {
-    return ErrorReply(Status::Runtime("reverted, but the state is not back: " + verification.found));
+    return ErrorReply(
+        Status::Runtime("reverted, but the state is not back: " + verification.found));
   }
   // Mark the matching intents reverted. The deadline was moved to this host's clock, so the
   // record is compared without it.

@@ -285,7 +285,7 @@ TEST(BadUpdateTest, APipelineThatKeepsDeployingIsHaltedWhenTheGateFails) {
                               {"pipeline_command",
                                {"sh", fleet.dir().File("pipeline.sh"), "{artifact}",
                                 fleet.dir().path(), fleet.fleet().fleet_id(), marker}}},
-                             &out, &err, "20s");
+                             &out, &err);
   const json observed = fleet.Observed();
   ASSERT_TRUE(observed.contains("pipeline_halt")) << observed.dump() << out << err;
   const json halt = observed["pipeline_halt"];
@@ -307,6 +307,38 @@ TEST(BadUpdateTest, APipelineThatKeepsDeployingIsHaltedWhenTheGateFails) {
   EXPECT_EQ(testing::CountProcesses(marker), 0);
   EXPECT_TRUE(fleet.AllRestored());
   EXPECT_EQ(observed["stranded"], 0);
+}
+
+// A pipeline that ignores SIGTERM (and so do its children, who inherit the ignored signal) is
+// killed with SIGKILL after pipeline_stop_grace: nothing of it is left.
+TEST(BadUpdateTest, APipelineThatIgnoresSigtermIsKilledAfterTheGrace) {
+  SmallFleet fleet(4);
+  ASSERT_TRUE(fleet.started().ok()) << fleet.started().message();
+  const std::string marker = testing::UniqueDigits();
+  fleet.dir().Write("pipeline.sh",
+                    "trap '' TERM\n"
+                    "for f in \"$2\"/content-*.txt; do\n"
+                    "  cp \"$1\" \"$f\"\n"
+                    "  pkill -HUP -f \"^[^ ]*ringfence-demo-service --port [0-9]+ --fleet-id $3( |$)\"\n"
+                    "  sleep 3.000$4\n"
+                    "done\n"
+                    "exit 0\n");
+  std::string out, err;
+  fleet.Run({{"mode", "pipeline"},
+             {"max_blast_radius", 0.5},
+             {"pipeline_stop_grace", "300ms"},
+             {"pipeline_command",
+              {"sh", fleet.dir().File("pipeline.sh"), "{artifact}", fleet.dir().path(),
+               fleet.fleet().fleet_id(), marker}}},
+            &out, &err);
+  const json observed = fleet.Observed();
+  ASSERT_TRUE(observed.contains("pipeline_halt")) << observed.dump() << out << err;
+  EXPECT_EQ(observed["pipeline_halt"]["signal"], "SIGKILL") << observed.dump();
+  EXPECT_EQ(observed["pipeline_halt"]["left_running"], false);
+  EXPECT_EQ(observed["pipeline_exit_code"], 137);
+  EXPECT_LE(observed["overshoot"].get<int>(), 1) << observed.dump();
+  EXPECT_EQ(testing::CountProcesses(marker), 0);
+  EXPECT_TRUE(fleet.AllRestored());
 }
 
 TEST(BadUpdateTest, DeployFailuresCountAgainstMaxErrors) {

@@ -409,12 +409,16 @@ Verification DiskFillFactory::Verify(FaultEnv& env, const UndoRecord& undo) cons
                                      std::to_string(uint64_t(st.st_blocks) * 512) +
                                      " bytes allocated)");
   }
-  if (errno != ENOENT) return Verification::Unknown(Status::FromErrno(errno, "lstat " + file).message());
+  if (errno != ENOENT) {
+    return Verification::Unknown(Status::FromErrno(errno, "lstat " + file).message());
+  }
   std::string found = "fill file " + file + " is gone";
   const std::string path = undo.data.value("path", "");
   if (!path.empty()) {
     auto usage = ReadFsUsage(path);
-    if (usage.ok()) found += "; " + std::to_string(usage->avail_bytes) + " bytes available on " + path;
+    if (usage.ok()) {
+      found += "; " + std::to_string(usage->avail_bytes) + " bytes available on " + path;
+    }
   }
   return Verification::Reverted(found);
 }

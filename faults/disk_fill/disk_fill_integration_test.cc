@@ -321,6 +321,36 @@ TEST_F(DiskFillIntegrationTest, AWriterThatTakesEverythingIsReportedAsMarginLost
   EXPECT_EQ(Entries(), 0u);
 }
 
+// The same end to end: `ringfence run` with a disk_fill step, a writer filling the filesystem
+// during the window (as `dd` did in the issue); the margin is back before the run ends and the
+// journal shows the shrink.
+TEST_F(DiskFillIntegrationTest, ARunKeepsTheMarginAgainstAnOutsideWriterAndJournalsIt) {
+  testing::TempDir work;
+  const nlohmann::json experiment = {
+      {"version", 1},
+      {"title", "disk_fill margin"},
+      {"steady_state", nlohmann::json::array()},
+      {"guards", nlohmann::json::array()},
+      {"method",
+       {{{"type", "disk_fill"}, {"name", "fill"},
+         {"params", {{"path", mount_}, {"size", 40 * kMiB}}}, {"duration", "3s"}}}}};
+  work.Write("fill.json", experiment.dump(2));
+  testing::ChildRun run({RINGFENCE_BINARY, "run", work.File("fill.json"), "--journal",
+                         work.File("journal.json"), "--state-dir", work.File("state")},
+                        work.path());
+  ASSERT_TRUE(Eventually([&] { return AvailBytes() == 24 * kMiB; })) << AvailBytes();
+  OutsideWrite(mount_ + "/outside", 40 * kMiB);  // to ENOSPC
+  EXPECT_TRUE(Eventually([&] { return AvailBytes() >= kDiskFillSafetyMarginBytes; }));
+  ASSERT_EQ(run.Wait(), 0) << run.out() << run.err();
+  const nlohmann::json j = nlohmann::json::parse(testing::ReadFile(work.File("journal.json")));
+  const nlohmann::json margin = j["faults"][0]["observed"]["margin"];
+  EXPECT_GE(margin["shrinks"].get<int>(), 1) << j["faults"][0]["observed"].dump();
+  EXPECT_GE(margin["shrunk_bytes"].get<uint64_t>(), kDiskFillSafetyMarginBytes);
+  EXPECT_EQ(j["faults"][0]["targets"][0]["verified"], true);
+  ASSERT_EQ(::unlink((mount_ + "/outside").c_str()), 0);
+  EXPECT_EQ(Entries(), 0u);
+}
+
 TEST_F(DiskFillIntegrationTest, AStopRequestEndsTheFillEarly) {
   stop_.RequestStop("test");
   auto fault = Make({{"size", 8 * kMiB}});

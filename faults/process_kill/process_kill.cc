@@ -377,13 +377,20 @@ Verification ProcessKillFactory::Verify(FaultEnv& env, const UndoRecord& undo) c
   auto matches = MatchProcesses(env.processes, *selector);
   if (!matches.ok()) {
     if (matches.status().code() == StatusCode::kNotFound) {
-      return Verification::NotReverted("no process matching the selector runs after the "
+      return Verification::NotReverted("no live process matching the selector runs after the "
                                        "restart_command");
     }
     return Verification::Unknown("cannot list processes: " + matches.status().message());
   }
+  if (!undo.data.contains("kill_time_ms") || !undo.data["kill_time_ms"].is_number_integer()) {
+    return Verification::Unknown("undo record has no valid kill_time_ms");
+  }
+  const WallTime kill_time{std::chrono::milliseconds(undo.data["kill_time_ms"].get<long long>())};
+  // Only a process started since the kill is the restarted one: the selector may match others
+  // that were never killed.
   for (const auto& p : *matches) {
     if (p.state == 'Z') continue;
+    if (env.processes.StartTime(p.start_ticks) + kStartTimeSlack < kill_time) continue;
     return Verification::Reverted("running again: pid " + std::to_string(p.pid) + " (" + p.name +
                                   ")");
   }

@@ -18,7 +18,8 @@ class ProcessKillFactory : public FaultFactory {
   // recorded process is gone and no process matching the recorded selector has started since
   // the kill; otherwise Ok.
   Status Revert(FaultEnv& env, const UndoRecord& undo) const override;
-  // With a restart_command: the original still runs, or a process matching the selector does.
+  // With a restart_command: the original still runs, or a process matching the selector started
+  // since the kill does.
   // Without one nothing was to be restored, so nothing is to be checked (verified).
   Verification Verify(FaultEnv& env, const UndoRecord& undo) const override;
 };

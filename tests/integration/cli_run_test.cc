@@ -76,6 +76,35 @@ TEST_F(CliRunTest, PausesThenResumes) {
   ASSERT_EQ(run.Wait(), 0) << run.err();
   for (pid_t pid : children.pids()) EXPECT_NE(SleepChildren::State(pid), 'T') << pid;
   EXPECT_EQ(Journal()["faults"][0]["revert_ok"], true);
+  for (const auto& t : Journal()["faults"][0]["targets"]) {
+    EXPECT_EQ(t["verified"], true) << t.dump();
+    EXPECT_EQ(t["verification"].get<std::string>().find("pid "), 0u) << t.dump();
+  }
+}
+
+// Issue 11, proof of every revert, end to end: the restart_command "succeeds" (/bin/true) but
+// nothing matching the selector runs again, so the revert is not verified: exit 4 with the
+// manual undo, the journal's target says verified: false and what was found.
+TEST_F(CliRunTest, ARevertThatDoesNotVerifyExits4WithTheManualUndo) {
+  SleepChildren children(1);
+  dir_.Write("kill.json",
+             Experiment(children.cmdline_regex(), R"({"count": 1})",
+                        R"([{"type": "process_kill", "target": "sleepers",
+                             "params": {"signal": "SIGKILL", "restart_command": ["/bin/true"]},
+                             "duration": "100ms"}])",
+                        R"({"settings": {"revert_attempts": 2}})"));
+  ChildRun run(Run(dir_.File("kill.json")), dir_.path());
+  ASSERT_EQ(run.Wait(), 4) << run.out() << run.err();
+  EXPECT_NE((run.out() + run.err()).find("/bin/true"), std::string::npos) << run.out() << run.err();
+  nlohmann::json j = Journal();
+  EXPECT_EQ(j["reverted_cleanly"], false);
+  const nlohmann::json t = j["faults"][0]["targets"][0];
+  EXPECT_EQ(t["revert_ok"], false);
+  EXPECT_EQ(t["verified"], false);
+  EXPECT_EQ(t["verification"],
+            "no live process matching the selector runs after the restart_command");
+  ASSERT_EQ(j["manual_undo"].size(), 1u);
+  EXPECT_NE(j["manual_undo"][0].get<std::string>().find("/bin/true"), std::string::npos);
 }
 
 TEST_F(CliRunTest, SigtermMidPauseRevertsAndExits143) {

@@ -117,6 +117,14 @@ TEST_F(FleetTest, PercentFiftyOfTenHostsPausesExactlyFiveAndRevertsAll) {
   EXPECT_EQ(j["fleet"]["blast_radius"]["selected"], 5);
   EXPECT_EQ(j["fleet"]["blast_radius"]["unknown"], 0);
   ASSERT_EQ(j["faults"][0]["targets"].size(), 5u);
+  // Each revert verified on its host (`ringfence host verify`).
+  for (const auto& t : j["faults"][0]["targets"]) {
+    EXPECT_EQ(t["verified"], true) << t.dump();
+    EXPECT_EQ(t["verification"].get<std::string>().rfind("on " + t["host"].get<std::string>() +
+                                                         ": pid ", 0),
+              0u)
+        << t.dump();
+  }
   size_t hosts_with_ledger = 0;
   for (size_t i = 0; i < 10; ++i) {
     auto ledger = HostLedger(i);

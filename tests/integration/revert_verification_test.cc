@@ -16,6 +16,9 @@
 
 #include "core/executor.h"
 #include "core/fault.h"
+#include "core/lifecycle.h"
+#include "core/probe.h"
+#include "core/revert_ledger.h"
 #include "core/target_resolver.h"
 #include "faults/bad_update/bad_update.h"
 #include "faults/common/worker_group.h"
@@ -100,7 +103,8 @@ class RevertVerificationTest : public ::testing::Test {
     EXPECT_FALSE(bad.verification.verified);
     EXPECT_NE(bad.verification.found.find(still_wrong), std::string::npos)
         << bad.verification.found;
-    EXPECT_EQ(bad.status.message(), "reverted, but the state is not back: " + bad.verification.found);
+    EXPECT_EQ(bad.status.message(),
+              "reverted, but the state is not back: " + bad.verification.found);
 
     LocalExecutor real(env_, FaultRegistry::Global());
     RevertOutcome good = RevertAndVerify(real, undo, 3, SystemClock());
@@ -138,11 +142,68 @@ TEST_F(RevertVerificationTest, ProcessPauseReStoppedAfterTheRevertIsNotVerified)
       *undo,
       [pid](const FaultFactory& real, FaultEnv& env, const UndoRecord& u) {
         Status s = real.Revert(env, u);
-        ::kill(pid, SIGSTOP);  // re-broken after the revert
+        ::kill(pid, SIGSTOP);  // re-broken after the revert (delivered when it next runs)
+        Eventually([pid] { return testing::ProcState(pid) == 'T'; });
         return s;
       },
       "pid " + std::to_string(pid) + " is still stopped (state T)");
   EXPECT_NE(testing::ProcState(pid), 'T');
+}
+
+// The same through the engine: a run whose (sabotaged) revert leaves the process stopped exits 4
+// with the manual undo, its journal says verified: false and what was found, and the ledger
+// keeps the entry outstanding.
+TEST_F(RevertVerificationTest, ARunWhoseRevertIsNotVerifiedExits4WithTheManualUndo) {
+  ChildProcesses children;
+  const std::string marker = "3600." + testing::UniqueDigits();
+  const pid_t pid = children.Spawn({"sleep", marker});
+  ASSERT_GT(pid, 0);
+  ASSERT_TRUE(Eventually([&] { return testing::ProcState(pid) == 'S'; }));
+
+  FaultRegistry registry;
+  registry.Register(std::make_unique<SabotagedFactory>(
+      "process_pause", [pid](const FaultFactory& real, FaultEnv& env, const UndoRecord& u) {
+        Status s = real.Revert(env, u);
+        ::kill(pid, SIGSTOP);
+        Eventually([pid] { return testing::ProcState(pid) == 'T'; });
+        return s;
+      }));
+  Experiment experiment;
+  experiment.title = "sabotaged revert";
+  TargetSpec spec;
+  spec.name = "sleeper";
+  spec.pointer = "/targets/sleeper";
+  spec.process.cmdline = "^sleep " + marker + "$";
+  spec.select.mode = SelectionMode::kAll;
+  experiment.targets.push_back(spec);
+  experiment.settings.revert_attempts = 2;
+  MethodStep step;
+  step.kind = MethodStep::Kind::kFault;
+  step.fault.name = "pause";
+  step.fault.type = "process_pause";
+  step.fault.target = "sleeper";
+  step.fault.params = nlohmann::json::object();
+  step.fault.duration = std::chrono::milliseconds(100);
+  experiment.method.push_back(step);
+
+  auto probes = MakeProbeRunner(*table_);
+  MemoryLedger ledger;
+  LocalExecutor executor(env_, registry);
+  EngineDeps deps{SystemClock(), *table_, *probes, registry, ledger, executor, stop_, {},
+                  std::chrono::seconds(3), std::chrono::hours(1)};
+  LifecycleEngine engine(deps);
+  RunReport report = engine.Run(experiment, 1, "verify-run");
+  EXPECT_EQ(ExitCodeFor(report), 4) << report.reason;
+  EXPECT_FALSE(report.reverted_cleanly);
+  ASSERT_EQ(report.manual_undo.size(), 1u);
+  EXPECT_EQ(report.manual_undo[0], "pause on pid " + std::to_string(pid) + " (sleep): kill -CONT " +
+                                       std::to_string(pid));
+  const nlohmann::json t = JournalJson(report, experiment)["faults"][0]["targets"][0];
+  EXPECT_EQ(t["revert_ok"], false);
+  EXPECT_EQ(t["verified"], false);
+  EXPECT_EQ(t["verification"], "pid " + std::to_string(pid) + " is still stopped (state T)");
+  EXPECT_EQ(ledger.Outstanding().size(), 1u);
+  ::kill(pid, SIGCONT);  // the manual undo
 }
 
 TEST_F(RevertVerificationTest, ProcessKillWhoseRestartStartsNothingIsNotVerified) {
@@ -150,13 +211,17 @@ TEST_F(RevertVerificationTest, ProcessKillWhoseRestartStartsNothingIsNotVerified
   const std::string marker = "3600." + testing::UniqueDigits();
   const pid_t pid = children.Spawn({"sleep", marker});
   ASSERT_GT(pid, 0);
+  // Another match that is never killed: it is not the restarted one.
+  ASSERT_GT(children.Spawn({"sleep", marker}), 0);
   TargetSpec spec;
   spec.name = "sleeper";
   spec.process.cmdline = "^sleep " + marker + "$";
   ASSERT_TRUE(Eventually([&] {
     auto m = MatchProcesses(*table_, spec.process);
-    return m.ok() && m->size() == 1;
+    return m.ok() && m->size() == 2;
   }));
+  // Start times have clock-tick resolution and a 20 ms slack: both start clearly before the kill.
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
   FaultStep step;
   step.name = "kill";
   step.type = "process_kill";
@@ -170,7 +235,7 @@ TEST_F(RevertVerificationTest, ProcessKillWhoseRestartStartsNothingIsNotVerified
   RevertOutcome outcome = RevertAndVerify(real, *undo, 1, SystemClock());
   EXPECT_FALSE(outcome.ok());
   EXPECT_EQ(outcome.verification.found,
-            "no process matching the selector runs after the restart_command");
+            "no live process matching the selector runs after the restart_command");
 
   // Brought back by hand: now it verifies.
   const pid_t again = children.Spawn({"sleep", marker});
@@ -183,9 +248,9 @@ TEST_F(RevertVerificationTest, ProcessKillWhoseRestartStartsNothingIsNotVerified
 TEST_F(RevertVerificationTest, ProcessKillWithoutRestartHasNothingToCheck) {
   UndoRecord undo;
   undo.fault_type = "process_kill";
-  undo.data = {{"pid", 999999}, {"start_ticks", 1}, {"name", "x"}};
+  undo.data = {{"pid", 999999}, {"start_ticks", 1ull}, {"name", "x"}};
   Verification v = FaultRegistry::Global().Find("process_kill")->Verify(env_, undo);
-  EXPECT_TRUE(v.verified);
+  EXPECT_TRUE(v.verified) << v.found;
 }
 
 TEST_F(RevertVerificationTest, NftTableLeftOrRecreatedIsNotVerified) {
@@ -198,12 +263,13 @@ TEST_F(RevertVerificationTest, NftTableLeftOrRecreatedIsNotVerified) {
     step.type = type;
     step.params = {{"direction", "both"}, {"protocol", "all"}, {"netns", pair.server_ns()}};
     if (std::string(type) == "network_loss") step.params["percent"] = 100;
+    if (std::string(type) == "network_partition") step.params["port"] = 9;
     auto undo = Inject(step, host_);
     ASSERT_TRUE(undo.ok()) << undo.status().message();
     const std::string table = undo->data["table"].get<std::string>();
-    ExpectSabotageCaughtThenRealRevertVerified(*undo, DoNothing,
-                                               "nft table inet " + table + " in network namespace " +
-                                                   pair.server_ns() + " still exists");
+    ExpectSabotageCaughtThenRealRevertVerified(
+        *undo, DoNothing,
+        "nft table inet " + table + " in network namespace " + pair.server_ns() + " still exists");
     std::string out;
     NetnsPair::Run(NetnsPair::In(pair.server_ns(), {"nft", "list", "tables"}), &out);
     EXPECT_EQ(out.find(table), std::string::npos);

@@ -5,10 +5,13 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <thread>
 
 #include <gtest/gtest.h>
 
+#include "core/controlled_command.h"
 #include "core/process_table.h"
+#include "tests/support/chaos.h"
 
 namespace ringfence {
 namespace {
@@ -124,6 +127,67 @@ TEST(RunCommandTest, WithoutInputStdinIsEmpty) {
   ASSERT_TRUE(r.ok()) << r.status().message();
   EXPECT_EQ(r->exit_code, 0);
   EXPECT_EQ(r->out, "");
+}
+
+// Runs `script` (sh -c) in a process group of its own and halts it once `marker` shows in
+// `processes` command lines.
+CommandHalt RunAndHalt(const std::string& script, const std::string& marker, int processes,
+                       milliseconds grace, Result<CommandResult>* result) {
+  StopSource halt;
+  const CommandControl control{true, &halt, grace};
+  CommandHalt report;
+  std::thread run([&] {
+    *result = RunControlledCommand({"sh", "-c", script}, seconds(30), control, &report);
+  });
+  for (int i = 0; i < 500 && testing::CountProcesses(marker) < processes; ++i) {
+    std::this_thread::sleep_for(milliseconds(10));
+  }
+  halt.RequestStop("test");
+  run.join();
+  return report;
+}
+
+TEST(RunControlledCommandTest, AHaltStopsTheWholeProcessGroupWithSigterm) {
+  const std::string marker = "30.000" + testing::UniqueDigits();
+  Result<CommandResult> result = Status::Runtime("not run");
+  // A background child too: it is not the shell's, but it is in the group.
+  const CommandHalt halt = RunAndHalt("sleep " + marker + " & sleep " + marker + "; wait", marker,
+                                      2, seconds(5), &result);
+  ASSERT_TRUE(result.ok()) << result.status().message();
+  EXPECT_EQ(result->exit_code, 128 + SIGTERM);
+  EXPECT_TRUE(halt.requested);
+  EXPECT_FALSE(halt.sigkilled);
+  EXPECT_FALSE(halt.left_running);
+  EXPECT_EQ(testing::CountProcesses(marker), 0);
+}
+
+TEST(RunControlledCommandTest, WhatIgnoresSigtermIsKilledAfterTheGrace) {
+  const std::string marker = "30.000" + testing::UniqueDigits();
+  Result<CommandResult> result = Status::Runtime("not run");
+  // The ignored SIGTERM is inherited by the sleeps.
+  const CommandHalt halt = RunAndHalt("trap '' TERM; sleep " + marker + " & sleep " + marker +
+                                          "; wait",
+                                      marker, 2, milliseconds(200), &result);
+  ASSERT_TRUE(result.ok()) << result.status().message();
+  EXPECT_EQ(result->exit_code, 128 + SIGKILL);
+  EXPECT_TRUE(halt.requested);
+  EXPECT_TRUE(halt.sigkilled);
+  EXPECT_FALSE(halt.left_running);
+  EXPECT_GE(halt.took.count(), 200);
+  EXPECT_EQ(testing::CountProcesses(marker), 0);
+}
+
+TEST(RunControlledCommandTest, WithoutAHaltItIsRunCommand) {
+  StopSource halt;
+  // In its own process group: the shell's pid is its process group id.
+  auto r = RunControlledCommand({"sh", "-c", "ps -o pid=,pgid= -p $$; exit 3"}, seconds(5),
+                                CommandControl{true, &halt, seconds(1)});
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(r->exit_code, 3);
+  std::istringstream ids(r->out);
+  long pid = 0, pgid = -1;
+  ids >> pid >> pgid;
+  EXPECT_EQ(pid, pgid) << r->out;
 }
 
 }  // namespace
