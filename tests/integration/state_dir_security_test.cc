@@ -266,6 +266,23 @@ TEST_F(LiveRunTest, NobodyCannotDeleteALiveLedger) {
   EXPECT_NE(AsNobody({"/bin/rm", "-f", ledgers[0]}), 0);
   EXPECT_NE(AsNobody({"/bin/cat", ledgers[0]}), 0);
   EXPECT_TRUE(Exists(ledgers[0]));
+  // The watchdog holds the heartbeat socket on fd 3 and the state dir's lock on fd 4 (both
+  // survive its exec whatever numbers the runner had them under).
+  for (pid_t p : ProcessesMentioning(state())) {
+    if (p == run.pid()) continue;
+    const auto fd = [&](int n) {
+      std::error_code ec;
+      return std::filesystem::read_symlink("/proc/" + std::to_string(p) + "/fd/" + std::to_string(n), ec)
+          .string();
+    };
+    EXPECT_EQ(fd(3).rfind("socket:", 0), 0u) << fd(3);
+    EXPECT_EQ(fd(4), state() + "/run.lock");
+  }
+  // recover under a live run names only what recover accepts.
+  std::string out, err;
+  EXPECT_EQ(Ringfence({"recover", "--state-dir", state()}, &out, &err), 3);
+  EXPECT_EQ(err, "ringfence recover: another run is active on state dir " + state() +
+                     " (its lock is held); wait for it to end: recover does not act under a live run\n");
   EXPECT_EQ(ModeOf(state()), 0700u);
   EXPECT_EQ(ModeOf(state() + "/runs"), 0700u);
   EXPECT_EQ(ModeOf(state() + "/ledger.key"), 0600u);
