@@ -134,7 +134,7 @@ TEST_F(StateDirSecurityTest, PlantedLedgerInAWorldWritableDirIsNotActedOn) {
   // Ours at last, but its lines carry no MAC: not trusted line by line.
   ASSERT_EQ(::chown(ledger.c_str(), 0, 0), 0);
   EXPECT_EQ(Ringfence({"recover", "--state-dir", state()}, &out, &err), 3);
-  EXPECT_EQ(err, "SKIPPED: ledger " + ledger + ": not trusted: the state dir has no ledger key (" +
+  EXPECT_EQ(err, "SKIPPED: ledger " + ledger + ": cannot be authenticated: the state dir has no ledger key (" +
                      state() + "/ledger.key); not acted on\nrecover: 0 faults reverted; 1 ledger not "
                      "trusted and skipped: check it by hand, then move it out of " + state() + "/runs\n");
   ASSERT_TRUE(StateDir::Open(state(), false)->LedgerKey(true).ok());
@@ -144,6 +144,15 @@ TEST_F(StateDirSecurityTest, PlantedLedgerInAWorldWritableDirIsNotActedOn) {
                      "check and undo it by hand\n"),
             std::string::npos)
       << err;
+  // A run refuses to start over it until it is dealt with.
+  dir_.Write("wait.json", R"({"version": 1, "title": "t", "guards": [],
+                              "method": [{"type": "wait", "duration": "10ms"}]})");
+  EXPECT_EQ(Ringfence({"run", dir_.File("wait.json"), "--journal", dir_.File("j.json"),
+                       "--state-dir", state()},
+                      &out, &err),
+            3);
+  EXPECT_EQ(err, "ringfence: run x has 3 ledger line(s) that cannot be trusted; run `ringfence "
+                 "recover --state-dir " + state() + "` first (see `ringfence status`); nothing was run\n");
   EXPECT_FALSE(Exists(marker()));
   EXPECT_TRUE(Exists(keep()));
 }
