@@ -102,7 +102,7 @@ Status LoadKey(LedgerPlace& place, const std::string& path) {
   if (!key.ok()) {
     if (key.status().code() != StatusCode::kNotFound) return key.status();
     return Status::Error(StatusCode::kPermission,
-                         "ledger " + path + ": not trusted: the state dir has no ledger key (" +
+                         "ledger " + path + ": cannot be authenticated: the state dir has no ledger key (" +
                              place.dir.path() + "/ledger.key)");
   }
   place.key = std::move(*key);

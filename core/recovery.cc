@@ -84,7 +84,8 @@ std::string NeedsSecrets(const std::set<std::string>& names) {
     flags += " --secret " + n + "=VALUE";
   }
   return std::string("needs secret") + (names.size() == 1 ? " " : "s ") + list +
-         " (its value is never on disk): pass ringfence recover" + flags;
+         (names.size() == 1 ? " (its value is" : " (their values are") +
+         " never on disk): pass ringfence recover" + flags;
 }
 }  // namespace
 

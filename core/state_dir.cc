@@ -38,7 +38,15 @@ Status MakeDirs(const std::string& path) {
   for (size_t pos = 1; pos <= path.size(); ++pos) {
     if (pos != path.size() && path[pos] != '/') continue;
     const std::string prefix = path.substr(0, pos);
-    if (::mkdir(prefix.c_str(), 0700) != 0 && errno != EEXIST) {
+    if (::mkdir(prefix.c_str(), 0700) == 0) {
+      // Ours: 0700 exactly, also when the umask took more away (0777 leaves 0000).
+      int fd = ::open(prefix.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+      if (fd >= 0) {
+        int rc = ::fchmod(fd, 0700);
+        ::close(fd);
+        if (rc != 0) return Status::FromErrno(errno, "state dir " + path + ": chmod " + prefix);
+      }
+    } else if (errno != EEXIST) {
       return Status::FromErrno(errno, "state dir " + path + ": cannot create " + prefix);
     }
   }
@@ -48,8 +56,12 @@ Status MakeDirs(const std::string& path) {
 // Opens directory `name` relative to `at` (never through a link) and checks it.
 Result<int> OpenCheckedDir(int at, const std::string& name, const std::string& what,
                            const std::string& shown, bool create) {
-  if (create && at != AT_FDCWD && ::mkdirat(at, name.c_str(), 0700) != 0 && errno != EEXIST) {
-    return Status::FromErrno(errno, what + " " + shown + ": cannot create");
+  bool created = false;
+  if (create && at != AT_FDCWD) {
+    created = ::mkdirat(at, name.c_str(), 0700) == 0;
+    if (!created && errno != EEXIST) {
+      return Status::FromErrno(errno, what + " " + shown + ": cannot create");
+    }
   }
   int fd = ::openat(at, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   if (fd < 0) {
@@ -63,7 +75,7 @@ Result<int> OpenCheckedDir(int at, const std::string& name, const std::string& w
     return OpenError(err, what, shown, true);
   }
   struct stat st;
-  if (::fstat(fd, &st) != 0) {
+  if ((created && ::fchmod(fd, 0700) != 0) || ::fstat(fd, &st) != 0) {
     int err = errno;
     ::close(fd);
     return Status::FromErrno(err, what + " " + shown);

@@ -235,11 +235,15 @@ int RunExperimentFile(const RunRequest& request) {
   for (const auto& path : ListLedgers(state_dir)) {
     auto summary = SummarizeRun(path, *processes);
     if (summary.ok() && summary->state == RunState::kLeftFaults) {
+      const size_t left = summary->contents.Outstanding().size();
+      const std::string what =
+          left > 0 ? "left " + std::to_string(left) + " fault(s) not reverted"
+                   : "has " + std::to_string(summary->contents.problems.size()) +
+                         " ledger line(s) that cannot be trusted";
       std::fprintf(stderr,
-                   "ringfence: run %s left %zu fault(s) not reverted; run `ringfence recover "
-                   "--state-dir %s` first (see `ringfence status`); nothing was run\n",
-                   summary->run_id.c_str(), summary->contents.Outstanding().size(),
-                   state_dir.c_str());
+                   "ringfence: run %s %s; run `ringfence recover --state-dir %s` first (see "
+                   "`ringfence status`); nothing was run\n",
+                   summary->run_id.c_str(), what.c_str(), state_dir.c_str());
       return 3;
     }
   }

@@ -71,7 +71,9 @@ int RecoverStateDir(const std::string& state_dir, const std::string& run_id,
     env.run_id = summary->run_id;
     // Faults on inventory hosts go to their hosts over SSH.
     const std::string inventory_file =
-        !inventory.empty() ? inventory : summary->contents.run.value("inventory", "");
+        !inventory.empty()                  ? inventory
+        : summary->contents.run.is_object() ? summary->contents.run.value("inventory", "")
+                                            : "";
     std::unique_ptr<HostRoutingExecutor> routed;
     if (!inventory_file.empty()) {
       auto made = HostRoutingExecutor::Make(executor, inventory_file, summary->run_id, secrets);

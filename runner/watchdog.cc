@@ -31,24 +31,38 @@ Result<std::unique_ptr<WatchdogHandle>> WatchdogHandle::Start(const std::string&
     return Status::FromErrno(errno, "watchdog socket pair");
   }
   const std::string grace_ms = std::to_string(grace.count()) + "ms";
+  // Copies above 3 and 4 first: dup2 onto the same number is a no-op that keeps FD_CLOEXEC (the
+  // socket may well be fd 3), and one target must not overwrite the other's source.
+  const int sock_hi = ::fcntl(p[0], F_DUPFD_CLOEXEC, 10);
+  const int lock_hi = lock_fd >= 0 ? ::fcntl(lock_fd, F_DUPFD_CLOEXEC, 10) : -1;
+  if (sock_hi < 0 || (lock_fd >= 0 && lock_hi < 0)) {
+    int err = errno;
+    for (int fd : {p[0], p[1], sock_hi, lock_hi}) {
+      if (fd >= 0) ::close(fd);
+    }
+    return Status::FromErrno(err, "watchdog descriptors");
+  }
   pid_t pid = ::fork();
   if (pid < 0) {
     int err = errno;
-    ::close(p[0]);
-    ::close(p[1]);
+    for (int fd : {p[0], p[1], sock_hi, lock_hi}) {
+      if (fd >= 0) ::close(fd);
+    }
     return Status::FromErrno(err, "watchdog fork");
   }
   if (pid == 0) {
     // Only async-signal-safe calls between fork and exec.
     ::setsid();
-    ::dup2(p[0], 3);  // dup2 clears FD_CLOEXEC on the new descriptor
-    if (lock_fd >= 0) ::dup2(lock_fd, 4);
+    ::dup2(sock_hi, 3);  // dup2 clears FD_CLOEXEC on the new descriptor
+    if (lock_hi >= 0) ::dup2(lock_hi, 4);
     const char* argv[] = {binary.c_str(), "watchdog", "--ledger", ledger_path.c_str(), "--grace",
                           grace_ms.c_str(), nullptr};
     ::execv(binary.c_str(), const_cast<char* const*>(argv));
     ::_exit(127);
   }
   ::close(p[0]);
+  ::close(sock_hi);
+  if (lock_hi >= 0) ::close(lock_hi);
   // The secrets frame, before any heartbeat (the beater starts in the constructor).
   const std::string frame = SecretsFrame(secrets);
   for (size_t off = 0; off < frame.size();) {

@@ -13,6 +13,9 @@
 #include <nlohmann/json.hpp>
 
 #include "core/file_ledger.h"
+#include "core/host_protocol.h"
+#include "core/host_session.h"
+#include "core/ssh_executor.h"
 #include "core/state_dir.h"
 #include "tests/support/chaos.h"
 #include "tests/support/processes.h"
@@ -131,7 +134,7 @@ TEST_F(StateDirSecurityTest, PlantedLedgerInAWorldWritableDirIsNotActedOn) {
   // Ours at last, but its lines carry no MAC: not trusted line by line.
   ASSERT_EQ(::chown(ledger.c_str(), 0, 0), 0);
   EXPECT_EQ(Ringfence({"recover", "--state-dir", state()}, &out, &err), 3);
-  EXPECT_EQ(err, "SKIPPED: ledger " + ledger + ": not trusted: the state dir has no ledger key (" +
+  EXPECT_EQ(err, "SKIPPED: ledger " + ledger + ": cannot be authenticated: the state dir has no ledger key (" +
                      state() + "/ledger.key); not acted on\nrecover: 0 faults reverted; 1 ledger not "
                      "trusted and skipped: check it by hand, then move it out of " + state() + "/runs\n");
   ASSERT_TRUE(StateDir::Open(state(), false)->LedgerKey(true).ok());
@@ -141,6 +144,15 @@ TEST_F(StateDirSecurityTest, PlantedLedgerInAWorldWritableDirIsNotActedOn) {
                      "check and undo it by hand\n"),
             std::string::npos)
       << err;
+  // A run refuses to start over it until it is dealt with.
+  dir_.Write("wait.json", R"({"version": 1, "title": "t", "guards": [],
+                              "method": [{"type": "wait", "duration": "10ms"}]})");
+  EXPECT_EQ(Ringfence({"run", dir_.File("wait.json"), "--journal", dir_.File("j.json"),
+                       "--state-dir", state()},
+                      &out, &err),
+            3);
+  EXPECT_EQ(err, "ringfence: run x has 3 ledger line(s) that cannot be trusted; run `ringfence "
+                 "recover --state-dir " + state() + "` first (see `ringfence status`); nothing was run\n");
   EXPECT_FALSE(Exists(marker()));
   EXPECT_TRUE(Exists(keep()));
 }
@@ -236,7 +248,7 @@ class LiveRunTest : public StateDirSecurityTest {
             dir_.File("kill.json"), "--journal", dir_.File("j.json"), "--state-dir", state(),
             "--watchdog-grace", "10s", "--secret", "api_token=" + kSecret};
   }
-  std::string Target() const { return "pid " + std::to_string(children_.pids()[0]) + " (sleep)"; }
+  std::string TargetLabel() const { return "pid " + std::to_string(children_.pids()[0]) + " (sleep)"; }
   bool AllGone() {
     for (pid_t p : children_.pids()) {
       if (!children_.Exited(p)) return false;
@@ -266,6 +278,23 @@ TEST_F(LiveRunTest, NobodyCannotDeleteALiveLedger) {
   EXPECT_NE(AsNobody({"/bin/rm", "-f", ledgers[0]}), 0);
   EXPECT_NE(AsNobody({"/bin/cat", ledgers[0]}), 0);
   EXPECT_TRUE(Exists(ledgers[0]));
+  // The watchdog holds the heartbeat socket on fd 3 and the state dir's lock on fd 4 (both
+  // survive its exec whatever numbers the runner had them under).
+  for (pid_t p : ProcessesMentioning(state())) {
+    if (p == run.pid()) continue;
+    const auto fd = [&](int n) {
+      std::error_code ec;
+      return std::filesystem::read_symlink("/proc/" + std::to_string(p) + "/fd/" + std::to_string(n), ec)
+          .string();
+    };
+    EXPECT_EQ(fd(3).rfind("socket:", 0), 0u) << fd(3);
+    EXPECT_EQ(fd(4), state() + "/run.lock");
+  }
+  // recover under a live run names only what recover accepts.
+  std::string out, err;
+  EXPECT_EQ(Ringfence({"recover", "--state-dir", state()}, &out, &err), 3);
+  EXPECT_EQ(err, "ringfence recover: another run is active on state dir " + state() +
+                     " (its lock is held); wait for it to end: recover does not act under a live run\n");
   EXPECT_EQ(ModeOf(state()), 0700u);
   EXPECT_EQ(ModeOf(state() + "/runs"), 0700u);
   EXPECT_EQ(ModeOf(state() + "/ledger.key"), 0600u);
@@ -337,18 +366,77 @@ TEST_F(LiveRunTest, RecoverAsksForTheSecretWhenBothAreGone) {
       << out;
   EXPECT_EQ(Ringfence({"recover", "--state-dir", state()}, &out, &err), 4);
   EXPECT_EQ(err, "LEFT: run " + run_id + ": kill-one (process_kill) on " +
-                     Target() + ": needs secret api_token (its value is never on disk): pass "
+                     TargetLabel() + ": needs secret api_token (its value is never on disk): pass "
                      "ringfence recover --secret api_token=VALUE; undo by hand: /usr/bin/touch " +
                      dir_.File("restarted-[redacted:api_token]") +
                      "\nrecover: 1 item left; undo it by hand\n");
   EXPECT_FALSE(Exists(dir_.File("restarted-" + kSecret)));
   EXPECT_EQ(Ringfence({"recover", "--state-dir", state(), "--secret", "api_token=" + kSecret}, &out, &err), 0)
       << err;
-  EXPECT_EQ(out, "run " + run_id + ": reverted kill-one (process_kill) on " + Target() +
+  EXPECT_EQ(out, "run " + run_id + ": reverted kill-one (process_kill) on " + TargetLabel() +
                      "\nrecover: 1 fault reverted; nothing is left\n");
   EXPECT_TRUE(Exists(dir_.File("restarted-" + kSecret)));
   EXPECT_EQ(ReadFile(ledger).find(kSecret), std::string::npos);
   EXPECT_EQ(out.find(kSecret) == std::string::npos && err.find(kSecret) == std::string::npos, true);
+}
+
+// The host side of a fleet run: the runner's secrets come with begin and inject (over the
+// session, never the disk); the host ledger conceals them and the host-side watchdog, given them
+// on its stdin, reverts with them when the runner goes silent.
+TEST_F(LiveRunTest, HostSideLedgerConcealsAndItsWatchdogRevertsWithTheSecret) {
+  auto transport = MakeSshTransport();
+  const std::vector<std::string> argv = {RINGFENCE_BINARY, "host", "session", "--state-dir", state(),
+                                         "--run", "r1", "--grace", "1s"};
+  auto session = HostSession::Open(
+      [&](const LineHandlers& handlers) { return transport->Open(argv, handlers); });
+  ASSERT_TRUE(session.ok()) << session.status().message();
+  auto call = [&](const std::string& action, const nlohmann::json& request) {
+    auto r = (*session)->Call(action, request, std::chrono::seconds(20));
+    EXPECT_TRUE(r.ok()) << action << ": " << r.status().message();
+    return r.ok() ? *r : nlohmann::json();
+  };
+  const pid_t pid = children_.pids()[0];
+  const nlohmann::json selector = {{"cmdline", children_.cmdline_regex()}};
+  nlohmann::json match = call("match", {{"selector", selector}});
+  ASSERT_EQ(match["processes"].size(), 1u) << match.dump();
+  ringfence::Target target;
+  target.host = "h0";
+  target.label = "h0: pid " + std::to_string(pid) + " (sleep)";
+  target.process = ProcessInfoFromJson(match["processes"][0]);
+  FaultStep step;
+  step.name = "kill-one";
+  step.type = "process_kill";
+  step.target = "sleepers";
+  step.params = {{"signal", "SIGKILL"},
+                 {"restart_command", {"/usr/bin/touch", dir_.File("restarted-" + kSecret)}}};
+  step.duration = std::chrono::seconds(60);
+  SecretValues secrets;
+  secrets.Add("api_token", kSecret);
+  ASSERT_EQ(call("begin", {{"title", "kill with [redacted:api_token]"}, {"host", "h0"},
+                           {"secrets", secrets.ToJson()}})["ok"],
+            true);
+  ASSERT_EQ(call("heartbeat", nlohmann::json::object())["ok"], true);
+  nlohmann::json plan = {{"host", "h0"}, {"step", FaultStepToJson(step)}, {"selector", selector},
+                         {"target", TargetToWire(target)}};
+  nlohmann::json undo = call("plan", plan)["undo"];
+  nlohmann::json inject = plan;
+  inject["undo"] = undo;
+  inject["secrets"] = secrets.ToJson();
+  ASSERT_EQ(call("inject", inject)["ok"], true);
+  ASSERT_TRUE(Eventually([&] { return AllGone(); }));
+  (*session)->Close(std::chrono::seconds(5));  // and no more heartbeats: the watchdog acts
+  EXPECT_TRUE(Eventually([&] { return Exists(dir_.File("restarted-" + kSecret)); }));
+  EXPECT_TRUE(Eventually([&] { return ProcessesMentioning(state()).empty(); }));
+  auto ledgers = ListLedgers(state());
+  ASSERT_EQ(ledgers.size(), 1u);
+  auto contents = ReadLedger(ledgers[0]);
+  ASSERT_TRUE(contents.ok());
+  ASSERT_EQ(contents->entries.size(), 1u);
+  EXPECT_EQ(contents->entries[0].reverted_by, "watchdog");
+  EXPECT_EQ(contents->entries[0].undo.manual_undo,
+            "/usr/bin/touch " + dir_.File("restarted-[redacted:api_token]"));
+  const std::string everything = Everything();
+  EXPECT_EQ(everything.find(kSecret), std::string::npos) << everything;
 }
 
 }  // namespace

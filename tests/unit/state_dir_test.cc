@@ -133,7 +133,7 @@ TEST_F(StateDirTest, TheLedgerKeyIsSecretAndOurs) {
                                   "it signed are then not trusted)");
   ASSERT_EQ(::unlink(key.c_str()), 0);
   EXPECT_EQ(MessageOf(ReadLedger(path).status()),
-            "ledger " + path + ": not trusted: the state dir has no ledger key (" + key + ")");
+            "ledger " + path + ": cannot be authenticated: the state dir has no ledger key (" + key + ")");
   ASSERT_EQ(::symlink("/etc/hostname", key.c_str()), 0);
   EXPECT_EQ(MessageOf(StateDir::Open(state(), false)->LedgerKey(true).status()),
             "ledger key " + key + ": is a symbolic link; not followed");
