@@ -123,9 +123,9 @@ TEST_F(StopAndJournalTest, SigtermInterruptsALongHttpProbeAndReverts) {
   SilentServer server;
   dir_.Write("http.json",
              Experiment("1000s", {{"type", "probe"},
-                                  {"name", "silent"},
                                   {"probe",
                                    {{"type", "http"},
+                                    {"name", "silent"},
                                     {"url", "http://127.0.0.1:" + std::to_string(server.port()) +
                                                 "/health"},
                                     {"timeout", "1000s"}}}}));
@@ -149,19 +149,19 @@ TEST_F(StopAndJournalTest, SigtermInterruptsALongHttpProbeAndReverts) {
 TEST_F(StopAndJournalTest, SigtermInterruptsALongCommandProbeAndReverts) {
   const std::string marker = "987.654";  // a sleep no one else runs
   dir_.Write("cmd.json", Experiment("1000s", {{"type", "probe"},
-                                              {"name", "slow"},
                                               {"probe",
                                                {{"type", "command"},
+                                                {"name", "slow"},
                                                 {"argv", {"sleep", marker}},
                                                 {"timeout", "1000s"}}}}));
   ChildRun run(RunArgs("cmd.json"), dir_.path());
   ASSERT_TRUE(Eventually([&] {
-    return AllStopped() && CountProcesses("^sleep 987\\.654$") == 1;
+    return AllStopped() && CountProcesses("sleep 987\\.654$") == 1;
   })) << run.err();
   run.Signal(SIGTERM);
   EXPECT_EQ(run.Wait(seconds(10)), 143) << run.err();
   EXPECT_TRUE(NoneStopped());
-  EXPECT_TRUE(Eventually([] { return CountProcesses("^sleep 987\\.654$") == 0; }));
+  EXPECT_TRUE(Eventually([] { return CountProcesses("sleep 987\\.654$") == 0; }));
   json j = Journal();
   ASSERT_FALSE(j.is_discarded()) << ReadFile(journal());
   EXPECT_EQ(j["status"], "interrupted");
@@ -172,7 +172,6 @@ TEST_F(StopAndJournalTest, SigtermInterruptsALongCommandProbeAndReverts) {
 // A probe timeout beyond settings.max_fault_lifetime is refused before anything runs.
 TEST_F(StopAndJournalTest, ProbeTimeoutAboveTheLifetimeIsInvalid) {
   dir_.Write("long.json", Experiment("1s", {{"type", "probe"},
-                                            {"name", "slow"},
                                             {"probe",
                                              {{"type", "command"},
                                               {"argv", {"true"}},

@@ -88,7 +88,7 @@ TEST_F(JournalWriterTest, CheckpointsCarryThePhaseAndTheLiveGuards) {
   w->GuardSampled("a", Sample(clock_, 1));
   w->Flush();
   EXPECT_EQ(OnDisk()["guards"][0]["samples_total"], 8);
-  EXPECT_NE(ReadFile(path_ + ".events").find("{\"event\":\"phase\",\"phase\":\"method\""),
+  EXPECT_NE(ReadFile(path_ + ".events").find("\"event\":\"phase\",\"phase\":\"method\"}"),
             std::string::npos)
       << ReadFile(path_ + ".events");
 }
