@@ -18,6 +18,9 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "core/clock.h"
+#include "core/http_client.h"
+#include "core/process_table.h"
 #include "tests/support/chaos.h"
 #include "tests/support/processes.h"
 
@@ -184,6 +187,47 @@ TEST_F(StopAndJournalTest, ProbeTimeoutAboveTheLifetimeIsInvalid) {
             std::string::npos)
       << run.err();
   EXPECT_TRUE(NoneStopped());
+}
+
+// RunCommand with a stop: the request kills the child's whole process group (a shell and the
+// sleep it started), and the result says interrupted.
+TEST(InterruptibleWaitsTest, AStopKillsACommandsProcessGroup) {
+  StopSource stop;
+  std::thread stopper([&] {
+    Eventually([] { return CountProcesses("sleep 876\\.543$") == 1; });
+    stop.RequestStop("SIGINT");
+  });
+  auto r = RunCommand({"sh", "-c", "sleep 876.543; echo after"}, seconds(1000), &stop);
+  stopper.join();
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_TRUE(r->interrupted);
+  EXPECT_FALSE(r->timed_out);
+  EXPECT_EQ(r->exit_code, -1);
+  EXPECT_TRUE(Eventually([] { return CountProcesses("sleep 876\\.543$") == 0; }));
+}
+
+// HttpFetch with a stop, against a server that never answers: "interrupted by <reason>".
+TEST(InterruptibleWaitsTest, AStopEndsAnHttpExchange) {
+  SilentServer server;
+  StopSource stop;
+  std::thread stopper([&] {
+    Eventually([&] { return server.accepted() >= 1; });
+    stop.RequestStop("SIGTERM");
+  });
+  HttpRequest request;
+  request.url = "http://127.0.0.1:" + std::to_string(server.port()) + "/";
+  request.timeout = std::chrono::hours(1);
+  request.stop = &stop;
+  Result<HttpResponse> r = HttpFetch(request);
+  stopper.join();
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().message(), "interrupted by SIGTERM");
+  // Without a stop, the timeout still applies.
+  request.stop = nullptr;
+  request.timeout = std::chrono::milliseconds(200);
+  r = HttpFetch(request);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kTimeout);
 }
 
 const json kSamplingGuard = {{{"name", "fraction"},

@@ -408,6 +408,9 @@ TEST_F(LifecycleTest, JournalHasTheDocumentedShape) {
   EXPECT_EQ(f["reverted_at"], "2024-07-19T04:09:01.000Z");
   EXPECT_EQ(f["revert_ok"], true);
   EXPECT_EQ(f["observed"]["injects"], 2);
+  EXPECT_EQ(f["observed_after_revert"]["injects"], 2);  // observed again once reverted
+  EXPECT_EQ(j["journal_version"], kJournalVersion);
+  EXPECT_EQ(j["incomplete"], false);
   EXPECT_EQ(f["targets"].size(), 2u);
 }
 
