@@ -161,10 +161,26 @@ class FakeProbes : public ProbeRunner {
     o.met = unmet.count(probe.name) == 0;
     o.value = o.met;
     if (!o.met) o.detail = "fake says no";
+    if (probe.name == stop_during && stop != nullptr) {
+      // A signal arrives while the probe waits; a real probe ends at once, not met.
+      stop->RequestStop("SIGTERM");
+      o.met = false;
+      o.value = nullptr;
+      o.detail = "interrupted by SIGTERM";
+    }
     return o;
+  }
+  ProbeOutcome Run(const ProbeSpec& probe, const Experiment& experiment,
+                   const StopSource& stop_source) override {
+    interruptible.insert(probe.name);
+    (void)stop_source;
+    return Run(probe, experiment);
   }
   std::set<std::string> unmet;
   std::string throw_on;
+  std::string stop_during;         // this probe requests a stop on `stop` while it runs
+  StopSource* stop = nullptr;
+  std::set<std::string> interruptible;  // probes the engine ran with its stop source
 
  private:
   CallLog& log_;
@@ -367,6 +383,43 @@ TEST_F(LifecycleTest, StopDuringMethodRevertsAndSkipsSteadyStateAfter) {
   EXPECT_FALSE(r.steady_after_checked);
   // The revert happened at once, not after the 60 s duration.
   EXPECT_EQ(log_.calls.back().substr(log_.calls.back().find('@')), "@0");
+}
+
+// A signal during a steady-state probe before the method: interrupted, nothing injected.
+TEST_F(LifecycleTest, StopDuringSteadyStateBeforeInjectsNothing) {
+  probes_.stop = &stop_;
+  probes_.stop_during = "before-and-after";
+  experiment_.method = {FaultAt("pause", 0, 60000)};
+  RunReport r = Run();
+  EXPECT_EQ(r.status, RunStatus::kInterrupted);
+  EXPECT_EQ(r.reason, "interrupted by SIGTERM");
+  EXPECT_EQ(Without(log_.calls, "prepare"), (std::vector<std::string>{"probe before-and-after@0"}));
+  EXPECT_EQ(probes_.interruptible.count("before-and-after"), 1u);
+}
+
+// A signal during a method probe: the probe ends, the run is interrupted (not failed), the fault
+// is reverted at once and the steady state after is skipped.
+TEST_F(LifecycleTest, StopDuringMethodProbeRevertsAndIsInterrupted) {
+  probes_.stop = &stop_;
+  probes_.stop_during = "during";
+  experiment_.method = {FaultAt("pause", 0, 60000), Wait(1000), ProbeStep("during")};
+  RunReport r = Run();
+  EXPECT_EQ(r.status, RunStatus::kInterrupted);
+  EXPECT_EQ(r.reason, "interrupted by SIGTERM");
+  EXPECT_TRUE(ledger_.Outstanding().empty());
+  EXPECT_TRUE(r.reverted_cleanly);
+  EXPECT_FALSE(r.steady_after_checked);
+  EXPECT_EQ(probes_.interruptible.count("during"), 1u);
+  ASSERT_EQ(r.method_log.size(), 2u);
+  EXPECT_EQ(r.method_log[1]["probe"]["detail"], "interrupted by SIGTERM");
+  int reverts = 0;
+  for (const auto& c : log_.calls) {
+    if (c.rfind("revert", 0) == 0) {
+      ++reverts;
+      EXPECT_EQ(c.substr(c.find('@')), "@1000") << c;
+    }
+  }
+  EXPECT_EQ(reverts, 2);
 }
 
 TEST_F(LifecycleTest, FaultExpectationNotMetFailsTheRun) {
