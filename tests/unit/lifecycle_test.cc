@@ -234,10 +234,12 @@ class LifecycleTest : public ::testing::Test {
     experiment_.steady_state = {Probe("before-and-after")};
   }
 
-  RunReport Run(uint64_t seed = 7, GuardMonitor* guards = nullptr) {
+  RunReport Run(uint64_t seed = 7, GuardMonitor* guards = nullptr,
+                RunJournal* journal = nullptr) {
     EngineDeps deps{clock_, table_, probes_, registry_, ledger_, executor_, stop_, {},
                     std::chrono::seconds(3), std::chrono::hours(1)};
     deps.guards = guards;
+    deps.journal = journal;
     LifecycleEngine engine(deps);
     return engine.Run(experiment_, seed, "test-run");
   }
@@ -420,6 +422,30 @@ TEST_F(LifecycleTest, StopDuringMethodProbeRevertsAndIsInterrupted) {
     }
   }
   EXPECT_EQ(reverts, 2);
+}
+
+// The journal gets a checkpoint at every phase change, each with the report as it stands.
+TEST_F(LifecycleTest, CheckpointsTheJournalAtEveryPhaseChange) {
+  struct Phases : RunJournal {
+    void GuardSampled(const std::string&, const GuardSample&) override {}
+    void Checkpoint(const RunReport& report, const std::string& phase) override {
+      size_t injected = 0, reverted = 0;
+      for (const auto& f : report.faults) {
+        for (const auto& t : f.targets) {
+          injected += t.inject_ok;
+          reverted += t.revert_ok;
+        }
+      }
+      seen.push_back(phase + " " + std::to_string(injected) + "/" + std::to_string(reverted));
+    }
+    std::vector<std::string> seen;
+  } journal;
+  experiment_.method = {FaultAt("pause", 0, 1000)};
+  RunReport r = Run(7, nullptr, &journal);
+  EXPECT_EQ(r.status, RunStatus::kPassed) << r.reason;
+  EXPECT_EQ(journal.seen, (std::vector<std::string>{"preparing 0/0", "method 0/0", "method 2/0",
+                                                    "method 2/2", "reverted 2/2",
+                                                    "rollbacks-done 2/2"}));
 }
 
 TEST_F(LifecycleTest, FaultExpectationNotMetFailsTheRun) {
