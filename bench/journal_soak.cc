@@ -8,11 +8,12 @@
 //   RSS growth per sample, after a warm-up of 2 × kGuardSampleWindow samples per guard
 //   (target: 0 bytes; only the bounded window stays in memory)
 //   the event log's and the final journal's bytes per guard-hour
-// Baseline, in the same process afterwards: the same samples kept in memory, as the monitor did
+// Baseline, in a child process on a fresh heap: the same samples kept in memory, as the monitor did
 // before (a std::vector<GuardSample> per guard). Prints a table, then one JSON line.
 // Usage: journal_soak [--hours H] [--dir DIR]
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -92,6 +93,37 @@ double LoadAverage() {
   return ::getloadavg(load, 1) == 1 ? load[0] : -1;
 }
 
+// The baseline: RSS growth per sample when every sample is kept in memory, one vector per
+// guard, as the monitor did before. Measured in a child process, on a fresh heap.
+double BaselineBytesPerSample(uint64_t per_guard, Clock& clock) {
+  int fds[2];
+  if (::pipe(fds) != 0) return -1;
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    const long before = RssBytes();
+    std::vector<std::vector<GuardSample>> kept(kGuards);
+    WanderingSource source;
+    for (uint64_t n = 0; n < per_guard; ++n) {
+      for (int g = 0; g < kGuards; ++g) {
+        GuardSample s;
+        s.at = clock.Now();
+        s.value = source.Read().value;
+        kept[g].push_back(s);
+      }
+    }
+    const double per_sample = static_cast<double>(RssBytes() - before) / (per_guard * kGuards);
+    ssize_t ignored = ::write(fds[1], &per_sample, sizeof per_sample);
+    (void)ignored;
+    ::_exit(0);
+  }
+  ::close(fds[1]);
+  double per_sample = -1;
+  if (::read(fds[0], &per_sample, sizeof per_sample) != sizeof per_sample) per_sample = -1;
+  ::close(fds[0]);
+  ::waitpid(pid, nullptr, 0);
+  return per_sample;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -121,6 +153,7 @@ int main(int argc, char** argv) {
   }
 
   JumpingClock clock;
+  const double baseline_per_sample = BaselineBytesPerSample(per_guard, clock);
   const std::string journal_path = dir + "/journal_soak." + std::to_string(::getpid()) + ".json";
   auto writer = JournalWriter::Open(journal_path, experiment, "soak",
                                     JournalWriter::Options{clock, nullptr});
@@ -196,23 +229,8 @@ int main(int argc, char** argv) {
   const double growth_per_sample =
       measured > 0 ? static_cast<double>(rss_end - rss_warm) / static_cast<double>(measured) : 0;
 
-  // Baseline: the samples kept in memory, one vector per guard, as before.
-  const long rss_before_baseline = RssBytes();
+  const double guard_hours = hours * kGuards;
   {
-    std::vector<std::vector<GuardSample>> kept(kGuards);
-    WanderingSource source;
-    for (uint64_t n = 0; n < per_guard; ++n) {
-      for (int g = 0; g < kGuards; ++g) {
-        GuardSample s;
-        s.at = clock.Now();
-        s.value = source.Read().value;
-        kept[g].push_back(s);
-      }
-    }
-    const long rss_baseline = RssBytes();
-    const double baseline_per_sample =
-        static_cast<double>(rss_baseline - rss_before_baseline) / (per_guard * kGuards);
-    const double guard_hours = hours * kGuards;
 
     std::printf("journal_soak: %d guards × %llu samples (%.2f h at %lld ms) in %.1f s, load %.2f\n",
                 kGuards, static_cast<unsigned long long>(per_guard), hours,

@@ -51,8 +51,8 @@ nlohmann::json Optional(std::optional<double> v) {
 class GuardMonitorImpl : public GuardMonitor {
  public:
   GuardMonitorImpl(const std::vector<GuardSpec>& guards, Clock& clock,
-                   const MetricSourceFactory& factory)
-      : clock_(clock) {
+                   const MetricSourceFactory& factory, std::shared_ptr<StopSource> reads_stop)
+      : clock_(clock), reads_stop_(std::move(reads_stop)) {
     for (const GuardSpec& spec : guards) {
       auto g = std::make_unique<Guard>();
       g->spec = spec;
@@ -129,6 +129,7 @@ class GuardMonitorImpl : public GuardMonitor {
   void Stop() override {
     std::lock_guard<std::mutex> lock(control_mu_);
     stop_.RequestStop("guard monitor stopped");
+    if (reads_stop_) reads_stop_->RequestStop("guard monitor stopped");
     // A callback that stops the monitor from a sampling thread cannot join that thread; the
     // next Stop() (at the latest the destructor's) does.
     bool all_joined = true;
@@ -303,6 +304,7 @@ class GuardMonitorImpl : public GuardMonitor {
     if (r.kind == SourceReading::Kind::kValue && std::isnan(r.value)) {
       r = SourceReading::NoData("the value is NaN");
     }
+    if (stop_.stop_requested()) return;  // cut short by Stop(): not a sample
     if (r.kind == SourceReading::Kind::kValue && NeedsBaseline(g.spec) && !baseline) {
       r = SourceReading::Error("no baseline was measured");
     }
@@ -361,6 +363,7 @@ class GuardMonitorImpl : public GuardMonitor {
   }
 
   Clock& clock_;
+  std::shared_ptr<StopSource> reads_stop_;  // ends readings in flight at Stop(); may be null
   std::vector<std::unique_ptr<Guard>> guards_;
   StopSource stop_;
   std::atomic<bool> breached_{false};
@@ -372,18 +375,20 @@ class GuardMonitorImpl : public GuardMonitor {
 
 }  // namespace
 
-std::unique_ptr<GuardMonitor> MakeGuardMonitorWithSources(const std::vector<GuardSpec>& guards,
-                                                          Clock& clock,
-                                                          MetricSourceFactory factory) {
-  return std::make_unique<GuardMonitorImpl>(guards, clock, factory);
+std::unique_ptr<GuardMonitor> MakeGuardMonitorWithSources(
+    const std::vector<GuardSpec>& guards, Clock& clock, MetricSourceFactory factory,
+    std::shared_ptr<StopSource> reads_stop) {
+  return std::make_unique<GuardMonitorImpl>(guards, clock, factory, std::move(reads_stop));
 }
 
 std::unique_ptr<GuardMonitor> MakeGuardMonitor(const std::vector<GuardSpec>& guards,
                                                GuardEnv env) {
-  SourceEnv source_env{env.clock, env.processes, env.probes, env.experiment};
-  return MakeGuardMonitorWithSources(guards, env.clock, [source_env](const GuardSpec& guard) {
-    return MakeMetricSource(guard, source_env);
-  });
+  auto reads_stop = std::make_shared<StopSource>();
+  SourceEnv source_env{env.clock, env.processes, env.probes, env.experiment, reads_stop.get()};
+  return MakeGuardMonitorWithSources(
+      guards, env.clock,
+      [source_env](const GuardSpec& guard) { return MakeMetricSource(guard, source_env); },
+      reads_stop);
 }
 
 }  // namespace ringfence

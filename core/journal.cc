@@ -118,7 +118,8 @@ class AtomicFile {
  public:
   explicit AtomicFile(const std::string& path)
       : path_(path), tmp_(path + ".tmp." + std::to_string(::getpid())) {
-    fd_ = ::open(tmp_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+    ::unlink(tmp_.c_str());  // a leftover of a writer that died
+    fd_ = ::open(tmp_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
     if (fd_ < 0) status_ = Status::FromErrno(errno, "journal " + tmp_);
   }
   ~AtomicFile() {
@@ -303,6 +304,117 @@ void JournalWriter::Discard() {
   ::unlink(events_path().c_str());
 }
 
+namespace {
+
+// Writes `journal` atomically to `path` with each guard's `samples` replaced by every sample of
+// that guard in the event log `events`: one pass over the log per guard, one line in memory at a
+// time. `lost` (samples that could not be logged, by guard) sets `samples_dropped` when given.
+Status WriteWithLoggedSamples(const std::string& path, const std::string& events,
+                              nlohmann::json journal,
+                              const std::map<std::string, uint64_t>* lost) {
+  std::vector<std::string> names;  // each guard's name as JSON text, by index
+  if (journal.contains("guards") && journal["guards"].is_array()) {
+    for (size_t i = 0; i < journal["guards"].size(); ++i) {
+      nlohmann::json& g = journal["guards"][i];
+      if (!g.is_object()) g = nlohmann::json::object();
+      const std::string name =
+          g.contains("name") && g["name"].is_string() ? g["name"].get<std::string>() : "";
+      names.push_back(nlohmann::json(name).dump());
+      g["samples"] = SamplesPlaceholder(i);
+      if (lost != nullptr) {
+        const auto it = lost->find(name);
+        g["samples_dropped"] = it != lost->end() ? it->second : 0;
+      }
+    }
+  }
+  const std::string text = journal.dump(2) + "\n";
+  AtomicFile file(path);
+  size_t pos = 0;
+  for (size_t i = 0; i < names.size(); ++i) {
+    const std::string placeholder = "\"" + SamplesPlaceholder(i) + "\"";
+    const size_t at = text.find(placeholder, pos);
+    if (at == std::string::npos) continue;
+    // The samples' lines are indented one level deeper than the "samples" key.
+    const size_t line_start = text.rfind('\n', at) + 1;
+    size_t key_indent = 0;
+    while (line_start + key_indent < at && text[line_start + key_indent] == ' ') ++key_indent;
+    const std::string indent(key_indent + 2, ' ');
+    file.Write(std::string_view(text).substr(pos, at - pos));
+    file.Write("[");
+    std::ifstream in(events);
+    const std::string prefix = SamplePrefix(names[i]);
+    std::string line;
+    bool first = true;
+    while (std::getline(in, line)) {
+      if (line.size() <= prefix.size() || line.compare(0, prefix.size(), prefix) != 0) continue;
+      if (line.back() != '}') continue;  // a line cut short by a crash
+      file.Write(first ? "\n" : ",\n");
+      file.Write(indent);
+      file.Write(std::string_view(line).substr(prefix.size(), line.size() - prefix.size() - 1));
+      first = false;
+    }
+    if (!first) file.Write("\n" + std::string(key_indent, ' '));
+    file.Write("]");
+    pos = at + placeholder.size();
+  }
+  file.Write(std::string_view(text).substr(pos));
+  return file.Commit(true);
+}
+
+// Reads the regular file at `path` (no symlink, at most `limit` bytes).
+Result<std::string> ReadSmallFile(const std::string& path, size_t limit) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+  if (fd < 0) return Status::FromErrno(errno, path);
+  struct stat st {};
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || static_cast<size_t>(st.st_size) > limit) {
+    ::close(fd);
+    return Status::InvalidInput(path + ": not a regular file of at most " +
+                                std::to_string(limit) + " bytes");
+  }
+  std::string text(static_cast<size_t>(st.st_size), '\0');
+  size_t off = 0;
+  while (off < text.size()) {
+    ssize_t n = ::read(fd, text.data() + off, text.size() - off);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    off += static_cast<size_t>(n);
+  }
+  ::close(fd);
+  text.resize(off);
+  return text;
+}
+
+}  // namespace
+
+Status CompleteJournalAfterCrash(const std::string& path, const std::string& run_id,
+                                 const std::string& by, WallTime at) {
+  // Only a checkpoint of this very run is rewritten: whatever else sits at the path is left.
+  constexpr size_t kMaxCheckpointBytes = 64 << 20;
+  Result<std::string> text = ReadSmallFile(path, kMaxCheckpointBytes);
+  if (!text.ok()) return text.status();
+  nlohmann::json journal = nlohmann::json::parse(*text, nullptr, false);
+  auto is = [&](const char* key, const nlohmann::json& want) {
+    return journal.is_object() && journal.contains(key) && journal[key] == want;
+  };
+  if (!is("incomplete", true) || !is("run_id", run_id)) {
+    return Status::InvalidInput(path + ": not an incomplete journal of run " + run_id);
+  }
+  const std::string events = path + ".events";
+  struct stat st {};
+  if (::lstat(events.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) {
+    return Status::InvalidInput(events + ": not a regular file");
+  }
+  std::ifstream in(events);
+  std::string first;
+  std::getline(in, first);
+  const nlohmann::json h = nlohmann::json::parse(first, nullptr, false);
+  if (!h.is_object() || !h.contains("run_id") || h["run_id"] != run_id) {
+    return Status::InvalidInput(events + ": not the event log of run " + run_id);
+  }
+  journal["completed_after_crash"] = {{"by", by}, {"at", FormatRfc3339(at)}};
+  return WriteWithLoggedSamples(path, events, std::move(journal), nullptr);
+}
+
 Status JournalWriter::Finish(nlohmann::json journal) {
   stop_.RequestStop("journal finished");
   if (thread_.joinable()) thread_.join();
@@ -316,47 +428,7 @@ Status JournalWriter::Finish(nlohmann::json journal) {
   }
   if (options_.redact) journal = options_.redact(journal);
   journal["incomplete"] = false;
-  std::vector<std::string> names;  // each guard's name as JSON text, by index
-  if (journal.contains("guards") && journal["guards"].is_array()) {
-    for (size_t i = 0; i < journal["guards"].size(); ++i) {
-      nlohmann::json& g = journal["guards"][i];
-      const std::string name = g.value("name", "");
-      names.push_back(nlohmann::json(name).dump());
-      g["samples"] = SamplesPlaceholder(i);
-      g["samples_dropped"] = lost.count(name) ? lost[name] : 0;
-    }
-  }
-  const std::string text = journal.dump(2) + "\n";
-  AtomicFile file(path_);
-  size_t pos = 0;
-  for (size_t i = 0; i < names.size(); ++i) {
-    const std::string placeholder = "\"" + SamplesPlaceholder(i) + "\"";
-    const size_t at = text.find(placeholder, pos);
-    if (at == std::string::npos) continue;
-    // The placeholder's indentation, for the samples' lines.
-    const size_t line_start = text.rfind('\n', at) + 1;
-    const std::string indent = std::string(at - line_start - std::string("\"samples\": ").size(),
-                                           ' ') + "  ";
-    file.Write(std::string_view(text).substr(pos, at - pos));
-    file.Write("[");
-    // One pass over the event log per guard, one line in memory at a time.
-    std::ifstream events(events_path());
-    const std::string prefix = SamplePrefix(names[i]);
-    std::string line;
-    bool first = true;
-    while (std::getline(events, line)) {
-      if (line.size() <= prefix.size() || line.compare(0, prefix.size(), prefix) != 0) continue;
-      file.Write(first ? "\n" : ",\n");
-      file.Write(indent);
-      file.Write(std::string_view(line).substr(prefix.size(), line.size() - prefix.size() - 1));
-      first = false;
-    }
-    if (!first) file.Write("\n" + indent.substr(2));
-    file.Write("]");
-    pos = at + placeholder.size();
-  }
-  file.Write(std::string_view(text).substr(pos));
-  Status st = file.Commit(true);
+  Status st = WriteWithLoggedSamples(path_, events_path(), std::move(journal), &lost);
   if (st.ok()) {
     if (events_fd_ >= 0) ::close(events_fd_);
     events_fd_ = -1;

@@ -28,6 +28,13 @@ nlohmann::json JournalJson(const RunReport& report, const Experiment& experiment
 // Writes `journal` to `path` atomically (temporary file, fsync, rename), mode 0644.
 Status WriteJournal(const std::string& path, const nlohmann::json& journal);
 
+// After the runner of `run_id` died: rewrites the checkpoint at `path` with every guard sample of
+// `<path>.events` streamed in (it stays `incomplete`; `completed_after_crash` says `by` whom and
+// when). Refuses (kInvalidInput) anything at `path` that is not an incomplete journal of that
+// run with its event log, so a path read from a ledger cannot make it overwrite another file.
+Status CompleteJournalAfterCrash(const std::string& path, const std::string& run_id,
+                                 const std::string& by, WallTime at);
+
 // Writes the journal while the run goes, so that a runner that dies (SIGKILL included) leaves one:
 //  - `<path>.events`: an append-only log, one JSON object a line — the run's header, every phase
 //    change, every guard sample — written as each happens and fsync'd at phase changes and every

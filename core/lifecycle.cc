@@ -689,8 +689,18 @@ RunReport LifecycleEngine::Run(const Experiment& experiment, uint64_t seed,
     host_lost = host_lost_;
   }
   RevertEverything(report, breach.has_value() || host_lost.has_value());
-  // Stamped before the monitor stops: stopping waits for an in-flight sample.
-  const auto all_reverted_at = deps_.clock.Now();
+  // The last revert's time (not the observations after it), and stamped before the monitor
+  // stops: stopping waits for an in-flight sample.
+  auto all_reverted_at = deps_.clock.Now();
+  {
+    std::optional<WallTime> last;
+    for (const auto& f : report.faults) {
+      for (const auto& t : f.targets) {
+        if (t.reverted_at && (!last || *t.reverted_at > *last)) last = t.reverted_at;
+      }
+    }
+    if (last) all_reverted_at = *last;
+  }
   Checkpoint(report, "reverted");
   if (deps_.guards != nullptr) {
     deps_.guards->Stop();

@@ -42,6 +42,21 @@ std::string WithoutTrailingSlash(std::string url) {
   return url;
 }
 
+// A GET that ends at once when `stop` (if any) is requested.
+Result<HttpResponse> Fetch(const std::string& url, milliseconds timeout, const StopSource* stop) {
+  HttpRequest request;
+  request.url = url;
+  request.timeout = timeout;
+  request.stop = stop;
+  return HttpFetch(request);
+}
+
+// A probe that ends at once when the env's stop (if any) is requested.
+ProbeOutcome RunProbe(const SourceEnv& env, const ProbeSpec& probe) {
+  return env.stop != nullptr ? env.probes.Run(probe, env.experiment, *env.stop)
+                             : env.probes.Run(probe, env.experiment);
+}
+
 // The message of a failed fetch, as a guard's sample detail.
 std::string FetchError(const std::string& url, const Status& status) {
   return "GET " + url + ": " + status.message();
@@ -51,13 +66,15 @@ std::string FetchError(const std::string& url, const Status& status) {
 
 class PromqlSource : public MetricSource {
  public:
-  PromqlSource(std::string url, const std::string& query, milliseconds timeout)
+  PromqlSource(std::string url, const std::string& query, milliseconds timeout,
+               const StopSource* stop)
       : query_url_(WithoutTrailingSlash(std::move(url)) + "/api/v1/query?query=" +
                    UrlQueryEscape(query)),
-        timeout_(timeout) {}
+        timeout_(timeout),
+        stop_(stop) {}
 
   SourceReading Read() override {
-    Result<HttpResponse> response = HttpGet(query_url_, timeout_);
+    Result<HttpResponse> response = Fetch(query_url_, timeout_, stop_);
     if (!response.ok()) return SourceReading::Error(FetchError(query_url_, response.status()));
     return ReadPromqlResponse(response->status, response->body);
   }
@@ -65,14 +82,20 @@ class PromqlSource : public MetricSource {
  private:
   std::string query_url_;
   milliseconds timeout_;
+  const StopSource* stop_;
 };
 
 // ---- scrape -----------------------------------------------------------------------------------
 
 class ScrapeSource : public MetricSource {
  public:
-  ScrapeSource(Clock& clock, std::string url, ScrapeQuery query, milliseconds timeout)
-      : clock_(clock), url_(std::move(url)), window_(std::move(query)), timeout_(timeout) {}
+  ScrapeSource(Clock& clock, std::string url, ScrapeQuery query, milliseconds timeout,
+               const StopSource* stop)
+      : clock_(clock),
+        url_(std::move(url)),
+        window_(std::move(query)),
+        timeout_(timeout),
+        stop_(stop) {}
 
   // The first scrape, so that the first reading of a rate or a quantile has a base. A failure
   // here is not fatal: the reading that follows reports the source's state itself.
@@ -89,7 +112,7 @@ class ScrapeSource : public MetricSource {
 
  private:
   SourceReading Scrape() {
-    Result<HttpResponse> response = HttpGet(url_, timeout_);
+    Result<HttpResponse> response = Fetch(url_, timeout_, stop_);
     const auto at = clock_.Monotonic();
     if (!response.ok()) return SourceReading::Error(FetchError(url_, response.status()));
     if (response->status != 200) {
@@ -108,6 +131,7 @@ class ScrapeSource : public MetricSource {
   std::string url_;
   ScrapeWindow window_;
   milliseconds timeout_;
+  const StopSource* stop_;
   bool started_ = false;
 };
 
@@ -146,7 +170,8 @@ class ProbeStatsSource : public MetricSource {
     auto next = env_.clock.Monotonic();
     while (!stop_.stop_requested()) {
       const auto start = env_.clock.Monotonic();
-      const ProbeOutcome outcome = env_.probes.Run(probe_, env_.experiment);
+      const ProbeOutcome outcome = env_.probes.Run(probe_, env_.experiment, stop_);
+      if (stop_.stop_requested()) break;
       const auto end = env_.clock.Monotonic();
       window_.Add(end, outcome.met,
                   std::chrono::duration<double, std::milli>(end - start).count());
@@ -171,7 +196,7 @@ class ProbeSource : public MetricSource {
  public:
   ProbeSource(SourceEnv env, ProbeSpec probe) : env_(env), probe_(std::move(probe)) {}
   SourceReading Read() override {
-    return SourceReading::Value(env_.probes.Run(probe_, env_.experiment).met ? 1 : 0);
+    return SourceReading::Value(RunProbe(env_, probe_).met ? 1 : 0);
   }
 
  private:
@@ -226,7 +251,7 @@ class AffectedProbesSource : public MetricSource {
     std::vector<std::future<bool>> met;
     for (const ProbeSpec& probe : probes_) {
       met.push_back(std::async(std::launch::async, [this, &probe] {
-        return env_.probes.Run(probe, env_.experiment).met;
+        return RunProbe(env_, probe).met;
       }));
     }
     size_t unmet = 0;
@@ -260,7 +285,8 @@ Result<std::unique_ptr<MetricSource>> MakeMetricSource(const GuardSpec& guard, S
   try {
     if (type == "promql") {
       return std::unique_ptr<MetricSource>(std::make_unique<PromqlSource>(
-          StringField(source, "url"), StringField(source, "query"), HttpTimeout(guard)));
+          StringField(source, "url"), StringField(source, "query"), HttpTimeout(guard),
+          env.stop));
     }
     if (type == "scrape") {
       ScrapeQuery query;
@@ -277,7 +303,8 @@ Result<std::unique_ptr<MetricSource>> MakeMetricSource(const GuardSpec& guard, S
       query.quantile = source.value("quantile", 0.99);
       query.window = DurationField(source, "window", std::chrono::seconds(10));
       return std::unique_ptr<MetricSource>(std::make_unique<ScrapeSource>(
-          env.clock, StringField(source, "url"), std::move(query), HttpTimeout(guard)));
+          env.clock, StringField(source, "url"), std::move(query), HttpTimeout(guard),
+          env.stop));
     }
     if (type == "probe_stats") {
       Result<ProbeSpec> probe = SourceProbe(source.at("probe"), at + "/probe", guard,

@@ -53,6 +53,9 @@ struct SourceEnv {
   ProcessTable& processes;
   ProbeRunner& probes;
   const Experiment& experiment;
+  // When set, a reading in flight (an HTTP request, a probe) ends at once once it is requested:
+  // MakeGuardMonitor requests it when the monitor stops.
+  const StopSource* stop = nullptr;
 };
 
 // Builds the source of `guard` from its validated `source` object. The timeout of an HTTP source
@@ -65,9 +68,11 @@ using MetricSourceFactory =
     std::function<Result<std::unique_ptr<MetricSource>>(const GuardSpec& guard)>;
 
 // A GuardMonitor whose sources come from `factory` (MakeGuardMonitor passes MakeMetricSource).
-std::unique_ptr<GuardMonitor> MakeGuardMonitorWithSources(const std::vector<GuardSpec>& guards,
-                                                          Clock& clock,
-                                                          MetricSourceFactory factory);
+// `reads_stop` (optional) is requested when the monitor stops, before it joins its threads, so
+// that readings in flight end at once (pass the same one in the sources' SourceEnv).
+std::unique_ptr<GuardMonitor> MakeGuardMonitorWithSources(
+    const std::vector<GuardSpec>& guards, Clock& clock, MetricSourceFactory factory,
+    std::shared_ptr<StopSource> reads_stop = nullptr);
 
 // ---- Pieces of the sources, exposed for their unit tests --------------------------------------
 

@@ -15,6 +15,7 @@
 #include "core/executor.h"
 #include "core/fault.h"
 #include "core/file_ledger.h"
+#include "core/journal.h"
 #include "core/recovery.h"
 
 namespace ringfence {
@@ -257,6 +258,21 @@ int RunWatchdog(const std::string& ledger_path, std::chrono::milliseconds grace)
       Log("stopping the runner (pid %s) with SIGTERM", std::to_string(runner));
       Status st = processes->Signal(runner, p->start_ticks, SIGTERM);
       (void)st;
+    }
+  }
+  // A runner that died left its journal as a checkpoint: stream every guard sample of its event
+  // log into it (docs/journal.md). Only a checkpoint of this run is touched.
+  if (reason.rfind("the runner is gone", 0) == 0) {
+    if (auto contents = ReadLedger(ledger_path); contents.ok() && contents->run.is_object()) {
+      const nlohmann::json& run = contents->run;
+      if (run.contains("journal") && run["journal"].is_string() && run.contains("run_id") &&
+          run["run_id"].is_string() && !run["journal"].get_ref<const std::string&>().empty()) {
+        const std::string journal = run["journal"].get<std::string>();
+        Status st = CompleteJournalAfterCrash(journal, run["run_id"].get<std::string>(),
+                                              "watchdog", SystemClock().Now());
+        if (st.ok()) Log("journal %s: every guard sample of its event log added", journal);
+        else Log("journal %s: left as it was: %s", journal, st.message());
+      }
     }
   }
   return report.ok() ? 0 : 4;

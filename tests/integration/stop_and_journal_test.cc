@@ -18,6 +18,9 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "core/clock.h"
+#include "core/http_client.h"
+#include "core/process_table.h"
 #include "tests/support/chaos.h"
 #include "tests/support/processes.h"
 
@@ -123,9 +126,9 @@ TEST_F(StopAndJournalTest, SigtermInterruptsALongHttpProbeAndReverts) {
   SilentServer server;
   dir_.Write("http.json",
              Experiment("1000s", {{"type", "probe"},
-                                  {"name", "silent"},
                                   {"probe",
                                    {{"type", "http"},
+                                    {"name", "silent"},
                                     {"url", "http://127.0.0.1:" + std::to_string(server.port()) +
                                                 "/health"},
                                     {"timeout", "1000s"}}}}));
@@ -149,19 +152,19 @@ TEST_F(StopAndJournalTest, SigtermInterruptsALongHttpProbeAndReverts) {
 TEST_F(StopAndJournalTest, SigtermInterruptsALongCommandProbeAndReverts) {
   const std::string marker = "987.654";  // a sleep no one else runs
   dir_.Write("cmd.json", Experiment("1000s", {{"type", "probe"},
-                                              {"name", "slow"},
                                               {"probe",
                                                {{"type", "command"},
+                                                {"name", "slow"},
                                                 {"argv", {"sleep", marker}},
                                                 {"timeout", "1000s"}}}}));
   ChildRun run(RunArgs("cmd.json"), dir_.path());
   ASSERT_TRUE(Eventually([&] {
-    return AllStopped() && CountProcesses("^sleep 987\\.654$") == 1;
+    return AllStopped() && CountProcesses("sleep 987\\.654$") == 1;
   })) << run.err();
   run.Signal(SIGTERM);
   EXPECT_EQ(run.Wait(seconds(10)), 143) << run.err();
   EXPECT_TRUE(NoneStopped());
-  EXPECT_TRUE(Eventually([] { return CountProcesses("^sleep 987\\.654$") == 0; }));
+  EXPECT_TRUE(Eventually([] { return CountProcesses("sleep 987\\.654$") == 0; }));
   json j = Journal();
   ASSERT_FALSE(j.is_discarded()) << ReadFile(journal());
   EXPECT_EQ(j["status"], "interrupted");
@@ -172,7 +175,6 @@ TEST_F(StopAndJournalTest, SigtermInterruptsALongCommandProbeAndReverts) {
 // A probe timeout beyond settings.max_fault_lifetime is refused before anything runs.
 TEST_F(StopAndJournalTest, ProbeTimeoutAboveTheLifetimeIsInvalid) {
   dir_.Write("long.json", Experiment("1s", {{"type", "probe"},
-                                            {"name", "slow"},
                                             {"probe",
                                              {{"type", "command"},
                                               {"argv", {"true"}},
@@ -185,6 +187,47 @@ TEST_F(StopAndJournalTest, ProbeTimeoutAboveTheLifetimeIsInvalid) {
             std::string::npos)
       << run.err();
   EXPECT_TRUE(NoneStopped());
+}
+
+// RunCommand with a stop: the request kills the child's whole process group (a shell and the
+// sleep it started), and the result says interrupted.
+TEST(InterruptibleWaitsTest, AStopKillsACommandsProcessGroup) {
+  StopSource stop;
+  std::thread stopper([&] {
+    Eventually([] { return CountProcesses("sleep 876\\.543$") == 1; });
+    stop.RequestStop("SIGINT");
+  });
+  auto r = RunCommand({"sh", "-c", "sleep 876.543; echo after"}, seconds(1000), &stop);
+  stopper.join();
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_TRUE(r->interrupted);
+  EXPECT_FALSE(r->timed_out);
+  EXPECT_EQ(r->exit_code, -1);
+  EXPECT_TRUE(Eventually([] { return CountProcesses("sleep 876\\.543$") == 0; }));
+}
+
+// HttpFetch with a stop, against a server that never answers: "interrupted by <reason>".
+TEST(InterruptibleWaitsTest, AStopEndsAnHttpExchange) {
+  SilentServer server;
+  StopSource stop;
+  std::thread stopper([&] {
+    Eventually([&] { return server.accepted() >= 1; });
+    stop.RequestStop("SIGTERM");
+  });
+  HttpRequest request;
+  request.url = "http://127.0.0.1:" + std::to_string(server.port()) + "/";
+  request.timeout = std::chrono::hours(1);
+  request.stop = &stop;
+  Result<HttpResponse> r = HttpFetch(request);
+  stopper.join();
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().message(), "interrupted by SIGTERM");
+  // Without a stop, the timeout still applies.
+  request.stop = nullptr;
+  request.timeout = std::chrono::milliseconds(200);
+  r = HttpFetch(request);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kTimeout);
 }
 
 const json kSamplingGuard = {{{"name", "fraction"},
@@ -206,6 +249,9 @@ TEST_F(StopAndJournalTest, SigkillLeavesAnIncompleteJournalWithTheSamples) {
     run.Signal(SIGKILL);
     EXPECT_EQ(run.Wait(), 128 + SIGKILL);
   }
+  // The watchdog reverts, then streams every sample of the event log into the checkpoint.
+  EXPECT_TRUE(Eventually([&] { return NoneStopped(); }));
+  ASSERT_TRUE(Eventually([&] { return ProcessesMentioning(state()).empty(); }));
   json j = Journal();
   ASSERT_FALSE(j.is_discarded());
   EXPECT_EQ(j["incomplete"], true);
@@ -213,15 +259,13 @@ TEST_F(StopAndJournalTest, SigkillLeavesAnIncompleteJournalWithTheSamples) {
   EXPECT_EQ(j["journal_version"], 2);
   EXPECT_EQ(j["phase"], "method");
   EXPECT_EQ(j["events"], "journal.json.events");
+  EXPECT_EQ(j["completed_after_crash"]["by"], "watchdog");
   ASSERT_EQ(j["faults"].size(), 1u);
   EXPECT_EQ(j["faults"][0]["targets"][0]["inject_ok"], true);
   const size_t in_journal = j["guards"][0]["samples"].size();
   EXPECT_GE(in_journal, 10u);
-  EXPECT_GE(j["guards"][0]["samples_total"].get<size_t>(), in_journal);
-  EXPECT_GE(SampleLines(journal() + ".events"), j["guards"][0]["samples_total"].get<size_t>());
-  // The watchdog reverts; status names the journal.
-  EXPECT_TRUE(Eventually([&] { return NoneStopped(); }));
-  ASSERT_TRUE(Eventually([&] { return ProcessesMentioning(state()).empty(); }));
+  EXPECT_GE(in_journal, j["guards"][0]["samples_total"].get<size_t>());  // the checkpoint's count
+  EXPECT_EQ(in_journal, SampleLines(journal() + ".events"));  // every one up to the crash
   ChildRun status({RINGFENCE_BINARY, "status", "--state-dir", state()}, dir_.path());
   EXPECT_EQ(status.Wait(), 0);
   EXPECT_NE(status.out().find("journal: " + journal() + " (incomplete: the runner did not finish"),

@@ -134,6 +134,30 @@ TEST_F(GuardMonitorTest, BreachesOnceAfterForConsecutiveBreachingSamples) {
   EXPECT_EQ(monitor->ToJson()[0]["breach"]["reason"], "value 5 > 2 (3 samples in a row)");
 }
 
+// Memory stays flat: the monitor keeps its last kGuardSampleWindow samples, counts every one
+// and summarizes them; every sample went to on_sample (the journal's event log).
+TEST_F(GuardMonitorTest, KeepsABoundedWindowAndCountsEverySample) {
+  GuardSpec g = Guard("wide", 100);
+  g.min_samples = 2;
+  Script("wide", {V(3), V(7), V(1), V(200), V(5)});
+  auto monitor = Monitor({g});
+  const size_t n = kGuardSampleWindow + 50;
+  RunUntil(*monitor, "wide", n);
+  json j = monitor->ToJson()[0];
+  const uint64_t total = j["samples_total"];
+  EXPECT_GE(total, n);
+  EXPECT_EQ(total, sampled_["wide"]);
+  EXPECT_EQ(j["samples"].size(), kGuardSampleWindow);
+  EXPECT_EQ(j["samples_dropped"].get<uint64_t>(), total - kGuardSampleWindow);
+  EXPECT_EQ(j["summary"]["verdicts"]["warming_up"], 1);
+  EXPECT_EQ(j["summary"]["verdicts"]["breach"], 1);
+  EXPECT_EQ(j["summary"]["verdicts"]["ok"].get<uint64_t>(), total - 2);
+  EXPECT_EQ(j["summary"]["min"], 1.0);
+  EXPECT_EQ(j["summary"]["max"], 200.0);
+  EXPECT_EQ(j["summary"]["first_at"], "2024-07-19T04:09:00.100Z");
+  EXPECT_EQ(j["summary"]["last_at"], j["samples"].back()["at"]);
+}
+
 TEST_F(GuardMonitorTest, ForThreeIgnoresASingleSpike) {
   GuardSpec g = Guard("latency", 100);
   g.for_samples = 3;

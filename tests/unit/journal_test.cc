@@ -88,7 +88,7 @@ TEST_F(JournalWriterTest, CheckpointsCarryThePhaseAndTheLiveGuards) {
   w->GuardSampled("a", Sample(clock_, 1));
   w->Flush();
   EXPECT_EQ(OnDisk()["guards"][0]["samples_total"], 8);
-  EXPECT_NE(ReadFile(path_ + ".events").find("{\"event\":\"phase\",\"phase\":\"method\""),
+  EXPECT_NE(ReadFile(path_ + ".events").find("\"event\":\"phase\",\"phase\":\"method\"}"),
             std::string::npos)
       << ReadFile(path_ + ".events");
 }
@@ -150,6 +150,31 @@ TEST_F(JournalWriterTest, SecretsAreRedactedInTheLogAndTheJournal) {
   const std::string text = ReadFile(path_);
   EXPECT_EQ(text.find("hunter2"), std::string::npos);
   EXPECT_NE(text.find("[redacted:pw]"), std::string::npos);
+}
+
+// After a crash: the checkpoint gets every sample of the log; other files are refused untouched.
+TEST_F(JournalWriterTest, ACrashedRunsCheckpointIsCompletedFromTheLog) {
+  auto w = Open();
+  ASSERT_TRUE(w);
+  RunReport r = Report();
+  w->Checkpoint(r, "method");
+  for (int i = 0; i < 300; ++i) w->GuardSampled("a", Sample(clock_, i));
+  w.reset();  // as if killed: no Finish
+  ASSERT_TRUE(CompleteJournalAfterCrash(path_, "run-1", "watchdog", clock_.Now()).ok());
+  json j = OnDisk();
+  ASSERT_FALSE(j.is_discarded()) << ReadFile(path_);
+  EXPECT_EQ(j["incomplete"], true);
+  EXPECT_EQ(j["phase"], "method");
+  EXPECT_EQ(j["completed_after_crash"]["by"], "watchdog");
+  EXPECT_EQ(j["guards"][0]["samples"].size(), 300u);
+  EXPECT_EQ(j["guards"][0]["samples"][299]["value"], 299.0);
+
+  EXPECT_EQ(CompleteJournalAfterCrash(path_, "run-2", "watchdog", clock_.Now()).code(),
+            StatusCode::kInvalidInput);
+  dir_.Write("other.json", "{\"keep\": true}");
+  EXPECT_FALSE(
+      CompleteJournalAfterCrash(dir_.File("other.json"), "run-1", "watchdog", clock_.Now()).ok());
+  EXPECT_EQ(ReadFile(dir_.File("other.json")), "{\"keep\": true}");
 }
 
 TEST_F(JournalWriterTest, DiscardLeavesNothing) {

@@ -166,10 +166,26 @@ class FakeProbes : public ProbeRunner {
     o.met = unmet.count(probe.name) == 0;
     o.value = o.met;
     if (!o.met) o.detail = "fake says no";
+    if (probe.name == stop_during && stop != nullptr) {
+      // A signal arrives while the probe waits; a real probe ends at once, not met.
+      stop->RequestStop("SIGTERM");
+      o.met = false;
+      o.value = nullptr;
+      o.detail = "interrupted by SIGTERM";
+    }
     return o;
+  }
+  ProbeOutcome Run(const ProbeSpec& probe, const Experiment& experiment,
+                   const StopSource& stop_source) override {
+    interruptible.insert(probe.name);
+    (void)stop_source;
+    return Run(probe, experiment);
   }
   std::set<std::string> unmet;
   std::string throw_on;
+  std::string stop_during;         // this probe requests a stop on `stop` while it runs
+  StopSource* stop = nullptr;
+  std::set<std::string> interruptible;  // probes the engine ran with its stop source
 
  private:
   CallLog& log_;
@@ -223,10 +239,12 @@ class LifecycleTest : public ::testing::Test {
     experiment_.steady_state = {Probe("before-and-after")};
   }
 
-  RunReport Run(uint64_t seed = 7, GuardMonitor* guards = nullptr) {
+  RunReport Run(uint64_t seed = 7, GuardMonitor* guards = nullptr,
+                RunJournal* journal = nullptr) {
     EngineDeps deps{clock_, table_, probes_, registry_, ledger_, executor_, stop_, {},
                     std::chrono::seconds(3), std::chrono::hours(1)};
     deps.guards = guards;
+    deps.journal = journal;
     LifecycleEngine engine(deps);
     return engine.Run(experiment_, seed, "test-run");
   }
@@ -404,6 +422,67 @@ TEST_F(LifecycleTest, StopDuringMethodRevertsAndSkipsSteadyStateAfter) {
   EXPECT_EQ(log_.calls.back().substr(log_.calls.back().find('@')), "@0");
 }
 
+// A signal during a steady-state probe before the method: interrupted, nothing injected.
+TEST_F(LifecycleTest, StopDuringSteadyStateBeforeInjectsNothing) {
+  probes_.stop = &stop_;
+  probes_.stop_during = "before-and-after";
+  experiment_.method = {FaultAt("pause", 0, 60000)};
+  RunReport r = Run();
+  EXPECT_EQ(r.status, RunStatus::kInterrupted);
+  EXPECT_EQ(r.reason, "interrupted by SIGTERM");
+  EXPECT_EQ(Without(log_.calls, "prepare"), (std::vector<std::string>{"probe before-and-after@0"}));
+  EXPECT_EQ(probes_.interruptible.count("before-and-after"), 1u);
+}
+
+// A signal during a method probe: the probe ends, the run is interrupted (not failed), the fault
+// is reverted at once and the steady state after is skipped.
+TEST_F(LifecycleTest, StopDuringMethodProbeRevertsAndIsInterrupted) {
+  probes_.stop = &stop_;
+  probes_.stop_during = "during";
+  experiment_.method = {FaultAt("pause", 0, 60000), Wait(1000), ProbeStep("during")};
+  RunReport r = Run();
+  EXPECT_EQ(r.status, RunStatus::kInterrupted);
+  EXPECT_EQ(r.reason, "interrupted by SIGTERM");
+  EXPECT_TRUE(ledger_.Outstanding().empty());
+  EXPECT_TRUE(r.reverted_cleanly);
+  EXPECT_FALSE(r.steady_after_checked);
+  EXPECT_EQ(probes_.interruptible.count("during"), 1u);
+  ASSERT_EQ(r.method_log.size(), 2u);
+  EXPECT_EQ(r.method_log[1]["probe"]["detail"], "interrupted by SIGTERM");
+  int reverts = 0;
+  for (const auto& c : log_.calls) {
+    if (c.rfind("revert", 0) == 0) {
+      ++reverts;
+      EXPECT_EQ(c.substr(c.find('@')), "@1000") << c;
+    }
+  }
+  EXPECT_EQ(reverts, 2);
+}
+
+// The journal gets a checkpoint at every phase change, each with the report as it stands.
+TEST_F(LifecycleTest, CheckpointsTheJournalAtEveryPhaseChange) {
+  struct Phases : RunJournal {
+    void GuardSampled(const std::string&, const GuardSample&) override {}
+    void Checkpoint(const RunReport& report, const std::string& phase) override {
+      size_t injected = 0, reverted = 0;
+      for (const auto& f : report.faults) {
+        for (const auto& t : f.targets) {
+          injected += t.inject_ok;
+          reverted += t.revert_ok;
+        }
+      }
+      seen.push_back(phase + " " + std::to_string(injected) + "/" + std::to_string(reverted));
+    }
+    std::vector<std::string> seen;
+  } journal;
+  experiment_.method = {FaultAt("pause", 0, 1000)};
+  RunReport r = Run(7, nullptr, &journal);
+  EXPECT_EQ(r.status, RunStatus::kPassed) << r.reason;
+  EXPECT_EQ(journal.seen, (std::vector<std::string>{"preparing 0/0", "method 0/0", "method 2/0",
+                                                    "method 2/2", "reverted 2/2",
+                                                    "rollbacks-done 2/2"}));
+}
+
 TEST_F(LifecycleTest, FaultExpectationNotMetFailsTheRun) {
   behaviour_.expectation_met = false;
   experiment_.method = {FaultAt("kill", 0, 1000)};
@@ -443,6 +522,9 @@ TEST_F(LifecycleTest, JournalHasTheDocumentedShape) {
   EXPECT_EQ(f["reverted_at"], "2024-07-19T04:09:01.000Z");
   EXPECT_EQ(f["revert_ok"], true);
   EXPECT_EQ(f["observed"]["injects"], 2);
+  EXPECT_EQ(f["observed_after_revert"]["injects"], 2);  // observed again once reverted
+  EXPECT_EQ(j["journal_version"], kJournalVersion);
+  EXPECT_EQ(j["incomplete"], false);
   EXPECT_EQ(f["targets"].size(), 2u);
 }
 
