@@ -7,7 +7,8 @@
 // Input: one flags byte (bit 0: host sessions, bit 1: skip unreachable hosts), then one reply
 // per line. A reply line starting with '!' is a failed ssh command (exit 255, the rest of the
 // line on stderr). In a session, "@ID" in a line is replaced by the id of the request it
-// answers, so that replies can match (or, without it, miss) their request.
+// answers, so that replies can match (or, without it, miss) their request. "@VERSION" is
+// replaced by this ringfence's version, so that the seeds pass the version check of any release.
 
 #include <chrono>
 #include <deque>
@@ -42,6 +43,10 @@ class Script {
     if (lines_.empty()) return std::nullopt;
     std::string line = std::move(lines_.front());
     lines_.pop_front();
+    for (size_t at = line.find("@VERSION"); at != std::string::npos;
+         at = line.find("@VERSION", at)) {
+      line.replace(at, 8, RINGFENCE_VERSION);
+    }
     return line;
   }
 

@@ -30,6 +30,27 @@ std::string SealLedgerLine(std::string_view json) {
 
 }  // namespace
 
+// The harness is useless once its lines no longer pass the reader's check (the fuzzing would go
+// on, green, without reaching a single record): a sealed record must be read back.
+extern "C" int LLVMFuzzerInitialize(int*, char***) {
+  using namespace ringfence;
+  const std::string path = fuzz::WriteScratchFile(
+      "check.ledger",
+      SealLedgerLine(R"({"v":1,"type":"run","run_id":"check"})") + "\n" +
+          SealLedgerLine(R"({"v":1,"type":"intent","id":1,"undo":{"fault_type":"x"}})") + "\n");
+  const auto contents = ReadLedger(path);
+  if (!contents.ok() || contents->entries.size() != 1 || !contents->problems.empty()) {
+    std::fprintf(stderr,
+                 "ledger harness: a record sealed by SealLedgerLine is not read back (%s); "
+                 "SealLedgerLine must produce lines the reader trusts\n",
+                 contents.ok() ? (contents->problems.empty() ? "no entry"
+                                                             : contents->problems[0].c_str())
+                               : contents.status().message().c_str());
+    std::abort();
+  }
+  return 0;
+}
+
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace ringfence;
   std::string_view input = fuzz::AsText(data, size);
