@@ -54,6 +54,10 @@ struct LedgerContents {
 // trusted). kNotFound when it does not exist. Lines that fail authentication or the type checks
 // are listed in `problems`, never acted on. Never throws.
 Result<LedgerContents> ReadLedger(const std::string& path);
+// ReadLedger's parsing of a ledger's text, once the file and the key passed their checks: a line
+// is trusted when its MAC under `key` for `run_id` verifies. For tests and fuzz/ledger_fuzz.cc.
+Result<LedgerContents> ParseLedgerText(const std::string& text, const std::string& path,
+                                       const std::string& key, const std::string& run_id);
 
 // Appends records to one run's ledger, fsync'ing each before returning, so that a record that
 // was acknowledged survives a crash of the process (and of the machine, within what fsync

@@ -5,11 +5,12 @@
 // starting with '!' is written as it is (the rest of it), so checksum mismatches and garbage
 // lines are reached too; an input without a final newline leaves a torn last line.
 //
-// When ledger lines carry more than a CRC (an HMAC with a per-state-dir key), SealLedgerLine is
-// the one place to change: it must produce a line the reader trusts, so that the fuzzing keeps
-// reaching the parse after the check.
+// Lines are authenticated with an HMAC under the state dir's key: the harness parses with
+// ParseLedgerText (ReadLedger after its file and key checks) under a fixed key and run id, and
+// SealLedgerLine computes the MAC the reader expects.
 
-#include <boost/crc.hpp>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 
 #include <cstdio>
 #include <string>
@@ -19,13 +20,24 @@
 
 namespace {
 
-// `<crc32 of json as 8 hex digits> <json>`, as FileLedger writes a record (without newline).
+constexpr char kKey[] = "fuzz-ledger-key-0123456789abcdef";
+constexpr char kRunId[] = "20261201-210000-fuzz";
+
+// `<HMAC-SHA256 of "<run id>\n<json>" as 64 hex digits> <json>`, as FileLedger writes a record
+// (without newline).
 std::string SealLedgerLine(std::string_view json) {
-  boost::crc_32_type crc;
-  crc.process_bytes(json.data(), json.size());
-  char hex[16];
-  std::snprintf(hex, sizeof hex, "%08x", static_cast<unsigned>(crc.checksum()));
-  return std::string(hex) + " " + std::string(json);
+  const std::string message = std::string(kRunId) + "\n" + std::string(json);
+  unsigned char mac[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  HMAC(EVP_sha256(), kKey, static_cast<int>(sizeof kKey - 1),
+       reinterpret_cast<const unsigned char*>(message.data()), message.size(), mac, &len);
+  static const char kHex[] = "0123456789abcdef";
+  std::string line;
+  for (unsigned int i = 0; i < len; ++i) {
+    line += kHex[mac[i] >> 4];
+    line += kHex[mac[i] & 15];
+  }
+  return line + " " + std::string(json);
 }
 
 }  // namespace
@@ -34,11 +46,10 @@ std::string SealLedgerLine(std::string_view json) {
 // on, green, without reaching a single record): a sealed record must be read back.
 extern "C" int LLVMFuzzerInitialize(int*, char***) {
   using namespace ringfence;
-  const std::string path = fuzz::WriteScratchFile(
-      "check.ledger",
+  const auto contents = ParseLedgerText(
       SealLedgerLine(R"({"v":1,"type":"run","run_id":"check"})") + "\n" +
-          SealLedgerLine(R"({"v":1,"type":"intent","id":1,"undo":{"fault_type":"x"}})") + "\n");
-  const auto contents = ReadLedger(path);
+          SealLedgerLine(R"({"v":1,"type":"intent","id":1,"undo":{"fault_type":"x"}})") + "\n",
+      "check.ledger", kKey, kRunId);
   if (!contents.ok() || contents->entries.size() != 1 || !contents->problems.empty()) {
     std::fprintf(stderr,
                  "ledger harness: a record sealed by SealLedgerLine is not read back (%s); "
@@ -66,9 +77,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     }
     if (nl != std::string_view::npos) ledger += '\n';
   }
-  const std::string path = fuzz::WriteScratchFile("fuzz.ledger", ledger);
-
-  const auto contents = ReadLedger(path);
+  const auto contents = ParseLedgerText(ledger, "fuzz.ledger", kKey, kRunId);
   if (!contents.ok()) return 0;
   for (const auto* entry : contents->Outstanding()) {
     if (entry->reverted) fuzz::Violated("an outstanding entry is marked reverted");
@@ -76,8 +85,5 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   (void)contents->run.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 
-  // What recover and the watchdog do next: open it to append, with the outstanding intents.
-  const auto appendable = FileLedger::OpenForAppend(path);
-  if (appendable.ok()) (void)(*appendable)->Outstanding();
   return 0;
 }
