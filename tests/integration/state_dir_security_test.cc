@@ -422,6 +422,40 @@ TEST_F(LiveRunTest, RecoverAsksForTheSecretWhenBothAreGone) {
   EXPECT_EQ(out.find(kSecret) == std::string::npos && err.find(kSecret) == std::string::npos, true);
 }
 
+// A ledger made group-writable under a live run: its watchdog reports it and acts on nothing in
+// it; once it is owner-only again, recover reverts.
+TEST_F(LiveRunTest, WatchdogSkipsALedgerThatBreaksTheRules) {
+  WriteExperiment("10s");
+  std::string ledger;
+  {
+    ChildRun run(RunArgs(), dir_.path());
+    ASSERT_TRUE(Eventually([&] { return AllGone(); })) << run.err();
+    ASSERT_TRUE(Eventually([&] { return ProcessesMentioning(state()).size() >= 2; }));
+    ledger = ListLedgers(state()).at(0);
+    ASSERT_EQ(::chmod(ledger.c_str(), 0664), 0);
+    run.Signal(SIGKILL);
+    run.Wait();
+  }
+  ASSERT_TRUE(Eventually([&] { return ProcessesMentioning(state()).empty(); }));
+  std::string log = ledger.substr(0, ledger.size() - 7) + ".watchdog.log";
+  EXPECT_NE(ReadFile(log).find("LEFT: " + ledger + ": ledger " + ledger +
+                               ": is group- or world-writable (mode 0664); fix with chmod 600 " +
+                               ledger),
+            std::string::npos)
+      << ReadFile(log);
+  EXPECT_FALSE(Exists(dir_.File("restarted-" + kSecret)));
+  std::string out, err;
+  EXPECT_EQ(Ringfence({"recover", "--state-dir", state(), "--secret", "api_token=" + kSecret}, &out,
+                      &err),
+            3);
+  ASSERT_EQ(::chmod(ledger.c_str(), 0600), 0);
+  EXPECT_EQ(Ringfence({"recover", "--state-dir", state(), "--secret", "api_token=" + kSecret}, &out,
+                      &err),
+            0)
+      << err;
+  EXPECT_TRUE(Exists(dir_.File("restarted-" + kSecret)));
+}
+
 // The host side of a fleet run: the runner's secrets come with begin and inject (over the
 // session, never the disk); the host ledger conceals them and the host-side watchdog, given them
 // on its stdin, reverts with them when the runner goes silent.
