@@ -7,9 +7,12 @@ namespace {
 std::string MemberPointer(const std::string& pointer, const std::string& key) {
   std::string escaped;
   for (char c : key) {
-    if (c == '~') escaped += "~0";
-    else if (c == '/') escaped += "~1";
-    else escaped += c;
+    if (c == '~')
+      escaped += "~0";
+    else if (c == '/')
+      escaped += "~1";
+    else
+      escaped += c;
   }
   return pointer + "/" + escaped;
 }
@@ -61,8 +64,7 @@ Result<int64_t> CheckedInteger(const nlohmann::json& object, const std::string& 
                                const std::string& pointer, std::optional<int64_t> fallback) {
   return Read<int64_t>(object, key, pointer, fallback, "an integer", [](const nlohmann::json& v) {
     return v.is_number_integer() &&
-           (!v.is_number_unsigned() ||
-            v.get<uint64_t>() <= static_cast<uint64_t>(INT64_MAX));
+           (!v.is_number_unsigned() || v.get<uint64_t>() <= static_cast<uint64_t>(INT64_MAX));
   });
 }
 

@@ -37,8 +37,9 @@ UndoRecord UndoRecord::FromJson(const nlohmann::json& j) {
 Result<UndoRecord> UndoRecord::Parse(const nlohmann::json& j, const std::string& pointer) {
   if (!j.is_object()) return WrongType(pointer.empty() ? "/" : pointer, j, "an object");
   UndoRecord r;
-  for (auto [key, field] : {std::pair{"fault_type", &r.fault_type}, std::pair{"fault_name", &r.fault_name},
-                            std::pair{"target", &r.target}, std::pair{"manual_undo", &r.manual_undo}}) {
+  for (auto [key, field] :
+       {std::pair{"fault_type", &r.fault_type}, std::pair{"fault_name", &r.fault_name},
+        std::pair{"target", &r.target}, std::pair{"manual_undo", &r.manual_undo}}) {
     auto v = CheckedString(j, key, pointer, "");
     if (!v.ok()) return v.status();
     *field = std::move(*v);

@@ -42,9 +42,8 @@ std::string Mac(const std::string& key, const std::string& run_id, const std::st
 }
 
 bool IsHex(const std::string& s) {
-  return std::all_of(s.begin(), s.end(), [](char c) {
-    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
-  });
+  return std::all_of(s.begin(), s.end(),
+                     [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
 }
 
 int64_t NowMs() {
@@ -102,7 +101,8 @@ Status LoadKey(LedgerPlace& place, const std::string& path) {
   if (!key.ok()) {
     if (key.status().code() != StatusCode::kNotFound) return key.status();
     return Status::Error(StatusCode::kPermission,
-                         "ledger " + path + ": cannot be authenticated: the state dir has no ledger key (" +
+                         "ledger " + path +
+                             ": cannot be authenticated: the state dir has no ledger key (" +
                              place.dir.path() + "/ledger.key)");
   }
   place.key = std::move(*key);
@@ -113,7 +113,8 @@ Result<std::string> ReadFd(int fd, const std::string& path) {
   struct stat st;
   if (::fstat(fd, &st) != 0) return Status::FromErrno(errno, "ledger " + path);
   if (st.st_size > kMaxLedgerBytes) {
-    return Status::Error(StatusCode::kPermission, "ledger " + path + ": larger than 64 MiB; not read");
+    return Status::Error(StatusCode::kPermission,
+                         "ledger " + path + ": larger than 64 MiB; not read");
   }
   std::string text;
   char buf[65536];
@@ -126,7 +127,8 @@ Result<std::string> ReadFd(int fd, const std::string& path) {
     text.append(buf, static_cast<size_t>(n));
     off += n;
     if (off > kMaxLedgerBytes) {
-      return Status::Error(StatusCode::kPermission, "ledger " + path + ": larger than 64 MiB; not read");
+      return Status::Error(StatusCode::kPermission,
+                           "ledger " + path + ": larger than 64 MiB; not read");
     }
   }
   return text;
@@ -141,16 +143,26 @@ struct Member {
 };
 constexpr Member kMembers[] = {
     {"", "at", Kind::kInteger},
-    {"run", "run_id", Kind::kString},       {"run", "title", Kind::kString},
-    {"run", "file", Kind::kString},         {"run", "inventory", Kind::kString},
-    {"run", "runner_pid", Kind::kUnsigned}, {"run", "runner_start_ticks", Kind::kUnsigned},
-    {"run", "started_at", Kind::kString},   {"run", "runner", Kind::kString},
-    {"run", "host", Kind::kString},         {"run", "role", Kind::kString},
-    {"watchdog", "event", Kind::kString},   {"watchdog", "pid", Kind::kUnsigned},
-    {"watchdog", "start_ticks", Kind::kUnsigned}, {"watchdog", "reason", Kind::kString},
-    {"watchdog", "ok", Kind::kBool},        {"watchdog", "grace_ms", Kind::kInteger},
-    {"end", "status", Kind::kString},       {"end", "reverted_cleanly", Kind::kBool},
-    {"intent", "id", Kind::kUnsigned},      {"reverted", "id", Kind::kUnsigned},
+    {"run", "run_id", Kind::kString},
+    {"run", "title", Kind::kString},
+    {"run", "file", Kind::kString},
+    {"run", "inventory", Kind::kString},
+    {"run", "runner_pid", Kind::kUnsigned},
+    {"run", "runner_start_ticks", Kind::kUnsigned},
+    {"run", "started_at", Kind::kString},
+    {"run", "runner", Kind::kString},
+    {"run", "host", Kind::kString},
+    {"run", "role", Kind::kString},
+    {"watchdog", "event", Kind::kString},
+    {"watchdog", "pid", Kind::kUnsigned},
+    {"watchdog", "start_ticks", Kind::kUnsigned},
+    {"watchdog", "reason", Kind::kString},
+    {"watchdog", "ok", Kind::kBool},
+    {"watchdog", "grace_ms", Kind::kInteger},
+    {"end", "status", Kind::kString},
+    {"end", "reverted_cleanly", Kind::kBool},
+    {"intent", "id", Kind::kUnsigned},
+    {"reverted", "id", Kind::kUnsigned},
     {"reverted", "by", Kind::kString},
 };
 
@@ -160,23 +172,34 @@ Status CheckMembers(const nlohmann::json& rec, const std::string& type) {
     if (!rec.contains(m.key)) continue;
     Status st;
     switch (m.kind) {
-      case Kind::kString: st = CheckedString(rec, m.key, "").status(); break;
-      case Kind::kUnsigned: st = CheckedUnsigned(rec, m.key, "").status(); break;
-      case Kind::kInteger: st = CheckedInteger(rec, m.key, "").status(); break;
-      case Kind::kBool: st = CheckedBool(rec, m.key, "").status(); break;
+      case Kind::kString:
+        st = CheckedString(rec, m.key, "").status();
+        break;
+      case Kind::kUnsigned:
+        st = CheckedUnsigned(rec, m.key, "").status();
+        break;
+      case Kind::kInteger:
+        st = CheckedInteger(rec, m.key, "").status();
+        break;
+      case Kind::kBool:
+        st = CheckedBool(rec, m.key, "").status();
+        break;
     }
     if (!st.ok()) return st;
   }
   for (const char* pid : {"pid", "runner_pid"}) {
-    if (rec.contains(pid) && rec[pid].is_number_unsigned() && rec[pid].get<uint64_t>() > INT32_MAX) {
+    if (rec.contains(pid) && rec[pid].is_number_unsigned() &&
+        rec[pid].get<uint64_t>() > INT32_MAX) {
       return WrongType(std::string("/") + pid, rec[pid], "a process id");
     }
   }
   return Status::Ok();
 }
 
-Result<LedgerContents> ParseLedger(const std::string& text, const std::string& path,
-                                   const std::string& key, const std::string& run_id) {
+}  // namespace
+
+Result<LedgerContents> ParseLedgerText(const std::string& text, const std::string& path,
+                                       const std::string& key, const std::string& run_id) {
   LedgerContents out;
   out.path = path;
   size_t pos = 0;
@@ -285,8 +308,6 @@ Result<LedgerContents> ParseLedger(const std::string& text, const std::string& p
   return out;
 }
 
-}  // namespace
-
 std::string LedgerLine(const nlohmann::json& record, const std::string& key,
                        const std::string& run_id) {
   std::string json = record.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
@@ -318,7 +339,7 @@ Result<LedgerContents> ReadLedger(const std::string& path) {
   auto text = ReadFd(*fd, path);
   ::close(*fd);
   if (!text.ok()) return text.status();
-  return ParseLedger(*text, path, place->key, place->run_id);
+  return ParseLedgerText(*text, path, place->key, place->run_id);
 }
 
 std::string LedgerPath(const std::string& state_dir, const std::string& run_id) {
@@ -345,10 +366,11 @@ std::string DefaultStateDir() {
 }
 
 Result<std::unique_ptr<FileLedger>> FileLedger::Create(const std::string& state_dir,
-                                                      const std::string& run_id,
-                                                      const nlohmann::json& run_record,
-                                                      const SecretValues& secrets) {
-  if (!SafeRunId(run_id)) return Status::InvalidInput("run id \"" + run_id + "\": not a safe file name");
+                                                       const std::string& run_id,
+                                                       const nlohmann::json& run_record,
+                                                       const SecretValues& secrets) {
+  if (!SafeRunId(run_id))
+    return Status::InvalidInput("run id \"" + run_id + "\": not a safe file name");
   auto dir = StateDir::Open(state_dir, true);
   if (!dir.ok()) return dir.status();
   auto key = dir->LedgerKey(true);
@@ -356,18 +378,20 @@ Result<std::unique_ptr<FileLedger>> FileLedger::Create(const std::string& state_
   const std::string path = LedgerPath(state_dir, run_id);
   auto fd = dir->OpenInRuns("ledger", run_id + ".ledger", O_WRONLY | O_CREAT | O_EXCL | O_APPEND);
   if (!fd.ok()) return fd.status();
-  std::unique_ptr<FileLedger> ledger(new FileLedger(path, *fd, 1, std::move(*key), run_id, secrets));
+  std::unique_ptr<FileLedger> ledger(
+      new FileLedger(path, *fd, 1, std::move(*key), run_id, secrets));
   nlohmann::json rec = run_record;
   rec["type"] = "run";
   rec["run_id"] = run_id;
   Status st = ledger->Append(rec);
-  if (st.ok() && ::fsync(dir->runs_fd()) != 0) st = Status::FromErrno(errno, "runs dir " + state_dir + "/runs");
+  if (st.ok() && ::fsync(dir->runs_fd()) != 0)
+    st = Status::FromErrno(errno, "runs dir " + state_dir + "/runs");
   if (!st.ok()) return st;
   return ledger;
 }
 
 Result<std::unique_ptr<FileLedger>> FileLedger::OpenForAppend(const std::string& path,
-                                                             const SecretValues& secrets) {
+                                                              const SecretValues& secrets) {
   auto place = PlaceOf(path);
   if (!place.ok()) return place.status();
   auto opened = place->dir.OpenInRuns("ledger", place->name, O_RDWR | O_APPEND);
@@ -387,7 +411,7 @@ Result<std::unique_ptr<FileLedger>> FileLedger::OpenForAppend(const std::string&
     ::close(fd);
     return text.status();
   }
-  auto contents = ParseLedger(*text, path, place->key, place->run_id);
+  auto contents = ParseLedgerText(*text, path, place->key, place->run_id);
   if (!contents.ok()) {
     ::close(fd);
     return contents.status();

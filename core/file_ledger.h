@@ -59,6 +59,11 @@ Result<LedgerContents> ReadLedger(const std::string& path);
 Result<LedgerContents> ParseLedgerText(const std::string& text, const std::string& path,
                                        const std::string& key, const std::string& run_id);
 
+// ReadLedger's parsing half, without the file checks: `text` as read from `path`, the ledger of
+// run `run_id`, its lines authenticated under `key`. Never throws (the fuzz harness calls it).
+Result<LedgerContents> ParseLedgerText(const std::string& text, const std::string& path,
+                                       const std::string& key, const std::string& run_id);
+
 // Appends records to one run's ledger, fsync'ing each before returning, so that a record that
 // was acknowledged survives a crash of the process (and of the machine, within what fsync
 // promises). Thread-safe.
@@ -91,8 +96,12 @@ class FileLedger : public RevertLedger {
  private:
   FileLedger(std::string path, int fd, uint64_t next_id, std::string key, std::string run_id,
              SecretValues secrets)
-      : path_(std::move(path)), fd_(fd), next_id_(next_id), key_(std::move(key)),
-        run_id_(std::move(run_id)), secrets_(std::move(secrets)) {}
+      : path_(std::move(path)),
+        fd_(fd),
+        next_id_(next_id),
+        key_(std::move(key)),
+        run_id_(std::move(run_id)),
+        secrets_(std::move(secrets)) {}
   Status AppendLocked(nlohmann::json record);
 
   std::string path_;

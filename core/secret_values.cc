@@ -82,7 +82,8 @@ std::string SecretValues::Reveal(const std::string& text, std::set<std::string>&
   return out;
 }
 
-nlohmann::json SecretValues::Reveal(const nlohmann::json& doc, std::set<std::string>& missing) const {
+nlohmann::json SecretValues::Reveal(const nlohmann::json& doc,
+                                    std::set<std::string>& missing) const {
   return MapStrings(doc, [&](const std::string& s) { return Reveal(s, missing); });
 }
 
@@ -96,7 +97,8 @@ Result<SecretValues> SecretValues::FromJson(const nlohmann::json& j) {
   if (!j.is_object()) return Status::InvalidInput("secrets: expected an object");
   SecretValues out;
   for (auto it = j.begin(); it != j.end(); ++it) {
-    if (!it.value().is_string()) return Status::InvalidInput("secrets: /" + it.key() + ": expected a string");
+    if (!it.value().is_string())
+      return Status::InvalidInput("secrets: /" + it.key() + ": expected a string");
     out.Add(it.key(), it.value().get<std::string>());
   }
   return out;

@@ -197,17 +197,19 @@ Result<std::string> StateDir::LedgerKey(bool create) const {
   }
   if (fd < 0) {
     Status st = OpenError(errno, "ledger key", shown, false);
-    if (st.code() == StatusCode::kNotFound) return Status::NotFound("ledger key " + shown + ": does not exist");
+    if (st.code() == StatusCode::kNotFound)
+      return Status::NotFound("ledger key " + shown + ": does not exist");
     return st;
   }
   struct stat st;
   Status checked = ::fstat(fd, &st) == 0 ? CheckOwnerOnly("ledger key", shown, st, false, true)
                                          : Status::FromErrno(errno, "ledger key " + shown);
   if (checked.ok() && st.st_size != static_cast<off_t>(kKeyBytes)) {
-    checked = Refuse("ledger key", shown,
-                     "is " + std::to_string(st.st_size) + " bytes, not " +
-                         std::to_string(kKeyBytes) + "; move it away to make a new one (the "
-                         "ledgers it signed are then not trusted)");
+    checked =
+        Refuse("ledger key", shown,
+               "is " + std::to_string(st.st_size) + " bytes, not " + std::to_string(kKeyBytes) +
+                   "; move it away to make a new one (the "
+                   "ledgers it signed are then not trusted)");
   }
   std::string key;
   if (checked.ok()) checked = ReadExactly(fd, key, kKeyBytes, "ledger key " + shown);
@@ -249,7 +251,8 @@ Result<int> OpenOwnerOnlyFile(const std::string& what, const std::string& path) 
   int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
   if (fd < 0) {
     Status st = OpenError(errno, what, path, false);
-    if (st.code() == StatusCode::kNotFound) return Status::NotFound(what + " " + path + ": no such file");
+    if (st.code() == StatusCode::kNotFound)
+      return Status::NotFound(what + " " + path + ": no such file");
     return st;
   }
   struct stat st;

@@ -45,7 +45,8 @@ class StateDir {
   Result<int> OpenInTop(const std::string& what, const std::string& name, int flags) const;
 
  private:
-  StateDir(std::string path, int fd, int runs_fd) : path_(std::move(path)), fd_(fd), runs_fd_(runs_fd) {}
+  StateDir(std::string path, int fd, int runs_fd)
+      : path_(std::move(path)), fd_(fd), runs_fd_(runs_fd) {}
   std::string path_;
   int fd_ = -1;
   int runs_fd_ = -1;

@@ -29,8 +29,10 @@ int RecoverStateDir(const std::string& state_dir, const std::string& run_id,
   auto lock = StateDirLock::TryAcquire(state_dir);
   if (!lock.ok()) {
     if (lock.status().code() == StatusCode::kUnavailable) {
-      std::fprintf(stderr, "ringfence recover: %s; wait for it to end: recover does not act under a live run\n",
-                   lock.status().message().c_str());
+      std::fprintf(
+          stderr,
+          "ringfence recover: %s; wait for it to end: recover does not act under a live run\n",
+          lock.status().message().c_str());
     } else {
       std::fprintf(stderr, "ringfence recover: %s; nothing was reverted\n",
                    lock.status().message().c_str());
@@ -70,10 +72,10 @@ int RecoverStateDir(const std::string& state_dir, const std::string& run_id,
     if (summary->contents.Outstanding().empty() && summary->contents.problems.empty()) continue;
     env.run_id = summary->run_id;
     // Faults on inventory hosts go to their hosts over SSH.
-    const std::string inventory_file =
-        !inventory.empty()                  ? inventory
-        : summary->contents.run.is_object() ? summary->contents.run.value("inventory", "")
-                                            : "";
+    const std::string inventory_file = !inventory.empty() ? inventory
+                                       : summary->contents.run.is_object()
+                                           ? summary->contents.run.value("inventory", "")
+                                           : "";
     std::unique_ptr<HostRoutingExecutor> routed;
     if (!inventory_file.empty()) {
       auto made = HostRoutingExecutor::Make(executor, inventory_file, summary->run_id, secrets);
@@ -83,9 +85,8 @@ int RecoverStateDir(const std::string& state_dir, const std::string& run_id,
         routed = std::move(*made);
       }
     }
-    RecoveryReport report =
-        RecoverRun(*it, routed ? static_cast<Executor&>(*routed) : executor, SystemClock(),
-                   "recover", 3, secrets);
+    RecoveryReport report = RecoverRun(*it, routed ? static_cast<Executor&>(*routed) : executor,
+                                       SystemClock(), "recover", 3, secrets);
     for (const auto& a : report.actions) {
       std::printf("run %s: %s\n", summary->run_id.c_str(), a.c_str());
       reverted += a.rfind("reverted ", 0) == 0;

@@ -177,7 +177,8 @@ int RunWatchdog(const std::string& ledger_path, std::chrono::milliseconds grace)
     log_path.resize(log_path.size() - 7);
   }
   log_path += ".watchdog.log";
-  int log_fd = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0600);
+  int log_fd =
+      ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0600);
   if (log_fd >= 0) {
     struct stat st;
     if (::fstat(log_fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_uid == ::geteuid()) {
@@ -239,8 +240,7 @@ int RunWatchdog(const std::string& ledger_path, std::chrono::milliseconds grace)
   if (auto contents = ReadLedger(ledger_path); contents.ok() && contents->run.is_object()) {
     env.run_id = contents->run.value("run_id", "norun");
   }
-  RecoveryReport report =
-      RecoverRun(ledger_path, executor, SystemClock(), "watchdog", 3, secrets);
+  RecoveryReport report = RecoverRun(ledger_path, executor, SystemClock(), "watchdog", 3, secrets);
   for (const auto& a : report.actions) Log("%s", a);
   for (const auto& l : report.left) Log("LEFT: %s", l);
   if (auto ledger = FileLedger::OpenForAppend(ledger_path, secrets); ledger.ok()) {

@@ -24,12 +24,11 @@ namespace ringfence {
 // as 8 hex digits, SecretValues::ToJson(). Then one byte per message: 'h' heartbeat, 'd' done.
 class WatchdogHandle {
  public:
-  // Starts `binary watchdog --ledger PATH --grace MS` with the heartbeat socket on fd 3 and `lock_fd` (may be
-  // -1) on fd 4, and sends it `secrets`. Returns once the watchdog runs.
-  static Result<std::unique_ptr<WatchdogHandle>> Start(const std::string& binary,
-                                                       const std::string& ledger_path, int lock_fd,
-                                                       std::chrono::milliseconds grace,
-                                                       const SecretValues& secrets = SecretValues());
+  // Starts `binary watchdog --ledger PATH --grace MS` with the heartbeat socket on fd 3 and
+  // `lock_fd` (may be -1) on fd 4, and sends it `secrets`. Returns once the watchdog runs.
+  static Result<std::unique_ptr<WatchdogHandle>> Start(
+      const std::string& binary, const std::string& ledger_path, int lock_fd,
+      std::chrono::milliseconds grace, const SecretValues& secrets = SecretValues());
   // Without Finish(): the socket closes and the watchdog reverts whatever the ledger still shows.
   ~WatchdogHandle();
   pid_t pid() const { return pid_; }

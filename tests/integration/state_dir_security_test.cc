@@ -61,21 +61,31 @@ class StateDirSecurityTest : public ::testing::Test {
 
   // The two undo records of the issue: a restart command to run, a file to delete.
   std::vector<nlohmann::json> PlantedIntents(const std::string& marker_path) const {
-    nlohmann::json kill = {
-        {"fault_type", "process_kill"}, {"fault_name", "k"}, {"host", "local"},
-        {"target", "pid 999999 (gone)"}, {"manual_undo", "touch"}, {"deadline_ms", 0},
-        {"data", {{"pid", 999999}, {"start_ticks", 1}, {"kill_time_ms", 0},
-                  {"selector", {{"name", "no-such-process-rf"}}},
-                  {"restart_command", {"/usr/bin/touch", marker_path}}}}};
-    nlohmann::json fill = {
-        {"fault_type", "disk_fill"}, {"fault_name", "d"}, {"host", "local"}, {"target", "fs"},
-        {"manual_undo", "rm"}, {"deadline_ms", 0},
-        {"data", {{"file", keep()}, {"path", dir_.path()}}}};
+    nlohmann::json kill = {{"fault_type", "process_kill"},
+                           {"fault_name", "k"},
+                           {"host", "local"},
+                           {"target", "pid 999999 (gone)"},
+                           {"manual_undo", "touch"},
+                           {"deadline_ms", 0},
+                           {"data",
+                            {{"pid", 999999},
+                             {"start_ticks", 1},
+                             {"kill_time_ms", 0},
+                             {"selector", {{"name", "no-such-process-rf"}}},
+                             {"restart_command", {"/usr/bin/touch", marker_path}}}}};
+    nlohmann::json fill = {{"fault_type", "disk_fill"},
+                           {"fault_name", "d"},
+                           {"host", "local"},
+                           {"target", "fs"},
+                           {"manual_undo", "rm"},
+                           {"deadline_ms", 0},
+                           {"data", {{"file", keep()}, {"path", dir_.path()}}}};
     return {{{"v", 1}, {"type", "intent"}, {"id", 1}, {"undo", kill}},
             {{"v", 1}, {"type", "intent"}, {"id", 2}, {"undo", fill}}};
   }
 
-  int Ringfence(std::vector<std::string> args, std::string* out = nullptr, std::string* err = nullptr) {
+  int Ringfence(std::vector<std::string> args, std::string* out = nullptr,
+                std::string* err = nullptr) {
     args.insert(args.begin(), RINGFENCE_BINARY);
     ChildRun run(args, dir_.path());
     int code = run.Wait();
@@ -111,35 +121,44 @@ TEST_F(StateDirSecurityTest, PlantedLedgerInAWorldWritableDirIsNotActedOn) {
                      "; nothing was reverted\n");
   EXPECT_EQ(Ringfence({"status", "--state-dir", state()}, &out, &err), 3);
   EXPECT_EQ(err, "ringfence status: state dir " + state() +
-                     ": is group- or world-writable (mode 0777); fix with chmod 700 " + state() + "\n");
+                     ": is group- or world-writable (mode 0777); fix with chmod 700 " + state() +
+                     "\n");
   EXPECT_FALSE(Exists(marker()));
   EXPECT_TRUE(Exists(keep()));
 
   // Made owner-only again, runs/ is still nobody's: refused too.
   ASSERT_EQ(::chmod(state().c_str(), 0700), 0);
   EXPECT_EQ(Ringfence({"recover", "--state-dir", state()}, &out, &err), 3);
-  EXPECT_EQ(err, "ringfence recover: runs dir " + state() + "/runs: is owned by uid 65534, not by "
-                 "root; fix with chown 0 " + state() + "/runs; nothing was reverted\n");
+  EXPECT_EQ(err, "ringfence recover: runs dir " + state() +
+                     "/runs: is owned by uid 65534, not by "
+                     "root; fix with chown 0 " +
+                     state() + "/runs; nothing was reverted\n");
   // And with runs/ ours, the ledger (nobody's, 0644): skipped, reported, exit 3.
   ASSERT_EQ(::chown((state() + "/runs").c_str(), 0, 0), 0);
   ASSERT_EQ(::chmod((state() + "/runs").c_str(), 0700), 0);
   const std::string ledger = state() + "/runs/x.ledger";
   EXPECT_EQ(Ringfence({"recover", "--state-dir", state()}, &out, &err), 3);
-  EXPECT_EQ(err, "SKIPPED: ledger " + ledger + ": is owned by uid 65534, not by root; fix with chown 0 " +
-                     ledger + "; not acted on\nrecover: 0 faults reverted; 1 ledger not trusted and "
-                     "skipped: check it by hand, then move it out of " + state() + "/runs\n");
+  EXPECT_EQ(err, "SKIPPED: ledger " + ledger +
+                     ": is owned by uid 65534, not by root; fix with chown 0 " + ledger +
+                     "; not acted on\nrecover: 0 faults reverted; 1 ledger not trusted and "
+                     "skipped: check it by hand, then move it out of " +
+                     state() + "/runs\n");
   EXPECT_EQ(Ringfence({"status", "--state-dir", state()}, &out, &err), 3);
-  EXPECT_EQ(out, "SKIPPED ledger " + ledger + ": is owned by uid 65534, not by root; fix with chown 0 " +
-                     ledger + "; not trusted\n");
+  EXPECT_EQ(out, "SKIPPED ledger " + ledger +
+                     ": is owned by uid 65534, not by root; fix with chown 0 " + ledger +
+                     "; not trusted\n");
   // Ours at last, but its lines carry no MAC: not trusted line by line.
   ASSERT_EQ(::chown(ledger.c_str(), 0, 0), 0);
   EXPECT_EQ(Ringfence({"recover", "--state-dir", state()}, &out, &err), 3);
-  EXPECT_EQ(err, "SKIPPED: ledger " + ledger + ": cannot be authenticated: the state dir has no ledger key (" +
-                     state() + "/ledger.key); not acted on\nrecover: 0 faults reverted; 1 ledger not "
-                     "trusted and skipped: check it by hand, then move it out of " + state() + "/runs\n");
+  EXPECT_EQ(err, "SKIPPED: ledger " + ledger +
+                     ": cannot be authenticated: the state dir has no ledger key (" + state() +
+                     "/ledger.key); not acted on\nrecover: 0 faults reverted; 1 ledger not "
+                     "trusted and skipped: check it by hand, then move it out of " +
+                     state() + "/runs\n");
   ASSERT_TRUE(StateDir::Open(state(), false)->LedgerKey(true).ok());
   EXPECT_EQ(Ringfence({"recover", "--state-dir", state()}, &out, &err), 4);
-  EXPECT_NE(err.find("LEFT: run x: " + ledger + ": line 2: not authenticated: a ledger version 1 "
+  EXPECT_NE(err.find("LEFT: run x: " + ledger +
+                     ": line 2: not authenticated: a ledger version 1 "
                      "line (CRC-32 only); not trusted: unreadable; if it recorded an injection, "
                      "check and undo it by hand\n"),
             std::string::npos)
@@ -151,8 +170,10 @@ TEST_F(StateDirSecurityTest, PlantedLedgerInAWorldWritableDirIsNotActedOn) {
                        "--state-dir", state()},
                       &out, &err),
             3);
-  EXPECT_EQ(err, "ringfence: run x has 3 ledger line(s) that cannot be trusted; run `ringfence "
-                 "recover --state-dir " + state() + "` first (see `ringfence status`); nothing was run\n");
+  EXPECT_EQ(err,
+            "ringfence: run x has 3 ledger line(s) that cannot be trusted; run `ringfence "
+            "recover --state-dir " +
+                state() + "` first (see `ringfence status`); nothing was run\n");
   EXPECT_FALSE(Exists(marker()));
   EXPECT_TRUE(Exists(keep()));
 }
@@ -211,14 +232,15 @@ TEST_F(StateDirSecurityTest, SymlinkedStateDirOfAnotherUserIsRefused) {
   ASSERT_EQ(::lchown(state().c_str(), 65534, 65534), 0);
   std::string out, err;
   EXPECT_EQ(Ringfence({"recover", "--state-dir", state()}, &out, &err), 3);
-  EXPECT_EQ(err, "ringfence recover: state dir " + state() + ": is a symbolic link; not followed; "
-                 "nothing was reverted\n");
+  EXPECT_EQ(err, "ringfence recover: state dir " + state() +
+                     ": is a symbolic link; not followed; "
+                     "nothing was reverted\n");
   EXPECT_EQ(Ringfence({"status", "--state-dir", state()}, &out, &err), 3);
   EXPECT_EQ(err, "ringfence status: state dir " + state() + ": is a symbolic link; not followed\n");
   EXPECT_EQ(Ringfence({"recover", "--state-dir", dir_.File("theirs")}, &out, &err), 3);
   EXPECT_EQ(err, "ringfence recover: state dir " + dir_.File("theirs") +
-                     ": is owned by uid 65534, not by root; fix with chown 0 " + dir_.File("theirs") +
-                     "; nothing was reverted\n");
+                     ": is owned by uid 65534, not by root; fix with chown 0 " +
+                     dir_.File("theirs") + "; nothing was reverted\n");
   EXPECT_FALSE(Exists(dir_.File("theirs/runs")));  // nothing was made in it
 }
 
@@ -230,7 +252,9 @@ class LiveRunTest : public StateDirSecurityTest {
     nlohmann::json doc = {
         {"version", 1},
         {"title", "kill with ${api_token}"},
-        {"targets", {{"sleepers", {{"process", {{"cmdline", cmdline.empty() ? children_.cmdline_regex() : cmdline}}}}}}},
+        {"targets",
+         {{"sleepers",
+           {{"process", {{"cmdline", cmdline.empty() ? children_.cmdline_regex() : cmdline}}}}}}},
         {"method",
          {{{"type", "process_kill"},
            {"name", "kill-one"},
@@ -244,11 +268,25 @@ class LiveRunTest : public StateDirSecurityTest {
   }
   // Under umask 000, which made world-writable state dirs before.
   std::vector<std::string> RunArgs() {
-    return {"/bin/sh", "-c", "umask 000 && exec \"$@\"", "sh", RINGFENCE_BINARY, "run",
-            dir_.File("kill.json"), "--journal", dir_.File("j.json"), "--state-dir", state(),
-            "--watchdog-grace", "10s", "--secret", "api_token=" + kSecret};
+    return {"/bin/sh",
+            "-c",
+            "umask 000 && exec \"$@\"",
+            "sh",
+            RINGFENCE_BINARY,
+            "run",
+            dir_.File("kill.json"),
+            "--journal",
+            dir_.File("j.json"),
+            "--state-dir",
+            state(),
+            "--watchdog-grace",
+            "10s",
+            "--secret",
+            "api_token=" + kSecret};
   }
-  std::string TargetLabel() const { return "pid " + std::to_string(children_.pids()[0]) + " (sleep)"; }
+  std::string TargetLabel() const {
+    return "pid " + std::to_string(children_.pids()[0]) + " (sleep)";
+  }
   bool AllGone() {
     for (pid_t p : children_.pids()) {
       if (!children_.Exited(p)) return false;
@@ -284,7 +322,8 @@ TEST_F(LiveRunTest, NobodyCannotDeleteALiveLedger) {
     if (p == run.pid()) continue;
     const auto fd = [&](int n) {
       std::error_code ec;
-      return std::filesystem::read_symlink("/proc/" + std::to_string(p) + "/fd/" + std::to_string(n), ec)
+      return std::filesystem::read_symlink(
+                 "/proc/" + std::to_string(p) + "/fd/" + std::to_string(n), ec)
           .string();
     };
     EXPECT_EQ(fd(3).rfind("socket:", 0), 0u) << fd(3);
@@ -293,8 +332,9 @@ TEST_F(LiveRunTest, NobodyCannotDeleteALiveLedger) {
   // recover under a live run names only what recover accepts.
   std::string out, err;
   EXPECT_EQ(Ringfence({"recover", "--state-dir", state()}, &out, &err), 3);
-  EXPECT_EQ(err, "ringfence recover: another run is active on state dir " + state() +
-                     " (its lock is held); wait for it to end: recover does not act under a live run\n");
+  EXPECT_EQ(err,
+            "ringfence recover: another run is active on state dir " + state() +
+                " (its lock is held); wait for it to end: recover does not act under a live run\n");
   EXPECT_EQ(ModeOf(state()), 0700u);
   EXPECT_EQ(ModeOf(state() + "/runs"), 0700u);
   EXPECT_EQ(ModeOf(state() + "/ledger.key"), 0600u);
@@ -365,13 +405,15 @@ TEST_F(LiveRunTest, RecoverAsksForTheSecretWhenBothAreGone) {
             std::string::npos)
       << out;
   EXPECT_EQ(Ringfence({"recover", "--state-dir", state()}, &out, &err), 4);
-  EXPECT_EQ(err, "LEFT: run " + run_id + ": kill-one (process_kill) on " +
-                     TargetLabel() + ": needs secret api_token (its value is never on disk): pass "
+  EXPECT_EQ(err, "LEFT: run " + run_id + ": kill-one (process_kill) on " + TargetLabel() +
+                     ": needs secret api_token (its value is never on disk): pass "
                      "ringfence recover --secret api_token=VALUE; undo by hand: /usr/bin/touch " +
                      dir_.File("restarted-[redacted:api_token]") +
                      "\nrecover: 1 item left; undo it by hand\n");
   EXPECT_FALSE(Exists(dir_.File("restarted-" + kSecret)));
-  EXPECT_EQ(Ringfence({"recover", "--state-dir", state(), "--secret", "api_token=" + kSecret}, &out, &err), 0)
+  EXPECT_EQ(Ringfence({"recover", "--state-dir", state(), "--secret", "api_token=" + kSecret}, &out,
+                      &err),
+            0)
       << err;
   EXPECT_EQ(out, "run " + run_id + ": reverted kill-one (process_kill) on " + TargetLabel() +
                      "\nrecover: 1 fault reverted; nothing is left\n");
@@ -380,13 +422,47 @@ TEST_F(LiveRunTest, RecoverAsksForTheSecretWhenBothAreGone) {
   EXPECT_EQ(out.find(kSecret) == std::string::npos && err.find(kSecret) == std::string::npos, true);
 }
 
+// A ledger made group-writable under a live run: its watchdog reports it and acts on nothing in
+// it; once it is owner-only again, recover reverts.
+TEST_F(LiveRunTest, WatchdogSkipsALedgerThatBreaksTheRules) {
+  WriteExperiment("10s");
+  std::string ledger;
+  {
+    ChildRun run(RunArgs(), dir_.path());
+    ASSERT_TRUE(Eventually([&] { return AllGone(); })) << run.err();
+    ASSERT_TRUE(Eventually([&] { return ProcessesMentioning(state()).size() >= 2; }));
+    ledger = ListLedgers(state()).at(0);
+    ASSERT_EQ(::chmod(ledger.c_str(), 0664), 0);
+    run.Signal(SIGKILL);
+    run.Wait();
+  }
+  ASSERT_TRUE(Eventually([&] { return ProcessesMentioning(state()).empty(); }));
+  std::string log = ledger.substr(0, ledger.size() - 7) + ".watchdog.log";
+  EXPECT_NE(ReadFile(log).find("LEFT: " + ledger + ": ledger " + ledger +
+                               ": is group- or world-writable (mode 0664); fix with chmod 600 " +
+                               ledger),
+            std::string::npos)
+      << ReadFile(log);
+  EXPECT_FALSE(Exists(dir_.File("restarted-" + kSecret)));
+  std::string out, err;
+  EXPECT_EQ(Ringfence({"recover", "--state-dir", state(), "--secret", "api_token=" + kSecret}, &out,
+                      &err),
+            3);
+  ASSERT_EQ(::chmod(ledger.c_str(), 0600), 0);
+  EXPECT_EQ(Ringfence({"recover", "--state-dir", state(), "--secret", "api_token=" + kSecret}, &out,
+                      &err),
+            0)
+      << err;
+  EXPECT_TRUE(Exists(dir_.File("restarted-" + kSecret)));
+}
+
 // The host side of a fleet run: the runner's secrets come with begin and inject (over the
 // session, never the disk); the host ledger conceals them and the host-side watchdog, given them
 // on its stdin, reverts with them when the runner goes silent.
 TEST_F(LiveRunTest, HostSideLedgerConcealsAndItsWatchdogRevertsWithTheSecret) {
   auto transport = MakeSshTransport();
-  const std::vector<std::string> argv = {RINGFENCE_BINARY, "host", "session", "--state-dir", state(),
-                                         "--run", "r1", "--grace", "1s"};
+  const std::vector<std::string> argv = {
+      RINGFENCE_BINARY, "host", "session", "--state-dir", state(), "--run", "r1", "--grace", "1s"};
   auto session = HostSession::Open(
       [&](const LineHandlers& handlers) { return transport->Open(argv, handlers); });
   ASSERT_TRUE(session.ok()) << session.status().message();
@@ -412,11 +488,14 @@ TEST_F(LiveRunTest, HostSideLedgerConcealsAndItsWatchdogRevertsWithTheSecret) {
   step.duration = std::chrono::seconds(60);
   SecretValues secrets;
   secrets.Add("api_token", kSecret);
-  ASSERT_EQ(call("begin", {{"title", "kill with [redacted:api_token]"}, {"host", "h0"},
+  ASSERT_EQ(call("begin", {{"title", "kill with [redacted:api_token]"},
+                           {"host", "h0"},
                            {"secrets", secrets.ToJson()}})["ok"],
             true);
   ASSERT_EQ(call("heartbeat", nlohmann::json::object())["ok"], true);
-  nlohmann::json plan = {{"host", "h0"}, {"step", FaultStepToJson(step)}, {"selector", selector},
+  nlohmann::json plan = {{"host", "h0"},
+                         {"step", FaultStepToJson(step)},
+                         {"selector", selector},
                          {"target", TargetToWire(target)}};
   nlohmann::json undo = call("plan", plan)["undo"];
   nlohmann::json inject = plan;

@@ -133,12 +133,13 @@ TEST_F(FileLedgerTest, CorruptMiddleLineIsReportedAndTheRestRead) {
   std::string path = Make(3, 0);
   std::string text = Text(path);
   size_t line3 = text.find('\n', text.find('\n') + 1) + 1;  // the second intent
-  text[line3 + 90] = text[line3 + 90] == 'x' ? 'y' : 'x';  // in its JSON
+  text[line3 + 90] = text[line3 + 90] == 'x' ? 'y' : 'x';   // in its JSON
   Put(path, text);
   auto c = ReadLedger(path);
   ASSERT_TRUE(c.ok());
-  EXPECT_EQ(c->problems, (std::vector<std::string>{"line 3: authentication failed: not written "
-                                                   "with this state dir's ledger key; not trusted"}));
+  EXPECT_EQ(c->problems,
+            (std::vector<std::string>{"line 3: authentication failed: not written "
+                                      "with this state dir's ledger key; not trusted"}));
   EXPECT_EQ(c->entries.size(), 2u);
 }
 
@@ -147,8 +148,10 @@ TEST_F(FileLedgerTest, LedgerFromANewerVersionIsRefusedLineByLine) {
   Put(path, Text(path) + Line({{"v", 3}, {"type", "intent"}, {"id", 9}}));
   auto c = ReadLedger(path);
   ASSERT_TRUE(c.ok());
-  EXPECT_EQ(c->problems, (std::vector<std::string>{
-                             "line 3: written by a newer ringfence (ledger version 3); this one reads version 2"}));
+  EXPECT_EQ(
+      c->problems,
+      (std::vector<std::string>{
+          "line 3: written by a newer ringfence (ledger version 3); this one reads version 2"}));
 }
 
 TEST_F(FileLedgerTest, RecoverRevertsNewestFirstOnceAndReportsWhatItCannotRead) {
@@ -268,15 +271,18 @@ TEST_F(FileLedgerTest, RecordsOfTheWrongTypeAreReportedNotThrown) {
 // A line forged without the key, or copied from another run's ledger, is never acted on.
 TEST_F(FileLedgerTest, ForgedAndCopiedLinesAreNotTrusted) {
   std::string path = Make(1, 1);
-  const nlohmann::json forged = {{"v", 2}, {"type", "intent"}, {"id", 2}, {"undo", Undo("evil", 9).ToJson()}};
+  const nlohmann::json forged = {
+      {"v", 2}, {"type", "intent"}, {"id", 2}, {"undo", Undo("evil", 9).ToJson()}};
   Put(path, Text(path) + LedgerLine(forged, std::string(32, 'x'), "run1") +
                 LedgerLine(forged, Key(), "run2") + "0badc0de {\"v\":1,\"type\":\"intent\"}\n");
   auto c = ReadLedger(path);
   ASSERT_TRUE(c.ok());
-  const std::string failed = "authentication failed: not written with this state dir's ledger key; not trusted";
-  EXPECT_EQ(c->problems, (std::vector<std::string>{
-                             "line 4: " + failed, "line 5: " + failed,
-                             "line 6: not authenticated: a ledger version 1 line (CRC-32 only); not trusted"}));
+  const std::string failed =
+      "authentication failed: not written with this state dir's ledger key; not trusted";
+  EXPECT_EQ(c->problems,
+            (std::vector<std::string>{
+                "line 4: " + failed, "line 5: " + failed,
+                "line 6: not authenticated: a ledger version 1 line (CRC-32 only); not trusted"}));
   RecordingExecutor executor;
   RecoveryReport r = RecoverRun(path, executor, clock_, "recover");
   EXPECT_TRUE(executor.reverted.empty());
@@ -307,7 +313,8 @@ UndoRecord SecretUndo() {
 TEST_F(FileLedgerTest, SecretsAreConcealedOnDiskAndRevealedForTheRevert) {
   SecretValues secrets;
   secrets.Add("api_token", "tok-5ecret-value");
-  auto ledger = FileLedger::Create(dir_.path(), "run1", {{"title", "kill tok-5ecret-value"}}, secrets);
+  auto ledger =
+      FileLedger::Create(dir_.path(), "run1", {{"title", "kill tok-5ecret-value"}}, secrets);
   ASSERT_TRUE(ledger.ok()) << ledger.status().message();
   ASSERT_TRUE((*ledger)->RecordIntent(SecretUndo()).ok());
   // In memory (the runner's own revert), the record is whole.

@@ -53,21 +53,25 @@ TEST_F(StateDirTest, RefusesAGroupOrWorldWritableDir) {
   ASSERT_EQ(::mkdir(state().c_str(), 0700), 0);
   ASSERT_EQ(::chmod(state().c_str(), 0777), 0);
   EXPECT_EQ(MessageOf(StateDir::Open(state(), true).status()),
-            "state dir " + state() + ": is group- or world-writable (mode 0777); fix with chmod 700 " + state());
+            "state dir " + state() +
+                ": is group- or world-writable (mode 0777); fix with chmod 700 " + state());
   ASSERT_EQ(::chmod(state().c_str(), 01770), 0);
   EXPECT_EQ(MessageOf(StateDir::Open(state(), false).status()),
-            "state dir " + state() + ": is group- or world-writable (mode 1770); fix with chmod 700 " + state());
+            "state dir " + state() +
+                ": is group- or world-writable (mode 1770); fix with chmod 700 " + state());
   EXPECT_EQ(StateDir::Open(state(), false).status().code(), StatusCode::kPermission);
   ASSERT_EQ(::chmod(state().c_str(), 0755), 0);  // readable by others is fine
   ASSERT_EQ(::mkdir((state() + "/runs").c_str(), 0700), 0);
   ASSERT_EQ(::chmod((state() + "/runs").c_str(), 0722), 0);
   EXPECT_EQ(MessageOf(StateDir::Open(state(), false).status()),
-            "runs dir " + state() + "/runs: is group- or world-writable (mode 0722); fix with chmod 700 " +
-                state() + "/runs");
+            "runs dir " + state() +
+                "/runs: is group- or world-writable (mode 0722); fix with chmod 700 " + state() +
+                "/runs");
   // Refused by the lock too, so that no command acts in it.
   EXPECT_EQ(MessageOf(StateDirLock::TryAcquire(state()).status()),
-            "runs dir " + state() + "/runs: is group- or world-writable (mode 0722); fix with chmod 700 " +
-                state() + "/runs");
+            "runs dir " + state() +
+                "/runs: is group- or world-writable (mode 0722); fix with chmod 700 " + state() +
+                "/runs");
 }
 
 TEST_F(StateDirTest, RefusesSymbolicLinksAndOtherOwners) {
@@ -79,8 +83,8 @@ TEST_F(StateDirTest, RefusesSymbolicLinksAndOtherOwners) {
             "state dir " + state() + ": is a symbolic link; not followed");
   ASSERT_EQ(::chown(dir_.File("real").c_str(), 65534, 65534), 0);
   EXPECT_EQ(MessageOf(StateDir::Open(dir_.File("real"), false).status()),
-            "state dir " + dir_.File("real") + ": is owned by uid 65534, not by root; fix with chown 0 " +
-                dir_.File("real"));
+            "state dir " + dir_.File("real") +
+                ": is owned by uid 65534, not by root; fix with chown 0 " + dir_.File("real"));
   ASSERT_EQ(::mkdir(dir_.File("s2").c_str(), 0700), 0);
   ASSERT_EQ(::symlink(dir_.File("real").c_str(), dir_.File("s2/runs").c_str()), 0);
   EXPECT_EQ(MessageOf(StateDir::Open(dir_.File("s2"), false).status()),
@@ -99,10 +103,12 @@ TEST_F(StateDirTest, LedgersThatBreakTheRulesAreNotRead) {
   ledger->reset();
   ASSERT_TRUE(ReadLedger(path).ok());
   ASSERT_EQ(::chmod(path.c_str(), 0666), 0);
-  EXPECT_EQ(MessageOf(ReadLedger(path).status()),
-            "ledger " + path + ": is group- or world-writable (mode 0666); fix with chmod 600 " + path);
-  EXPECT_EQ(MessageOf(FileLedger::OpenForAppend(path).status()),
-            "ledger " + path + ": is group- or world-writable (mode 0666); fix with chmod 600 " + path);
+  EXPECT_EQ(
+      MessageOf(ReadLedger(path).status()),
+      "ledger " + path + ": is group- or world-writable (mode 0666); fix with chmod 600 " + path);
+  EXPECT_EQ(
+      MessageOf(FileLedger::OpenForAppend(path).status()),
+      "ledger " + path + ": is group- or world-writable (mode 0666); fix with chmod 600 " + path);
   ASSERT_EQ(::chmod(path.c_str(), 0600), 0);
   ASSERT_EQ(::chown(path.c_str(), 65534, 65534), 0);
   EXPECT_EQ(MessageOf(ReadLedger(path).status()),
@@ -110,7 +116,8 @@ TEST_F(StateDirTest, LedgersThatBreakTheRulesAreNotRead) {
   ASSERT_EQ(::chown(path.c_str(), 0, 0), 0);
   const std::string link = state() + "/runs/run2.ledger";
   ASSERT_EQ(::symlink(path.c_str(), link.c_str()), 0);
-  EXPECT_EQ(MessageOf(ReadLedger(link).status()), "ledger " + link + ": is a symbolic link; not followed");
+  EXPECT_EQ(MessageOf(ReadLedger(link).status()),
+            "ledger " + link + ": is a symbolic link; not followed");
   ASSERT_EQ(::mkfifo((state() + "/runs/run3.ledger").c_str(), 0600), 0);
   EXPECT_EQ(MessageOf(ReadLedger(state() + "/runs/run3.ledger").status()),
             "ledger " + state() + "/runs/run3.ledger: is not a regular file");
@@ -124,16 +131,19 @@ TEST_F(StateDirTest, TheLedgerKeyIsSecretAndOurs) {
   ledger->reset();
   const std::string key = state() + "/ledger.key";
   ASSERT_EQ(::chmod(key.c_str(), 0640), 0);
-  EXPECT_EQ(MessageOf(ReadLedger(path).status()),
-            "ledger key " + key + ": is group- or world-readable (mode 0640); fix with chmod 600 " + key);
+  EXPECT_EQ(
+      MessageOf(ReadLedger(path).status()),
+      "ledger key " + key + ": is group- or world-readable (mode 0640); fix with chmod 600 " + key);
   ASSERT_EQ(::chmod(key.c_str(), 0600), 0);
   ASSERT_EQ(::truncate(key.c_str(), 5), 0);
   EXPECT_EQ(MessageOf(ReadLedger(path).status()),
-            "ledger key " + key + ": is 5 bytes, not 32; move it away to make a new one (the ledgers "
-                                  "it signed are then not trusted)");
+            "ledger key " + key +
+                ": is 5 bytes, not 32; move it away to make a new one (the ledgers "
+                "it signed are then not trusted)");
   ASSERT_EQ(::unlink(key.c_str()), 0);
   EXPECT_EQ(MessageOf(ReadLedger(path).status()),
-            "ledger " + path + ": cannot be authenticated: the state dir has no ledger key (" + key + ")");
+            "ledger " + path + ": cannot be authenticated: the state dir has no ledger key (" +
+                key + ")");
   ASSERT_EQ(::symlink("/etc/hostname", key.c_str()), 0);
   EXPECT_EQ(MessageOf(StateDir::Open(state(), false)->LedgerKey(true).status()),
             "ledger key " + key + ": is a symbolic link; not followed");
