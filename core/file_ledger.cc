@@ -322,11 +322,6 @@ std::vector<const LedgerContents::Entry*> LedgerContents::Outstanding() const {
   return out;
 }
 
-Result<LedgerContents> ParseLedgerText(const std::string& text, const std::string& path,
-                                       const std::string& key, const std::string& run_id) {
-  return ParseLedger(text, path, key, run_id);
-}
-
 Result<LedgerContents> ReadLedger(const std::string& path) {
   auto place = PlaceOf(path);
   if (!place.ok()) return place.status();

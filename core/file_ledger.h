@@ -54,11 +54,6 @@ struct LedgerContents {
 // trusted). kNotFound when it does not exist. Lines that fail authentication or the type checks
 // are listed in `problems`, never acted on. Never throws.
 Result<LedgerContents> ReadLedger(const std::string& path);
-// ReadLedger's parsing of a ledger's text, once the file and the key passed their checks: a line
-// is trusted when its MAC under `key` for `run_id` verifies. For tests and fuzz/ledger_fuzz.cc.
-Result<LedgerContents> ParseLedgerText(const std::string& text, const std::string& path,
-                                       const std::string& key, const std::string& run_id);
-
 // ReadLedger's parsing half, without the file checks: `text` as read from `path`, the ledger of
 // run `run_id`, its lines authenticated under `key`. Never throws (the fuzz harness calls it).
 Result<LedgerContents> ParseLedgerText(const std::string& text, const std::string& path,
