@@ -135,7 +135,9 @@ class AtomicFile {
     const int fd = fd_;
     fd_ = -1;
     if (::close(fd) != 0) return Status::FromErrno(errno, "journal " + tmp_);
-    if (::rename(tmp_.c_str(), path_.c_str()) != 0) return Status::FromErrno(errno, "journal " + path_);
+    if (::rename(tmp_.c_str(), path_.c_str()) != 0) {
+      return Status::FromErrno(errno, "journal " + path_);
+    }
     committed_ = true;
     return Status::Ok();
   }
@@ -228,7 +230,9 @@ bool JournalWriter::AppendLine(const std::string& line) {
   // one, short of the disk filling.
   if (events_fd_ < 0) return false;
   if (WriteAll(events_fd_, line + "\n")) return true;
-  if (!append_failed_) spdlog::warn("journal event log {}: {}", events_path(), std::strerror(errno));
+  if (!append_failed_) {
+    spdlog::warn("journal event log {}: {}", events_path(), std::strerror(errno));
+  }
   append_failed_ = true;
   return false;
 }

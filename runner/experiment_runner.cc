@@ -329,7 +329,9 @@ int RunExperimentFile(const RunRequest& request) {
   }
   Status written = journal ? journal->Finish(JournalJson(report, *experiment)) : Status::Ok();
   if (!journal || !written.ok()) {
-    if (!written.ok()) spdlog::warn("journal: {}; writing it without the event log", written.message());
+    if (!written.ok()) {
+      spdlog::warn("journal: {}; writing it without the event log", written.message());
+    }
     written = WriteJournal(request.journal, redactor->Apply(JournalJson(report, *experiment)));
   }
   if (!written.ok()) spdlog::error("journal not written: {}", written.message());

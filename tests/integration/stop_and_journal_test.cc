@@ -101,7 +101,8 @@ class StopAndJournalTest : public ::testing::Test {
     if (!probe.is_null()) method.push_back(probe);
     json doc = {{"version", 1},
                 {"title", "stop and journal"},
-                {"targets", {{"sleepers", {{"process", {{"cmdline", children_.cmdline_regex()}}}}}}},
+                {"targets",
+                 {{"sleepers", {{"process", {{"cmdline", children_.cmdline_regex()}}}}}}},
                 {"method", method},
                 {"guards", guards},
                 {"settings", {{"max_fault_lifetime", "1h"}}}};
@@ -112,7 +113,9 @@ class StopAndJournalTest : public ::testing::Test {
     std::ifstream in(events);
     std::string line;
     size_t n = 0;
-    while (std::getline(in, line)) n += line.find("\"event\":\"guard_sample\"") != std::string::npos;
+    while (std::getline(in, line)) {
+      n += line.find("\"event\":\"guard_sample\"") != std::string::npos;
+    }
     return n;
   }
 

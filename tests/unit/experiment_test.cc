@@ -1018,14 +1018,18 @@ TEST_F(ExperimentTest, EveryTimeoutIsCappedByMaxFaultLifetime) {
   const ojson long_waits = {
       {"method",
        {{{"type", "process_kill"}, {"target", "fleet"}, {"duration", "10s"}},
-        {{"type", "probe"}, {"probe", {{"type", "command"}, {"argv", {"true"}}, {"timeout", "2h"}}}}}},
+        {{"type", "probe"},
+         {"probe", {{"type", "command"}, {"argv", {"true"}}, {"timeout", "2h"}}}}}},
       {"steady_state", {{{"type", "tcp"}, {"port", 80}, {"timeout", "61m"}}}},
       {"rollbacks", {{{"argv", {"true"}}, {"timeout", "90m"}}}},
       {"settings", {{"probe_timeout", "100h"}}}};
   EXPECT_EQ(Errors(Doc(long_waits)),
-            (Lines{"exp.json: /method/1/probe/timeout: \"2h\": at most settings.max_fault_lifetime (1h)",
-                   "exp.json: /steady_state/0/timeout: \"61m\": at most settings.max_fault_lifetime (1h)",
-                   "exp.json: /rollbacks/0/timeout: \"90m\": at most settings.max_fault_lifetime (1h)",
+            (Lines{"exp.json: /method/1/probe/timeout: \"2h\": at most "
+                   "settings.max_fault_lifetime (1h)",
+                   "exp.json: /steady_state/0/timeout: \"61m\": at most "
+                   "settings.max_fault_lifetime (1h)",
+                   "exp.json: /rollbacks/0/timeout: \"90m\": at most "
+                   "settings.max_fault_lifetime (1h)",
                    "exp.json: /settings/probe_timeout: \"100h\": at most "
                    "settings.max_fault_lifetime (1h)"}));
   // Raised: the same waits are valid.
