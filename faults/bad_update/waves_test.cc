@@ -134,5 +134,16 @@ TEST(WavesTest, HostsFileErrors) {
   EXPECT_EQ((*ok)[0].host, "local");
 }
 
+// Issue 11: a hosts file is checked before it is read, and parsed with bounded nesting.
+TEST(WavesTest, HostsFilesThatAreNotRegularOrTooDeepAreRefused) {
+  EXPECT_EQ(ReadHostsFile("/dev/zero").status().message(),
+            "/dev/zero: a character device: a regular JSON file");
+  EXPECT_EQ(ReadHostsFile("/nonexistent/h.json").status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(ParseHostsText(std::string(100000, '['), "h.json").status().message(),
+            "h.json: nesting deeper than 64 levels");
+  EXPECT_EQ(ParseHostsText("[1e400]", "h.json").status().message(),
+            "h.json: not JSON (number overflow parsing '1e400')");
+}
+
 }  // namespace
 }  // namespace ringfence
