@@ -677,6 +677,10 @@ RunReport LifecycleEngine::Run(const Experiment& experiment, uint64_t seed,
     report.status = RunStatus::kError;
     report.reason = std::string("internal error: ") + e.what();
     spdlog::error("{}", report.reason);
+  } catch (...) {  // never escapes: the revert below must run whatever was thrown
+    report.status = RunStatus::kError;
+    report.reason = "internal error: an unknown exception";
+    spdlog::error("{}", report.reason);
   }
 
   // Every path reaches this point: revert whatever is still injected — after a guard breach,

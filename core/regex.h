@@ -34,10 +34,10 @@ class Regex {
   // Whether the pattern matches somewhere in `text` (unanchored, like grep).
   bool Search(std::string_view text) const;
 
+  // Compares the pattern (for tests: EXPECT_EQ(probe.stdout_regex, "ok")).
   friend bool operator==(const Regex& a, std::string_view pattern) {
     return a.pattern_ == pattern;
   }
-  friend bool operator==(const Regex& a, const Regex& b) { return a.pattern_ == b.pattern_; }
 
  private:
   std::string pattern_;

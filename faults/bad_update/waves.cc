@@ -139,13 +139,14 @@ Result<WavePlan> PlanWaves(const std::vector<WaveSize>& waves, const std::vector
     }
     const double share = waves[i].percent ? waves[i].value / 100.0
                                           : (size > 0 ? waves[i].value / size : 0.0);
-    if (n <= previous && waves[i].percent && share > previous_share + 1e-12) {
-      // Growth asked for, lost to rounding on a small fleet: merged, not refused.
+    if (n <= previous && waves[i].percent && share >= previous_share - 1e-12) {
+      // A percentage that asks for at least the share of the wave before it but rounds to no
+      // more hosts on a small fleet ([1, "10%"] on 10 hosts): merged, not refused.
       plan.notes.push_back(fmt::format(
           "wave {} ({}% of {} hosts) rounds to {} host{}, no more than wave {} ({}): merged into "
           "it",
           i + 1, waves[i].value, size, n, n == 1 ? "" : "s", i, previous));
-      previous_share = share;
+      previous_share = std::max(previous_share, share);
       continue;
     }
     if (n <= previous) {

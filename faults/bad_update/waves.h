@@ -23,11 +23,13 @@ struct FleetHost {
 };
 
 // Parses a hosts file's text (a JSON array of hosts). kInvalidInput with the first problem:
-//   "<file>: not JSON: <reason>" | "<file>: expected a non-empty array of hosts"
+//   "<file>: not JSON (<reason>)" | "<file>: nesting deeper than 64 levels" |
+//   "<file>: expected a non-empty array of hosts"
 //   "<file>: /<i>/<key>: <found>: <allowed>" (e.g. "/3/path: missing: a non-empty string")
 //   "<file>: /<i>/name: \"a\": a name not used by an earlier host"
 Result<std::vector<FleetHost>> ParseHostsText(const std::string& text, const std::string& file);
-// Reads and parses a hosts file; kNotFound "cannot read hosts file <file>: <reason>".
+// Reads (core/input_file.h: a regular file of at most 1 MiB, checked first) and parses a hosts
+// file; a file that cannot be read is "<file>: <found>: <allowed>" (kNotFound when missing).
 Result<std::vector<FleetHost>> ReadHostsFile(const std::string& file);
 
 // One entry of `waves`: a host count ("3") or a percentage of the fleet ("10%").
@@ -51,9 +53,10 @@ int CumulativeHosts(const WaveSize& wave, int fleet);
 // of first appearance; a host without the tag is its own stratum ""), so every stratum is in the
 // first wave. Errors (kInvalidInput, the text of the validation error's `allowed`/found):
 //   "wave <i> (<n> hosts) does not grow: it must expose more hosts than wave <i-1> (<m>)"
-// — except a percentage that asks for more of the fleet than the wave before it and only
-// rounds to no growth on a small fleet ([1, "10%", "50%"] on 10 hosts: 10 % is 1 host): it is
-// merged into the wave before it, with a note in `notes` (and in the journal's observed).
+// — except a percentage that asks for at least the share of the fleet of the wave before it
+// and only rounds to no growth on a small fleet ([1, "10%", "50%"] on 10 hosts: 10 % is 1
+// host): it is merged into the wave before it, with a note in `notes` (and in the journal's
+// observed). A count that does not grow, or a percentage asking for a smaller share, is refused.
 //   "wave <i> needs <n> hosts; the fleet has <m>"
 //   "the first wave (<n> host[s]) is smaller than the <k> strata of tag <tag>"
 // `i` counts from 1.

@@ -64,14 +64,18 @@ TEST(WavesTest, TheChannelFileRolloutOfTwenty) {
 }
 
 TEST(WavesTest, WavesMustGrow) {
-  auto plan = PlanWaves(Waves({"2", "10%", "100%"}), Fleet(20), "");
+  auto plan = PlanWaves(Waves({"2", "5%", "100%"}), Fleet(20), "");
   ASSERT_FALSE(plan.ok());
   EXPECT_EQ(plan.status().message(),
-            "wave 2 (2 hosts) does not grow: it must expose more hosts than wave 1 (2)");
+            "wave 2 (1 host) does not grow: it must expose more hosts than wave 1 (2)");
+  plan = PlanWaves(Waves({"3", "3"}), Fleet(20), "");
+  ASSERT_FALSE(plan.ok());
+  EXPECT_EQ(plan.status().message(),
+            "wave 2 (3 hosts) does not grow: it must expose more hosts than wave 1 (3)");
 }
 
-// Issue 11: the same waves on 10 hosts round to 1, 1, 5, 10; the second wave asked for growth
-// (10 % > 1 of 10 hosts is not) and is merged with a note instead of refused.
+// Issue 11: the default waves on 10 hosts round to 1, 1, 5, 10; the second wave asks for no
+// smaller a share (10 % vs 1 of 10) and is merged with a note instead of refused.
 TEST(WavesTest, WavesThatRoundToNoGrowthOnASmallFleetAreMerged) {
   auto plan = PlanWaves(Waves({"1", "10%", "50%", "100%"}), Fleet(10), "");
   ASSERT_TRUE(plan.ok()) << plan.status().message();
@@ -83,6 +87,7 @@ TEST(WavesTest, WavesThatRoundToNoGrowthOnASmallFleetAreMerged) {
                              "merged into it"}));
   // A wave that asks for no more than the one before it is still refused.
   EXPECT_FALSE(PlanWaves(Waves({"50%", "10%"}), Fleet(10), "").ok());
+  EXPECT_TRUE(PlanWaves(Waves({"2", "10%", "100%"}), Fleet(20), "").ok());
   EXPECT_FALSE(PlanWaves(Waves({"3", "2"}), Fleet(10), "").ok());
 }
 
@@ -127,6 +132,17 @@ TEST(WavesTest, HostsFileErrors) {
   EXPECT_EQ((*ok)[0].tags.at("zone"), "x");
   EXPECT_EQ((*ok)[0].vars.at("port"), "1");
   EXPECT_EQ((*ok)[0].host, "local");
+}
+
+// Issue 11: a hosts file is checked before it is read, and parsed with bounded nesting.
+TEST(WavesTest, HostsFilesThatAreNotRegularOrTooDeepAreRefused) {
+  EXPECT_EQ(ReadHostsFile("/dev/zero").status().message(),
+            "/dev/zero: a character device: a regular JSON file");
+  EXPECT_EQ(ReadHostsFile("/nonexistent/h.json").status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(ParseHostsText(std::string(100000, '['), "h.json").status().message(),
+            "h.json: nesting deeper than 64 levels");
+  EXPECT_EQ(ParseHostsText("[1e400]", "h.json").status().message(),
+            "h.json: not JSON (number overflow parsing '1e400')");
 }
 
 }  // namespace

@@ -1,5 +1,9 @@
 // Bad fleet input through the CLI: every error printed word for word, exit 2, nothing touched
 // (no host is contacted: the addresses below do not exist).
+#include <sys/stat.h>
+
+#include <cstdlib>
+
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
@@ -103,6 +107,40 @@ TEST_F(FleetInputTest, AMissingInventoryFileIsReportedAtItsPointer) {
   EXPECT_EQ(device.err(),
             "/dev/zero: /: a character device: a regular JSON file\n1 error; nothing was run\n");
   EXPECT_TRUE(ReadFile(dir_.File("journal.json")).empty());
+}
+
+// Issue 11: a host reply with "ok": "yes" aborted a fleet --dry-run (exit 134). Through an
+// `ssh` on PATH that plays a host answering `version` right and `match` with "ok": "yes", the
+// run ends with exit 3 and the host named.
+TEST_F(FleetInputTest, AHostReplyOfTheWrongTypeNamesTheHost) {
+  dir_.Write("ssh", std::string("#!/bin/sh\n"
+                                    "for last; do :; done\n"
+                                    "case \"$last\" in\n"
+                                    "  *\" host version\"*) cat >/dev/null; echo "
+                                    "'{\"ok\":true,\"version\":\"") +
+                            RINGFENCE_VERSION +
+                            "\",\"protocol\":1}' ;;\n"
+                            "  *\" host match\"*) cat >/dev/null; echo "
+                            "'{\"ok\":\"yes\",\"processes\":[]}' ;;\n"
+                            "  *\" host session\"*) exit 1 ;;\n"
+                            "  *) cat >/dev/null 2>&1; exit 0 ;;\n"
+                            "esac\n");
+  ASSERT_EQ(::chmod(dir_.File("ssh").c_str(), 0755), 0);
+  dir_.Write("inv.json", nlohmann::json({{"hosts", {Host("web-1", "web")}}}).dump());
+  nlohmann::json doc = nlohmann::json::parse(ReadFile(dir_.File("exp.json")));
+  doc["targets"] = {{"web", {{"hosts", {{"names", {"web-1"}}}}, {"process", {{"name", "nginx"}}}}}};
+  doc["method"] = {{{"type", "process_pause"}, {"target", "web"}, {"duration", "1s"}}};
+  dir_.Write("exp.json", doc.dump(2));
+  const std::string path = "PATH=" + dir_.path() + ":" + std::getenv("PATH");
+  ChildRun run({"/usr/bin/env", path, RINGFENCE_BINARY, "run", dir_.File("exp.json"),
+                "--inventory", dir_.File("inv.json"), "--dry-run", "--state-dir",
+                dir_.File("state")},
+               dir_.path());
+  EXPECT_EQ(run.Wait(std::chrono::seconds(30)), 3) << run.err();
+  EXPECT_NE(run.err().find(": host web-1: the host's reply is malformed: \"ok\" is \"yes\", not "
+                           "true or false"),
+            std::string::npos)
+      << run.err();
 }
 
 }  // namespace

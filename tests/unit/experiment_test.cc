@@ -673,7 +673,8 @@ TEST_F(ExperimentTest, UnknownKeysAnywhere) {
                   "timeout"});
   EXPECT_EQ(Errors(Doc({{"settings", {{"sead", 1}}}})),
             Lines{"exp.json: /settings/sead: unknown key: one of seed, probe_timeout, "
-                  "revert_attempts, max_concurrency, on_unreachable, max_fault_lifetime"});
+                  "revert_attempts, max_concurrency, on_unreachable, max_targets, "
+                  "max_fault_lifetime"});
   EXPECT_EQ(Errors(Doc({{"rollbacks", {{{"argv", {"x"}}, {"cmd", "x"}}}}})),
             Lines{"exp.json: /rollbacks/0/cmd: unknown key: one of name, argv, timeout"});
   EXPECT_EQ(Errors(Doc({{"method", {{{"type", "process_kill"}, {"target", "fleet"},

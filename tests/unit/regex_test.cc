@@ -38,8 +38,9 @@ TEST(RegexTest, DeepPatternsAndLongTextsDoNotCrash) {
   EXPECT_FALSE(deep.ok());
   EXPECT_FALSE(deep.Search("((("));
   EXPECT_EQ(deep.error().size() < 100, true) << deep.error();
+  // Balanced, it compiles: RE2 parses and compiles without recursion.
   const Regex nested(std::string(30000, '(') + "a" + std::string(30000, ')'));
-  EXPECT_FALSE(nested.ok());
+  EXPECT_TRUE(nested.Search("xay")) << nested.error();
   const auto start = Clock::now();
   EXPECT_TRUE(Regex("^x(.)*$").Search("x" + std::string(100000, 'y')));
   EXPECT_TRUE(Regex("^x(.)*$").Search("x" + std::string(10'000'000, 'y')));
@@ -53,7 +54,7 @@ TEST(RegexTest, CompileErrorsAreRe2sTextCut) {
   EXPECT_EQ(Regex("(a)\\1").error(), "invalid escape sequence: \\1");
   EXPECT_EQ(Regex("a(?=b)").error(), "invalid perl operator: (?=");
   EXPECT_EQ(Regex(std::string(100, '(')).error(),
-            "missing ): ((((((((((((((((((((((((((((((((((((((…");
+            "missing ): " + std::string(39, '(') + "…");
   EXPECT_TRUE(Regex("ok").error().empty());
 }
 
@@ -65,7 +66,7 @@ TEST(RegexTest, ProgramsOverTheMemoryLimitAreRefused) {
 
 TEST(RegexTest, ComparesByPattern) {
   EXPECT_EQ(Regex("a+"), "a+");
-  EXPECT_EQ(Regex("a+"), Regex(std::string("a+")));
+  EXPECT_EQ(Regex("a+"), std::string("a+"));
   std::optional<Regex> maybe = "x";
   EXPECT_EQ(maybe, "x");
 }

@@ -55,5 +55,23 @@ TEST(RunnerMetricsTest, PushgatewayPathEncodesTheTitle) {
   EXPECT_EQ(PushgatewayPath(""), "/metrics/job/ringfence/title@base64/=");
 }
 
+// The address check, by hand since std::regex left the code (issue 11).
+TEST(RunnerMetricsTest, ListenRefusesMalformedAddresses) {
+  for (const char* address : {"", "x", ":80", "host:", "host:99999", "host:123456", "[::1:80",
+                              "[zz]:80", "a b:80", "[]:80", "host:8a"}) {
+    RunnerMetrics metrics;
+    Status st = metrics.Listen(address);
+    EXPECT_EQ(st.code(), StatusCode::kInvalidInput) << address;
+  }
+  RunnerMetrics metrics;
+  EXPECT_EQ(metrics.Listen("x").message(),
+            "--metrics-listen: \"x\": an address such as 127.0.0.1:9464");
+  RunnerMetrics local;
+  EXPECT_TRUE(local.Listen("127.0.0.1:0").ok());
+  RunnerMetrics v6;
+  Status st = v6.Listen("[::1]:0");
+  EXPECT_NE(st.code(), StatusCode::kInvalidInput) << st.message();
+}
+
 }  // namespace
 }  // namespace ringfence
