@@ -16,6 +16,7 @@
 
 #include "core/executor.h"
 #include "core/fault.h"
+#include "core/journal.h"
 #include "core/lifecycle.h"
 #include "core/probe.h"
 #include "core/revert_ledger.h"

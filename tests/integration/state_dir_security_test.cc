@@ -478,7 +478,9 @@ TEST_F(LiveRunTest, HostSideLedgerConcealsAndItsWatchdogRevertsWithTheSecret) {
   ringfence::Target target;
   target.host = "h0";
   target.label = "h0: pid " + std::to_string(pid) + " (sleep)";
-  target.process = ProcessInfoFromJson(match["processes"][0]);
+  auto process = ProcessInfoFromJson(match["processes"][0]);
+  ASSERT_TRUE(process.ok()) << process.status().message();
+  target.process = *process;
   FaultStep step;
   step.name = "kill-one";
   step.type = "process_kill";

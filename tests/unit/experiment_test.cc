@@ -176,8 +176,8 @@ TEST_F(ExperimentTest, LoadsEveryPartOfTheFormat) {
   const ProbeSpec& head = e->steady_state[4];
   EXPECT_EQ(head.method, "HEAD");
   EXPECT_EQ(head.tolerance.kind, Tolerance::Kind::kRegex);
-  EXPECT_EQ(head.tolerance.regex, "^2");
-  EXPECT_EQ(head.body_regex, "up");
+  EXPECT_EQ(head.tolerance.regex.pattern(), "^2");
+  EXPECT_EQ(head.body_regex->pattern(), "up");
 
   ASSERT_EQ(e->method.size(), 4u);
   const MethodStep& kill = e->method[0];
