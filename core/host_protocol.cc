@@ -65,7 +65,7 @@ Result<UndoRecord> UndoRecordFromWire(const nlohmann::json& j) {
   if (auto data = ObjectMember(j, "data", true); !data.ok()) {
     return Status::Runtime("undo record: " + data.status().message());
   }
-  return UndoRecord::FromJson(j);
+  return UndoRecord::Parse(j, "/undo");
 }
 
 nlohmann::json FaultStepToJson(const FaultStep& step) {
@@ -77,14 +77,25 @@ nlohmann::json FaultStepToJson(const FaultStep& step) {
           {"start_after_ms", step.start_after.count()}};
 }
 
-FaultStep FaultStepFromJson(const nlohmann::json& j) {
+Result<FaultStep> FaultStepFromJson(const nlohmann::json& j) {
+  if (!j.is_object()) return Status::Runtime("fault step: not an object");
+  auto name = StringMember(j, "name", "");
+  auto type = StringMember(j, "type", "");
+  auto target = StringMember(j, "target", "");
+  auto params = ObjectMember(j, "params", true);
+  auto duration = IntegerMember(j, "duration_ms", 0, INT64_MAX / 2, 0);
+  auto start_after = IntegerMember(j, "start_after_ms", 0, INT64_MAX / 2, 0);
+  for (const Status* st : {&name.status(), &type.status(), &target.status(), &params.status(),
+                           &duration.status(), &start_after.status()}) {
+    if (!st->ok()) return Status::Runtime("fault step: " + st->message());
+  }
   FaultStep step;
-  step.name = j.value("name", "");
-  step.type = j.value("type", "");
-  step.target = j.value("target", "");
-  step.params = j.value("params", nlohmann::json::object());
-  step.duration = Duration(j.value("duration_ms", 0LL));
-  step.start_after = Duration(j.value("start_after_ms", 0LL));
+  step.name = *name;
+  step.type = *type;
+  step.target = *target;
+  step.params = *params;
+  step.duration = Duration(*duration);
+  step.start_after = Duration(*start_after);
   return step;
 }
 
@@ -98,13 +109,28 @@ nlohmann::json SelectorToWire(const ProcessSelector& s) {
   return j;
 }
 
-ProcessSelector SelectorFromWire(const nlohmann::json& j) {
+Result<ProcessSelector> SelectorFromWire(const nlohmann::json& j) {
+  if (!j.is_object()) return Status::Runtime("selector: not an object");
   ProcessSelector s;
-  if (j.contains("pid")) s.pid = j["pid"].get<int>();
-  if (j.contains("pidfile")) s.pidfile = j["pidfile"].get<std::string>();
-  if (j.contains("name")) s.name = j["name"].get<std::string>();
-  if (j.contains("cmdline")) s.cmdline = j["cmdline"].get<std::string>();
-  if (j.contains("user")) s.user = j["user"].get<std::string>();
+  auto fail = [](const Status& st) { return Status::Runtime("selector: " + st.message()); };
+  if (j.contains("pid")) {
+    auto pid = IntegerMember(j, "pid", 1, INT_MAX);
+    if (!pid.ok()) return fail(pid.status());
+    s.pid = static_cast<int>(*pid);
+  }
+  for (auto [key, field] : {std::pair{"pidfile", &s.pidfile}, std::pair{"name", &s.name},
+                            std::pair{"user", &s.user}}) {
+    if (!j.contains(key)) continue;
+    auto value = StringMember(j, key);
+    if (!value.ok()) return fail(value.status());
+    *field = *value;
+  }
+  if (j.contains("cmdline")) {
+    auto cmdline = StringMember(j, "cmdline");
+    if (!cmdline.ok()) return fail(cmdline.status());
+    s.cmdline = Regex(*cmdline);
+    if (!s.cmdline->ok()) return Status::Runtime("selector: cmdline: " + s.cmdline->error());
+  }
   return s;
 }
 

@@ -28,15 +28,16 @@ Result<ProcessInfo> ProcessInfoFromJson(const nlohmann::json& j);
 nlohmann::json TargetToWire(const Target& t);
 Result<Target> TargetFromWire(const nlohmann::json& j);
 
-// An undo record in a host's reply (`plan`), its members checked before UndoRecord::FromJson.
+// An undo record in a host's reply (`plan`) or the runner's request, every member checked.
 Result<UndoRecord> UndoRecordFromWire(const nlohmann::json& j);
 
 nlohmann::json FaultStepToJson(const FaultStep& step);
-FaultStep FaultStepFromJson(const nlohmann::json& j);
+// Checked: a member of the wrong type is an error, never an exception.
+Result<FaultStep> FaultStepFromJson(const nlohmann::json& j);
 
 // The process part of a target spec (selector and process selection).
 nlohmann::json SelectorToWire(const ProcessSelector& s);
-ProcessSelector SelectorFromWire(const nlohmann::json& j);
+Result<ProcessSelector> SelectorFromWire(const nlohmann::json& j);
 
 const char* StatusCodeName(StatusCode code);
 StatusCode StatusCodeFromName(const std::string& name);

@@ -22,7 +22,7 @@ void DecodeRequest(const nlohmann::json& request) {
   if (auto it = request.find("targets"); it != request.end() && it->is_array()) {
     for (const auto& t : *it) (void)TargetFromWire(t);
   }
-  if (auto it = request.find("undo"); it != request.end()) (void)UndoRecord::FromJson(*it);
+  if (auto it = request.find("undo"); it != request.end()) (void)UndoRecordFromWire(*it);
   if (auto it = request.find("process"); it != request.end()) (void)ProcessInfoFromJson(*it);
 }
 

@@ -33,6 +33,7 @@
 #include "core/fault.h"
 #include "core/file_ledger.h"
 #include "core/host_protocol.h"
+#include "core/json_fields.h"
 #include "core/params.h"
 #include "core/recovery.h"
 #include "core/state_dir.h"
@@ -164,7 +165,9 @@ struct FaultAndFactory {
 // The fault of `request["step"]`, its params validated again here (the same declaration).
 Result<FaultAndFactory> MakeFault(const nlohmann::json& request) {
   if (!request.contains("step")) return Status::InvalidInput("request without a step");
-  FaultStep step = FaultStepFromJson(request["step"]);
+  auto decoded = FaultStepFromJson(request["step"]);
+  if (!decoded.ok()) return Status::InvalidInput(decoded.status().message());
+  FaultStep step = std::move(*decoded);
   FaultAndFactory out;
   out.factory = FaultRegistry::Global().Find(step.type);
   if (out.factory == nullptr) {
@@ -182,7 +185,11 @@ Result<FaultAndFactory> MakeFault(const nlohmann::json& request) {
   TargetSpec spec;
   spec.name = step.target;
   spec.pointer = "/targets/" + step.target;
-  if (request.contains("selector")) spec.process = SelectorFromWire(request["selector"]);
+  if (request.contains("selector")) {
+    auto selector = SelectorFromWire(request["selector"]);
+    if (!selector.ok()) return Status::InvalidInput(selector.status().message());
+    spec.process = std::move(*selector);
+  }
   try {
     out.fault = out.factory->Create(step, spec);
   } catch (const std::exception& e) {
@@ -347,8 +354,9 @@ nlohmann::json Begin(const HostOptions& o, const nlohmann::json& request, HostCo
 }
 
 nlohmann::json Match(const nlohmann::json& request, HostContext& ctx) {
-  auto matches = MatchProcesses(
-      *ctx.processes, SelectorFromWire(request.value("selector", nlohmann::json::object())));
+  auto selector = SelectorFromWire(request.value("selector", nlohmann::json::object()));
+  if (!selector.ok()) return ErrorReply(selector.status());
+  auto matches = MatchProcesses(*ctx.processes, *selector);
   if (!matches.ok()) return ErrorReply(matches.status());
   nlohmann::json list = nlohmann::json::array();
   for (const auto& p : *matches) list.push_back(ProcessInfoToJson(p));
@@ -383,10 +391,14 @@ nlohmann::json Plan(const nlohmann::json& request, HostContext& ctx) {
 nlohmann::json Inject(const HostOptions& o, const nlohmann::json& request, HostContext& ctx) {
   auto made = MakeFault(request);
   if (!made.ok()) return ErrorReply(made.status());
-  UndoRecord undo = UndoRecord::FromJson(request.value("undo", nlohmann::json::object()));
+  auto decoded = UndoRecordFromWire(request.value("undo", nlohmann::json::object()));
+  if (!decoded.ok()) return ErrorReply(decoded.status());
+  UndoRecord undo = std::move(*decoded);
   // The deadline in this host's clock: the runner's deadline moved by the clocks' difference.
   if (undo.deadline_ms > 0 && request.contains("runner_now_ms")) {
-    undo.deadline_ms += NowMs() - request["runner_now_ms"].get<int64_t>();
+    auto runner_now = IntegerMember(request, "runner_now_ms", 0, INT64_MAX / 4);
+    if (!runner_now.ok()) return ErrorReply(Status::InvalidInput(runner_now.status().message()));
+    undo.deadline_ms += NowMs() - *runner_now;
   }
   auto wired = TargetFromWire(request.value("target", nlohmann::json::object()));
   if (!wired.ok()) return ErrorReply(wired.status());
@@ -424,7 +436,9 @@ nlohmann::json Observe(const nlohmann::json& request, HostContext& ctx) {
 }
 
 nlohmann::json Revert(const HostOptions& o, const nlohmann::json& request, HostContext& ctx) {
-  UndoRecord undo = UndoRecord::FromJson(request.value("undo", nlohmann::json::object()));
+  auto decoded = UndoRecordFromWire(request.value("undo", nlohmann::json::object()));
+  if (!decoded.ok()) return ErrorReply(decoded.status());
+  UndoRecord undo = std::move(*decoded);
   auto secrets = RequestSecrets(request);
   if (!secrets.ok()) return ErrorReply(secrets.status());
   RunLock lock(LockPath(o));
@@ -462,7 +476,9 @@ nlohmann::json Revert(const HostOptions& o, const nlohmann::json& request, HostC
 
 // Checks (changes nothing) that the state an undo record undoes is back on this host.
 nlohmann::json Verify(const nlohmann::json& request, HostContext& ctx) {
-  UndoRecord undo = UndoRecord::FromJson(request.value("undo", nlohmann::json::object()));
+  auto decoded = UndoRecordFromWire(request.value("undo", nlohmann::json::object()));
+  if (!decoded.ok()) return ErrorReply(decoded.status());
+  UndoRecord undo = std::move(*decoded);
   LocalExecutor executor(ctx.env, FaultRegistry::Global(), request.value("host", "local"));
   const Verification v = executor.Verify(undo);
   return {{"ok", true}, {"verified", v.verified}, {"found", v.found}};

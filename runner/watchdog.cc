@@ -187,6 +187,11 @@ int RunWatchdog(const std::string& ledger_path, std::chrono::milliseconds grace)
       ::close(log_fd);
     }
   }
+  // The heartbeat socket (3) and the state dir's lock (4) came through exec without
+  // FD_CLOEXEC; what the watchdog starts (a restart_command's service) must inherit neither, or
+  // a restarted daemon would hold the lock and refuse every later run.
+  ::fcntl(3, F_SETFD, FD_CLOEXEC);
+  ::fcntl(4, F_SETFD, FD_CLOEXEC);
   ::signal(SIGINT, SIG_IGN);
   ::signal(SIGHUP, SIG_IGN);
   ::signal(SIGPIPE, SIG_IGN);

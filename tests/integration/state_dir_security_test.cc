@@ -201,9 +201,15 @@ TEST_F(StateDirSecurityTest, ForgedLineInAnOwnedDirIsNotActedOn) {
   const std::string failed =
       ": authentication failed: not written with this state dir's ledger key; not trusted: "
       "unreadable; if it recorded an injection, check and undo it by hand\n";
+  // The authentic entry is acted on (its restart command ran); nothing it names comes back, so
+  // its revert does not verify and stays left.
   EXPECT_EQ(err, "LEFT: run r1: " + ledger + ": line 3" + failed + "LEFT: run r1: " + ledger +
-                     ": line 4" + failed + "recover: 2 items left; undo them by hand\n");
-  EXPECT_EQ(out, "run r1: reverted k (process_kill) on pid 999999 (gone)\n");
+                     ": line 4" + failed +
+                     "LEFT: run r1: k (process_kill) on pid 999999 (gone): reverted, but the state "
+                     "is not back: no live process matching the selector runs after the "
+                     "restart_command; undo by hand: touch\n"
+                     "recover: 3 items left; undo them by hand\n");
+  EXPECT_EQ(out, "");
   EXPECT_TRUE(Exists(dir_.File("authentic-marker")));  // the control: a trusted line is acted on
   EXPECT_FALSE(Exists(marker()));
   EXPECT_TRUE(Exists(keep()));
@@ -262,7 +268,9 @@ class LiveRunTest : public StateDirSecurityTest {
            {"duration", duration},
            {"params",
             {{"signal", "SIGKILL"},
-             {"restart_command", {"/usr/bin/touch", dir_.File("restarted-${api_token}")}}}}}}},
+             {"restart_command",
+              {Restarter(cmdline.empty() ? children_.cmdline_regex() : cmdline),
+               dir_.File("restarted-${api_token}")}}}}}}},
         {"guards", nlohmann::json::array()}};
     dir_.Write("kill.json", doc.dump());
   }
@@ -302,6 +310,22 @@ class LiveRunTest : public StateDirSecurityTest {
     }
     return all;
   }
+  // A restart command that leaves a mark (its argument: a file named with the secret) and
+  // starts a process the selector matches again, so that the revert verifies.
+  std::string Restarter(const std::string& regex) {  // ^sleep <marker>$
+    markers_.push_back(regex.substr(7, regex.size() - 8));
+    dir_.Write("restart.sh", "#!/bin/sh\ntouch \"$1\"\nsleep " + markers_.back() +
+                                 " </dev/null >/dev/null 2>&1 &\n");
+    ::chmod(dir_.File("restart.sh").c_str(), 0755);
+    return dir_.File("restart.sh");
+  }
+  void TearDown() override {  // the sleeps the restart command started
+    for (const auto& marker : markers_) {
+      for (pid_t p : ProcessesRunning("sleep " + marker)) ::kill(p, SIGKILL);
+    }
+    StateDirSecurityTest::TearDown();
+  }
+  std::vector<std::string> markers_;
   const std::string kSecret = "s3cr3t-Tok3n-value";
   SleepChildren children_{1};
 };
@@ -401,22 +425,25 @@ TEST_F(LiveRunTest, RecoverAsksForTheSecretWhenBothAreGone) {
   const std::string run_id = std::filesystem::path(ledger).stem().string();
   std::string out, err;
   EXPECT_EQ(Ringfence({"status", "--state-dir", state()}, &out, &err), 0);
-  EXPECT_NE(out.find("undo by hand: /usr/bin/touch " + dir_.File("restarted-[redacted:api_token]")),
+  EXPECT_NE(out.find("undo by hand: " + dir_.File("restart.sh") + " " +
+                     dir_.File("restarted-[redacted:api_token]")),
             std::string::npos)
       << out;
   EXPECT_EQ(Ringfence({"recover", "--state-dir", state()}, &out, &err), 4);
   EXPECT_EQ(err, "LEFT: run " + run_id + ": kill-one (process_kill) on " + TargetLabel() +
                      ": needs secret api_token (its value is never on disk): pass "
-                     "ringfence recover --secret api_token=VALUE; undo by hand: /usr/bin/touch " +
-                     dir_.File("restarted-[redacted:api_token]") +
+                     "ringfence recover --secret api_token=VALUE; undo by hand: " +
+                     dir_.File("restart.sh") + " " + dir_.File("restarted-[redacted:api_token]") +
                      "\nrecover: 1 item left; undo it by hand\n");
   EXPECT_FALSE(Exists(dir_.File("restarted-" + kSecret)));
   EXPECT_EQ(Ringfence({"recover", "--state-dir", state(), "--secret", "api_token=" + kSecret}, &out,
                       &err),
             0)
       << err;
-  EXPECT_EQ(out, "run " + run_id + ": reverted kill-one (process_kill) on " + TargetLabel() +
-                     "\nrecover: 1 fault reverted; nothing is left\n");
+  EXPECT_EQ(out.substr(0, out.find(" (verified: ")),
+            "run " + run_id + ": reverted kill-one (process_kill) on " + TargetLabel());
+  EXPECT_NE(out.find(" (verified: running again: pid "), std::string::npos) << out;
+  EXPECT_EQ(out.substr(out.find('\n')), "\nrecover: 1 fault reverted; nothing is left\n");
   EXPECT_TRUE(Exists(dir_.File("restarted-" + kSecret)));
   EXPECT_EQ(ReadFile(ledger).find(kSecret), std::string::npos);
   EXPECT_EQ(out.find(kSecret) == std::string::npos && err.find(kSecret) == std::string::npos, true);
@@ -486,7 +513,8 @@ TEST_F(LiveRunTest, HostSideLedgerConcealsAndItsWatchdogRevertsWithTheSecret) {
   step.type = "process_kill";
   step.target = "sleepers";
   step.params = {{"signal", "SIGKILL"},
-                 {"restart_command", {"/usr/bin/touch", dir_.File("restarted-" + kSecret)}}};
+                 {"restart_command",
+                  {Restarter(children_.cmdline_regex()), dir_.File("restarted-" + kSecret)}}};
   step.duration = std::chrono::seconds(60);
   SecretValues secrets;
   secrets.Add("api_token", kSecret);
@@ -515,7 +543,7 @@ TEST_F(LiveRunTest, HostSideLedgerConcealsAndItsWatchdogRevertsWithTheSecret) {
   ASSERT_EQ(contents->entries.size(), 1u);
   EXPECT_EQ(contents->entries[0].reverted_by, "watchdog");
   EXPECT_EQ(contents->entries[0].undo.manual_undo,
-            "/usr/bin/touch " + dir_.File("restarted-[redacted:api_token]"));
+            dir_.File("restart.sh") + " " + dir_.File("restarted-[redacted:api_token]"));
   const std::string everything = Everything();
   EXPECT_EQ(everything.find(kSecret), std::string::npos) << everything;
 }

@@ -31,6 +31,14 @@ void ForEachCmdline(F&& f) {
 }
 }  // namespace
 
+std::vector<pid_t> ProcessesRunning(const std::string& cmdline) {
+  std::vector<pid_t> out;
+  ForEachCmdline([&](pid_t pid, const std::string& cmd) {
+    if (cmd == cmdline) out.push_back(pid);
+  });
+  return out;
+}
+
 std::vector<pid_t> ProcessesMentioning(const std::string& needle) {
   std::vector<pid_t> out;
   ForEachCmdline([&](pid_t pid, const std::string& cmd) {

@@ -13,6 +13,8 @@ namespace ringfence::testing {
 // Pids of ringfence processes whose command line contains `needle` (a state dir: its runner,
 // watchdog, and the runner's forked workers).
 std::vector<pid_t> ProcessesMentioning(const std::string& needle);
+// Processes whose whole command line (arguments joined by spaces) is `cmdline`.
+std::vector<pid_t> ProcessesRunning(const std::string& cmdline);
 // How many processes have a command line matching `regex` (ECMAScript, searched).
 int CountProcesses(const std::string& regex);
 

@@ -348,7 +348,8 @@ TEST_F(FileLedgerTest, SecretsAreConcealedOnDiskAndRevealedForTheRevert) {
   ASSERT_EQ(executor.seen.size(), 1u);
   EXPECT_EQ(executor.seen[0].data["restart_command"][2], "tok-5ecret-value");
   EXPECT_EQ(executor.seen[0].manual_undo, SecretUndo().manual_undo);
-  EXPECT_EQ(with.actions, (std::vector<std::string>{"reverted kill-api (fake) on pid 104 (api)"}));
+  EXPECT_EQ(with.actions, (std::vector<std::string>{
+                              "reverted kill-api (fake) on pid 104 (api) (verified: resumed)"}));
   EXPECT_EQ(Text(path).find("tok-5ecret-value"), std::string::npos);
 }
 
