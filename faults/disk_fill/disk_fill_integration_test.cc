@@ -19,6 +19,8 @@
 namespace ringfence {
 namespace {
 
+using testing::Eventually;
+
 constexpr uint64_t kMiB = 1 << 20;
 
 // A 64 MiB tmpfs mounted on a temp dir for one test, unmounted (and the dir removed) after it,
@@ -251,16 +253,6 @@ uint64_t OutsideWrite(const std::string& path, uint64_t bytes) {
   }
   ::close(fd);
   return written;
-}
-
-// Polls (bounded, about 5 s) until `done` holds.
-template <typename Predicate>
-bool Eventually(Predicate done) {
-  for (int i = 0; i < 500; ++i) {
-    if (done()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  return done();
 }
 
 // Issue 11, point 8: an outside writer fills the filesystem while the fault is active. The fill

@@ -12,22 +12,16 @@
 #include "core/target_resolver.h"
 #include "faults/process_kill/process_kill.h"
 #include "tests/support/child_processes.h"
+#include "tests/support/processes.h"
 
 namespace ringfence {
 namespace {
 
+using testing::Eventually;
+
 using nlohmann::json;
 using testing::ChildProcesses;
 using testing::ProcState;
-
-template <typename Predicate>
-bool Eventually(Predicate done) {
-  for (int i = 0; i < 500; ++i) {
-    if (done()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  return done();
-}
 
 // A selector for exactly the `sleep <marker>` children of this test.
 TargetSpec SleepersSpec(const std::string& marker) {

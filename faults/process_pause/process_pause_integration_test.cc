@@ -9,22 +9,15 @@
 #include "core/target_resolver.h"
 #include "faults/process_pause/process_pause.h"
 #include "tests/support/child_processes.h"
+#include "tests/support/processes.h"
 
 namespace ringfence {
 namespace {
 
+using testing::Eventually;
+
 using testing::ChildProcesses;
 using testing::ProcState;
-
-// Polls (bounded, about 5 s) until `done` holds.
-template <typename Predicate>
-bool Eventually(Predicate done) {
-  for (int i = 0; i < 500; ++i) {
-    if (done()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  return done();
-}
 
 TEST(ProcessPauseIntegrationTest, PausesTwoOfFiveRealProcessesAndResumesThem) {
   ChildProcesses children;

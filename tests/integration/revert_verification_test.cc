@@ -30,6 +30,8 @@
 namespace ringfence {
 namespace {
 
+using testing::Eventually;
+
 using testing::ChildProcesses;
 using testing::NetnsPair;
 
@@ -57,15 +59,6 @@ class SabotagedFactory : public FaultFactory {
 };
 
 Status DoNothing(const FaultFactory&, FaultEnv&, const UndoRecord&) { return Status::Ok(); }
-
-template <typename Predicate>
-bool Eventually(Predicate done) {
-  for (int i = 0; i < 500; ++i) {
-    if (done()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  return done();
-}
 
 class RevertVerificationTest : public ::testing::Test {
  protected:
