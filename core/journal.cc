@@ -403,6 +403,9 @@ Status CompleteJournalAfterCrash(const std::string& path, const std::string& run
   if (!is("incomplete", true) || !is("run_id", run_id)) {
     return Status::InvalidInput(path + ": not an incomplete journal of run " + run_id);
   }
+  if (journal.contains("completed_after_crash")) {
+    return Status::NotFound(path + ": completed already");  // by the watchdog, or an earlier recover
+  }
   const std::string events = path + ".events";
   struct stat st {};
   if (::lstat(events.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) {

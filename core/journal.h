@@ -32,6 +32,7 @@ Status WriteJournal(const std::string& path, const nlohmann::json& journal);
 // `<path>.events` streamed in (it stays `incomplete`; `completed_after_crash` says `by` whom and
 // when). Refuses (kInvalidInput) anything at `path` that is not an incomplete journal of that
 // run with its event log, so a path read from a ledger cannot make it overwrite another file.
+// kNotFound when it was completed already (once is enough: the watchdog, else `recover`).
 Status CompleteJournalAfterCrash(const std::string& path, const std::string& run_id,
                                  const std::string& by, WallTime at);
 

@@ -2,9 +2,12 @@
 
 #include <cstdio>
 
+#include "core/checked_json.h"
+#include "core/clock.h"
 #include "core/executor.h"
 #include "core/fault.h"
 #include "core/file_ledger.h"
+#include "core/journal.h"
 #include "core/recovery.h"
 #include "core/state_dir.h"
 #include "runner/fleet_setup.h"
@@ -21,6 +24,25 @@ Status CheckKey(const std::string& state_dir) {
   if (!key.ok() && key.status().code() != StatusCode::kNotFound) return key.status();
   return Status::Ok();
 }
+}  // namespace
+
+namespace {
+
+// A run that ended without its `end` record (runner and watchdog both died) left its journal as
+// a checkpoint: recover streams every guard sample of its event log in, as the watchdog would
+// have. Only an incomplete journal of that very run is touched (CompleteJournalAfterCrash).
+void CompleteJournalOf(const RunSummary& summary) {
+  const nlohmann::json& run = summary.contents.run;
+  if (!summary.contents.end.is_null() || !run.is_object()) return;
+  auto journal = CheckedString(run, "journal", "", "");
+  if (!journal.ok() || journal->empty()) return;
+  Status st = CompleteJournalAfterCrash(*journal, summary.run_id, "recover", SystemClock().Now());
+  if (st.ok()) {
+    std::printf("run %s: journal %s: every guard sample of its event log added\n",
+                summary.run_id.c_str(), journal->c_str());
+  }
+}
+
 }  // namespace
 
 int RecoverStateDir(const std::string& state_dir, const std::string& run_id,
@@ -69,6 +91,7 @@ int RecoverStateDir(const std::string& state_dir, const std::string& run_id,
                   RunStateName(summary->state));
       continue;
     }
+    CompleteJournalOf(*summary);
     if (summary->contents.Outstanding().empty() && summary->contents.problems.empty()) continue;
     env.run_id = summary->run_id;
     // Faults on inventory hosts go to their hosts over SSH.

@@ -276,6 +276,43 @@ TEST_F(StopAndJournalTest, SigkillLeavesAnIncompleteJournalWithTheSamples) {
       << status.out();
 }
 
+// Runner and watchdog SIGKILLed together: nobody completed the checkpoint, so `recover` does —
+// after reverting — with every sample of the event log, once (a second recover leaves it).
+TEST_F(StopAndJournalTest, RecoverCompletesTheJournalWhenTheWatchdogDiedToo) {
+  dir_.Write("soak.json", Experiment("60s", json(nullptr), kSamplingGuard));
+  {
+    ChildRun run(RunArgs("soak.json"), dir_.path());
+    ASSERT_TRUE(Eventually([&] {
+      json j = Journal();
+      return AllStopped() && !j.is_discarded() && j["guards"].is_array() &&
+             !j["guards"].empty() && j["guards"][0]["samples"].size() >= 10;
+    })) << run.err();
+    // The watchdog first (its command line names the ledger under runs/), so that it cannot
+    // revert between the two kills, then the runner.
+    for (pid_t p : ProcessesMentioning(state() + "/runs/")) ::kill(p, SIGKILL);
+    for (pid_t p : ProcessesMentioning(state())) ::kill(p, SIGKILL);
+    run.Wait();
+  }
+  ASSERT_TRUE(Eventually([&] { return ProcessesMentioning(state()).empty(); }));
+  EXPECT_TRUE(AllStopped());  // nobody reverted yet
+  EXPECT_FALSE(Journal().contains("completed_after_crash"));
+  ChildRun recover({RINGFENCE_BINARY, "recover", "--state-dir", state()}, dir_.path());
+  EXPECT_EQ(recover.Wait(), 0) << recover.err();
+  EXPECT_TRUE(NoneStopped());
+  EXPECT_NE(recover.out().find("journal " + journal() +
+                               ": every guard sample of its event log added\n"),
+            std::string::npos)
+      << recover.out();
+  json j = Journal();
+  ASSERT_FALSE(j.is_discarded());
+  EXPECT_EQ(j["incomplete"], true);
+  EXPECT_EQ(j["completed_after_crash"]["by"], "recover");
+  EXPECT_EQ(j["guards"][0]["samples"].size(), SampleLines(journal() + ".events"));
+  ChildRun again({RINGFENCE_BINARY, "recover", "--state-dir", state()}, dir_.path());
+  EXPECT_EQ(again.Wait(), 0) << again.err();
+  EXPECT_EQ(again.out().find("journal "), std::string::npos) << again.out();
+}
+
 // A run that ends: the journal is complete, holds every sample the guard took, the event log is
 // gone; observed (end of the window: all stopped) and observed_after_revert (none stopped).
 TEST_F(StopAndJournalTest, AFinishedRunHasACompleteJournalWithEverySample) {
