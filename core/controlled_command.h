@@ -11,15 +11,13 @@
 namespace ringfence {
 
 // RunCommand (core/process_table.h) for a command that can be halted from outside while it runs:
-// a rollout pipeline that must stop when a gate fails. With `own_process_group` the child starts
-// a process group of its own (setpgid in the child, before exec), so that signals reach
-// everything it started; at the timeout the whole group gets SIGKILL. When `halt` is requested
-// the group (or the child alone) gets SIGTERM, then SIGKILL after `halt_grace`. Returns once the
-// child is reaped and, with a group, once no process of the group is left (SIGKILL goes to what
-// is left when the grace ends). Thread-safe as RunCommand is; `halt` may be requested from any
+// a rollout pipeline that must stop when a gate fails. Like every command, the child leads a
+// process group of its own, so that signals reach everything it started; at the timeout the
+// whole group gets SIGKILL. When `halt` is requested the group gets SIGTERM, then SIGKILL after
+// `halt_grace`. Returns once the child is reaped and no process of its group is left (SIGKILL
+// goes to what is left when the grace ends). Thread-safe as RunCommand is; `halt` may be requested from any
 // thread.
 struct CommandControl {
-  bool own_process_group = false;
   StopSource* halt = nullptr;  // not owned
   std::chrono::milliseconds halt_grace{2000};
 };

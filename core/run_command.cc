@@ -44,8 +44,10 @@ constexpr size_t kInputReplyCap = 1024 * 1024;    // RunCommandWithInput: a prot
 // After the child exited, its output is read until EOF; a grandchild that keeps the pipes open
 // would hold us up to the deadline, so the pipes are closed this long after the exit.
 constexpr std::chrono::milliseconds kDrainAfterExit{250};
-// How often a running command looks at its stop request.
+// How often a running command looks at its stop request, and a halted one at its halt (a rollout
+// pipeline: every 10 ms it runs on is another host deployed).
 constexpr std::chrono::milliseconds kStopPollInterval{50};
+constexpr std::chrono::milliseconds kHaltPollInterval{10};
 // No command waits longer than this, whatever it was given (the longest settings.max_fault_lifetime
 // allows); it also keeps the deadline's arithmetic far from overflowing.
 constexpr std::chrono::milliseconds kMaxCommandTimeout = std::chrono::hours(24);
@@ -115,16 +117,6 @@ int DecodeWaitStatus(int status) {
   return -1;
 }
 
-// Makes the child the leader of a process group of its own, in the child before exec.
-struct ProcessGroupInit {
-  bool enabled = false;
-  template <typename Launcher, typename Path, typename Argv>
-  boost::system::error_code on_exec_setup(Launcher&, const Path&, Argv&) const {
-    if (!enabled || ::setpgid(0, 0) == 0) return {};
-    return boost::system::error_code(errno, boost::system::system_category());
-  }
-};
-
 // Whether a process other than a zombie is in process group `pgid` (from /proc/PID/stat: state
 // is field 3, pgrp field 5).
 bool GroupHasLiveMember(pid_t pgid) {
@@ -157,8 +149,6 @@ Result<CommandResult> RunExecutable(const std::string& executable,
                                     const StopSource* stop,
                                     const CommandControl* control = nullptr,
                                     CommandHalt* halt_report = nullptr) {
-  // Always a group of its own: a timeout, a stop or a halt reaches everything it started.
-  const bool group = true;
   asio::io_context ctx;
   const size_t cap = input != nullptr ? kInputReplyCap : kCaptureCap;
   OutputCapture out(ctx, cap);
@@ -170,7 +160,7 @@ Result<CommandResult> RunExecutable(const std::string& executable,
   bp::posix::default_launcher launcher;
   auto launch = [&](bp::process_stdio stdio) {
     return launcher(ctx.get_executor(), launch_error, bp::filesystem::path(executable), args,
-                    std::move(stdio), DieWithParentInit{::getpid()}, ProcessGroupInit{group});
+                    std::move(stdio), DieWithParentInit{::getpid()}, OwnProcessGroupInit{});
   };
   // The stdio binding makes its pipe ends when it is constructed: one expression each.
   auto proc = input != nullptr ? launch(bp::process_stdio{in, out.pipe(), err.pipe()})
@@ -193,53 +183,58 @@ Result<CommandResult> RunExecutable(const std::string& executable,
   std::optional<Status> wait_failure;
   asio::steady_timer deadline(ctx, timeout);
   asio::steady_timer drain(ctx);
-  // The halt: polled (a StopSource has no file descriptor to wait on), then SIGTERM, then
-  // SIGKILL when the grace is over.
-  asio::steady_timer halt_poll(ctx);
+  asio::steady_timer poll_timer(ctx);
   asio::steady_timer halt_kill(ctx);
   bool halt_sent = false;
   std::chrono::steady_clock::time_point halt_at{};
-  // To the whole group when it has one (the child is not reaped yet, or the group still has
-  // members, so the pgid cannot name another group); to the child through its pidfd otherwise.
+  // To the whole group (the child is not reaped yet, or the group still has members, so the
+  // pgid cannot name another group), and to the child through its pidfd.
   auto signal_all = [&](int signo) {
-    if (group) ::kill(-pgid, signo);
-    if (pidfd >= 0) {
-      ::syscall(SYS_pidfd_send_signal, pidfd, signo, nullptr, 0);
-    } else if (!group) {
-      ::kill(pgid, signo);
-    }
+    ::kill(-pgid, signo);
+    if (pidfd >= 0) ::syscall(SYS_pidfd_send_signal, pidfd, signo, nullptr, 0);
   };
-  asio::steady_timer stop_poll(ctx);
   auto finish_if_done = [&] {
     if (exited && out.done() && err.done()) {
       deadline.cancel();
       drain.cancel();
-      halt_poll.cancel();
+      poll_timer.cancel();
       halt_kill.cancel();
-      stop_poll.cancel();
     }
   };
-  std::function<void()> poll_halt = [&] {
-    if (control == nullptr || control->halt == nullptr) return;
-    halt_poll.expires_after(std::chrono::milliseconds(10));
-    halt_poll.async_wait([&](const boost::system::error_code& e) {
-      if (e || exited) return;
-      if (!control->halt->stop_requested()) {
-        poll_halt();
-        return;
-      }
-      halt_sent = true;
-      halt_at = std::chrono::steady_clock::now();
-      signal_all(SIGTERM);
-      halt_kill.expires_after(control->halt_grace);
-      halt_kill.async_wait([&](const boost::system::error_code& k) {
-        if (k || exited) return;
-        if (halt_report != nullptr) halt_report->sigkilled = true;
-        signal_all(SIGKILL);
-      });
+  // The stop (SIGKILL at once: the run is being reverted) and the halt (SIGTERM, then SIGKILL
+  // after the grace), polled together: a StopSource has no file descriptor to wait on.
+  const StopSource* halt = control != nullptr ? control->halt : nullptr;
+  auto interrupt = [&] {
+    result.interrupted = true;
+    result.exit_code = -1;
+    signal_all(SIGKILL);
+  };
+  auto halt_now = [&] {
+    halt_sent = true;
+    halt_at = std::chrono::steady_clock::now();
+    signal_all(SIGTERM);
+    halt_kill.expires_after(control->halt_grace);
+    halt_kill.async_wait([&](const boost::system::error_code& k) {
+      if (k || exited) return;
+      if (halt_report != nullptr) halt_report->sigkilled = true;
+      signal_all(SIGKILL);
     });
   };
-  poll_halt();
+  std::function<void()> poll = [&] {
+    if (stop == nullptr && halt == nullptr) return;
+    poll_timer.expires_after(halt != nullptr ? kHaltPollInterval : kStopPollInterval);
+    poll_timer.async_wait([&](const boost::system::error_code& e) {
+      if (e || exited || result.timed_out) return;
+      if (stop != nullptr && stop->stop_requested()) return interrupt();
+      if (halt != nullptr && !halt_sent && halt->stop_requested()) halt_now();
+      poll();
+    });
+  };
+  if (stop != nullptr && stop->stop_requested()) {
+    interrupt();
+  } else {
+    poll();
+  }
   out.Start(finish_if_done);
   err.Start(finish_if_done);
   if (input != nullptr) {
@@ -258,7 +253,7 @@ Result<CommandResult> RunExecutable(const std::string& executable,
       result.exit_code = DecodeWaitStatus(proc.native_exit_code());
     }
     deadline.cancel();
-    stop_poll.cancel();
+    poll_timer.cancel();
     drain.expires_after(kDrainAfterExit);
     drain.async_wait([&](const boost::system::error_code& e) {
       if (e) return;
@@ -273,31 +268,11 @@ Result<CommandResult> RunExecutable(const std::string& executable,
     result.exit_code = -1;
     signal_all(SIGKILL);
   });
-  std::function<void()> poll_stop = [&] {
-    stop_poll.expires_after(kStopPollInterval);
-    stop_poll.async_wait([&](const boost::system::error_code& e) {
-      if (e || exited) return;
-      if (!stop->stop_requested()) return poll_stop();
-      if (result.timed_out) return;
-      result.interrupted = true;
-      result.exit_code = -1;
-      signal_all(SIGKILL);
-    });
-  };
-  if (stop != nullptr) {
-    if (stop->stop_requested()) {
-      result.interrupted = true;
-      signal_all(SIGKILL);
-    } else {
-      poll_stop();
-    }
-  }
   ctx.run();
   if (pidfd >= 0) ::close(pidfd);
 
-  const bool halted = control != nullptr && control->halt != nullptr &&
-                      control->halt->stop_requested();
-  if (group && (halt_sent || result.timed_out || result.interrupted || halted)) {
+  const bool halted = halt != nullptr && halt->stop_requested();
+  if (halt_sent || result.timed_out || result.interrupted || halted) {
     // The child is gone; what it started in its group is stopped too: SIGTERM (when the halt
     // came after the child's own exit), the rest of the grace, then SIGKILL.
     if (!halt_sent) {
@@ -321,7 +296,7 @@ Result<CommandResult> RunExecutable(const std::string& executable,
   }
   if (halt_report != nullptr && halt_sent) {
     halt_report->requested = true;
-    halt_report->left_running = group && GroupHasLiveMember(pgid);
+    halt_report->left_running = GroupHasLiveMember(pgid);
     halt_report->took = std::chrono::duration_cast<std::chrono::milliseconds>(
         std::chrono::steady_clock::now() - halt_at);
   }

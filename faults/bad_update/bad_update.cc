@@ -460,9 +460,9 @@ class BadUpdate : public Fault {
     const std::vector<std::string> argv = Expand(config_.pipeline_command, values);
     std::atomic<bool> finished{false};
     Result<CommandResult> result = Status::Runtime("the pipeline did not run");
-    // Its own process group, so that a failed gate stops everything it started.
+    // A failed gate halts it: its whole process group, so everything it started stops.
     StopSource halt;
-    const CommandControl control{true, &halt, config_.pipeline_stop_grace};
+    const CommandControl control{&halt, config_.pipeline_stop_grace};
     CommandHalt halted;
     std::thread pipeline([&] {
       result = RunControlledCommand(argv, config_.pipeline_timeout, control, &halted);

@@ -134,7 +134,7 @@ TEST(RunCommandTest, WithoutInputStdinIsEmpty) {
 CommandHalt RunAndHalt(const std::string& script, const std::string& marker, int processes,
                        milliseconds grace, Result<CommandResult>* result) {
   StopSource halt;
-  const CommandControl control{true, &halt, grace};
+  const CommandControl control{&halt, grace};
   CommandHalt report;
   std::thread run([&] {
     *result = RunControlledCommand({"sh", "-c", script}, seconds(30), control, &report);
@@ -181,7 +181,7 @@ TEST(RunControlledCommandTest, WithoutAHaltItIsRunCommand) {
   StopSource halt;
   // In its own process group: the shell's pid is its process group id.
   auto r = RunControlledCommand({"sh", "-c", "ps -o pid=,pgid= -p $$; exit 3"}, seconds(5),
-                                CommandControl{true, &halt, seconds(1)});
+                                CommandControl{&halt, seconds(1)});
   ASSERT_TRUE(r.ok()) << r.status().message();
   EXPECT_EQ(r->exit_code, 3);
   std::istringstream ids(r->out);
