@@ -310,8 +310,14 @@ Result<LedgerContents> ParseLedgerText(const std::string& text, const std::strin
 
 std::string LedgerLine(const nlohmann::json& record, const std::string& key,
                        const std::string& run_id) {
-  std::string json = record.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-  return Mac(key, run_id, json) + " " + json + "\n";
+  return SealedLedgerText(
+             record.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace), key, run_id) +
+         "\n";
+}
+
+std::string SealedLedgerText(const std::string& json, const std::string& key,
+                             const std::string& run_id) {
+  return Mac(key, run_id, json) + " " + json;
 }
 
 std::vector<const LedgerContents::Entry*> LedgerContents::Outstanding() const {

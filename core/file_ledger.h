@@ -26,6 +26,10 @@ inline constexpr int kLedgerVersion = 2;
 // One line as written for run `run_id` under `key`: the MAC prefix and the newline included.
 std::string LedgerLine(const nlohmann::json& record, const std::string& key,
                        const std::string& run_id);
+// The same for a record already serialized (`json`: one line of text, whatever it holds), without
+// the newline: what the fuzz harness seals its inputs with, so that they reach the parser.
+std::string SealedLedgerText(const std::string& json, const std::string& key,
+                             const std::string& run_id);
 
 // What a ledger file says. Reading never guesses: a line that cannot be trusted is listed in
 // `problems` and otherwise ignored; a torn last line (a crash mid-write) is noted in `torn_tail`.

@@ -13,6 +13,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "core/input_file.h"
+
 namespace ringfence {
 
 namespace {
@@ -365,36 +367,13 @@ Status WriteWithLoggedSamples(const std::string& path, const std::string& events
   return file.Commit(true);
 }
 
-// Reads the regular file at `path` (no symlink, at most `limit` bytes).
-Result<std::string> ReadSmallFile(const std::string& path, size_t limit) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
-  if (fd < 0) return Status::FromErrno(errno, path);
-  struct stat st {};
-  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || static_cast<size_t>(st.st_size) > limit) {
-    ::close(fd);
-    return Status::InvalidInput(path + ": not a regular file of at most " +
-                                std::to_string(limit) + " bytes");
-  }
-  std::string text(static_cast<size_t>(st.st_size), '\0');
-  size_t off = 0;
-  while (off < text.size()) {
-    ssize_t n = ::read(fd, text.data() + off, text.size() - off);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    off += static_cast<size_t>(n);
-  }
-  ::close(fd);
-  text.resize(off);
-  return text;
-}
-
 }  // namespace
 
 Status CompleteJournalAfterCrash(const std::string& path, const std::string& run_id,
                                  const std::string& by, WallTime at) {
   // Only a checkpoint of this very run is rewritten: whatever else sits at the path is left.
   constexpr size_t kMaxCheckpointBytes = 64 << 20;
-  Result<std::string> text = ReadSmallFile(path, kMaxCheckpointBytes);
+  Result<std::string> text = ReadInputFile(path, kMaxCheckpointBytes, "journal");
   if (!text.ok()) return text.status();
   nlohmann::json journal = nlohmann::json::parse(*text, nullptr, false);
   auto is = [&](const char* key, const nlohmann::json& want) {

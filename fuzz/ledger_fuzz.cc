@@ -9,9 +9,6 @@
 // ParseLedgerText (ReadLedger after its file and key checks) under a fixed key and run id, and
 // SealLedgerLine computes the MAC the reader expects.
 
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
-
 #include <cstdio>
 #include <string>
 
@@ -26,18 +23,7 @@ constexpr char kRunId[] = "20261201-210000-fuzz";
 // `<HMAC-SHA256 of "<run id>\n<json>" as 64 hex digits> <json>`, as FileLedger writes a record
 // (without newline).
 std::string SealLedgerLine(std::string_view json) {
-  const std::string message = std::string(kRunId) + "\n" + std::string(json);
-  unsigned char mac[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  HMAC(EVP_sha256(), kKey, static_cast<int>(sizeof kKey - 1),
-       reinterpret_cast<const unsigned char*>(message.data()), message.size(), mac, &len);
-  static const char kHex[] = "0123456789abcdef";
-  std::string line;
-  for (unsigned int i = 0; i < len; ++i) {
-    line += kHex[mac[i] >> 4];
-    line += kHex[mac[i] & 15];
-  }
-  return line + " " + std::string(json);
+  return ringfence::SealedLedgerText(std::string(json), kKey, kRunId);
 }
 
 }  // namespace
