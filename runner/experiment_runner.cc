@@ -4,6 +4,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <random>
 #include <sstream>
@@ -68,16 +69,6 @@ void PrintVerdict(const RunReport& report, const std::string& journal, int exit_
 
 }  // namespace
 
-namespace {
-// `path` made absolute against the working directory (for the ledger's run record).
-std::string AbsolutePath(const std::string& path) {
-  if (path.empty() || path[0] == '/') return path;
-  char cwd[4096];
-  if (::getcwd(cwd, sizeof cwd) == nullptr) return path;
-  return std::string(cwd) + "/" + path;
-}
-}  // namespace
-
 std::string SelfBinary() {
   char buf[4096];
   ssize_t n = ::readlink("/proc/self/exe", buf, sizeof buf - 1);
@@ -85,6 +76,14 @@ std::string SelfBinary() {
 }
 
 namespace {
+// The journal's absolute path, for the ledger's run record (status, the watchdog and recover
+// find it from there).
+std::string JournalPathForLedger(const std::string& path) {
+  std::error_code ec;
+  const auto absolute = std::filesystem::absolute(path, ec);
+  return ec ? path : absolute.string();
+}
+
 // Secrets: --secret values, and --var values or environment variables whose names look secret,
 // when the experiment uses them.
 std::shared_ptr<Redactor> SecretsOf(const RunRequest& request, const std::string& text) {
@@ -259,7 +258,7 @@ int RunExperimentFile(const RunRequest& request) {
        {"title", experiment->title},
        {"file", request.file},
        {"inventory", inventory ? RecordedInventory(*inventory) : ""},
-       {"journal", AbsolutePath(request.journal)},
+       {"journal", JournalPathForLedger(request.journal)},
        {"started_at", FormatRfc3339(SystemClock().Now())}},
       redactor->values());
   if (!ledger.ok()) {

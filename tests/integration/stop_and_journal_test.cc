@@ -109,6 +109,12 @@ class StopAndJournalTest : public ::testing::Test {
     return doc.dump(2);
   }
   json Journal() const { return json::parse(ReadFile(journal()), nullptr, false); }
+  // The fault is in place and the journal's checkpoint holds at least 10 guard samples.
+  bool PausedAndSampled() const {
+    json j = Journal();
+    return AllStopped() && !j.is_discarded() && j["guards"].is_array() && !j["guards"].empty() &&
+           j["guards"][0]["samples"].size() >= 10;
+  }
   static size_t SampleLines(const std::string& events) {
     std::ifstream in(events);
     std::string line;
@@ -244,11 +250,7 @@ TEST_F(StopAndJournalTest, SigkillLeavesAnIncompleteJournalWithTheSamples) {
   dir_.Write("soak.json", Experiment("60s", json(nullptr), kSamplingGuard));
   {
     ChildRun run(RunArgs("soak.json"), dir_.path());
-    ASSERT_TRUE(Eventually([&] {
-      json j = Journal();
-      return AllStopped() && !j.is_discarded() && j["guards"].is_array() &&
-             !j["guards"].empty() && j["guards"][0]["samples"].size() >= 10;
-    })) << run.err();
+    ASSERT_TRUE(Eventually([&] { return PausedAndSampled(); })) << run.err();
     run.Signal(SIGKILL);
     EXPECT_EQ(run.Wait(), 128 + SIGKILL);
   }
@@ -282,11 +284,7 @@ TEST_F(StopAndJournalTest, RecoverCompletesTheJournalWhenTheWatchdogDiedToo) {
   dir_.Write("soak.json", Experiment("60s", json(nullptr), kSamplingGuard));
   {
     ChildRun run(RunArgs("soak.json"), dir_.path());
-    ASSERT_TRUE(Eventually([&] {
-      json j = Journal();
-      return AllStopped() && !j.is_discarded() && j["guards"].is_array() &&
-             !j["guards"].empty() && j["guards"][0]["samples"].size() >= 10;
-    })) << run.err();
+    ASSERT_TRUE(Eventually([&] { return PausedAndSampled(); })) << run.err();
     // The watchdog first (its command line names the ledger under runs/), so that it cannot
     // revert between the two kills, then the runner.
     for (pid_t p : ProcessesMentioning(state() + "/runs/")) ::kill(p, SIGKILL);
