@@ -13,6 +13,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "core/checked_json.h"
 #include "core/input_file.h"
 
 namespace ringfence {
@@ -399,6 +400,17 @@ Status CompleteJournalAfterCrash(const std::string& path, const std::string& run
   }
   journal["completed_after_crash"] = {{"by", by}, {"at", FormatRfc3339(at)}};
   return WriteWithLoggedSamples(path, events, std::move(journal), nullptr);
+}
+
+Status CompleteJournalOfRun(const nlohmann::json& run_record, const std::string& by, WallTime at,
+                            std::string* path) {
+  auto journal = CheckedString(run_record, "journal", "", "");
+  auto run_id = CheckedString(run_record, "run_id", "", "");
+  if (!journal.ok()) return journal.status();
+  if (!run_id.ok()) return run_id.status();
+  if (journal->empty() || run_id->empty()) return Status::NotFound("the run names no journal");
+  if (path != nullptr) *path = *journal;
+  return CompleteJournalAfterCrash(*journal, *run_id, by, at);
 }
 
 Status JournalWriter::Finish(nlohmann::json journal) {

@@ -35,6 +35,10 @@ Status WriteJournal(const std::string& path, const nlohmann::json& journal);
 // kNotFound when it was completed already (once is enough: the watchdog, else `recover`).
 Status CompleteJournalAfterCrash(const std::string& path, const std::string& run_id,
                                  const std::string& by, WallTime at);
+// The same for the journal a ledger's run record names (`journal`, `run_id`; checked reads).
+// kNotFound when the record names none. On success `*path` (when not null) is the journal's.
+Status CompleteJournalOfRun(const nlohmann::json& run_record, const std::string& by, WallTime at,
+                            std::string* path = nullptr);
 
 // Writes the journal while the run goes, so that a runner that dies (SIGKILL included) leaves one:
 //  - `<path>.events`: an append-only log, one JSON object a line — the run's header, every phase

@@ -2,7 +2,6 @@
 
 #include <cstdio>
 
-#include "core/checked_json.h"
 #include "core/clock.h"
 #include "core/executor.h"
 #include "core/fault.h"
@@ -32,14 +31,11 @@ namespace {
 // a checkpoint: recover streams every guard sample of its event log in, as the watchdog would
 // have. Only an incomplete journal of that very run is touched (CompleteJournalAfterCrash).
 void CompleteJournalOf(const RunSummary& summary) {
-  const nlohmann::json& run = summary.contents.run;
-  if (!summary.contents.end.is_null() || !run.is_object()) return;
-  auto journal = CheckedString(run, "journal", "", "");
-  if (!journal.ok() || journal->empty()) return;
-  Status st = CompleteJournalAfterCrash(*journal, summary.run_id, "recover", SystemClock().Now());
-  if (st.ok()) {
+  if (!summary.contents.end.is_null()) return;
+  std::string journal;
+  if (CompleteJournalOfRun(summary.contents.run, "recover", SystemClock().Now(), &journal).ok()) {
     std::printf("run %s: journal %s: every guard sample of its event log added\n",
-                summary.run_id.c_str(), journal->c_str());
+                summary.run_id.c_str(), journal.c_str());
   }
 }
 

@@ -268,15 +268,13 @@ int RunWatchdog(const std::string& ledger_path, std::chrono::milliseconds grace)
   // A runner that died left its journal as a checkpoint: stream every guard sample of its event
   // log into it (docs/journal.md). Only a checkpoint of this run is touched.
   if (reason.rfind("the runner is gone", 0) == 0) {
-    if (auto contents = ReadLedger(ledger_path); contents.ok() && contents->run.is_object()) {
-      const nlohmann::json& run = contents->run;
-      if (run.contains("journal") && run["journal"].is_string() && run.contains("run_id") &&
-          run["run_id"].is_string() && !run["journal"].get_ref<const std::string&>().empty()) {
-        const std::string journal = run["journal"].get<std::string>();
-        Status st = CompleteJournalAfterCrash(journal, run["run_id"].get<std::string>(),
-                                              "watchdog", SystemClock().Now());
-        if (st.ok()) Log("journal %s: every guard sample of its event log added", journal);
-        else Log("journal %s: left as it was: %s", journal, st.message());
+    if (auto contents = ReadLedger(ledger_path); contents.ok()) {
+      std::string journal;
+      Status st = CompleteJournalOfRun(contents->run, "watchdog", SystemClock().Now(), &journal);
+      if (st.ok()) {
+        Log("journal %s: every guard sample of its event log added", journal);
+      } else if (st.code() != StatusCode::kNotFound) {
+        Log("journal %s: left as it was: %s", journal, st.message());
       }
     }
   }
