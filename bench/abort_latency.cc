@@ -28,18 +28,20 @@
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
-#include "core/clock.h"
-#include "core/executor.h"
-#include "core/experiment.h"
-#include "core/fault.h"
-#include "core/guards.h"
-#include "core/http_client.h"
-#include "core/lifecycle.h"
-#include "core/probe.h"
-#include "core/process_table.h"
-#include "core/revert_ledger.h"
-#include "core/target_resolver.h"
-#include "runner/demo_fleet.h"
+#include "core/base/clock.h"
+#include "core/fault/executor.h"
+#include "core/model/experiment.h"
+#include "core/fault/fault.h"
+#include "core/observe/guards.h"
+#include "core/sys/http_client.h"
+#include "core/engine/lifecycle.h"
+#include "core/observe/probe.h"
+#include "core/base/process_table.h"
+#include "core/ledger/revert_ledger.h"
+#include "core/targets/target_resolver.h"
+#include "demo/demo_fleet.h"
+#include "core/sys/system_process_table.h"
+#include "core/sys/system_clock.h"
 
 namespace ringfence {
 namespace {
@@ -209,6 +211,7 @@ int main(int argc, char** argv) {
     })";
     ValidationErrors errors;
     LoadOptions load;
+    load.catalog = &FaultRegistry::Global();
     std::optional<Experiment> experiment = LoadExperimentText(text, load, errors);
     if (!experiment) {
       for (const auto& line : errors.Format("bench")) std::fprintf(stderr, "%s\n", line.c_str());

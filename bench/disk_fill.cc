@@ -20,9 +20,11 @@
 
 #include <nlohmann/json.hpp>
 
-#include "core/clock.h"
-#include "core/fault.h"
-#include "core/process_table.h"
+#include "core/base/clock.h"
+#include "core/fault/fault.h"
+#include "core/base/process_table.h"
+#include "core/sys/system_process_table.h"
+#include "core/sys/system_clock.h"
 
 extern char** environ;
 

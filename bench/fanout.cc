@@ -25,14 +25,16 @@
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
-#include "core/experiment.h"
-#include "core/fault.h"
-#include "core/inventory.h"
-#include "core/lifecycle.h"
-#include "core/probe.h"
-#include "core/revert_ledger.h"
-#include "core/ssh_executor.h"
+#include "core/model/experiment.h"
+#include "core/fault/fault.h"
+#include "core/model/inventory.h"
+#include "core/engine/lifecycle.h"
+#include "core/observe/probe.h"
+#include "core/ledger/revert_ledger.h"
+#include "core/fleet/ssh_executor.h"
 #include "tests/support/ssh_hosts.h"
+#include "core/sys/system_process_table.h"
+#include "core/sys/system_clock.h"
 
 namespace ringfence {
 namespace {
@@ -69,6 +71,7 @@ Outcome RunOnce(const testing::SshHosts& fleet_hosts, const std::string& binary,
       {"guards", nlohmann::json::array()},
       {"settings", {{"max_concurrency", c.concurrency}}}};
   LoadOptions options;
+  options.catalog = &FaultRegistry::Global();
   auto experiment = LoadExperimentText(doc.dump(), options, errors);
   Outcome out;
   if (!experiment || !errors.empty()) {

@@ -31,9 +31,9 @@
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
-#include "core/guards.h"
-#include "core/journal.h"
-#include "core/metric_sources.h"
+#include "core/observe/guards.h"
+#include "core/engine/journal.h"
+#include "core/observe/metric_sources.h"
 
 using namespace ringfence;
 

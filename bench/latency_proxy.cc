@@ -31,9 +31,10 @@
 
 #include <nlohmann/json.hpp>
 
-#include "core/clock.h"
-#include "core/fault.h"
+#include "core/base/clock.h"
+#include "core/fault/fault.h"
 #include "faults/latency/latency_config.h"
+#include "core/sys/system_clock.h"
 
 namespace {
 

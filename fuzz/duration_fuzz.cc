@@ -1,7 +1,7 @@
 // Durations (core/duration.cc): every text the experiment, inventory or CLI gives as a duration.
 // Property: whatever parses formats back to a text that parses to the same value.
 
-#include "core/duration.h"
+#include "core/base/duration.h"
 #include "fuzz/fuzz_support.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {

@@ -9,8 +9,10 @@
 #include <random>
 #include <string>
 
-#include "core/experiment.h"
-#include "core/inventory.h"
+#include "core/fault/fault.h"
+#include "core/model/experiment.h"
+#include "core/model/inventory.h"
+#include "core/targets/host_selection.h"
 #include "fuzz/fuzz_support.h"
 
 namespace {
@@ -77,6 +79,7 @@ const std::map<std::string, std::string>& Values() {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace ringfence;
   LoadOptions options;
+  options.catalog = &FaultRegistry::Global();
   options.vars = {{"title", "fuzzed"}};
   options.env = [](const std::string& name) -> std::optional<std::string> {
     auto it = Values().find(name);

@@ -19,10 +19,10 @@
 
 #include <spdlog/spdlog.h>
 
-#include "core/fault.h"
-#include "core/host_protocol.h"
-#include "core/inventory.h"
-#include "core/ssh_executor.h"
+#include "core/fault/fault.h"
+#include "core/fleet/host_protocol.h"
+#include "core/model/inventory.h"
+#include "core/fleet/ssh_executor.h"
 #include "fuzz/fuzz_support.h"
 
 namespace {

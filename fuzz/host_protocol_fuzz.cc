@@ -6,8 +6,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "core/fault.h"
-#include "core/host_protocol.h"
+#include "core/fault/fault.h"
+#include "core/fleet/host_protocol.h"
 #include "fuzz/fuzz_support.h"
 
 namespace {

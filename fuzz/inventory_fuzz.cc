@@ -5,7 +5,8 @@
 
 #include <random>
 
-#include "core/inventory.h"
+#include "core/model/inventory.h"
+#include "core/targets/host_selection.h"
 #include "fuzz/fuzz_support.h"
 
 // The files the seeds name exist (relative ones in the inventory's directory, "~/" ones under

@@ -12,7 +12,7 @@
 #include <cstdio>
 #include <string>
 
-#include "core/file_ledger.h"
+#include "core/ledger/file_ledger.h"
 #include "fuzz/fuzz_support.h"
 
 namespace {

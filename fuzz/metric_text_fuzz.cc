@@ -4,7 +4,7 @@
 
 #include <chrono>
 
-#include "core/metric_text.h"
+#include "core/observe/metric_text.h"
 #include "fuzz/fuzz_support.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {

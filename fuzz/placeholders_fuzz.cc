@@ -7,7 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "core/placeholders.h"
+#include "core/base/placeholders.h"
 #include "fuzz/fuzz_support.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {

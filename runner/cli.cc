@@ -7,11 +7,11 @@
 
 #include <map>
 
-#include "core/duration.h"
-#include "core/fault.h"
-#include "core/file_ledger.h"
-#include "core/params.h"
-#include "runner/demo_command.h"
+#include "core/base/duration.h"
+#include "core/fault/fault.h"
+#include "core/ledger/file_ledger.h"
+#include "core/model/params.h"
+#include "demo/demo_command.h"
 #include "runner/experiment_runner.h"
 #include "runner/host_command.h"
 #include "runner/state_commands.h"
@@ -350,7 +350,7 @@ int CmdValidate(const Args& args) {
     ValidationErrors errors;
     LoadOptions options;
     options.vars = vars;
-    options.registry = &FaultRegistry::Global();
+    options.catalog = &FaultRegistry::Global();
     auto experiment = LoadExperimentFile(file, options, errors);
     if (!experiment) {
       for (const auto& line : errors.Format(file)) std::fprintf(stderr, "%s\n", line.c_str());

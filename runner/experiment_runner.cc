@@ -11,22 +11,26 @@
 
 #include <spdlog/spdlog.h>
 
-#include "core/executor.h"
-#include "core/experiment.h"
-#include "core/fault.h"
-#include "core/lifecycle.h"
-#include "core/probe.h"
-#include "core/revert_ledger.h"
-#include "core/file_ledger.h"
-#include "core/guards.h"
-#include "core/input_file.h"
-#include "core/journal.h"
-#include "core/recovery.h"
+#include "core/fault/executor.h"
+#include "core/model/experiment.h"
+#include "core/fault/fault.h"
+#include "core/engine/lifecycle.h"
+#include "core/observe/probe.h"
+#include "core/ledger/revert_ledger.h"
+#include "core/ledger/file_ledger.h"
+#include "core/observe/guards.h"
+#include "core/base/input_file.h"
+#include "core/engine/journal.h"
+#include "core/ledger/recovery.h"
+#include "core/sys/run_command.h"
 #include "runner/fleet_setup.h"
 #include "runner/redaction.h"
 #include "runner/runner_metrics.h"
 #include "runner/signal_watcher.h"
+#include "runner/terminal.h"
 #include "runner/watchdog.h"
+#include "core/sys/system_process_table.h"
+#include "core/sys/system_clock.h"
 
 namespace ringfence {
 
@@ -68,12 +72,6 @@ void PrintVerdict(const RunReport& report, const std::string& journal, int exit_
 }
 
 }  // namespace
-
-std::string SelfBinary() {
-  char buf[4096];
-  ssize_t n = ::readlink("/proc/self/exe", buf, sizeof buf - 1);
-  return n > 0 ? std::string(buf, static_cast<size_t>(n)) : "ringfence";
-}
 
 namespace {
 // The journal's absolute path, for the ledger's run record (status, the watchdog and recover
@@ -121,7 +119,7 @@ int RunExperimentFile(const RunRequest& request) {
   LoadOptions options;
   options.vars = request.vars;
   for (const auto& [name, value] : request.secrets) options.vars[name] = value;
-  options.registry = &FaultRegistry::Global();
+  options.catalog = &FaultRegistry::Global();
   auto experiment = LoadExperimentText(*text, options, errors);
   if (!experiment) {
     for (const auto& line : errors.Format(request.file)) {

@@ -4,6 +4,8 @@
 #include <cstdlib>
 #include <filesystem>
 
+#include "core/sys/run_command.h"
+#include "core/targets/host_selection.h"
 #include <spdlog/spdlog.h>
 
 namespace ringfence {

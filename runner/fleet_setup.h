@@ -4,10 +4,10 @@
 #include <optional>
 #include <string>
 
-#include "core/experiment.h"
-#include "core/inventory.h"
-#include "core/ssh_executor.h"
-#include "runner/experiment_runner.h"
+#include "core/model/experiment.h"
+#include "core/model/inventory.h"
+#include "core/fleet/ssh_executor.h"
+#include "runner/run_request.h"
 
 namespace ringfence {
 

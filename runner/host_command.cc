@@ -27,19 +27,22 @@
 #include <sstream>
 #include <thread>
 
-#include "core/clock.h"
-#include "core/duration.h"
-#include "core/executor.h"
-#include "core/fault.h"
-#include "core/file_ledger.h"
-#include "core/host_protocol.h"
-#include "core/json_fields.h"
-#include "core/params.h"
-#include "core/recovery.h"
-#include "core/state_dir.h"
-#include "core/target_resolver.h"
+#include "core/base/clock.h"
+#include "core/base/duration.h"
+#include "core/fault/executor.h"
+#include "core/fault/fault.h"
+#include "core/ledger/file_ledger.h"
+#include "core/fleet/host_protocol.h"
+#include "core/base/json_fields.h"
+#include "core/model/params.h"
+#include "core/ledger/recovery.h"
+#include "core/ledger/state_dir.h"
+#include "core/sys/run_command.h"
+#include "core/targets/target_resolver.h"
 #include "runner/experiment_runner.h"
 #include "runner/watchdog.h"
+#include "core/sys/system_process_table.h"
+#include "core/sys/system_clock.h"
 
 namespace ringfence {
 

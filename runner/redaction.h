@@ -6,7 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "core/secret_values.h"
+#include "core/base/secret_values.h"
 
 namespace ringfence {
 

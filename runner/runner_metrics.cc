@@ -16,7 +16,7 @@
 #include <prometheus/registry.h>
 #include <prometheus/text_serializer.h>
 
-#include "core/http_client.h"
+#include "core/sys/http_client.h"
 
 namespace ringfence {
 

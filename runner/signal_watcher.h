@@ -4,7 +4,7 @@
 #include <functional>
 #include <thread>
 
-#include "core/clock.h"
+#include "core/base/clock.h"
 
 namespace ringfence {
 

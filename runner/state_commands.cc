@@ -2,14 +2,16 @@
 
 #include <cstdio>
 
-#include "core/clock.h"
-#include "core/executor.h"
-#include "core/fault.h"
-#include "core/file_ledger.h"
-#include "core/journal.h"
-#include "core/recovery.h"
-#include "core/state_dir.h"
+#include "core/base/clock.h"
+#include "core/fault/executor.h"
+#include "core/fault/fault.h"
+#include "core/ledger/file_ledger.h"
+#include "core/engine/journal.h"
+#include "core/ledger/recovery.h"
+#include "core/ledger/state_dir.h"
 #include "runner/fleet_setup.h"
+#include "core/sys/system_process_table.h"
+#include "core/sys/system_clock.h"
 
 namespace ringfence {
 

@@ -2,7 +2,7 @@
 
 #include <string>
 
-#include "core/secret_values.h"
+#include "core/base/secret_values.h"
 
 namespace ringfence {
 

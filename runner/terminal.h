@@ -5,7 +5,7 @@
 #include <string>
 #include <thread>
 
-#include "core/clock.h"
+#include "core/base/clock.h"
 
 namespace ringfence {
 

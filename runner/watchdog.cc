@@ -12,11 +12,13 @@
 #include <cstdio>
 #include <ctime>
 
-#include "core/executor.h"
-#include "core/fault.h"
-#include "core/file_ledger.h"
-#include "core/journal.h"
-#include "core/recovery.h"
+#include "core/fault/executor.h"
+#include "core/fault/fault.h"
+#include "core/ledger/file_ledger.h"
+#include "core/engine/journal.h"
+#include "core/ledger/recovery.h"
+#include "core/sys/system_process_table.h"
+#include "core/sys/system_clock.h"
 
 namespace ringfence {
 

@@ -7,9 +7,9 @@
 #include <string>
 #include <thread>
 
-#include "core/clock.h"
-#include "core/secret_values.h"
-#include "core/status.h"
+#include "core/base/clock.h"
+#include "core/base/secret_values.h"
+#include "core/base/status.h"
 
 namespace ringfence {
 

@@ -4,7 +4,7 @@
 
 #include <fmt/format.h>
 
-#include "core/stats.h"
+#include "faults/bad_update/stats.h"
 
 namespace ringfence {
 namespace {

@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "core/duration.h"
+#include "core/base/duration.h"
 
 namespace ringfence {
 
@@ -60,7 +60,7 @@ const char* GateVerdictName(GateVerdict verdict);  // "pass", "fail", "inconclus
 
 struct GateResult {
   GateVerdict verdict = GateVerdict::kPass;
-  std::string reason;  // for kFail and kInconclusive; e.g. "demo-3 unhealthy for 2 samples: …"
+  std::string reason;  // for kFail and kInconclusive; e.g. "web-3 unhealthy for 2 samples: …"
 };
 
 // Texts of the reasons (others write docs and tests against them):

@@ -5,12 +5,13 @@
 #include <string>
 #include <vector>
 
-#include "core/status.h"
+#include "core/base/status.h"
 
 namespace ringfence {
 
-// Ways to turn a good artifact into a bad one. The text-record mutations understand the demo
-// content format (core/demo_content.h: one comma-separated record per line, '#' comments).
+// Ways to turn a good artifact into a bad one. The text-record mutations read the artifact as
+// text records: one comma-separated record per line; blank lines and lines starting with '#'
+// are not records.
 struct MutationSpec {
   std::string name;          // one of MutationNames()
   uint64_t seed = 0;         // corrupt_bytes: which bytes, and what they become

@@ -10,9 +10,9 @@
 
 #include <fmt/format.h>
 
-#include "core/input_file.h"
-#include "core/json_fields.h"
-#include "core/validation.h"
+#include "core/base/input_file.h"
+#include "core/base/json_fields.h"
+#include "core/base/validation.h"
 
 namespace ringfence {
 namespace {

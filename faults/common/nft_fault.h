@@ -6,7 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "core/fault.h"
+#include "core/fault/fault.h"
 #include "faults/common/nft_match.h"
 #include "faults/common/nft_table.h"
 

@@ -9,8 +9,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "core/status.h"
-#include "core/validation.h"
+#include "core/base/status.h"
+#include "core/base/validation.h"
 
 namespace ringfence {
 

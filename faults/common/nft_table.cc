@@ -9,8 +9,9 @@
 #include <set>
 #include <sstream>
 
-#include "core/process_table.h"
+#include "core/base/process_table.h"
 #include "faults/common/nft_match.h"
+#include "core/sys/run_command.h"
 
 namespace ringfence {
 

@@ -6,8 +6,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "core/process_table.h"
-#include "core/status.h"
+#include "core/base/process_table.h"
+#include "core/base/status.h"
 
 namespace ringfence {
 

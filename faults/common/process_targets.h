@@ -5,10 +5,10 @@
 
 #include <nlohmann/json.hpp>
 
-#include "core/experiment.h"
-#include "core/fault.h"
-#include "core/process_table.h"
-#include "core/status.h"
+#include "core/model/experiment.h"
+#include "core/fault/fault.h"
+#include "core/base/process_table.h"
+#include "core/base/status.h"
 
 namespace ringfence {
 

@@ -3,7 +3,7 @@
 #include <string>
 #include <vector>
 
-#include "core/fault.h"
+#include "core/fault/fault.h"
 
 namespace ringfence {
 

@@ -7,10 +7,10 @@
 
 #include <nlohmann/json.hpp>
 
-#include "core/duration.h"
-#include "core/params.h"
-#include "core/status.h"
-#include "core/validation.h"
+#include "core/base/duration.h"
+#include "core/model/params.h"
+#include "core/base/status.h"
+#include "core/base/validation.h"
 
 namespace ringfence {
 

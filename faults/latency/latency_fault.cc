@@ -13,7 +13,7 @@
 #include <mutex>
 #include <sstream>
 
-#include "core/fault.h"
+#include "core/fault/fault.h"
 #include "faults/common/nft_table.h"
 #include "faults/common/process_ref.h"
 #include "faults/latency/host_command.h"

@@ -23,11 +23,12 @@
 
 #include <gtest/gtest.h>
 
-#include "core/clock.h"
-#include "core/fault.h"
+#include "core/base/clock.h"
+#include "core/fault/fault.h"
 #include "faults/latency/latency_config.h"
 #include "tests/support/netns.h"
 #include "tests/support/processes.h"
+#include "core/sys/system_clock.h"
 
 namespace ringfence {
 namespace {

@@ -3,9 +3,9 @@
 #include <cstdint>
 #include <string>
 
-#include "core/duration.h"
-#include "core/fault.h"
-#include "core/status.h"
+#include "core/base/duration.h"
+#include "core/fault/fault.h"
+#include "core/base/status.h"
 
 namespace ringfence {
 

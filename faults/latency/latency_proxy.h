@@ -8,7 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "core/status.h"
+#include "core/base/status.h"
 #include "faults/latency/latency_config.h"
 
 namespace ringfence {

@@ -5,7 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "core/fault.h"
+#include "core/fault/fault.h"
 
 namespace ringfence {
 

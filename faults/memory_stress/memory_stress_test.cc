@@ -1,6 +1,6 @@
 #include <gtest/gtest.h>
 
-#include "core/fault.h"
+#include "core/fault/fault.h"
 #include "faults/memory_stress/memory_stress.h"
 
 namespace ringfence {

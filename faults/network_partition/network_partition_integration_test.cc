@@ -2,10 +2,11 @@
 // the fault applied inside one of them.
 #include <gtest/gtest.h>
 
-#include "core/fault.h"
+#include "core/fault/fault.h"
 #include "faults/network_partition/network_partition.h"
 #include "tests/support/netns.h"
 #include "tests/support/netns_traffic.h"
+#include "core/sys/system_clock.h"
 
 namespace ringfence::testing {
 namespace {

@@ -1,6 +1,6 @@
 #include <gtest/gtest.h>
 
-#include "core/fault.h"
+#include "core/fault/fault.h"
 #include "faults/network_partition/network_partition.h"
 
 namespace ringfence {

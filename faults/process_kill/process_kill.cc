@@ -7,9 +7,11 @@
 #include <set>
 #include <utility>
 
-#include "core/target_resolver.h"
+#include "core/base/signals.h"
+#include "core/targets/target_resolver.h"
 #include "faults/common/process_ref.h"
 #include "faults/common/process_targets.h"
+#include "core/sys/run_command.h"
 
 namespace ringfence {
 namespace {

@@ -14,7 +14,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-#include "runner/demo_fleet.h"
+#include "demo/demo_fleet.h"
 #include "tests/support/chaos.h"
 #include "tests/support/netns.h"
 

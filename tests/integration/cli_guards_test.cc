@@ -9,9 +9,9 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-#include "core/http_client.h"
-#include "core/metric_text.h"
-#include "runner/demo_fleet.h"
+#include "core/sys/http_client.h"
+#include "core/observe/metric_text.h"
+#include "demo/demo_fleet.h"
 #include "tests/support/processes.h"
 #include "tests/support/prometheus_server.h"
 

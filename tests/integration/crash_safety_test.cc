@@ -9,7 +9,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-#include "core/file_ledger.h"
+#include "core/ledger/file_ledger.h"
 #include "tests/support/chaos.h"
 #include "tests/support/processes.h"
 

@@ -13,11 +13,12 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-#include "core/http_client.h"
-#include "core/probe.h"
-#include "core/process_table.h"
-#include "core/regex.h"
-#include "runner/demo_fleet.h"
+#include "core/sys/http_client.h"
+#include "core/observe/probe.h"
+#include "core/base/process_table.h"
+#include "core/base/regex.h"
+#include "demo/demo_fleet.h"
+#include "core/sys/run_command.h"
 
 namespace ringfence {
 namespace {

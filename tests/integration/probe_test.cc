@@ -10,7 +10,7 @@
 
 #include <gtest/gtest.h>
 
-#include "core/probe.h"
+#include "core/observe/probe.h"
 
 namespace ringfence {
 namespace {

@@ -6,8 +6,9 @@
 
 #include <gtest/gtest.h>
 
-#include "core/process_table.h"
+#include "core/base/process_table.h"
 #include "tests/support/child_processes.h"
+#include "core/sys/system_process_table.h"
 
 namespace ringfence {
 namespace {

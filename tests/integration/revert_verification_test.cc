@@ -14,18 +14,20 @@
 
 #include <gtest/gtest.h>
 
-#include "core/executor.h"
-#include "core/fault.h"
-#include "core/journal.h"
-#include "core/lifecycle.h"
-#include "core/probe.h"
-#include "core/revert_ledger.h"
-#include "core/target_resolver.h"
+#include "core/fault/executor.h"
+#include "core/fault/fault.h"
+#include "core/engine/journal.h"
+#include "core/engine/lifecycle.h"
+#include "core/observe/probe.h"
+#include "core/ledger/revert_ledger.h"
+#include "core/targets/target_resolver.h"
 #include "faults/bad_update/bad_update.h"
 #include "faults/common/worker_group.h"
 #include "tests/support/child_processes.h"
 #include "tests/support/netns.h"
 #include "tests/support/processes.h"
+#include "core/sys/system_process_table.h"
+#include "core/sys/system_clock.h"
 
 namespace ringfence {
 namespace {

@@ -9,8 +9,8 @@
 
 #include <gtest/gtest.h>
 
-#include "core/controlled_command.h"
-#include "core/process_table.h"
+#include "core/sys/run_command.h"
+#include "core/base/process_table.h"
 #include "tests/support/chaos.h"
 
 namespace ringfence {

@@ -5,7 +5,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-#include "runner/demo_command.h"
+#include "demo/demo_command.h"
 
 #include "tests/support/processes.h"
 

@@ -18,11 +18,12 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-#include "core/clock.h"
-#include "core/http_client.h"
-#include "core/process_table.h"
+#include "core/base/clock.h"
+#include "core/sys/http_client.h"
+#include "core/base/process_table.h"
 #include "tests/support/chaos.h"
 #include "tests/support/processes.h"
+#include "core/sys/run_command.h"
 
 namespace ringfence::testing {
 namespace {

@@ -10,8 +10,8 @@
 
 #include <gtest/gtest.h>
 
-#include "core/file_ledger.h"
-#include "core/regex.h"
+#include "core/ledger/file_ledger.h"
+#include "core/base/regex.h"
 
 namespace ringfence::testing {
 

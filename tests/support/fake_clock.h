@@ -2,7 +2,7 @@
 
 #include <mutex>
 
-#include "core/clock.h"
+#include "core/base/clock.h"
 
 namespace ringfence::testing {
 

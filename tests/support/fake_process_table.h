@@ -10,8 +10,8 @@
 #include <utility>
 #include <vector>
 
-#include "core/clock.h"
-#include "core/process_table.h"
+#include "core/base/clock.h"
+#include "core/base/process_table.h"
 
 namespace ringfence::testing {
 

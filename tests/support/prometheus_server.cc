@@ -18,7 +18,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "core/http_client.h"
+#include "core/sys/http_client.h"
 
 namespace ringfence::testing {
 

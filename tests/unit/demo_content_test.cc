@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
-#include "core/demo_content.h"
+#include "demo/demo_content.h"
+#include "faults/bad_update/mutations.h"
 
 namespace ringfence {
 namespace {
@@ -49,6 +50,17 @@ TEST(DemoContentTest, MissingFieldIsRejected) {
   EXPECT_EQ(p.message,
             "content interpreter: record 2 has 1 fields, expected 2: rejected, keeping the "
             "previous content");
+}
+
+// bad_update's extra_field mutation makes exactly the pattern the demo service crashes on.
+TEST(DemoContentTest, ExtraFieldMutationGivesTheRecordOneFieldTooMany) {
+  const std::string good = "# content\na,b,c\n\nd,e,f\ng,h,i\n";
+  auto bad = Mutate(good, {"extra_field", 0, 2});
+  ASSERT_TRUE(bad.ok()) << bad.status().message();
+  DemoContentParse parsed = ParseContent(*bad, 3);
+  EXPECT_EQ(parsed.problem, Problem::kTooManyFields);
+  EXPECT_EQ(parsed.record, 2);
+  EXPECT_EQ(ParseContent(good, 3).problem, Problem::kNone);
 }
 
 }  // namespace

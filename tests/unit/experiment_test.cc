@@ -1,4 +1,4 @@
-#include "core/experiment.h"
+#include "core/model/experiment.h"
 
 #include <unistd.h>
 
@@ -8,7 +8,7 @@
 
 #include <gtest/gtest.h>
 
-#include "core/fault.h"
+#include "core/fault/fault.h"
 
 namespace ringfence {
 namespace {
@@ -49,7 +49,7 @@ class ExperimentTest : public ::testing::Test {
     registry_.Register(std::make_unique<FakeFactory>(kill));
     FaultDecl pause{"process_pause", "Pauses processes.", TargetKind::kProcess, {}};
     registry_.Register(std::make_unique<FakeFactory>(pause));
-    options_.registry = &registry_;
+    options_.catalog = &registry_;
     options_.env = [this](const std::string& name) -> std::optional<std::string> {
       auto it = env_.find(name);
       if (it == env_.end()) return std::nullopt;

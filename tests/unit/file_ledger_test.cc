@@ -1,4 +1,4 @@
-#include "core/file_ledger.h"
+#include "core/ledger/file_ledger.h"
 
 #include <sys/stat.h>
 #include <unistd.h>
@@ -7,9 +7,9 @@
 
 #include <gtest/gtest.h>
 
-#include "core/executor.h"
-#include "core/recovery.h"
-#include "core/state_dir.h"
+#include "core/fault/executor.h"
+#include "core/ledger/recovery.h"
+#include "core/ledger/state_dir.h"
 #include "tests/support/fake_clock.h"
 #include "tests/support/fake_process_table.h"
 #include "tests/support/processes.h"

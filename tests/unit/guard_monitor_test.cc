@@ -4,8 +4,8 @@
 
 #include <gtest/gtest.h>
 
-#include "core/guards.h"
-#include "core/metric_sources.h"
+#include "core/observe/guards.h"
+#include "core/observe/metric_sources.h"
 #include "tests/support/fake_clock.h"
 
 namespace ringfence {

@@ -5,9 +5,9 @@
 
 #include <gtest/gtest.h>
 
-#include "core/host_protocol.h"
-#include "core/json_fields.h"
-#include "core/ssh_executor.h"
+#include "core/fleet/host_protocol.h"
+#include "core/base/json_fields.h"
+#include "core/fleet/ssh_executor.h"
 
 namespace ringfence {
 namespace {

@@ -1,6 +1,6 @@
 // The line protocol of `ringfence host session` and its runner end (HostSession) over a fake
 // LineChannel: replies matched by id, timeouts, a channel that ends.
-#include "core/host_session.h"
+#include "core/fleet/host_session.h"
 
 #include <condition_variable>
 #include <mutex>
@@ -9,7 +9,7 @@
 
 #include <gtest/gtest.h>
 
-#include "core/host_protocol.h"
+#include "core/fleet/host_protocol.h"
 
 namespace ringfence {
 namespace {

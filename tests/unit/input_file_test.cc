@@ -1,4 +1,4 @@
-#include "core/input_file.h"
+#include "core/base/input_file.h"
 
 #include <sys/socket.h>
 #include <sys/stat.h>

@@ -1,4 +1,4 @@
-#include "core/journal.h"
+#include "core/engine/journal.h"
 
 #include <fstream>
 

@@ -1,13 +1,13 @@
-#include "core/lifecycle.h"
+#include "core/engine/lifecycle.h"
 
 #include <mutex>
 #include <stdexcept>
 
 #include <gtest/gtest.h>
 
-#include "core/executor.h"
-#include "core/journal.h"
-#include "core/revert_ledger.h"
+#include "core/fault/executor.h"
+#include "core/engine/journal.h"
+#include "core/ledger/revert_ledger.h"
 #include "tests/support/fake_clock.h"
 
 namespace ringfence {

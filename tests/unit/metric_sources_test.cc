@@ -1,4 +1,4 @@
-#include "core/metric_sources.h"
+#include "core/observe/metric_sources.h"
 
 #include <gtest/gtest.h>
 

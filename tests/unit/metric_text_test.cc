@@ -1,4 +1,4 @@
-#include "core/metric_text.h"
+#include "core/observe/metric_text.h"
 
 #include <cmath>
 

@@ -1,7 +1,8 @@
-#include "core/params.h"
+#include "core/model/params.h"
 
 #include <csignal>
 
+#include "core/base/signals.h"
 #include <gtest/gtest.h>
 
 namespace ringfence {

@@ -1,4 +1,4 @@
-#include "core/placeholders.h"
+#include "core/base/placeholders.h"
 
 #include <map>
 

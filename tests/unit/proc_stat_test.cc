@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
-#include "core/process_table.h"
+#include "core/base/process_table.h"
+#include "core/sys/system_process_table.h"
 
 namespace ringfence {
 namespace {

@@ -1,4 +1,4 @@
-#include "core/regex.h"
+#include "core/base/regex.h"
 
 #include <chrono>
 #include <string>

@@ -4,7 +4,7 @@
 
 #include <gtest/gtest.h>
 
-#include "core/metric_text.h"
+#include "core/observe/metric_text.h"
 
 namespace ringfence {
 namespace {

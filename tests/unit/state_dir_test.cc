@@ -1,4 +1,4 @@
-#include "core/state_dir.h"
+#include "core/ledger/state_dir.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -6,8 +6,8 @@
 
 #include <gtest/gtest.h>
 
-#include "core/file_ledger.h"
-#include "core/recovery.h"
+#include "core/ledger/file_ledger.h"
+#include "core/ledger/recovery.h"
 #include "tests/support/processes.h"
 
 namespace ringfence {

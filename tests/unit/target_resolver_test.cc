@@ -1,4 +1,4 @@
-#include "core/target_resolver.h"
+#include "core/targets/target_resolver.h"
 
 #include <stdlib.h>
 #include <unistd.h>

@@ -3,8 +3,8 @@
 
 #include <gtest/gtest.h>
 
-#include "core/experiment.h"
-#include "core/probe.h"
+#include "core/model/experiment.h"
+#include "core/observe/probe.h"
 
 namespace ringfence {
 namespace {

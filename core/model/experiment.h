@@ -1,0 +1,220 @@
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "core/base/duration.h"
+#include "core/base/regex.h"
+#include "core/base/validation.h"
+
+namespace ringfence {
+
+class FaultCatalog;
+
+// ---- Targets ---------------------------------------------------------------------------------
+
+// Exactly one of pid / pidfile / name / cmdline is set; `user` (a name or a numeric uid) filters.
+struct ProcessSelector {
+  std::optional<int> pid;
+  std::optional<std::string> pidfile;
+  std::optional<std::string> name;     // exact match on /proc/PID/comm
+  std::optional<Regex> cmdline;  // searched in the whole command line
+  std::optional<std::string> user;
+};
+
+enum class SelectionMode { kAll, kCount, kPercent };
+
+struct Selection {
+  SelectionMode mode = SelectionMode::kAll;
+  int count = 0;         // kCount
+  double percent = 100;  // kPercent: ceil(percent/100 * matches), at least 1 when matches exist
+};
+
+// Which hosts of the inventory a target lives on (docs/fleets.md): hosts carrying every tag of
+// `tags` (all hosts when empty), or the hosts named in `names`; then `select` picks among them
+// (seeded; a percent rounds down). Hitting every host of a group of two or more needs
+// allow_full_blast.
+struct HostSelection {
+  std::map<std::string, std::string> tags;
+  std::vector<std::string> names;
+  Selection select;
+  bool allow_full_blast = false;
+};
+
+struct TargetSpec {
+  std::string name;  // the key under /targets
+  std::string pointer;  // "/targets/<name>", for error messages at run time
+  ProcessSelector process;
+  Selection select;  // of processes (on each host, when `hosts` is set)
+  bool allow_empty = false;
+  // Set: the target lives on inventory hosts. Without a process selector (has_process false)
+  // it names the hosts themselves, for host faults.
+  std::optional<HostSelection> hosts;
+  bool has_process = true;
+  // settings.max_targets (or --max-targets): a selector matching more processes (on one host)
+  // is refused at resolve — a too-broad selector is more likely a mistake than a plan.
+  int max_targets = 100;
+};
+
+// ---- Probes ----------------------------------------------------------------------------------
+
+// What a probe's value must be: an exact value, a numeric range, or a regex over a string.
+struct Tolerance {
+  enum class Kind { kExact, kRange, kRegex } kind = Kind::kExact;
+  nlohmann::json exact;  // kExact
+  std::optional<double> min, max;  // kRange (inclusive; either may be open)
+  Regex regex;  // kRegex (searched)
+  nlohmann::json ToJson() const;
+};
+
+enum class ProbeType { kHttp, kTcp, kCommand, kProcessAlive };
+
+struct ProbeSpec {
+  std::string name;
+  std::string pointer;  // where it was defined, e.g. "/steady_state/0"
+  ProbeType type = ProbeType::kHttp;
+  Duration timeout = std::chrono::seconds(2);
+  // http: the value is the status code; `tolerance` defaults to exactly 200.
+  std::string url;
+  std::string method = "GET";
+  std::optional<Regex> body_regex;
+  // tcp: the value is true when a connection was made; met when it is.
+  std::string address = "127.0.0.1";
+  int port = 0;
+  // command: the value is the exit code; `tolerance` defaults to exactly 0.
+  std::vector<std::string> argv;
+  std::optional<Regex> stdout_regex;
+  // process_alive: the value is the number of processes the target's selector matches now
+  // (selection mode ignored); `tolerance` defaults to at least 1.
+  std::string target;
+  Tolerance tolerance;
+};
+
+// ---- Method ----------------------------------------------------------------------------------
+
+struct FaultStep {
+  std::string name;     // unique within the experiment; defaults to "<type>-<index>"
+  std::string type;     // a registered fault type
+  std::string target;   // a key of /targets
+  nlohmann::json params;  // validated against the fault's declaration, defaults filled in
+  Duration duration{0};
+  Duration start_after{0};
+};
+
+struct WaitStep {
+  Duration duration{0};
+};
+
+// Steps run in order. A fault step schedules its fault (start_after later, active for
+// `duration`) and the method moves on at once; a wait step advances; a probe step runs its
+// probe and, when it is not met, ends the method with status `failed`.
+struct MethodStep {
+  enum class Kind { kFault, kWait, kProbe } kind = Kind::kFault;
+  std::string pointer;  // "/method/<i>"
+  FaultStep fault;
+  WaitStep wait;
+  ProbeSpec probe;
+};
+
+// ---- Guards ----------------------------------------------------------------------------------
+
+// One guard of /guards, validated (docs/guards.md). A guard names a source of numbers, the
+// condition the numbers must keep, and what to do when it cannot see.
+struct GuardSpec {
+  std::string name;
+  std::string pointer;          // "/guards/0"
+  nlohmann::json source;        // validated source object (type: promql | scrape | probe_stats |
+                                // probe | affected_fraction), kept as JSON for the sources
+  // The condition: the value must stay within [min, max], or within
+  // [min_vs_baseline × baseline, max_vs_baseline × baseline].
+  std::optional<double> min, max;
+  std::optional<double> min_vs_baseline, max_vs_baseline;
+  Duration interval = std::chrono::seconds(1);  // ≥ 50 ms
+  int for_samples = 1;          // consecutive breaching samples before it counts (≥ 1)
+  int min_samples = 1;          // samples before the guard may judge at all
+  bool abort_on_no_data = true; // on_no_data: abort (default, fail closed) | ignore
+  bool abort_on_error = true;   // on_error: abort (default, fail closed) | ignore
+  std::string ThresholdText(std::optional<double> baseline) const;  // "<= 0.2", "<= 1.5 × 12ms"
+};
+
+// ---- Rollbacks and settings ------------------------------------------------------------------
+
+struct RollbackSpec {
+  std::string name;
+  std::vector<std::string> argv;
+  Duration timeout = std::chrono::seconds(30);
+};
+
+struct Settings {
+  std::optional<uint64_t> seed;         // overridden by --seed; generated when absent
+  Duration probe_timeout = std::chrono::seconds(2);  // default for probes without one
+  int revert_attempts = 3;              // tries per revert before it is reported as failed
+  // No fault stays injected longer than this, whatever its duration says (the watchdog enforces
+  // it); a fault step whose duration exceeds it is invalid.
+  Duration max_fault_lifetime = std::chrono::hours(1);
+  // Fleets (docs/fleets.md): host-side actions in flight at once, and what an unreachable host
+  // does to the run: abort it (fail closed, the default) or be skipped and counted as unknown.
+  int max_concurrency = 32;
+  bool skip_unreachable = false;
+  // The most processes one process target may match (copied into every TargetSpec).
+  int max_targets = 100;
+};
+
+struct Experiment {
+  int version = 1;
+  std::string title;
+  std::string description;
+  std::vector<std::string> tags;
+  std::vector<TargetSpec> targets;  // in file order
+  std::vector<ProbeSpec> steady_state;
+  std::vector<MethodStep> method;
+  std::vector<GuardSpec> guards;
+  std::vector<RollbackSpec> rollbacks;
+  Settings settings;
+  // /inventory: null, a path (relative to the experiment file) or an inventory object.
+  nlohmann::json inventory;
+  nlohmann::json document;  // the document as loaded, placeholders filled (for the journal)
+
+  const TargetSpec* FindTarget(const std::string& name) const;
+};
+
+// ---- Loading ---------------------------------------------------------------------------------
+
+struct LoadOptions {
+  std::map<std::string, std::string> vars;  // from --var name=value; they win over the env
+  // Looks up a placeholder in the environment; nullopt when unset. Defaults to getenv.
+  std::function<std::optional<std::string>(const std::string&)> env;
+  // Fault types and their params (FaultRegistry::Global() for the built-in faults); nullptr
+  // means none: every fault step is then an unknown type.
+  const FaultCatalog* catalog = nullptr;
+};
+
+// The limits on an experiment file.
+inline constexpr size_t kMaxExperimentBytes = 1 << 20;
+inline constexpr int kMaxExperimentDepth = 64;
+
+// Reads, parses, fills placeholders and validates. On failure `errors` holds every problem
+// (file size, syntax, then all semantic errors at once) and the result is nullopt. Error lines
+// start with whatever name the caller passes to ValidationErrors::Format (usually the path as
+// given). The texts are listed in docs/experiment-format.md.
+std::optional<Experiment> LoadExperimentFile(const std::string& path, const LoadOptions& options,
+                                             ValidationErrors& errors);
+// The same from text already in memory.
+std::optional<Experiment> LoadExperimentText(const std::string& text, const LoadOptions& options,
+                                             ValidationErrors& errors);
+
+// Reads one probe object the way the loader reads probes (type defaults, `name` defaulting to
+// "<type>-0", settings.probe_timeout when it has no timeout), against `experiment`'s targets:
+// e.g. the probe of a guard's source, which GuardSpec keeps as JSON. nullopt with `errors`
+// filled (pointers under `pointer`) when it is invalid.
+std::optional<ProbeSpec> ReadProbeObject(const nlohmann::json& probe, const std::string& pointer,
+                                         const Experiment& experiment, ValidationErrors& errors);
+
+}  // namespace ringfence

@@ -1,0 +1,71 @@
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "core/base/validation.h"
+
+namespace ringfence {
+
+// The type of one fault parameter. The same declaration validates an experiment's `params`,
+// is printed by `ringfence faults`, and is the source of each fault's parameter table in docs.
+enum class ParamType {
+  kString,
+  kInteger,
+  kNumber,
+  kBoolean,
+  kDuration,    // a string such as "250ms" (see ParseDuration)
+  kSignal,      // a signal name ("SIGTERM" or "TERM") or number 1..64
+  kStringList,  // an array of strings
+  kEnum,        // a string out of `choices`
+  kCountList,   // an array of counts (integers) and percentages (strings such as "10%")
+};
+
+const char* ParamTypeName(ParamType type);
+
+struct ParamDecl {
+  std::string name;
+  ParamType type = ParamType::kString;
+  bool required = false;
+  nlohmann::json default_value;     // null when there is no default
+  std::optional<double> min;        // kInteger, kNumber; for kDuration in milliseconds
+  std::optional<double> max;
+  std::vector<std::string> choices; // kEnum
+  std::string doc;                  // one line
+};
+
+// What a fault acts on. Process faults take a target whose selector matches processes; host
+// faults (disk, network, CPU, memory) act on the host itself: their method step needs no
+// `target` and they get one Target per host (today: "local").
+enum class TargetKind { kProcess, kHost };
+
+struct FaultDecl {
+  std::string name;     // stable, e.g. "process_kill"
+  std::string summary;  // one line
+  TargetKind target_kind = TargetKind::kProcess;
+  std::vector<ParamDecl> params;
+};
+
+// Checks `params` (found at JSON pointer `pointer`) against `decl`: object-ness, unknown keys,
+// required keys, types, limits and choices. Adds one error per problem to `errors`.
+void ValidateParams(const FaultDecl& decl, const nlohmann::json& params, const std::string& pointer,
+                    ValidationErrors& errors);
+
+// The `allowed` text of a validation error for `param`, with its limits and choices,
+// e.g. "an integer from 1 to 100" or `a duration such as "250ms", "30s", "2m" (at least 1s)`.
+std::string ParamAllowed(const ParamDecl& param);
+
+// `params` with every declared default filled in (call only on params that validated).
+nlohmann::json WithDefaults(const FaultDecl& decl, const nlohmann::json& params);
+
+// A machine-readable form of the declaration (used by `ringfence faults --json`):
+// {"name","summary","target_kind","params":[{"name","type","required","default","min","max",
+// "choices","doc"}]}, absent optional members omitted. A kDuration's min and max are duration
+// texts ("1s") like its values; other limits are numbers.
+nlohmann::json DeclToJson(const FaultDecl& decl);
+
+
+}  // namespace ringfence

@@ -1,0 +1,174 @@
+#include "demo/demo_command.h"
+
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
+
+#include "core/model/experiment.h"
+#include "core/base/input_file.h"
+#include "demo/demo_fleet.h"
+
+namespace ringfence {
+
+std::string ScenarioDir() {
+  namespace fs = std::filesystem;
+  if (const char* env = std::getenv("RINGFENCE_SCENARIOS"); env != nullptr && *env != '\0') {
+    return env;
+  }
+  std::error_code ec;
+  fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+  if (!ec) {
+    for (const char* rel : {"../scenarios", "../share/ringfence/scenarios"}) {
+      fs::path candidate = exe.parent_path() / rel;
+      if (fs::exists(candidate / "demo-game-day.json", ec)) return candidate.lexically_normal();
+    }
+  }
+  return RINGFENCE_SCENARIO_DIR;
+}
+
+int ScenarioFleetSize(const std::string& scenario_file) {
+  auto text = ReadInputFile(scenario_file, kMaxExperimentBytes);
+  if (!text.ok()) return 0;  // the run that follows reports the file
+  try {
+    const auto doc = nlohmann::json::parse(*text);
+    if (!doc.is_object() || !doc.contains("tags") || !doc["tags"].is_array()) return 0;
+    constexpr std::string_view kPrefix = "demo-fleet-size:";
+    for (const auto& tag : doc["tags"]) {
+      if (!tag.is_string()) continue;
+      const std::string t = tag.get<std::string>();
+      if (t.rfind(kPrefix, 0) != 0) continue;
+      const int n = std::atoi(t.c_str() + kPrefix.size());
+      if (n >= 1 && n <= 64) return n;
+    }
+  } catch (const nlohmann::json::exception&) {
+    return 0;  // the run reports the syntax error
+  }
+  return 0;
+}
+
+std::string DemoGoodContent(int records, int fields) {
+  std::string text = "# ringfence demo content: " + std::to_string(records) + " records of " +
+                     std::to_string(fields) + " fields\n";
+  for (int r = 1; r <= records; ++r) {
+    for (int f = 1; f <= fields; ++f) {
+      text += "r" + std::to_string(r) + "f" + std::to_string(f) + (f == fields ? "\n" : ",");
+    }
+  }
+  return text;
+}
+
+namespace {
+
+// The per-instance content files and the hosts file of a demo fleet, in a private temp dir that
+// goes away with the object.
+class DemoContentDir {
+ public:
+  ~DemoContentDir() {
+    std::error_code ec;
+    if (!path_.empty()) std::filesystem::remove_all(path_, ec);
+  }
+  bool Create(int size) {
+    std::string templ = (std::filesystem::temp_directory_path() / "ringfence-demo-XXXXXX").string();
+    if (::mkdtemp(templ.data()) == nullptr) return false;
+    path_ = templ;
+    const std::string good = DemoGoodContent();
+    if (!Write(path_ + "/good-content.txt", good)) return false;
+    for (int i = 0; i < size; ++i) {
+      files_.push_back(path_ + "/content-" + std::to_string(i) + ".txt");
+      if (!Write(files_.back(), good)) return false;
+    }
+    return true;
+  }
+  bool WriteHosts(const std::vector<int>& ports) {
+    nlohmann::json hosts = nlohmann::json::array();
+    for (size_t i = 0; i < ports.size(); ++i) {
+      const std::string base = "http://127.0.0.1:" + std::to_string(ports[i]);
+      hosts.push_back({{"name", "demo-" + std::to_string(i)},
+                       {"host", "local"},
+                       {"path", files_[i]},
+                       {"health_url", base + "/health"},
+                       {"work_url", base + "/work"},
+                       {"tags", {{"zone", i % 2 == 0 ? "zone-a" : "zone-b"}}},
+                       {"vars", {{"port", std::to_string(ports[i])}}}});
+    }
+    return Write(hosts_file(), hosts.dump(2) + "\n");
+  }
+  const std::string& path() const { return path_; }
+  const std::vector<std::string>& files() const { return files_; }
+  std::string hosts_file() const { return path_ + "/hosts.json"; }
+  std::string good_content() const { return path_ + "/good-content.txt"; }
+
+ private:
+  static bool Write(const std::string& file, const std::string& text) {
+    std::ofstream out(file, std::ios::binary | std::ios::trunc);
+    out << text;
+    return static_cast<bool>(out);
+  }
+  std::string path_;
+  std::vector<std::string> files_;
+};
+
+}  // namespace
+
+int RunDemo(const DemoRequest& request) {
+  RunRequest run = request.run;
+  run.file = request.scenario.empty() ? ScenarioDir() + "/demo-game-day.json" : request.scenario;
+  int size = request.fleet_size;
+  if (size == 0) {
+    const int wanted = ScenarioFleetSize(run.file);
+    size = wanted > 0 ? wanted : kDefaultDemoFleetSize;
+  }
+
+  DemoContentDir content;
+  if (!content.Create(size)) {
+    std::fprintf(stderr, "demo: cannot write the demo content files: %s\n", std::strerror(errno));
+    return 3;
+  }
+  DemoFleetOptions options;
+  options.size = size;
+  options.service_binary = DemoFleet::DefaultServiceBinary();
+  options.content_files = content.files();
+  DemoFleet fleet(options);
+  std::printf("demo: starting a fleet of %d ringfence-demo-service instances\n", size);
+  std::fflush(stdout);
+  Status started = fleet.Start();
+  if (!started.ok()) {
+    std::fprintf(stderr, "demo: the fleet did not start: %s\n", started.message().c_str());
+    fleet.Stop();
+    return 3;
+  }
+  std::string ports;
+  for (int p : fleet.ports()) ports += (ports.empty() ? "" : ", ") + std::to_string(p);
+  std::printf("demo: fleet %s up on 127.0.0.1 ports %s\n", fleet.fleet_id().c_str(), ports.c_str());
+  if (!content.WriteHosts(fleet.ports())) {
+    std::fprintf(stderr, "demo: cannot write %s\n", content.hosts_file().c_str());
+    fleet.Stop();
+    return 3;
+  }
+  std::printf("demo: running %s\n", run.file.c_str());
+  std::fflush(stdout);
+
+  for (const auto& [k, v] : fleet.Vars()) run.vars.emplace(k, v);  // --var wins
+  run.vars.emplace("demo_fleet_min_alive", std::to_string(std::max(1, size - 1)));
+  run.vars.emplace("demo_hosts_file", content.hosts_file());
+  run.vars.emplace("demo_good_content", content.good_content());
+  run.vars.emplace("demo_content_dir", content.path());
+  run.vars.emplace("demo_port_last", std::to_string(fleet.ports().back()));
+  int code = RunExperimentFile(run);
+
+  fleet.Stop();
+  std::printf("demo: fleet stopped (%d restart%s by its supervisor during the run)\n",
+              fleet.restarts(), fleet.restarts() == 1 ? "" : "s");
+  return code;
+}
+
+}  // namespace ringfence

@@ -1,0 +1,31 @@
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+
+namespace ringfence {
+
+// One `ringfence run` as the command line asks for it (docs/cli.md).
+struct RunRequest {
+  std::string file;
+  std::string journal = "ringfence-journal.json";
+  bool dry_run = false;
+  std::map<std::string, std::string> vars;
+  std::map<std::string, std::string> secrets;  // --secret: like vars, always redacted
+  std::optional<uint64_t> seed;
+  bool progress = false;  // draw the live status line
+  std::string state_dir;  // "": DefaultStateDir()
+  bool allow_concurrent = false;  // skip the state dir's lock
+  std::chrono::milliseconds watchdog_grace{3000};
+  int max_targets = 0;    // 0: no limit
+  bool check_sources = false;  // probe every guard's source once before anything is injected
+  std::string metrics_listen;  // --metrics-listen ADDRESS:PORT: serve the runner's metrics
+  std::string pushgateway;     // --pushgateway URL: push the final result there
+  std::string inventory;    // --inventory: overrides the experiment's /inventory
+  std::string push_binary;  // --push-binary: copy this binary to that path on every host
+};
+
+}  // namespace ringfence

@@ -1,0 +1,132 @@
+#!/usr/bin/python3
+"""The rooms test: every #include of a room's source points to the room itself or to a room it
+may use (the ROOMS of its ringfence_room() in CMakeLists.txt, written to <build>/rooms.txt), no
+two units (x.h + x.cc) include each other through any chain, core/ holds no source file outside
+a room, and nothing in core/ or faults/ knows the demo. Prints every violation; exit 1 if any.
+
+Usage: rooms_check.py SOURCE_DIR ROOMS_TXT
+"""
+import os
+import re
+import sys
+
+INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"', re.M)
+
+
+def load_rooms(path):
+    rooms = {}  # dir -> (room name, allowed room names)
+    for line in open(path):
+        line = line.strip()
+        if not line:
+            continue
+        directory, rest = line.split("=", 1)
+        name, allowed = rest.split(":", 1)
+        rooms[directory] = (name, set(a for a in allowed.split(",") if a))
+    return rooms
+
+
+def room_of(path, rooms):
+    best = None
+    for directory in rooms:
+        if path == directory or path.startswith(directory + "/"):
+            if best is None or len(directory) > len(best):
+                best = directory
+    return best
+
+
+def sources(root, top):
+    for base, _, files in os.walk(os.path.join(root, top)):
+        for f in files:
+            if f.endswith((".h", ".cc")):
+                yield os.path.relpath(os.path.join(base, f), root)
+
+
+def unit(path):
+    return re.sub(r"\.(h|cc)$", "", path)
+
+
+def cycles(graph):
+    """Strongly connected components of more than one unit (Tarjan, iterative)."""
+    index, low, on, stack, out, counter = {}, {}, set(), [], [], [0]
+    for start in sorted(graph):
+        if start in index:
+            continue
+        work = [(start, iter(sorted(graph[start])))]
+        index[start] = low[start] = counter[0]
+        counter[0] += 1
+        stack.append(start)
+        on.add(start)
+        while work:
+            node, children = work[-1]
+            advanced = False
+            for child in children:
+                if child not in graph:
+                    continue
+                if child not in index:
+                    index[child] = low[child] = counter[0]
+                    counter[0] += 1
+                    stack.append(child)
+                    on.add(child)
+                    work.append((child, iter(sorted(graph[child]))))
+                    advanced = True
+                    break
+                if child in on:
+                    low[node] = min(low[node], index[child])
+            if advanced:
+                continue
+            work.pop()
+            if work:
+                low[work[-1][0]] = min(low[work[-1][0]], low[node])
+            if low[node] == index[node]:
+                component = []
+                while True:
+                    member = stack.pop()
+                    on.discard(member)
+                    component.append(member)
+                    if member == node:
+                        break
+                if len(component) > 1:
+                    out.append(sorted(component))
+    return out
+
+
+def main():
+    root, rooms_txt = sys.argv[1], sys.argv[2]
+    rooms = load_rooms(rooms_txt)
+    problems = []
+    for f in sorted(os.listdir(os.path.join(root, "core"))):
+        if os.path.isfile(os.path.join(root, "core", f)):
+            problems.append(f"core/{f}: a file outside the rooms of core/")
+    graph = {}
+    for top in sorted({d.split("/")[0] for d in rooms}):
+        for path in sorted(sources(root, top)):
+            if path.endswith("_test.cc"):
+                continue  # tests may use anything
+            directory = room_of(path, rooms)
+            if directory is None:
+                continue
+            text = open(os.path.join(root, path), encoding="utf-8").read()
+            if top in ("core", "faults") and re.search("demo", text, re.I):
+                problems.append(f"{path}: mentions the demo (only demo/ knows it)")
+            name, allowed = rooms[directory]
+            for included in INCLUDE.findall(text):
+                target_dir = room_of(included, rooms)
+                if target_dir is None:
+                    continue
+                graph.setdefault(unit(path), set())
+                if unit(included) != unit(path):
+                    graph[unit(path)].add(unit(included))
+                target = rooms[target_dir][0]
+                if target != name and target not in allowed:
+                    problems.append(f"{path}: includes {included}: {name} may not use {target}"
+                                    f" (it may use: {', '.join(sorted(allowed)) or 'nothing'})")
+    for component in cycles(graph):
+        problems.append("a cycle between units: " + " <-> ".join(component))
+    for p in problems:
+        print(p)
+    print(f"{len(graph)} units in {len(rooms)} rooms: {len(problems)} problem(s)")
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
