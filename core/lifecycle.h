@@ -88,7 +88,7 @@ struct EngineDeps {
   const FaultRegistry& registry;
   RevertLedger& ledger;
   Executor& executor;
-  StopSource& stop;  // requested by signal handlers (and, later, guards)
+  StopSource& stop;  // requested by signal handlers, a guard breach and a lost host
   std::vector<pid_t> protected_pids;  // never targeted (e.g. the watchdog)
   // A fault's deadline is its injection + duration + deadline_grace, at most
   // max_fault_lifetime after injection; past it, the watchdog reverts it.

@@ -14,7 +14,7 @@ namespace ringfence {
 // {"name", "host", "path", "health_url", "work_url", "tags": {k: v}, "vars": {k: v}}.
 struct FleetHost {
   std::string name;
-  std::string host = "local";  // the executor that reaches it (local only today)
+  std::string host = "local";  // a label: recorded, and {host} of the command templates
   std::string path;            // the artifact the update replaces
   std::string health_url;      // 200 when healthy; its JSON "pid" tells restarts apart
   std::string work_url;        // optional: latency and errors under load
