@@ -1,4 +1,4 @@
-// Durations (core/duration.cc): every text the experiment, inventory or CLI gives as a duration.
+// Durations (core/base/duration.cc): every text the experiment, inventory or CLI gives as a duration.
 // Property: whatever parses formats back to a text that parses to the same value.
 
 #include "core/base/duration.h"

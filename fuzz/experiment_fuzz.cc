@@ -1,4 +1,4 @@
-// The experiment loader (core/experiment.cc): the text of an experiment file, through syntax,
+// The experiment loader (core/model/experiment.cc): the text of an experiment file, through syntax,
 // placeholders and validation against the registered faults (every fault of faults/ is linked
 // in, so their parameter declarations and cross-field checks are reached). Placeholders are
 // filled from a fixed table (never the real environment), chosen for their edges: numbers that
@@ -45,7 +45,7 @@ constexpr char kArtifact[] = R"({"channel": 291, "rules": [{"id": 1, "match": "*
 
 const std::map<std::string, std::string>& Values() {
   static const std::map<std::string, std::string> values = {
-      // What the scenarios of scenarios/ use (runner/demo_command.cc fills them for the demo).
+      // What the scenarios of scenarios/ use (demo/demo_command.cc fills them for the demo).
       {"demo_port_0", "8081"},
       {"demo_port_last", "8085"},
       {"demo_fleet_id", "f1"},

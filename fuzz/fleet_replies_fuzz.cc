@@ -1,5 +1,5 @@
-// Host replies as the runner reads them (core/ssh_executor.cc, core/host_session.cc,
-// core/host_protocol.cc): a fleet of one host whose ssh transport answers every command, or
+// Host replies as the runner reads them (core/fleet/ssh_executor.cc, core/fleet/host_session.cc,
+// core/fleet/host_protocol.cc): a fleet of one host whose ssh transport answers every command, or
 // every line of a host session, with the next line of the input. The runner resolves a target
 // on it (version check, `match`) as `ringfence run --dry-run` does, then prepares, plans,
 // injects and reverts one fault there (an inert fault: nothing is touched locally).

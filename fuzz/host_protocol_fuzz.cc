@@ -1,4 +1,4 @@
-// The host protocol (core/host_protocol.cc) as the host side reads it: one line is tried as a
+// The host protocol (core/fleet/host_protocol.cc) as the host side reads it: one line is tried as a
 // host session request (`ringfence host session` reads these from the runner), as a session
 // reply, and as the JSON request of a one-shot `ringfence host <action>`; every wire decoder
 // (selector, fault step, target, process, undo record) is applied to the request's fields, as

@@ -1,4 +1,4 @@
-// Inventories (core/inventory.cc): the file `--inventory` names, read as the runner reads it
+// Inventories (core/model/inventory.cc): the file `--inventory` names, read as the runner reads it
 // (size check, syntax errors with line and column, every field checked). Identity and
 // known_hosts paths are resolved against the file's (private, empty) directory and opened, as
 // at run time. A valid inventory then answers tag lookups and host selections.

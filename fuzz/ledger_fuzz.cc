@@ -1,4 +1,4 @@
-// The ledger reader (core/file_ledger.cc): what `recover`, `status` and the watchdog read from
+// The ledger reader (core/ledger/file_ledger.cc): what `recover`, `status` and the watchdog read from
 // `<state>/runs/*.ledger`, a file an attacker may have planted. Each input line is one record's
 // JSON text; the harness seals it with a valid checksum (SealLedgerLine), so that the records
 // get past the integrity check and reach the record parsing, which is what this fuzzes. A line

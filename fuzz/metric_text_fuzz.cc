@@ -1,4 +1,4 @@
-// The Prometheus text-format parser (core/metric_text.cc), fed what a scrape guard reads from an
+// The Prometheus text-format parser (core/observe/metric_text.cc), fed what a scrape guard reads from an
 // endpoint, then the scrape window's three statistics over two scrapes of that text (histogram
 // quantiles over whatever buckets it holds).
 

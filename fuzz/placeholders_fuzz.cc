@@ -1,4 +1,4 @@
-// Placeholders (core/placeholders.cc). The input is the string to fill, then optionally a NUL
+// Placeholders (core/base/placeholders.cc). The input is the string to fill, then optionally a NUL
 // byte and the placeholder values, one `name=value` per line (a value may be anything, invalid
 // UTF-8 included). The string is filled alone and inside a small document.
 

@@ -84,7 +84,7 @@ bool SafeRunId(const std::string& id) {
 
 // The run's host-side lock: held by every action that writes the ledger, and by the watchdog
 // while it reverts, so an inject cannot slip in while the watchdog acts. Like every file in the
-// state dir: never through a symbolic link, 0600, ours (core/state_dir.h).
+// state dir: never through a symbolic link, 0600, ours (core/ledger/state_dir.h).
 class RunLock {
  public:
   explicit RunLock(const std::string& path) {
@@ -278,7 +278,7 @@ nlohmann::json Version() {
 }
 
 nlohmann::json Begin(const HostOptions& o, const nlohmann::json& request, HostContext& ctx) {
-  // The host's state dir keeps the same rules as the runner's (core/state_dir.h).
+  // The host's state dir keeps the same rules as the runner's (core/ledger/state_dir.h).
   if (auto dir = StateDir::Open(o.state_dir, true); !dir.ok()) return ErrorReply(dir.status());
   auto secrets = RequestSecrets(request);
   if (!secrets.ok()) return ErrorReply(secrets.status());

@@ -7,7 +7,7 @@
 
 namespace ringfence {
 
-// Why a user-named input file was not read, in the validation shape (core/validation.h): what
+// Why a user-named input file was not read, in the validation shape (core/base/validation.h): what
 // was found ("a FIFO", "2097152 bytes", "cannot read the file (No such file or directory)")
 // and what is allowed ("a regular JSON file", "a file of at most 1048576 bytes (1 MiB)").
 struct InputFileRefusal {

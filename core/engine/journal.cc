@@ -1,4 +1,4 @@
-// The journal (core/journal.h): its JSON, its atomic writes, and the writer that keeps it on disk
+// The journal (core/engine/journal.h): its JSON, its atomic writes, and the writer that keeps it on disk
 // while the run goes.
 #include "core/engine/journal.h"
 

@@ -88,7 +88,7 @@ struct EngineDeps {
   const FaultRegistry& registry;
   RevertLedger& ledger;
   Executor& executor;
-  StopSource& stop;  // requested by signal handlers (and, later, guards)
+  StopSource& stop;  // requested by signal handlers, a guard breach and a lost host
   std::vector<pid_t> protected_pids;  // never targeted (e.g. the watchdog)
   // A fault's deadline is its injection + duration + deadline_grace, at most
   // max_fault_lifetime after injection; past it, the watchdog reverts it.
@@ -97,7 +97,7 @@ struct EngineDeps {
   int max_targets = 0;  // > 0: a run that would touch more targets in all is refused (exit 2)
   GuardMonitor* guards = nullptr;   // the experiment's guards, when it has any
   RunObserver* observer = nullptr;  // the runner's metrics, when asked for
-  RunJournal* journal = nullptr;    // the journal written as the run goes (core/journal.h)
+  RunJournal* journal = nullptr;    // the journal written as the run goes (core/engine/journal.h)
   // Inventory hosts (docs/fleets.md): targets with `hosts` resolve through it and each target
   // goes through the executor of its host; without it every target is local (`executor`).
   HostDirectory* hosts = nullptr;
@@ -172,7 +172,7 @@ class LifecycleEngine {
 // A run id that sorts by start time: "20261121T162748-3fa2c1" (UTC; a random suffix).
 std::string NewRunId(WallTime now);
 
-// The dry-run plan as text lines. (The journal is core/journal.h.)
+// The dry-run plan as text lines. (The journal is core/engine/journal.h.)
 std::vector<std::string> PlanText(const RunReport& report);
 
 // 0 passed; 1 failed, aborted or not steady; 2 the input was wrong; 3 runtime error; 4 a revert

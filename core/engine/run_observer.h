@@ -26,7 +26,7 @@ class RunObserver {
   virtual void ExperimentFinished(const std::string& status) { (void)status; }
 };
 
-// Where a run is written while it goes (core/journal.h: JournalWriter), so that a runner that
+// Where a run is written while it goes (core/engine/journal.h: JournalWriter), so that a runner that
 // dies leaves a journal of everything up to its death.
 class RunJournal {
  public:

@@ -18,7 +18,7 @@ namespace ringfence {
 
 // One concrete thing a fault acts on, resolved before anything is injected.
 struct Target {
-  std::string host = "local";  // the executor that reaches it (remote hosts: a later issue)
+  std::string host = "local";  // the executor that reaches it: "local" or an inventory host
   ProcessInfo process;         // TargetKind::kProcess
   std::string label;           // human-readable, e.g. "pid 4242 (sleep)"
   nlohmann::json ToJson() const;

@@ -18,7 +18,7 @@ namespace ringfence {
 // The hosts a run reaches besides this one, as the lifecycle engine sees them: an executor per
 // host, the resolution of targets that live on inventory hosts, and the health of the hosts
 // while the run goes on. The engine works without one (everything local). The SSH
-// implementation is SshFleet (core/ssh_executor.h).
+// implementation is SshFleet (core/fleet/ssh_executor.h).
 class HostDirectory {
  public:
   virtual ~HostDirectory() = default;

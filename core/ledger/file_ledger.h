@@ -13,14 +13,14 @@
 
 namespace ringfence {
 
-// The on-disk ledger format (docs/crash-safety.md, docs/security.md). One file per run,
-// `<state>/runs/<run id>.ledger` (mode 0600 in a 0700 state dir, core/state_dir.h), one record
-// per line: `<MAC> <compact JSON>\n`, where MAC is HMAC-SHA256 under the state dir's ledger key
-// of "<run id>\n<compact JSON>", as 64 hex digits. A line is trusted only when its MAC verifies;
-// version 1 lines (a CRC-32 prefix, no key) are reported as not authenticated and never acted
-// on. Every record carries "v" (the format version) and "type": run | watchdog | intent |
-// reverted | end; every member is type-checked when read. Secret values are never written:
-// records are concealed ("[redacted:<name>]") with the SecretValues the writer was given.
+// The on-disk ledger format (docs/ledger.md; docs/crash-safety.md, docs/security.md). One file per
+// run, `<state>/runs/<run id>.ledger` (mode 0600 in a 0700 state dir, core/ledger/state_dir.h), one record
+// per line: `<MAC> <compact JSON>\n`, where MAC is HMAC-SHA256 under the state dir's ledger key of
+// "<run id>\n<compact JSON>", as 64 hex digits. A line is trusted only when its MAC verifies;
+// version 1 lines (a CRC-32 prefix, no key) are reported as not authenticated and never acted on.
+// Every record carries "v" (the format version) and "type": run | watchdog | intent | reverted |
+// end; every member is type-checked when read. Secret values are never written: records are
+// concealed ("[redacted:<name>]") with the SecretValues the writer was given.
 inline constexpr int kLedgerVersion = 2;
 
 // One line as written for run `run_id` under `key`: the MAC prefix and the newline included.
@@ -53,7 +53,7 @@ struct LedgerContents {
 };
 
 // Reads a whole ledger file, `<state dir>/runs/<run id>.ledger`, after checking the state dir,
-// runs/, the ledger key and the file itself against the rules of core/state_dir.h (a failure:
+// runs/, the ledger key and the file itself against the rules of core/ledger/state_dir.h (a failure:
 // kPermission "ledger P: is a symbolic link; not followed" and the like: the whole ledger is not
 // trusted). kNotFound when it does not exist. Lines that fail authentication or the type checks
 // are listed in `problems`, never acted on. Never throws.
@@ -70,7 +70,7 @@ class FileLedger : public RevertLedger {
  public:
   // Creates `<state_dir>/runs/<run_id>.ledger` (and the directories, 0700, and the ledger key)
   // with its "run" record. Every record written is concealed with `secrets`; Outstanding()
-  // returns the records as given (in memory only).
+  // returns the records as given, unconcealed (kept by this object, never read back).
   static Result<std::unique_ptr<FileLedger>> Create(const std::string& state_dir,
                                                     const std::string& run_id,
                                                     const nlohmann::json& run_record,

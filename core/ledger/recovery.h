@@ -15,7 +15,7 @@ namespace ringfence {
 // its watchdog, so that a second run, or `recover`, cannot act while one is active.
 class StateDirLock {
  public:
-  // Opens (creating it, 0700) and checks the state dir (core/state_dir.h: kPermission with the
+  // Opens (creating it, 0700) and checks the state dir (core/ledger/state_dir.h: kPermission with the
   // path and reason when it breaks the rules), then locks it. kUnavailable "another run is
   // active on state dir D (its lock is held)" when someone holds it: the caller says what to do.
   static Result<StateDirLock> TryAcquire(const std::string& state_dir);

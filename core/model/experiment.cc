@@ -723,7 +723,7 @@ class ExperimentReader {
               name_pointer = xp;
             }
           }},
-         // Host faults act on the host itself: no target (fleets will select hosts later).
+         // Host faults act on the host itself: no target, or one that names inventory hosts.
          {"target", decl.target_kind == TargetKind::kProcess, TargetAllowed(),
           [&](const ojson& x, const std::string& xp) {
             // A host fault takes a target only to name inventory hosts (CheckTargetKinds).

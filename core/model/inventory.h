@@ -66,7 +66,7 @@ Inventory ParseInventory(const nlohmann::json& doc, const std::string& base_dir,
                          bool check_files = true);
 
 // Reads and parses an inventory file (syntax errors with line and column). The file is checked
-// before it is read (core/input_file.h: a regular file of at most kMaxInventoryBytes); when it
+// before it is read (core/base/input_file.h: a regular file of at most kMaxInventoryBytes); when it
 // cannot be read at all, `unreadable` (if given) is set and the one error's found/allowed say
 // why, so that a caller may report it where the file was named.
 std::optional<Inventory> LoadInventoryFile(const std::string& path, ValidationErrors& errors,

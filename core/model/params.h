@@ -38,8 +38,8 @@ struct ParamDecl {
 };
 
 // What a fault acts on. Process faults take a target whose selector matches processes; host
-// faults (disk, network, CPU, memory) act on the host itself: their method step needs no
-// `target` and they get one Target per host (today: "local").
+// faults (disk, network, CPU, memory) act on the host itself: their method step takes no
+// `target` (one Target, "local") or a target that names inventory hosts (one Target per host).
 enum class TargetKind { kProcess, kHost };
 
 struct FaultDecl {

@@ -1,4 +1,4 @@
-// The real ProbeRunner (core/probe.h) and Tolerance::ToJson (core/experiment.h).
+// The real ProbeRunner (core/observe/probe.h) and Tolerance::ToJson (core/model/experiment.h).
 #include "core/observe/probe.h"
 
 #include <fcntl.h>

@@ -1,4 +1,4 @@
-// RunCommand (declared in core/process_table.h): Boost.Process v2 with pipes for stdout and
+// RunCommand (declared in core/sys/run_command.h): Boost.Process v2 with pipes for stdout and
 // stderr, a deadline, a stop request, PR_SET_PDEATHSIG and a process group of its own in the
 // child.
 #include <dirent.h>

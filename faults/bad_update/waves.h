@@ -14,7 +14,7 @@ namespace ringfence {
 // {"name", "host", "path", "health_url", "work_url", "tags": {k: v}, "vars": {k: v}}.
 struct FleetHost {
   std::string name;
-  std::string host = "local";  // the executor that reaches it (local only today)
+  std::string host = "local";  // a label: recorded, and {host} of the command templates
   std::string path;            // the artifact the update replaces
   std::string health_url;      // 200 when healthy; its JSON "pid" tells restarts apart
   std::string work_url;        // optional: latency and errors under load
@@ -28,7 +28,7 @@ struct FleetHost {
 //   "<file>: /<i>/<key>: <found>: <allowed>" (e.g. "/3/path: missing: a non-empty string")
 //   "<file>: /<i>/name: \"a\": a name not used by an earlier host"
 Result<std::vector<FleetHost>> ParseHostsText(const std::string& text, const std::string& file);
-// Reads (core/input_file.h: a regular file of at most 1 MiB, checked first) and parses a hosts
+// Reads (core/base/input_file.h: a regular file of at most 1 MiB, checked first) and parses a hosts
 // file; a file that cannot be read is "<file>: <found>: <allowed>" (kNotFound when missing).
 Result<std::vector<FleetHost>> ReadHostsFile(const std::string& file);
 

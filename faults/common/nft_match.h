@@ -78,7 +78,7 @@ Result<TrafficMatch> TrafficMatchFromParams(const nlohmann::json& params);
 bool IsValidNetnsName(const std::string& name);
 
 // Something the runner must keep reaching while a fault is active: the control connection to a
-// remote host (address and port of the far end). Remote hosts arrive in a later issue.
+// remote host (address and port of the far end).
 struct ProtectedEndpoint {
   IpPrefix address;  // a single address
   int port = 22;
@@ -86,8 +86,9 @@ struct ProtectedEndpoint {
   std::string ToString() const;  // "192.0.2.10:22/tcp", "[fd00::1]:22/tcp"
 };
 
-// The endpoints the runner depends on now: on a fleet host, the SSH connection the runner
-// reaches it through (from RINGFENCE_CONTROL_ENDPOINTS, set by `ringfence host`); else none.
+// The endpoints the runner depends on now, from RINGFENCE_CONTROL_ENDPOINTS: on a fleet host,
+// the SSH connection the runner reaches it through (set by `ringfence host`); on the runner of a
+// fleet run, its SSH connections to the hosts (set when the run makes its fleet); else none.
 std::vector<ProtectedEndpoint> RunnerControlEndpoints();
 
 // kInvalidInput when a packet to or from any of `endpoints` would be matched by `match` (in

@@ -100,7 +100,7 @@ FaultDecl MakeDeclaration() {
 constexpr char kMissing[] = "missing";
 
 // The shared `found` shape: compact JSON cut to 40 characters, the last being "…" when cut.
-// (core/validation.h gains FoundValue with the same rule on the model branch.)
+// (core/base/validation.h gains FoundValue with the same rule on the model branch.)
 std::string Found(const nlohmann::json& value) {
   const std::string text = value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   size_t chars = 0;

@@ -195,7 +195,7 @@ TEST(LatencyConfigTest, GenericValidationAppliesTheDeclaredLimits) {
   ValidateParams(decl,
                  {{"port", 70000}, {"delay", "-5ms"}, {"reset_percent", 101}, {"backend", "tc"}},
                  "/method/0/params", errors);
-  // The generic validator's texts (core/params.cc), in declaration order.
+  // The generic validator's texts (core/model/params.cc), in declaration order.
   EXPECT_EQ(errors.Format("exp.json"),
             (std::vector<std::string>{
                 "exp.json: /method/0/params/backend: \"tc\": one of auto, proxy, netem",
