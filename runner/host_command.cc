@@ -40,6 +40,7 @@
 #include "core/target_resolver.h"
 #include "runner/experiment_runner.h"
 #include "runner/watchdog.h"
+#include "runner/watchdog_loop.h"
 
 namespace ringfence {
 
@@ -519,6 +520,30 @@ void Log(const std::string& text) {
   std::fflush(stderr);
 }
 
+// The runner's heartbeats on this host: `ringfence host heartbeat` touches the heartbeat file,
+// whose age (on the watchdog's wall clock) is looked at once per period.
+class HeartbeatFileLink : public RunnerLink {
+ public:
+  HeartbeatFileLink(std::string path, Clock& clock) : path_(std::move(path)), clock_(clock) {}
+
+  RunnerNews Next(std::chrono::steady_clock::time_point until) override {
+    clock_.SleepUntil(until, never_);
+    struct stat st {};
+    if (::lstat(path_.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) {
+      return {RunnerNews::Kind::kGone, {}, "the heartbeat file is gone"};
+    }
+    const auto beat = WallTime(std::chrono::duration_cast<WallTime::duration>(
+        std::chrono::seconds(st.st_mtim.tv_sec) + std::chrono::nanoseconds(st.st_mtim.tv_nsec)));
+    const auto age = std::chrono::duration_cast<std::chrono::milliseconds>(clock_.Now() - beat);
+    return {RunnerNews::Kind::kBeat, std::max(age, std::chrono::milliseconds(0)), ""};
+  }
+
+ private:
+  std::string path_;
+  Clock& clock_;
+  StopSource never_;  // nothing stops the watchdog's wait early
+};
+
 int RunHostWatchdog(const HostOptions& o) {
   ::signal(SIGINT, SIG_IGN);
   ::signal(SIGHUP, SIG_IGN);
@@ -545,65 +570,19 @@ int RunHostWatchdog(const HostOptions& o) {
     }
   }
   Log("watching " + ledger_path + " (grace " + FormatDuration(o.grace) + ")");
-  std::string reason;
-  while (reason.empty()) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    auto contents = ReadLedger(ledger_path);
-    if (!contents.ok()) {
-      reason = "the ledger cannot be read: " + contents.status().message();
-      break;
-    }
-    const auto outstanding = contents->Outstanding();
-    if (!contents->end.is_null()) {
-      if (outstanding.empty() && contents->problems.empty()) {
-        Log("the run ended with nothing outstanding; exiting");
-        return 0;
-      }
-      reason = "the run ended with faults still outstanding on this host";
-      break;
-    }
-    struct stat st {};
-    if (::lstat(HeartbeatPath(o).c_str(), &st) == 0 && S_ISREG(st.st_mode)) {
-      const int64_t beat_ms =
-          static_cast<int64_t>(st.st_mtim.tv_sec) * 1000 + st.st_mtim.tv_nsec / 1000000;
-      if (NowMs() - beat_ms > o.grace.count()) {
-        reason = "no heartbeat from the runner for longer than the grace (" +
-                 FormatDuration(o.grace) + ")";
-        break;
-      }
-    } else {
-      reason = "the heartbeat file is gone";
-      break;
-    }
-    const int64_t now = NowMs();
-    for (const auto* e : outstanding) {
-      if (e->undo.deadline_ms > 0 && e->undo.deadline_ms < now) {
-        reason = "the deadline of " + e->undo.fault_name + " on " + e->undo.target + " passed";
-        break;
-      }
-    }
-  }
-  Log("acting: " + reason);
-  RunLock lock(LockPath(o));
   ctx.env.run_id = o.run_id;
-  std::string host_name = "local";
-  if (auto contents = ReadLedger(ledger_path); contents.ok() && contents->run.is_object()) {
-    host_name = contents->run.value("host", "local");
-  }
-  LocalExecutor executor(ctx.env, FaultRegistry::Global(), host_name);
-  RecoveryReport report =
-      RecoverRun(ledger_path, executor, SystemClock(), "watchdog", 3, secrets);
-  for (const auto& a : report.actions) Log(a);
-  for (const auto& l : report.left) Log("LEFT: " + l);
-  if (auto ledger = FileLedger::OpenForAppend(ledger_path, secrets); ledger.ok()) {
-    Status st = (*ledger)->Append({{"type", "watchdog"},
-                                   {"event", "reverted"},
-                                   {"reason", reason},
-                                   {"ok", report.ok()},
-                                   {"pid", ::getpid()}});
-    if (!st.ok()) Log("cannot record the revert: " + st.message());
-  }
-  return report.ok() ? 0 : 4;
+  LedgerWatchdogEffects effects(ledger_path, secrets, ctx.env, Log);
+  HeartbeatFileLink link(HeartbeatPath(o), SystemClock());
+  WatchdogLoop loop({.grace = o.grace,
+                     .end_record_finishes = true,
+                     .unreadable_ledger_acts = true,
+                     .self_pid = ::getpid()},
+                    SystemClock(), link, effects, *ctx.processes);
+  const WatchdogLoop::Watched watched = loop.Watch();
+  if (watched.finished) return 0;
+  // The run's lock while it reverts, so that no inject slips in.
+  RunLock lock(LockPath(o));
+  return loop.Act(watched.reason);
 }
 
 Status NeedsRunId(const HostOptions& o, const std::string& action) {
