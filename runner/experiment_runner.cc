@@ -266,16 +266,15 @@ int RunExperimentFile(const RunRequest& request) {
     return 3;
   }
   auto watchdog = WatchdogHandle::Start(SelfBinary(), (*ledger)->path(), lock ? lock->fd() : -1,
-                                        request.watchdog_grace, redactor->values());
+                                        request.watchdog_grace, *processes, redactor->values());
   if (!watchdog.ok()) {
     std::fprintf(stderr, "ringfence: the watchdog did not start: %s; nothing was run\n",
                  watchdog.status().message().c_str());
     return 3;
   }
-  auto dog = processes->Get((*watchdog)->pid());
   Status noted = (*ledger)->Append({{"type", "watchdog"}, {"event", "started"},
                                     {"pid", (*watchdog)->pid()},
-                                    {"start_ticks", dog.ok() ? dog->start_ticks : 0ULL}});
+                                    {"start_ticks", (*watchdog)->start_ticks()}});
   if (!noted.ok()) spdlog::warn("ledger: {}", noted.message());
   {
     JournalWriter::Options journal_options{SystemClock(),

@@ -26,6 +26,7 @@ Result<std::unique_ptr<WatchdogHandle>> WatchdogHandle::Start(const std::string&
                                                               const std::string& ledger_path,
                                                               int lock_fd,
                                                               std::chrono::milliseconds grace,
+                                                              ProcessTable& processes,
                                                               const SecretValues& secrets) {
   // A socket pair rather than a pipe: send(MSG_NOSIGNAL) cannot raise SIGPIPE in the runner
   // when the watchdog has already gone.
@@ -74,11 +75,14 @@ Result<std::unique_ptr<WatchdogHandle>> WatchdogHandle::Start(const std::string&
     if (n < 0) break;  // it is gone already: it reverts what the ledger shows on its own
     off += static_cast<size_t>(n);
   }
-  return std::unique_ptr<WatchdogHandle>(new WatchdogHandle(pid, p[1], grace));
+  return std::unique_ptr<WatchdogHandle>(new WatchdogHandle(pid, p[1], grace, processes));
 }
 
-WatchdogHandle::WatchdogHandle(pid_t pid, int fd, std::chrono::milliseconds grace)
-    : pid_(pid), fd_(fd), grace_(grace) {
+WatchdogHandle::WatchdogHandle(pid_t pid, int fd, std::chrono::milliseconds grace,
+                               ProcessTable& processes)
+    : pid_(pid), fd_(fd), grace_(grace), processes_(processes) {
+  // Our child, not reaped yet: its pid cannot belong to another process.
+  if (auto self = processes_.Get(pid_); self.ok()) start_ticks_ = self->start_ticks;
   beater_ = std::thread([this] { Beat(); });
 }
 
@@ -100,11 +104,10 @@ void WatchdogHandle::Finish() {
     ::close(fd_);
     fd_ = -1;
   }
-  // Reap it (bounded): it is our child until we exit.
-  for (int i = 0; i < 200; ++i) {
-    if (::waitpid(pid_, nullptr, WNOHANG) != 0) return;
-    ::usleep(10000);
-  }
+  // Reap it (bounded): it is our child until we exit, and it holds the state dir's lock until
+  // it exits. Its pidfd becomes readable when it exits; no sleeping in between.
+  if (start_ticks_ != 0) processes_.WaitExit(pid_, start_ticks_, std::chrono::seconds(2));
+  ::waitpid(pid_, nullptr, WNOHANG);
 }
 
 WatchdogHandle::~WatchdogHandle() {
