@@ -340,16 +340,23 @@ nlohmann::json Begin(const HostOptions& o, const nlohmann::json& request, HostCo
     if (n < 0) break;  // it is gone: "did not start" below
     off += static_cast<size_t>(n);
   }
-  ::close(sp[1]);
   ::waitpid(child, nullptr, 0);
+  // The watchdog writes one byte back once its "started" record is in the ledger; the socket
+  // closes if it exits first. Either wakes this wait (at most 3 s); no polling of the ledger.
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(3);
+  for (;;) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        until - std::chrono::steady_clock::now());
+    pollfd ready{sp[1], POLLIN, 0};
+    const int rc = ::poll(&ready, 1, static_cast<int>(std::max<int64_t>(0, left.count())));
+    if (rc < 0 && errno == EINTR) continue;
+    break;
+  }
+  ::close(sp[1]);
   // Armed means: its "started" record is in the ledger and it lives.
   const std::string ledger = LedgerPath(o.state_dir, o.run_id);
-  for (int i = 0; i < 300; ++i) {
-    WatchdogState wd = ReadWatchdogState(ledger);
-    if (ProcessAlive(*ctx.processes, wd.started)) {
-      return {{"ok", true}, {"watchdog_pid", wd.started["pid"]}};
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  if (WatchdogState wd = ReadWatchdogState(ledger); ProcessAlive(*ctx.processes, wd.started)) {
+    return {{"ok", true}, {"watchdog_pid", wd.started["pid"]}};
   }
   return ErrorReply(Status::Unavailable("the host-side watchdog did not start (see " + log + ")"));
 }
@@ -568,6 +575,11 @@ int RunHostWatchdog(const HostOptions& o) {
       Log("cannot write " + ledger_path + ": " + st.message());
       return 3;
     }
+  }
+  // Armed: tell `begin`, which waits on the other end of stdin (a socket pair).
+  const char armed = 'r';
+  if (::send(0, &armed, 1, MSG_NOSIGNAL) != 1) {
+    Log(std::string("cannot tell begin that the watchdog runs: ") + std::strerror(errno));
   }
   Log("watching " + ledger_path + " (grace " + FormatDuration(o.grace) + ")");
   ctx.env.run_id = o.run_id;
