@@ -30,19 +30,15 @@
 
 #include <nlohmann/json.hpp>
 
+#include "bench/figures.h"
 #include "runner/demo_fleet.h"
 
 namespace ringfence {
 namespace {
 
-namespace fs = std::filesystem;
+using bench::Quantile;
 
-// The q-quantile (nearest rank) of `values`.
-double Quantile(std::vector<double> values, double q) {
-  std::sort(values.begin(), values.end());
-  size_t rank = static_cast<size_t>(std::ceil(q * static_cast<double>(values.size())));
-  return values[std::clamp<size_t>(rank, 1, values.size()) - 1];
-}
+namespace fs = std::filesystem;
 
 double Seconds(const timeval& t) { return static_cast<double>(t.tv_sec) + t.tv_usec / 1e6; }
 
@@ -194,11 +190,10 @@ int Main(int argc, char** argv) {
   fs::remove_all(dir, ignored);
   server.Stop();
 
-  double load[3] = {0, 0, 0};
-  if (::getloadavg(load, 3) < 0) load[0] = -1;
+  const double load_average = bench::LoadAverage();
   std::printf("tiny run (one http probe, one `true` step): %d runs each, interleaved; load "
               "average %.2f\n",
-              runs, load[0]);
+              runs, load_average);
   std::printf("%-24s %-24s %-24s %-20s %s\n", "", "wall p50 / p90 (ms)", "CPU p50 / p90 (ms)",
               "max RSS p50 / p90", "vs baseline (p50 wall, CPU, RSS)");
   const Figures base_wall = Of(series[0], &Sample::wall_ms);
@@ -226,7 +221,7 @@ int Main(int argc, char** argv) {
                                      {"runs", runs},
                                      {"binary", binary},
                                      {"baseline_binary", baseline},
-                                     {"load_average", load[0]},
+                                     {"load_average", load_average},
                                      {"figures", figures}}
                           .dump()
                           .c_str());
