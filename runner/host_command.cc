@@ -66,7 +66,7 @@ std::string WatchdogLogPath(const HostOptions& o) {
 
 int64_t NowMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
+             SystemClock().Now().time_since_epoch())
       .count();
 }
 
@@ -521,7 +521,7 @@ nlohmann::json End(const HostOptions& o, const nlohmann::json& request) {
 // ---- The host-side watchdog ------------------------------------------------------------------
 
 void Log(const std::string& text) {
-  std::string line = FormatRfc3339(std::chrono::system_clock::now()) + " host-watchdog[" +
+  std::string line = FormatRfc3339(SystemClock().Now()) + " host-watchdog[" +
                      std::to_string(::getpid()) + "] " + text + "\n";
   std::fwrite(line.data(), 1, line.size(), stderr);
   std::fflush(stderr);

@@ -122,7 +122,7 @@ namespace {
 FILE* g_log = stderr;
 
 void Log(const std::string& text) {
-  const std::string when = FormatRfc3339(std::chrono::system_clock::now());
+  const std::string when = FormatRfc3339(SystemClock().Now());
   std::fprintf(g_log, "%s watchdog[%d] %s\n", when.c_str(), static_cast<int>(::getpid()),
                text.c_str());
   std::fflush(g_log);
