@@ -28,35 +28,31 @@
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
+#include "bench/figures.h"
 #include "core/base/clock.h"
-#include "core/fault/executor.h"
-#include "core/model/experiment.h"
-#include "core/fault/fault.h"
-#include "core/observe/guards.h"
-#include "core/sys/http_client.h"
-#include "core/engine/lifecycle.h"
-#include "core/observe/probe.h"
 #include "core/base/process_table.h"
+#include "core/engine/lifecycle.h"
+#include "core/fault/executor.h"
+#include "core/fault/fault.h"
 #include "core/ledger/revert_ledger.h"
+#include "core/model/experiment.h"
+#include "core/observe/guards.h"
+#include "core/observe/probe.h"
+#include "core/sys/http_client.h"
+#include "core/sys/system_clock.h"
+#include "core/sys/system_process_table.h"
 #include "core/targets/target_resolver.h"
 #include "demo/demo_fleet.h"
-#include "core/sys/system_process_table.h"
-#include "core/sys/system_clock.h"
 
 namespace ringfence {
 namespace {
+
+using bench::Quantile;
 
 using std::chrono::milliseconds;
 
 double Ms(std::chrono::system_clock::duration d) {
   return std::chrono::duration<double, std::milli>(d).count();
-}
-
-// The q-quantile (nearest rank) of `values`.
-double Quantile(std::vector<double> values, double q) {
-  std::sort(values.begin(), values.end());
-  size_t rank = static_cast<size_t>(std::ceil(q * static_cast<double>(values.size())));
-  return values[std::clamp<size_t>(rank, 1, values.size()) - 1];
 }
 
 // Two `sleep` children with a marker in their command line, killed and reaped at the end.
@@ -186,11 +182,10 @@ int main(int argc, char** argv) {
   Sleepers sleepers;
   std::mt19937_64 rng(20261121);
 
-  double load[3] = {0, 0, 0};
-  if (::getloadavg(load, 3) < 0) load[0] = -1;
+  const double load_average = bench::LoadAverage();
   std::printf("abort latency: %d runs per interval; T0 = the target starts failing; "
               "load average %.2f\n",
-              runs, load[0]);
+              runs, load_average);
   std::printf("%-9s %-22s %-22s %s\n", "interval", "detection p50 / p99", "all-reverted p50 / p99",
               "target (p50)");
   nlohmann::json figures = nlohmann::json::object();

@@ -21,10 +21,10 @@
 #include <nlohmann/json.hpp>
 
 #include "core/base/clock.h"
-#include "core/fault/fault.h"
 #include "core/base/process_table.h"
-#include "core/sys/system_process_table.h"
+#include "core/fault/fault.h"
 #include "core/sys/system_clock.h"
+#include "core/sys/system_process_table.h"
 
 extern char** environ;
 

@@ -25,16 +25,16 @@
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
-#include "core/model/experiment.h"
-#include "core/fault/fault.h"
-#include "core/model/inventory.h"
 #include "core/engine/lifecycle.h"
-#include "core/observe/probe.h"
-#include "core/ledger/revert_ledger.h"
+#include "core/fault/fault.h"
 #include "core/fleet/ssh_executor.h"
-#include "tests/support/ssh_hosts.h"
-#include "core/sys/system_process_table.h"
+#include "core/ledger/revert_ledger.h"
+#include "core/model/experiment.h"
+#include "core/model/inventory.h"
+#include "core/observe/probe.h"
 #include "core/sys/system_clock.h"
+#include "core/sys/system_process_table.h"
+#include "tests/support/ssh_hosts.h"
 
 namespace ringfence {
 namespace {

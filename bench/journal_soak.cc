@@ -31,8 +31,8 @@
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
-#include "core/observe/guards.h"
 #include "core/engine/journal.h"
+#include "core/observe/guards.h"
 #include "core/observe/metric_sources.h"
 
 using namespace ringfence;

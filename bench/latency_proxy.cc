@@ -33,8 +33,8 @@
 
 #include "core/base/clock.h"
 #include "core/fault/fault.h"
-#include "faults/latency/latency_config.h"
 #include "core/sys/system_clock.h"
+#include "faults/latency/latency_config.h"
 
 namespace {
 

@@ -21,8 +21,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "core/fault/fault.h"
 #include "core/base/process_table.h"
+#include "core/fault/fault.h"
 #include "core/sys/run_command.h"
 #include "core/sys/system_clock.h"
 

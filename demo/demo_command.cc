@@ -13,8 +13,8 @@
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
-#include "core/model/experiment.h"
 #include "core/base/input_file.h"
+#include "core/model/experiment.h"
 #include "demo/demo_fleet.h"
 
 namespace ringfence {

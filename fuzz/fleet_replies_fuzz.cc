@@ -21,8 +21,8 @@
 
 #include "core/fault/fault.h"
 #include "core/fleet/host_protocol.h"
-#include "core/model/inventory.h"
 #include "core/fleet/ssh_executor.h"
+#include "core/model/inventory.h"
 #include "fuzz/fuzz_support.h"
 
 namespace {

@@ -11,26 +11,26 @@
 
 #include <spdlog/spdlog.h>
 
-#include "core/fault/executor.h"
-#include "core/model/experiment.h"
-#include "core/fault/fault.h"
-#include "core/engine/lifecycle.h"
-#include "core/observe/probe.h"
-#include "core/ledger/revert_ledger.h"
-#include "core/ledger/file_ledger.h"
-#include "core/observe/guards.h"
 #include "core/base/input_file.h"
 #include "core/engine/journal.h"
+#include "core/engine/lifecycle.h"
+#include "core/fault/executor.h"
+#include "core/fault/fault.h"
+#include "core/ledger/file_ledger.h"
 #include "core/ledger/recovery.h"
+#include "core/ledger/revert_ledger.h"
+#include "core/model/experiment.h"
+#include "core/observe/guards.h"
+#include "core/observe/probe.h"
 #include "core/sys/run_command.h"
+#include "core/sys/system_clock.h"
+#include "core/sys/system_process_table.h"
 #include "runner/fleet_setup.h"
 #include "runner/redaction.h"
 #include "runner/runner_metrics.h"
 #include "runner/signal_watcher.h"
 #include "runner/terminal.h"
 #include "runner/watchdog.h"
-#include "core/sys/system_process_table.h"
-#include "core/sys/system_clock.h"
 
 namespace ringfence {
 
@@ -264,16 +264,15 @@ int RunExperimentFile(const RunRequest& request) {
     return 3;
   }
   auto watchdog = WatchdogHandle::Start(SelfBinary(), (*ledger)->path(), lock ? lock->fd() : -1,
-                                        request.watchdog_grace, redactor->values());
+                                        request.watchdog_grace, *processes, redactor->values());
   if (!watchdog.ok()) {
     std::fprintf(stderr, "ringfence: the watchdog did not start: %s; nothing was run\n",
                  watchdog.status().message().c_str());
     return 3;
   }
-  auto dog = processes->Get((*watchdog)->pid());
   Status noted = (*ledger)->Append({{"type", "watchdog"}, {"event", "started"},
                                     {"pid", (*watchdog)->pid()},
-                                    {"start_ticks", dog.ok() ? dog->start_ticks : 0ULL}});
+                                    {"start_ticks", (*watchdog)->start_ticks()}});
   if (!noted.ok()) spdlog::warn("ledger: {}", noted.message());
   {
     JournalWriter::Options journal_options{SystemClock(),

@@ -4,9 +4,9 @@
 #include <optional>
 #include <string>
 
+#include "core/fleet/ssh_executor.h"
 #include "core/model/experiment.h"
 #include "core/model/inventory.h"
-#include "core/fleet/ssh_executor.h"
 #include "runner/run_request.h"
 
 namespace ringfence {

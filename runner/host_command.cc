@@ -29,20 +29,21 @@
 
 #include "core/base/clock.h"
 #include "core/base/duration.h"
+#include "core/base/json_fields.h"
 #include "core/fault/executor.h"
 #include "core/fault/fault.h"
-#include "core/ledger/file_ledger.h"
 #include "core/fleet/host_protocol.h"
-#include "core/base/json_fields.h"
-#include "core/model/params.h"
+#include "core/ledger/file_ledger.h"
 #include "core/ledger/recovery.h"
 #include "core/ledger/state_dir.h"
+#include "core/model/params.h"
 #include "core/sys/run_command.h"
+#include "core/sys/system_clock.h"
+#include "core/sys/system_process_table.h"
 #include "core/targets/target_resolver.h"
 #include "runner/experiment_runner.h"
 #include "runner/watchdog.h"
-#include "core/sys/system_process_table.h"
-#include "core/sys/system_clock.h"
+#include "runner/watchdog_loop.h"
 
 namespace ringfence {
 
@@ -68,7 +69,7 @@ std::string WatchdogLogPath(const HostOptions& o) {
 
 int64_t NowMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
+             SystemClock().Now().time_since_epoch())
       .count();
 }
 
@@ -342,16 +343,23 @@ nlohmann::json Begin(const HostOptions& o, const nlohmann::json& request, HostCo
     if (n < 0) break;  // it is gone: "did not start" below
     off += static_cast<size_t>(n);
   }
-  ::close(sp[1]);
   ::waitpid(child, nullptr, 0);
+  // The watchdog writes one byte back once its "started" record is in the ledger; the socket
+  // closes if it exits first. Either wakes this wait (at most 3 s); no polling of the ledger.
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(3);
+  for (;;) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        until - std::chrono::steady_clock::now());
+    pollfd ready{sp[1], POLLIN, 0};
+    const int rc = ::poll(&ready, 1, static_cast<int>(std::max<int64_t>(0, left.count())));
+    if (rc < 0 && errno == EINTR) continue;
+    break;
+  }
+  ::close(sp[1]);
   // Armed means: its "started" record is in the ledger and it lives.
   const std::string ledger = LedgerPath(o.state_dir, o.run_id);
-  for (int i = 0; i < 300; ++i) {
-    WatchdogState wd = ReadWatchdogState(ledger);
-    if (ProcessAlive(*ctx.processes, wd.started)) {
-      return {{"ok", true}, {"watchdog_pid", wd.started["pid"]}};
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  if (WatchdogState wd = ReadWatchdogState(ledger); ProcessAlive(*ctx.processes, wd.started)) {
+    return {{"ok", true}, {"watchdog_pid", wd.started["pid"]}};
   }
   return ErrorReply(Status::Unavailable("the host-side watchdog did not start (see " + log + ")"));
 }
@@ -516,11 +524,35 @@ nlohmann::json End(const HostOptions& o, const nlohmann::json& request) {
 // ---- The host-side watchdog ------------------------------------------------------------------
 
 void Log(const std::string& text) {
-  std::string line = FormatRfc3339(std::chrono::system_clock::now()) + " host-watchdog[" +
+  std::string line = FormatRfc3339(SystemClock().Now()) + " host-watchdog[" +
                      std::to_string(::getpid()) + "] " + text + "\n";
   std::fwrite(line.data(), 1, line.size(), stderr);
   std::fflush(stderr);
 }
+
+// The runner's heartbeats on this host: `ringfence host heartbeat` touches the heartbeat file,
+// whose age (on the watchdog's wall clock) is looked at once per period.
+class HeartbeatFileLink : public RunnerLink {
+ public:
+  HeartbeatFileLink(std::string path, Clock& clock) : path_(std::move(path)), clock_(clock) {}
+
+  RunnerNews Next(std::chrono::steady_clock::time_point until) override {
+    clock_.SleepUntil(until, never_);
+    struct stat st {};
+    if (::lstat(path_.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) {
+      return {RunnerNews::Kind::kGone, {}, "the heartbeat file is gone"};
+    }
+    const auto beat = WallTime(std::chrono::duration_cast<WallTime::duration>(
+        std::chrono::seconds(st.st_mtim.tv_sec) + std::chrono::nanoseconds(st.st_mtim.tv_nsec)));
+    const auto age = std::chrono::duration_cast<std::chrono::milliseconds>(clock_.Now() - beat);
+    return {RunnerNews::Kind::kBeat, std::max(age, std::chrono::milliseconds(0)), ""};
+  }
+
+ private:
+  std::string path_;
+  Clock& clock_;
+  StopSource never_;  // nothing stops the watchdog's wait early
+};
 
 int RunHostWatchdog(const HostOptions& o) {
   ::signal(SIGINT, SIG_IGN);
@@ -547,66 +579,25 @@ int RunHostWatchdog(const HostOptions& o) {
       return 3;
     }
   }
+  // Armed: tell `begin`, which waits on the other end of stdin (a socket pair).
+  const char armed = 'r';
+  if (::send(0, &armed, 1, MSG_NOSIGNAL) != 1) {
+    Log(std::string("cannot tell begin that the watchdog runs: ") + std::strerror(errno));
+  }
   Log("watching " + ledger_path + " (grace " + FormatDuration(o.grace) + ")");
-  std::string reason;
-  while (reason.empty()) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    auto contents = ReadLedger(ledger_path);
-    if (!contents.ok()) {
-      reason = "the ledger cannot be read: " + contents.status().message();
-      break;
-    }
-    const auto outstanding = contents->Outstanding();
-    if (!contents->end.is_null()) {
-      if (outstanding.empty() && contents->problems.empty()) {
-        Log("the run ended with nothing outstanding; exiting");
-        return 0;
-      }
-      reason = "the run ended with faults still outstanding on this host";
-      break;
-    }
-    struct stat st {};
-    if (::lstat(HeartbeatPath(o).c_str(), &st) == 0 && S_ISREG(st.st_mode)) {
-      const int64_t beat_ms =
-          static_cast<int64_t>(st.st_mtim.tv_sec) * 1000 + st.st_mtim.tv_nsec / 1000000;
-      if (NowMs() - beat_ms > o.grace.count()) {
-        reason = "no heartbeat from the runner for longer than the grace (" +
-                 FormatDuration(o.grace) + ")";
-        break;
-      }
-    } else {
-      reason = "the heartbeat file is gone";
-      break;
-    }
-    const int64_t now = NowMs();
-    for (const auto* e : outstanding) {
-      if (e->undo.deadline_ms > 0 && e->undo.deadline_ms < now) {
-        reason = "the deadline of " + e->undo.fault_name + " on " + e->undo.target + " passed";
-        break;
-      }
-    }
-  }
-  Log("acting: " + reason);
-  RunLock lock(LockPath(o));
   ctx.env.run_id = o.run_id;
-  std::string host_name = "local";
-  if (auto contents = ReadLedger(ledger_path); contents.ok() && contents->run.is_object()) {
-    host_name = contents->run.value("host", "local");
-  }
-  LocalExecutor executor(ctx.env, FaultRegistry::Global(), host_name);
-  RecoveryReport report =
-      RecoverRun(ledger_path, executor, SystemClock(), "watchdog", 3, secrets);
-  for (const auto& a : report.actions) Log(a);
-  for (const auto& l : report.left) Log("LEFT: " + l);
-  if (auto ledger = FileLedger::OpenForAppend(ledger_path, secrets); ledger.ok()) {
-    Status st = (*ledger)->Append({{"type", "watchdog"},
-                                   {"event", "reverted"},
-                                   {"reason", reason},
-                                   {"ok", report.ok()},
-                                   {"pid", ::getpid()}});
-    if (!st.ok()) Log("cannot record the revert: " + st.message());
-  }
-  return report.ok() ? 0 : 4;
+  LedgerWatchdogEffects effects(ledger_path, secrets, ctx.env, Log);
+  HeartbeatFileLink link(HeartbeatPath(o), SystemClock());
+  WatchdogLoop loop({.grace = o.grace,
+                     .end_record_finishes = true,
+                     .unreadable_ledger_acts = true,
+                     .self_pid = ::getpid()},
+                    SystemClock(), link, effects, *ctx.processes);
+  const WatchdogLoop::Watched watched = loop.Watch();
+  if (watched.finished) return 0;
+  // The run's lock while it reverts, so that no inject slips in.
+  RunLock lock(LockPath(o));
+  return loop.Act(watched.reason);
 }
 
 Status NeedsRunId(const HostOptions& o, const std::string& action) {

@@ -3,9 +3,9 @@
 #include <memory>
 #include <string>
 
-#include "core/observe/guards.h"
-#include "core/engine/run_observer.h"
 #include "core/base/status.h"
+#include "core/engine/run_observer.h"
+#include "core/observe/guards.h"
 
 namespace ringfence {
 

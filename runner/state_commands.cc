@@ -3,15 +3,15 @@
 #include <cstdio>
 
 #include "core/base/clock.h"
+#include "core/engine/journal.h"
 #include "core/fault/executor.h"
 #include "core/fault/fault.h"
 #include "core/ledger/file_ledger.h"
-#include "core/engine/journal.h"
 #include "core/ledger/recovery.h"
 #include "core/ledger/state_dir.h"
-#include "runner/fleet_setup.h"
-#include "core/sys/system_process_table.h"
 #include "core/sys/system_clock.h"
+#include "core/sys/system_process_table.h"
+#include "runner/fleet_setup.h"
 
 namespace ringfence {
 

@@ -8,17 +8,19 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <ctime>
 
+#include "core/engine/journal.h"
 #include "core/fault/executor.h"
 #include "core/fault/fault.h"
 #include "core/ledger/file_ledger.h"
-#include "core/engine/journal.h"
 #include "core/ledger/recovery.h"
-#include "core/sys/system_process_table.h"
 #include "core/sys/system_clock.h"
+#include "core/sys/system_process_table.h"
+#include "runner/watchdog_loop.h"
 
 namespace ringfence {
 
@@ -26,6 +28,7 @@ Result<std::unique_ptr<WatchdogHandle>> WatchdogHandle::Start(const std::string&
                                                               const std::string& ledger_path,
                                                               int lock_fd,
                                                               std::chrono::milliseconds grace,
+                                                              ProcessTable& processes,
                                                               const SecretValues& secrets) {
   // A socket pair rather than a pipe: send(MSG_NOSIGNAL) cannot raise SIGPIPE in the runner
   // when the watchdog has already gone.
@@ -74,11 +77,14 @@ Result<std::unique_ptr<WatchdogHandle>> WatchdogHandle::Start(const std::string&
     if (n < 0) break;  // it is gone already: it reverts what the ledger shows on its own
     off += static_cast<size_t>(n);
   }
-  return std::unique_ptr<WatchdogHandle>(new WatchdogHandle(pid, p[1], grace));
+  return std::unique_ptr<WatchdogHandle>(new WatchdogHandle(pid, p[1], grace, processes));
 }
 
-WatchdogHandle::WatchdogHandle(pid_t pid, int fd, std::chrono::milliseconds grace)
-    : pid_(pid), fd_(fd), grace_(grace) {
+WatchdogHandle::WatchdogHandle(pid_t pid, int fd, std::chrono::milliseconds grace,
+                               ProcessTable& processes)
+    : pid_(pid), fd_(fd), grace_(grace), processes_(processes) {
+  // Our child, not reaped yet: its pid cannot belong to another process.
+  if (auto self = processes_.Get(pid_); self.ok()) start_ticks_ = self->start_ticks;
   beater_ = std::thread([this] { Beat(); });
 }
 
@@ -100,11 +106,10 @@ void WatchdogHandle::Finish() {
     ::close(fd_);
     fd_ = -1;
   }
-  // Reap it (bounded): it is our child until we exit.
-  for (int i = 0; i < 200; ++i) {
-    if (::waitpid(pid_, nullptr, WNOHANG) != 0) return;
-    ::usleep(10000);
-  }
+  // Reap it (bounded): it is our child until we exit, and it holds the state dir's lock until
+  // it exits. Its pidfd becomes readable when it exits; no sleeping in between.
+  if (start_ticks_ != 0) processes_.WaitExit(pid_, start_ticks_, std::chrono::seconds(2));
+  ::waitpid(pid_, nullptr, WNOHANG);
 }
 
 WatchdogHandle::~WatchdogHandle() {
@@ -118,19 +123,47 @@ namespace {
 
 FILE* g_log = stderr;
 
-void Log(const char* fmt, const std::string& a = "", const std::string& b = "") {
-  std::string when = FormatRfc3339(std::chrono::system_clock::now());
-  std::fprintf(g_log, "%s watchdog[%d] ", when.c_str(), static_cast<int>(::getpid()));
-  std::fprintf(g_log, fmt, a.c_str(), b.c_str());
-  std::fputc('\n', g_log);
+void Log(const std::string& text) {
+  const std::string when = FormatRfc3339(SystemClock().Now());
+  std::fprintf(g_log, "%s watchdog[%d] %s\n", when.c_str(), static_cast<int>(::getpid()),
+               text.c_str());
   std::fflush(g_log);
 }
 
-int64_t NowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
+constexpr const char* kRunnerGone = "the runner is gone";
+
+// The runner's end of the heartbeat socket: 'h' heartbeats, 'd' done, EOF without "done": the
+// runner died.
+class HeartbeatSocketLink : public RunnerLink {
+ public:
+  HeartbeatSocketLink(int fd, Clock& clock) : fd_(fd), clock_(clock) {}
+
+  RunnerNews Next(std::chrono::steady_clock::time_point until) override {
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(until - clock_.Monotonic());
+    struct pollfd pfd = {fd_, POLLIN, 0};
+    const int rc = ::poll(&pfd, 1, static_cast<int>(std::max<int64_t>(0, left.count())));
+    if (rc < 0 && errno != EINTR) {
+      return {RunnerNews::Kind::kGone, {}, "heartbeat socket failed"};
+    }
+    if (rc <= 0) return {};
+    char buf[64];
+    const ssize_t n = ::read(fd_, buf, sizeof buf);
+    if (n == 0) {
+      return {RunnerNews::Kind::kGone, {},
+              std::string(kRunnerGone) + " (its heartbeat socket closed without \"done\")"};
+    }
+    if (n < 0) return {};
+    for (ssize_t i = 0; i < n; ++i) {
+      if (buf[i] == 'd') return {RunnerNews::Kind::kFinished, {}, ""};
+    }
+    return {RunnerNews::Kind::kBeat, std::chrono::milliseconds(0), ""};
+  }
+
+ private:
+  int fd_;
+  Clock& clock_;
+};
 
 // Reads exactly `n` bytes from `fd` before `deadline`; false on EOF, error or time out.
 bool ReadFrameBytes(int fd, std::string& out, size_t n,
@@ -197,90 +230,33 @@ int RunWatchdog(const std::string& ledger_path, std::chrono::milliseconds grace)
   ::signal(SIGINT, SIG_IGN);
   ::signal(SIGHUP, SIG_IGN);
   ::signal(SIGPIPE, SIG_IGN);
-  Log("watching %s (grace %s)", ledger_path, std::to_string(grace.count()) + " ms");
+  Log("watching " + ledger_path + " (grace " + std::to_string(grace.count()) + " ms)");
   const SecretValues secrets = ReceiveSecrets(3, grace);
 
-  auto last_beat = std::chrono::steady_clock::now();
-  std::string reason;
-  while (reason.empty()) {
-    struct pollfd pfd = {3, POLLIN, 0};
-    int rc = ::poll(&pfd, 1, 100);
-    if (rc > 0) {
-      char buf[64];
-      ssize_t n = ::read(3, buf, sizeof buf);
-      if (n == 0) {
-        reason = "the runner is gone (its heartbeat socket closed without \"done\")";
-        break;
-      }
-      for (ssize_t i = 0; i < n; ++i) {
-        if (buf[i] == 'd') {
-          Log("the runner finished; exiting");
-          return 0;
-        }
-      }
-      if (n > 0) last_beat = std::chrono::steady_clock::now();
-    } else if (rc < 0 && errno != EINTR) {
-      reason = "heartbeat socket failed";
-      break;
-    }
-    if (std::chrono::steady_clock::now() - last_beat > grace) {
-      reason = "no heartbeat for longer than the grace";
-      break;
-    }
-    auto contents = ReadLedger(ledger_path);
-    if (contents.ok()) {
-      const int64_t now = NowMs();
-      for (const auto* e : contents->Outstanding()) {
-        if (e->undo.deadline_ms > 0 && e->undo.deadline_ms < now) {
-          reason = "the deadline of " + e->undo.fault_name + " on " + e->undo.target + " passed";
-          break;
-        }
-      }
-    }
-  }
-
-  Log("acting: %s", reason);
   auto processes = MakeSystemProcessTable();
   StopSource stop;
   FaultEnv env{*processes, SystemClock(), stop};
-  LocalExecutor executor(env, FaultRegistry::Global());
-  if (auto contents = ReadLedger(ledger_path); contents.ok() && contents->run.is_object()) {
-    env.run_id = contents->run.value("run_id", "norun");
-  }
-  RecoveryReport report = RecoverRun(ledger_path, executor, SystemClock(), "watchdog", 3, secrets);
-  for (const auto& a : report.actions) Log("%s", a);
-  for (const auto& l : report.left) Log("LEFT: %s", l);
-  if (auto ledger = FileLedger::OpenForAppend(ledger_path, secrets); ledger.ok()) {
-    Status st = (*ledger)->Append({{"type", "watchdog"}, {"event", "reverted"}, {"reason", reason},
-                                   {"ok", report.ok()}, {"pid", ::getpid()}});
-    (void)st;
-  }
-  // A runner that is alive but missed a deadline or its heartbeats may inject again when it wakes:
-  // stop it (it reverts on SIGTERM too; reverting twice is harmless).
-  if (auto contents = ReadLedger(ledger_path); contents.ok() && contents->run.is_object()) {
-    pid_t runner = contents->run.value("runner_pid", 0);
-    auto p = processes->Get(runner);
-    if (runner > 0 && p.ok() &&
-        p->start_ticks == contents->run.value("runner_start_ticks", 0ULL) && p->state != 'Z') {
-      Log("stopping the runner (pid %s) with SIGTERM", std::to_string(runner));
-      Status st = processes->Signal(runner, p->start_ticks, SIGTERM);
-      (void)st;
-    }
-  }
+  LedgerWatchdogEffects effects(ledger_path, secrets, env, Log);
+  HeartbeatSocketLink link(3, SystemClock());
+  WatchdogLoop loop({.grace = grace, .self_pid = ::getpid()}, SystemClock(), link, effects,
+                    *processes);
+  const WatchdogLoop::Watched watched = loop.Watch();
+  if (watched.finished) return 0;
+  const int code = loop.Act(watched.reason);
   // A runner that died left its journal as a checkpoint: stream every guard sample of its event
   // log into it (docs/journal.md). Only a checkpoint of this run is touched.
-  if (reason.rfind("the runner is gone", 0) == 0) {
+  if (watched.reason.rfind(kRunnerGone, 0) == 0) {
     if (auto contents = ReadLedger(ledger_path); contents.ok()) {
       std::string journal;
       Status st = CompleteJournalOfRun(contents->run, "watchdog", SystemClock().Now(), &journal);
       if (st.ok()) {
-        Log("journal %s: every guard sample of its event log added", journal);
+        Log("journal " + journal + ": every guard sample of its event log added");
       } else if (st.code() != StatusCode::kNotFound) {
-        Log("journal %s: left as it was: %s", journal, st.message());
+        Log("journal " + journal + ": left as it was: " + st.message());
       }
     }
   }
-  return report.ok() ? 0 : 4;
+  return code;
 }
 
 }  // namespace ringfence

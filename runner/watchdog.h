@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "core/base/clock.h"
+#include "core/base/process_table.h"
 #include "core/base/secret_values.h"
 #include "core/base/status.h"
 
@@ -25,22 +26,31 @@ namespace ringfence {
 class WatchdogHandle {
  public:
   // Starts `binary watchdog --ledger PATH --grace MS` with the heartbeat socket on fd 3 and
-  // `lock_fd` (may be -1) on fd 4, and sends it `secrets`. Returns once the watchdog runs.
+  // `lock_fd` (may be -1) on fd 4, and sends it `secrets`. Returns once it is forked: it does
+  // not wait for the watchdog to run (a watchdog that fails to start closes the socket, and
+  // the heartbeats find it gone). `processes` (which must outlive the handle) identifies it by
+  // its start time and waits for its exit.
   static Result<std::unique_ptr<WatchdogHandle>> Start(
       const std::string& binary, const std::string& ledger_path, int lock_fd,
-      std::chrono::milliseconds grace, const SecretValues& secrets = SecretValues());
+      std::chrono::milliseconds grace, ProcessTable& processes,
+      const SecretValues& secrets = SecretValues());
   // Without Finish(): the socket closes and the watchdog reverts whatever the ledger still shows.
   ~WatchdogHandle();
   pid_t pid() const { return pid_; }
-  // The run ended normally: the watchdog exits quietly. Waits (bounded) for it to go.
+  // The watchdog's start time (ProcessInfo::start_ticks), 0 when it could not be read.
+  unsigned long long start_ticks() const { return start_ticks_; }
+  // The run ended normally: the watchdog exits quietly. Waits for it to exit (on a pidfd, at
+  // most 2 s) and reaps it, so that the state dir's lock it holds is free when this returns.
   void Finish();
 
  private:
-  WatchdogHandle(pid_t pid, int fd, std::chrono::milliseconds grace);
+  WatchdogHandle(pid_t pid, int fd, std::chrono::milliseconds grace, ProcessTable& processes);
   void Beat();
   pid_t pid_;
+  unsigned long long start_ticks_ = 0;
   int fd_;
   std::chrono::milliseconds grace_;
+  ProcessTable& processes_;
   StopSource stop_;
   std::thread beater_;
 };

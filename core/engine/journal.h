@@ -12,10 +12,10 @@
 #include <nlohmann/json.hpp>
 
 #include "core/base/clock.h"
-#include "core/model/experiment.h"
+#include "core/base/status.h"
 #include "core/engine/lifecycle.h"
 #include "core/engine/run_observer.h"
-#include "core/base/status.h"
+#include "core/model/experiment.h"
 
 namespace ringfence {
 

@@ -13,8 +13,8 @@
 
 #include <spdlog/spdlog.h>
 
-#include "core/targets/target_resolver.h"
 #include "core/sys/run_command.h"
+#include "core/targets/target_resolver.h"
 
 namespace ringfence {
 

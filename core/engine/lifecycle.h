@@ -11,14 +11,14 @@
 #include <nlohmann/json.hpp>
 
 #include "core/base/clock.h"
-#include "core/fault/executor.h"
-#include "core/model/experiment.h"
-#include "core/fault/fault.h"
-#include "core/observe/guards.h"
-#include "core/fleet/host_directory.h"
-#include "core/observe/probe.h"
 #include "core/engine/run_observer.h"
+#include "core/fault/executor.h"
+#include "core/fault/fault.h"
+#include "core/fleet/host_directory.h"
 #include "core/ledger/revert_ledger.h"
+#include "core/model/experiment.h"
+#include "core/observe/guards.h"
+#include "core/observe/probe.h"
 
 namespace ringfence {
 

@@ -8,11 +8,11 @@
 #include <nlohmann/json.hpp>
 
 #include "core/base/clock.h"
+#include "core/base/process_table.h"
+#include "core/base/status.h"
 #include "core/model/experiment.h"
 #include "core/model/fault_catalog.h"
 #include "core/model/params.h"
-#include "core/base/process_table.h"
-#include "core/base/status.h"
 
 namespace ringfence {
 

@@ -8,10 +8,10 @@
 
 #include <nlohmann/json.hpp>
 
-#include "core/fault/executor.h"
-#include "core/model/experiment.h"
-#include "core/fault/fault.h"
 #include "core/base/status.h"
+#include "core/fault/executor.h"
+#include "core/fault/fault.h"
+#include "core/model/experiment.h"
 
 namespace ringfence {
 

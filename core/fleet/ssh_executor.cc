@@ -23,13 +23,13 @@
 #include <boost/process/v2.hpp>
 #include <spdlog/spdlog.h>
 
-#include "core/sys/child_exec_setup.h"
-#include "core/fleet/host_protocol.h"
 #include "core/base/json_fields.h"
 #include "core/base/process_table.h"
+#include "core/fleet/host_protocol.h"
+#include "core/sys/child_exec_setup.h"
+#include "core/sys/run_command.h"
 #include "core/targets/host_selection.h"
 #include "core/targets/target_resolver.h"
-#include "core/sys/run_command.h"
 
 namespace ringfence {
 

@@ -14,12 +14,12 @@
 #include <nlohmann/json.hpp>
 
 #include "core/base/clock.h"
+#include "core/base/secret_values.h"
+#include "core/base/status.h"
 #include "core/fault/executor.h"
 #include "core/fleet/host_directory.h"
 #include "core/fleet/host_session.h"
 #include "core/model/inventory.h"
-#include "core/base/secret_values.h"
-#include "core/base/status.h"
 
 namespace ringfence {
 

@@ -8,8 +8,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "core/ledger/revert_ledger.h"
 #include "core/base/secret_values.h"
+#include "core/ledger/revert_ledger.h"
 
 namespace ringfence {
 

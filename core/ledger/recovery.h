@@ -4,10 +4,10 @@
 #include <string>
 #include <vector>
 
-#include "core/fault/executor.h"
-#include "core/ledger/file_ledger.h"
 #include "core/base/process_table.h"
 #include "core/base/secret_values.h"
+#include "core/fault/executor.h"
+#include "core/ledger/file_ledger.h"
 
 namespace ringfence {
 

@@ -4,8 +4,8 @@
 #include <mutex>
 #include <vector>
 
-#include "core/fault/fault.h"
 #include "core/base/status.h"
+#include "core/fault/fault.h"
 
 namespace ringfence {
 

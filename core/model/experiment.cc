@@ -8,11 +8,11 @@
 #include <set>
 #include <sstream>
 
-#include "core/model/fault_catalog.h"
 #include "core/base/input_file.h"
+#include "core/base/placeholders.h"
+#include "core/model/fault_catalog.h"
 #include "core/model/inventory.h"
 #include "core/model/params.h"
-#include "core/base/placeholders.h"
 
 namespace ringfence {
 

@@ -10,11 +10,11 @@
 
 #include "core/base/clock.h"
 #include "core/base/duration.h"
+#include "core/base/process_table.h"
+#include "core/base/status.h"
 #include "core/model/experiment.h"
 #include "core/observe/metric_source.h"
 #include "core/observe/probe.h"
-#include "core/base/process_table.h"
-#include "core/base/status.h"
 
 namespace ringfence {
 

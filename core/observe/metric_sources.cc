@@ -7,8 +7,8 @@
 #include <future>
 #include <thread>
 
-#include "core/sys/http_client.h"
 #include "core/observe/metric_text.h"
+#include "core/sys/http_client.h"
 #include "core/targets/target_resolver.h"
 
 namespace ringfence {

@@ -9,8 +9,8 @@
 #include <vector>
 
 #include "core/base/duration.h"
-#include "core/observe/metric_source.h"
 #include "core/base/status.h"
+#include "core/observe/metric_source.h"
 
 namespace ringfence {
 

@@ -14,8 +14,8 @@
 #include <cstring>
 
 #include "core/sys/http_client.h"
-#include "core/targets/target_resolver.h"
 #include "core/sys/run_command.h"
+#include "core/targets/target_resolver.h"
 
 namespace ringfence {
 namespace {

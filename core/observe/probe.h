@@ -5,8 +5,8 @@
 #include <nlohmann/json.hpp>
 
 #include "core/base/clock.h"
-#include "core/model/experiment.h"
 #include "core/base/process_table.h"
+#include "core/model/experiment.h"
 #include "core/sys/run_command.h"
 
 namespace ringfence {

@@ -28,10 +28,10 @@
 #include <boost/asio/write.hpp>
 #include <boost/process/v2.hpp>
 
-#include "core/sys/child_exec_setup.h"
 #include "core/base/clock.h"
-#include "core/sys/run_command.h"
 #include "core/base/process_table.h"
+#include "core/sys/child_exec_setup.h"
+#include "core/sys/run_command.h"
 
 namespace ringfence {
 namespace {

@@ -17,9 +17,9 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
-#include "core/sys/run_command.h"
-#include "core/sys/http_client.h"
 #include "core/base/input_file.h"
+#include "core/sys/http_client.h"
+#include "core/sys/run_command.h"
 #include "faults/bad_update/gates.h"
 #include "faults/bad_update/mutations.h"
 #include "faults/bad_update/waves.h"

@@ -10,8 +10,8 @@
 #include <sstream>
 
 #include "core/base/process_table.h"
-#include "faults/common/nft_match.h"
 #include "core/sys/run_command.h"
+#include "faults/common/nft_match.h"
 
 namespace ringfence {
 

@@ -7,8 +7,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "core/fault/fault.h"
 #include "core/base/status.h"
+#include "core/fault/fault.h"
 
 namespace ringfence {
 

@@ -5,10 +5,10 @@
 
 #include <nlohmann/json.hpp>
 
-#include "core/model/experiment.h"
-#include "core/fault/fault.h"
 #include "core/base/process_table.h"
 #include "core/base/status.h"
+#include "core/fault/fault.h"
+#include "core/model/experiment.h"
 
 namespace ringfence {
 

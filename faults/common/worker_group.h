@@ -5,9 +5,9 @@
 
 #include <nlohmann/json.hpp>
 
-#include "core/fault/fault.h"
 #include "core/base/process_table.h"
 #include "core/base/status.h"
+#include "core/fault/fault.h"
 #include "faults/common/process_ref.h"
 #include "faults/common/worker_process.h"
 

@@ -1,10 +1,10 @@
 #include <gtest/gtest.h>
 
 #include "core/fault/fault.h"
+#include "core/sys/system_process_table.h"
 #include "faults/common/worker_group.h"
 #include "faults/cpu_stress/cpu_stress.h"
 #include "tests/support/fake_clock.h"
-#include "core/sys/system_process_table.h"
 
 namespace ringfence {
 namespace {

@@ -12,11 +12,11 @@
 #include <gtest/gtest.h>
 
 #include "core/fault/fault.h"
+#include "core/sys/system_clock.h"
+#include "core/sys/system_process_table.h"
 #include "faults/disk_fill/disk_fill.h"
 #include "faults/disk_fill/fill_plan.h"
 #include "tests/support/processes.h"
-#include "core/sys/system_process_table.h"
-#include "core/sys/system_clock.h"
 
 namespace ringfence {
 namespace {

@@ -8,9 +8,9 @@
 #include <nlohmann/json.hpp>
 
 #include "core/base/duration.h"
-#include "core/model/params.h"
 #include "core/base/status.h"
 #include "core/base/validation.h"
+#include "core/model/params.h"
 
 namespace ringfence {
 

@@ -25,10 +25,10 @@
 
 #include "core/base/clock.h"
 #include "core/fault/fault.h"
+#include "core/sys/system_clock.h"
 #include "faults/latency/latency_config.h"
 #include "tests/support/netns.h"
 #include "tests/support/processes.h"
-#include "core/sys/system_clock.h"
 
 namespace ringfence {
 namespace {

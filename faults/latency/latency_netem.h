@@ -4,8 +4,8 @@
 #include <string>
 
 #include "core/base/duration.h"
-#include "core/fault/fault.h"
 #include "core/base/status.h"
+#include "core/fault/fault.h"
 
 namespace ringfence {
 

@@ -9,12 +9,12 @@
 #include <gtest/gtest.h>
 
 #include "core/fault/fault.h"
+#include "core/sys/system_clock.h"
+#include "core/sys/system_process_table.h"
 #include "faults/common/worker_group.h"
 #include "faults/common/worker_process.h"
 #include "faults/memory_stress/memory_stress.h"
 #include "tests/support/processes.h"
-#include "core/sys/system_process_table.h"
-#include "core/sys/system_clock.h"
 
 namespace ringfence {
 namespace {

@@ -3,10 +3,10 @@
 #include <gtest/gtest.h>
 
 #include "core/fault/fault.h"
+#include "core/sys/system_clock.h"
 #include "faults/network_loss/network_loss.h"
 #include "tests/support/netns.h"
 #include "tests/support/netns_traffic.h"
-#include "core/sys/system_clock.h"
 
 namespace ringfence::testing {
 namespace {

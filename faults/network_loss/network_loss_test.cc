@@ -1,8 +1,8 @@
 #include <gtest/gtest.h>
 
 #include "core/fault/fault.h"
-#include "faults/network_loss/network_loss.h"
 #include "core/sys/system_clock.h"
+#include "faults/network_loss/network_loss.h"
 
 namespace ringfence {
 namespace {

@@ -8,10 +8,10 @@
 #include <utility>
 
 #include "core/base/signals.h"
+#include "core/sys/run_command.h"
 #include "core/targets/target_resolver.h"
 #include "faults/common/process_ref.h"
 #include "faults/common/process_targets.h"
-#include "core/sys/run_command.h"
 
 namespace ringfence {
 namespace {

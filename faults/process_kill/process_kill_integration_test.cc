@@ -9,12 +9,12 @@
 
 #include <gtest/gtest.h>
 
+#include "core/sys/system_clock.h"
+#include "core/sys/system_process_table.h"
 #include "core/targets/target_resolver.h"
 #include "faults/process_kill/process_kill.h"
 #include "tests/support/child_processes.h"
 #include "tests/support/processes.h"
-#include "core/sys/system_process_table.h"
-#include "core/sys/system_clock.h"
 
 namespace ringfence {
 namespace {

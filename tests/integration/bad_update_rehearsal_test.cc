@@ -9,9 +9,9 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-#include "faults/bad_update/bad_update.h"
 #include "demo/demo_command.h"
 #include "demo/demo_fleet.h"
+#include "faults/bad_update/bad_update.h"
 #include "tests/support/chaos.h"
 #include "tests/support/processes.h"
 

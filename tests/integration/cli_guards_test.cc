@@ -9,8 +9,8 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-#include "core/sys/http_client.h"
 #include "core/observe/metric_text.h"
+#include "core/sys/http_client.h"
 #include "demo/demo_fleet.h"
 #include "tests/support/processes.h"
 #include "tests/support/prometheus_server.h"

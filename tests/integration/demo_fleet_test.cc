@@ -13,12 +13,12 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-#include "core/sys/http_client.h"
-#include "core/observe/probe.h"
 #include "core/base/process_table.h"
 #include "core/base/regex.h"
-#include "demo/demo_fleet.h"
+#include "core/observe/probe.h"
+#include "core/sys/http_client.h"
 #include "core/sys/run_command.h"
+#include "demo/demo_fleet.h"
 
 namespace ringfence {
 namespace {

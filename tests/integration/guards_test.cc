@@ -11,16 +11,16 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "core/base/process_table.h"
 #include "core/observe/guards.h"
-#include "core/sys/http_client.h"
 #include "core/observe/metric_text.h"
 #include "core/observe/probe.h"
-#include "core/base/process_table.h"
+#include "core/sys/http_client.h"
+#include "core/sys/system_clock.h"
+#include "core/sys/system_process_table.h"
 #include "demo/demo_fleet.h"
 #include "runner/runner_metrics.h"
 #include "tests/support/prometheus_server.h"
-#include "core/sys/system_process_table.h"
-#include "core/sys/system_clock.h"
 
 namespace ringfence {
 namespace {

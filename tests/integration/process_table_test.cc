@@ -7,8 +7,8 @@
 #include <gtest/gtest.h>
 
 #include "core/base/process_table.h"
-#include "tests/support/child_processes.h"
 #include "core/sys/system_process_table.h"
+#include "tests/support/child_processes.h"
 
 namespace ringfence {
 namespace {

@@ -14,20 +14,20 @@
 
 #include <gtest/gtest.h>
 
-#include "core/fault/executor.h"
-#include "core/fault/fault.h"
 #include "core/engine/journal.h"
 #include "core/engine/lifecycle.h"
-#include "core/observe/probe.h"
+#include "core/fault/executor.h"
+#include "core/fault/fault.h"
 #include "core/ledger/revert_ledger.h"
+#include "core/observe/probe.h"
+#include "core/sys/system_clock.h"
+#include "core/sys/system_process_table.h"
 #include "core/targets/target_resolver.h"
 #include "faults/bad_update/bad_update.h"
 #include "faults/common/worker_group.h"
 #include "tests/support/child_processes.h"
 #include "tests/support/netns.h"
 #include "tests/support/processes.h"
-#include "core/sys/system_process_table.h"
-#include "core/sys/system_clock.h"
 
 namespace ringfence {
 namespace {

@@ -9,8 +9,8 @@
 
 #include <gtest/gtest.h>
 
-#include "core/sys/run_command.h"
 #include "core/base/process_table.h"
+#include "core/sys/run_command.h"
 #include "tests/support/chaos.h"
 
 namespace ringfence {

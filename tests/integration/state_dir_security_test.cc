@@ -12,10 +12,10 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-#include "core/ledger/file_ledger.h"
 #include "core/fleet/host_protocol.h"
 #include "core/fleet/host_session.h"
 #include "core/fleet/ssh_executor.h"
+#include "core/ledger/file_ledger.h"
 #include "core/ledger/state_dir.h"
 #include "tests/support/chaos.h"
 #include "tests/support/processes.h"

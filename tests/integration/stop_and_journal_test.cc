@@ -19,11 +19,11 @@
 #include <nlohmann/json.hpp>
 
 #include "core/base/clock.h"
-#include "core/sys/http_client.h"
 #include "core/base/process_table.h"
+#include "core/sys/http_client.h"
+#include "core/sys/run_command.h"
 #include "tests/support/chaos.h"
 #include "tests/support/processes.h"
-#include "core/sys/run_command.h"
 
 namespace ringfence::testing {
 namespace {

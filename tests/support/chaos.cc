@@ -10,8 +10,8 @@
 
 #include <gtest/gtest.h>
 
-#include "core/ledger/file_ledger.h"
 #include "core/base/regex.h"
+#include "core/ledger/file_ledger.h"
 
 namespace ringfence::testing {
 

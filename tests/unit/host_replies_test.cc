@@ -5,8 +5,8 @@
 
 #include <gtest/gtest.h>
 
-#include "core/fleet/host_protocol.h"
 #include "core/base/json_fields.h"
+#include "core/fleet/host_protocol.h"
 #include "core/fleet/ssh_executor.h"
 
 namespace ringfence {

@@ -5,8 +5,8 @@
 
 #include <gtest/gtest.h>
 
-#include "core/fault/executor.h"
 #include "core/engine/journal.h"
+#include "core/fault/executor.h"
 #include "core/ledger/revert_ledger.h"
 #include "tests/support/fake_clock.h"
 
