@@ -36,7 +36,7 @@ std::string ScenarioDir() {
 }
 
 int ScenarioFleetSize(const std::string& scenario_file) {
-  auto text = ReadInputFile(scenario_file, kMaxExperimentBytes);
+  auto text = ReadCommandLineInput(scenario_file, kMaxExperimentBytes);
   if (!text.ok()) return 0;  // the run that follows reports the file
   try {
     const auto doc = nlohmann::json::parse(*text);
