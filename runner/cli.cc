@@ -759,7 +759,8 @@ std::string MarkdownTables() {
   CommandLine scratch;
   Declaration decl = Declare(scratch);
   const CLI::App& app = *decl.app;
-  std::string out = "| command | usage | what it does |\n|---|---|---|\n";
+  // Blank lines around the tables: the markers are HTML comments.
+  std::string out = "\n| command | usage | what it does |\n|---|---|---|\n";
   for (const auto& c : kCommands) {
     out += "| `" + std::string(c.name) + "` | `" + Cell(Usage(*app.get_subcommand(c.name))) +
            "` | " + Cell(c.summary) + " |\n";
@@ -776,7 +777,7 @@ std::string MarkdownTables() {
     out += "\n";
     OptionTable(options, out);
   }
-  return out;
+  return out + "\n";
 }
 
 int RunCli(int argc, char** argv) {
