@@ -714,10 +714,9 @@ CommandLine ParseCommandLine(const std::vector<std::string>& args) {
   }
   line.command = sub != nullptr ? sub->get_name() : "";
   if (line.version) return line;
-  if (const std::string top = ExtraArgumentError(app.remaining(false)); !top.empty()) {
+  if (const auto top = app.remaining(false); !top.empty()) {
     // Before the command (or instead of one): what stands first is taken as the command.
-    std::string first = app.remaining(false).front();
-    line.error = UsageMessage("", UnknownCommand(first));
+    line.error = UsageMessage("", UnknownCommand(top.front()));
     line.command.clear();
   } else if (sub != nullptr) {
     if (const std::string extra = ExtraArgumentError(sub->remaining(false)); !extra.empty()) {
