@@ -16,6 +16,8 @@
 #include "core/base/input_file.h"
 #include "core/model/experiment.h"
 #include "demo/demo_fleet.h"
+#include "runner/cli.h"
+#include "runner/experiment_runner.h"
 
 namespace ringfence {
 
@@ -36,7 +38,7 @@ std::string ScenarioDir() {
 }
 
 int ScenarioFleetSize(const std::string& scenario_file) {
-  auto text = ReadInputFile(scenario_file, kMaxExperimentBytes);
+  auto text = ReadCommandLineInput(scenario_file, kMaxExperimentBytes);
   if (!text.ok()) return 0;  // the run that follows reports the file
   try {
     const auto doc = nlohmann::json::parse(*text);
@@ -171,4 +173,15 @@ int RunDemo(const DemoRequest& request) {
   return code;
 }
 
+}  // namespace ringfence
+
+namespace ringfence {
+namespace {
+// `ringfence demo` is this (runner/cli.h SetDemoCommand); linked in as an object library, like
+// the faults' registrations.
+const bool kDemoCommandSet = [] {
+  SetDemoCommand(RunDemo);
+  return true;
+}();
+}  // namespace
 }  // namespace ringfence

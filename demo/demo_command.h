@@ -2,18 +2,9 @@
 
 #include <string>
 
-#include "runner/experiment_runner.h"
+#include "runner/run_request.h"
 
 namespace ringfence {
-
-inline constexpr int kDefaultDemoFleetSize = 5;
-
-struct DemoRequest {
-  std::string scenario;  // empty: the demo game day
-  // 0 (no --fleet-size): the scenario's tag "demo-fleet-size:N", else kDefaultDemoFleetSize.
-  int fleet_size = 0;
-  RunRequest run;        // journal, vars, seed; `file` is filled from `scenario`
-};
 
 // Starts the embedded demo fleet, runs the scenario against it with the fleet's placeholders
 // (demo_fleet_id, demo_fleet_size, demo_fleet_min_alive, demo_port_<i>, and for bad_update:

@@ -1,359 +1,625 @@
 #include "runner/cli.h"
 
+#include <algorithm>
+#include <cerrno>
 #include <cstdio>
-#include <cstring>
+#include <cstdlib>
+#include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
-#include <map>
+#include <CLI/CLI.hpp>
 
 #include "core/base/duration.h"
+#include "core/base/input_file.h"
 #include "core/fault/fault.h"
 #include "core/ledger/file_ledger.h"
 #include "core/model/params.h"
-#include "demo/demo_command.h"
 #include "runner/experiment_runner.h"
 #include "runner/host_command.h"
 #include "runner/state_commands.h"
-#include "runner/terminal.h"
 #include "runner/watchdog.h"
 
 namespace ringfence {
 
 namespace {
 
-using Args = std::vector<std::string>;
+// "ringfence run: <message> (see ringfence run --help)"; "ringfence: <message>" outside a command.
+std::string UsageMessage(const std::string& command, const std::string& message) {
+  if (command.empty()) return "ringfence: " + message;
+  return "ringfence " + command + ": " + message + " (see ringfence " + command + " --help)";
+}
+
+// Why a value was refused ("" when it was taken): the check of one option, which stores the
+// converted value itself.
+using Take = std::function<std::string(const std::string& value)>;
+
+// Option groups: how the help and the tables list an option.
+constexpr const char* kGlobalGroup = "global";  // on every command; listed once
+constexpr const char* kOptionsGroup = "options";
+
+// Declares the options of one command (or of the top level) so that a refused value becomes
+// the line's error, in the command's usage form; the first error wins.
+class Declarer {
+ public:
+  Declarer(CLI::App& app, CommandLine& line, std::string command)
+      : app_(app), line_(line), command_(std::move(command)) {}
+
+  CommandLine& line() { return line_; }
+  const std::string& command() const { return command_; }
+  CLI::App& app() { return app_; }
+
+  void Fail(const std::string& message) {
+    if (line_.error.empty()) line_.error = UsageMessage(command_, message);
+  }
+
+  // `--flag VALUE` (or `--flag=VALUE`); given twice, the last one counts.
+  CLI::Option* Value(const std::string& flag, const std::string& value_name,
+                     const std::string& help, Take take, const std::string& default_text = "") {
+    CLI::Option* o = app_.add_option_function<std::string>(
+        flag, [this, flag, take](const std::string& v) { Check(flag, take, v); }, help);
+    o->type_name(value_name)->multi_option_policy(CLI::MultiOptionPolicy::TakeLast)
+        ->group(kOptionsGroup);
+    if (!default_text.empty()) o->default_str(default_text);
+    return o;
+  }
+
+  // `--flag VALUE`, repeatable: one value each time.
+  CLI::Option* Repeated(const std::string& flag, const std::string& value_name,
+                        const std::string& help, Take take) {
+    CLI::Option* o = app_.add_option_function<std::vector<std::string>>(
+        flag,
+        [this, flag, take](const std::vector<std::string>& values) {
+          for (const auto& v : values) Check(flag, take, v);
+        },
+        help);
+    o->type_name(value_name)->allow_extra_args(false)
+        ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll)->group(kOptionsGroup);
+    return o;
+  }
+
+  CLI::Option* Flag(const std::string& flag, bool& target, const std::string& help) {
+    return app_.add_flag(flag, target, help)->group(kOptionsGroup);
+  }
+
+  // Positional arguments (checked by the command's Finally); `usage` is how the usage line
+  // shows them ("FILE", "FILE..."). What follows `--` on the line is added to them.
+  CLI::Option* Positional(const std::string& name, const std::string& usage,
+                          std::vector<std::string>& target, const std::string& help) {
+    positionals_ = &target;
+    return app_.add_option(name, target, help)->type_name(usage)->group(kOptionsGroup);
+  }
+
+  // Checks the command's options together, once the line is parsed (and only if it parsed).
+  void Finally(std::function<void()> check) { finally_ = std::move(check); }
+
+  // The line parsed for this command; `after_dashes` is what stood after `--`.
+  void Finish(const std::vector<std::string>& after_dashes) {
+    if (!after_dashes.empty()) {
+      if (positionals_ == nullptr) return Fail("unexpected argument " + after_dashes.front());
+      positionals_->insert(positionals_->end(), after_dashes.begin(), after_dashes.end());
+    }
+    if (finally_) finally_();
+  }
+
+ private:
+  void Check(const std::string& flag, const Take& take, const std::string& v) {
+    if (!line_.error.empty()) return;
+    const std::string why = take(v);
+    if (!why.empty()) Fail(flag + " \"" + v + "\": " + why);
+  }
+
+  CLI::App& app_;
+  CommandLine& line_;
+  std::string command_;
+  std::vector<std::string>* positionals_ = nullptr;
+  std::function<void()> finally_;
+};
+
+// Helpers for Take: parse `v` into `out`, "" or why not.
+std::string TakeNameValue(const std::string& v, std::map<std::string, std::string>& out) {
+  const auto eq = v.find('=');
+  if (eq == std::string::npos || eq == 0) return "expected name=value";
+  out[v.substr(0, eq)] = v.substr(eq + 1);
+  return "";
+}
+
+std::string TakeDuration(const std::string& v, std::chrono::milliseconds& out) {
+  auto d = ParseDuration(v);
+  if (!d.ok() || d->count() < 100) return "expected a duration of at least 100ms";
+  out = *d;
+  return "";
+}
+
+std::string TakeWholeNumber(const std::string& v, long min, long max, int& out,
+                            const std::string& why) {
+  char* end = nullptr;
+  errno = 0;
+  const long n = std::strtol(v.c_str(), &end, 10);
+  if (v.empty() || *end != '\0' || errno != 0 || n < min || n > max) return why;
+  out = static_cast<int>(n);
+  return "";
+}
+
+Take Into(std::string& target) {
+  return [&target](const std::string& v) {
+    target = v;
+    return std::string();
+  };
+}
+
+// ---- the global options: on the top level and on every command -------------------------
+
+void DeclareGlobalOptions(Declarer& d) {
+  CommandLine& line = d.line();
+  d.app()
+      .add_option_function<std::string>(
+          "--log-format",
+          [&line](const std::string& v) {
+            if (v == "text" || v == "json") {
+              line.log_format = v == "json" ? LogFormat::kJson : LogFormat::kText;
+            } else if (line.error.empty()) {
+              line.error = UsageMessage("", "--log-format expects text or json");
+            }
+          },
+          "logs on stderr: readable (default) or one JSON object per line with time, level, msg")
+      ->type_name("text|json")
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast)
+      ->group(kGlobalGroup);
+  d.app().add_flag("--help,-h", line.help, "this text, or a command's options after the command")
+      ->group(kGlobalGroup);
+  d.app().add_flag("--version", line.version, "print the version")->group(kGlobalGroup);
+}
+
+// ---- the commands ------------------------------------------------------------------------
+
+// What DefaultStateDir() is, for the help.
+constexpr const char* kDefaultStateDirText =
+    "/var/lib/ringfence for root, else $XDG_STATE_HOME/ringfence or ~/.local/state/ringfence";
+
+// Options shared by run and demo (demo has no --dry-run, --progress, … of its own).
+struct RunOptionStorage {
+  std::vector<std::string> files;
+  std::string progress = "auto";
+};
+
+void DeclareSharedRunOptions(Declarer& d, RunRequest& r) {
+  d.Value("--journal", "P",
+          "where the journal goes, written atomically (temporary file, fsync, rename)",
+          Into(r.journal), "ringfence-journal.json");
+  d.Repeated("--var", "k=v", "fills ${k} placeholders; wins over the environment",
+             [&r](const std::string& v) { return TakeNameValue(v, r.vars); });
+  d.Repeated("--secret", "k=v",
+             "like --var, but the value is always redacted (journal, ledger, logs, output)",
+             [&d, &r](const std::string& v) {
+               // The value is a secret: the error never repeats it.
+               if (TakeNameValue(v, r.secrets).empty()) return std::string();
+               d.Fail("--secret: expected name=value");
+               return std::string();
+             });
+  d.Value("--seed", "N",
+          "the seed for random target selection (overrides settings.seed); always recorded in "
+          "the journal",
+          [&r](const std::string& v) {
+            char* end = nullptr;
+            errno = 0;
+            const unsigned long long seed = std::strtoull(v.c_str(), &end, 10);
+            if (v.empty() || *end != '\0' || errno != 0 || v[0] == '-') {
+              return std::string("expected an unsigned integer");
+            }
+            r.seed = seed;
+            return std::string();
+          });
+  d.Value("--state-dir", "D", "where ledgers and the lock live (made 0700)", Into(r.state_dir),
+          kDefaultStateDirText);
+  d.Flag("--check-sources", r.check_sources,
+         "read every guard's source once before anything is injected; one that cannot be read "
+         "ends the run with exit 2");
+  d.Value("--metrics-listen", "ADDR:PORT",
+          "serve the runner's own metrics on http://ADDR:PORT/metrics while the run lasts",
+          Into(r.metrics_listen));
+  d.Value("--pushgateway", "URL",
+          "push the final result to a Prometheus Pushgateway under job ringfence",
+          Into(r.pushgateway));
+}
+
+void DeclareRun(Declarer& d) {
+  CommandLine& line = d.line();
+  RunRequest& r = line.run;
+  auto storage = std::make_shared<RunOptionStorage>();
+  d.Positional("FILE", "FILE", storage->files, "the experiment file (- reads standard input)");
+  DeclareSharedRunOptions(d, r);
+  d.Flag("--dry-run", r.dry_run,
+         "validate and resolve targets, print the plan (which fault hits which target, when, "
+         "for how long, how it is undone) and exit 0; nothing is injected, no journal written");
+  d.Value("--progress", "auto|always|never",
+          "the live status line on stderr; auto draws it when stderr is a terminal",
+          [storage](const std::string& v) {
+            if (v != "auto" && v != "always" && v != "never") {
+              return std::string("expected auto, always or never");
+            }
+            storage->progress = v;
+            return std::string();
+          },
+          "auto");
+  d.Flag("--allow-concurrent", r.allow_concurrent,
+         "do not take the state directory's lock (runs side by side on purpose)");
+  d.Value("--watchdog-grace", "DURATION",
+          "how long the watchdog waits without a heartbeat before it reverts; also added to "
+          "each fault's deadline (at least 100ms)",
+          [&r](const std::string& v) { return TakeDuration(v, r.watchdog_grace); }, "3s");
+  d.Value("--max-targets", "N",
+          "refuse (exit 2) a run that would touch more than N targets (replaces "
+          "settings.max_targets)",
+          [&r](const std::string& v) {
+            return TakeWholeNumber(v, 1, 1 << 30, r.max_targets,
+                                   "expected a whole number of at least 1");
+          });
+  d.Value("--inventory", "F",
+          "the hosts of targets with hosts (overrides the experiment's inventory; - reads "
+          "standard input)",
+          Into(r.inventory));
+  d.Value("--push-binary", "PATH",
+          "copy this ringfence binary to PATH (absolute) on every host it uses and run that one "
+          "there",
+          [&r](const std::string& v) {
+            if (v.empty() || v[0] != '/') return std::string("expected an absolute path on the hosts");
+            r.push_binary = v;
+            return std::string();
+          });
+  d.Finally([&d, &line, storage] {
+    if (storage->files.size() != 1) return d.Fail("expected exactly one experiment FILE");
+    line.run.file = storage->files[0];
+    line.run.progress = storage->progress == "always" ||
+                        (storage->progress == "auto" && StderrIsTerminal());
+    if (line.run.file == kStandardInputName && line.run.inventory == kStandardInputName) {
+      d.Fail("standard input (-) can be read only once");
+    }
+  });
+}
+
+void DeclareValidate(Declarer& d) {
+  CommandLine& line = d.line();
+  d.Positional("FILE", "FILE...", line.files, "experiment files (- reads standard input)");
+  d.Repeated("--var", "k=v", "fills ${k} placeholders; wins over the environment",
+             [&line](const std::string& v) { return TakeNameValue(v, line.vars); });
+  d.Finally([&d, &line] {
+    if (line.files.empty()) return d.Fail("expected at least one experiment FILE");
+    if (std::count(line.files.begin(), line.files.end(), kStandardInputName) > 1) {
+      d.Fail("standard input (-) can be read only once");
+    }
+  });
+}
+
+void DeclareFaults(Declarer& d) {
+  d.Flag("--json", d.line().json, "print the declarations as JSON");
+}
+
+void DeclareDemo(Declarer& d) {
+  CommandLine& line = d.line();
+  d.Value("--scenario", "FILE",
+          "the game day to run (default scenarios/demo-game-day.json; - reads standard input)",
+          Into(line.demo.scenario));
+  d.Value("--fleet-size", "N",
+          "how many demo services to start (default: the scenario's demo-fleet-size tag, else "
+          "the demo's default)",
+          [&line](const std::string& v) {
+            return TakeWholeNumber(v, 1, 64, line.demo.fleet_size,
+                                   "expected an integer from 1 to 64");
+          });
+  DeclareSharedRunOptions(d, line.run);
+  d.Finally([&line] {
+    line.demo.run = line.run;
+    line.demo.run.progress = true;
+  });
+}
+
+void DeclareStateDir(Declarer& d) {
+  CommandLine& line = d.line();
+  d.Value("--state-dir", "D", "the state directory to read", Into(line.state_dir),
+          kDefaultStateDirText);
+  d.Finally([&line] {
+    if (line.state_dir.empty()) line.state_dir = DefaultStateDir();
+  });
+}
+
+void DeclareRecover(Declarer& d) {
+  CommandLine& line = d.line();
+  DeclareStateDir(d);
+  d.Value("--run", "ID", "only this run's ledger", Into(line.run_id));
+  d.Value("--inventory", "F",
+          "the hosts to revert on (default: the inventory the run recorded; - reads standard "
+          "input)",
+          Into(line.inventory));
+  d.Repeated("--secret", "k=v", "the value of a [redacted:k] an undo record needs",
+             [&d, &line](const std::string& v) {
+               const auto eq = v.find('=');
+               if (eq == std::string::npos || eq == 0) {
+                 d.Fail("--secret: expected name=value");
+               } else {
+                 line.secrets.Add(v.substr(0, eq), v.substr(eq + 1));
+               }
+               return std::string();
+             });
+}
+
+void DeclareWatchdog(Declarer& d) {
+  CommandLine& line = d.line();
+  d.Value("--ledger", "PATH", "the ledger of the run to watch", Into(line.ledger))->required();
+  d.Value("--grace", "DURATION",
+          "how long to wait without a heartbeat before reverting",
+          [&line](const std::string& v) {
+            auto g = ParseDuration(v);
+            if (!g.ok()) return g.status().message();
+            line.grace = *g;
+            return std::string();
+          },
+          "3s");
+}
+
+std::string HostActionList() {
+  std::string list;
+  for (const auto& a : HostActions()) list += (list.empty() ? "" : ", ") + a;
+  return list;
+}
+
+void DeclareHost(Declarer& d) {
+  CommandLine& line = d.line();
+  auto actions = std::make_shared<std::vector<std::string>>();
+  d.Positional("ACTION", "ACTION", *actions, "one of: " + HostActionList());
+  d.Value("--state-dir", "D", "the host's state directory", Into(line.host.state_dir),
+          kDefaultStateDirText);
+  d.Value("--run", "ID", "the run the action belongs to", Into(line.host.run_id));
+  d.Value("--grace", "DURATION",
+          "how long the host-side watchdog waits without a heartbeat (at least 100ms)",
+          [&line](const std::string& v) {
+            auto g = ParseDuration(v);
+            if (!g.ok() || g->count() < 100) return std::string("at least 100ms");
+            line.host.grace = *g;
+            return std::string();
+          },
+          "3s");
+  d.Finally([&d, &line, actions] {
+    if (actions->empty()) return d.Fail("expected an action (" + HostActionList() + ")");
+    if (actions->size() > 1) return d.Fail("unexpected argument " + (*actions)[1]);
+    line.host.action = (*actions)[0];
+    if (line.host.state_dir.empty()) line.host.state_dir = DefaultStateDir();
+    const auto& all = HostActions();
+    if (std::find(all.begin(), all.end(), line.host.action) == all.end()) {
+      d.Fail("unknown action " + line.host.action);
+    }
+  });
+}
+
+void DeclareHelp(Declarer& d);
+
+int CmdRun(const CommandLine& line) { return RunExperimentFile(line.run); }
+DemoCommand& DemoCommandSlot() {
+  static DemoCommand command;
+  return command;
+}
+
+int CmdDemo(const CommandLine& line) {
+  if (!DemoCommandSlot()) {
+    std::fprintf(stderr, "ringfence demo: this binary has no demo\n");
+    return 2;
+  }
+  return DemoCommandSlot()(line.demo);
+}
+int CmdRecover(const CommandLine& line) {
+  return RecoverStateDir(line.state_dir, line.run_id, line.inventory, line.secrets);
+}
+int CmdStatus(const CommandLine& line) { return PrintStatus(line.state_dir); }
+int CmdWatchdog(const CommandLine& line) { return RunWatchdog(line.ledger, line.grace); }
+int CmdHost(const CommandLine& line) { return RunHostAction(line.host); }
+int CmdValidate(const CommandLine& line);
+int CmdFaults(const CommandLine& line);
+int CmdHelp(const CommandLine& line);
 
 struct Command {
   const char* name;
-  const char* usage;
   const char* summary;
-  int (*run)(const Args& args);
+  void (*declare)(Declarer& d);
+  int (*run)(const CommandLine& line);
 };
 
-int CmdRun(const Args& args);
-int CmdValidate(const Args& args);
-int CmdFaults(const Args& args);
-int CmdDemo(const Args& args);
-int CmdRecover(const Args& args);
-int CmdStatus(const Args& args);
-int CmdWatchdog(const Args& args);
-int CmdHost(const Args& args) { return RunHostSubcommand(args); }
-
-// The command table is also the help text.
+// The one declaration of the commands: with their options, it is the parser, `--help` and
+// docs/cli.md's tables.
 const Command kCommands[] = {
     {"run",
-     "FILE [--journal P] [--dry-run] [--var k=v]... [--secret k=v]... [--seed N] "
-     "[--progress auto|always|never] [--check-sources] [--metrics-listen ADDR:PORT] "
-     "[--pushgateway URL] "
-     "[--state-dir D] [--allow-concurrent] [--watchdog-grace DURATION] [--max-targets N] "
-     "[--inventory F] [--push-binary PATH]",
      "validate FILE, resolve its targets, check the steady state, inject its faults, revert them "
      "(always), check again, write the journal",
-     CmdRun},
-    {"validate", "[--var k=v]... FILE...",
-     "check experiment files without running anything; exit 2 if any is invalid",
-     CmdValidate},
-    {"faults", "[--json]", "list the fault types with their parameters, defaults and limits",
+     DeclareRun, CmdRun},
+    {"validate", "check experiment files without running anything; exit 2 if any is invalid",
+     DeclareValidate, CmdValidate},
+    {"faults", "list the fault types with their parameters, defaults and limits", DeclareFaults,
      CmdFaults},
-    {"demo", "[--scenario FILE] [--fleet-size N] [--journal P] [--var k=v]... [--seed N] [--state-dir D]",
+    {"demo",
      "start an embedded demo fleet, run a game day against it (default "
      "scenarios/demo-game-day.json), stop the fleet",
-     CmdDemo},
-    {"recover", "[--state-dir D] [--run ID] [--inventory F] [--secret k=v]...",
-     "revert every fault the ledgers show as not reverted (newest first, idempotent); --secret "
-     "gives a value an undo record names as [redacted:k]; exit 0 only when nothing is left, else 4 "
-     "with how to undo the rest by hand (3: a ledger or the state dir is not trusted)",
-     CmdRecover},
-    {"status", "[--state-dir D]", "list runs, their state, and any fault still active with its deadline",
-     CmdStatus},
-    {"watchdog", "--ledger PATH --grace DURATION",
+     DeclareDemo, CmdDemo},
+    {"recover",
+     "revert every fault the ledgers show as not reverted (newest first, idempotent; on fleet "
+     "hosts over SSH); exit 0 only when nothing is left, else 4 with how to undo the rest by "
+     "hand (3: a ledger or the state dir is not trusted)",
+     DeclareRecover, CmdRecover},
+    {"status",
+     "list runs, their state, and any fault still active with its deadline (3: a ledger or the "
+     "state dir is not trusted)",
+     DeclareStateDir, CmdStatus},
+    {"watchdog",
      "(internal, started by run) revert from the ledger when the runner's heartbeats stop or a "
      "deadline passes",
-     CmdWatchdog},
+     DeclareWatchdog, CmdWatchdog},
     {"host",
-     "ACTION [--state-dir D] [--run ID] [--grace DURATION] (JSON request on stdin)",
-     "(internal, run over SSH on fleet hosts) the host side of a run: version, begin, match, "
-     "prepare, plan, inject, observe, revert, heartbeat, end, watchdog; one JSON reply on stdout; "
-     "session: many requests, one JSON line each, over one command",
-     CmdHost},
+     "(internal, run over SSH on fleet hosts) the host side of a run: one JSON request on "
+     "stdin, one JSON reply on stdout; session: many requests, one JSON line each, over one "
+     "command",
+     DeclareHost, CmdHost},
+    {"help", "print the options of a command, or (--markdown) docs/cli.md's tables", DeclareHelp,
+     CmdHelp},
 };
 
-const char* kGlobalOptions =
-    "global options (before or after the command):\n"
-    "  --log-format text|json   logs on stderr: readable (default) or one JSON object per line\n"
-    "  --help                   this text, or a command's usage after the command\n"
-    "  --version                print the version\n";
+const Command* FindCommand(const std::string& name) {
+  for (const auto& c : kCommands) {
+    if (name == c.name) return &c;
+  }
+  return nullptr;
+}
+
+std::string CommandList() {
+  std::string list;
+  for (const auto& c : kCommands) list += std::string(list.empty() ? "" : " ") + c.name;
+  return list;
+}
+
+std::string UnknownCommand(const std::string& name) {
+  return "unknown command '" + name + "' (commands: " + CommandList() + ")";
+}
+
+void DeclareHelp(Declarer& d) {
+  CommandLine& line = d.line();
+  auto names = std::make_shared<std::vector<std::string>>();
+  d.Positional("COMMAND", "[COMMAND]", *names, "the command whose options to print");
+  d.Flag("--markdown", line.markdown, "print docs/cli.md's command and option tables");
+  d.Finally([&d, &line, names] {
+    line.help = true;
+    if (names->size() > 1) return d.Fail("unexpected argument " + (*names)[1]);
+    if (!names->empty() && FindCommand((*names)[0]) == nullptr) {
+      return d.Fail(UnknownCommand((*names)[0]));
+    }
+    line.help_command = names->empty() ? "" : (*names)[0];
+  });
+}
+
+// The parser: the top level and one sub-app per command, all writing into `line`.
+struct Declaration {
+  std::unique_ptr<CLI::App> app;
+  std::vector<std::unique_ptr<Declarer>> declarers;
+};
+
+Declaration Declare(CommandLine& line) {
+  Declaration decl;
+  decl.app = std::make_unique<CLI::App>("ringfence", "ringfence");
+  CLI::App& app = *decl.app;
+  app.set_help_flag();
+  app.allow_extras();
+  app.require_subcommand(0, 1);
+  decl.declarers.push_back(std::make_unique<Declarer>(app, line, ""));
+  DeclareGlobalOptions(*decl.declarers.back());
+  for (const auto& c : kCommands) {
+    CLI::App* sub = app.add_subcommand(c.name, c.summary);
+    sub->set_help_flag();
+    sub->allow_extras();
+    decl.declarers.push_back(std::make_unique<Declarer>(*sub, line, c.name));
+    c.declare(*decl.declarers.back());
+    DeclareGlobalOptions(*decl.declarers.back());
+  }
+  return decl;
+}
+
+// The first argument CLI11 did not place: an unknown option or an unexpected argument.
+std::string ExtraArgumentError(const std::vector<std::string>& extras) {
+  for (const auto& a : extras) {
+    if (a.size() > 1 && a[0] == '-') return "unknown option " + a.substr(0, a.find('='));
+    return "unexpected argument " + a;
+  }
+  return "";
+}
+
+// ---- help ---------------------------------------------------------------------------------
+
+bool Positional(const CLI::Option* o) { return o->get_positional(); }
+bool TakesValue(const CLI::Option* o) { return !o->get_type_name().empty(); }
+bool Repeatable(const CLI::Option* o) {
+  return !Positional(o) && TakesValue(o) &&
+         o->get_multi_option_policy() == CLI::MultiOptionPolicy::TakeAll;
+}
+
+// "--journal P", "--dry-run", "FILE...".
+std::string OptionForm(const CLI::Option* o) {
+  if (Positional(o)) return o->get_type_name();
+  std::string form = o->get_lnames().empty() ? o->get_name() : "--" + o->get_lnames().front();
+  if (TakesValue(o)) form += " " + o->get_type_name();
+  return form;
+}
+
+std::vector<const CLI::Option*> OptionsOf(const CLI::App& app, bool global) {
+  std::vector<const CLI::Option*> out;
+  for (const CLI::Option* o : app.get_options()) {
+    if ((o->get_group() == kGlobalGroup) == global) out.push_back(o);
+  }
+  return out;
+}
+
+std::string Usage(const CLI::App& sub) {
+  std::string usage;
+  for (const CLI::Option* o : OptionsOf(sub, false)) {
+    std::string word = OptionForm(o);
+    if (!Positional(o) && !o->get_required()) word = "[" + word + "]";
+    if (Repeatable(o)) word += "...";
+    usage += (usage.empty() ? "" : " ") + word;
+  }
+  return usage;
+}
+
+std::string Description(const CLI::Option* o) {
+  std::string text = o->get_description();
+  if (!o->get_default_str().empty()) text += " (default " + o->get_default_str() + ")";
+  if (Repeatable(o)) text += "; repeatable";
+  return text;
+}
 
 const char* kExitCodes =
     "exit codes: 0 passed; 1 failed, aborted or not steady; 2 invalid input (nothing touched);\n"
     "  3 runtime error (after reverting); 4 a revert failed (what is left is printed);\n"
     "  130 / 143 / 129 interrupted by SIGINT / SIGTERM / SIGHUP (after reverting)\n";
 
-void PrintHelp() {
-  std::printf("usage: ringfence <command> [options]\n\ncommands:\n");
-  for (const auto& c : kCommands) {
-    std::printf("  %-9s %s\n  %-9s   %s\n", c.name, c.usage, "", c.summary);
+std::string OptionLines(const std::vector<const CLI::Option*>& options) {
+  std::string text;
+  for (const CLI::Option* o : options) {
+    std::string form = OptionForm(o);
+    if (form.size() < 26) form.resize(26, ' ');
+    else form += "\n" + std::string(28, ' ');
+    text += "  " + form + Description(o) + "\n";
   }
-  std::printf("\n%s\n%s", kGlobalOptions, kExitCodes);
+  return text;
 }
 
-void PrintCommandHelp(const Command& c) {
-  std::printf("usage: ringfence %s %s\n\n%s\n\n%s\n%s", c.name, c.usage, c.summary, kGlobalOptions,
-              kExitCodes);
+std::string GlobalHelp(const CLI::App& app) {
+  return "global options (before or after the command):\n" + OptionLines(OptionsOf(app, true));
 }
 
-int UsageError(const std::string& command, const std::string& message) {
-  std::fprintf(stderr, "ringfence %s: %s (see ringfence %s --help)\n", command.c_str(),
-               message.c_str(), command.c_str());
-  return 2;
-}
-
-// Options shared by run and demo. Returns false (after printing) on a bad option.
-struct RunFlags {
-  std::vector<std::string> positional;
-  RunRequest request;
-  std::string progress = "auto";
-  std::string scenario;
-  int fleet_size = 0;  // 0: the scenario's or the default
-};
-
-bool ParseRunFlags(const std::string& command, const Args& args, bool demo, RunFlags& out,
-                   int& error_code) {
-  auto need = [&](size_t& i, const char* flag) -> const std::string* {
-    if (i + 1 >= args.size()) {
-      error_code = UsageError(command, std::string(flag) + " needs a value");
-      return nullptr;
-    }
-    return &args[++i];
-  };
-  for (size_t i = 0; i < args.size(); ++i) {
-    const std::string& a = args[i];
-    if (a == "--journal") {
-      auto v = need(i, "--journal");
-      if (!v) return false;
-      out.request.journal = *v;
-    } else if (a == "--dry-run" && !demo) {
-      out.request.dry_run = true;
-    } else if (a == "--var") {
-      auto v = need(i, "--var");
-      if (!v) return false;
-      auto eq = v->find('=');
-      if (eq == std::string::npos || eq == 0) {
-        error_code = UsageError(command, "--var \"" + *v + "\": expected name=value");
-        return false;
-      }
-      out.request.vars[v->substr(0, eq)] = v->substr(eq + 1);
-    } else if (a == "--seed") {
-      auto v = need(i, "--seed");
-      if (!v) return false;
-      char* end = nullptr;
-      errno = 0;
-      unsigned long long seed = std::strtoull(v->c_str(), &end, 10);
-      if (v->empty() || *end != '\0' || errno != 0 || (*v)[0] == '-') {
-        error_code = UsageError(command, "--seed \"" + *v + "\": expected an unsigned integer");
-        return false;
-      }
-      out.request.seed = seed;
-    } else if (a == "--progress" && !demo) {
-      auto v = need(i, "--progress");
-      if (!v) return false;
-      if (*v != "auto" && *v != "always" && *v != "never") {
-        error_code = UsageError(command, "--progress \"" + *v + "\": expected auto, always or never");
-        return false;
-      }
-      out.progress = *v;
-    } else if (a == "--secret") {
-      auto v = need(i, "--secret");
-      if (!v) return false;
-      auto eq = v->find('=');
-      if (eq == std::string::npos || eq == 0) {
-        error_code = UsageError(command, "--secret: expected name=value");
-        return false;
-      }
-      out.request.secrets[v->substr(0, eq)] = v->substr(eq + 1);
-    } else if (a == "--state-dir") {
-      auto v = need(i, "--state-dir");
-      if (!v) return false;
-      out.request.state_dir = *v;
-    } else if (a == "--metrics-listen" || a == "--pushgateway") {
-      auto v = need(i, a.c_str());
-      if (!v) return false;
-      (a == "--pushgateway" ? out.request.pushgateway : out.request.metrics_listen) = *v;
-    } else if (a == "--check-sources") {
-      out.request.check_sources = true;
-    } else if (a == "--allow-concurrent" && !demo) {
-      out.request.allow_concurrent = true;
-    } else if (a == "--watchdog-grace" && !demo) {
-      auto v = need(i, "--watchdog-grace");
-      if (!v) return false;
-      auto d = ParseDuration(*v);
-      if (!d.ok() || d->count() < 100) {
-        error_code = UsageError(command, "--watchdog-grace \"" + *v + "\": expected a duration of at least 100ms");
-        return false;
-      }
-      out.request.watchdog_grace = *d;
-    } else if (a == "--max-targets" && !demo) {
-      auto v = need(i, "--max-targets");
-      if (!v) return false;
-      char* end = nullptr;
-      long n = std::strtol(v->c_str(), &end, 10);
-      if (v->empty() || *end != '\0' || n < 1) {
-        error_code = UsageError(command, "--max-targets \"" + *v + "\": expected a whole number of at least 1");
-        return false;
-      }
-      out.request.max_targets = static_cast<int>(n);
-    } else if (a == "--inventory" && !demo) {
-      auto v = need(i, "--inventory");
-      if (!v) return false;
-      out.request.inventory = *v;
-    } else if (a == "--push-binary" && !demo) {
-      auto v = need(i, "--push-binary");
-      if (!v) return false;
-      if (v->empty() || (*v)[0] != '/') {
-        error_code = UsageError(command, "--push-binary \"" + *v +
-                                             "\": expected an absolute path on the hosts");
-        return false;
-      }
-      out.request.push_binary = *v;
-    } else if (a == "--scenario" && demo) {
-      auto v = need(i, "--scenario");
-      if (!v) return false;
-      out.scenario = *v;
-    } else if (a == "--fleet-size" && demo) {
-      auto v = need(i, "--fleet-size");
-      if (!v) return false;
-      char* end = nullptr;
-      long n = std::strtol(v->c_str(), &end, 10);
-      if (v->empty() || *end != '\0' || n < 1 || n > 64) {
-        error_code = UsageError(command, "--fleet-size \"" + *v + "\": expected an integer from 1 to 64");
-        return false;
-      }
-      out.fleet_size = static_cast<int>(n);
-    } else if (a.size() > 1 && a[0] == '-') {
-      error_code = UsageError(command, "unknown option " + a);
-      return false;
-    } else {
-      out.positional.push_back(a);
-    }
+// `|` cannot stand in a table cell as it is.
+std::string Cell(const std::string& text) {
+  std::string out;
+  for (char c : text) {
+    if (c == '|') out += '\\';
+    out += c;
   }
-  out.request.progress =
-      out.progress == "always" || (out.progress == "auto" && StderrIsTerminal());
-  return true;
+  return out;
 }
 
-int CmdRun(const Args& args) {
-  RunFlags flags;
+void OptionTable(const std::vector<const CLI::Option*>& options, std::string& out) {
+  out += "| option | what it does |\n|---|---|\n";
+  for (const CLI::Option* o : options) {
+    out += "| `" + Cell(OptionForm(o)) + "` | " + Cell(Description(o)) + " |\n";
+  }
+}
+
+// ---- the commands that print ---------------------------------------------------------------
+
+int CmdValidate(const CommandLine& line) {
   int code = 0;
-  if (!ParseRunFlags("run", args, false, flags, code)) return code;
-  if (flags.positional.size() != 1) return UsageError("run", "expected exactly one experiment FILE");
-  flags.request.file = flags.positional[0];
-  return RunExperimentFile(flags.request);
-}
-
-int CmdDemo(const Args& args) {
-  RunFlags flags;
-  int code = 0;
-  if (!ParseRunFlags("demo", args, true, flags, code)) return code;
-  if (!flags.positional.empty()) return UsageError("demo", "unexpected argument " + flags.positional[0]);
-  DemoRequest demo;
-  demo.scenario = flags.scenario;
-  demo.fleet_size = flags.fleet_size;
-  demo.run = flags.request;
-  demo.run.progress = true;
-  return RunDemo(demo);
-}
-
-// Parses `--state-dir D` (and `--run ID` when `run_id` is given); false after printing.
-bool ParseStateFlags(const std::string& command, const Args& args, std::string& state_dir,
-                     std::string* run_id, int& code, std::string* inventory = nullptr) {
-  for (size_t i = 0; i < args.size(); ++i) {
-    if ((args[i] == "--state-dir" || (run_id && args[i] == "--run") ||
-         (inventory && args[i] == "--inventory")) &&
-        i + 1 < args.size()) {
-      (args[i] == "--run" ? *run_id : args[i] == "--inventory" ? *inventory : state_dir) =
-          args[i + 1];
-      ++i;
-    } else {
-      code = UsageError(command, "unexpected argument " + args[i]);
-      return false;
-    }
-  }
-  if (state_dir.empty()) state_dir = DefaultStateDir();
-  return true;
-}
-
-int CmdRecover(const Args& args) {
-  std::string state_dir, run_id, inventory;
-  SecretValues secrets;
-  Args rest;
-  for (size_t i = 0; i < args.size(); ++i) {
-    if (args[i] != "--secret") {
-      rest.push_back(args[i]);
-      continue;
-    }
-    const std::string v = i + 1 < args.size() ? args[++i] : "";
-    const auto eq = v.find('=');
-    if (eq == std::string::npos || eq == 0) return UsageError("recover", "--secret: expected name=value");
-    secrets.Add(v.substr(0, eq), v.substr(eq + 1));
-  }
-  int code = 0;
-  if (!ParseStateFlags("recover", rest, state_dir, &run_id, code, &inventory)) return code;
-  return RecoverStateDir(state_dir, run_id, inventory, secrets);
-}
-
-int CmdStatus(const Args& args) {
-  std::string state_dir;
-  int code = 0;
-  if (!ParseStateFlags("status", args, state_dir, nullptr, code)) return code;
-  return PrintStatus(state_dir);
-}
-
-int CmdWatchdog(const Args& args) {
-  std::string ledger;
-  std::chrono::milliseconds grace{3000};
-  for (size_t i = 0; i + 1 < args.size(); i += 2) {
-    if (args[i] == "--ledger") {
-      ledger = args[i + 1];
-    } else if (args[i] == "--grace") {
-      auto d = ParseDuration(args[i + 1]);
-      if (!d.ok()) return UsageError("watchdog", "--grace: " + d.status().message());
-      grace = *d;
-    } else {
-      return UsageError("watchdog", "unexpected argument " + args[i]);
-    }
-  }
-  if (ledger.empty() || args.size() % 2 != 0) return UsageError("watchdog", "expected --ledger PATH");
-  return RunWatchdog(ledger, grace);
-}
-
-int CmdValidate(const Args& args) {
-  std::map<std::string, std::string> vars;
-  std::vector<std::string> files;
-  for (size_t i = 0; i < args.size(); ++i) {
-    if (args[i] == "--var" && i + 1 < args.size()) {
-      const std::string& v = args[++i];
-      auto eq = v.find('=');
-      if (eq == std::string::npos || eq == 0) {
-        return UsageError("validate", "--var \"" + v + "\": expected name=value");
-      }
-      vars[v.substr(0, eq)] = v.substr(eq + 1);
-    } else if (args[i].size() > 1 && args[i][0] == '-') {
-      return UsageError("validate", "unknown option " + args[i]);
-    } else {
-      files.push_back(args[i]);
-    }
-  }
-  if (files.empty()) return UsageError("validate", "expected at least one experiment FILE");
-  int code = 0;
-  for (const auto& file : files) {
+  for (const auto& file : line.files) {
     ValidationErrors errors;
     LoadOptions options;
-    options.vars = vars;
+    options.vars = line.vars;
     options.catalog = &FaultRegistry::Global();
     auto experiment = LoadExperimentFile(file, options, errors);
     if (!experiment) {
-      for (const auto& line : errors.Format(file)) std::fprintf(stderr, "%s\n", line.c_str());
+      for (const auto& l : errors.Format(file)) std::fprintf(stderr, "%s\n", l.c_str());
       code = 2;
       continue;
     }
@@ -372,14 +638,9 @@ std::string LimitText(const nlohmann::json& v) {
   return v.is_string() ? v.get<std::string>() : v.dump();
 }
 
-int CmdFaults(const Args& args) {
-  bool json = false;
-  for (const auto& a : args) {
-    if (a == "--json") json = true;
-    else return UsageError("faults", "unknown argument " + a);
-  }
+int CmdFaults(const CommandLine& line) {
   auto all = FaultRegistry::Global().All();
-  if (json) {
+  if (line.json) {
     nlohmann::json out = nlohmann::json::array();
     for (const auto* f : all) out.push_back(DeclToJson(f->Declaration()));
     std::printf("%s\n", out.dump(2).c_str());
@@ -391,75 +652,176 @@ int CmdFaults(const Args& args) {
                 d.value("target_kind", "").c_str(), d.value("summary", "").c_str());
     if (d["params"].empty()) std::printf("  (no parameters)\n");
     for (const auto& p : d["params"]) {
-      std::string line = "  " + p.value("name", "") + " (" + p.value("type", "");
-      line += p.value("required", false) ? ", required" : ", optional";
-      if (p.contains("default")) line += ", default " + p["default"].dump();
-      if (p.contains("min")) line += ", min " + LimitText(p["min"]);
-      if (p.contains("max")) line += ", max " + LimitText(p["max"]);
+      std::string text = "  " + p.value("name", "") + " (" + p.value("type", "");
+      text += p.value("required", false) ? ", required" : ", optional";
+      if (p.contains("default")) text += ", default " + p["default"].dump();
+      if (p.contains("min")) text += ", min " + LimitText(p["min"]);
+      if (p.contains("max")) text += ", max " + LimitText(p["max"]);
       if (p.contains("choices")) {
-        line += ", one of";
-        for (const auto& c : p["choices"]) line += " " + c.get<std::string>();
+        text += ", one of";
+        for (const auto& c : p["choices"]) text += " " + c.get<std::string>();
       }
-      line += "): " + p.value("doc", "");
-      std::printf("%s\n", line.c_str());
+      text += "): " + p.value("doc", "");
+      std::printf("%s\n", text.c_str());
     }
     std::printf("\n");
   }
   return 0;
 }
 
+int CmdHelp(const CommandLine& line) {
+  std::fputs((line.markdown ? MarkdownTables() : HelpText(line.help_command)).c_str(), stdout);
+  return 0;
+}
+
 }  // namespace
 
-int RunCli(int argc, char** argv) {
-  Args args(argv + 1, argv + argc);
-  // Global options may stand anywhere.
-  LogFormat format = LogFormat::kText;
-  bool help = false;
-  Args rest;
-  for (size_t i = 0; i < args.size(); ++i) {
-    if (args[i] == "--version") {
-      std::printf("ringfence %s\n", RINGFENCE_VERSION);
-      return 0;
-    } else if (args[i] == "--help" || args[i] == "-h") {
-      help = true;
-    } else if (args[i] == "--log-format") {
-      if (i + 1 >= args.size() || (args[i + 1] != "text" && args[i + 1] != "json")) {
-        std::fprintf(stderr, "ringfence: --log-format expects text or json\n");
-        return 2;
+CommandLine ParseCommandLine(const std::vector<std::string>& args) {
+  CommandLine line;
+  Declaration decl = Declare(line);
+  CLI::App& app = *decl.app;
+  // `--` ends the options: what follows goes to the command's positionals as it stands. (CLI11
+  // would hand it to the top level once the command's positionals have their minimum.)
+  const auto dashes = std::find(args.begin(), args.end(), "--");
+  const std::vector<std::string> after_dashes(dashes == args.end() ? dashes : dashes + 1,
+                                              args.end());
+  // CLI11 takes the arguments reversed.
+  std::vector<std::string> reversed(std::make_reverse_iterator(dashes), args.rend());
+  CLI::App* sub = nullptr;
+  auto parsed_sub = [&] {
+    const auto subs = app.get_subcommands();
+    return subs.empty() ? nullptr : subs.front();
+  };
+  try {
+    app.parse(reversed);
+    sub = parsed_sub();
+    if (sub != nullptr) {
+      for (const auto& d : decl.declarers) {
+        if (&d->app() == sub) d->Finish(after_dashes);
       }
-      format = args[++i] == "json" ? LogFormat::kJson : LogFormat::kText;
-    } else {
-      rest.push_back(args[i]);
+    } else if (!after_dashes.empty() && app.remaining(false).empty()) {
+      line.error = UsageMessage("", UnknownCommand(after_dashes.front()));
+    }
+  } catch (const CLI::RequiredError&) {
+    sub = parsed_sub();
+    if (sub != nullptr) {
+      for (const CLI::Option* o : sub->get_options()) {
+        if (o->get_required() && o->count() == 0) {
+          line.error = UsageMessage(sub->get_name(), "expected " + OptionForm(o));
+          break;
+        }
+      }
+    }
+  } catch (const CLI::ArgumentMismatch& e) {
+    // A value missing at the end of the line ("--journal" last, or "--journal="): CLI11 names
+    // the option before the first colon.
+    sub = parsed_sub();
+    const std::string what = e.what();
+    const std::string flag = what.substr(0, what.find(':'));
+    line.error = flag == "--log-format"
+                     ? UsageMessage("", "--log-format expects text or json")
+                     : UsageMessage(sub != nullptr ? sub->get_name() : "", flag + " needs a value");
+  } catch (const CLI::ParseError& e) {  // e.g. a flag given a value that is not a boolean
+    sub = parsed_sub();
+    line.error = UsageMessage(sub != nullptr ? sub->get_name() : "", e.what());
+  }
+  line.command = sub != nullptr ? sub->get_name() : "";
+  if (line.version) return line;
+  if (const auto top = app.remaining(false); !top.empty()) {
+    // Before the command (or instead of one): what stands first is taken as the command.
+    line.error = UsageMessage("", UnknownCommand(top.front()));
+    line.command.clear();
+  } else if (sub != nullptr) {
+    if (const std::string extra = ExtraArgumentError(sub->remaining(false)); !extra.empty()) {
+      line.error = UsageMessage(sub->get_name(), extra);
     }
   }
-  SetupLogging(format);
-  if (rest.empty()) {
-    PrintHelp();
-    return help ? 0 : 2;
+  // --help after a known command prints its help whatever else the line holds.
+  if (line.help && !line.command.empty() && line.command != "help") {
+    line.help_command = line.command;
+    line.error.clear();
   }
+  return line;
+}
+
+std::string HelpText(const std::string& command) {
+  CommandLine scratch;
+  Declaration decl = Declare(scratch);
+  const CLI::App& app = *decl.app;
+  if (command.empty()) {
+    std::string text = "usage: ringfence <command> [options]\n\ncommands:\n";
+    for (const auto& c : kCommands) {
+      const CLI::App* sub = app.get_subcommand(c.name);
+      char name[16];
+      std::snprintf(name, sizeof name, "%-9s", c.name);
+      text += "  " + std::string(name) + " " + Usage(*sub) + "\n  " + std::string(9, ' ') +
+              "   " + c.summary + "\n";
+    }
+    return text + "\nringfence help COMMAND (or ringfence COMMAND --help): its options\n\n" +
+           GlobalHelp(app) + "\n" + kExitCodes;
+  }
+  if (FindCommand(command) == nullptr) return "";
+  const CLI::App* sub = app.get_subcommand(command);
+  return "usage: ringfence " + command + " " + Usage(*sub) + "\n\n" + sub->get_description() +
+         "\n\noptions:\n" + OptionLines(OptionsOf(*sub, false)) + "\n" + GlobalHelp(app) + "\n" +
+         kExitCodes;
+}
+
+std::string MarkdownTables() {
+  CommandLine scratch;
+  Declaration decl = Declare(scratch);
+  const CLI::App& app = *decl.app;
+  // Blank lines around the tables: the markers are HTML comments.
+  std::string out = "\n| command | usage | what it does |\n|---|---|---|\n";
   for (const auto& c : kCommands) {
-    if (rest[0] == c.name) {
-      if (help) {
-        PrintCommandHelp(c);
-        return 0;
-      }
-      // The last net: whatever a library still throws ends the command with exit 3 and a
-      // message. The engine's Run never throws (it reverts on every path), so by the time an
-      // exception reaches here nothing is left injected by this process.
-      try {
-        return c.run(Args(rest.begin() + 1, rest.end()));
-      } catch (const std::exception& e) {
-        std::fprintf(stderr, "ringfence: internal error: %s\n", e.what());
-      } catch (...) {
-        std::fprintf(stderr, "ringfence: internal error: an unknown exception\n");
-      }
-      return 3;
-    }
+    out += "| `" + std::string(c.name) + "` | `" + Cell(Usage(*app.get_subcommand(c.name))) +
+           "` | " + Cell(c.summary) + " |\n";
   }
-  std::fprintf(stderr, "ringfence: unknown command '%s' (commands:", rest[0].c_str());
-  for (const auto& c : kCommands) std::fprintf(stderr, " %s", c.name);
-  std::fprintf(stderr, ")\n");
-  return 2;
+  out += "\n### Global options\nAccepted anywhere on the line, before or after the command.\n\n";
+  OptionTable(OptionsOf(app, true), out);
+  for (const auto& c : kCommands) {
+    const auto options = OptionsOf(*app.get_subcommand(c.name), false);
+    out += "\n### `ringfence " + std::string(c.name) + "`\n";
+    if (options.empty()) {
+      out += "No options of its own.\n";
+      continue;
+    }
+    out += "\n";
+    OptionTable(options, out);
+  }
+  return out + "\n";
+}
+
+void SetDemoCommand(DemoCommand command) { DemoCommandSlot() = std::move(command); }
+
+int RunCli(int argc, char** argv) {
+  const CommandLine line = ParseCommandLine(std::vector<std::string>(argv + 1, argv + argc));
+  if (line.version) {
+    std::printf("ringfence %s\n", RINGFENCE_VERSION);
+    return 0;
+  }
+  if (!line.error.empty()) {
+    std::fprintf(stderr, "%s\n", line.error.c_str());
+    return 2;
+  }
+  SetupLogging(line.log_format);
+  if (line.help) return CmdHelp(line);
+  const Command* command = FindCommand(line.command);
+  if (command == nullptr) {
+    std::fputs(HelpText("").c_str(), stdout);
+    return 2;
+  }
+  // The last net: whatever a library still throws ends the command with exit 3 and a message.
+  // The engine's Run never throws (it reverts on every path), so by the time an exception
+  // reaches here nothing is left injected by this process.
+  try {
+    return command->run(line);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "ringfence: internal error: %s\n", e.what());
+  } catch (...) {
+    std::fprintf(stderr, "ringfence: internal error: an unknown exception\n");
+  }
+  return 3;
 }
 
 }  // namespace ringfence

@@ -1,6 +1,62 @@
 #pragma once
 
+#include <chrono>
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "core/base/secret_values.h"
+#include "runner/experiment_runner.h"
+#include "runner/host_command.h"
+#include "runner/terminal.h"
+
 namespace ringfence {
+
+// A command line, parsed against the one declaration of the commands and their options
+// (runner/cli.cc): which command, and its options converted and checked. `ringfence help
+// --markdown` prints that declaration as docs/cli.md's tables.
+struct CommandLine {
+  std::string command;  // "run", "validate", …; "" for `ringfence` alone or an unknown command
+  LogFormat log_format = LogFormat::kText;
+  bool version = false;  // --version anywhere: print the version, nothing else
+  bool help = false;     // --help anywhere, or `ringfence help [COMMAND]`
+  std::string help_command;  // whose help: `command`, or help's COMMAND ("" for the overview)
+  bool markdown = false;     // help --markdown: docs/cli.md's tables
+  RunRequest run;            // run; demo's run options
+  DemoRequest demo;          // demo (its `run` is filled from `run`)
+  std::map<std::string, std::string> vars;  // validate --var
+  std::vector<std::string> files;           // validate FILE...
+  bool json = false;                        // faults --json
+  std::string state_dir;                    // recover, status (DefaultStateDir() if not given)
+  std::string run_id;                       // recover --run
+  std::string inventory;                    // recover --inventory
+  SecretValues secrets;                     // recover --secret
+  std::string ledger;                       // watchdog --ledger
+  std::chrono::milliseconds grace{3000};    // watchdog --grace
+  HostOptions host;                         // host ACTION and its options
+  // Not empty when the line cannot be used: the whole message for stderr (exit 2), e.g.
+  // "ringfence run: --seed \"x\": expected an unsigned integer (see ringfence run --help)".
+  std::string error;
+};
+
+// Parses `args` (argv without the program name). `--opt value` and `--opt=value` both work,
+// `--` ends the options, and `-` names standard input where a file is read. Never throws and
+// has no side effect (nothing is read; standard input is only named).
+CommandLine ParseCommandLine(const std::vector<std::string>& args);
+
+// `ringfence --help` (for "") or `ringfence COMMAND --help`: usage, every option with its
+// description, the global options and the exit codes. "" for a command that does not exist.
+std::string HelpText(const std::string& command);
+
+// `ringfence help --markdown`: the command table and one option table per command, as
+// docs/cli.md holds them between its "generated" markers (scripts/gen-cli-docs).
+std::string MarkdownTables();
+
+// What `ringfence demo` runs: demo/demo_command.cc sets it at start-up (RINGFENCE_DEMO_COMMAND).
+// Unset (a binary without demo/), the demo command says so and exits 2.
+using DemoCommand = std::function<int(const DemoRequest&)>;
+void SetDemoCommand(DemoCommand command);
 
 // The whole command line: `ringfence <command> [args]`. Returns the process exit code.
 int RunCli(int argc, char** argv);

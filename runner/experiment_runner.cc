@@ -104,7 +104,7 @@ int RunExperimentFile(const RunRequest& request) {
   ValidationErrors read_errors;
   InputFileRefusal refusal;
   Result<std::string> text =
-      ReadInputFile(request.file, kMaxExperimentBytes, "JSON file", &refusal);
+      ReadCommandLineInput(request.file, kMaxExperimentBytes, "JSON file", &refusal);
   if (!text.ok()) {
     read_errors.Add("", refusal.found, refusal.allowed);
     for (const auto& line : read_errors.Format(request.file)) {

@@ -51,13 +51,6 @@ namespace {
 
 constexpr size_t kMaxRequestBytes = 16 << 20;
 
-struct HostOptions {
-  std::string action;
-  std::string state_dir;
-  std::string run_id;
-  std::chrono::milliseconds grace{3000};
-};
-
 std::string RunsDir(const HostOptions& o) { return o.state_dir + "/runs"; }
 std::string HeartbeatPath(const HostOptions& o) {
   return RunsDir(o) + "/" + o.run_id + ".heartbeat";
@@ -792,35 +785,10 @@ const std::vector<std::string>& HostActions() {
   return actions;
 }
 
-int RunHostSubcommand(const std::vector<std::string>& args) {
-  if (args.empty())
-    return Usage("expected an action (" + [] {
-      std::string list;
-      for (const auto& a : HostActions()) list += (list.empty() ? "" : ", ") + a;
-      return list;
-    }() + ")");
-  HostOptions o;
-  o.action = args[0];
-  if (std::find(HostActions().begin(), HostActions().end(), o.action) == HostActions().end()) {
-    return Usage("unknown action " + o.action);
+int RunHostAction(const HostOptions& o) {
+  if (!o.run_id.empty() && !SafeRunId(o.run_id)) {
+    return Usage("--run \"" + o.run_id + "\": expected a run id");
   }
-  for (size_t i = 1; i < args.size(); ++i) {
-    if (i + 1 >= args.size()) return Usage(args[i] + " needs a value");
-    const std::string& v = args[++i];
-    if (args[i - 1] == "--state-dir") {
-      o.state_dir = v;
-    } else if (args[i - 1] == "--run") {
-      if (!SafeRunId(v)) return Usage("--run \"" + v + "\": expected a run id");
-      o.run_id = v;
-    } else if (args[i - 1] == "--grace") {
-      auto d = ParseDuration(v);
-      if (!d.ok() || d->count() < 100) return Usage("--grace \"" + v + "\": at least 100ms");
-      o.grace = *d;
-    } else {
-      return Usage("unknown option " + args[i - 1]);
-    }
-  }
-  if (o.state_dir.empty()) o.state_dir = DefaultStateDir();
   if (o.action == "session") return RunHostSession(o);
   if (Status st = NeedsRunId(o, o.action); !st.ok()) return Usage(st.message());
   if (o.action == "watchdog") return RunHostWatchdog(o);

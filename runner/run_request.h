@@ -28,4 +28,15 @@ struct RunRequest {
   std::string push_binary;  // --push-binary: copy this binary to that path on every host
 };
 
+// One `ringfence demo`: the runner declares its options (runner/cli.cc); demo/ runs it and
+// registers itself with SetDemoCommand, so that nothing below demo/ includes it.
+inline constexpr int kDefaultDemoFleetSize = 5;
+
+struct DemoRequest {
+  std::string scenario;  // empty: the demo game day
+  // 0 (no --fleet-size): the scenario's tag "demo-fleet-size:N", else kDefaultDemoFleetSize.
+  int fleet_size = 0;
+  RunRequest run;        // journal, vars, seed; `file` is filled from `scenario`
+};
+
 }  // namespace ringfence

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""The rooms test: every #include of a room's source points to the room itself or to a room it
+"""The rooms test: the allowed arrows between rooms form no cycle, every #include of a room's source points to the room itself or to a room it
 may use (the ROOMS of its ringfence_room() in CMakeLists.txt, written to <build>/rooms.txt), no
 two units (x.h + x.cc) include each other through any chain, core/ holds no source file outside
 a room, and nothing in core/ or faults/ knows the demo. Prints every violation; exit 1 if any.
@@ -122,6 +122,10 @@ def main():
                                     f" (it may use: {', '.join(sorted(allowed)) or 'nothing'})")
     for component in cycles(graph):
         problems.append("a cycle between units: " + " <-> ".join(component))
+    # The rooms themselves, by the arrows CMakeLists.txt allows.
+    room_graph = {name: allowed for name, allowed in rooms.values()}
+    for component in cycles(room_graph):
+        problems.append("a cycle between rooms: " + " <-> ".join(component))
     for p in problems:
         print(p)
     print(f"{len(graph)} units in {len(rooms)} rooms: {len(problems)} problem(s)")

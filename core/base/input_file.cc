@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <mutex>
 
 namespace ringfence {
 
@@ -48,31 +49,11 @@ Status Unreadable(int err, const std::string& kind, InputFileRefusal* refusal) {
                 "a readable " + kind, refusal);
 }
 
-}  // namespace
-
-Result<std::string> ReadInputFile(const std::string& path, size_t max_bytes,
-                                  const std::string& kind, InputFileRefusal* refusal) {
-  // Checked before the open: opening a FIFO blocks (without O_NONBLOCK) and opening a device
-  // may act (a watchdog device starts counting).
-  struct stat before {};
-  if (::stat(path.c_str(), &before) != 0) return Unreadable(errno, kind, refusal);
-  if (!S_ISREG(before.st_mode)) {
-    return Refuse(StatusCode::kInvalidInput, FileTypeText(before.st_mode), "a regular " + kind,
-                  refusal);
-  }
-  const int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
-  if (fd < 0) return Unreadable(errno, kind, refusal);
-  struct Closer {
-    int fd;
-    ~Closer() { ::close(fd); }
-  } closer{fd};
-  struct stat opened {};
-  if (::fstat(fd, &opened) != 0) return Unreadable(errno, kind, refusal);
-  if (!S_ISREG(opened.st_mode)) {
-    return Refuse(StatusCode::kInvalidInput, FileTypeText(opened.st_mode), "a regular " + kind,
-                  refusal);
-  }
-  if (static_cast<unsigned long long>(opened.st_size) > max_bytes) {
+// Reads the opened `fd` (described by `opened`) to its end, at most `max_bytes`: the one
+// bounded read behind ReadInputFile and ReadInputStream.
+Result<std::string> ReadOpened(int fd, const struct stat& opened, size_t max_bytes,
+                               const std::string& kind, InputFileRefusal* refusal) {
+  if (S_ISREG(opened.st_mode) && static_cast<unsigned long long>(opened.st_size) > max_bytes) {
     return Refuse(StatusCode::kInvalidInput, std::to_string(opened.st_size) + " bytes",
                   SizeAllowed(max_bytes), refusal);
   }
@@ -97,6 +78,67 @@ Result<std::string> ReadInputFile(const std::string& path, size_t max_bytes,
   }
   text.resize(used);
   return text;
+}
+
+}  // namespace
+
+Result<std::string> ReadInputFile(const std::string& path, size_t max_bytes,
+                                  const std::string& kind, InputFileRefusal* refusal) {
+  // Checked before the open: opening a FIFO blocks (without O_NONBLOCK) and opening a device
+  // may act (a watchdog device starts counting).
+  struct stat before {};
+  if (::stat(path.c_str(), &before) != 0) return Unreadable(errno, kind, refusal);
+  if (!S_ISREG(before.st_mode)) {
+    return Refuse(StatusCode::kInvalidInput, FileTypeText(before.st_mode), "a regular " + kind,
+                  refusal);
+  }
+  const int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+  if (fd < 0) return Unreadable(errno, kind, refusal);
+  struct Closer {
+    int fd;
+    ~Closer() { ::close(fd); }
+  } closer{fd};
+  struct stat opened {};
+  if (::fstat(fd, &opened) != 0) return Unreadable(errno, kind, refusal);
+  if (!S_ISREG(opened.st_mode)) {
+    return Refuse(StatusCode::kInvalidInput, FileTypeText(opened.st_mode), "a regular " + kind,
+                  refusal);
+  }
+  return ReadOpened(fd, opened, max_bytes, kind, refusal);
+}
+
+Result<std::string> ReadInputStream(int fd, size_t max_bytes, const std::string& kind,
+                                    InputFileRefusal* refusal) {
+  struct stat opened {};
+  if (::fstat(fd, &opened) != 0) return Unreadable(errno, kind, refusal);
+  if (S_ISDIR(opened.st_mode)) {
+    return Refuse(StatusCode::kInvalidInput, FileTypeText(opened.st_mode), "a regular " + kind,
+                  refusal);
+  }
+  return ReadOpened(fd, opened, max_bytes, kind, refusal);
+}
+
+Result<std::string> ReadStandardInput(size_t max_bytes, const std::string& kind,
+                                      InputFileRefusal* refusal) {
+  static std::once_flag once;
+  static Result<std::string> read = Status::Runtime("standard input was not read");
+  static InputFileRefusal read_refusal;
+  std::call_once(once, [&] { read = ReadInputStream(STDIN_FILENO, max_bytes, kind, &read_refusal); });
+  if (!read.ok()) {
+    if (refusal != nullptr) *refusal = read_refusal;
+    return read.status();
+  }
+  if (read->size() > max_bytes) {
+    return Refuse(StatusCode::kInvalidInput, std::to_string(read->size()) + " bytes",
+                  SizeAllowed(max_bytes), refusal);
+  }
+  return *read;
+}
+
+Result<std::string> ReadCommandLineInput(const std::string& path, size_t max_bytes,
+                                         const std::string& kind, InputFileRefusal* refusal) {
+  if (path == kStandardInputName) return ReadStandardInput(max_bytes, kind, refusal);
+  return ReadInputFile(path, max_bytes, kind, refusal);
 }
 
 }  // namespace ringfence

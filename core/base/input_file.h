@@ -32,4 +32,30 @@ Result<std::string> ReadInputFile(const std::string& path, size_t max_bytes,
                                   const std::string& kind = "JSON file",
                                   InputFileRefusal* refusal = nullptr);
 
+// The file name by which the command line means standard input (`ringfence run -`).
+inline constexpr const char* kStandardInputName = "-";
+
+// Reads the open descriptor `fd` to its end with the bounds of ReadInputFile: a regular file
+// larger than `max_bytes` is refused before any read, anything else (a pipe, a terminal, a
+// device) is read up to `max_bytes` + 1 bytes and refused beyond `max_bytes`. The descriptor
+// is neither closed nor made non-blocking (standard input is shared with the parent). Refusals
+// and the Status are as for ReadInputFile. Never throws; blocks until EOF.
+Result<std::string> ReadInputStream(int fd, size_t max_bytes,
+                                    const std::string& kind = "JSON file",
+                                    InputFileRefusal* refusal = nullptr);
+
+// Standard input, read once per process through ReadInputStream: the first call reads it to
+// its end and every later call returns the same bytes or the same refusal (standard input
+// cannot be read twice; a command may read its input twice). A later call with a smaller
+// `max_bytes` than the bytes read is refused like a larger file. Safe from any thread.
+Result<std::string> ReadStandardInput(size_t max_bytes, const std::string& kind = "JSON file",
+                                      InputFileRefusal* refusal = nullptr);
+
+// A file named on the command line: ReadStandardInput for kStandardInputName ("-"), else
+// ReadInputFile. Only for names the user typed: a path read from a file (an experiment's
+// inventory, a ledger's journal) goes to ReadInputFile, so that it never reads standard input.
+Result<std::string> ReadCommandLineInput(const std::string& path, size_t max_bytes,
+                                         const std::string& kind = "JSON file",
+                                         InputFileRefusal* refusal = nullptr);
+
 }  // namespace ringfence

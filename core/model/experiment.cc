@@ -1319,7 +1319,8 @@ std::optional<Experiment> LoadExperimentText(const std::string& text, const Load
 std::optional<Experiment> LoadExperimentFile(const std::string& path, const LoadOptions& options,
                                              ValidationErrors& errors) {
   InputFileRefusal refusal;
-  Result<std::string> text = ReadInputFile(path, kMaxExperimentBytes, "JSON file", &refusal);
+  Result<std::string> text =
+      ReadCommandLineInput(path, kMaxExperimentBytes, "JSON file", &refusal);
   if (!text.ok()) {
     errors.Add("", refusal.found, refusal.allowed);
     return std::nullopt;

@@ -203,7 +203,8 @@ inline constexpr int kMaxExperimentDepth = 64;
 // Reads, parses, fills placeholders and validates. On failure `errors` holds every problem
 // (file size, syntax, then all semantic errors at once) and the result is nullopt. Error lines
 // start with whatever name the caller passes to ValidationErrors::Format (usually the path as
-// given). The texts are listed in docs/experiment-format.md.
+// given). The texts are listed in docs/experiment-format.md. `path` is a name from the command
+// line: "-" reads standard input (core/base/input_file.h ReadCommandLineInput).
 std::optional<Experiment> LoadExperimentFile(const std::string& path, const LoadOptions& options,
                                              ValidationErrors& errors);
 // The same from text already in memory.

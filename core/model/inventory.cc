@@ -290,7 +290,8 @@ Inventory ParseInventory(const nlohmann::json& doc, const std::string& base_dir,
 std::optional<Inventory> LoadInventoryFile(const std::string& path, ValidationErrors& errors,
                                            bool* unreadable) {
   InputFileRefusal refusal;
-  Result<std::string> text = ReadInputFile(path, kMaxInventoryBytes, "JSON file", &refusal);
+  Result<std::string> text =
+      ReadCommandLineInput(path, kMaxInventoryBytes, "JSON file", &refusal);
   if (unreadable != nullptr) *unreadable = !text.ok();
   if (!text.ok()) {
     errors.Add("", refusal.found, refusal.allowed);

@@ -68,7 +68,8 @@ Inventory ParseInventory(const nlohmann::json& doc, const std::string& base_dir,
 // Reads and parses an inventory file (syntax errors with line and column). The file is checked
 // before it is read (core/base/input_file.h: a regular file of at most kMaxInventoryBytes); when it
 // cannot be read at all, `unreadable` (if given) is set and the one error's found/allowed say
-// why, so that a caller may report it where the file was named.
+// why, so that a caller may report it where the file was named. "-" reads standard input
+// (`--inventory -`; core/base/input_file.h ReadCommandLineInput).
 std::optional<Inventory> LoadInventoryFile(const std::string& path, ValidationErrors& errors,
                                            bool* unreadable = nullptr);
 

@@ -1,5 +1,6 @@
 #include "core/base/input_file.h"
 
+#include <fcntl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -106,6 +107,37 @@ TEST_F(InputFileTest, MissingAndUnreadableFiles) {
             "cannot read the file (No such file or directory): a readable JSON file");
   EXPECT_EQ(ReadInputFile(dir_ + "/nope", 10, "file").status().message(),
             "cannot read the file (No such file or directory): a readable file");
+}
+
+// Standard input (`ringfence run -`) goes through the same bounded read as a file.
+TEST_F(InputFileTest, AStreamIsReadToItsEndWithinTheBound) {
+  int fds[2];
+  ASSERT_EQ(::pipe(fds), 0);
+  ASSERT_EQ(::write(fds[1], "{\"a\": 1}", 8), 8);
+  ::close(fds[1]);
+  auto text = ReadInputStream(fds[0], 1 << 20);
+  ::close(fds[0]);
+  ASSERT_TRUE(text.ok()) << text.status().message();
+  EXPECT_EQ(*text, "{\"a\": 1}");
+
+  ASSERT_EQ(::pipe(fds), 0);
+  ASSERT_EQ(::write(fds[1], "0123456789ab", 12), 12);
+  ::close(fds[1]);
+  InputFileRefusal refusal;
+  auto big = ReadInputStream(fds[0], 10, "JSON file", &refusal);
+  ::close(fds[0]);
+  ASSERT_FALSE(big.ok());
+  EXPECT_EQ(big.status().message(), "more than 10 bytes: a file of at most 10 bytes");
+  EXPECT_EQ(refusal.found, "more than 10 bytes");
+
+  // A regular file as the stream (`< file`) is refused by its size before any read.
+  const std::string path = dir_ + "/big.json";
+  std::ofstream(path) << std::string(2048, ' ');
+  const int fd = ::open(path.c_str(), O_RDONLY);
+  ASSERT_GE(fd, 0);
+  EXPECT_EQ(ReadInputStream(fd, 1024).status().message(),
+            "2048 bytes: a file of at most 1024 bytes (1 KiB)");
+  ::close(fd);
 }
 
 }  // namespace
