@@ -20,7 +20,7 @@
 
 #include <boost/asio.hpp>
 
-#include "faults/latency/host_command.h"
+#include "faults/common/netns_command.h"
 
 namespace ringfence {
 
@@ -39,20 +39,6 @@ constexpr size_t kReadChunk = 256 * 1024;
 constexpr size_t kMaxHeldBytes = 8 * 1024 * 1024;
 constexpr size_t kSplicePipeBytes = 1024 * 1024;
 constexpr std::chrono::seconds kConnectTimeout{10};
-
-// Enters the named network namespace on the calling thread (only this thread moves).
-Status EnterNetns(const std::string& netns) {
-  if (netns.empty()) return Status::Ok();
-  const int fd = ::open(NetnsPath(netns).c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    return Status::FromErrno(errno, "network namespace '" + netns + "' (" + NetnsPath(netns) + ")");
-  }
-  const int rc = ::setns(fd, CLONE_NEWNET);
-  const int err = errno;
-  ::close(fd);
-  if (rc != 0) return Status::FromErrno(err, "setns into network namespace '" + netns + "'");
-  return Status::Ok();
-}
 
 tcp::endpoint ToEndpoint(const SocketAddress& a) {
   return tcp::endpoint(asio::ip::make_address(a.ip), a.port);
@@ -566,7 +552,7 @@ Result<std::unique_ptr<LatencyProxy>> LatencyProxy::Start(const LatencyProxyOpti
   raw->thread = std::thread([raw, &ready] {
     // Every socket this thread creates (listener, upstream connections) belongs to the
     // namespace it is in when it creates it.
-    Status entered = EnterNetns(raw->options.netns);
+    Status entered = EnterNetnsOnThisThread(raw->options.netns);
     if (!entered.ok()) {
       ready.set_value(entered);
       return;
@@ -667,7 +653,7 @@ nlohmann::json LatencyProxyStats::ToJson() const {
 Status CheckListenAddress(const std::string& netns, const SocketAddress& address) {
   Status result;
   std::thread probe([&] {
-    Status entered = EnterNetns(netns);
+    Status entered = EnterNetnsOnThisThread(netns);
     if (!entered.ok()) {
       result = entered;
       return;
