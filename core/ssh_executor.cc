@@ -27,6 +27,7 @@
 #include "core/host_protocol.h"
 #include "core/json_fields.h"
 #include "core/process_table.h"
+#include "core/shell_quote.h"
 #include "core/target_resolver.h"
 
 namespace ringfence {
@@ -66,18 +67,6 @@ class ProcessSshTransport : public SshTransport {
                                             const LineHandlers& handlers) override;
 
 };
-
-// A word for the remote shell: single-quoted, with embedded quotes closed and escaped.
-std::string ShellQuote(const std::string& s) {
-  std::string out = "'";
-  for (char c : s) {
-    if (c == '\'')
-      out += "'\\''";
-    else
-      out += c;
-  }
-  return out + "'";
-}
 
 std::string Seconds(std::chrono::milliseconds d) {
   return std::to_string(std::max<long long>(1, (d.count() + 999) / 1000));

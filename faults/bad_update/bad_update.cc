@@ -18,8 +18,10 @@
 #include <spdlog/spdlog.h>
 
 #include "core/controlled_command.h"
+#include "core/host_directory.h"
 #include "core/http_client.h"
 #include "core/input_file.h"
+#include "core/shell_quote.h"
 #include "faults/bad_update/gates.h"
 #include "faults/bad_update/mutations.h"
 #include "faults/bad_update/waves.h"

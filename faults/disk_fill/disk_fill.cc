@@ -13,6 +13,7 @@
 #include <thread>
 #include <vector>
 
+#include "core/shell_quote.h"
 #include "faults/common/worker_group.h"
 #include "faults/disk_fill/fill_plan.h"
 
@@ -29,15 +30,6 @@ constexpr std::chrono::milliseconds kMarginCheckInterval{20};
 constexpr size_t kMaxShrinkEvents = 100;
 
 std::atomic<int> next_fill_index{0};
-
-std::string Quoted(const std::string& s) {
-  std::string out = "'";
-  for (char c : s) {
-    if (c == '\'') out += "'\\''";
-    else out += c;
-  }
-  return out + "'";
-}
 
 // The checks that need nothing but the path: it exists, is a writable directory, and is not on
 // the root filesystem unless that is allowed.
@@ -126,7 +118,7 @@ class DiskFill : public Fault {
     undo.fault_name = step_name_;
     undo.host = target.host;
     undo.target = target.label;
-    undo.manual_undo = "rm -f " + Quoted(file);
+    undo.manual_undo = "rm -f " + ShellQuote(file);
     undo.data = {{"file", file}, {"path", path_}};
     return undo;
   }

@@ -7,6 +7,7 @@
 #include <set>
 #include <utility>
 
+#include "core/shell_quote.h"
 #include "core/target_resolver.h"
 #include "faults/common/process_ref.h"
 #include "faults/common/process_targets.h"
