@@ -230,20 +230,6 @@ Status RunChecked(const std::vector<std::string>& argv, Duration timeout) {
   return Status::Ok();
 }
 
-// Runs fn(i) for i in [0, n) on at most `concurrency` threads.
-template <typename Fn>
-void ForEachConcurrently(size_t n, int concurrency, Fn fn) {
-  std::atomic<size_t> next{0};
-  auto worker = [&] {
-    for (size_t i = next++; i < n; i = next++) fn(i);
-  };
-  std::vector<std::thread> threads;
-  const size_t count = std::min<size_t>(n, static_cast<size_t>(std::max(1, concurrency)));
-  for (size_t t = 1; t < count; ++t) threads.emplace_back(worker);
-  worker();
-  for (auto& t : threads) t.join();
-}
-
 HostSample SampleHost(const FleetHost& host, Duration timeout, Clock& clock) {
   HostSample s;
   auto health = HttpGet(host.health_url, timeout);
@@ -380,7 +366,7 @@ class BadUpdate : public Fault {
                                                              env.clock).pid;
       std::atomic<int> errors{0};
       std::mutex mu;
-      ForEachConcurrently(wave.size(), config_.max_concurrency, [&](size_t k) {
+      ParallelFor(wave.size(), config_.max_concurrency, [&](size_t k) {
         if (env.stop.stop_requested()) return;
         const int i = wave[k];
         Status st = BackUp(i);
@@ -596,7 +582,7 @@ class BadUpdate : public Fault {
     for (size_t i = 0; i < hosts_.size(); ++i) {
       if (backed_up_[i]) touched.push_back(static_cast<int>(i));
     }
-    ForEachConcurrently(touched.size(), config_.max_concurrency, [&](size_t k) {
+    ParallelFor(touched.size(), config_.max_concurrency, [&](size_t k) {
       const int i = touched[k];
       Status st = RestoreHost(planned_[i], config_.rollback, config_.command_timeout);
       std::lock_guard<std::mutex> lock(mu);
