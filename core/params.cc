@@ -224,6 +224,20 @@ bool ParamReader::Given(const std::string& name) const {
   return params_.is_object() && params_.contains(name) && !params_[name].is_null();
 }
 
+std::optional<Duration> ParamReader::OptionalDuration(const std::string& name) const {
+  const nlohmann::json* value = Find(name);
+  if (value == nullptr) return std::nullopt;
+  auto parsed = ParseDuration(value->get<std::string>());
+  if (!parsed.ok()) throw std::logic_error(decl_.name + " param \"" + name + "\" did not validate");
+  return *parsed;
+}
+
+int ParamReader::Signal(const std::string& name) const {
+  const nlohmann::json* value = Find(name);
+  if (value == nullptr) NoValue(name);
+  return ParseSignal(*value);
+}
+
 void ParamReader::NoValue(const std::string& name) const {
   throw std::logic_error(decl_.name + " reads param \"" + name +
                          "\", which has no value and no default");

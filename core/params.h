@@ -6,6 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/duration.h"
 #include "core/validation.h"
 
 namespace ringfence {
@@ -87,6 +88,10 @@ class ParamReader {
     if (value == nullptr) return std::nullopt;
     return value->get<T>();
   }
+  // A kDuration param, parsed (nullopt when absent without a default).
+  std::optional<Duration> OptionalDuration(const std::string& name) const;
+  // A kSignal param as its number (ParseSignal); it must have a value or a default.
+  int Signal(const std::string& name) const;
 
  private:
   const nlohmann::json* Find(const std::string& name) const;
