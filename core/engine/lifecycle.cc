@@ -13,6 +13,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "core/base/parallel_for.h"
 #include "core/sys/run_command.h"
 #include "core/targets/target_resolver.h"
 

@@ -24,7 +24,9 @@
 #include <spdlog/spdlog.h>
 
 #include "core/base/json_fields.h"
+#include "core/base/parallel_for.h"
 #include "core/base/process_table.h"
+#include "core/base/shell_quote.h"
 #include "core/fleet/host_protocol.h"
 #include "core/sys/child_exec_setup.h"
 #include "core/sys/run_command.h"
@@ -68,18 +70,6 @@ class ProcessSshTransport : public SshTransport {
                                             const LineHandlers& handlers) override;
 
 };
-
-// A word for the remote shell: single-quoted, with embedded quotes closed and escaped.
-std::string ShellQuote(const std::string& s) {
-  std::string out = "'";
-  for (char c : s) {
-    if (c == '\'')
-      out += "'\\''";
-    else
-      out += c;
-  }
-  return out + "'";
-}
 
 std::string Seconds(std::chrono::milliseconds d) {
   return std::to_string(std::max<long long>(1, (d.count() + 999) / 1000));

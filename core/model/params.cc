@@ -1,8 +1,10 @@
 #include "core/model/params.h"
 
+#include <algorithm>
 #include <csignal>
 #include <cmath>
 #include <cstdint>
+#include <stdexcept>
 #include <string_view>
 
 #include "core/base/duration.h"
@@ -184,6 +186,43 @@ nlohmann::json WithDefaults(const FaultDecl& decl, const nlohmann::json& params)
     if (!p.default_value.is_null() && !out.contains(p.name)) out[p.name] = p.default_value;
   }
   return out;
+}
+
+const nlohmann::json* ParamReader::Find(const std::string& name) const {
+  const auto decl = std::find_if(decl_.params.begin(), decl_.params.end(),
+                                 [&](const ParamDecl& p) { return p.name == name; });
+  if (decl == decl_.params.end()) {
+    throw std::logic_error(decl_.name + " reads param \"" + name + "\", which it does not declare");
+  }
+  if (params_.is_object()) {
+    const auto given = params_.find(name);
+    if (given != params_.end() && !given->is_null()) return &*given;
+  }
+  return decl->default_value.is_null() ? nullptr : &decl->default_value;
+}
+
+bool ParamReader::Given(const std::string& name) const {
+  (void)Find(name);  // declared
+  return params_.is_object() && params_.contains(name) && !params_[name].is_null();
+}
+
+std::optional<Duration> ParamReader::OptionalDuration(const std::string& name) const {
+  const nlohmann::json* value = Find(name);
+  if (value == nullptr) return std::nullopt;
+  auto parsed = ParseDuration(value->get<std::string>());
+  if (!parsed.ok()) throw std::logic_error(decl_.name + " param \"" + name + "\" did not validate");
+  return *parsed;
+}
+
+int ParamReader::Signal(const std::string& name) const {
+  const nlohmann::json* value = Find(name);
+  if (value == nullptr) NoValue(name);
+  return ParseSignal(*value);
+}
+
+void ParamReader::NoValue(const std::string& name) const {
+  throw std::logic_error(decl_.name + " reads param \"" + name +
+                         "\", which has no value and no default");
 }
 
 nlohmann::json DeclToJson(const FaultDecl& decl) {

@@ -6,6 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/base/duration.h"
 #include "core/base/validation.h"
 
 namespace ringfence {
@@ -60,6 +61,45 @@ std::string ParamAllowed(const ParamDecl& param);
 
 // `params` with every declared default filled in (call only on params that validated).
 nlohmann::json WithDefaults(const FaultDecl& decl, const nlohmann::json& params);
+
+// Typed reading of params that passed ValidateParams: what each fault's config struct is built
+// from, once. A param absent from `params` reads as its declaration's default, so that no fault
+// repeats a default. Reading a name that `decl` does not declare, or (with Get) one that is
+// absent and has no default, is a programming error: std::logic_error. A value of the wrong type
+// (params that did not validate) throws nlohmann::json::exception.
+class ParamReader {
+ public:
+  // Both must outlive the reader.
+  ParamReader(const FaultDecl& decl, const nlohmann::json& params) : decl_(decl), params_(params) {}
+
+  // Whether `params` holds `name` (given, or filled in by WithDefaults).
+  bool Given(const std::string& name) const;
+  // The value given, else the declared default.
+  template <typename T>
+  T Get(const std::string& name) const {
+    const nlohmann::json* value = Find(name);
+    if (value == nullptr) NoValue(name);
+    return value->get<T>();
+  }
+  // The value given, else the declared default, else nullopt.
+  template <typename T>
+  std::optional<T> Optional(const std::string& name) const {
+    const nlohmann::json* value = Find(name);
+    if (value == nullptr) return std::nullopt;
+    return value->get<T>();
+  }
+  // A kDuration param, parsed (nullopt when absent without a default).
+  std::optional<Duration> OptionalDuration(const std::string& name) const;
+  // A kSignal param as its number (ParseSignal); it must have a value or a default.
+  int Signal(const std::string& name) const;
+
+ private:
+  const nlohmann::json* Find(const std::string& name) const;
+  [[noreturn]] void NoValue(const std::string& name) const;
+
+  const FaultDecl& decl_;
+  const nlohmann::json& params_;
+};
 
 // A machine-readable form of the declaration (used by `ringfence faults --json`):
 // {"name","summary","target_kind","params":[{"name","type","required","default","min","max",

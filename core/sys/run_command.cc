@@ -329,24 +329,37 @@ Result<CommandResult> Run(const std::vector<std::string>& argv, const std::strin
 
 }  // namespace
 
+namespace {
+
+// The first executable file `name` in the ':'-separated `dirs` ("" is the current directory).
+std::optional<std::string> FindInDirectories(const std::string& name, const std::string& dirs) {
+  size_t begin = 0;
+  while (begin <= dirs.size()) {
+    size_t end = dirs.find(':', begin);
+    if (end == std::string::npos) end = dirs.size();
+    std::string dir = dirs.substr(begin, end - begin);
+    if (dir.empty()) dir = ".";
+    std::string candidate = dir + "/" + name;
+    if (IsExecutableFile(candidate)) return candidate;
+    begin = end + 1;
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
 std::optional<std::string> FindExecutable(const std::string& argv0) {
   if (argv0.find('/') != std::string::npos) {
     if (IsExecutableFile(argv0)) return argv0;
     return std::nullopt;
   }
   const char* env_path = std::getenv("PATH");
-  std::string path = env_path != nullptr ? env_path : "/usr/local/bin:/usr/bin:/bin";
-  size_t begin = 0;
-  while (begin <= path.size()) {
-    size_t end = path.find(':', begin);
-    if (end == std::string::npos) end = path.size();
-    std::string dir = path.substr(begin, end - begin);
-    if (dir.empty()) dir = ".";
-    std::string candidate = dir + "/" + argv0;
-    if (IsExecutableFile(candidate)) return candidate;
-    begin = end + 1;
-  }
-  return std::nullopt;
+  return FindInDirectories(argv0, env_path != nullptr ? env_path : "/usr/local/bin:/usr/bin:/bin");
+}
+
+std::optional<std::string> FindSystemProgram(const std::string& name) {
+  if (name.empty() || name.find('/') != std::string::npos) return std::nullopt;
+  return FindInDirectories(name, "/usr/sbin:/sbin:/usr/bin:/bin");
 }
 
 Result<CommandResult> RunCommand(const std::vector<std::string>& argv,

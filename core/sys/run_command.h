@@ -21,6 +21,10 @@ Result<CommandResult> RunCommand(const std::vector<std::string>& argv,
 // argv0 itself when it contains '/' (and is an executable file), else the first executable file
 // of that name in PATH; nullopt when there is none.
 std::optional<std::string> FindExecutable(const std::string& argv0);
+// The absolute path of a system program (nft, ip, tc) in /usr/sbin, /sbin, /usr/bin or /bin,
+// whatever PATH says (a runner started by cron or sudo may have a short one); nullopt when it is
+// not installed. Absolute, so that a wrapper such as `ip netns exec` cannot fail to find it.
+std::optional<std::string> FindSystemProgram(const std::string& name);
 // The path of the running binary (/proc/self/exe); "ringfence" when it cannot be read.
 std::string SelfBinary();
 // The same, with `input` written to the child's stdin, then EOF, and up to 1 MiB of each output

@@ -18,6 +18,8 @@
 #include <spdlog/spdlog.h>
 
 #include "core/base/input_file.h"
+#include "core/base/parallel_for.h"
+#include "core/base/shell_quote.h"
 #include "core/sys/http_client.h"
 #include "core/sys/run_command.h"
 #include "faults/bad_update/gates.h"
@@ -37,6 +39,8 @@ constexpr double kHourMs = 3600.0 * 1000;
 
 enum class Mode { kRehearse, kPipeline, kAa };
 
+// bad_update's params, typed: built once from params that validated (ParseConfig). The initial
+// values here are only zeros; the defaults are the declaration's.
 struct BadUpdateConfig {
   Mode mode = Mode::kRehearse;
   std::string hosts_file;
@@ -44,89 +48,79 @@ struct BadUpdateConfig {
   std::string bad_artifact;
   MutationSpec mutation;
   std::vector<std::string> deploy, rollback, pipeline_command;
-  Duration command_timeout{10000};
-  int max_concurrency = 4;
+  Duration command_timeout{0};
+  int max_concurrency = 0;
   int max_errors = 0;
   std::vector<WaveSize> waves;
   std::string stratify_by;
-  Duration bake{5000};
-  Duration gate_interval{200};
-  Duration probe_timeout{1000};
-  Duration inconclusive_deadline{10000};
-  Duration verify_timeout{15000};
-  Duration pipeline_timeout{60000};
-  Duration pipeline_stop_grace{2000};
-  double max_blast_radius = 0.1;
+  Duration bake{0};
+  Duration gate_interval{0};
+  Duration probe_timeout{0};
+  Duration inconclusive_deadline{0};
+  Duration verify_timeout{0};
+  Duration pipeline_timeout{0};
+  Duration pipeline_stop_grace{0};
+  double max_blast_radius = 0;
   GateConfig gates;
 };
 
-Duration DurationParam(const nlohmann::json& params, const char* key, Duration fallback) {
-  if (!params.contains(key) || !params[key].is_string()) return fallback;
-  auto d = ParseDuration(params[key].get<std::string>());
-  return d.ok() ? *d : fallback;
-}
+const FaultDecl& BadUpdateDecl();
 
-std::vector<std::string> ListParam(const nlohmann::json& params, const char* key) {
-  std::vector<std::string> out;
-  if (!params.contains(key) || !params[key].is_array()) return out;
-  for (const auto& v : params[key]) {
-    if (v.is_string()) out.push_back(v.get<std::string>());
-  }
-  return out;
+std::vector<std::string> ListParam(const ParamReader& read, const char* key) {
+  return read.Optional<std::vector<std::string>>(key).value_or(std::vector<std::string>{});
 }
 
 // `waves` as texts: a count may be written 3 or "3".
-std::vector<std::string> WaveTexts(const nlohmann::json& params) {
+std::vector<std::string> WaveTexts(const ParamReader& read) {
   std::vector<std::string> out;
-  if (!params.contains("waves") || !params["waves"].is_array()) return out;
-  for (const auto& v : params["waves"]) {
+  for (const auto& v : read.Get<nlohmann::json>("waves")) {
     if (v.is_string()) out.push_back(v.get<std::string>());
     else if (v.is_number_integer()) out.push_back(std::to_string(v.get<int64_t>()));
   }
   return out;
 }
 
-// `params` validated, defaults filled in.
+// `params` validated against the declaration.
 BadUpdateConfig ParseConfig(const nlohmann::json& p) {
+  const ParamReader read(BadUpdateDecl(), p);
+  const auto duration = [&](const char* key) { return *read.OptionalDuration(key); };
   BadUpdateConfig c;
-  const std::string mode = p.value("mode", "rehearse");
+  const std::string mode = read.Get<std::string>("mode");
   c.mode = mode == "pipeline" ? Mode::kPipeline : mode == "aa" ? Mode::kAa : Mode::kRehearse;
-  c.hosts_file = p.value("hosts_file", "");
-  c.artifact = p.value("artifact", "");
-  c.bad_artifact = p.value("bad_artifact", "");
-  c.mutation.name = p.value("mutation", "extra_field");
-  c.mutation.seed = p.value("mutation_seed", uint64_t{1});
-  c.mutation.record = p.value("mutation_record", 1);
-  c.mutation.oversize_bytes = p.value("oversize_bytes", size_t{8} << 20);
-  c.deploy = ListParam(p, "deploy");
-  c.rollback = ListParam(p, "rollback");
-  c.pipeline_command = ListParam(p, "pipeline_command");
-  c.command_timeout = DurationParam(p, "command_timeout", c.command_timeout);
-  c.max_concurrency = p.value("max_concurrency", 4);
-  c.max_errors = p.value("max_errors", 0);
-  for (const auto& text : WaveTexts(p)) {
+  c.hosts_file = read.Get<std::string>("hosts_file");
+  c.artifact = read.Get<std::string>("artifact");
+  c.bad_artifact = read.Optional<std::string>("bad_artifact").value_or("");  // none: mutate
+  c.mutation.name = read.Get<std::string>("mutation");
+  c.mutation.seed = read.Get<uint64_t>("mutation_seed");
+  c.mutation.record = read.Get<int>("mutation_record");
+  c.mutation.oversize_bytes = read.Get<size_t>("oversize_bytes");
+  c.deploy = ListParam(read, "deploy");
+  c.rollback = ListParam(read, "rollback");
+  c.pipeline_command = ListParam(read, "pipeline_command");
+  c.command_timeout = duration("command_timeout");
+  c.max_concurrency = read.Get<int>("max_concurrency");
+  c.max_errors = read.Get<int>("max_errors");
+  for (const auto& text : WaveTexts(read)) {
     auto w = ParseWaveSize(text);
     if (w.ok()) c.waves.push_back(*w);
   }
-  c.stratify_by = p.value("stratify_by", "");
-  c.bake = DurationParam(p, "bake", c.bake);
-  c.gate_interval = DurationParam(p, "gate_interval", c.gate_interval);
-  c.probe_timeout = DurationParam(p, "probe_timeout", c.probe_timeout);
-  c.inconclusive_deadline = DurationParam(p, "inconclusive_deadline", c.inconclusive_deadline);
-  c.verify_timeout = DurationParam(p, "verify_timeout", c.verify_timeout);
-  c.pipeline_timeout = DurationParam(p, "pipeline_timeout", c.pipeline_timeout);
-  c.pipeline_stop_grace = DurationParam(p, "pipeline_stop_grace", c.pipeline_stop_grace);
-  c.max_blast_radius = p.value("max_blast_radius", 0.1);
-  c.gates.unhealthy_samples = p.value("unhealthy_samples", 2);
-  c.gates.fail_on_restart = p.value("fail_on_restart", true);
-  if (p.contains("max_error_rate") && p["max_error_rate"].is_number()) {
-    c.gates.max_error_rate = p["max_error_rate"].get<double>();
-  }
-  c.gates.comparative = p.value("comparative", true);
-  c.gates.alpha = p.value("alpha", 0.05);
-  c.gates.min_latency_effect = p.value("min_latency_effect", 0.5);
-  c.gates.min_unhealthy_effect = p.value("min_unhealthy_effect", 0.2);
-  c.gates.min_samples = p.value("min_samples", 5);
+  c.stratify_by = read.Optional<std::string>("stratify_by").value_or("");  // none: no strata
+  c.bake = duration("bake");
+  c.gate_interval = duration("gate_interval");
+  c.probe_timeout = duration("probe_timeout");
+  c.inconclusive_deadline = duration("inconclusive_deadline");
+  c.verify_timeout = duration("verify_timeout");
+  c.pipeline_timeout = duration("pipeline_timeout");
+  c.pipeline_stop_grace = duration("pipeline_stop_grace");
+  c.max_blast_radius = read.Get<double>("max_blast_radius");
+  c.gates.unhealthy_samples = read.Get<int>("unhealthy_samples");
+  c.gates.fail_on_restart = read.Get<bool>("fail_on_restart");
+  c.gates.max_error_rate = read.Optional<double>("max_error_rate");
+  c.gates.comparative = read.Get<bool>("comparative");
+  c.gates.alpha = read.Get<double>("alpha");
+  c.gates.min_latency_effect = read.Get<double>("min_latency_effect");
+  c.gates.min_unhealthy_effect = read.Get<double>("min_unhealthy_effect");
+  c.gates.min_samples = read.Get<int>("min_samples");
   return c;
 }
 
@@ -226,20 +220,6 @@ Status RunChecked(const std::vector<std::string>& argv, Duration timeout) {
                            (err.empty() ? "" : ": " + err));
   }
   return Status::Ok();
-}
-
-// Runs fn(i) for i in [0, n) on at most `concurrency` threads.
-template <typename Fn>
-void ForEachConcurrently(size_t n, int concurrency, Fn fn) {
-  std::atomic<size_t> next{0};
-  auto worker = [&] {
-    for (size_t i = next++; i < n; i = next++) fn(i);
-  };
-  std::vector<std::thread> threads;
-  const size_t count = std::min<size_t>(n, static_cast<size_t>(std::max(1, concurrency)));
-  for (size_t t = 1; t < count; ++t) threads.emplace_back(worker);
-  worker();
-  for (auto& t : threads) t.join();
 }
 
 HostSample SampleHost(const FleetHost& host, Duration timeout, Clock& clock) {
@@ -378,7 +358,7 @@ class BadUpdate : public Fault {
                                                              env.clock).pid;
       std::atomic<int> errors{0};
       std::mutex mu;
-      ForEachConcurrently(wave.size(), config_.max_concurrency, [&](size_t k) {
+      ParallelFor(wave.size(), config_.max_concurrency, [&](size_t k) {
         if (env.stop.stop_requested()) return;
         const int i = wave[k];
         Status st = BackUp(i);
@@ -594,7 +574,7 @@ class BadUpdate : public Fault {
     for (size_t i = 0; i < hosts_.size(); ++i) {
       if (backed_up_[i]) touched.push_back(static_cast<int>(i));
     }
-    ForEachConcurrently(touched.size(), config_.max_concurrency, [&](size_t k) {
+    ParallelFor(touched.size(), config_.max_concurrency, [&](size_t k) {
       const int i = touched[k];
       Status st = RestoreHost(planned_[i], config_.rollback, config_.command_timeout);
       std::lock_guard<std::mutex> lock(mu);
@@ -826,7 +806,11 @@ Result<std::string> FileChecksum(const std::string& path) {
   return Fnv1a(*bytes);
 }
 
-const FaultDecl& BadUpdateFactory::Declaration() const {
+const FaultDecl& BadUpdateFactory::Declaration() const { return BadUpdateDecl(); }
+
+namespace {
+
+const FaultDecl& BadUpdateDecl() {
   static const FaultDecl decl = [] {
     FaultDecl d;
     d.name = kType;
@@ -941,9 +925,11 @@ const FaultDecl& BadUpdateFactory::Declaration() const {
   return decl;
 }
 
+}  // namespace
+
 void BadUpdateFactory::ValidateConfig(const nlohmann::json& params, const std::string& pointer,
                                       ValidationErrors& errors) const {
-  const std::string mode = params.value("mode", "rehearse");
+  const std::string mode = ParamReader(BadUpdateDecl(), params).Get<std::string>("mode");
   AddCommandError(params, pointer, "rollback", errors);
   if (mode == "pipeline") {
     AddCommandError(params, pointer, "pipeline_command", errors);
@@ -977,10 +963,9 @@ void BadUpdateFactory::ValidateConfig(const nlohmann::json& params, const std::s
     }
   }
   BadUpdateConfig config = ParseConfig(params);
-  const std::string hosts_file = params.value("hosts_file", "");
-  auto hosts = ReadHostsFile(hosts_file);
+  auto hosts = ReadHostsFile(config.hosts_file);
   if (!hosts.ok()) {
-    errors.Add(pointer + "/hosts_file", FoundValue(nlohmann::json(params.value("hosts_file", ""))),
+    errors.Add(pointer + "/hosts_file", FoundValue(nlohmann::json(config.hosts_file)),
                "a readable hosts file (" + hosts.status().message() + ")");
   } else {
     if (waves_ok && mode != "pipeline") {
@@ -991,7 +976,8 @@ void BadUpdateFactory::ValidateConfig(const nlohmann::json& params, const std::s
     }
     // Every {placeholder} of a per-host template must have a value on every host.
     for (const char* key : {"deploy", "rollback"}) {
-      for (const auto& name : PlaceholdersIn(ListParam(params, key))) {
+      for (const auto& name :
+           PlaceholdersIn(key == std::string("deploy") ? config.deploy : config.rollback)) {
         static const std::set<std::string> kBuiltIn = {"name", "host", "path", "artifact",
                                                        "backup", "hosts_file"};
         bool everywhere = kBuiltIn.count(name) > 0;
@@ -1010,7 +996,7 @@ void BadUpdateFactory::ValidateConfig(const nlohmann::json& params, const std::s
   }
   auto good = ReadWhole(config.artifact);
   if (!good.ok()) {
-    errors.Add(pointer + "/artifact", FoundValue(nlohmann::json(params.value("artifact", ""))),
+    errors.Add(pointer + "/artifact", FoundValue(nlohmann::json(config.artifact)),
                "a readable file (" + good.status().message() + ")");
     return;
   }
@@ -1025,10 +1011,10 @@ void BadUpdateFactory::ValidateConfig(const nlohmann::json& params, const std::s
   }
   auto bad = Mutate(*good, config.mutation);
   if (!bad.ok()) {
-    errors.Add(pointer + "/mutation", FoundValue(nlohmann::json(params.value("mutation", ""))),
+    errors.Add(pointer + "/mutation", FoundValue(nlohmann::json(config.mutation.name)),
                "a mutation the artifact can take: " + bad.status().message());
   } else if (*bad == *good) {
-    errors.Add(pointer + "/mutation", FoundValue(nlohmann::json(params.value("mutation", ""))),
+    errors.Add(pointer + "/mutation", FoundValue(nlohmann::json(config.mutation.name)),
                "a mutation the artifact can take: it leaves the artifact unchanged");
   }
 }

@@ -135,4 +135,14 @@ Verification VerifyNftTableFault(const UndoRecord& undo) {
   return VerifyNftTableGone(*table);
 }
 
+Status NftTableFaultFactory::Revert(FaultEnv& env, const UndoRecord& undo) const {
+  (void)env;
+  return RevertNftTableFault(undo);
+}
+
+Verification NftTableFaultFactory::Verify(FaultEnv& env, const UndoRecord& undo) const {
+  (void)env;
+  return VerifyNftTableFault(undo);
+}
+
 }  // namespace ringfence

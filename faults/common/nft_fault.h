@@ -63,4 +63,13 @@ Status RevertNftTableFault(const UndoRecord& undo);
 // The verification of every NftTableFault: the table the record names is gone.
 Verification VerifyNftTableFault(const UndoRecord& undo);
 
+// The factory half every NftTableFault type shares: Revert is RevertNftTableFault (deletes the
+// table the record names; a table or namespace already gone is Ok), Verify is
+// VerifyNftTableFault (the table is gone, by `nft list tables inet`).
+class NftTableFaultFactory : public FaultFactory {
+ public:
+  Status Revert(FaultEnv& env, const UndoRecord& undo) const override;
+  Verification Verify(FaultEnv& env, const UndoRecord& undo) const override;
+};
+
 }  // namespace ringfence

@@ -142,28 +142,27 @@ void ValidateTrafficParams(const nlohmann::json& params, const std::string& poin
   }
 }
 
-Result<TrafficMatch> TrafficMatchFromParams(const nlohmann::json& params) {
+Result<TrafficMatch> TrafficMatchFromParams(const ParamReader& read) {
   TrafficMatch match;
   try {
-    const std::string direction = params.value(kDirectionParam, "both");
+    const std::string direction = read.Get<std::string>(kDirectionParam);
     if (direction == "ingress") match.direction = TrafficDirection::kIngress;
     else if (direction == "egress") match.direction = TrafficDirection::kEgress;
     else if (direction == "both") match.direction = TrafficDirection::kBoth;
     else return Status::InvalidInput("direction \"" + direction + "\": one of ingress, egress, both");
-    const std::string protocol = params.value(kProtocolParam, "all");
+    const std::string protocol = read.Get<std::string>(kProtocolParam);
     if (protocol == "all") match.protocol = TransportProtocol::kAll;
     else if (protocol == "tcp") match.protocol = TransportProtocol::kTcp;
     else if (protocol == "udp") match.protocol = TransportProtocol::kUdp;
     else return Status::InvalidInput("protocol \"" + protocol + "\": one of all, tcp, udp");
-    if (params.contains(kPortParam)) {
-      const int port = params[kPortParam].get<int>();
-      if (port < 1 || port > 65535) {
-        return Status::InvalidInput("port " + std::to_string(port) + ": an integer from 1 to 65535");
+    if (auto port = read.Optional<int>(kPortParam)) {
+      if (*port < 1 || *port > 65535) {
+        return Status::InvalidInput("port " + std::to_string(*port) + ": an integer from 1 to 65535");
       }
-      match.port = port;
+      match.port = *port;
     }
-    if (params.contains(kAddressParam)) {
-      auto prefix = ParseIpPrefix(params[kAddressParam].get<std::string>());
+    if (auto address = read.Optional<std::string>(kAddressParam)) {
+      auto prefix = ParseIpPrefix(*address);
       if (!prefix.ok()) return prefix.status();
       match.address = *prefix;
     }

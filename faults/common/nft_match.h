@@ -11,6 +11,7 @@
 
 #include "core/base/status.h"
 #include "core/base/validation.h"
+#include "core/model/params.h"
 
 namespace ringfence {
 
@@ -70,8 +71,9 @@ inline constexpr char kNetnsAllowed[] =
 void ValidateTrafficParams(const nlohmann::json& params, const std::string& pointer,
                            ValidationErrors& errors);
 
-// The match of validated params (direction, protocol, port, address).
-Result<TrafficMatch> TrafficMatchFromParams(const nlohmann::json& params);
+// The match of validated params (direction, protocol, port, address), read through a fault's
+// declaration (which includes TrafficParamDecls) so that the defaults are the declared ones.
+Result<TrafficMatch> TrafficMatchFromParams(const ParamReader& read);
 
 // True when `name` is usable with `ip netns exec` (non-empty, at most 255 bytes, no "/" or NUL,
 // not "." or "..").

@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include "faults/common/nft_fault.h"
 #include "faults/common/nft_match.h"
 #include "faults/common/nft_table.h"
 
@@ -84,7 +85,12 @@ TEST(TrafficMatchTest, DescribesItself) {
   EXPECT_FALSE(m.ingress());
 }
 
-TEST(TrafficMatchTest, FromParams) {
+Result<TrafficMatch> TrafficMatchFromParams(const nlohmann::json& params) {
+  const FaultDecl decl{"traffic", "", TargetKind::kHost, TrafficParamDecls()};
+  return ringfence::TrafficMatchFromParams(ParamReader(decl, params));
+}
+
+TEST(TrafficMatchTest, FromParamsWithTheDeclaredDefaults) {
   auto m = TrafficMatchFromParams(
       {{"direction", "ingress"}, {"protocol", "tcp"}, {"port", 443}, {"address", "10.1.0.0/16"}});
   ASSERT_TRUE(m.ok()) << m.status().message();

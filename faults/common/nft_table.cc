@@ -1,6 +1,5 @@
 #include "faults/common/nft_table.h"
 
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -11,6 +10,7 @@
 
 #include "core/base/process_table.h"
 #include "core/sys/run_command.h"
+#include "faults/common/netns_command.h"
 #include "faults/common/nft_match.h"
 
 namespace ringfence {
@@ -21,21 +21,6 @@ constexpr std::chrono::seconds kNftTimeout{10};
 constexpr char kNoSuchFile[] = "No such file or directory";
 
 std::atomic<unsigned> g_table_counter{1};
-
-// The absolute path of a system program, or "" when it is not installed. Absolute, so that
-// `ip netns exec` cannot fail to find it (its "No such file" would read like a missing table).
-std::string FindSystemProgram(const std::string& name) {
-  for (const char* dir : {"/usr/sbin/", "/sbin/", "/usr/bin/", "/bin/"}) {
-    const std::string path = dir + name;
-    if (::access(path.c_str(), X_OK) == 0) return path;
-  }
-  return "";
-}
-
-bool NetnsExists(const std::string& netns) {
-  struct stat st {};
-  return ::stat(("/run/netns/" + netns).c_str(), &st) == 0;
-}
 
 // The first line of nft's complaint, without its "Error: " prefix.
 std::string NftErrorLine(const CommandResult& r) {
@@ -64,17 +49,16 @@ Status NftFailure(StatusCode code, const std::string& what, const CommandResult&
 
 // Runs nft with `args`, inside `netns` when it is not "".
 Result<CommandResult> RunNft(const std::string& netns, const std::vector<std::string>& args) {
-  const std::string nft = FindSystemProgram("nft");
-  if (nft.empty()) return Status::Unavailable("nft not found: install the nftables package");
-  std::vector<std::string> argv;
-  if (!netns.empty()) {
-    const std::string ip = FindSystemProgram("ip");
-    if (ip.empty()) return Status::Unavailable("ip not found: install the iproute2 package");
-    argv = {ip, "netns", "exec", netns};
-  }
-  argv.push_back(nft);
+  auto nft = FindSystemTool("nft", "nftables");
+  if (!nft.ok()) return nft.status();
+  std::vector<std::string> argv = {*nft};
   argv.insert(argv.end(), args.begin(), args.end());
-  return RunCommand(argv, kNftTimeout);
+  return RunInNetns(CommandNetns{netns, false}, argv, kNftTimeout);
+}
+
+// The namespace of `table` vanished while nft was being started in it.
+bool GoneWithItsNamespace(const NftTable& table) {
+  return !table.netns.empty() && !NetnsExists(table.netns);
 }
 
 bool IsNftIdentifier(const std::string& s) {
@@ -90,8 +74,7 @@ bool IsNftIdentifier(const std::string& s) {
 }  // namespace
 
 std::string NftTable::ManualUndo() const {
-  const std::string command = "nft delete table inet " + name;
-  return netns.empty() ? command : "ip netns exec " + netns + " " + command;
+  return CommandInNetns(netns, "nft delete table inet " + name);
 }
 
 nlohmann::json NftTable::ToJson() const {
@@ -149,12 +132,6 @@ Result<std::string> ChooseNftTableName(const std::string& run_id, const std::str
   return Status::Runtime("no free nft table name of the form " + stem + "<n>");
 }
 
-Status CheckNetnsExists(const std::string& netns) {
-  if (netns.empty() || NetnsExists(netns)) return Status::Ok();
-  return Status::NotFound("network namespace \"" + netns + "\" not found (no /run/netns/" + netns +
-                          ")");
-}
-
 Status CheckNftUsable(const std::string& netns) {
   // `nft --check` takes the table to the kernel and back without committing it: creating and
   // deleting a real scratch table would leave it behind if the runner died in between, and no
@@ -187,11 +164,20 @@ Status ApplyNftRuleset(const std::string& ruleset, const std::string& netns) {
   return Status::Ok();
 }
 
+Status ApplyNftRulesetIfTableExists(const std::string& ruleset, const NftTable& table) {
+  if (!table.netns.empty() && !NetnsExists(table.netns)) return Status::Ok();
+  auto applied = RunNft(table.netns, {ruleset});
+  if (!applied.ok()) return GoneWithItsNamespace(table) ? Status::Ok() : applied.status();
+  if (applied->exit_code == 0) return Status::Ok();
+  if (NftErrorLine(*applied).find(kNoSuchFile) != std::string::npos) return Status::Ok();
+  return NftFailure(StatusCode::kRuntime, "nft could not apply the rules", *applied);
+}
+
 Status DeleteNftTable(const NftTable& table) {
   // The table lived inside the namespace; when the namespace is gone, so is the table.
   if (!table.netns.empty() && !NetnsExists(table.netns)) return Status::Ok();
   auto deleted = RunNft(table.netns, {"delete", "table", "inet", table.name});
-  if (!deleted.ok()) return deleted.status();
+  if (!deleted.ok()) return GoneWithItsNamespace(table) ? Status::Ok() : deleted.status();
   if (deleted->exit_code == 0) return Status::Ok();
   // Also what `ip netns exec` says when the namespace vanished since the check above.
   if (NftErrorLine(*deleted).find(kNoSuchFile) != std::string::npos) return Status::Ok();

@@ -9,6 +9,7 @@
 
 #include "core/base/status.h"
 #include "core/fault/fault.h"
+#include "faults/common/netns_command.h"
 
 namespace ringfence {
 
@@ -16,8 +17,9 @@ namespace ringfence {
 // named one (`ip netns exec <netns> nft …`). Deleting the table removes every rule ringfence
 // made in it and nothing else, so undo never touches anyone else's rules.
 //
-// Every function runs `nft` (and `ip`) through RunCommand with a 10 s timeout. They are
-// thread-safe as far as nft itself is (the kernel serialises transactions).
+// Every function runs `nft` through RunInNetns with a 10 s timeout. They are thread-safe as far
+// as nft itself is (the kernel serialises transactions). This is ringfence's one nft driver:
+// network_loss, network_partition and latency's redirect all go through it.
 struct NftTable {
   std::string name;   // "ringfence_<run>_<n>"; always starts with kNftTablePrefix
   std::string netns;  // "" for the runner's own network namespace
@@ -42,10 +44,6 @@ std::string SanitizeForNft(const std::string& run_id);
 // skipping names of tables that already exist in `netns`. Reads only (no side effect).
 Result<std::string> ChooseNftTableName(const std::string& run_id, const std::string& netns);
 
-// Ok when `netns` is "" or names an existing namespace (/run/netns/<netns>); otherwise
-// kNotFound "network namespace \"blue\" not found (no /run/netns/blue)".
-Status CheckNetnsExists(const std::string& netns);
-
 // Checks that nft can be used in `netns`: the program exists (kUnavailable "nft not found:
 // install the nftables package"), and the kernel accepts a uniquely named scratch table with a
 // base chain (created and deleted again; kUnavailable "the kernel refused an nftables table:
@@ -56,9 +54,13 @@ Status CheckNftUsable(const std::string& netns);
 // error when it is refused.
 Status CheckNftRuleset(const std::string& ruleset, const std::string& netns);
 
-// Applies `ruleset` (which must start with "create table inet <name>", see RenderNftTable) in
-// one nft transaction: all of it or nothing.
+// Applies `ruleset` in one nft transaction: all of it or nothing. A ruleset that makes a table
+// starts with "create table inet <name>" (see RenderNftTable), which fails when it exists.
 Status ApplyNftRuleset(const std::string& ruleset, const std::string& netns);
+
+// ApplyNftRuleset for a `ruleset` that changes the existing `table`: Ok when the table or its
+// namespace is already gone (nothing is left to change).
+Status ApplyNftRulesetIfTableExists(const std::string& ruleset, const NftTable& table);
 
 // `nft delete table inet <name>`. Idempotent: a missing table, or a missing namespace (its
 // tables went with it), is Ok.

@@ -54,27 +54,6 @@ Result<ProcessSelector> SelectorFromJson(const nlohmann::json& j) {
   return s;
 }
 
-std::string ShellJoin(const std::vector<std::string>& argv) {
-  std::string line;
-  for (const auto& arg : argv) {
-    if (!line.empty()) line += ' ';
-    const bool plain = !arg.empty() && arg.find_first_not_of(
-                                           "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-                                           "0123456789-_./=:,@%+") == std::string::npos;
-    if (plain) {
-      line += arg;
-      continue;
-    }
-    line += '\'';
-    for (char c : arg) {
-      if (c == '\'') line += "'\\''";
-      else line += c;
-    }
-    line += '\'';
-  }
-  return line;
-}
-
 long long EpochMs(std::chrono::system_clock::time_point t) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
 }

@@ -25,9 +25,6 @@ nlohmann::json SelectorToJson(const ProcessSelector& selector);
 // kInvalidInput "undo record has no valid selector: <json>" when `j` is not such an object.
 Result<ProcessSelector> SelectorFromJson(const nlohmann::json& j);
 
-// argv as one line for a person to run in a shell (arguments quoted only when they need it).
-std::string ShellJoin(const std::vector<std::string>& argv);
-
 // Milliseconds since the Unix epoch.
 long long EpochMs(std::chrono::system_clock::time_point t);
 

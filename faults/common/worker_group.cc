@@ -20,6 +20,8 @@ extern "C" {
 #include <sstream>
 #include <thread>
 
+#include "core/base/shell_quote.h"
+
 namespace ringfence {
 namespace {
 
@@ -63,15 +65,6 @@ void KillCgroupMembers(const std::string& cgroup_dir) {
   }
 }
 
-std::string Quoted(const std::string& s) {
-  std::string out = "'";
-  for (char c : s) {
-    if (c == '\'') out += "'\\''";
-    else out += c;
-  }
-  return out + "'";
-}
-
 std::atomic<int> next_group_index{0};
 
 }  // namespace
@@ -106,13 +99,13 @@ Result<WorkerGroupPlan> WorkerGroupPlan::FromJson(const nlohmann::json& data) {
 }
 
 std::string WorkerGroupPlan::ManualUndo() const {
-  const std::string file = Quoted(workers_file);
+  const std::string file = ShellQuote(workers_file);
   std::string cmd = "while read pid ticks; do [ \"$(cut -d' ' -f22 /proc/$pid/stat 2>/dev/null)\" "
                     "= \"$ticks\" ] && kill -9 $pid; done < " +
                     file + "; rm -f " + file;
   if (!cgroup_dir.empty()) {
-    cmd += "; xargs -r kill -9 < " + Quoted(cgroup_dir + "/cgroup.procs") + "; rmdir " +
-           Quoted(cgroup_dir);
+    cmd += "; xargs -r kill -9 < " + ShellQuote(cgroup_dir + "/cgroup.procs") + "; rmdir " +
+           ShellQuote(cgroup_dir);
   }
   return cmd;
 }

@@ -80,31 +80,42 @@ void CpuWorkerBody(const void* arg) {
   }
 }
 
-class CpuStress : public Fault {
+const FaultDecl& CpuStressDecl() {
+  static const FaultDecl decl{
+      kType,
+      "Load CPUs with worker processes at a duty cycle; revert kills the workers",
+      TargetKind::kHost,
+      {
+          {"workers", ParamType::kInteger, false, nullptr, 1, 1024, {},
+           "worker processes; default: one per CPU of `cpus`, or per CPU the runner may use"},
+          {"load", ParamType::kInteger, false, 100, 1, 100, {},
+           "percent of one CPU each worker uses, as a duty cycle over 100 ms periods"},
+          {"cpus", ParamType::kString, false, nullptr, std::nullopt, std::nullopt, {},
+           "pin the workers to these CPUs, round robin (a list such as \"0\", \"0-3\", \"0,2-3\")"},
+          {"cgroup", ParamType::kBoolean, false, false, std::nullopt, std::nullopt, {},
+           "place the workers in a cgroup v1 cpu cgroup made for them (removed on revert)"},
+      }};
+  return decl;
+}
+
+class CpuStress : public WorkerGroupFault {
  public:
-  CpuStress(std::string step_name, const nlohmann::json& params)
-      : step_name_(std::move(step_name)),
-        load_(params.value("load", 100)),
-        cgroup_(params.value("cgroup", false)) {
-    if (params.contains("workers")) workers_ = params["workers"].get<int>();
-    if (params.contains("cpus")) {
-      auto cpus = ParseCpuList(params["cpus"].get<std::string>());
-      if (cpus.ok()) cpus_ = *cpus;
-    }
-    duty_.busy_ns = kPeriodNs * load_ / 100;
+  CpuStress(std::string step_name, CpuStressConfig config)
+      : WorkerGroupFault(kType, std::move(step_name)), config_(std::move(config)) {
+    duty_.busy_ns = kPeriodNs * config_.load / 100;
   }
 
   Status Prepare(FaultEnv& env, const std::vector<Target>& targets) override {
     (void)env, (void)targets;
     const std::vector<int> allowed = AllowedCpus();
-    for (int cpu : cpus_) {
+    for (int cpu : config_.cpus) {
       if (std::find(allowed.begin(), allowed.end(), cpu) == allowed.end()) {
         return Status::InvalidInput("cpu_stress: cpu " + std::to_string(cpu) +
                                     " is not available to this process (available: " +
                                     FormatCpuList(allowed) + ")");
       }
     }
-    if (cgroup_) {
+    if (config_.cgroup) {
       auto dir = OwnCgroupV1Dir("cpu");
       if (!dir.ok()) {
         return Status::Unavailable("cpu_stress: cgroup: true needs the cgroup v1 cpu controller: " +
@@ -119,40 +130,29 @@ class CpuStress : public Fault {
 
   Result<UndoRecord> PlanUndo(FaultEnv& env, const Target& target) override {
     std::string cgroup_parent;
-    if (cgroup_) {
+    if (config_.cgroup) {
       auto dir = OwnCgroupV1Dir("cpu");
       if (!dir.ok()) return dir.status();
       cgroup_parent = *dir;
     }
-    WorkerGroupPlan plan = PlanWorkerGroup(kType, env.run_id, cgroup_parent);
-    UndoRecord undo;
-    undo.fault_type = kType;
-    undo.fault_name = step_name_;
-    undo.host = target.host;
-    undo.target = target.label;
-    undo.manual_undo = plan.ManualUndo();
-    undo.data = plan.ToJson();
-    return undo;
+    return PlanGroupUndo(env, target, cgroup_parent);
   }
 
   Status Inject(FaultEnv& env, const Target& target, const UndoRecord& undo) override {
     (void)target;
-    auto plan = WorkerGroupPlan::FromJson(undo.data);
-    if (!plan.ok()) return plan.status();
-    group_.emplace(*plan);
-    Status created = group_->Create();
+    Status created = CreateGroup(undo);
     if (!created.ok()) return created;
-    const std::vector<int> on = cpus_.empty() ? AllowedCpus() : cpus_;
-    const int count = workers_.value_or(static_cast<int>(std::max<size_t>(on.size(), 1)));
+    const std::vector<int>& cpus = config_.cpus;
+    const std::vector<int> on = cpus.empty() ? AllowedCpus() : cpus;
+    const int count = config_.workers.value_or(static_cast<int>(std::max<size_t>(on.size(), 1)));
     started_ = env.clock.Monotonic();
     for (int i = 0; i < count; ++i) {
       WorkerSetup setup;
       setup.comm = "ringfence-cpu";
       setup.oom_score_adj = kWorkerOomScoreAdj;
-      if (!cpus_.empty()) setup.cpu = cpus_[i % cpus_.size()];
-      auto worker = group_->Start(setup, &CpuWorkerBody, &duty_);
-      if (!worker.ok()) return Status::Error(worker.status().code(),
-                                             "cpu_stress: " + worker.status().message());
+      if (!cpus.empty()) setup.cpu = cpus[i % cpus.size()];
+      auto worker = StartWorker(setup, &CpuWorkerBody, &duty_);
+      if (!worker.ok()) return worker.status();
       last_[worker->pid] = WorkerSample{};
     }
     return Status::Ok();
@@ -162,13 +162,14 @@ class CpuStress : public Fault {
   //  "cpu", "cpu_seconds", "load_percent"}], "cgroup"}: CPU time is utime + stime from
   // /proc/PID/stat over the time since Inject; a worker already gone keeps its last sample.
   nlohmann::json Observe(FaultEnv& env) override {
-    nlohmann::json j = {{"load_requested", load_}, {"workers", nlohmann::json::array()}};
-    if (!group_) return j;
+    nlohmann::json j = {{"load_requested", config_.load}, {"workers", nlohmann::json::array()}};
+    const auto& group = this->group();
+    if (!group) return j;
     const double elapsed =
         std::chrono::duration<double>(env.clock.Monotonic() - started_).count();
     const double hz = static_cast<double>(ClockTicksPerSecond());
     double sum = 0;
-    const auto& workers = group_->workers();
+    const auto& workers = group->workers();
     for (size_t i = 0; i < workers.size(); ++i) {
       const ProcessRef& ref = workers[i];
       auto sample = SampleWorker(ref);
@@ -179,23 +180,18 @@ class CpuStress : public Fault {
       nlohmann::json w = {{"pid", ref.pid},
                           {"cpu_seconds", seconds},
                           {"load_percent", std::round(load * 10) / 10}};
-      if (!cpus_.empty()) w["cpu"] = cpus_[i % cpus_.size()];
+      if (!config_.cpus.empty()) w["cpu"] = config_.cpus[i % config_.cpus.size()];
       j["workers"].push_back(w);
     }
     j["load_achieved"] = workers.empty() ? 0.0 : std::round(sum / workers.size() * 10) / 10;
-    j["cgroup"] = group_->plan().cgroup_dir.empty() ? nlohmann::json(nullptr)
-                                                    : nlohmann::json(group_->plan().cgroup_dir);
+    j["cgroup"] = group->plan().cgroup_dir.empty() ? nlohmann::json(nullptr)
+                                                   : nlohmann::json(group->plan().cgroup_dir);
     return j;
   }
 
  private:
-  std::string step_name_;
-  int load_ = 100;
-  bool cgroup_ = false;
-  std::optional<int> workers_;
-  std::vector<int> cpus_;
+  CpuStressConfig config_;
   DutyCycle duty_;
-  std::optional<WorkerGroup> group_;
   std::chrono::steady_clock::time_point started_;
   std::map<pid_t, WorkerSample> last_;
 };
@@ -257,22 +253,19 @@ std::string FormatCpuList(const std::vector<int>& cpus) {
   return out;
 }
 
-const FaultDecl& CpuStressFactory::Declaration() const {
-  static const FaultDecl decl{
-      kType,
-      "Load CPUs with worker processes at a duty cycle; revert kills the workers",
-      TargetKind::kHost,
-      {
-          {"workers", ParamType::kInteger, false, nullptr, 1, 1024, {},
-           "worker processes; default: one per CPU of `cpus`, or per CPU the runner may use"},
-          {"load", ParamType::kInteger, false, 100, 1, 100, {},
-           "percent of one CPU each worker uses, as a duty cycle over 100 ms periods"},
-          {"cpus", ParamType::kString, false, nullptr, std::nullopt, std::nullopt, {},
-           "pin the workers to these CPUs, round robin (a list such as \"0\", \"0-3\", \"0,2-3\")"},
-          {"cgroup", ParamType::kBoolean, false, false, std::nullopt, std::nullopt, {},
-           "place the workers in a cgroup v1 cpu cgroup made for them (removed on revert)"},
-      }};
-  return decl;
+const FaultDecl& CpuStressFactory::Declaration() const { return CpuStressDecl(); }
+
+CpuStressConfig CpuStressConfig::FromParams(const nlohmann::json& params) {
+  const ParamReader read(CpuStressDecl(), params);
+  CpuStressConfig config;
+  config.workers = read.Optional<int>("workers");
+  config.load = read.Get<int>("load");
+  config.cgroup = read.Get<bool>("cgroup");
+  if (auto cpus = read.Optional<std::string>("cpus")) {
+    auto parsed = ParseCpuList(*cpus);  // validated by ValidateConfig
+    if (parsed.ok()) config.cpus = *parsed;
+  }
+  return config;
 }
 
 void CpuStressFactory::ValidateConfig(const nlohmann::json& params, const std::string& pointer,
@@ -287,20 +280,7 @@ void CpuStressFactory::ValidateConfig(const nlohmann::json& params, const std::s
 std::unique_ptr<Fault> CpuStressFactory::Create(const FaultStep& step,
                                                 const TargetSpec& target) const {
   (void)target;
-  return std::make_unique<CpuStress>(step.name, step.params);
-}
-
-Status CpuStressFactory::Revert(FaultEnv& env, const UndoRecord& undo) const {
-  (void)env;
-  auto plan = WorkerGroupPlan::FromJson(undo.data);
-  if (!plan.ok()) return Status::InvalidInput("cpu_stress: " + plan.status().message());
-  return StopWorkerGroup(*plan);
-}
-
-Verification CpuStressFactory::Verify(FaultEnv& env, const UndoRecord& undo) const {
-  auto plan = WorkerGroupPlan::FromJson(undo.data);
-  if (!plan.ok()) return Verification::Unknown("cpu_stress: " + plan.status().message());
-  return VerifyWorkerGroupGone(*plan, env.processes);
+  return std::make_unique<CpuStress>(step.name, CpuStressConfig::FromParams(step.params));
 }
 
 RINGFENCE_REGISTER_FAULT(CpuStressFactory);

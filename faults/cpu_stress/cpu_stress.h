@@ -1,9 +1,12 @@
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "core/fault/fault.h"
+#include <nlohmann/json.hpp>
+#include "faults/common/worker_group_fault.h"
 
 namespace ringfence {
 
@@ -12,17 +15,26 @@ namespace ringfence {
 // the run. Workers are recorded (pid + start time) in a workers file named in the undo record
 // before any starts; revert kills them and removes the file and the cgroup. Host fault,
 // registered as "cpu_stress". See docs/faults/cpu_stress.md.
-class CpuStressFactory : public FaultFactory {
+class CpuStressFactory : public WorkerGroupFactory {
  public:
   const FaultDecl& Declaration() const override;
   // `cpus` must parse as a CPU list.
   void ValidateConfig(const nlohmann::json& params, const std::string& pointer,
                       ValidationErrors& errors) const override;
   std::unique_ptr<Fault> Create(const FaultStep& step, const TargetSpec& target) const override;
-  // Kills the recorded workers, removes the workers file and the cgroup; Ok when already done.
-  Status Revert(FaultEnv& env, const UndoRecord& undo) const override;
-  // Workers dead, workers file and cgroup gone (VerifyWorkerGroupGone).
-  Verification Verify(FaultEnv& env, const UndoRecord& undo) const override;
+  // Revert (inherited) kills the recorded workers, removes the workers file and the cgroup, Ok
+  // when already done; Verify (inherited) checks that workers, file and cgroup are gone.
+};
+
+// cpu_stress's params, typed: built once from params that validated (defaults from the
+// declaration).
+struct CpuStressConfig {
+  std::optional<int> workers;  // none: one per CPU of `cpus`, or per CPU the runner may use
+  int load = 0;                // percent of one CPU per worker
+  std::vector<int> cpus;       // empty: not pinned
+  bool cgroup = false;
+
+  static CpuStressConfig FromParams(const nlohmann::json& params);
 };
 
 // "0", "0-3", "0,2-3" → the CPUs in order, without duplicates. kInvalidInput when malformed or

@@ -57,6 +57,20 @@ TEST(CpuStressTest, ConfigChecksTheCpuList) {
   EXPECT_TRUE(ConfigErrors({{"load", 50}}).empty());
 }
 
+TEST(CpuStressTest, ConfigTakesItsDefaultsFromTheDeclaration) {
+  const CpuStressConfig config = CpuStressConfig::FromParams(nlohmann::json::object());
+  EXPECT_FALSE(config.workers);
+  EXPECT_EQ(config.load, 100);
+  EXPECT_TRUE(config.cpus.empty());
+  EXPECT_FALSE(config.cgroup);
+  const CpuStressConfig given = CpuStressConfig::FromParams(
+      {{"workers", 3}, {"load", 40}, {"cpus", "0,2-3"}, {"cgroup", true}});
+  EXPECT_EQ(given.workers, 3);
+  EXPECT_EQ(given.load, 40);
+  EXPECT_EQ(given.cpus, (std::vector<int>{0, 2, 3}));
+  EXPECT_TRUE(given.cgroup);
+}
+
 TEST(CpuStressTest, PlanUndoNamesTheWorkersFileAndCgroupWithoutCreatingThem) {
   FaultStep step;
   step.name = "burn";

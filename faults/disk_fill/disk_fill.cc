@@ -13,6 +13,7 @@
 #include <thread>
 #include <vector>
 
+#include "core/base/shell_quote.h"
 #include "faults/common/worker_group.h"
 #include "faults/disk_fill/fill_plan.h"
 
@@ -29,15 +30,6 @@ constexpr std::chrono::milliseconds kMarginCheckInterval{20};
 constexpr size_t kMaxShrinkEvents = 100;
 
 std::atomic<int> next_fill_index{0};
-
-std::string Quoted(const std::string& s) {
-  std::string out = "'";
-  for (char c : s) {
-    if (c == '\'') out += "'\\''";
-    else out += c;
-  }
-  return out + "'";
-}
 
 // The checks that need nothing but the path: it exists, is a writable directory, and is not on
 // the root filesystem unless that is allowed.
@@ -94,15 +86,35 @@ int WriteZeros(int fd, uint64_t& written, uint64_t n) {
   return ::fdatasync(fd) == 0 ? 0 : errno;
 }
 
+const FaultDecl& DiskFillDecl() {
+  static const FaultDecl decl{
+      kType,
+      "Fill the filesystem of a path to a level, by a size, or up to a reserve; revert deletes "
+      "the fill file",
+      TargetKind::kHost,
+      {
+          {"path", ParamType::kString, true, nullptr, std::nullopt, std::nullopt, {},
+           "an existing directory (absolute path); the fill file is created in it"},
+          {"percent", ParamType::kNumber, false, nullptr, 1, 100, {},
+           "fill until the filesystem is this percent used, as df shows it"},
+          {"size", ParamType::kInteger, false, nullptr, 1, 9007199254740992.0, {},
+           "add this many bytes"},
+          {"reserve", ParamType::kInteger, false, nullptr,
+           static_cast<double>(kDiskFillSafetyMarginBytes), 9007199254740992.0, {},
+           "fill until only this many bytes are available"},
+          {"allow_root_fs", ParamType::kBoolean, false, false, std::nullopt, std::nullopt, {},
+           "allow filling the filesystem that / is on"},
+      }};
+  return decl;
+}
+
 class DiskFill : public Fault {
  public:
-  DiskFill(std::string step_name, const nlohmann::json& params)
+  DiskFill(std::string step_name, DiskFillConfig config)
       : step_name_(std::move(step_name)),
-        path_(params["path"].get<std::string>()),
-        allow_root_fs_(params.value("allow_root_fs", false)),
-        request_(FillRequest::FromParams(params)) {
-    while (path_.size() > 1 && path_.back() == '/') path_.pop_back();
-  }
+        path_(std::move(config.path)),
+        allow_root_fs_(config.allow_root_fs),
+        request_(config.request) {}
 
   Status Prepare(FaultEnv& env, const std::vector<Target>& targets) override {
     (void)env, (void)targets;
@@ -126,7 +138,7 @@ class DiskFill : public Fault {
     undo.fault_name = step_name_;
     undo.host = target.host;
     undo.target = target.label;
-    undo.manual_undo = "rm -f " + Quoted(file);
+    undo.manual_undo = "rm -f " + ShellQuote(file);
     undo.data = {{"file", file}, {"path", path_}};
     return undo;
   }
@@ -339,26 +351,26 @@ class DiskFill : public Fault {
 
 }  // namespace
 
-const FaultDecl& DiskFillFactory::Declaration() const {
-  static const FaultDecl decl{
-      kType,
-      "Fill the filesystem of a path to a level, by a size, or up to a reserve; revert deletes "
-      "the fill file",
-      TargetKind::kHost,
-      {
-          {"path", ParamType::kString, true, nullptr, std::nullopt, std::nullopt, {},
-           "an existing directory (absolute path); the fill file is created in it"},
-          {"percent", ParamType::kNumber, false, nullptr, 1, 100, {},
-           "fill until the filesystem is this percent used, as df shows it"},
-          {"size", ParamType::kInteger, false, nullptr, 1, 9007199254740992.0, {},
-           "add this many bytes"},
-          {"reserve", ParamType::kInteger, false, nullptr,
-           static_cast<double>(kDiskFillSafetyMarginBytes), 9007199254740992.0, {},
-           "fill until only this many bytes are available"},
-          {"allow_root_fs", ParamType::kBoolean, false, false, std::nullopt, std::nullopt, {},
-           "allow filling the filesystem that / is on"},
-      }};
-  return decl;
+const FaultDecl& DiskFillFactory::Declaration() const { return DiskFillDecl(); }
+
+DiskFillConfig DiskFillConfig::FromParams(const nlohmann::json& params) {
+  const ParamReader read(DiskFillDecl(), params);
+  DiskFillConfig config;
+  config.path = read.Get<std::string>("path");
+  while (config.path.size() > 1 && config.path.back() == '/') config.path.pop_back();
+  config.allow_root_fs = read.Get<bool>("allow_root_fs");
+  FillRequest& r = config.request;  // exactly one of the three (ValidateConfig)
+  if (auto percent = read.Optional<double>("percent")) {
+    r.mode = FillRequest::Mode::kPercent;
+    r.percent = *percent;
+  } else if (auto reserve = read.Optional<uint64_t>("reserve")) {
+    r.mode = FillRequest::Mode::kReserve;
+    r.reserve = *reserve;
+  } else {
+    r.mode = FillRequest::Mode::kSize;
+    r.size = read.Optional<uint64_t>("size").value_or(0);
+  }
+  return config;
 }
 
 void DiskFillFactory::ValidateConfig(const nlohmann::json& params, const std::string& pointer,
@@ -382,7 +394,7 @@ void DiskFillFactory::ValidateConfig(const nlohmann::json& params, const std::st
 std::unique_ptr<Fault> DiskFillFactory::Create(const FaultStep& step,
                                                const TargetSpec& target) const {
   (void)target;
-  return std::make_unique<DiskFill>(step.name, step.params);
+  return std::make_unique<DiskFill>(step.name, DiskFillConfig::FromParams(step.params));
 }
 
 Status DiskFillFactory::Revert(FaultEnv& env, const UndoRecord& undo) const {

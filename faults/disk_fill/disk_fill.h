@@ -1,6 +1,10 @@
 #pragma once
 
 #include "core/fault/fault.h"
+#include <string>
+#include <nlohmann/json.hpp>
+#include "core/fault/fault.h"
+#include "faults/disk_fill/fill_plan.h"
 
 namespace ringfence {
 
@@ -20,6 +24,16 @@ class DiskFillFactory : public FaultFactory {
   Status Revert(FaultEnv& env, const UndoRecord& undo) const override;
   // The fill file is gone (lstat), so the space it held is back; `found` gives the space now.
   Verification Verify(FaultEnv& env, const UndoRecord& undo) const override;
+};
+
+// disk_fill's params, typed: built once from params that validated (defaults from the
+// declaration).
+struct DiskFillConfig {
+  std::string path;  // trailing slashes removed ("/" stays)
+  bool allow_root_fs = false;
+  FillRequest request;
+
+  static DiskFillConfig FromParams(const nlohmann::json& params);
 };
 
 }  // namespace ringfence

@@ -54,21 +54,6 @@ Result<FsUsage> ReadFsUsage(const std::string& path) {
   return usage;
 }
 
-FillRequest FillRequest::FromParams(const nlohmann::json& params) {
-  FillRequest r;
-  if (params.contains("percent")) {
-    r.mode = Mode::kPercent;
-    r.percent = params["percent"].get<double>();
-  } else if (params.contains("reserve")) {
-    r.mode = Mode::kReserve;
-    r.reserve = params["reserve"].get<uint64_t>();
-  } else {
-    r.mode = Mode::kSize;
-    r.size = params.value("size", uint64_t{0});
-  }
-  return r;
-}
-
 nlohmann::json FillRequest::ToJson() const {
   switch (mode) {
     case Mode::kPercent: return {{"percent", percent}};

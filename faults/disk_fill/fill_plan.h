@@ -34,8 +34,6 @@ struct FillRequest {
   uint64_t size = 0;     // kSize: add this many bytes
   uint64_t reserve = 0;  // kReserve: fill until this many bytes are left available
 
-  // From params that passed validation.
-  static FillRequest FromParams(const nlohmann::json& params);
   nlohmann::json ToJson() const;  // {"percent": 90} / {"size": N} / {"reserve": N}
 };
 

@@ -170,14 +170,15 @@ const FaultDecl& LatencyDeclaration() {
 void ValidateLatencyConfig(const nlohmann::json& params, const std::string& pointer,
                            ValidationErrors& errors) {
   const auto at = [&](const char* key) { return pointer + "/" + key; };
-  const std::string backend = params.value("backend", "auto");
+  const ParamReader read(LatencyDeclaration(), params);
+  const std::string backend = read.Get<std::string>("backend");
   const bool has_listen = Has(params, "listen");
   const bool has_upstream = Has(params, "upstream");
   const bool has_port = Has(params, "port");
   const bool has_address = Has(params, "address");
   const bool has_interface = Has(params, "interface");
-  const double reset_percent = params.value("reset_percent", 0.0);
-  const bool blackhole = params.value("blackhole", false);
+  const double reset_percent = read.Get<double>("reset_percent");
+  const bool blackhole = read.Get<bool>("blackhole");
 
   if (has_listen && !ParseSocketAddress(params["listen"].get<std::string>())) {
     errors.Add(at("listen"), Found(params["listen"]), kListenAllowed);
@@ -192,7 +193,7 @@ void ValidateLatencyConfig(const nlohmann::json& params, const std::string& poin
     errors.Add(at("address"), Found(params["address"]),
                "an IPv4 address such as \"10.0.0.1\" (transparent mode is IPv4 only)");
   }
-  const std::string netns = params.value("netns", "");
+  const std::string netns = read.Get<std::string>("netns");
   if (netns.find('/') != std::string::npos || netns == "." || netns == "..") {
     errors.Add(at("netns"), Found(params["netns"]),
                "the name of a network namespace in /run/netns (no \"/\"), or \"\"");
@@ -218,7 +219,7 @@ void ValidateLatencyConfig(const nlohmann::json& params, const std::string& poin
     if (blackhole) {
       errors.Add(at("blackhole"), "true", "false with backend netem (proxy only)");
     }
-    if (params.value("direction", "downstream") != "downstream") {
+    if (read.Get<std::string>("direction") != "downstream") {
       errors.Add(at("direction"), Found(params["direction"]),
                  "\"downstream\" with backend netem (netem delays what leaves the interface)");
     }
@@ -254,42 +255,42 @@ void ValidateLatencyConfig(const nlohmann::json& params, const std::string& poin
 
 Result<LatencyConfig> ParseLatencyConfig(const nlohmann::json& params) {
   try {
+    const ParamReader read(LatencyDeclaration(), params);
     LatencyConfig c;
-    const std::string backend = params.value("backend", "auto");
+    const std::string backend = read.Get<std::string>("backend");
     c.backend = backend == "proxy"   ? LatencyBackend::kProxy
                 : backend == "netem" ? LatencyBackend::kNetem
                                      : LatencyBackend::kAuto;
-    if (Has(params, "listen")) {
-      c.listen = ParseSocketAddress(params["listen"].get<std::string>());
+    if (auto listen = read.Optional<std::string>("listen")) {
+      c.listen = ParseSocketAddress(*listen);
       if (!c.listen) return Status::InvalidInput("latency: listen is not an address");
     }
-    if (Has(params, "upstream")) {
-      c.upstream = ParseSocketAddress(params["upstream"].get<std::string>());
+    if (auto upstream = read.Optional<std::string>("upstream")) {
+      c.upstream = ParseSocketAddress(*upstream);
       if (!c.upstream) return Status::InvalidInput("latency: upstream is not an address");
     }
-    if (Has(params, "port")) c.port = params["port"].get<uint16_t>();
-    if (Has(params, "address")) c.address = params["address"].get<std::string>();
-    c.netns = params.value("netns", "");
-    if (Has(params, "interface")) c.interface = params["interface"].get<std::string>();
+    c.port = read.Optional<uint16_t>("port");
+    c.address = read.Optional<std::string>("address").value_or("");  // none: any address
+    c.netns = read.Get<std::string>("netns");
+    c.interface = read.Optional<std::string>("interface").value_or("");  // none: proxy only
     for (auto [key, out] : {std::pair{"delay", &c.delay}, std::pair{"jitter", &c.jitter},
                             std::pair{"finish_timeout", &c.finish_timeout}}) {
-      if (!Has(params, key)) continue;
-      auto d = ParseDuration(params[key].get<std::string>());
+      auto d = ParseDuration(read.Get<std::string>(key));
       if (!d.ok()) return Status::InvalidInput("latency: " + std::string(key) + ": " +
                                                d.status().message());
       *out = *d;
     }
-    const std::string direction = params.value("direction", "downstream");
+    const std::string direction = read.Get<std::string>("direction");
     c.direction = direction == "upstream" ? LatencyDirection::kUpstream
                   : direction == "both"   ? LatencyDirection::kBoth
                                           : LatencyDirection::kDownstream;
-    c.rate_kbit = params.value("rate_kbit", uint64_t{0});
-    c.reset_percent = params.value("reset_percent", 0.0);
-    c.blackhole = params.value("blackhole", false);
-    if (Has(params, "seed")) c.seed = params["seed"].get<uint64_t>();
-    c.in_flight = params.value("in_flight", "finish") == "reset" ? InFlightPolicy::kReset
-                                                                 : InFlightPolicy::kFinish;
-    c.max_connections = params.value("max_connections", 512);
+    c.rate_kbit = read.Get<uint64_t>("rate_kbit");
+    c.reset_percent = read.Get<double>("reset_percent");
+    c.blackhole = read.Get<bool>("blackhole");
+    c.seed = read.Optional<uint64_t>("seed");
+    c.in_flight = read.Get<std::string>("in_flight") == "reset" ? InFlightPolicy::kReset
+                                                                : InFlightPolicy::kFinish;
+    c.max_connections = read.Get<int>("max_connections");
     if (c.backend != LatencyBackend::kNetem && !c.has_proxy_target()) {
       return Status::InvalidInput(std::string("latency: ") + kProxyTargetAllowed + " is required");
     }

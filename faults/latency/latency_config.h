@@ -35,7 +35,8 @@ struct SocketAddress {
 // nullopt when `text` is not "<IPv4>:<port>" or "[<IPv6>]:<port>" with a port 0..65535.
 std::optional<SocketAddress> ParseSocketAddress(std::string_view text);
 
-// The validated parameters of one `latency` method step.
+// The validated parameters of one `latency` method step, typed (ParseLatencyConfig takes the
+// defaults from LatencyDeclaration(); the initial values here are only zeros).
 struct LatencyConfig {
   LatencyBackend backend = LatencyBackend::kAuto;
   std::optional<SocketAddress> listen;    // explicit mode
@@ -52,8 +53,8 @@ struct LatencyConfig {
   bool blackhole = false;
   std::optional<uint64_t> seed;  // nullopt: derived from the run id (LatencySeedFor)
   InFlightPolicy in_flight = InFlightPolicy::kFinish;
-  Duration finish_timeout{5000};
-  int max_connections = 512;
+  Duration finish_timeout{0};
+  int max_connections = 0;
 
   bool transparent() const { return port.has_value(); }
   bool has_proxy_target() const { return listen.has_value() || port.has_value(); }

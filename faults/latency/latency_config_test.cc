@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "faults/common/nft_table.h"
 #include "faults/latency/latency_redirect.h"
 
 namespace ringfence {
@@ -176,7 +177,7 @@ TEST(LatencyConfigTest, RedirectRulesetSkipsTheProxysOwnConnections) {
             "    meta nfproto ipv4 ip daddr 10.0.0.1 tcp dport @ports redirect to :40000\n  }\n"
             "}\n"
             "add element inet ringfence_r_1 ports { 8080 timeout 3s }\n");
-  EXPECT_EQ(RedirectManualUndo("ns1", "ringfence_r_1"),
+  EXPECT_EQ((NftTable{"ringfence_r_1", "ns1"}.ManualUndo()),
             "ip netns exec ns1 nft delete table inet ringfence_r_1");
 }
 

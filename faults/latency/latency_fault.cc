@@ -14,9 +14,9 @@
 #include <sstream>
 
 #include "core/fault/fault.h"
+#include "faults/common/netns_command.h"
 #include "faults/common/nft_table.h"
 #include "faults/common/process_ref.h"
-#include "faults/latency/host_command.h"
 #include "faults/latency/latency_config.h"
 #include "faults/latency/latency_netem.h"
 #include "faults/latency/latency_proxy.h"
@@ -110,7 +110,7 @@ class LatencyFault : public Fault {
     (void)targets;
     if (!config_.ok()) return config_.status();
     const LatencyConfig& c = *config_;
-    if (!c.netns.empty() && ::access(NetnsPath(c.netns).c_str(), F_OK) != 0) {
+    if (!c.netns.empty() && !NetnsExists(c.netns)) {
       return Status::NotFound("latency: network namespace '" + c.netns + "' not found (no " +
                               NetnsPath(c.netns) + ")");
     }
@@ -130,7 +130,7 @@ class LatencyFault : public Fault {
     prepared_ = true;
     if (backend_ == LatencyBackend::kNetem) return CheckNetemInterface(c.netns, c.interface);
     if (c.transparent()) {
-      auto nft = FindNft();
+      auto nft = FindSystemTool("nft", "nftables");
       if (!nft.ok()) return nft.status();
       RedirectSpec probe{"ringfence_check_" + std::to_string(::getpid()), c.netns, *c.port,
                          c.address, 1};
@@ -168,7 +168,7 @@ class LatencyFault : public Fault {
       if (c.transparent()) {
         data["nft_table"] = instance_;
         data["nft_family"] = "inet";
-        undo.manual_undo = RedirectManualUndo(c.netns, instance_);
+        undo.manual_undo = NftTable{instance_, c.netns}.ManualUndo();
       } else {
         data["listen"] = c.listen->ToString();
         undo.manual_undo = "kill " + std::to_string(self) +
@@ -309,10 +309,10 @@ class LatencyFactory : public FaultFactory {
     if (local && local->lease) local->lease->Stop();
     if (!table.empty()) {
       keep(policy == InFlightPolicy::kFinish && local ? StopRedirecting(netns, table)
-                                                      : DeleteRedirectTable(netns, table));
+                                                      : DeleteNftTable(NftTable{table, netns}));
     }
     if (local && local->proxy) local->proxy->Stop(policy, finish_timeout);
-    if (!table.empty()) keep(DeleteRedirectTable(netns, table));
+    if (!table.empty()) keep(DeleteNftTable(NftTable{table, netns}));
     if (!local && d.value("mode", "") == "explicit") {
       // Another process injected it: its proxy is in that process and closes with it.
       auto owner = ProcessRef::FromJson(d.value("owner", nlohmann::json::object()));

@@ -1,10 +1,8 @@
 #include "faults/latency/latency_netem.h"
 
-#include <unistd.h>
-
 #include <vector>
 
-#include "faults/latency/host_command.h"
+#include "faults/common/netns_command.h"
 
 namespace ringfence {
 
@@ -12,19 +10,24 @@ namespace {
 
 constexpr std::chrono::seconds kTcTimeout{5};
 
-Result<std::string> FindTc() {
-  for (const char* path : {"/usr/sbin/tc", "/sbin/tc", "/usr/bin/tc"}) {
-    if (::access(path, X_OK) == 0) return std::string(path);
-  }
-  return Status::Unavailable("tc not found in /usr/sbin, /sbin or /usr/bin (Debian package iproute2)");
-}
+// What tc printed, stdout and stderr together.
+struct TcRun {
+  int exit_code = -1;
+  std::string output;
+};
 
-Result<HostCommandResult> RunTc(const std::string& netns, std::vector<std::string> args,
-                                bool fresh_netns = false) {
-  auto tc = FindTc();
+Result<TcRun> RunTc(const std::string& netns, std::vector<std::string> args,
+                    bool fresh_netns = false) {
+  auto tc = FindSystemTool("tc", "iproute2");
   if (!tc.ok()) return tc.status();
   args.insert(args.begin(), *tc);
-  return RunHostCommand(args, "", CommandNetns{netns, fresh_netns}, kTcTimeout);
+  auto run = RunInNetns(CommandNetns{netns, fresh_netns}, args, kTcTimeout);
+  if (!run.ok()) return run.status();
+  if (run->timed_out) {
+    return Status::Timeout(*tc + " did not finish within " +
+                           std::to_string(std::chrono::milliseconds(kTcTimeout).count()) + " ms");
+  }
+  return TcRun{run->exit_code, run->out + run->err};
 }
 
 std::string Trim(std::string text) {
@@ -39,7 +42,7 @@ Result<bool> KernelHasNetem() {
   if (!run.ok()) return run.status();
   if (run->exit_code == 0) return true;
   if (run->exit_code == 127) return Status::Unavailable("tc could not be executed");
-  if (run->exit_code == 125) {
+  if (run->output.find("unshare failed") != std::string::npos) {
     return Status::Error(StatusCode::kPermission,
                          "cannot make a scratch network namespace to probe for netem "
                          "(needs CAP_SYS_ADMIN)");
@@ -97,8 +100,7 @@ Verification VerifyNetemGone(const std::string& netns, const std::string& interf
 }
 
 std::string NetemManualUndo(const std::string& netns, const std::string& interface) {
-  return (netns.empty() ? "" : "ip netns exec " + netns + " ") + "tc qdisc del dev " + interface +
-         " root handle " + kNetemHandle;
+  return CommandInNetns(netns, "tc qdisc del dev " + interface + " root handle " + kNetemHandle);
 }
 
 }  // namespace ringfence

@@ -10,7 +10,7 @@
 namespace ringfence {
 
 // Whether the kernel has the netem qdisc. Tried, not guessed: `tc qdisc add dev lo root netem
-// delay 1ms` runs in a fresh network namespace of its own (unshare(CLONE_NEWNET) in the child),
+// delay 1ms` runs in a fresh network namespace of its own (`unshare --net`, see RunInNetns),
 // which disappears with the command, so the probe changes nothing anywhere. /proc/config.gz
 // and /sys/module are not reliable (often absent; built-in qdiscs without parameters do not
 // show in /sys/module). Errors (not "false"): tc missing, no privilege for a namespace.

@@ -20,7 +20,7 @@
 
 #include <boost/asio.hpp>
 
-#include "faults/latency/host_command.h"
+#include "faults/common/netns_command.h"
 
 namespace ringfence {
 
@@ -39,20 +39,6 @@ constexpr size_t kReadChunk = 256 * 1024;
 constexpr size_t kMaxHeldBytes = 8 * 1024 * 1024;
 constexpr size_t kSplicePipeBytes = 1024 * 1024;
 constexpr std::chrono::seconds kConnectTimeout{10};
-
-// Enters the named network namespace on the calling thread (only this thread moves).
-Status EnterNetns(const std::string& netns) {
-  if (netns.empty()) return Status::Ok();
-  const int fd = ::open(NetnsPath(netns).c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    return Status::FromErrno(errno, "network namespace '" + netns + "' (" + NetnsPath(netns) + ")");
-  }
-  const int rc = ::setns(fd, CLONE_NEWNET);
-  const int err = errno;
-  ::close(fd);
-  if (rc != 0) return Status::FromErrno(err, "setns into network namespace '" + netns + "'");
-  return Status::Ok();
-}
 
 tcp::endpoint ToEndpoint(const SocketAddress& a) {
   return tcp::endpoint(asio::ip::make_address(a.ip), a.port);
@@ -75,11 +61,13 @@ void SetNoDelay(tcp::socket& s) {
   s.set_option(tcp::no_delay(true), ec);
 }
 
+// The live counters, one atomic per entry of RINGFENCE_LATENCY_PROXY_STATS.
 struct Counters {
-  std::atomic<uint64_t> accepted{0}, proxied{0}, reset{0}, blackholed{0}, over_limit{0},
-      no_original_destination{0}, upstream_failures{0}, reset_at_stop{0}, bytes_to_upstream{0},
-      bytes_to_client{0}, chunks_held{0}, lateness_us_total{0}, lateness_us_max{0};
-  std::atomic<int> open{0};
+#define RINGFENCE_COUNTER_ATOMIC(name) std::atomic<uint64_t> name{0};
+#define RINGFENCE_GAUGE_ATOMIC(name) std::atomic<int> name{0};
+  RINGFENCE_LATENCY_PROXY_STATS(RINGFENCE_COUNTER_ATOMIC, RINGFENCE_GAUGE_ATOMIC)
+#undef RINGFENCE_COUNTER_ATOMIC
+#undef RINGFENCE_GAUGE_ATOMIC
 };
 
 struct HeldChunk {
@@ -566,7 +554,7 @@ Result<std::unique_ptr<LatencyProxy>> LatencyProxy::Start(const LatencyProxyOpti
   raw->thread = std::thread([raw, &ready] {
     // Every socket this thread creates (listener, upstream connections) belongs to the
     // namespace it is in when it creates it.
-    Status entered = EnterNetns(raw->options.netns);
+    Status entered = EnterNetnsOnThisThread(raw->options.netns);
     if (!entered.ok()) {
       ready.set_value(entered);
       return;
@@ -627,20 +615,9 @@ void LatencyProxy::Stop(InFlightPolicy policy, std::chrono::milliseconds finish_
 LatencyProxyStats LatencyProxy::Stats() const {
   const Counters& c = impl_->core.counters;
   LatencyProxyStats s;
-  s.accepted = c.accepted.load();
-  s.proxied = c.proxied.load();
-  s.reset = c.reset.load();
-  s.blackholed = c.blackholed.load();
-  s.over_limit = c.over_limit.load();
-  s.no_original_destination = c.no_original_destination.load();
-  s.upstream_failures = c.upstream_failures.load();
-  s.reset_at_stop = c.reset_at_stop.load();
-  s.bytes_to_upstream = c.bytes_to_upstream.load();
-  s.bytes_to_client = c.bytes_to_client.load();
-  s.chunks_held = c.chunks_held.load();
-  s.lateness_us_total = c.lateness_us_total.load();
-  s.lateness_us_max = c.lateness_us_max.load();
-  s.open = c.open.load();
+#define RINGFENCE_LOAD(name) s.name = c.name.load();
+  RINGFENCE_LATENCY_PROXY_STATS(RINGFENCE_LOAD, RINGFENCE_LOAD)
+#undef RINGFENCE_LOAD
   return s;
 }
 
@@ -667,7 +644,7 @@ nlohmann::json LatencyProxyStats::ToJson() const {
 Status CheckListenAddress(const std::string& netns, const SocketAddress& address) {
   Status result;
   std::thread probe([&] {
-    Status entered = EnterNetns(netns);
+    Status entered = EnterNetnsOnThisThread(netns);
     if (!entered.ok()) {
       result = entered;
       return;

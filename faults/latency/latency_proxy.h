@@ -38,24 +38,35 @@ struct LatencyProxyOptions {
   int max_connections = 512;
 };
 
-// Counters since Start(). All connections accepted are counted once in `accepted` and once in
-// exactly one of proxied, reset, blackholed, over_limit, no_original_destination, or
-// upstream_failures.
+// Every counter of the proxy, declared once (like Envoy's ALL_*_STATS lists): the members of
+// LatencyProxyStats, the proxy's atomics and the copy between them come from this list.
+// COUNTER(name) is a uint64_t total since Start(); GAUGE(name) an int level.
+// All connections accepted are counted once in `accepted` and once in exactly one of proxied,
+// reset, blackholed, over_limit, no_original_destination, or upstream_failures.
+#define RINGFENCE_LATENCY_PROXY_STATS(COUNTER, GAUGE)                                       \
+  COUNTER(accepted)                                                                        \
+  COUNTER(proxied)                                                                         \
+  COUNTER(reset)                   /* by reset_percent */                                  \
+  COUNTER(blackholed)                                                                      \
+  COUNTER(over_limit)              /* reset because max_connections were open */           \
+  COUNTER(no_original_destination) /* transparent mode: not redirected to us; closed */    \
+  COUNTER(upstream_failures)       /* the real server did not accept; client reset */      \
+  COUNTER(reset_at_stop)           /* open at Stop() and reset (policy or timeout) */      \
+  COUNTER(bytes_to_upstream)                                                               \
+  COUNTER(bytes_to_client)                                                                 \
+  COUNTER(chunks_held)             /* chunks that went through a shaped direction */       \
+  COUNTER(lateness_us_total)       /* sum over held chunks of (written - due) */           \
+  COUNTER(lateness_us_max)                                                                 \
+  GAUGE(open)                      /* connections open now */
+
+// A snapshot of the counters (LatencyProxy::Stats).
 struct LatencyProxyStats {
-  uint64_t accepted = 0;
-  uint64_t proxied = 0;
-  uint64_t reset = 0;                    // by reset_percent
-  uint64_t blackholed = 0;
-  uint64_t over_limit = 0;               // reset because max_connections were open
-  uint64_t no_original_destination = 0;  // transparent mode: not redirected to us; closed
-  uint64_t upstream_failures = 0;        // the real server did not accept; client reset
-  uint64_t reset_at_stop = 0;            // open at Stop() and reset (policy or timeout)
-  uint64_t bytes_to_upstream = 0;
-  uint64_t bytes_to_client = 0;
-  uint64_t chunks_held = 0;              // chunks that went through a shaped direction
-  uint64_t lateness_us_total = 0;        // sum over held chunks of (written - due)
-  uint64_t lateness_us_max = 0;
-  int open = 0;                          // connections open now
+#define RINGFENCE_LATENCY_PROXY_COUNTER_MEMBER(name) uint64_t name = 0;
+#define RINGFENCE_LATENCY_PROXY_GAUGE_MEMBER(name) int name = 0;
+  RINGFENCE_LATENCY_PROXY_STATS(RINGFENCE_LATENCY_PROXY_COUNTER_MEMBER,
+                                RINGFENCE_LATENCY_PROXY_GAUGE_MEMBER)
+#undef RINGFENCE_LATENCY_PROXY_COUNTER_MEMBER
+#undef RINGFENCE_LATENCY_PROXY_GAUGE_MEMBER
   nlohmann::json ToJson() const;
 };
 

@@ -1,42 +1,10 @@
 #include "faults/latency/latency_redirect.h"
 
-#include <unistd.h>
-
-#include "faults/latency/host_command.h"
+#include "faults/common/nft_table.h"
 
 namespace ringfence {
 
 namespace {
-
-constexpr std::chrono::seconds kNftTimeout{5};
-
-std::string Trim(std::string text) {
-  while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
-  return text;
-}
-
-// Runs `nft [-c] -f -` with `script`. `missing_ok`: a table or namespace that does not exist is
-// success (the thing to undo is already gone).
-Status RunNft(const std::string& netns, const std::string& script, bool check_only,
-              bool missing_ok) {
-  auto nft = FindNft();
-  if (!nft.ok()) return nft.status();
-  std::vector<std::string> argv = {*nft};
-  if (check_only) argv.push_back("-c");
-  argv.insert(argv.end(), {"-f", "-"});
-  auto run = RunHostCommand(argv, script, CommandNetns{netns, false}, kNftTimeout);
-  if (!run.ok()) {
-    if (missing_ok && run.status().code() == StatusCode::kNotFound) return Status::Ok();
-    return run.status();
-  }
-  if (run->exit_code == 0) return Status::Ok();
-  if (missing_ok && run->output.find("No such file or directory") != std::string::npos) {
-    return Status::Ok();
-  }
-  if (run->exit_code == 127) return Status::Unavailable(*nft + " could not be executed");
-  return Status::Runtime("nft failed (exit " + std::to_string(run->exit_code) + "): " +
-                         Trim(run->output));
-}
 
 std::string ElementScript(const RedirectSpec& spec) {
   return "add element inet " + spec.table + " ports { " + std::to_string(spec.port) +
@@ -44,14 +12,6 @@ std::string ElementScript(const RedirectSpec& spec) {
 }
 
 }  // namespace
-
-Result<std::string> FindNft() {
-  for (const char* path : {"/usr/sbin/nft", "/sbin/nft", "/usr/bin/nft"}) {
-    if (::access(path, X_OK) == 0) return std::string(path);
-  }
-  return Status::Unavailable(
-      "nft not found in /usr/sbin, /sbin or /usr/bin (Debian package nftables)");
-}
 
 std::string RedirectRuleset(const RedirectSpec& spec) {
   char mark[16];
@@ -71,29 +31,21 @@ std::string RedirectRuleset(const RedirectSpec& spec) {
          ElementScript(spec);
 }
 
-std::string RedirectManualUndo(const std::string& netns, const std::string& table) {
-  return (netns.empty() ? "" : "ip netns exec " + netns + " ") + "nft delete table inet " + table;
-}
-
 Status CheckRedirect(const RedirectSpec& spec) {
-  return RunNft(spec.netns, RedirectRuleset(spec), /*check_only=*/true, /*missing_ok=*/false);
+  return CheckNftRuleset(RedirectRuleset(spec), spec.netns);
 }
 
 Status ApplyRedirect(const RedirectSpec& spec) {
-  return RunNft(spec.netns, RedirectRuleset(spec), false, false);
+  return ApplyNftRuleset(RedirectRuleset(spec), spec.netns);
 }
 
 Status RenewRedirectLease(const RedirectSpec& spec) {
-  return RunNft(spec.netns, "flush set inet " + spec.table + " ports\n" + ElementScript(spec),
-                false, false);
+  return ApplyNftRuleset("flush set inet " + spec.table + " ports\n" + ElementScript(spec),
+                         spec.netns);
 }
 
 Status StopRedirecting(const std::string& netns, const std::string& table) {
-  return RunNft(netns, "flush set inet " + table + " ports\n", false, true);
-}
-
-Status DeleteRedirectTable(const std::string& netns, const std::string& table) {
-  return RunNft(netns, "delete table inet " + table + "\n", false, true);
+  return ApplyNftRulesetIfTableExists("flush set inet " + table + " ports\n", NftTable{table, netns});
 }
 
 RedirectLease::RedirectLease(RedirectSpec spec) : spec_(std::move(spec)) {

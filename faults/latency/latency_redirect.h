@@ -35,15 +35,12 @@ struct RedirectSpec {
   uint16_t proxy_port = 0;
 };
 
-// The nft binary, or kUnavailable naming the package.
-Result<std::string> FindNft();
-
-// The whole script that creates the table (fails if it exists) with the lease element.
+// The whole script that creates the table (fails if it exists) with the lease element. Applied,
+// checked and deleted through the one nft driver (faults/common/nft_table.h); its manual undo is
+// NftTable::ManualUndo.
 std::string RedirectRuleset(const RedirectSpec& spec);
-// `nft delete table inet <table>`, prefixed by `ip netns exec <netns>` when there is one.
-std::string RedirectManualUndo(const std::string& netns, const std::string& table);
 
-// `nft -c`: whether the kernel and nft accept the ruleset, without applying it.
+// `nft --check`: whether the kernel and nft accept the ruleset, without applying it.
 Status CheckRedirect(const RedirectSpec& spec);
 Status ApplyRedirect(const RedirectSpec& spec);
 // Renews the lease: one transaction that flushes the set and adds the port again. Fails (and
@@ -51,9 +48,8 @@ Status ApplyRedirect(const RedirectSpec& spec);
 Status RenewRedirectLease(const RedirectSpec& spec);
 // Empties the set: new connections are no longer redirected; connections already redirected
 // keep their NAT mapping (the chains stay) and can finish. Ok when the table or namespace is gone.
+// DeleteNftTable then deletes the table.
 Status StopRedirecting(const std::string& netns, const std::string& table);
-// Deletes the table. Ok when it (or its namespace) is already gone.
-Status DeleteRedirectTable(const std::string& netns, const std::string& table);
 
 // Renews a redirect's lease every second on a thread of its own until Stop().
 class RedirectLease {
@@ -63,7 +59,7 @@ class RedirectLease {
   RedirectLease(const RedirectLease&) = delete;
   RedirectLease& operator=(const RedirectLease&) = delete;
 
-  // Waits for the thread (at most one renewal in progress, bounded by nft's 5 s timeout).
+  // Waits for the thread (at most one renewal in progress, bounded by nft's 10 s timeout).
   void Stop();
   uint64_t renewals() const { return renewals_.load(); }
   uint64_t failures() const { return failures_.load(); }

@@ -100,12 +100,30 @@ Status CheckMlockAllowed(uint64_t size) {
                            std::to_string(limit.rlim_cur) + " bytes)");
 }
 
-class MemoryStress : public Fault {
+const FaultDecl& MemoryStressDecl() {
+  static const FaultDecl decl{
+      kType,
+      "Take memory with a worker process that allocates and touches it; revert kills the worker",
+      TargetKind::kHost,
+      {
+          {"size", ParamType::kInteger, false, nullptr, 4096, 9007199254740992.0, {},
+           "bytes to allocate and touch"},
+          {"percent", ParamType::kNumber, false, nullptr, 1, 100, {},
+           "percent of MemAvailable (at injection) to allocate and touch"},
+          {"rate", ParamType::kInteger, false, nullptr, 4096, 9007199254740992.0, {},
+           "grow by this many bytes per second; default: all at once"},
+          {"mlock", ParamType::kBoolean, false, false, std::nullopt, std::nullopt, {},
+           "lock the memory so that it cannot be swapped out"},
+      }};
+  return decl;
+}
+
+class MemoryStress : public WorkerGroupFault {
  public:
-  MemoryStress(std::string step_name, nlohmann::json params)
-      : step_name_(std::move(step_name)), params_(std::move(params)) {
-    plan_.rate = params_.value("rate", uint64_t{0});
-    plan_.lock = params_.value("mlock", false);
+  MemoryStress(std::string step_name, MemoryStressConfig config)
+      : WorkerGroupFault(kType, std::move(step_name)), config_(std::move(config)) {
+    plan_.rate = config_.rate;
+    plan_.lock = config_.mlock;
     const long page = ::sysconf(_SC_PAGESIZE);
     plan_.page = page > 0 ? static_cast<uint64_t>(page) : 4096;
   }
@@ -118,36 +136,22 @@ class MemoryStress : public Fault {
   }
 
   Result<UndoRecord> PlanUndo(FaultEnv& env, const Target& target) override {
-    WorkerGroupPlan plan = PlanWorkerGroup(kType, env.run_id, "");
-    UndoRecord undo;
-    undo.fault_type = kType;
-    undo.fault_name = step_name_;
-    undo.host = target.host;
-    undo.target = target.label;
-    undo.manual_undo = plan.ManualUndo();
-    undo.data = plan.ToJson();
-    return undo;
+    return PlanGroupUndo(env, target, "");
   }
 
   Status Inject(FaultEnv& env, const Target& target, const UndoRecord& undo) override {
     (void)env, (void)target;
-    auto group_plan = WorkerGroupPlan::FromJson(undo.data);
-    if (!group_plan.ok()) return group_plan.status();
     // Measured again just before: memory may have been taken since Prepare.
     auto size = Size();
     if (!size.ok()) return size.status();
     plan_.size = *size;
-    group_.emplace(*group_plan);
-    Status created = group_->Create();
+    Status created = CreateGroup(undo);
     if (!created.ok()) return created;
     WorkerSetup setup;
     setup.comm = "ringfence-mem";
     setup.oom_score_adj = kWorkerOomScoreAdj;
-    auto worker = group_->Start(setup, &MemoryWorkerBody, &plan_);
-    if (!worker.ok()) {
-      return Status::Error(worker.status().code(), "memory_stress: " + worker.status().message());
-    }
-    return Status::Ok();
+    auto worker = StartWorker(setup, &MemoryWorkerBody, &plan_);
+    return worker.ok() ? Status::Ok() : worker.status();
   }
 
   // {"requested_bytes", "rate", "mlock", "pid", "rss_bytes" (now; 0 once gone),
@@ -158,8 +162,9 @@ class MemoryStress : public Fault {
                         {"rate", plan_.rate == 0 ? nlohmann::json(nullptr)
                                                  : nlohmann::json(plan_.rate)},
                         {"mlock", plan_.lock}};
-    if (!group_ || group_->workers().empty()) return j;
-    const ProcessRef& worker = group_->workers().front();
+    const auto& group = this->group();
+    if (!group || group->workers().empty()) return j;
+    const ProcessRef& worker = group->workers().front();
     auto sample = SampleWorker(worker);
     rss_now_ = sample.ok() ? sample->rss_bytes : 0;
     if (sample.ok()) rss_peak_ = std::max(rss_peak_, sample->rss_peak_bytes);
@@ -173,13 +178,11 @@ class MemoryStress : public Fault {
   Result<uint64_t> Size() {
     auto info = ReadMemInfo();
     if (!info.ok()) return info.status();
-    return CheckMemoryRequest(params_, *info);
+    return CheckMemoryRequest(config_, *info);
   }
 
-  std::string step_name_;
-  nlohmann::json params_;
+  MemoryStressConfig config_;
   MemoryPlan plan_;
-  std::optional<WorkerGroup> group_;
   uint64_t rss_now_ = 0;
   uint64_t rss_peak_ = 0;
 };
@@ -207,13 +210,13 @@ uint64_t MemoryStressMarginBytes(const MemInfo& info) {
   return std::max<uint64_t>(128ull << 20, info.total_bytes / 20);
 }
 
-Result<uint64_t> CheckMemoryRequest(const nlohmann::json& params, const MemInfo& info) {
+Result<uint64_t> CheckMemoryRequest(const MemoryStressConfig& config, const MemInfo& info) {
   const uint64_t margin = MemoryStressMarginBytes(info);
   const uint64_t usable = info.available_bytes > margin ? info.available_bytes - margin : 0;
   const std::string limit = "MemAvailable (" + std::to_string(info.available_bytes) +
                             " bytes) less a safety margin of " + std::to_string(margin) + " bytes";
-  if (params.contains("percent")) {
-    const double percent = params["percent"].get<double>();
+  if (config.percent) {
+    const double percent = *config.percent;
     uint64_t size = static_cast<uint64_t>(static_cast<double>(info.available_bytes) * percent / 100);
     size -= size % 4096;
     if (size > usable) {
@@ -225,7 +228,7 @@ Result<uint64_t> CheckMemoryRequest(const nlohmann::json& params, const MemInfo&
                                                " of MemAvailable is 0 bytes");
     return size;
   }
-  const uint64_t size = params.value("size", uint64_t{0});
+  const uint64_t size = config.size.value_or(0);
   if (size > info.total_bytes) {
     return Status::InvalidInput("memory_stress: size " + std::to_string(size) +
                                 " bytes is more than the physical memory of this host (" +
@@ -238,22 +241,16 @@ Result<uint64_t> CheckMemoryRequest(const nlohmann::json& params, const MemInfo&
   return size;
 }
 
-const FaultDecl& MemoryStressFactory::Declaration() const {
-  static const FaultDecl decl{
-      kType,
-      "Take memory with a worker process that allocates and touches it; revert kills the worker",
-      TargetKind::kHost,
-      {
-          {"size", ParamType::kInteger, false, nullptr, 4096, 9007199254740992.0, {},
-           "bytes to allocate and touch"},
-          {"percent", ParamType::kNumber, false, nullptr, 1, 100, {},
-           "percent of MemAvailable (at injection) to allocate and touch"},
-          {"rate", ParamType::kInteger, false, nullptr, 4096, 9007199254740992.0, {},
-           "grow by this many bytes per second; default: all at once"},
-          {"mlock", ParamType::kBoolean, false, false, std::nullopt, std::nullopt, {},
-           "lock the memory so that it cannot be swapped out"},
-      }};
-  return decl;
+const FaultDecl& MemoryStressFactory::Declaration() const { return MemoryStressDecl(); }
+
+MemoryStressConfig MemoryStressConfig::FromParams(const nlohmann::json& params) {
+  const ParamReader read(MemoryStressDecl(), params);
+  MemoryStressConfig config;
+  config.size = read.Optional<uint64_t>("size");
+  config.percent = read.Optional<double>("percent");
+  config.rate = read.Optional<uint64_t>("rate").value_or(0);  // none: all at once
+  config.mlock = read.Get<bool>("mlock");
+  return config;
 }
 
 void MemoryStressFactory::ValidateConfig(const nlohmann::json& params, const std::string& pointer,
@@ -267,20 +264,7 @@ void MemoryStressFactory::ValidateConfig(const nlohmann::json& params, const std
 std::unique_ptr<Fault> MemoryStressFactory::Create(const FaultStep& step,
                                                    const TargetSpec& target) const {
   (void)target;
-  return std::make_unique<MemoryStress>(step.name, step.params);
-}
-
-Status MemoryStressFactory::Revert(FaultEnv& env, const UndoRecord& undo) const {
-  (void)env;
-  auto plan = WorkerGroupPlan::FromJson(undo.data);
-  if (!plan.ok()) return Status::InvalidInput("memory_stress: " + plan.status().message());
-  return StopWorkerGroup(*plan);
-}
-
-Verification MemoryStressFactory::Verify(FaultEnv& env, const UndoRecord& undo) const {
-  auto plan = WorkerGroupPlan::FromJson(undo.data);
-  if (!plan.ok()) return Verification::Unknown("memory_stress: " + plan.status().message());
-  return VerifyWorkerGroupGone(*plan, env.processes);
+  return std::make_unique<MemoryStress>(step.name, MemoryStressConfig::FromParams(step.params));
 }
 
 RINGFENCE_REGISTER_FAULT(MemoryStressFactory);

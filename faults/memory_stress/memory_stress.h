@@ -1,11 +1,13 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include <nlohmann/json.hpp>
 
 #include "core/fault/fault.h"
+#include "faults/common/worker_group_fault.h"
 
 namespace ringfence {
 
@@ -15,17 +17,26 @@ namespace ringfence {
 // memory or above MemAvailable less a safety margin are refused. Recorded (pid + start time) in
 // a workers file named in the undo record before it starts; revert kills it. Host fault,
 // registered as "memory_stress". See docs/faults/memory_stress.md.
-class MemoryStressFactory : public FaultFactory {
+class MemoryStressFactory : public WorkerGroupFactory {
  public:
   const FaultDecl& Declaration() const override;
   // Exactly one of size, percent.
   void ValidateConfig(const nlohmann::json& params, const std::string& pointer,
                       ValidationErrors& errors) const override;
   std::unique_ptr<Fault> Create(const FaultStep& step, const TargetSpec& target) const override;
-  // Kills the recorded worker and removes the workers file; Ok when already done.
-  Status Revert(FaultEnv& env, const UndoRecord& undo) const override;
-  // Workers dead, workers file and cgroup gone (VerifyWorkerGroupGone).
-  Verification Verify(FaultEnv& env, const UndoRecord& undo) const override;
+  // Revert (inherited) kills the recorded worker and removes the workers file, Ok when already
+  // done; Verify (inherited) checks that the worker and the file are gone.
+};
+
+// memory_stress's params, typed: built once from params that validated (defaults from the
+// declaration). Exactly one of size, percent is set.
+struct MemoryStressConfig {
+  std::optional<uint64_t> size;   // bytes
+  std::optional<double> percent;  // of MemAvailable at injection
+  uint64_t rate = 0;              // bytes per second; 0: all at once
+  bool mlock = false;
+
+  static MemoryStressConfig FromParams(const nlohmann::json& params);
 };
 
 // The lines of /proc/meminfo memory_stress looks at, in bytes.
@@ -40,6 +51,6 @@ uint64_t MemoryStressMarginBytes(const MemInfo& info);
 
 // The bytes a step asks for (size, or percent of MemAvailable rounded down to whole pages), or
 // kInvalidInput when it is above physical memory or above MemAvailable less the margin.
-Result<uint64_t> CheckMemoryRequest(const nlohmann::json& params, const MemInfo& info);
+Result<uint64_t> CheckMemoryRequest(const MemoryStressConfig& config, const MemInfo& info);
 
 }  // namespace ringfence

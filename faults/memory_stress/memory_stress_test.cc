@@ -51,8 +51,25 @@ TEST(MemoryStressTest, MarginIsTheLargerOf128MiBAnd5PercentOfMemory) {
   EXPECT_EQ(MemoryStressMarginBytes({20 * kGiB, 1 * kGiB}), 1 * kGiB);
 }
 
+TEST(MemoryStressTest, ConfigTakesItsDefaultsFromTheDeclaration) {
+  const MemoryStressConfig config = MemoryStressConfig::FromParams({{"size", 4096}});
+  EXPECT_EQ(config.size, 4096u);
+  EXPECT_FALSE(config.percent);
+  EXPECT_EQ(config.rate, 0u);
+  EXPECT_FALSE(config.mlock);
+  const MemoryStressConfig given =
+      MemoryStressConfig::FromParams({{"percent", 12.5}, {"rate", 8192}, {"mlock", true}});
+  EXPECT_FALSE(given.size);
+  EXPECT_EQ(given.percent, 12.5);
+  EXPECT_EQ(given.rate, 8192u);
+  EXPECT_TRUE(given.mlock);
+}
+
 TEST(MemoryStressTest, RefusesMoreThanPhysicalMemoryOrAvailableLessTheMargin) {
   const MemInfo info{4 * kGiB, 2 * kGiB};  // margin 204.8 MiB
+  const auto CheckMemoryRequest = [](const nlohmann::json& params, const MemInfo& info) {
+    return ringfence::CheckMemoryRequest(MemoryStressConfig::FromParams(params), info);
+  };
   EXPECT_EQ(CheckMemoryRequest({{"size", 5 * kGiB}}, info).status().message(),
             "memory_stress: size 5368709120 bytes is more than the physical memory of this host "
             "(4294967296 bytes)");

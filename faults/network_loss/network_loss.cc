@@ -12,12 +12,15 @@ constexpr char kType[] = "network_loss";
 constexpr char kPercentParam[] = "percent";
 
 // numgen draws from 0..9999, so percent has a resolution of 0.01.
+const FaultDecl& NetworkLossDecl();
+
 Result<NftFaultRules> LossRules(const nlohmann::json& params) {
-  auto match = TrafficMatchFromParams(params);
+  const ParamReader read(NetworkLossDecl(), params);
+  auto match = TrafficMatchFromParams(read);
   if (!match.ok()) return match.status();
   double percent = 0;
   try {
-    percent = params.at(kPercentParam).get<double>();
+    percent = read.Get<double>(kPercentParam);
   } catch (const nlohmann::json::exception& e) {
     return Status::InvalidInput(std::string("percent: ") + e.what());
   }
@@ -29,7 +32,7 @@ Result<NftFaultRules> LossRules(const nlohmann::json& params) {
   NftFaultRules rules;
   rules.fault_type = kType;
   rules.match = *match;
-  rules.netns = params.value(kNetnsParam, "");
+  rules.netns = read.Optional<std::string>(kNetnsParam).value_or("");  // none: the runner's
   rules.counters = {"matched", "dropped"};
   // numgen's values stop at 9999, so nft refuses "< 10000": 100 % drops without a draw.
   const std::string draw =
@@ -39,9 +42,7 @@ Result<NftFaultRules> LossRules(const nlohmann::json& params) {
   return rules;
 }
 
-}  // namespace
-
-const FaultDecl& NetworkLossFactory::Declaration() const {
+const FaultDecl& NetworkLossDecl() {
   static const FaultDecl decl = [] {
     FaultDecl d;
     d.name = kType;
@@ -61,6 +62,10 @@ const FaultDecl& NetworkLossFactory::Declaration() const {
   return decl;
 }
 
+}  // namespace
+
+const FaultDecl& NetworkLossFactory::Declaration() const { return NetworkLossDecl(); }
+
 void NetworkLossFactory::ValidateConfig(const nlohmann::json& params, const std::string& pointer,
                                         ValidationErrors& errors) const {
   ValidateTrafficParams(params, pointer, errors);
@@ -70,16 +75,6 @@ std::unique_ptr<Fault> NetworkLossFactory::Create(const FaultStep& step,
                                                   const TargetSpec& target) const {
   (void)target;
   return std::make_unique<NftTableFault>(step.name, LossRules(step.params));
-}
-
-Status NetworkLossFactory::Revert(FaultEnv& env, const UndoRecord& undo) const {
-  (void)env;
-  return RevertNftTableFault(undo);
-}
-
-Verification NetworkLossFactory::Verify(FaultEnv& env, const UndoRecord& undo) const {
-  (void)env;
-  return VerifyNftTableFault(undo);
 }
 
 RINGFENCE_REGISTER_FAULT(NetworkLossFactory);

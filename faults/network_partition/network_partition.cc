@@ -9,17 +9,20 @@ namespace {
 constexpr char kType[] = "network_partition";
 constexpr char kActionParam[] = "action";
 
+const FaultDecl& NetworkPartitionDecl();
+
 Result<NftFaultRules> PartitionRules(const nlohmann::json& params) {
-  auto match = TrafficMatchFromParams(params);
+  const ParamReader read(NetworkPartitionDecl(), params);
+  auto match = TrafficMatchFromParams(read);
   if (!match.ok()) return match.status();
   if (!match->port && !match->address) {
     return Status::InvalidInput("network_partition needs a port, an address or both");
   }
-  const std::string action = params.value(kActionParam, "drop");
+  const std::string action = read.Get<std::string>(kActionParam);
   NftFaultRules rules;
   rules.fault_type = kType;
   rules.match = *match;
-  rules.netns = params.value(kNetnsParam, "");
+  rules.netns = read.Optional<std::string>(kNetnsParam).value_or("");  // none: the runner's
   rules.counters = {"blocked"};
   if (action == "drop") {
     rules.verdict_rules = {"counter name \"blocked\" drop"};
@@ -41,9 +44,7 @@ Result<NftFaultRules> PartitionRules(const nlohmann::json& params) {
   return rules;
 }
 
-}  // namespace
-
-const FaultDecl& NetworkPartitionFactory::Declaration() const {
+const FaultDecl& NetworkPartitionDecl() {
   static const FaultDecl decl = [] {
     FaultDecl d;
     d.name = kType;
@@ -63,6 +64,10 @@ const FaultDecl& NetworkPartitionFactory::Declaration() const {
   return decl;
 }
 
+}  // namespace
+
+const FaultDecl& NetworkPartitionFactory::Declaration() const { return NetworkPartitionDecl(); }
+
 void NetworkPartitionFactory::ValidateConfig(const nlohmann::json& params,
                                              const std::string& pointer,
                                              ValidationErrors& errors) const {
@@ -77,16 +82,6 @@ std::unique_ptr<Fault> NetworkPartitionFactory::Create(const FaultStep& step,
                                                        const TargetSpec& target) const {
   (void)target;
   return std::make_unique<NftTableFault>(step.name, PartitionRules(step.params));
-}
-
-Status NetworkPartitionFactory::Revert(FaultEnv& env, const UndoRecord& undo) const {
-  (void)env;
-  return RevertNftTableFault(undo);
-}
-
-Verification NetworkPartitionFactory::Verify(FaultEnv& env, const UndoRecord& undo) const {
-  (void)env;
-  return VerifyNftTableFault(undo);
 }
 
 RINGFENCE_REGISTER_FAULT(NetworkPartitionFactory);

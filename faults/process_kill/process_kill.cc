@@ -7,6 +7,7 @@
 #include <set>
 #include <utility>
 
+#include "core/base/shell_quote.h"
 #include "core/base/signals.h"
 #include "core/sys/run_command.h"
 #include "core/targets/target_resolver.h"
@@ -26,38 +27,25 @@ constexpr std::chrono::milliseconds kStartTimeSlack{20};
 constexpr std::chrono::seconds kRestartCommandTimeout{30};  // "30s" in messages
 constexpr double kMaxDurationMs = 3600.0 * 1000;
 
+const FaultDecl& ProcessKillDecl();
+
+// process_kill's params, typed: built once from params that validated.
 struct ProcessKillConfig {
-  int signo = SIGTERM;
+  int signo = 0;
   std::optional<Duration> grace;
   std::optional<Duration> expect_restart_within;
   std::optional<std::vector<std::string>> restart_command;
+
+  static ProcessKillConfig FromParams(const nlohmann::json& params) {
+    const ParamReader read(ProcessKillDecl(), params);
+    ProcessKillConfig config;
+    config.signo = read.Signal("signal");
+    config.grace = read.OptionalDuration("grace");
+    config.expect_restart_within = read.OptionalDuration("expect_restart_within");
+    config.restart_command = read.Optional<std::vector<std::string>>("restart_command");
+    return config;
+  }
 };
-
-std::optional<Duration> OptionalDuration(const nlohmann::json& params, const char* key) {
-  if (!params.contains(key) || !params[key].is_string()) return std::nullopt;
-  auto d = ParseDuration(params[key].get<std::string>());
-  if (!d.ok()) return std::nullopt;
-  return *d;
-}
-
-// `params` validated against the declaration, defaults filled in.
-ProcessKillConfig ParseConfig(const nlohmann::json& params) {
-  ProcessKillConfig config;
-  if (params.contains("signal")) {
-    const int signo = ParseSignal(params["signal"]);
-    if (signo != 0) config.signo = signo;
-  }
-  config.grace = OptionalDuration(params, "grace");
-  config.expect_restart_within = OptionalDuration(params, "expect_restart_within");
-  if (params.contains("restart_command") && params["restart_command"].is_array()) {
-    std::vector<std::string> argv;
-    for (const auto& arg : params["restart_command"]) {
-      if (arg.is_string()) argv.push_back(arg.get<std::string>());
-    }
-    config.restart_command = std::move(argv);
-  }
-  return config;
-}
 
 // A process that matches the selector and is new since the kill.
 struct Replacement {
@@ -246,7 +234,11 @@ std::string CommandText(const std::vector<std::string>& argv) {
 
 }  // namespace
 
-const FaultDecl& ProcessKillFactory::Declaration() const {
+const FaultDecl& ProcessKillFactory::Declaration() const { return ProcessKillDecl(); }
+
+namespace {
+
+const FaultDecl& ProcessKillDecl() {
   static const FaultDecl decl = [] {
     FaultDecl d;
     d.name = kType;
@@ -283,9 +275,11 @@ const FaultDecl& ProcessKillFactory::Declaration() const {
   return decl;
 }
 
+}  // namespace
+
 void ProcessKillFactory::ValidateConfig(const nlohmann::json& params, const std::string& pointer,
                                         ValidationErrors& errors) const {
-  const int signo = params.contains("signal") ? ParseSignal(params["signal"]) : SIGTERM;
+  const int signo = ParamReader(ProcessKillDecl(), params).Signal("signal");
   if (signo == SIGSTOP || signo == SIGCONT) {
     errors.Add(pointer + "/signal", params["signal"].dump(),
                "a signal that ends a process (to stop one, use process_pause)");
@@ -304,7 +298,7 @@ void ProcessKillFactory::ValidateConfig(const nlohmann::json& params, const std:
 
 std::unique_ptr<Fault> ProcessKillFactory::Create(const FaultStep& step,
                                                   const TargetSpec& target) const {
-  return std::make_unique<ProcessKill>(step.name, target.process, ParseConfig(step.params));
+  return std::make_unique<ProcessKill>(step.name, target.process, ProcessKillConfig::FromParams(step.params));
 }
 
 Status ProcessKillFactory::Revert(FaultEnv& env, const UndoRecord& undo) const {

@@ -1,6 +1,7 @@
 #include "core/model/params.h"
 
 #include <csignal>
+#include <stdexcept>
 
 #include "core/base/signals.h"
 #include <gtest/gtest.h>
@@ -123,6 +124,31 @@ TEST(ParamsTest, WithDefaultsFillsOnlyAbsentKeys) {
   EXPECT_EQ(filled, (json{{"hold", "1s"}, {"signal", "KILL"}, {"count", 1}, {"mode", "soft"},
                           {"dry", false}}));
   EXPECT_EQ(WithDefaults(TestDecl(), json::object())["signal"], "SIGTERM");
+}
+
+TEST(ParamReaderTest, ReadsGivenValuesElseTheDeclaredDefaults) {
+  const FaultDecl decl = TestDecl();
+  const json params = {{"hold", "2s"}, {"count", 7}, {"paths", {"/a", "/b"}}};
+  const ParamReader read(decl, params);
+  EXPECT_EQ(read.Get<int>("count"), 7);
+  EXPECT_EQ(read.Get<std::string>("mode"), "soft");
+  EXPECT_FALSE(read.Get<bool>("dry"));
+  EXPECT_EQ(read.Signal("signal"), SIGTERM);
+  EXPECT_EQ(read.OptionalDuration("hold"), Duration(2000));
+  EXPECT_EQ(read.Optional<std::vector<std::string>>("paths"),
+            (std::vector<std::string>{"/a", "/b"}));
+  EXPECT_FALSE(read.Optional<double>("ratio"));
+  EXPECT_FALSE(read.Optional<std::string>("label"));
+  EXPECT_TRUE(read.Given("count"));
+  EXPECT_FALSE(read.Given("mode"));
+}
+
+TEST(ParamReaderTest, AnUndeclaredNameOrAMissingValueIsAProgrammingError) {
+  const FaultDecl decl = TestDecl();
+  const json params = json::object();
+  const ParamReader read(decl, params);
+  EXPECT_THROW(read.Get<int>("nope"), std::logic_error);
+  EXPECT_THROW(read.Get<double>("ratio"), std::logic_error);
 }
 
 TEST(ParamsTest, DeclToJsonOmitsAbsentMembers) {

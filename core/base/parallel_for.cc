@@ -1,8 +1,9 @@
-#include "core/fleet/host_directory.h"
+#include "core/base/parallel_for.h"
 
 #include <algorithm>
 #include <atomic>
 #include <thread>
+#include <vector>
 
 namespace ringfence {
 
