@@ -25,8 +25,8 @@
 #include <thread>
 #include <vector>
 
-#include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
+#include <nlohmann/json.hpp>
 
 #include "bench/figures.h"
 #include "core/base/clock.h"
@@ -81,9 +81,7 @@ class Sleepers {
     }
   }
   // A regex for child `i`, escaped for a JSON string.
-  std::string regex(int i) const {
-    return "^sleep 3600\\\\." + marker_ + std::to_string(i) + "$";
-  }
+  std::string regex(int i) const { return "^sleep 3600\\\\." + marker_ + std::to_string(i) + "$"; }
 
  private:
   std::string marker_;
@@ -112,8 +110,8 @@ std::optional<Sample> RunOnce(const Experiment& experiment, int port, std::mt199
   MemoryLedger ledger;
   auto monitor =
       MakeGuardMonitor(experiment.guards, {SystemClock(), *processes, *probes, experiment});
-  EngineDeps deps{SystemClock(), *processes, *probes, FaultRegistry::Global(), ledger, executor,
-                  stop, {}};
+  EngineDeps deps{SystemClock(), *processes, *probes, FaultRegistry::Global(),
+                  ledger,        executor,   stop,    {}};
   deps.guards = monitor.get();
   LifecycleEngine engine(deps);
 
@@ -169,9 +167,8 @@ int main(int argc, char** argv) {
   // The bench lives in build/bench/; the service in build/.
   if (::access(options.service_binary.c_str(), X_OK) != 0) {
     options.service_binary = options.service_binary.substr(0, options.service_binary.rfind('/'));
-    options.service_binary =
-        options.service_binary.substr(0, options.service_binary.rfind('/')) +
-        "/ringfence-demo-service";
+    options.service_binary = options.service_binary.substr(0, options.service_binary.rfind('/')) +
+                             "/ringfence-demo-service";
   }
   DemoFleet fleet(options);
   if (Status s = fleet.Start(); !s.ok()) {
@@ -183,9 +180,10 @@ int main(int argc, char** argv) {
   std::mt19937_64 rng(20261121);
 
   const double load_average = bench::LoadAverage();
-  std::printf("abort latency: %d runs per interval; T0 = the target starts failing; "
-              "load average %.2f\n",
-              runs, load_average);
+  std::printf(
+      "abort latency: %d runs per interval; T0 = the target starts failing; "
+      "load average %.2f\n",
+      runs, load_average);
   std::printf("%-9s %-22s %-22s %s\n", "interval", "detection p50 / p99", "all-reverted p50 / p99",
               "target (p50)");
   nlohmann::json figures = nlohmann::json::object();
@@ -193,14 +191,18 @@ int main(int argc, char** argv) {
   for (const milliseconds interval : {milliseconds(100), milliseconds(250), milliseconds(1000)}) {
     const std::string text = R"({
       "version": 1, "title": "abort latency",
-      "targets": {"a": {"process": {"cmdline": ")" + sleepers.regex(0) + R"("}},
-                  "b": {"process": {"cmdline": ")" + sleepers.regex(1) + R"("}}},
+      "targets": {"a": {"process": {"cmdline": ")" +
+                             sleepers.regex(0) + R"("}},
+                  "b": {"process": {"cmdline": ")" +
+                             sleepers.regex(1) + R"("}}},
       "method": [{"type": "process_pause", "name": "pause-a", "target": "a", "duration": "60s"},
                  {"type": "process_pause", "name": "pause-b", "target": "b", "duration": "60s"},
                  {"type": "wait", "duration": "60s"}],
-      "guards": [{"name": "target-healthy", "interval": ")" + FormatDuration(interval) + R"(",
+      "guards": [{"name": "target-healthy", "interval": ")" +
+                             FormatDuration(interval) + R"(",
                   "source": {"type": "probe", "probe": {"type": "http",
-                             "url": "http://127.0.0.1:)" + std::to_string(port) + R"(/health",
+                             "url": "http://127.0.0.1:)" +
+                             std::to_string(port) + R"(/health",
                              "timeout": "500ms"}},
                   "condition": {"min": 1}}]
     })";
@@ -235,8 +237,8 @@ int main(int argc, char** argv) {
                                          {"all_reverted_p99_ms", r99},
                                          {"target_met", met}};
   }
-  nlohmann::json line = {{"bench", "abort_latency"}, {"intervals", figures},
-                         {"target_met", all_met}};
+  nlohmann::json line = {
+      {"bench", "abort_latency"}, {"intervals", figures}, {"target_met", all_met}};
   std::printf("%s\n", line.dump().c_str());
   return 0;
 }

@@ -107,8 +107,8 @@ double RunFault(int load, ringfence::FaultEnv& env) {
 
 double RunStressNg(int load) {
   const std::string cpu_load = std::to_string(load);
-  const char* argv[] = {"stress-ng", "--cpu", "1", "--cpu-load", cpu_load.c_str(),
-                        "--timeout", "60s", "--quiet", nullptr};
+  const char* argv[] = {"stress-ng", "--cpu", "1",       "--cpu-load", cpu_load.c_str(),
+                        "--timeout", "60s",   "--quiet", nullptr};
   pid_t pid = 0;
   if (::posix_spawnp(&pid, "stress-ng", nullptr, nullptr, const_cast<char**>(argv), environ) != 0) {
     return -1;

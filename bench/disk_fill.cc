@@ -71,7 +71,8 @@ Level Measure(const std::string& dir) {
 
 // The used bytes that are exactly 90 % as df counts it (used / (used + avail)).
 uint64_t TargetUsed(const Level& l) {
-  return static_cast<uint64_t>(std::ceil(static_cast<double>(l.used + l.avail) * kTargetPercent / 100));
+  return static_cast<uint64_t>(
+      std::ceil(static_cast<double>(l.used + l.avail) * kTargetPercent / 100));
 }
 
 double Seconds(std::chrono::steady_clock::duration d) {
@@ -104,7 +105,8 @@ Run RunFallocate(const std::string& dir) {
   Run run;
   run.seconds = Seconds(std::chrono::steady_clock::now() - t0);
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) run.seconds = -1;
-  run.error_bytes = static_cast<int64_t>(Measure(dir).used) - static_cast<int64_t>(TargetUsed(before));
+  run.error_bytes =
+      static_cast<int64_t>(Measure(dir).used) - static_cast<int64_t>(TargetUsed(before));
   ::unlink(file.c_str());
   return run;
 }
@@ -129,7 +131,8 @@ Run RunFault(const std::string& dir, FaultEnv& env) {
                  (undo.ok() ? s : undo.status()).message().c_str());
     run.seconds = -1;
   }
-  run.error_bytes = static_cast<int64_t>(Measure(dir).used) - static_cast<int64_t>(TargetUsed(before));
+  run.error_bytes =
+      static_cast<int64_t>(Measure(dir).used) - static_cast<int64_t>(TargetUsed(before));
   if (undo.ok()) (void)factory->Revert(env, *undo);
   return run;
 }
@@ -172,10 +175,11 @@ int main() {
   const double fault_ms = Median(fault_s) * 1e3;
   const double ratio = fault_ms / fallocate_ms;
   const bool pass = !failed && ratio <= 1.1 && fault_err <= (1 << 20);
-  std::printf("median: fallocate %.2f ms, disk_fill %.2f ms, ratio %.3f (target <= 1.1); "
-              "max level error: disk_fill %lld B, fallocate %lld B (target <= 1048576 B)\n",
-              fallocate_ms, fault_ms, ratio, static_cast<long long>(fault_err),
-              static_cast<long long>(fallocate_err));
+  std::printf(
+      "median: fallocate %.2f ms, disk_fill %.2f ms, ratio %.3f (target <= 1.1); "
+      "max level error: disk_fill %lld B, fallocate %lld B (target <= 1048576 B)\n",
+      fallocate_ms, fault_ms, ratio, static_cast<long long>(fault_err),
+      static_cast<long long>(fallocate_err));
   nlohmann::json result = {{"bench", "disk_fill"},
                            {"tmpfs_bytes", kTmpfsBytes},
                            {"target_percent", kTargetPercent},

@@ -22,8 +22,8 @@
 #include <thread>
 #include <vector>
 
-#include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
+#include <nlohmann/json.hpp>
 
 #include "core/engine/lifecycle.h"
 #include "core/fault/fault.h"
@@ -121,11 +121,26 @@ double SshFloor(const testing::SshHosts& hosts, int n, const std::string& comman
   std::vector<std::thread> threads;
   for (int i = 0; i < n; ++i) {
     threads.emplace_back([&, i] {
-      auto r = transport->Run({"ssh", "-p", "22", "-l", "root", "-o", "BatchMode=yes", "-i",
-                               hosts.client_key(), "-o", "IdentitiesOnly=yes", "-o",
-                               "StrictHostKeyChecking=yes", "-o",
-                               "UserKnownHostsFile=" + hosts.known_hosts(), "-o",
-                               "LogLevel=ERROR", hosts.hosts()[i].address, "--", command},
+      auto r = transport->Run({"ssh",
+                               "-p",
+                               "22",
+                               "-l",
+                               "root",
+                               "-o",
+                               "BatchMode=yes",
+                               "-i",
+                               hosts.client_key(),
+                               "-o",
+                               "IdentitiesOnly=yes",
+                               "-o",
+                               "StrictHostKeyChecking=yes",
+                               "-o",
+                               "UserKnownHostsFile=" + hosts.known_hosts(),
+                               "-o",
+                               "LogLevel=ERROR",
+                               hosts.hosts()[i].address,
+                               "--",
+                               command},
                               "", std::chrono::seconds(60));
       if (!r.ok() || r->exit_code != 0) {
         std::fprintf(stderr, "floor: h%d: %s\n", i, r.ok() ? r->err.c_str() : "no ssh");
@@ -190,9 +205,10 @@ int main(int argc, char** argv) {
   const double floor_true_n = SshFloor(hosts, floor_n, "true");
   const double floor_rf_1 = SshFloor(hosts, 1, version_cmd);
   const double floor_rf_n = SshFloor(hosts, floor_n, version_cmd);
-  std::printf("floor, one ssh command per host at once: `true` %.2f s on 1 host, %.2f s on %d; "
-              "`ringfence host version` %.2f s on 1, %.2f s on %d\n",
-              floor_true_1, floor_true_n, floor_n, floor_rf_1, floor_rf_n, floor_n);
+  std::printf(
+      "floor, one ssh command per host at once: `true` %.2f s on 1 host, %.2f s on %d; "
+      "`ringfence host version` %.2f s on 1, %.2f s on %d\n",
+      floor_true_1, floor_true_n, floor_n, floor_rf_1, floor_rf_n, floor_n);
 
   std::vector<Case> cases = {{1, 1, true}, {1, 1, false}};
   for (int n : {10, 50, 100}) {

@@ -28,8 +28,8 @@
 #include <string>
 #include <vector>
 
-#include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
+#include <nlohmann/json.hpp>
 
 #include "core/engine/journal.h"
 #include "core/observe/guards.h"
@@ -155,8 +155,8 @@ int main(int argc, char** argv) {
   JumpingClock clock;
   const double baseline_per_sample = BaselineBytesPerSample(per_guard, clock);
   const std::string journal_path = dir + "/journal_soak." + std::to_string(::getpid()) + ".json";
-  auto writer = JournalWriter::Open(journal_path, experiment, "soak",
-                                    JournalWriter::Options{clock, nullptr});
+  auto writer =
+      JournalWriter::Open(journal_path, experiment, "soak", JournalWriter::Options{clock, nullptr});
   if (!writer.ok()) {
     std::fprintf(stderr, "journal_soak: %s\n", writer.status().message().c_str());
     return 1;
@@ -231,7 +231,6 @@ int main(int argc, char** argv) {
 
   const double guard_hours = hours * kGuards;
   {
-
     std::printf("journal_soak: %d guards × %llu samples (%.2f h at %lld ms) in %.1f s, load %.2f\n",
                 kGuards, static_cast<unsigned long long>(per_guard), hours,
                 static_cast<long long>(kInterval.count()), seconds, LoadAverage());

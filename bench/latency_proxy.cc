@@ -144,8 +144,8 @@ class SourceServer {
         if (c < 0) return;
         uint64_t sent = 0;
         while (sent < kTransferBytes) {
-          const ssize_t n = ::write(c, block.data(),
-                                    std::min<uint64_t>(block.size(), kTransferBytes - sent));
+          const ssize_t n =
+              ::write(c, block.data(), std::min<uint64_t>(block.size(), kTransferBytes - sent));
           if (n <= 0) break;
           sent += static_cast<uint64_t>(n);
         }
@@ -306,7 +306,8 @@ class Socat {
     const int probe = Listen(&port);  // a free port for socat to take
     ::close(probe);
     port_ = port;
-    const std::string listen = "TCP-LISTEN:" + std::to_string(port) + ",bind=127.0.0.1,reuseaddr,fork";
+    const std::string listen =
+        "TCP-LISTEN:" + std::to_string(port) + ",bind=127.0.0.1,reuseaddr,fork";
     const std::string connect = "TCP:127.0.0.1:" + std::to_string(upstream_port) + ",nodelay";
     pid_ = ::fork();
     if (pid_ == 0) {
@@ -348,10 +349,10 @@ int main() {
     for (double& a : added) a -= direct_p50;
     const double p50 = Percentile(added, 50), p99 = Percentile(added, 99);
     const nlohmann::json observed = proxy.Observe();
-    std::printf("requested %3d ms: added p50 %8.3f ms  p99 %8.3f ms  (p50 error %+.3f ms; "
-                "proxy timer lateness mean %.0f us)\n",
-                requested, p50, p99, p50 - requested,
-                observed["lateness_us"]["mean"].get<double>());
+    std::printf(
+        "requested %3d ms: added p50 %8.3f ms  p99 %8.3f ms  (p50 error %+.3f ms; "
+        "proxy timer lateness mean %.0f us)\n",
+        requested, p50, p99, p50 - requested, observed["lateness_us"]["mean"].get<double>());
     delays.push_back({{"requested_ms", requested},
                       {"added_p50_ms", p50},
                       {"added_p99_ms", p99},
@@ -373,10 +374,11 @@ int main() {
     }
   }
   const double direct_mbps = direct.mbps, proxy_mbps = proxied.mbps, socat_mbps = socat_run.mbps;
-  std::printf("1 GiB download, best of %d: direct %.0f MB/s  proxy %.0f MB/s (%.2f)  socat %.0f "
-              "MB/s (%.2f)\n",
-              kTransferRuns, direct_mbps, proxy_mbps, proxy_mbps / direct_mbps, socat_mbps,
-              socat_mbps / direct_mbps);
+  std::printf(
+      "1 GiB download, best of %d: direct %.0f MB/s  proxy %.0f MB/s (%.2f)  socat %.0f "
+      "MB/s (%.2f)\n",
+      kTransferRuns, direct_mbps, proxy_mbps, proxy_mbps / direct_mbps, socat_mbps,
+      socat_mbps / direct_mbps);
   // Loopback transfers are CPU-bound on a small machine: CPU seconds per GiB tell what the proxy
   // hop costs (socat's own CPU is in its process and not counted here).
   std::printf("CPU of this process per GiB: direct %.2f s, through the proxy %.2f s\n",

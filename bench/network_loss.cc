@@ -152,14 +152,15 @@ int main(int argc, char** argv) {
 
   const int baseline = Deliver(count);
   std::printf("baseline (no fault): %d of %d delivered\n", baseline, count);
-  std::printf("%9s %10s %10s %10s %12s\n", "requested", "measured", "error", "1 sigma", "dropped/ctr");
+  std::printf("%9s %10s %10s %10s %12s\n", "requested", "measured", "error", "1 sigma",
+              "dropped/ctr");
   nlohmann::json levels = nlohmann::json::array();
   bool ok = baseline == count;
   for (double percent : {1.0, 10.0, 30.0, 50.0, 90.0}) {
     FaultStep step;
     step.name = "bench-loss";
-    step.params = {{"percent", percent},  {"direction", "ingress"},
-                   {"protocol", "udp"},   {"netns", kServerNs}};
+    step.params = {
+        {"percent", percent}, {"direction", "ingress"}, {"protocol", "udp"}, {"netns", kServerNs}};
     auto fault = factory->Create(step, TargetSpec{});
     Status prepared = fault->Prepare(env, {local});
     auto undo = fault->PlanUndo(env, local);

@@ -70,8 +70,8 @@ Sample Measure(const std::vector<std::string>& argv, const std::string& log) {
   struct rusage ru {};
   while (::wait4(pid, &status, 0, &ru) < 0 && errno == EINTR) {
   }
-  s.wall_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0)
-                  .count();
+  s.wall_ms =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
   s.cpu_ms = (Seconds(ru.ru_utime) + Seconds(ru.ru_stime)) * 1000.0;
   s.rss_mib = static_cast<double>(ru.ru_maxrss) / 1024.0;
   s.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
@@ -120,7 +120,8 @@ int Main(int argc, char** argv) {
 
   DemoFleetOptions fleet_options;
   fleet_options.size = 1;
-  fleet_options.service_binary = std::string(RINGFENCE_BENCH_BINARY_DIR) + "/ringfence-demo-service";
+  fleet_options.service_binary =
+      std::string(RINGFENCE_BENCH_BINARY_DIR) + "/ringfence-demo-service";
   DemoFleet server(fleet_options);
   if (Status st = server.Start(); !st.ok()) {
     std::fprintf(stderr, "tiny_run: %s\n", st.message().c_str());
@@ -152,9 +153,9 @@ int Main(int argc, char** argv) {
   }
 
   auto run_argv = [&](const std::string& bin) {
-    return std::vector<std::string>{bin,     "run",     experiment, "--state-dir",
-                                    "STATE", "--journal", "STATE/journal.json",
-                                    "--progress", "never"};
+    return std::vector<std::string>{bin,     "run",       experiment,           "--state-dir",
+                                    "STATE", "--journal", "STATE/journal.json", "--progress",
+                                    "never"};
   };
   std::vector<Series> series;
   series.push_back({"validate (baseline)", {binary, "validate", experiment}, {}, 0});
@@ -191,9 +192,10 @@ int Main(int argc, char** argv) {
   server.Stop();
 
   const double load_average = bench::LoadAverage();
-  std::printf("tiny run (one http probe, one `true` step): %d runs each, interleaved; load "
-              "average %.2f\n",
-              runs, load_average);
+  std::printf(
+      "tiny run (one http probe, one `true` step): %d runs each, interleaved; load "
+      "average %.2f\n",
+      runs, load_average);
   std::printf("%-24s %-24s %-24s %-20s %s\n", "", "wall p50 / p90 (ms)", "CPU p50 / p90 (ms)",
               "max RSS p50 / p90", "vs baseline (p50 wall, CPU, RSS)");
   const Figures base_wall = Of(series[0], &Sample::wall_ms);
@@ -205,11 +207,11 @@ int Main(int argc, char** argv) {
     const Figures cpu = Of(s, &Sample::cpu_ms);
     const Figures rss = Of(s, &Sample::rss_mib);
     auto ratio = [](double a, double b) { return b > 0 ? a / b : 0.0; };
-    std::printf("%-24s %7.1f / %-14.1f %7.1f / %-14.1f %5.1f / %-5.1f MiB   %.2f×, %.2f×, %.2f×%s\n",
-                s.name.c_str(), wall.p50, wall.p90, cpu.p50, cpu.p90, rss.p50, rss.p90,
-                ratio(wall.p50, base_wall.p50), ratio(cpu.p50, base_cpu.p50),
-                ratio(rss.p50, base_rss.p50),
-                s.failures > 0 ? (" (" + std::to_string(s.failures) + " failed)").c_str() : "");
+    std::printf(
+        "%-24s %7.1f / %-14.1f %7.1f / %-14.1f %5.1f / %-5.1f MiB   %.2f×, %.2f×, %.2f×%s\n",
+        s.name.c_str(), wall.p50, wall.p90, cpu.p50, cpu.p90, rss.p50, rss.p90,
+        ratio(wall.p50, base_wall.p50), ratio(cpu.p50, base_cpu.p50), ratio(rss.p50, base_rss.p50),
+        s.failures > 0 ? (" (" + std::to_string(s.failures) + " failed)").c_str() : "");
     figures[s.name] = {{"wall_ms", {{"p50", wall.p50}, {"p90", wall.p90}}},
                        {"cpu_ms", {{"p50", cpu.p50}, {"p90", cpu.p90}}},
                        {"max_rss_mib", {{"p50", rss.p50}, {"p90", rss.p90}}},

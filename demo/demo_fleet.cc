@@ -17,13 +17,13 @@
 #include <random>
 #include <thread>
 
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/process/v2.hpp>
-#include <fmt/format.h>
-#include <spdlog/spdlog.h>
 
 #include "core/sys/child_exec_setup.h"
 #include "core/sys/http_client.h"
@@ -153,8 +153,7 @@ Status DemoFleet::Supervisor::Spawn(Instance& instance) {
   boost::system::error_code ec;
   bp::posix::default_launcher launcher;
   auto process = launcher(ctx_.get_executor(), ec, bp::filesystem::path(options_.service_binary),
-                          args, bp::process_stdio{nullptr, {}, {}},
-                          DieWithParentInit{::getpid()});
+                          args, bp::process_stdio{nullptr, {}, {}}, DieWithParentInit{::getpid()});
   if (ec) {
     return Status::Runtime("start " + options_.service_binary + ": " + ec.message());
   }
@@ -219,9 +218,10 @@ void DemoFleet::Supervisor::BeginShutdown() {
     if (ec) return;
     for (auto& instance : instances_) {
       if (!instance->running) continue;
-      spdlog::warn("demo fleet {}: instance on port {} (pid {}) ignored SIGTERM for {}s; "
-                   "sending SIGKILL",
-                   options_.fleet_id, instance->port, instance->pid, kTermGrace.count());
+      spdlog::warn(
+          "demo fleet {}: instance on port {} (pid {}) ignored SIGTERM for {}s; "
+          "sending SIGKILL",
+          options_.fleet_id, instance->port, instance->pid, kTermGrace.count());
       SendSignal(instance->pidfd, SIGKILL);
     }
   });
@@ -260,8 +260,8 @@ Status DemoFleet::Supervisor::Start() {
     started_ = true;
   }
   if (options_.size < 1 || options_.size > kMaxFleetSize) {
-    return Status::InvalidInput(fmt::format("demo fleet size must be 1..{}, got {}",
-                                            kMaxFleetSize, options_.size));
+    return Status::InvalidInput(
+        fmt::format("demo fleet size must be 1..{}, got {}", kMaxFleetSize, options_.size));
   }
   if (!options_.content_files.empty() &&
       options_.content_files.size() != static_cast<size_t>(options_.size)) {

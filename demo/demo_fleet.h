@@ -14,13 +14,13 @@ namespace ringfence {
 
 struct DemoFleetOptions {
   int size = 5;
-  std::string service_binary;   // path to ringfence-demo-service
-  std::string content_file;     // optional: one content file for every instance
+  std::string service_binary;  // path to ringfence-demo-service
+  std::string content_file;    // optional: one content file for every instance
   // Optional: instance i reads content_files[i] (wins over content_file); must have `size`
   // entries when given (else Start() fails: "demo fleet: <n> content files for <size> instances").
   std::vector<std::string> content_files;
   std::chrono::milliseconds restart_delay{300};
-  std::string fleet_id;         // default: "fleet-<pid>-<random>", unique per fleet
+  std::string fleet_id;  // default: "fleet-<pid>-<random>", unique per fleet
 };
 
 // How one instance ended (while the fleet ran, or at Stop()).

@@ -1,5 +1,5 @@
-// Durations (core/base/duration.cc): every text the experiment, inventory or CLI gives as a duration.
-// Property: whatever parses formats back to a text that parses to the same value.
+// Durations (core/base/duration.cc): every text the experiment, inventory or CLI gives as a
+// duration. Property: whatever parses formats back to a text that parses to the same value.
 
 #include "core/base/duration.h"
 #include "fuzz/fuzz_support.h"

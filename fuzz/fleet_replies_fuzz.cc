@@ -67,9 +67,8 @@ class ScriptedChannel : public LineChannel {
       return Status::Unavailable("the scripted host session ended");
     }
     const auto request = nlohmann::json::parse(line, nullptr, false);
-    const std::string id = request.is_object() && request.contains("id")
-                               ? request["id"].dump()
-                               : std::string("0");
+    const std::string id =
+        request.is_object() && request.contains("id") ? request["id"].dump() : std::string("0");
     for (size_t at = reply->find("@ID"); at != std::string::npos; at = reply->find("@ID", at)) {
       reply->replace(at, 3, id);
     }

@@ -39,8 +39,8 @@ inline void Explain(const std::string& line) {
 inline const std::string& ScratchDir() {
   static const std::string* const dir = new std::string([] {
     const char* tmp = std::getenv("TMPDIR");
-    std::string pattern = std::string(tmp != nullptr && *tmp == '/' ? tmp : "/tmp") +
-                          "/ringfence-fuzz-XXXXXX";
+    std::string pattern =
+        std::string(tmp != nullptr && *tmp == '/' ? tmp : "/tmp") + "/ringfence-fuzz-XXXXXX";
     if (::mkdtemp(pattern.data()) == nullptr) {
       std::perror("mkdtemp");
       std::abort();

@@ -15,8 +15,8 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
   using ringfence::fuzz::ScratchDir;
   using ringfence::fuzz::WriteScratchFile;
   std::filesystem::create_directories(ScratchDir() + "/.ssh");
-  for (const char* name : {"id_ed25519", "known_hosts", ".ssh/ringfence_ed25519",
-                           ".ssh/known_hosts"}) {
+  for (const char* name :
+       {"id_ed25519", "known_hosts", ".ssh/ringfence_ed25519", ".ssh/known_hosts"}) {
     (void)WriteScratchFile(name, "not a key\n");
   }
   ::setenv("HOME", ScratchDir().c_str(), 1);

@@ -1,4 +1,5 @@
-// The ledger reader (core/ledger/file_ledger.cc): what `recover`, `status` and the watchdog read from
+// The ledger reader (core/ledger/file_ledger.cc): what `recover`, `status` and the watchdog read
+// from
 // `<state>/runs/*.ledger`, a file an attacker may have planted. Each input line is one record's
 // JSON text; the harness seals it with a valid checksum (SealLedgerLine), so that the records
 // get past the integrity check and reach the record parsing, which is what this fuzzes. A line
@@ -40,9 +41,9 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
     std::fprintf(stderr,
                  "ledger harness: a record sealed by SealLedgerLine is not read back (%s); "
                  "SealLedgerLine must produce lines the reader trusts\n",
-                 contents.ok() ? (contents->problems.empty() ? "no entry"
-                                                             : contents->problems[0].c_str())
-                               : contents.status().message().c_str());
+                 contents.ok()
+                     ? (contents->problems.empty() ? "no entry" : contents->problems[0].c_str())
+                     : contents.status().message().c_str());
     std::abort();
   }
   return 0;

@@ -1,6 +1,6 @@
-// The Prometheus text-format parser (core/observe/metric_text.cc), fed what a scrape guard reads from an
-// endpoint, then the scrape window's three statistics over two scrapes of that text (histogram
-// quantiles over whatever buckets it holds).
+// The Prometheus text-format parser (core/observe/metric_text.cc), fed what a scrape guard reads
+// from an endpoint, then the scrape window's three statistics over two scrapes of that text
+// (histogram quantiles over whatever buckets it holds).
 
 #include <chrono>
 
@@ -22,8 +22,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     family.resize(at);
   }
   const auto t0 = std::chrono::steady_clock::time_point{} + std::chrono::hours(1);
-  for (const auto stat : {ScrapeQuery::Stat::kValue, ScrapeQuery::Stat::kRate,
-                          ScrapeQuery::Stat::kQuantile}) {
+  for (const auto stat :
+       {ScrapeQuery::Stat::kValue, ScrapeQuery::Stat::kRate, ScrapeQuery::Stat::kQuantile}) {
     ScrapeQuery query;
     query.metric = stat == ScrapeQuery::Stat::kQuantile ? family : metric;
     query.stat = stat;

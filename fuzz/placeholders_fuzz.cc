@@ -27,7 +27,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       values[std::string(line.substr(0, eq))] = std::string(line.substr(eq + 1));
     }
   }
-  const PlaceholderLookup lookup = [&values](const std::string& name) -> std::optional<std::string> {
+  const PlaceholderLookup lookup =
+      [&values](const std::string& name) -> std::optional<std::string> {
     auto it = values.find(name);
     if (it == values.end()) return std::nullopt;
     return it->second;

@@ -59,7 +59,8 @@ class Declarer {
                      const std::string& help, Take take, const std::string& default_text = "") {
     CLI::Option* o = app_.add_option_function<std::string>(
         flag, [this, flag, take](const std::string& v) { Check(flag, take, v); }, help);
-    o->type_name(value_name)->multi_option_policy(CLI::MultiOptionPolicy::TakeLast)
+    o->type_name(value_name)
+        ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast)
         ->group(kOptionsGroup);
     if (!default_text.empty()) o->default_str(default_text);
     return o;
@@ -74,8 +75,10 @@ class Declarer {
           for (const auto& v : values) Check(flag, take, v);
         },
         help);
-    o->type_name(value_name)->allow_extra_args(false)
-        ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll)->group(kOptionsGroup);
+    o->type_name(value_name)
+        ->allow_extra_args(false)
+        ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll)
+        ->group(kOptionsGroup);
     return o;
   }
 
@@ -167,7 +170,8 @@ void DeclareGlobalOptions(Declarer& d) {
       ->type_name("text|json")
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast)
       ->group(kGlobalGroup);
-  d.app().add_flag("--help,-h", line.help, "this text, or a command's options after the command")
+  d.app()
+      .add_flag("--help,-h", line.help, "this text, or a command's options after the command")
       ->group(kGlobalGroup);
   d.app().add_flag("--version", line.version, "print the version")->group(kGlobalGroup);
 }
@@ -233,22 +237,24 @@ void DeclareRun(Declarer& d) {
   d.Flag("--dry-run", r.dry_run,
          "validate and resolve targets, print the plan (which fault hits which target, when, "
          "for how long, how it is undone) and exit 0; nothing is injected, no journal written");
-  d.Value("--progress", "auto|always|never",
-          "the live status line on stderr; auto draws it when stderr is a terminal",
-          [storage](const std::string& v) {
-            if (v != "auto" && v != "always" && v != "never") {
-              return std::string("expected auto, always or never");
-            }
-            storage->progress = v;
-            return std::string();
-          },
-          "auto");
+  d.Value(
+      "--progress", "auto|always|never",
+      "the live status line on stderr; auto draws it when stderr is a terminal",
+      [storage](const std::string& v) {
+        if (v != "auto" && v != "always" && v != "never") {
+          return std::string("expected auto, always or never");
+        }
+        storage->progress = v;
+        return std::string();
+      },
+      "auto");
   d.Flag("--allow-concurrent", r.allow_concurrent,
          "do not take the state directory's lock (runs side by side on purpose)");
-  d.Value("--watchdog-grace", "DURATION",
-          "how long the watchdog waits without a heartbeat before it reverts; also added to "
-          "each fault's deadline (at least 100ms)",
-          [&r](const std::string& v) { return TakeDuration(v, r.watchdog_grace); }, "3s");
+  d.Value(
+      "--watchdog-grace", "DURATION",
+      "how long the watchdog waits without a heartbeat before it reverts; also added to "
+      "each fault's deadline (at least 100ms)",
+      [&r](const std::string& v) { return TakeDuration(v, r.watchdog_grace); }, "3s");
   d.Value("--max-targets", "N",
           "refuse (exit 2) a run that would touch more than N targets (replaces "
           "settings.max_targets)",
@@ -264,15 +270,16 @@ void DeclareRun(Declarer& d) {
           "copy this ringfence binary to PATH (absolute) on every host it uses and run that one "
           "there",
           [&r](const std::string& v) {
-            if (v.empty() || v[0] != '/') return std::string("expected an absolute path on the hosts");
+            if (v.empty() || v[0] != '/')
+              return std::string("expected an absolute path on the hosts");
             r.push_binary = v;
             return std::string();
           });
   d.Finally([&d, &line, storage] {
     if (storage->files.size() != 1) return d.Fail("expected exactly one experiment FILE");
     line.run.file = storage->files[0];
-    line.run.progress = storage->progress == "always" ||
-                        (storage->progress == "auto" && StderrIsTerminal());
+    line.run.progress =
+        storage->progress == "always" || (storage->progress == "auto" && StderrIsTerminal());
     if (line.run.file == kStandardInputName && line.run.inventory == kStandardInputName) {
       d.Fail("standard input (-) can be read only once");
     }
@@ -347,15 +354,15 @@ void DeclareRecover(Declarer& d) {
 void DeclareWatchdog(Declarer& d) {
   CommandLine& line = d.line();
   d.Value("--ledger", "PATH", "the ledger of the run to watch", Into(line.ledger))->required();
-  d.Value("--grace", "DURATION",
-          "how long to wait without a heartbeat before reverting",
-          [&line](const std::string& v) {
-            auto g = ParseDuration(v);
-            if (!g.ok()) return g.status().message();
-            line.grace = *g;
-            return std::string();
-          },
-          "3s");
+  d.Value(
+      "--grace", "DURATION", "how long to wait without a heartbeat before reverting",
+      [&line](const std::string& v) {
+        auto g = ParseDuration(v);
+        if (!g.ok()) return g.status().message();
+        line.grace = *g;
+        return std::string();
+      },
+      "3s");
 }
 
 std::string HostActionList() {
@@ -371,15 +378,16 @@ void DeclareHost(Declarer& d) {
   d.Value("--state-dir", "D", "the host's state directory", Into(line.host.state_dir),
           kDefaultStateDirText);
   d.Value("--run", "ID", "the run the action belongs to", Into(line.host.run_id));
-  d.Value("--grace", "DURATION",
-          "how long the host-side watchdog waits without a heartbeat (at least 100ms)",
-          [&line](const std::string& v) {
-            auto g = ParseDuration(v);
-            if (!g.ok() || g->count() < 100) return std::string("at least 100ms");
-            line.host.grace = *g;
-            return std::string();
-          },
-          "3s");
+  d.Value(
+      "--grace", "DURATION",
+      "how long the host-side watchdog waits without a heartbeat (at least 100ms)",
+      [&line](const std::string& v) {
+        auto g = ParseDuration(v);
+        if (!g.ok() || g->count() < 100) return std::string("at least 100ms");
+        line.host.grace = *g;
+        return std::string();
+      },
+      "3s");
   d.Finally([&d, &line, actions] {
     if (actions->empty()) return d.Fail("expected an action (" + HostActionList() + ")");
     if (actions->size() > 1) return d.Fail("unexpected argument " + (*actions)[1]);
@@ -580,8 +588,10 @@ std::string OptionLines(const std::vector<const CLI::Option*>& options) {
   std::string text;
   for (const CLI::Option* o : options) {
     std::string form = OptionForm(o);
-    if (form.size() < 26) form.resize(26, ' ');
-    else form += "\n" + std::string(28, ' ');
+    if (form.size() < 26)
+      form.resize(26, ' ');
+    else
+      form += "\n" + std::string(28, ' ');
     text += "  " + form + Description(o) + "\n";
   }
   return text;
@@ -625,14 +635,16 @@ int CmdValidate(const CommandLine& line) {
     }
     size_t faults = 0;
     for (const auto& s : experiment->method) faults += s.kind == MethodStep::Kind::kFault;
-    std::printf("%s: ok (%zu steps, %zu faults)\n", file.c_str(), experiment->method.size(), faults);
+    std::printf("%s: ok (%zu steps, %zu faults)\n", file.c_str(), experiment->method.size(),
+                faults);
   }
   return code;
 }
 
 // A limit or default as a person writes it: 1 rather than 1.0, durations as "250ms".
 std::string LimitText(const nlohmann::json& v) {
-  if (v.is_number_float() && v.get<double>() == static_cast<double>(static_cast<long long>(v.get<double>()))) {
+  if (v.is_number_float() &&
+      v.get<double>() == static_cast<double>(static_cast<long long>(v.get<double>()))) {
     return std::to_string(static_cast<long long>(v.get<double>()));
   }
   return v.is_string() ? v.get<std::string>() : v.dump();
@@ -754,8 +766,8 @@ std::string HelpText(const std::string& command) {
       const CLI::App* sub = app.get_subcommand(c.name);
       char name[16];
       std::snprintf(name, sizeof name, "%-9s", c.name);
-      text += "  " + std::string(name) + " " + Usage(*sub) + "\n  " + std::string(9, ' ') +
-              "   " + c.summary + "\n";
+      text += "  " + std::string(name) + " " + Usage(*sub) + "\n  " + std::string(9, ' ') + "   " +
+              c.summary + "\n";
     }
     return text + "\nringfence help COMMAND (or ringfence COMMAND --help): its options\n\n" +
            GlobalHelp(app) + "\n" + kExitCodes;

@@ -19,8 +19,8 @@ namespace ringfence {
 struct CommandLine {
   std::string command;  // "run", "validate", …; "" for `ringfence` alone or an unknown command
   LogFormat log_format = LogFormat::kText;
-  bool version = false;  // --version anywhere: print the version, nothing else
-  bool help = false;     // --help anywhere, or `ringfence help [COMMAND]`
+  bool version = false;      // --version anywhere: print the version, nothing else
+  bool help = false;         // --help anywhere, or `ringfence help [COMMAND]`
   std::string help_command;  // whose help: `command`, or help's COMMAND ("" for the overview)
   bool markdown = false;     // help --markdown: docs/cli.md's tables
   RunRequest run;            // run; demo's run options

@@ -125,7 +125,8 @@ int RunExperimentFile(const RunRequest& request) {
     for (const auto& line : errors.Format(request.file)) {
       std::fprintf(stderr, "%s\n", redactor->Apply(line).c_str());
     }
-    std::fprintf(stderr, "%zu error%s; nothing was run\n", errors.size(), errors.size() == 1 ? "" : "s");
+    std::fprintf(stderr, "%zu error%s; nothing was run\n", errors.size(),
+                 errors.size() == 1 ? "" : "s");
     return 2;
   }
   // --max-targets N replaces settings.max_targets (each process target's limit).
@@ -137,7 +138,7 @@ int RunExperimentFile(const RunRequest& request) {
   // anything is touched (exit 2 on any error).
   std::optional<Inventory> inventory;
   if (int code = LoadRunInventory(request, *experiment, inventory); code != 0) return code;
-  uint64_t seed = request.seed ? *request.seed
+  uint64_t seed = request.seed                ? *request.seed
                   : experiment->settings.seed ? *experiment->settings.seed
                                               : std::random_device{}();
 
@@ -149,8 +150,10 @@ int RunExperimentFile(const RunRequest& request) {
   // The runner's own metrics, served while it runs and pushed at the end, when asked for.
   if (!request.pushgateway.empty() && request.pushgateway.rfind("http://", 0) != 0 &&
       request.pushgateway.rfind("https://", 0) != 0) {
-    std::fprintf(stderr, "ringfence: --pushgateway: \"%s\": a URL starting with http:// or https://; "
-                         "nothing was run\n", request.pushgateway.c_str());
+    std::fprintf(stderr,
+                 "ringfence: --pushgateway: \"%s\": a URL starting with http:// or https://; "
+                 "nothing was run\n",
+                 request.pushgateway.c_str());
     return 2;
   }
   std::unique_ptr<RunnerMetrics> metrics;
@@ -181,8 +184,15 @@ int RunExperimentFile(const RunRequest& request) {
   std::unique_ptr<SshFleet> fleet;
   std::unique_ptr<JournalWriter> journal;  // written as the run goes, once the run has an id
   auto deps_with = [&](RevertLedger& ledger, std::vector<pid_t> protected_pids) {
-    EngineDeps deps{SystemClock(), *processes, *probes, FaultRegistry::Global(), ledger, executor,
-                    stop, std::move(protected_pids), request.watchdog_grace,
+    EngineDeps deps{SystemClock(),
+                    *processes,
+                    *probes,
+                    FaultRegistry::Global(),
+                    ledger,
+                    executor,
+                    stop,
+                    std::move(protected_pids),
+                    request.watchdog_grace,
                     experiment->settings.max_fault_lifetime};
     deps.max_targets = request.max_targets;
     deps.guards = guards.get();
@@ -196,7 +206,8 @@ int RunExperimentFile(const RunRequest& request) {
 
   if (request.dry_run) {
     MemoryLedger unused;
-    if (inventory) fleet = MakeRunFleet(request, *experiment, *inventory, "", "", redactor->values());
+    if (inventory)
+      fleet = MakeRunFleet(request, *experiment, *inventory, "", "", redactor->values());
     LifecycleEngine engine(deps_with(unused, {}));
     RunReport plan = engine.Plan(*experiment, seed);
     if (fleet) fleet->Finish("dry-run");
@@ -221,7 +232,8 @@ int RunExperimentFile(const RunRequest& request) {
   if (!request.allow_concurrent) {
     auto acquired = StateDirLock::TryAcquire(state_dir);
     if (!acquired.ok()) {
-      std::fprintf(stderr, "ringfence: %s%s; nothing was run\n", acquired.status().message().c_str(),
+      std::fprintf(stderr, "ringfence: %s%s; nothing was run\n",
+                   acquired.status().message().c_str(),
                    acquired.status().code() == StatusCode::kUnavailable
                        ? "; wait for it, or pass --allow-concurrent"
                        : "");
@@ -233,10 +245,10 @@ int RunExperimentFile(const RunRequest& request) {
     auto summary = SummarizeRun(path, *processes);
     if (summary.ok() && summary->state == RunState::kLeftFaults) {
       const size_t left = summary->contents.Outstanding().size();
-      const std::string what =
-          left > 0 ? "left " + std::to_string(left) + " fault(s) not reverted"
-                   : "has " + std::to_string(summary->contents.problems.size()) +
-                         " ledger line(s) that cannot be trusted";
+      const std::string what = left > 0
+                                   ? "left " + std::to_string(left) + " fault(s) not reverted"
+                                   : "has " + std::to_string(summary->contents.problems.size()) +
+                                         " ledger line(s) that cannot be trusted";
       std::fprintf(stderr,
                    "ringfence: run %s %s; run `ringfence recover --state-dir %s` first (see "
                    "`ringfence status`); nothing was run\n",
@@ -246,19 +258,18 @@ int RunExperimentFile(const RunRequest& request) {
   }
   const std::string run_id = NewRunId(SystemClock().Now());
   env.run_id = run_id;
-  if (inventory) fleet = MakeRunFleet(request, *experiment, *inventory, run_id, state_dir,
-                                     redactor->values());
+  if (inventory)
+    fleet = MakeRunFleet(request, *experiment, *inventory, run_id, state_dir, redactor->values());
   auto self = processes->Get(::getpid());
-  auto ledger = FileLedger::Create(
-      state_dir, run_id,
-      {{"runner_pid", ::getpid()},
-       {"runner_start_ticks", self.ok() ? self->start_ticks : 0ULL},
-       {"title", experiment->title},
-       {"file", request.file},
-       {"inventory", inventory ? RecordedInventory(*inventory) : ""},
-       {"journal", JournalPathForLedger(request.journal)},
-       {"started_at", FormatRfc3339(SystemClock().Now())}},
-      redactor->values());
+  auto ledger = FileLedger::Create(state_dir, run_id,
+                                   {{"runner_pid", ::getpid()},
+                                    {"runner_start_ticks", self.ok() ? self->start_ticks : 0ULL},
+                                    {"title", experiment->title},
+                                    {"file", request.file},
+                                    {"inventory", inventory ? RecordedInventory(*inventory) : ""},
+                                    {"journal", JournalPathForLedger(request.journal)},
+                                    {"started_at", FormatRfc3339(SystemClock().Now())}},
+                                   redactor->values());
   if (!ledger.ok()) {
     std::fprintf(stderr, "ringfence: %s; nothing was run\n", ledger.status().message().c_str());
     return 3;
@@ -270,15 +281,14 @@ int RunExperimentFile(const RunRequest& request) {
                  watchdog.status().message().c_str());
     return 3;
   }
-  Status noted = (*ledger)->Append({{"type", "watchdog"}, {"event", "started"},
+  Status noted = (*ledger)->Append({{"type", "watchdog"},
+                                    {"event", "started"},
                                     {"pid", (*watchdog)->pid()},
                                     {"start_ticks", (*watchdog)->start_ticks()}});
   if (!noted.ok()) spdlog::warn("ledger: {}", noted.message());
   {
-    JournalWriter::Options journal_options{SystemClock(),
-                                           [redactor](const nlohmann::json& j) {
-                                             return redactor->Apply(j);
-                                           }};
+    JournalWriter::Options journal_options{
+        SystemClock(), [redactor](const nlohmann::json& j) { return redactor->Apply(j); }};
     auto opened = JournalWriter::Open(request.journal, *experiment, run_id, journal_options);
     if (opened.ok()) {
       journal = std::move(*opened);
@@ -289,8 +299,8 @@ int RunExperimentFile(const RunRequest& request) {
   }
   LifecycleEngine engine(deps_with(**ledger, {(*watchdog)->pid()}));
 
-  spdlog::info("run {} of {}: \"{}\" (seed {}, ledger {})", run_id, request.file,
-               experiment->title, seed, (*ledger)->path());
+  spdlog::info("run {} of {}: \"{}\" (seed {}, ledger {})", run_id, request.file, experiment->title,
+               seed, (*ledger)->path());
   RunReport report;
   int first_signal = 0;
   {
@@ -310,7 +320,8 @@ int RunExperimentFile(const RunRequest& request) {
     fleet->Finish(RunStatusName(report.status));
     report.fleet = fleet->ToJson();
   }
-  Status ended = (*ledger)->Append({{"type", "end"}, {"status", RunStatusName(report.status)},
+  Status ended = (*ledger)->Append({{"type", "end"},
+                                    {"status", RunStatusName(report.status)},
                                     {"reverted_cleanly", report.reverted_cleanly}});
   if (!ended.ok()) spdlog::warn("ledger: {}", ended.message());
   (*watchdog)->Finish();
@@ -337,8 +348,10 @@ int RunExperimentFile(const RunRequest& request) {
         std::chrono::duration<double>(report.ended_at - report.started_at).count();
     Status pushed = PushResult(request.pushgateway, experiment->title, RunStatusName(report.status),
                                seconds, report.breach ? 1 : 0);
-    if (!pushed.ok()) spdlog::error("{}", pushed.message());
-    else spdlog::info("pushed the result to {}", request.pushgateway);
+    if (!pushed.ok())
+      spdlog::error("{}", pushed.message());
+    else
+      spdlog::info("pushed the result to {}", request.pushgateway);
   }
   return code;
 }

@@ -4,9 +4,9 @@
 #include <cstdlib>
 #include <filesystem>
 
+#include <spdlog/spdlog.h>
 #include "core/sys/run_command.h"
 #include "core/targets/host_selection.h"
-#include <spdlog/spdlog.h>
 
 namespace ringfence {
 

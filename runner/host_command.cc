@@ -292,7 +292,8 @@ nlohmann::json Begin(const HostOptions& o, const nlohmann::json& request, HostCo
     } else if (ProcessAlive(*ctx.processes, ReadWatchdogState(ledger).started)) {
       return {{"ok", true}, {"already", true}};
     }
-    if (Status beat = WriteOwnerOnly(HeartbeatPath(o), std::to_string(NowMs()) + "\n"); !beat.ok()) {
+    if (Status beat = WriteOwnerOnly(HeartbeatPath(o), std::to_string(NowMs()) + "\n");
+        !beat.ok()) {
       return ErrorReply(beat);
     }
   }
@@ -666,8 +667,7 @@ class HostSessionLoop {
       if (armed_.load()) {
         const auto idle = std::chrono::steady_clock::now() - last_line;
         if (idle >= idle_limit) {
-          std::fprintf(stderr,
-                       "ringfence host session: nothing from the runner for %s; exiting\n",
+          std::fprintf(stderr, "ringfence host session: nothing from the runner for %s; exiting\n",
                        FormatDuration(idle_limit).c_str());
           return;
         }
@@ -780,8 +780,8 @@ int Usage(const std::string& message) {
 
 const std::vector<std::string>& HostActions() {
   static const std::vector<std::string> actions = {
-      "version", "begin",  "match",     "prepare", "plan",    "inject",
-      "observe", "revert", "verify",    "heartbeat", "end",     "session", "watchdog"};
+      "version", "begin",  "match",     "prepare", "plan",    "inject",  "observe",
+      "revert",  "verify", "heartbeat", "end",     "session", "watchdog"};
   return actions;
 }
 

@@ -45,8 +45,8 @@ std::string Base64Url(const std::string& in) {
     out += kAlphabet[(n >> 12) & 63];
     out += "==";
   } else if (i + 2 == in.size()) {
-    const unsigned n = (static_cast<unsigned char>(in[i]) << 16) |
-                       (static_cast<unsigned char>(in[i + 1]) << 8);
+    const unsigned n =
+        (static_cast<unsigned char>(in[i]) << 16) | (static_cast<unsigned char>(in[i + 1]) << 8);
     out += kAlphabet[(n >> 18) & 63];
     out += kAlphabet[(n >> 12) & 63];
     out += kAlphabet[(n >> 6) & 63];
@@ -95,12 +95,11 @@ struct RunnerMetrics::Families {
           .Name("ringfence_guard_breaches_total")
           .Help("Guard breaches that aborted an experiment")
           .Register(*registry);
-  prometheus::Histogram& revert_duration =
-      prometheus::BuildHistogram()
-          .Name("ringfence_revert_duration_seconds")
-          .Help("Time to revert a fault")
-          .Register(*registry)
-          .Add({}, kRevertBuckets);
+  prometheus::Histogram& revert_duration = prometheus::BuildHistogram()
+                                               .Name("ringfence_revert_duration_seconds")
+                                               .Help("Time to revert a fault")
+                                               .Register(*registry)
+                                               .Add({}, kRevertBuckets);
   prometheus::Family<prometheus::Counter>& experiments =
       prometheus::BuildCounter()
           .Name("ringfence_experiments_total")
@@ -176,8 +175,7 @@ int RunnerMetrics::port() const {
 
 void RunnerMetrics::ExperimentStarted() { families_->running.Set(1); }
 
-void RunnerMetrics::FaultActive(const std::string& fault, const std::string& target,
-                                bool active) {
+void RunnerMetrics::FaultActive(const std::string& fault, const std::string& target, bool active) {
   families_->fault_active.Add({{"fault", fault}, {"target", target}}).Set(active ? 1 : 0);
 }
 
@@ -190,9 +188,7 @@ void RunnerMetrics::GuardBreached(const std::string& guard) {
   families_->guard_breaches.Add({{"guard", guard}}).Increment();
 }
 
-void RunnerMetrics::RevertDuration(double seconds) {
-  families_->revert_duration.Observe(seconds);
-}
+void RunnerMetrics::RevertDuration(double seconds) { families_->revert_duration.Observe(seconds); }
 
 void RunnerMetrics::ExperimentFinished(const std::string& status) {
   families_->running.Set(0);
@@ -215,9 +211,8 @@ Status PushResult(const std::string& url, const std::string& title, const std::s
   }
   std::string base = url;
   while (!base.empty() && base.back() == '/') base.pop_back();
-  const double now = std::chrono::duration<double>(
-                         std::chrono::system_clock::now().time_since_epoch())
-                         .count();
+  const double now =
+      std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
   std::string body;
   body += "# TYPE ringfence_last_run_status gauge\n";
   body += "ringfence_last_run_status{status=\"" + LabelValue(status) + "\"} 1\n";
@@ -232,8 +227,8 @@ Status PushResult(const std::string& url, const std::string& title, const std::s
   const std::string target = base + PushgatewayPath(title);
   Result<HttpResponse> response =
       HttpPost(target, body, std::chrono::seconds(5), "text/plain; version=0.0.4");
-  if (!response.ok()) return Status::Unavailable("push to " + url + ": " +
-                                                 response.status().message());
+  if (!response.ok())
+    return Status::Unavailable("push to " + url + ": " + response.status().message());
   if (response->status / 100 != 2) {
     std::string answer = response->body.substr(0, 200);
     while (!answer.empty() && (answer.back() == '\n' || answer.back() == '\r')) answer.pop_back();

@@ -130,7 +130,8 @@ int RecoverStateDir(const std::string& state_dir, const std::string& run_id,
                  state_dir.c_str());
     return 3;
   }
-  std::printf("recover: %zu fault%s reverted; nothing is left\n", reverted, reverted == 1 ? "" : "s");
+  std::printf("recover: %zu fault%s reverted; nothing is left\n", reverted,
+              reverted == 1 ? "" : "s");
   return 0;
 }
 
@@ -163,9 +164,10 @@ int PrintStatus(const std::string& state_dir) {
                 summary->title.c_str(),
                 summary->status.empty() ? "" : (" (" + summary->status + ")").c_str());
     for (const auto* e : summary->contents.Outstanding()) {
-      std::string deadline = e->undo.deadline_ms > 0
-                                 ? FormatRfc3339(WallTime(std::chrono::milliseconds(e->undo.deadline_ms)))
-                                 : "none";
+      std::string deadline =
+          e->undo.deadline_ms > 0
+              ? FormatRfc3339(WallTime(std::chrono::milliseconds(e->undo.deadline_ms)))
+              : "none";
       std::printf("    active: %s (%s) on %s, deadline %s; undo by hand: %s\n",
                   e->undo.fault_name.c_str(), e->undo.fault_type.c_str(), e->undo.target.c_str(),
                   deadline.c_str(), e->undo.manual_undo.c_str());
@@ -180,9 +182,10 @@ int PrintStatus(const std::string& state_dir) {
       if (summary->state == RunState::kRunning) {
         std::printf("    journal: %s (written as the run goes)\n", journal.c_str());
       } else if (summary->status.empty()) {
-        std::printf("    journal: %s (incomplete: the runner did not finish; every guard sample "
-                    "is in %s.events)\n",
-                    journal.c_str(), journal.c_str());
+        std::printf(
+            "    journal: %s (incomplete: the runner did not finish; every guard sample "
+            "is in %s.events)\n",
+            journal.c_str(), journal.c_str());
       } else {
         std::printf("    journal: %s\n", journal.c_str());
       }

@@ -9,8 +9,8 @@ namespace ringfence {
 // `ringfence recover`: reverts what the ledgers under `state_dir` (or only run `run_id`) show as
 // not reverted. Prints each action. 0 when nothing is left; 4 otherwise (with the manual undo);
 // 3 when a run is active (its lock is held) — recover never acts under a live run — or when the
-// state dir, runs/ or the ledger key break the rules of core/ledger/state_dir.h (nothing is done), or
-// when a ledger did (it is skipped, the others are recovered). Faults on inventory hosts are
+// state dir, runs/ or the ledger key break the rules of core/ledger/state_dir.h (nothing is done),
+// or when a ledger did (it is skipped, the others are recovered). Faults on inventory hosts are
 // reverted there over SSH (`ringfence host revert`, idempotent) with `inventory`, or else the
 // inventory file the run recorded in its ledger. `secrets` (recover --secret) fill in the
 // "[redacted:<name>]" marks of undo records that need them.

@@ -6,9 +6,9 @@
 #include <cstdio>
 #include <mutex>
 
-#include <nlohmann/json.hpp>
 #include <spdlog/sinks/base_sink.h>
 #include <spdlog/spdlog.h>
+#include <nlohmann/json.hpp>
 
 #include "runner/redaction.h"
 
@@ -18,7 +18,7 @@ namespace {
 
 // One lock for everything written to stderr, so a log line never lands inside the status line.
 std::mutex g_stderr_mu;
-bool g_status_drawn = false;  // a status line is on screen (terminal only)
+bool g_status_drawn = false;                 // a status line is on screen (terminal only)
 std::shared_ptr<const Redactor> g_redactor;  // guarded by g_stderr_mu
 
 void ClearStatusLocked() {
@@ -36,11 +36,10 @@ class StderrSink : public spdlog::sinks::base_sink<spdlog::details::null_mutex> 
   void sink_it_(const spdlog::details::log_msg& msg) override {
     std::string line;
     if (format_ == LogFormat::kJson) {
-      nlohmann::json j = {
-          {"time", FormatRfc3339(msg.time)},
-          {"level", std::string(spdlog::level::to_string_view(msg.level).data(),
-                                spdlog::level::to_string_view(msg.level).size())},
-          {"msg", std::string(msg.payload.data(), msg.payload.size())}};
+      nlohmann::json j = {{"time", FormatRfc3339(msg.time)},
+                          {"level", std::string(spdlog::level::to_string_view(msg.level).data(),
+                                                spdlog::level::to_string_view(msg.level).size())},
+                          {"msg", std::string(msg.payload.data(), msg.payload.size())}};
       line = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
     } else {
       spdlog::memory_buf_t buf;

@@ -24,12 +24,9 @@
 
 namespace ringfence {
 
-Result<std::unique_ptr<WatchdogHandle>> WatchdogHandle::Start(const std::string& binary,
-                                                              const std::string& ledger_path,
-                                                              int lock_fd,
-                                                              std::chrono::milliseconds grace,
-                                                              ProcessTable& processes,
-                                                              const SecretValues& secrets) {
+Result<std::unique_ptr<WatchdogHandle>> WatchdogHandle::Start(
+    const std::string& binary, const std::string& ledger_path, int lock_fd,
+    std::chrono::milliseconds grace, ProcessTable& processes, const SecretValues& secrets) {
   // A socket pair rather than a pipe: send(MSG_NOSIGNAL) cannot raise SIGPIPE in the runner
   // when the watchdog has already gone.
   int p[2];
@@ -61,8 +58,8 @@ Result<std::unique_ptr<WatchdogHandle>> WatchdogHandle::Start(const std::string&
     ::setsid();
     ::dup2(sock_hi, 3);  // dup2 clears FD_CLOEXEC on the new descriptor
     if (lock_hi >= 0) ::dup2(lock_hi, 4);
-    const char* argv[] = {binary.c_str(), "watchdog", "--ledger", ledger_path.c_str(), "--grace",
-                          grace_ms.c_str(), nullptr};
+    const char* argv[] = {binary.c_str(), "watchdog",       "--ledger", ledger_path.c_str(),
+                          "--grace",      grace_ms.c_str(), nullptr};
     ::execv(binary.c_str(), const_cast<char* const*>(argv));
     ::_exit(127);
   }
@@ -150,7 +147,8 @@ class HeartbeatSocketLink : public RunnerLink {
     char buf[64];
     const ssize_t n = ::read(fd_, buf, sizeof buf);
     if (n == 0) {
-      return {RunnerNews::Kind::kGone, {},
+      return {RunnerNews::Kind::kGone,
+              {},
               std::string(kRunnerGone) + " (its heartbeat socket closed without \"done\")"};
     }
     if (n < 0) return {};

@@ -50,9 +50,9 @@ WatchdogLoop::Watched WatchdogLoop::Watch() {
                          FormatDuration(options_.grace) + ")"};
     }
     if (!contents.ok()) continue;
-    const int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                               clock_.Now().time_since_epoch())
-                               .count();
+    const int64_t now_ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(clock_.Now().time_since_epoch())
+            .count();
     for (const auto* e : contents->Outstanding()) {
       if (e->undo.deadline_ms > 0 && e->undo.deadline_ms < now_ms) {
         return {false,

@@ -42,7 +42,6 @@ class Clock {
   virtual bool SleepUntil(std::chrono::steady_clock::time_point deadline, StopSource& stop) = 0;
 };
 
-
 // "2026-11-21T16:27:48.123Z" (RFC 3339, UTC, milliseconds).
 std::string FormatRfc3339(WallTime t);
 

@@ -34,8 +34,7 @@ std::string SizeAllowed(size_t max_bytes) {
   return text;
 }
 
-Status Refuse(StatusCode code, std::string found, std::string allowed,
-              InputFileRefusal* refusal) {
+Status Refuse(StatusCode code, std::string found, std::string allowed, InputFileRefusal* refusal) {
   std::string message = found + ": " + allowed;
   if (refusal != nullptr) *refusal = {std::move(found), std::move(allowed)};
   return Status::Error(code, std::move(message));
@@ -123,7 +122,8 @@ Result<std::string> ReadStandardInput(size_t max_bytes, const std::string& kind,
   static std::once_flag once;
   static Result<std::string> read = Status::Runtime("standard input was not read");
   static InputFileRefusal read_refusal;
-  std::call_once(once, [&] { read = ReadInputStream(STDIN_FILENO, max_bytes, kind, &read_refusal); });
+  std::call_once(once,
+                 [&] { read = ReadInputStream(STDIN_FILENO, max_bytes, kind, &read_refusal); });
   if (!read.ok()) {
     if (refusal != nullptr) *refusal = read_refusal;
     return read.status();

@@ -40,8 +40,7 @@ inline constexpr const char* kStandardInputName = "-";
 // device) is read up to `max_bytes` + 1 bytes and refused beyond `max_bytes`. The descriptor
 // is neither closed nor made non-blocking (standard input is shared with the parent). Refusals
 // and the Status are as for ReadInputFile. Never throws; blocks until EOF.
-Result<std::string> ReadInputStream(int fd, size_t max_bytes,
-                                    const std::string& kind = "JSON file",
+Result<std::string> ReadInputStream(int fd, size_t max_bytes, const std::string& kind = "JSON file",
                                     InputFileRefusal* refusal = nullptr);
 
 // Standard input, read once per process through ReadInputStream: the first call reads it to

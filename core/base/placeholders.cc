@@ -6,13 +6,9 @@ namespace ringfence {
 
 namespace {
 
-bool IsNameStart(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
-}
+bool IsNameStart(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_'; }
 
-bool IsNameChar(char c) {
-  return IsNameStart(c) || (c >= '0' && c <= '9') || c == '-' || c == '.';
-}
+bool IsNameChar(char c) { return IsNameStart(c) || (c >= '0' && c <= '9') || c == '-' || c == '.'; }
 
 bool IsValidUtf8(const std::string& s) {
   size_t i = 0;
@@ -95,8 +91,9 @@ nlohmann::ordered_json FillPlaceholdersInString(const std::string& text,
   const std::vector<Token> tokens = Scan(text);
   const std::string found = FoundValue(nlohmann::ordered_json(text));
   if (!tokens.empty() && tokens.back().kind == Token::Kind::kMalformed) {
-    errors.Add(pointer, found, "placeholders written as ${name} (a name of letters, digits, '_', "
-                               "'-' and '.'); write $${ for a literal ${");
+    errors.Add(pointer, found,
+               "placeholders written as ${name} (a name of letters, digits, '_', "
+               "'-' and '.'); write $${ for a literal ${");
     return text;
   }
   std::string out;

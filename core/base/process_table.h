@@ -23,7 +23,7 @@ struct ProcessInfo {
   std::string name;     // /proc/PID/comm
   std::string cmdline;  // /proc/PID/cmdline, NULs replaced by spaces
   uid_t uid = 0;
-  char state = '?';     // R, S, D, T, Z, ...
+  char state = '?';  // R, S, D, T, Z, ...
 };
 
 // Every action on processes goes through this interface: the real one reads /proc and sends

@@ -35,9 +35,7 @@ class Regex {
   bool Search(std::string_view text) const;
 
   // Compares the pattern (for tests: EXPECT_EQ(probe.stdout_regex, "ok")).
-  friend bool operator==(const Regex& a, std::string_view pattern) {
-    return a.pattern_ == pattern;
-  }
+  friend bool operator==(const Regex& a, std::string_view pattern) { return a.pattern_ == pattern; }
 
  private:
   std::string pattern_;

@@ -1,8 +1,8 @@
 #pragma once
 
+#include <optional>
 #include <string>
 #include <utility>
-#include <optional>
 
 namespace ringfence {
 
@@ -15,7 +15,7 @@ enum class StatusCode {
   kPermission,    // EPERM / EACCES
   kUnavailable,   // a kernel feature, tool or server is missing or unreachable
   kTimeout,
-  kRuntime,       // anything else that failed at run time
+  kRuntime,  // anything else that failed at run time
 };
 
 class [[nodiscard]] Status {
@@ -25,7 +25,9 @@ class [[nodiscard]] Status {
   static Status Error(StatusCode code, std::string message) {
     return Status(code, std::move(message));
   }
-  static Status InvalidInput(std::string m) { return Error(StatusCode::kInvalidInput, std::move(m)); }
+  static Status InvalidInput(std::string m) {
+    return Error(StatusCode::kInvalidInput, std::move(m));
+  }
   static Status NotFound(std::string m) { return Error(StatusCode::kNotFound, std::move(m)); }
   static Status Runtime(std::string m) { return Error(StatusCode::kRuntime, std::move(m)); }
   static Status Unavailable(std::string m) { return Error(StatusCode::kUnavailable, std::move(m)); }

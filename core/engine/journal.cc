@@ -1,5 +1,5 @@
-// The journal (core/engine/journal.h): its JSON, its atomic writes, and the writer that keeps it on disk
-// while the run goes.
+// The journal (core/engine/journal.h): its JSON, its atomic writes, and the writer that keeps it on
+// disk while the run goes.
 #include "core/engine/journal.h"
 
 #include <fcntl.h>
@@ -98,7 +98,6 @@ nlohmann::json JournalJson(const RunReport& report, const Experiment& experiment
   if (!report.fleet.is_null()) j["fleet"] = report.fleet;
   return j;
 }
-
 
 namespace {
 
@@ -262,10 +261,10 @@ void JournalWriter::Checkpoint(const RunReport& report, const std::string& phase
   head["ended_at"] = nullptr;
   {
     std::lock_guard<std::mutex> lock(events_mu_);
-    AppendLine(nlohmann::json({{"event", "phase"},
-                               {"phase", phase},
-                               {"at", FormatRfc3339(options_.clock.Now())}})
-                   .dump());
+    AppendLine(
+        nlohmann::json(
+            {{"event", "phase"}, {"phase", phase}, {"at", FormatRfc3339(options_.clock.Now())}})
+            .dump());
     if (events_fd_ >= 0) ::fsync(events_fd_);
   }
   std::lock_guard<std::mutex> lock(checkpoint_mu_);
@@ -317,8 +316,7 @@ namespace {
 // that guard in the event log `events`: one pass over the log per guard, one line in memory at a
 // time. `lost` (samples that could not be logged, by guard) sets `samples_dropped` when given.
 Status WriteWithLoggedSamples(const std::string& path, const std::string& events,
-                              nlohmann::json journal,
-                              const std::map<std::string, uint64_t>* lost) {
+                              nlohmann::json journal, const std::map<std::string, uint64_t>* lost) {
   std::vector<std::string> names;  // each guard's name as JSON text, by index
   if (journal.contains("guards") && journal["guards"].is_array()) {
     for (size_t i = 0; i < journal["guards"].size(); ++i) {
@@ -384,7 +382,8 @@ Status CompleteJournalAfterCrash(const std::string& path, const std::string& run
     return Status::InvalidInput(path + ": not an incomplete journal of run " + run_id);
   }
   if (journal.contains("completed_after_crash")) {
-    return Status::NotFound(path + ": completed already");  // by the watchdog, or an earlier recover
+    return Status::NotFound(path +
+                            ": completed already");  // by the watchdog, or an earlier recover
   }
   const std::string events = path + ".events";
   struct stat st {};

@@ -55,9 +55,9 @@ class JournalWriter : public RunJournal {
   using Redact = std::function<nlohmann::json(const nlohmann::json&)>;
   struct Options {
     Clock& clock;
-    Redact redact;                // null: nothing redacted
+    Redact redact;  // null: nothing redacted
     Duration flush_every = std::chrono::seconds(2);
-    bool background = true;       // a thread of its own for the periodic flush and checkpoint
+    bool background = true;  // a thread of its own for the periodic flush and checkpoint
   };
 
   // Truncates or creates `<path>.events` (mode 0644) and writes its header and a first
@@ -89,8 +89,8 @@ class JournalWriter : public RunJournal {
   uint64_t samples_logged() const { return samples_logged_.load(); }
 
  private:
-  JournalWriter(std::string path, const Experiment& experiment, std::string run_id,
-                Options options, int events_fd);
+  JournalWriter(std::string path, const Experiment& experiment, std::string run_id, Options options,
+                int events_fd);
   bool AppendLine(const std::string& line);  // events_mu_ held; false when it was not written
   Status WriteCheckpoint(bool sync);         // checkpoint_mu_ held
   void Loop();
@@ -100,9 +100,9 @@ class JournalWriter : public RunJournal {
   const std::string run_id_;
   Options options_;
   int events_fd_ = -1;
-  std::mutex events_mu_;  // events_fd_ writes, samples_lost_
+  std::mutex events_mu_;                          // events_fd_ writes, samples_lost_
   std::map<std::string, uint64_t> samples_lost_;  // by guard name (as redacted)
-  bool append_failed_ = false;  // warned once
+  bool append_failed_ = false;                    // warned once
   std::atomic<uint64_t> samples_logged_{0};
   std::atomic<bool> dirty_{false};
   std::mutex checkpoint_mu_;  // everything below

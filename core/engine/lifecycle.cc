@@ -21,12 +21,18 @@ namespace ringfence {
 
 const char* RunStatusName(RunStatus s) {
   switch (s) {
-    case RunStatus::kPassed: return "passed";
-    case RunStatus::kFailed: return "failed";
-    case RunStatus::kAborted: return "aborted";
-    case RunStatus::kNotSteady: return "not_steady";
-    case RunStatus::kError: return "error";
-    case RunStatus::kInterrupted: return "interrupted";
+    case RunStatus::kPassed:
+      return "passed";
+    case RunStatus::kFailed:
+      return "failed";
+    case RunStatus::kAborted:
+      return "aborted";
+    case RunStatus::kNotSteady:
+      return "not_steady";
+    case RunStatus::kError:
+      return "error";
+    case RunStatus::kInterrupted:
+      return "interrupted";
   }
   return "error";
 }
@@ -113,7 +119,8 @@ bool LifecycleEngine::Resolve(const Experiment& experiment, uint64_t seed, RunRe
       if (deps_.hosts == nullptr) {
         report.status = RunStatus::kError;
         report.input_error = true;
-        report.reason = spec->pointer + "/hosts: a target on inventory hosts needs an inventory "
+        report.reason = spec->pointer +
+                        "/hosts: a target on inventory hosts needs an inventory "
                         "(--inventory FILE or /inventory)";
         return false;
       }
@@ -167,8 +174,8 @@ bool LifecycleEngine::Resolve(const Experiment& experiment, uint64_t seed, RunRe
   if (deps_.max_targets > 0 && total > static_cast<size_t>(deps_.max_targets)) {
     report.status = RunStatus::kError;
     report.input_error = true;
-    report.reason = "the run would touch " + std::to_string(total) + " targets; --max-targets allows " +
-                    std::to_string(deps_.max_targets);
+    report.reason = "the run would touch " + std::to_string(total) +
+                    " targets; --max-targets allows " + std::to_string(deps_.max_targets);
     return false;
   }
   return true;
@@ -186,12 +193,14 @@ RunReport LifecycleEngine::Plan(const Experiment& experiment, uint64_t seed) {
         for (size_t t : groups[g]) {
           TargetRecord& tr = report.faults[i].targets[t];
           Executor* executor = ExecutorFor(tr.target.host);
-          auto undo = executor != nullptr
-                          ? executor->PlanUndo(*faults_[i], tr.target)
-                          : Result<UndoRecord>(Status::NotFound("no executor for host " +
-                                                                tr.target.host));
-          if (undo.ok()) tr.undo = *undo;
-          else tr.error = Describe(undo.status());
+          auto undo =
+              executor != nullptr
+                  ? executor->PlanUndo(*faults_[i], tr.target)
+                  : Result<UndoRecord>(Status::NotFound("no executor for host " + tr.target.host));
+          if (undo.ok())
+            tr.undo = *undo;
+          else
+            tr.error = Describe(undo.status());
         }
       });
     }
@@ -271,8 +280,8 @@ bool LifecycleEngine::InjectOne(size_t index, TargetRecord& tr, RunReport& repor
   undo->host = executor->host();
   undo->target = tr.target.label;
   // The watchdog reverts at this deadline even if the runner is alive but late or hung.
-  const Duration lifetime = std::min<Duration>(fr.duration + deps_.deadline_grace,
-                                               deps_.max_fault_lifetime);
+  const Duration lifetime =
+      std::min<Duration>(fr.duration + deps_.deadline_grace, deps_.max_fault_lifetime);
   undo->deadline_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                           (deps_.clock.Now() + lifetime).time_since_epoch())
                           .count();
@@ -343,10 +352,9 @@ void LifecycleEngine::RevertOne(FaultRecord& fault, TargetRecord& tr, RunReport&
   const auto started = deps_.clock.Monotonic();
   Executor* executor = ExecutorFor(tr.undo->host);
   RevertOutcome outcome =
-      executor != nullptr
-          ? RevertAndVerify(*executor, *tr.undo, revert_attempts_, deps_.clock)
-          : RevertOutcome{Status::NotFound("no executor for host " + tr.undo->host),
-                          Verification::Unknown("not checked: no executor")};
+      executor != nullptr ? RevertAndVerify(*executor, *tr.undo, revert_attempts_, deps_.clock)
+                          : RevertOutcome{Status::NotFound("no executor for host " + tr.undo->host),
+                                          Verification::Unknown("not checked: no executor")};
   const Status& last = outcome.status;
   tr.verification = outcome.verification;
   if (deps_.observer) {
@@ -366,8 +374,8 @@ void LifecycleEngine::RevertOne(FaultRecord& fault, TargetRecord& tr, RunReport&
     report.reverted_cleanly = false;
     report.manual_undo.push_back(fault.name + " on " + tr.target.label + ": " +
                                  tr.undo->manual_undo);
-    spdlog::error("REVERT FAILED for {} on {}: {}. Undo by hand: {}", fault.name,
-                  tr.target.label, last.message(), tr.undo->manual_undo);
+    spdlog::error("REVERT FAILED for {} on {}: {}. Undo by hand: {}", fault.name, tr.target.label,
+                  last.message(), tr.undo->manual_undo);
   }
 }
 
@@ -473,8 +481,8 @@ bool LifecycleEngine::RunMethod(const Experiment& experiment, RunReport& report)
   size_t fault_index = 0;
   while (true) {
     if (deps_.stop.stop_requested()) return false;
-    bool step_next = step < experiment.method.size() &&
-                     (pending.empty() || cursor <= pending.begin()->first);
+    bool step_next =
+        step < experiment.method.size() && (pending.empty() || cursor <= pending.begin()->first);
     if (step_next) {
       if (!deps_.clock.SleepUntil(cursor, deps_.stop)) return false;
       const MethodStep& s = experiment.method[step];
@@ -535,8 +543,8 @@ void LifecycleEngine::RunRollbacks(const Experiment& experiment, RunReport& repo
   SetPhase("rollbacks");
   for (const RollbackSpec& rb : experiment.rollbacks) {
     SetActivity("rollback " + rb.name);
-    nlohmann::json entry = {{"name", rb.name}, {"argv", rb.argv},
-                            {"started_at", FormatRfc3339(deps_.clock.Now())}};
+    nlohmann::json entry = {
+        {"name", rb.name}, {"argv", rb.argv}, {"started_at", FormatRfc3339(deps_.clock.Now())}};
     auto result = RunCommand(rb.argv, rb.timeout);
     if (!result.ok()) {
       entry["ok"] = false;
@@ -553,7 +561,7 @@ void LifecycleEngine::RunRollbacks(const Experiment& experiment, RunReport& repo
 }
 
 RunReport LifecycleEngine::Run(const Experiment& experiment, uint64_t seed,
-                                const std::string& run_id) {
+                               const std::string& run_id) {
   RunReport report;
   report.seed = seed;
   report.started_at = deps_.clock.Now();
@@ -663,8 +671,8 @@ RunReport LifecycleEngine::Run(const Experiment& experiment, uint64_t seed,
                 if (breach_ || deps_.stop.stop_requested()) return;  // a signal came first
                 breach_ = b;
               }
-              spdlog::error("guard {} breached: {} (threshold {}); aborting and reverting",
-                            b.guard, b.reason, b.threshold);
+              spdlog::error("guard {} breached: {} (threshold {}); aborting and reverting", b.guard,
+                            b.reason, b.threshold);
               if (deps_.observer) deps_.observer->GuardBreached(b.guard);
               deps_.stop.RequestStop("guard " + b.guard);
             },
@@ -717,7 +725,8 @@ RunReport LifecycleEngine::Run(const Experiment& experiment, uint64_t seed,
   if (host_lost && !breach) {
     report.all_reverted_at = all_reverted_at;
     report.status = RunStatus::kAborted;
-    report.reason = "host " + *host_lost + "; the run was aborted and the other hosts reverted "
+    report.reason = "host " + *host_lost +
+                    "; the run was aborted and the other hosts reverted "
                     "(on_unreachable: abort)";
     completed = false;
   } else if (breach) {
@@ -811,12 +820,16 @@ int ExitCodeFor(const RunReport& report) {
   if (report.revert_failed() || !report.reverted_cleanly) return 4;
   if (report.input_error) return 2;
   switch (report.status) {
-    case RunStatus::kPassed: return 0;
+    case RunStatus::kPassed:
+      return 0;
     case RunStatus::kFailed:
     case RunStatus::kAborted:
-    case RunStatus::kNotSteady: return 1;
-    case RunStatus::kError: return 3;
-    case RunStatus::kInterrupted: return 130;
+    case RunStatus::kNotSteady:
+      return 1;
+    case RunStatus::kError:
+      return 3;
+    case RunStatus::kInterrupted:
+      return 130;
   }
   return 3;
 }

@@ -35,7 +35,7 @@ struct TargetRecord {
   bool inject_ok = false;
   bool revert_ok = false;  // reverted and verified (a failed verification is a failed revert)
   std::optional<Verification> verification;  // what the check after the revert found
-  std::string error;  // inject or revert failure
+  std::string error;                         // inject or revert failure
 };
 
 // One fault step of the method, as the journal shows it.
@@ -72,8 +72,8 @@ struct RunReport {
   bool reverted_cleanly = true;
   std::vector<std::string> manual_undo;  // for every revert that failed
   bool input_error = false;  // resolution found the input wrong (exit 2); nothing was touched
-  std::optional<GuardBreach> breach;  // set when a guard aborted the run
-  std::optional<WallTime> all_reverted_at;  // when the last revert of an abort finished
+  std::optional<GuardBreach> breach;                // set when a guard aborted the run
+  std::optional<WallTime> all_reverted_at;          // when the last revert of an abort finished
   nlohmann::json guards = nlohmann::json::array();  // GuardMonitor::ToJson()
   nlohmann::json fleet;  // HostDirectory::ToJson() of a run on inventory hosts, else null
 
@@ -110,7 +110,7 @@ struct RunProgress {
   size_t step = 0;                 // method steps done
   size_t steps = 0;
   std::vector<std::string> active_faults;  // "kill-one on pid 42 (sleep)"
-  std::string activity;            // what the engine is doing right now
+  std::string activity;                    // what the engine is doing right now
 };
 
 // Drives one experiment: resolve targets → steady state before → method → revert (always) →
@@ -138,8 +138,7 @@ class LifecycleEngine {
   void RevertFault(FaultRecord& fault, RunReport& report);
   void RevertEverything(RunReport& report, bool in_parallel);
   // `stop`: the probes end at once when it is requested (before the method); null after it.
-  std::vector<ProbeOutcome> CheckSteadyState(const Experiment& experiment,
-                                             const StopSource* stop);
+  std::vector<ProbeOutcome> CheckSteadyState(const Experiment& experiment, const StopSource* stop);
   void RunRollbacks(const Experiment& experiment, RunReport& report);
   // The executor of `host`: `executor` for "local", else the host directory's (nullptr when
   // nobody knows the host).
@@ -165,7 +164,7 @@ class LifecycleEngine {
   std::mutex report_mu_;  // the report's shared parts, when faults are reverted in parallel
   std::atomic<bool> parallel_{false};
   std::mutex breach_mu_;
-  std::optional<GuardBreach> breach_;  // the first breach, if a guard aborted the run
+  std::optional<GuardBreach> breach_;     // the first breach, if a guard aborted the run
   std::optional<std::string> host_lost_;  // "h3: why", if a lost host aborted the run
 };
 

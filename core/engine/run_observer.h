@@ -26,8 +26,8 @@ class RunObserver {
   virtual void ExperimentFinished(const std::string& status) { (void)status; }
 };
 
-// Where a run is written while it goes (core/engine/journal.h: JournalWriter), so that a runner that
-// dies leaves a journal of everything up to its death.
+// Where a run is written while it goes (core/engine/journal.h: JournalWriter), so that a runner
+// that dies leaves a journal of everything up to its death.
 class RunJournal {
  public:
   virtual ~RunJournal() = default;

@@ -79,8 +79,8 @@ RevertOutcome RevertAndVerify(Executor& executor, const UndoRecord& undo, int at
     if (last.status.ok()) {
       last.verification = executor.Verify(undo);
       if (last.verification.verified) return last;
-      last.status = Status::Runtime("reverted, but the state is not back: " +
-                                    last.verification.found);
+      last.status =
+          Status::Runtime("reverted, but the state is not back: " + last.verification.found);
     } else {
       last.verification = Verification::Unknown("not checked: the revert failed");
     }

@@ -17,8 +17,12 @@ nlohmann::json Target::ToJson() const {
 }
 
 nlohmann::json UndoRecord::ToJson() const {
-  return {{"fault_type", fault_type}, {"fault_name", fault_name}, {"host", host},
-          {"target", target},         {"manual_undo", manual_undo}, {"deadline_ms", deadline_ms},
+  return {{"fault_type", fault_type},
+          {"fault_name", fault_name},
+          {"host", host},
+          {"target", target},
+          {"manual_undo", manual_undo},
+          {"deadline_ms", deadline_ms},
           {"data", data}};
 }
 

@@ -28,8 +28,8 @@ struct Target {
 // the injection happens, and a fault's revert needs nothing else: `recover` and a remote host
 // can undo a fault without the process that injected it.
 struct UndoRecord {
-  std::string fault_type;   // the registry key whose Revert() understands `data`
-  std::string fault_name;   // the method step's name
+  std::string fault_type;  // the registry key whose Revert() understands `data`
+  std::string fault_name;  // the method step's name
   std::string host = "local";
   std::string target;       // Target::label
   std::string manual_undo;  // a shell command a person can run if everything else fails
@@ -139,8 +139,9 @@ struct FaultRegistration {
 }  // namespace internal
 
 // One line at the bottom of a fault's .cc file registers its factory.
-#define RINGFENCE_REGISTER_FAULT(FactoryClass)                                      \
-  static ::ringfence::internal::FaultRegistration ringfence_registration_##FactoryClass{ \
-      std::make_unique<FactoryClass>()}
+#define RINGFENCE_REGISTER_FAULT(FactoryClass)                                            \
+  static ::ringfence::internal::FaultRegistration ringfence_registration_##FactoryClass { \
+    std::make_unique<FactoryClass>()                                                      \
+  }
 
 }  // namespace ringfence

@@ -54,5 +54,4 @@ class HostDirectory {
   virtual nlohmann::json ToJson() const = 0;
 };
 
-
 }  // namespace ringfence

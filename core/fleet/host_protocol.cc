@@ -118,8 +118,8 @@ Result<ProcessSelector> SelectorFromWire(const nlohmann::json& j) {
     if (!pid.ok()) return fail(pid.status());
     s.pid = static_cast<int>(*pid);
   }
-  for (auto [key, field] : {std::pair{"pidfile", &s.pidfile}, std::pair{"name", &s.name},
-                            std::pair{"user", &s.user}}) {
+  for (auto [key, field] :
+       {std::pair{"pidfile", &s.pidfile}, std::pair{"name", &s.name}, std::pair{"user", &s.user}}) {
     if (!j.contains(key)) continue;
     auto value = StringMember(j, key);
     if (!value.ok()) return fail(value.status());
@@ -194,7 +194,8 @@ std::string SessionReplyLine(const SessionReply& reply) {
 namespace {
 Result<nlohmann::json> ParseLineObject(const std::string& line, const char* what) {
   auto parsed = ParseUntrustedJson(line);
-  if (!parsed.ok()) return Status::InvalidInput(std::string(what) + ": " + parsed.status().message());
+  if (!parsed.ok())
+    return Status::InvalidInput(std::string(what) + ": " + parsed.status().message());
   nlohmann::json j = std::move(*parsed);
   if (!j.is_object()) return Status::InvalidInput(std::string(what) + ": not a JSON object");
   if (!j.contains("id") || !j["id"].is_number_unsigned()) {

@@ -41,8 +41,7 @@ void HostSession::OnClosed(const std::string& why) {
   replied_.notify_all();
 }
 
-Result<nlohmann::json> HostSession::Call(const std::string& action,
-                                         const nlohmann::json& request,
+Result<nlohmann::json> HostSession::Call(const std::string& action, const nlohmann::json& request,
                                          std::chrono::milliseconds timeout, bool* sent) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   if (sent != nullptr) *sent = false;
@@ -63,8 +62,8 @@ Result<nlohmann::json> HostSession::Call(const std::string& action,
     return Status::Unavailable("the session ended: " + (closed_ ? why_ : written.message()));
   }
   if (sent != nullptr) *sent = true;
-  const bool done = replied_.wait_until(
-      lock, deadline, [&] { return pending_[id].has_value() || closed_; });
+  const bool done =
+      replied_.wait_until(lock, deadline, [&] { return pending_[id].has_value() || closed_; });
   std::optional<nlohmann::json> reply = std::move(pending_[id]);
   pending_.erase(id);
   if (reply) return std::move(*reply);

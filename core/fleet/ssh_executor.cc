@@ -8,20 +8,20 @@
 
 #include <algorithm>
 #include <array>
+#include <condition_variable>
 #include <csignal>
 #include <cstdlib>
 #include <filesystem>
-#include <condition_variable>
 #include <future>
 #include <mutex>
 
+#include <spdlog/spdlog.h>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/readable_pipe.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/writable_pipe.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/process/v2.hpp>
-#include <spdlog/spdlog.h>
 
 #include "core/base/json_fields.h"
 #include "core/base/parallel_for.h"
@@ -68,7 +68,6 @@ class ProcessSshTransport : public SshTransport {
 
   Result<std::unique_ptr<LineChannel>> Open(const std::vector<std::string>& argv,
                                             const LineHandlers& handlers) override;
-
 };
 
 std::string Seconds(std::chrono::milliseconds d) {
@@ -200,26 +199,27 @@ class ProcessLineChannel : public LineChannel {
   }
 
   void ReadOut() {
-    out_.async_read_some(asio::buffer(out_buf_), [this](const boost::system::error_code& ec,
-                                                        size_t n) {
-      line_.append(out_buf_.data(), n);
-      size_t begin = 0;
-      for (size_t nl; (nl = line_.find('\n', begin)) != std::string::npos; begin = nl + 1) {
-        handlers_.on_line(line_.substr(begin, nl - begin));
-      }
-      line_.erase(0, begin);
-      if (line_.size() > kCaptureCap * 16) line_.clear();  // no reply is this large
-      if (!ec) ReadOut();
-    });
+    out_.async_read_some(
+        asio::buffer(out_buf_), [this](const boost::system::error_code& ec, size_t n) {
+          line_.append(out_buf_.data(), n);
+          size_t begin = 0;
+          for (size_t nl; (nl = line_.find('\n', begin)) != std::string::npos; begin = nl + 1) {
+            handlers_.on_line(line_.substr(begin, nl - begin));
+          }
+          line_.erase(0, begin);
+          if (line_.size() > kCaptureCap * 16) line_.clear();  // no reply is this large
+          if (!ec) ReadOut();
+        });
   }
 
   void ReadErr() {
-    err_.async_read_some(asio::buffer(err_buf_), [this](const boost::system::error_code& ec,
-                                                        size_t n) {
-      err_text_.append(err_buf_.data(), n);
-      if (err_text_.size() > kCaptureCap) err_text_.erase(0, err_text_.size() - kCaptureCap / 2);
-      if (!ec) ReadErr();
-    });
+    err_.async_read_some(asio::buffer(err_buf_),
+                         [this](const boost::system::error_code& ec, size_t n) {
+                           err_text_.append(err_buf_.data(), n);
+                           if (err_text_.size() > kCaptureCap)
+                             err_text_.erase(0, err_text_.size() - kCaptureCap / 2);
+                           if (!ec) ReadErr();
+                         });
   }
 
   LineHandlers handlers_;
@@ -256,7 +256,7 @@ Result<std::unique_ptr<LineChannel>> SshTransport::Open(const std::vector<std::s
 }
 
 Result<std::unique_ptr<LineChannel>> ProcessSshTransport::Open(const std::vector<std::string>& argv,
-                                                            const LineHandlers& handlers) {
+                                                               const LineHandlers& handlers) {
   auto exe = FindExecutable(argv.at(0));
   if (!exe) return Status::Unavailable(argv[0] + " not found in PATH (install openssh-client)");
   auto channel = std::make_unique<ProcessLineChannel>(handlers);
@@ -401,9 +401,10 @@ Result<nlohmann::json> SshExecutor::Call(const std::string& action, const nlohma
     session->Close(std::chrono::milliseconds(0));
     if (!sent) {
       // It ended before the request left: the host never saw it, so it goes as a command.
-      spdlog::warn("host {}: its host session ended ({}); host-side actions go one ssh command "
-                   "each",
-                   host_.name, reply.status().message());
+      spdlog::warn(
+          "host {}: its host session ended ({}); host-side actions go one ssh command "
+          "each",
+          host_.name, reply.status().message());
       session.reset();
     } else if (reply.status().code() == StatusCode::kTimeout) {
       // Fails as a one-shot command that timed out or lost its connection does.
@@ -616,10 +617,13 @@ void SshExecutor::MarkLost(const Status& why) {
 
 nlohmann::json SshExecutor::ToJson() const {
   std::lock_guard<std::mutex> lock(mu_);
-  nlohmann::json j = {{"address", host_.address}, {"port", host_.port},
-                      {"user", host_.user},       {"reached", connected_.load()},
+  nlohmann::json j = {{"address", host_.address},
+                      {"port", host_.port},
+                      {"user", host_.user},
+                      {"reached", connected_.load()},
                       {"session", session_used_.load()},
-                      {"armed", begun_.load()},   {"lost", lost_.load()}};
+                      {"armed", begun_.load()},
+                      {"lost", lost_.load()}};
   if (!error_.empty()) j["error"] = error_;
   return j;
 }
@@ -629,15 +633,15 @@ Result<std::vector<ProcessInfo>> SshExecutor::Match(const ProcessSelector& selec
   if (!reply.ok()) return reply.status();
   auto processes = ArrayMember(*reply, "processes");
   if (!processes.ok()) {
-    return Status::Runtime("host " + host_.name + ": malformed match reply: " +
-                           processes.status().message());
+    return Status::Runtime("host " + host_.name +
+                           ": malformed match reply: " + processes.status().message());
   }
   std::vector<ProcessInfo> out;
   for (const auto& p : *processes) {
     auto info = ProcessInfoFromJson(p);
     if (!info.ok()) {
-      return Status::Runtime("host " + host_.name + ": malformed match reply: " +
-                             info.status().message());
+      return Status::Runtime("host " + host_.name +
+                             ": malformed match reply: " + info.status().message());
     }
     out.push_back(std::move(*info));
   }
@@ -674,10 +678,11 @@ Result<UndoRecord> SshExecutor::PlanUndo(Fault& fault, const Target& target) {
   auto reply = Call("plan", request);
   if (!reply.ok()) return reply.status();
   auto undo = ObjectMember(*reply, "undo");
-  Result<UndoRecord> record = undo.ok() ? UndoRecordFromWire(*undo) : Result<UndoRecord>(undo.status());
+  Result<UndoRecord> record =
+      undo.ok() ? UndoRecordFromWire(*undo) : Result<UndoRecord>(undo.status());
   if (!record.ok()) {
-    return Status::Runtime("host " + host_.name + ": malformed plan reply: " +
-                           record.status().message());
+    return Status::Runtime("host " + host_.name +
+                           ": malformed plan reply: " + record.status().message());
   }
   return record;
 }

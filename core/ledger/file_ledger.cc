@@ -310,8 +310,8 @@ Result<LedgerContents> ParseLedgerText(const std::string& text, const std::strin
 
 std::string LedgerLine(const nlohmann::json& record, const std::string& key,
                        const std::string& run_id) {
-  return SealedLedgerText(
-             record.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace), key, run_id) +
+  return SealedLedgerText(record.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
+                          key, run_id) +
          "\n";
 }
 
@@ -476,7 +476,8 @@ std::vector<std::pair<uint64_t, UndoRecord>> FileLedger::Outstanding() const {
   std::lock_guard<std::mutex> lock(mu_);
   std::vector<std::pair<uint64_t, UndoRecord>> out;
   for (const auto& [id, undo] : intents_) {
-    if (std::find(reverted_.begin(), reverted_.end(), id) == reverted_.end()) out.emplace_back(id, undo);
+    if (std::find(reverted_.begin(), reverted_.end(), id) == reverted_.end())
+      out.emplace_back(id, undo);
   }
   return out;
 }

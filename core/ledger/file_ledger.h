@@ -14,8 +14,9 @@
 namespace ringfence {
 
 // The on-disk ledger format (docs/ledger.md; docs/crash-safety.md, docs/security.md). One file per
-// run, `<state>/runs/<run id>.ledger` (mode 0600 in a 0700 state dir, core/ledger/state_dir.h), one record
-// per line: `<MAC> <compact JSON>\n`, where MAC is HMAC-SHA256 under the state dir's ledger key of
+// run, `<state>/runs/<run id>.ledger` (mode 0600 in a 0700 state dir, core/ledger/state_dir.h), one
+// record per line: `<MAC> <compact JSON>\n`, where MAC is HMAC-SHA256 under the state dir's ledger
+// key of
 // "<run id>\n<compact JSON>", as 64 hex digits. A line is trusted only when its MAC verifies;
 // version 1 lines (a CRC-32 prefix, no key) are reported as not authenticated and never acted on.
 // Every record carries "v" (the format version) and "type": run | watchdog | intent | reverted |
@@ -35,10 +36,10 @@ std::string SealedLedgerText(const std::string& json, const std::string& key,
 // `problems` and otherwise ignored; a torn last line (a crash mid-write) is noted in `torn_tail`.
 struct LedgerContents {
   std::string path;
-  nlohmann::json run;       // the "run" record (null if unreadable)
-  nlohmann::json watchdog;  // the last "watchdog" record, or null
+  nlohmann::json run;                           // the "run" record (null if unreadable)
+  nlohmann::json watchdog;                      // the last "watchdog" record, or null
   std::vector<nlohmann::json> watchdog_events;  // every "watchdog" record, in order
-  nlohmann::json end;       // the "end" record, or null while the run has not finished
+  nlohmann::json end;  // the "end" record, or null while the run has not finished
   struct Entry {
     uint64_t id = 0;
     UndoRecord undo;
@@ -53,10 +54,10 @@ struct LedgerContents {
 };
 
 // Reads a whole ledger file, `<state dir>/runs/<run id>.ledger`, after checking the state dir,
-// runs/, the ledger key and the file itself against the rules of core/ledger/state_dir.h (a failure:
-// kPermission "ledger P: is a symbolic link; not followed" and the like: the whole ledger is not
-// trusted). kNotFound when it does not exist. Lines that fail authentication or the type checks
-// are listed in `problems`, never acted on. Never throws.
+// runs/, the ledger key and the file itself against the rules of core/ledger/state_dir.h (a
+// failure: kPermission "ledger P: is a symbolic link; not followed" and the like: the whole ledger
+// is not trusted). kNotFound when it does not exist. Lines that fail authentication or the type
+// checks are listed in `problems`, never acted on. Never throws.
 Result<LedgerContents> ReadLedger(const std::string& path);
 // ReadLedger's parsing half, without the file checks: `text` as read from `path`, the ledger of
 // run `run_id`, its lines authenticated under `key`. Never throws (the fuzz harness calls it).

@@ -35,11 +35,16 @@ StateDirLock::~StateDirLock() {
 
 const char* RunStateName(RunState s) {
   switch (s) {
-    case RunState::kRunning: return "running";
-    case RunState::kWatchdog: return "watchdog-reverting";
-    case RunState::kFinished: return "finished";
-    case RunState::kLeftFaults: return "FAULTS LEFT (run ringfence recover)";
-    case RunState::kRecovered: return "crashed, recovered";
+    case RunState::kRunning:
+      return "running";
+    case RunState::kWatchdog:
+      return "watchdog-reverting";
+    case RunState::kFinished:
+      return "finished";
+    case RunState::kLeftFaults:
+      return "FAULTS LEFT (run ringfence recover)";
+    case RunState::kRecovered:
+      return "crashed, recovered";
   }
   return "unknown";
 }
@@ -63,7 +68,8 @@ Result<RunSummary> SummarizeRun(const std::string& path, ProcessTable& processes
   s.title = s.contents.run.is_object() ? s.contents.run.value("title", "") : "";
   s.status = s.contents.end.is_object() ? s.contents.end.value("status", "") : "";
   const bool outstanding = !s.contents.Outstanding().empty() || !s.contents.problems.empty();
-  if (s.contents.end.is_null() && Alive(processes, s.contents.run, "runner_pid", "runner_start_ticks")) {
+  if (s.contents.end.is_null() &&
+      Alive(processes, s.contents.run, "runner_pid", "runner_start_ticks")) {
     s.state = RunState::kRunning;
   } else if (Alive(processes, s.contents.watchdog, "pid", "start_ticks") && outstanding) {
     s.state = RunState::kWatchdog;
@@ -107,8 +113,9 @@ RecoveryReport RecoverRun(const std::string& path, Executor& executor, Clock& cl
                           ": unreadable; if it recorded an injection, check and undo it by hand");
   }
   if (contents->torn_tail) {
-    report.actions.push_back("ignored a torn last line (a crash while it was written; it was "
-                             "never acknowledged, so nothing was injected under it)");
+    report.actions.push_back(
+        "ignored a torn last line (a crash while it was written; it was "
+        "never acknowledged, so nothing was injected under it)");
   }
   auto outstanding = contents->Outstanding();
   for (auto it = outstanding.rbegin(); it != outstanding.rend(); ++it) {

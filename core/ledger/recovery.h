@@ -15,8 +15,8 @@ namespace ringfence {
 // its watchdog, so that a second run, or `recover`, cannot act while one is active.
 class StateDirLock {
  public:
-  // Opens (creating it, 0700) and checks the state dir (core/ledger/state_dir.h: kPermission with the
-  // path and reason when it breaks the rules), then locks it. kUnavailable "another run is
+  // Opens (creating it, 0700) and checks the state dir (core/ledger/state_dir.h: kPermission with
+  // the path and reason when it breaks the rules), then locks it. kUnavailable "another run is
   // active on state dir D (its lock is held)" when someone holds it: the caller says what to do.
   static Result<StateDirLock> TryAcquire(const std::string& state_dir);
   StateDirLock(StateDirLock&& other) noexcept : fd_(other.fd_) { other.fd_ = -1; }
@@ -30,11 +30,11 @@ class StateDirLock {
 };
 
 enum class RunState {
-  kRunning,      // its runner is alive
-  kWatchdog,     // its runner is gone, its watchdog is alive (reverting)
-  kFinished,     // ended normally, nothing left
-  kLeftFaults,   // runner and watchdog gone, faults not reverted: needs `ringfence recover`
-  kRecovered,    // did not end normally, but nothing is left
+  kRunning,     // its runner is alive
+  kWatchdog,    // its runner is gone, its watchdog is alive (reverting)
+  kFinished,    // ended normally, nothing left
+  kLeftFaults,  // runner and watchdog gone, faults not reverted: needs `ringfence recover`
+  kRecovered,   // did not end normally, but nothing is left
 };
 const char* RunStateName(RunState s);
 
@@ -53,8 +53,8 @@ Result<RunSummary> SummarizeRun(const std::string& path, ProcessTable& processes
 
 // The outcome of reverting what one ledger shows as not reverted.
 struct RecoveryReport {
-  std::vector<std::string> actions;   // "reverted kill-one (process_kill) on pid 42 (sleep)"
-  std::vector<std::string> left;      // what could not be undone, with how to undo it by hand
+  std::vector<std::string> actions;  // "reverted kill-one (process_kill) on pid 42 (sleep)"
+  std::vector<std::string> left;     // what could not be undone, with how to undo it by hand
   bool ok() const { return left.empty(); }
 };
 

@@ -12,7 +12,8 @@ Result<uint64_t> MemoryLedger::RecordIntent(const UndoRecord& undo) {
 
 Status MemoryLedger::RecordReverted(uint64_t id) {
   std::lock_guard<std::mutex> lock(mu_);
-  if (id == 0 || id > entries_.size()) return Status::NotFound("no ledger entry " + std::to_string(id));
+  if (id == 0 || id > entries_.size())
+    return Status::NotFound("no ledger entry " + std::to_string(id));
   reverted_[id - 1] = true;
   return Status::Ok();
 }

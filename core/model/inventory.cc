@@ -290,8 +290,7 @@ Inventory ParseInventory(const nlohmann::json& doc, const std::string& base_dir,
 std::optional<Inventory> LoadInventoryFile(const std::string& path, ValidationErrors& errors,
                                            bool* unreadable) {
   InputFileRefusal refusal;
-  Result<std::string> text =
-      ReadCommandLineInput(path, kMaxInventoryBytes, "JSON file", &refusal);
+  Result<std::string> text = ReadCommandLineInput(path, kMaxInventoryBytes, "JSON file", &refusal);
   if (unreadable != nullptr) *unreadable = !text.ok();
   if (!text.ok()) {
     errors.Add("", refusal.found, refusal.allowed);
@@ -302,13 +301,13 @@ std::optional<Inventory> LoadInventoryFile(const std::string& path, ValidationEr
   bool too_deep = false;
   nlohmann::json doc;
   try {
-    doc = nlohmann::json::parse(*text, [&](int depth, nlohmann::json::parse_event_t event,
-                                           nlohmann::json&) {
-      const bool opens = event == nlohmann::json::parse_event_t::object_start ||
-                         event == nlohmann::json::parse_event_t::array_start;
-      if (opens && depth >= kMaxInventoryDepth) too_deep = true;
-      return !too_deep;
-    });
+    doc = nlohmann::json::parse(
+        *text, [&](int depth, nlohmann::json::parse_event_t event, nlohmann::json&) {
+          const bool opens = event == nlohmann::json::parse_event_t::object_start ||
+                             event == nlohmann::json::parse_event_t::array_start;
+          if (opens && depth >= kMaxInventoryDepth) too_deep = true;
+          return !too_deep;
+        });
   } catch (const nlohmann::json::out_of_range& e) {  // 406: "number overflow parsing '1e400'"
     std::string what = e.what();
     if (const size_t end = what.find("] "); end != std::string::npos) what = what.substr(end + 2);

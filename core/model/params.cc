@@ -1,8 +1,8 @@
 #include "core/model/params.h"
 
 #include <algorithm>
-#include <csignal>
 #include <cmath>
+#include <csignal>
 #include <cstdint>
 #include <stdexcept>
 #include <string_view>
@@ -15,7 +15,6 @@ namespace ringfence {
 namespace {
 
 constexpr char kSignalAllowed[] = "a signal name (SIGTERM or TERM) or number 1-64";
-
 
 // "1", "0.5", "1e+20": integral values without a fraction.
 std::string FormatNumber(double x) {
@@ -100,36 +99,55 @@ bool ValueMatches(const ParamDecl& param, const nlohmann::json& value) {
 
 const char* ParamTypeName(ParamType type) {
   switch (type) {
-    case ParamType::kString: return "string";
-    case ParamType::kInteger: return "integer";
-    case ParamType::kNumber: return "number";
-    case ParamType::kBoolean: return "boolean";
-    case ParamType::kDuration: return "duration";
-    case ParamType::kSignal: return "signal";
-    case ParamType::kStringList: return "string_list";
-    case ParamType::kEnum: return "enum";
-    case ParamType::kCountList: return "count_list";
+    case ParamType::kString:
+      return "string";
+    case ParamType::kInteger:
+      return "integer";
+    case ParamType::kNumber:
+      return "number";
+    case ParamType::kBoolean:
+      return "boolean";
+    case ParamType::kDuration:
+      return "duration";
+    case ParamType::kSignal:
+      return "signal";
+    case ParamType::kStringList:
+      return "string_list";
+    case ParamType::kEnum:
+      return "enum";
+    case ParamType::kCountList:
+      return "count_list";
   }
   return "unknown";
 }
 
 std::string ParamAllowed(const ParamDecl& param) {
   switch (param.type) {
-    case ParamType::kString: return "a string";
-    case ParamType::kInteger: return "an integer" + RangeText(param);
-    case ParamType::kNumber: return "a number" + RangeText(param);
-    case ParamType::kBoolean: return "true or false";
+    case ParamType::kString:
+      return "a string";
+    case ParamType::kInteger:
+      return "an integer" + RangeText(param);
+    case ParamType::kNumber:
+      return "a number" + RangeText(param);
+    case ParamType::kBoolean:
+      return "true or false";
     case ParamType::kDuration: {
       std::string range = RangeText(param);
       // " of at least 1s" reads better as " (at least 1s)" after the examples.
-      if (range.rfind(" of ", 0) == 0) range = range.substr(4);
-      else if (!range.empty()) range = range.substr(1);
+      if (range.rfind(" of ", 0) == 0)
+        range = range.substr(4);
+      else if (!range.empty())
+        range = range.substr(1);
       return std::string(kDurationAllowed) + (range.empty() ? "" : " (" + range + ")");
     }
-    case ParamType::kSignal: return kSignalAllowed;
-    case ParamType::kStringList: return "an array of strings";
-    case ParamType::kEnum: return OneOf(param.choices);
-    case ParamType::kCountList: return "an array of counts and percentages, such as [1, \"10%\"]";
+    case ParamType::kSignal:
+      return kSignalAllowed;
+    case ParamType::kStringList:
+      return "an array of strings";
+    case ParamType::kEnum:
+      return OneOf(param.choices);
+    case ParamType::kCountList:
+      return "an array of counts and percentages, such as [1, \"10%\"]";
   }
   return "a value";
 }
@@ -249,6 +267,5 @@ nlohmann::json DeclToJson(const FaultDecl& decl) {
           {"target_kind", decl.target_kind == TargetKind::kProcess ? "process" : "host"},
           {"params", std::move(params)}};
 }
-
 
 }  // namespace ringfence

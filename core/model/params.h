@@ -31,11 +31,11 @@ struct ParamDecl {
   std::string name;
   ParamType type = ParamType::kString;
   bool required = false;
-  nlohmann::json default_value;     // null when there is no default
-  std::optional<double> min;        // kInteger, kNumber; for kDuration in milliseconds
+  nlohmann::json default_value;  // null when there is no default
+  std::optional<double> min;     // kInteger, kNumber; for kDuration in milliseconds
   std::optional<double> max;
-  std::vector<std::string> choices; // kEnum
-  std::string doc;                  // one line
+  std::vector<std::string> choices;  // kEnum
+  std::string doc;                   // one line
 };
 
 // What a fault acts on. Process faults take a target whose selector matches processes; host
@@ -106,6 +106,5 @@ class ParamReader {
 // "choices","doc"}]}, absent optional members omitted. A kDuration's min and max are duration
 // texts ("1s") like its values; other limits are numbers.
 nlohmann::json DeclToJson(const FaultDecl& decl);
-
 
 }  // namespace ringfence

@@ -14,11 +14,16 @@ std::string Number(double v) {
 }
 const char* VerdictName(GuardSample::Verdict v) {
   switch (v) {
-    case GuardSample::Verdict::kOk: return "ok";
-    case GuardSample::Verdict::kBreach: return "breach";
-    case GuardSample::Verdict::kNoData: return "no_data";
-    case GuardSample::Verdict::kError: return "error";
-    case GuardSample::Verdict::kWarmingUp: return "warming_up";
+    case GuardSample::Verdict::kOk:
+      return "ok";
+    case GuardSample::Verdict::kBreach:
+      return "breach";
+    case GuardSample::Verdict::kNoData:
+      return "no_data";
+    case GuardSample::Verdict::kError:
+      return "error";
+    case GuardSample::Verdict::kWarmingUp:
+      return "warming_up";
   }
   return "error";
 }

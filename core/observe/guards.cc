@@ -107,8 +107,7 @@ class GuardMonitorImpl : public GuardMonitor {
   }
 
   void Start(std::function<void(const GuardBreach&)> on_breach,
-             std::function<void(const std::string& guard, const GuardSample&)> on_sample)
-      override {
+             std::function<void(const std::string& guard, const GuardSample&)> on_sample) override {
     std::lock_guard<std::mutex> lock(control_mu_);
     if (started_ || stop_.stop_requested()) return;
     started_ = true;
@@ -214,8 +213,11 @@ class GuardMonitorImpl : public GuardMonitor {
     auto time = [](const std::optional<WallTime>& t) {
       return t ? nlohmann::json(FormatRfc3339(*t)) : nlohmann::json(nullptr);
     };
-    return {{"verdicts", verdicts}, {"min", Optional(g.min)}, {"max", Optional(g.max)},
-            {"first_at", time(g.first_at)}, {"last_at", time(g.last_at)}};
+    return {{"verdicts", verdicts},
+            {"min", Optional(g.min)},
+            {"max", Optional(g.max)},
+            {"first_at", time(g.first_at)},
+            {"last_at", time(g.last_at)}};
   }
 
   // Starts the guard's source once; later calls return the first outcome.
@@ -249,10 +251,10 @@ class GuardMonitorImpl : public GuardMonitor {
         values.push_back(r.value);
       } else {
         sample.verdict = r.kind == SourceReading::Kind::kNoData ? GuardSample::Verdict::kNoData
-                                                               : GuardSample::Verdict::kError;
+                                                                : GuardSample::Verdict::kError;
         sample.detail = r.detail;
-        last_problem = (r.kind == SourceReading::Kind::kNoData ? "no data: " : "error: ") +
-                       r.detail;
+        last_problem =
+            (r.kind == SourceReading::Kind::kNoData ? "no data: " : "error: ") + r.detail;
       }
       {
         std::lock_guard<std::mutex> lock(g.mu);
@@ -298,9 +300,8 @@ class GuardMonitorImpl : public GuardMonitor {
       start_status = g.start_status;
       baseline = g.baseline;
     }
-    SourceReading r = start_status.ok() && g.source
-                          ? g.source->Read()
-                          : SourceReading::Error(start_status.message());
+    SourceReading r = start_status.ok() && g.source ? g.source->Read()
+                                                    : SourceReading::Error(start_status.message());
     if (r.kind == SourceReading::Kind::kValue && std::isnan(r.value)) {
       r = SourceReading::NoData("the value is NaN");
     }
@@ -375,14 +376,13 @@ class GuardMonitorImpl : public GuardMonitor {
 
 }  // namespace
 
-std::unique_ptr<GuardMonitor> MakeGuardMonitorWithSources(
-    const std::vector<GuardSpec>& guards, Clock& clock, MetricSourceFactory factory,
-    std::shared_ptr<StopSource> reads_stop) {
+std::unique_ptr<GuardMonitor> MakeGuardMonitorWithSources(const std::vector<GuardSpec>& guards,
+                                                          Clock& clock, MetricSourceFactory factory,
+                                                          std::shared_ptr<StopSource> reads_stop) {
   return std::make_unique<GuardMonitorImpl>(guards, clock, factory, std::move(reads_stop));
 }
 
-std::unique_ptr<GuardMonitor> MakeGuardMonitor(const std::vector<GuardSpec>& guards,
-                                               GuardEnv env) {
+std::unique_ptr<GuardMonitor> MakeGuardMonitor(const std::vector<GuardSpec>& guards, GuardEnv env) {
   auto reads_stop = std::make_shared<StopSource>();
   SourceEnv source_env{env.clock, env.processes, env.probes, env.experiment, reads_stop.get()};
   return MakeGuardMonitorWithSources(

@@ -33,11 +33,11 @@ struct GuardSample {
 // Why and when a run was aborted.
 struct GuardBreach {
   std::string guard;
-  std::string reason;       // "value 0.6 > 0.2", "no data", "error: …"
+  std::string reason;  // "value 0.6 > 0.2", "no data", "error: …"
   std::optional<double> value;
   std::string threshold;
-  WallTime sampled_at{};    // when the breaching sample was taken
-  WallTime detected_at{};   // when the guard decided (after `for`)
+  WallTime sampled_at{};   // when the breaching sample was taken
+  WallTime detected_at{};  // when the guard decided (after `for`)
   nlohmann::json ToJson() const;
 };
 
@@ -59,8 +59,9 @@ class GuardMonitor {
   virtual Status CaptureBaseline() = 0;
   // Starts sampling on threads of its own. `on_breach` is called once, from a sampling thread,
   // at the first breach; `on_sample` (optional) after every sample. Thread-safe callbacks needed.
-  virtual void Start(std::function<void(const GuardBreach&)> on_breach,
-                     std::function<void(const std::string& guard, const GuardSample&)> on_sample) = 0;
+  virtual void Start(
+      std::function<void(const GuardBreach&)> on_breach,
+      std::function<void(const std::string& guard, const GuardSample&)> on_sample) = 0;
   // Stops and joins the sampling threads. Idempotent.
   virtual void Stop() = 0;
   // Every guard with its baseline, its last kGuardSampleWindow samples (`samples`), how many it

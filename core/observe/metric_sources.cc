@@ -68,8 +68,8 @@ class PromqlSource : public MetricSource {
  public:
   PromqlSource(std::string url, const std::string& query, milliseconds timeout,
                const StopSource* stop)
-      : query_url_(WithoutTrailingSlash(std::move(url)) + "/api/v1/query?query=" +
-                   UrlQueryEscape(query)),
+      : query_url_(WithoutTrailingSlash(std::move(url)) +
+                   "/api/v1/query?query=" + UrlQueryEscape(query)),
         timeout_(timeout),
         stop_(stop) {}
 
@@ -173,8 +173,7 @@ class ProbeStatsSource : public MetricSource {
       const ProbeOutcome outcome = env_.probes.Run(probe_, env_.experiment, stop_);
       if (stop_.stop_requested()) break;
       const auto end = env_.clock.Monotonic();
-      window_.Add(end, outcome.met,
-                  std::chrono::duration<double, std::milli>(end - start).count());
+      window_.Add(end, outcome.met, std::chrono::duration<double, std::milli>(end - start).count());
       next += period_;
       if (next < end) next = end;
       if (!env_.clock.SleepUntil(next, stop_)) break;
@@ -195,9 +194,7 @@ class ProbeStatsSource : public MetricSource {
 class ProbeSource : public MetricSource {
  public:
   ProbeSource(SourceEnv env, ProbeSpec probe) : env_(env), probe_(std::move(probe)) {}
-  SourceReading Read() override {
-    return SourceReading::Value(RunProbe(env_, probe_).met ? 1 : 0);
-  }
+  SourceReading Read() override { return SourceReading::Value(RunProbe(env_, probe_).met ? 1 : 0); }
 
  private:
   SourceEnv env_;
@@ -219,8 +216,7 @@ class AffectedTargetsSource : public MetricSource {
                            target_.pointer + ": " + matches.status().message());
     }
     if (matches->empty()) {
-      return Status::NotFound("target " + target_.name + " (" +
-                              DescribeSelector(target_.process) +
+      return Status::NotFound("target " + target_.name + " (" + DescribeSelector(target_.process) +
                               ") matches no process; an affected fraction needs at least one");
     }
     baseline_ = matches->size();
@@ -250,9 +246,8 @@ class AffectedProbesSource : public MetricSource {
   SourceReading Read() override {
     std::vector<std::future<bool>> met;
     for (const ProbeSpec& probe : probes_) {
-      met.push_back(std::async(std::launch::async, [this, &probe] {
-        return RunProbe(env_, probe).met;
-      }));
+      met.push_back(
+          std::async(std::launch::async, [this, &probe] { return RunProbe(env_, probe).met; }));
     }
     size_t unmet = 0;
     for (auto& f : met) unmet += f.get() ? 0 : 1;
@@ -285,8 +280,7 @@ Result<std::unique_ptr<MetricSource>> MakeMetricSource(const GuardSpec& guard, S
   try {
     if (type == "promql") {
       return std::unique_ptr<MetricSource>(std::make_unique<PromqlSource>(
-          StringField(source, "url"), StringField(source, "query"), HttpTimeout(guard),
-          env.stop));
+          StringField(source, "url"), StringField(source, "query"), HttpTimeout(guard), env.stop));
     }
     if (type == "scrape") {
       ScrapeQuery query;
@@ -303,12 +297,11 @@ Result<std::unique_ptr<MetricSource>> MakeMetricSource(const GuardSpec& guard, S
       query.quantile = source.value("quantile", 0.99);
       query.window = DurationField(source, "window", std::chrono::seconds(10));
       return std::unique_ptr<MetricSource>(std::make_unique<ScrapeSource>(
-          env.clock, StringField(source, "url"), std::move(query), HttpTimeout(guard),
-          env.stop));
+          env.clock, StringField(source, "url"), std::move(query), HttpTimeout(guard), env.stop));
     }
     if (type == "probe_stats") {
-      Result<ProbeSpec> probe = SourceProbe(source.at("probe"), at + "/probe", guard,
-                                            env.experiment);
+      Result<ProbeSpec> probe =
+          SourceProbe(source.at("probe"), at + "/probe", guard, env.experiment);
       if (!probe.ok()) return probe.status();
       const std::string stat = StringField(source, "stat");
       const auto kind = stat == "p50"    ? ProbeStatsWindow::Stat::kP50
@@ -320,11 +313,10 @@ Result<std::unique_ptr<MetricSource>> MakeMetricSource(const GuardSpec& guard, S
           DurationField(source, "window", std::chrono::seconds(5)), kind));
     }
     if (type == "probe") {
-      Result<ProbeSpec> probe = SourceProbe(source.at("probe"), at + "/probe", guard,
-                                            env.experiment);
+      Result<ProbeSpec> probe =
+          SourceProbe(source.at("probe"), at + "/probe", guard, env.experiment);
       if (!probe.ok()) return probe.status();
-      return std::unique_ptr<MetricSource>(
-          std::make_unique<ProbeSource>(env, std::move(*probe)));
+      return std::unique_ptr<MetricSource>(std::make_unique<ProbeSource>(env, std::move(*probe)));
     }
     if (type == "affected_fraction") {
       if (source.contains("target")) {
@@ -333,14 +325,13 @@ Result<std::unique_ptr<MetricSource>> MakeMetricSource(const GuardSpec& guard, S
           return Status::InvalidInput(at + "/target: no target named \"" +
                                       StringField(source, "target") + "\"");
         }
-        return std::unique_ptr<MetricSource>(
-            std::make_unique<AffectedTargetsSource>(env, *target));
+        return std::unique_ptr<MetricSource>(std::make_unique<AffectedTargetsSource>(env, *target));
       }
       std::vector<ProbeSpec> probes;
       const nlohmann::json& list = source.at("probes");
       for (size_t i = 0; i < list.size(); ++i) {
-        Result<ProbeSpec> probe = SourceProbe(list[i], at + "/probes/" + std::to_string(i),
-                                              guard, env.experiment);
+        Result<ProbeSpec> probe =
+            SourceProbe(list[i], at + "/probes/" + std::to_string(i), guard, env.experiment);
         if (!probe.ok()) return probe.status();
         if (!list[i].contains("name")) probe->name = guard.name + "-" + std::to_string(i);
         probes.push_back(std::move(*probe));
@@ -429,9 +420,9 @@ SourceReading ReadPromqlResponse(int http_status, const std::string& body) {
                                   " series; a guard needs one (aggregate with sum, max, …)");
     }
     const nlohmann::json& series = (*result)[0];
-    std::optional<double> v =
-        series.is_object() && series.contains("value") ? SampleValue(series["value"])
-                                                        : std::nullopt;
+    std::optional<double> v = series.is_object() && series.contains("value")
+                                  ? SampleValue(series["value"])
+                                  : std::nullopt;
     if (!v) return SourceReading::Error("malformed response: a series without a value");
     return ValueReading(*v);
   }
@@ -448,8 +439,7 @@ std::optional<double> SampleQuantile(std::vector<double> values, double q) {
   return values[lower] + (values[upper] - values[lower]) * (pos - static_cast<double>(lower));
 }
 
-void ProbeStatsWindow::Add(std::chrono::steady_clock::time_point at, bool met,
-                           double latency_ms) {
+void ProbeStatsWindow::Add(std::chrono::steady_clock::time_point at, bool met, double latency_ms) {
   std::lock_guard<std::mutex> lock(mu_);
   results_.push_back({at, met, latency_ms});
 }

@@ -2,9 +2,9 @@
 
 #include <deque>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <optional>
-#include <memory>
 #include <string>
 
 #include <nlohmann/json.hpp>

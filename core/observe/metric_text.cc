@@ -117,8 +117,8 @@ Result<MetricExposition> ParseMetricText(std::string_view text) {
       const std::string name = r.Name();
       r.SkipBlanks();
       const std::string type(r.Token());
-      static const std::vector<std::string> kTypes = {"counter", "gauge", "histogram",
-                                                      "summary", "untyped"};
+      static const std::vector<std::string> kTypes = {"counter", "gauge", "histogram", "summary",
+                                                      "untyped"};
       if (name.empty()) return LineError(number, "a TYPE line without a metric name");
       if (std::find(kTypes.begin(), kTypes.end(), type) == kTypes.end()) {
         return LineError(number, "unknown metric type \"" + type + "\"");
@@ -163,8 +163,8 @@ Result<MetricExposition> ParseMetricText(std::string_view text) {
           std::from_chars(timestamp.data(), timestamp.data() + timestamp.size(), ms);
       r.SkipBlanks();
       if (ec != std::errc() || end != timestamp.data() + timestamp.size() || !r.AtEnd()) {
-        return LineError(number, "unexpected text after the value: \"" +
-                                     std::string(timestamp) + "\"");
+        return LineError(number,
+                         "unexpected text after the value: \"" + std::string(timestamp) + "\"");
       }
     }
     out.samples.push_back(std::move(sample));

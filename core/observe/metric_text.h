@@ -40,7 +40,7 @@ struct ScrapeQuery {
   std::string metric;
   std::map<std::string, std::string> labels;  // every one must be equal; others are free
   enum class Stat { kValue, kRate, kQuantile } stat = Stat::kValue;
-  double quantile = 0.99;  // kQuantile
+  double quantile = 0.99;                      // kQuantile
   Duration window = std::chrono::seconds(10);  // kRate, kQuantile
 };
 
@@ -62,9 +62,9 @@ class ScrapeWindow {
  private:
   struct Point {
     std::chrono::steady_clock::time_point at;
-    std::optional<double> sum;             // value and rate
-    std::map<double, double> buckets;      // quantile: le → cumulative count
-    std::string type_error;                // the metric's TYPE does not fit the stat
+    std::optional<double> sum;         // value and rate
+    std::map<double, double> buckets;  // quantile: le → cumulative count
+    std::string type_error;            // the metric's TYPE does not fit the stat
   };
   std::optional<size_t> Base() const;  // index of the scrape the window starts from
 

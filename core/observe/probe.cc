@@ -7,10 +7,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cmath>
-#include <algorithm>
 #include <cstring>
 
 #include "core/sys/http_client.h"
@@ -32,10 +32,14 @@ nlohmann::json NumberJson(double v) {
 
 const char* ProbeTypeText(ProbeType type) {
   switch (type) {
-    case ProbeType::kHttp: return "http";
-    case ProbeType::kTcp: return "tcp";
-    case ProbeType::kCommand: return "command";
-    case ProbeType::kProcessAlive: return "process_alive";
+    case ProbeType::kHttp:
+      return "http";
+    case ProbeType::kTcp:
+      return "tcp";
+    case ProbeType::kCommand:
+      return "command";
+    case ProbeType::kProcessAlive:
+      return "process_alive";
   }
   return "unknown";
 }
@@ -60,8 +64,8 @@ void JudgeValue(ProbeOutcome& outcome, const Tolerance& tolerance, const char* w
 }
 
 // Then, when the value was within tolerance, requires `pattern` to match `text`.
-void JudgeText(ProbeOutcome& outcome, const std::optional<Regex>& pattern,
-               const std::string& text, const char* what) {
+void JudgeText(ProbeOutcome& outcome, const std::optional<Regex>& pattern, const std::string& text,
+               const char* what) {
   if (!outcome.met || !pattern) return;
   Result<bool> matched = RegexSearch(*pattern, text);
   if (!matched.ok()) {
@@ -97,8 +101,8 @@ Status TcpConnect(const std::string& address, int port, std::chrono::millisecond
 
   Status last = Status::Unavailable("connect to " + where + " failed: no address");
   for (addrinfo* ai = addresses.get(); ai != nullptr; ai = ai->ai_next) {
-    int fd = ::socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
-                      ai->ai_protocol);
+    int fd =
+        ::socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, ai->ai_protocol);
     if (fd < 0) {
       last = Status::FromErrno(errno, "socket for " + where);
       continue;
@@ -158,9 +162,15 @@ class SystemProbeRunner : public ProbeRunner {
       const Tolerance tolerance = EffectiveTolerance(probe);
       outcome.tolerance = tolerance.ToJson();
       switch (probe.type) {
-        case ProbeType::kHttp: RunHttp(probe, tolerance, stop, outcome); break;
-        case ProbeType::kTcp: RunTcp(probe, tolerance, stop, outcome); break;
-        case ProbeType::kCommand: RunCommandProbe(probe, tolerance, stop, outcome); break;
+        case ProbeType::kHttp:
+          RunHttp(probe, tolerance, stop, outcome);
+          break;
+        case ProbeType::kTcp:
+          RunTcp(probe, tolerance, stop, outcome);
+          break;
+        case ProbeType::kCommand:
+          RunCommandProbe(probe, tolerance, stop, outcome);
+          break;
         case ProbeType::kProcessAlive:
           RunProcessAlive(probe, experiment, tolerance, outcome);
           break;
@@ -203,10 +213,10 @@ class SystemProbeRunner : public ProbeRunner {
     outcome.value = connected.ok();
     outcome.met = WithinTolerance(tolerance, outcome.value);
     if (!outcome.met) {
-      outcome.detail = connected.ok() ? "connected to " + probe.address + ":" +
-                                            std::to_string(probe.port) + ", expected " +
-                                            outcome.tolerance.dump()
-                                      : connected.message();
+      outcome.detail = connected.ok()
+                           ? "connected to " + probe.address + ":" + std::to_string(probe.port) +
+                                 ", expected " + outcome.tolerance.dump()
+                           : connected.message();
     }
   }
 
@@ -269,8 +279,8 @@ nlohmann::json Tolerance::ToJson() const {
 }
 
 nlohmann::json ProbeOutcome::ToJson() const {
-  return {{"name", name}, {"type", type},   {"value", value},
-          {"tolerance", tolerance}, {"met", met}, {"detail", detail}};
+  return {{"name", name},           {"type", type}, {"value", value},
+          {"tolerance", tolerance}, {"met", met},   {"detail", detail}};
 }
 
 bool WithinTolerance(const Tolerance& tolerance, const nlohmann::json& value) {
@@ -306,9 +316,15 @@ Tolerance EffectiveTolerance(const ProbeSpec& probe) {
   if (given.kind != Tolerance::Kind::kExact || !given.exact.is_null()) return given;
   Tolerance t;
   switch (probe.type) {
-    case ProbeType::kHttp: t.exact = 200; break;
-    case ProbeType::kCommand: t.exact = 0; break;
-    case ProbeType::kTcp: t.exact = true; break;
+    case ProbeType::kHttp:
+      t.exact = 200;
+      break;
+    case ProbeType::kCommand:
+      t.exact = 0;
+      break;
+    case ProbeType::kTcp:
+      t.exact = true;
+      break;
     case ProbeType::kProcessAlive:
       t.kind = Tolerance::Kind::kRange;
       t.min = 1;

@@ -19,7 +19,7 @@ struct ProbeOutcome {
                              // null when the probe could not measure (timeout, refused, ...)
   nlohmann::json tolerance;  // Tolerance::ToJson()
   bool met = false;
-  std::string detail;        // why it is not met, or "" when met
+  std::string detail;             // why it is not met, or "" when met
   nlohmann::json ToJson() const;  // {name, type, value, tolerance, met, detail}
 };
 

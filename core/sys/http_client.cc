@@ -132,8 +132,8 @@ Result<HttpResponse> HttpFetch(const HttpRequest& request) {
   if (rc == CURLE_COULDNT_CONNECT) {
     long os_errno = 0;
     curl_easy_getinfo(h, CURLINFO_OS_ERRNO, &os_errno);
-    std::string reason = os_errno != 0 ? std::strerror(static_cast<int>(os_errno))
-                                       : curl_easy_strerror(rc);
+    std::string reason =
+        os_errno != 0 ? std::strerror(static_cast<int>(os_errno)) : curl_easy_strerror(rc);
     return Status::Unavailable("connect to " + HostPortOf(request.url) + " failed: " + reason);
   }
   if (rc != CURLE_OK) {

@@ -39,8 +39,8 @@ namespace {
 namespace asio = boost::asio;
 namespace bp = boost::process::v2;
 
-constexpr size_t kCaptureCap = 64 * 1024;         // a user command's output
-constexpr size_t kInputReplyCap = 1024 * 1024;    // RunCommandWithInput: a protocol's reply
+constexpr size_t kCaptureCap = 64 * 1024;       // a user command's output
+constexpr size_t kInputReplyCap = 1024 * 1024;  // RunCommandWithInput: a protocol's reply
 // After the child exited, its output is read until EOF; a grandchild that keeps the pipes open
 // would hold us up to the deadline, so the pipes are closed this long after the exit.
 constexpr std::chrono::milliseconds kDrainAfterExit{250};
@@ -67,7 +67,6 @@ bool IsExecutableFile(const std::string& path) {
   return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) && ::access(path.c_str(), X_OK) == 0;
 }
 
-
 // Reads one pipe to EOF, keeping the first `cap` bytes and discarding the rest (the child must
 // never block on a full pipe).
 class OutputCapture {
@@ -89,17 +88,17 @@ class OutputCapture {
 
  private:
   void ReadMore() {
-    pipe_.async_read_some(asio::buffer(buf_), [this](const boost::system::error_code& ec,
-                                                     size_t n) {
-      size_t room = cap_ - std::min(cap_, data_.size());
-      data_.append(buf_.data(), std::min(n, room));
-      if (ec) {  // EOF, or closed by us
-        done_ = true;
-        on_done_();
-        return;
-      }
-      ReadMore();
-    });
+    pipe_.async_read_some(asio::buffer(buf_),
+                          [this](const boost::system::error_code& ec, size_t n) {
+                            size_t room = cap_ - std::min(cap_, data_.size());
+                            data_.append(buf_.data(), std::min(n, room));
+                            if (ec) {  // EOF, or closed by us
+                              done_ = true;
+                              on_done_();
+                              return;
+                            }
+                            ReadMore();
+                          });
   }
 
   asio::readable_pipe pipe_;
@@ -144,9 +143,8 @@ bool GroupHasLiveMember(pid_t pgid) {
 // `input`: null for stdin on /dev/null, else written to the child's stdin, then EOF.
 // `control`: null for a plain command.
 Result<CommandResult> RunExecutable(const std::string& executable,
-                                    const std::vector<std::string>& argv,
-                                    const std::string* input, std::chrono::milliseconds timeout,
-                                    const StopSource* stop,
+                                    const std::vector<std::string>& argv, const std::string* input,
+                                    std::chrono::milliseconds timeout, const StopSource* stop,
                                     const CommandControl* control = nullptr,
                                     CommandHalt* halt_report = nullptr) {
   asio::io_context ctx;
@@ -313,8 +311,7 @@ namespace {
 
 Result<CommandResult> Run(const std::vector<std::string>& argv, const std::string* input,
                           std::chrono::milliseconds timeout, const StopSource* stop,
-                          const CommandControl* control = nullptr,
-                          CommandHalt* halt = nullptr) {
+                          const CommandControl* control = nullptr, CommandHalt* halt = nullptr) {
   if (argv.empty() || argv[0].empty()) return Status::InvalidInput("command has an empty argv");
   std::optional<std::string> executable = FindExecutable(argv[0]);
   if (!executable) return Status::NotFound("command not found: " + argv[0]);

@@ -61,7 +61,9 @@ std::string ProcPath(pid_t pid, const char* file) {
   return "/proc/" + std::to_string(pid) + "/" + file;
 }
 
-Status Gone(pid_t pid) { return Status::NotFound("pid " + std::to_string(pid) + ": no such process"); }
+Status Gone(pid_t pid) {
+  return Status::NotFound("pid " + std::to_string(pid) + ": no such process");
+}
 
 Result<ProcStat> ReadStat(pid_t pid) {
   auto text = ReadProcFile(ProcPath(pid, "stat"));
@@ -184,7 +186,8 @@ class SystemProcessTable : public ProcessTable {
     OwnedFd owned(*fd);
     if (syscall(SYS_pidfd_send_signal, owned.get(), signo, nullptr, 0) != 0) {
       if (errno == ESRCH) return Gone(pid);
-      return Status::FromErrno(errno, "send " + SignalText(signo) + " to pid " + std::to_string(pid));
+      return Status::FromErrno(errno,
+                               "send " + SignalText(signo) + " to pid " + std::to_string(pid));
     }
     return Status::Ok();
   }
@@ -220,8 +223,8 @@ class SystemProcessTable : public ProcessTable {
     };
     const auto boot_wall = to_ns(real) - to_ns(boot);
     static const long ticks_per_second = sysconf(_SC_CLK_TCK);
-    const auto since_boot = std::chrono::milliseconds(
-        static_cast<long long>(start_ticks * 1000ULL / static_cast<unsigned long long>(ticks_per_second)));
+    const auto since_boot = std::chrono::milliseconds(static_cast<long long>(
+        start_ticks * 1000ULL / static_cast<unsigned long long>(ticks_per_second)));
     return std::chrono::system_clock::time_point(
         std::chrono::duration_cast<std::chrono::system_clock::duration>(boot_wall + since_boot));
   }
@@ -235,7 +238,8 @@ Result<ProcStat> ParseProcStat(std::string_view text) {
   };
   const size_t open = text.find('(');
   const size_t close_paren = text.rfind(')');
-  if (open == std::string_view::npos || close_paren == std::string_view::npos || close_paren < open) {
+  if (open == std::string_view::npos || close_paren == std::string_view::npos ||
+      close_paren < open) {
     return malformed();
   }
   ProcStat stat;

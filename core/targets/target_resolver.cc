@@ -87,11 +87,16 @@ Result<uid_t> ResolveUser(const std::string& user) {
 
 std::string DescribeSelector(const ProcessSelector& selector) {
   std::string text;
-  if (selector.pid) text = "pid " + std::to_string(*selector.pid);
-  else if (selector.pidfile) text = "pidfile " + *selector.pidfile;
-  else if (selector.name) text = "name " + Quoted(*selector.name);
-  else if (selector.cmdline) text = "cmdline " + Quoted(selector.cmdline->pattern());
-  else text = "an empty selector";
+  if (selector.pid)
+    text = "pid " + std::to_string(*selector.pid);
+  else if (selector.pidfile)
+    text = "pidfile " + *selector.pidfile;
+  else if (selector.name)
+    text = "name " + Quoted(*selector.name);
+  else if (selector.cmdline)
+    text = "cmdline " + Quoted(selector.cmdline->pattern());
+  else
+    text = "an empty selector";
   if (selector.user) text += " and user " + Quoted(*selector.user);
   return text;
 }
@@ -117,7 +122,8 @@ uint64_t UniformIndex(std::mt19937_64& rng, uint64_t n) {
   return x % n;
 }
 
-Result<std::vector<ProcessInfo>> MatchProcesses(ProcessTable& table, const ProcessSelector& selector,
+Result<std::vector<ProcessInfo>> MatchProcesses(ProcessTable& table,
+                                                const ProcessSelector& selector,
                                                 const std::vector<pid_t>& excluded) {
   std::optional<uid_t> uid;
   if (selector.user) {
@@ -137,8 +143,10 @@ Result<std::vector<ProcessInfo>> MatchProcesses(ProcessTable& table, const Proce
       pid = *read;
     }
     auto info = table.Get(pid);
-    if (info.ok()) candidates.push_back(std::move(info.value()));
-    else if (info.status().code() != StatusCode::kNotFound) return info.status();
+    if (info.ok())
+      candidates.push_back(std::move(info.value()));
+    else if (info.status().code() != StatusCode::kNotFound)
+      return info.status();
   } else if (selector.name || selector.cmdline) {
     // Compiled once, when the selector was built (RE2: linear in the command line's length).
     const Regex* pattern = selector.cmdline ? &*selector.cmdline : nullptr;
@@ -170,12 +178,14 @@ Result<std::vector<ProcessInfo>> MatchProcesses(ProcessTable& table, const Proce
   return matches;
 }
 
-Result<std::vector<Target>> SelectTargets(const TargetSpec& spec, const std::vector<ProcessInfo>& matches,
+Result<std::vector<Target>> SelectTargets(const TargetSpec& spec,
+                                          const std::vector<ProcessInfo>& matches,
                                           std::mt19937_64& rng) {
   const size_t m = matches.size();
   if (m == 0) {
     if (spec.allow_empty) return std::vector<Target>{};
-    return Status::NotFound(spec.pointer + ": no process matches " + DescribeSelector(spec.process));
+    return Status::NotFound(spec.pointer + ": no process matches " +
+                            DescribeSelector(spec.process));
   }
   if (spec.max_targets > 0 && m > static_cast<size_t>(spec.max_targets)) {
     return Status::InvalidInput(
@@ -190,13 +200,13 @@ Result<std::vector<Target>> SelectTargets(const TargetSpec& spec, const std::vec
       break;
     case SelectionMode::kCount:
       if (spec.select.count < 1) {
-        return Status::InvalidInput(spec.pointer + "/select/count: " +
-                                    std::to_string(spec.select.count) + ": at least 1");
+        return Status::InvalidInput(
+            spec.pointer + "/select/count: " + std::to_string(spec.select.count) + ": at least 1");
       }
       if (static_cast<size_t>(spec.select.count) > m) {
-        return Status::InvalidInput(spec.pointer + "/select/count: " +
-                                    std::to_string(spec.select.count) + ": at most the " +
-                                    std::to_string(m) +
+        return Status::InvalidInput(spec.pointer +
+                                    "/select/count: " + std::to_string(spec.select.count) +
+                                    ": at most the " + std::to_string(m) +
                                     (m == 1 ? " process that matches" : " processes that match"));
       }
       k = static_cast<size_t>(spec.select.count);
@@ -226,7 +236,8 @@ Result<std::vector<Target>> SelectTargets(const TargetSpec& spec, const std::vec
 }
 
 Result<std::vector<Target>> ResolveTargets(ProcessTable& table, const TargetSpec& spec,
-                                           std::mt19937_64& rng, const std::vector<pid_t>& excluded) {
+                                           std::mt19937_64& rng,
+                                           const std::vector<pid_t>& excluded) {
   auto matches = MatchProcesses(table, spec.process, excluded);
   if (!matches.ok()) {
     return Status::Error(matches.status().code(), spec.pointer + ": " + matches.status().message());

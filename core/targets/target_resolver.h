@@ -15,20 +15,23 @@ namespace ringfence {
 // The processes a selector matches now, in pid order, before the selection mode is applied.
 // Never includes PID 1, the calling process, or `excluded` pids (e.g. the runner's watchdog).
 // Errors: an unreadable pidfile (kNotFound / kPermission), an unknown user (kInvalidInput).
-Result<std::vector<ProcessInfo>> MatchProcesses(ProcessTable& table, const ProcessSelector& selector,
+Result<std::vector<ProcessInfo>> MatchProcesses(ProcessTable& table,
+                                                const ProcessSelector& selector,
                                                 const std::vector<pid_t>& excluded = {});
 
 // Applies the selection mode to `matches` with `rng` (a seeded generator, so that a run can be
 // replayed): all, count N (N > matches is kInvalidInput naming spec.pointer), or percent P
 // (ceil, at least one when anything matched). An empty result is kNotFound unless
 // spec.allow_empty. The result keeps pid order.
-Result<std::vector<Target>> SelectTargets(const TargetSpec& spec, const std::vector<ProcessInfo>& matches,
+Result<std::vector<Target>> SelectTargets(const TargetSpec& spec,
+                                          const std::vector<ProcessInfo>& matches,
                                           std::mt19937_64& rng);
 
 // MatchProcesses then SelectTargets. Errors of MatchProcesses are prefixed with
 // "<spec.pointer>: ".
 Result<std::vector<Target>> ResolveTargets(ProcessTable& table, const TargetSpec& spec,
-                                           std::mt19937_64& rng, const std::vector<pid_t>& excluded = {});
+                                           std::mt19937_64& rng,
+                                           const std::vector<pid_t>& excluded = {});
 
 // The selector in words, as error messages use it: `pid 42`, `pidfile /run/x.pid`,
 // `name "nginx"`, `cmdline "^sleep 3600"`, each followed by ` and user "www"` when filtered.

@@ -13,8 +13,8 @@ namespace ringfence::demo {
 namespace {
 
 // Label values are limited to the known paths so that a client cannot grow the series.
-constexpr std::array<const char*, 5> kKnownPaths = {"/health", "/work", "/metrics",
-                                                     "/admin/health", "/admin/latency"};
+constexpr std::array<const char*, 5> kKnownPaths = {"/health", "/work", "/metrics", "/admin/health",
+                                                    "/admin/latency"};
 
 std::string PathLabel(const std::string& path) {
   for (const char* known : kKnownPaths)
@@ -29,11 +29,10 @@ const prometheus::Histogram::BucketBoundaries kDurationBuckets = {
 
 struct DemoMetrics::Families {
   prometheus::Registry registry;
-  prometheus::Family<prometheus::Counter>& requests =
-      prometheus::BuildCounter()
-          .Name("demo_requests_total")
-          .Help("HTTP requests answered, by path")
-          .Register(registry);
+  prometheus::Family<prometheus::Counter>& requests = prometheus::BuildCounter()
+                                                          .Name("demo_requests_total")
+                                                          .Help("HTTP requests answered, by path")
+                                                          .Register(registry);
   prometheus::Family<prometheus::Counter>& errors =
       prometheus::BuildCounter()
           .Name("demo_errors_total")

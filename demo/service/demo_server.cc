@@ -4,9 +4,9 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
 #include <charconv>
 #include <chrono>
-#include <cerrno>
 #include <csignal>
 #include <cstdlib>
 #include <cstring>
@@ -17,13 +17,13 @@
 #include <string_view>
 #include <thread>
 
+#include <spdlog/spdlog.h>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <nlohmann/json.hpp>
-#include <spdlog/spdlog.h>
 
 #include "demo/demo_content.h"
 #include "demo/service/demo_metrics.h"
@@ -122,10 +122,9 @@ class Session : public std::enable_shared_from_this<Session> {
   void Read() {
     request_ = {};
     stream_.expires_after(kIdleTimeout);
-    http::async_read(stream_, buffer_, request_,
-                     [self = shared_from_this()](beast::error_code ec, size_t) {
-                       self->OnRead(ec);
-                     });
+    http::async_read(
+        stream_, buffer_, request_,
+        [self = shared_from_this()](beast::error_code ec, size_t) { self->OnRead(ec); });
   }
 
   void OnRead(beast::error_code ec) {
@@ -311,8 +310,8 @@ int DemoServer::Run() {
     spdlog::error("cannot listen on 127.0.0.1:{}: {}", options_.port, ec.message());
     return 1;
   }
-  spdlog::info("listening on 127.0.0.1:{} (fleet {}, {} records)", options_.port,
-               options_.fleet_id, records_.load());
+  spdlog::info("listening on 127.0.0.1:{} (fleet {}, {} records)", options_.port, options_.fleet_id,
+               records_.load());
 
   AwaitSignal();
   Accept();

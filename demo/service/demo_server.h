@@ -8,8 +8,8 @@ struct DemoServerOptions {
   int port = 0;
   std::string content_file;  // "" = no content (zero records)
   std::string fleet_id;
-  int fields = 20;           // fields per content record
-  int work_ms = 2;           // CPU time spent by GET /work
+  int fields = 20;  // fields per content record
+  int work_ms = 2;  // CPU time spent by GET /work
 };
 
 // Loads the content, serves HTTP on 127.0.0.1:port with two io threads until SIGTERM or SIGINT,

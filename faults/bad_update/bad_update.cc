@@ -74,8 +74,10 @@ std::vector<std::string> ListParam(const ParamReader& read, const char* key) {
 std::vector<std::string> WaveTexts(const ParamReader& read) {
   std::vector<std::string> out;
   for (const auto& v : read.Get<nlohmann::json>("waves")) {
-    if (v.is_string()) out.push_back(v.get<std::string>());
-    else if (v.is_number_integer()) out.push_back(std::to_string(v.get<int64_t>()));
+    if (v.is_string())
+      out.push_back(v.get<std::string>());
+    else if (v.is_number_integer())
+      out.push_back(std::to_string(v.get<int64_t>()));
   }
   return out;
 }
@@ -245,8 +247,7 @@ HostSample SampleHost(const FleetHost& host, Duration timeout, Clock& clock) {
     auto work = HttpGet(host.work_url, timeout);
     if (work.ok()) {
       s.work_ok = work->status == 200;
-      s.work_latency_ms =
-          std::chrono::duration<double, std::milli>(clock.Monotonic() - t0).count();
+      s.work_latency_ms = std::chrono::duration<double, std::milli>(clock.Monotonic() - t0).count();
     }
   }
   return s;
@@ -298,8 +299,12 @@ class BadUpdate : public Fault {
       auto sum = FileChecksum(h.path);
       if (!sum.ok()) return sum.status();
       const std::string backup = work_dir_ + "/backup-" + std::to_string(i);
-      hosts.push_back({{"name", h.name}, {"host", h.host}, {"path", h.path}, {"backup", backup},
-                       {"checksum", *sum}, {"vars", h.vars}});
+      hosts.push_back({{"name", h.name},
+                       {"host", h.host},
+                       {"path", h.path},
+                       {"backup", backup},
+                       {"checksum", *sum},
+                       {"vars", h.vars}});
       manual += ShellJoin({"cp", backup, h.path}) + "; ";
     }
     undo.data = {{"work_dir", work_dir_},
@@ -307,8 +312,8 @@ class BadUpdate : public Fault {
                  {"rollback", config_.rollback},
                  {"command_timeout_ms", config_.command_timeout.count()},
                  {"hosts", hosts}};
-    undo.manual_undo = manual + "then run the rollback command per host; " +
-                       ShellJoin({"rm", "-rf", work_dir_});
+    undo.manual_undo =
+        manual + "then run the rollback command per host; " + ShellJoin({"rm", "-rf", work_dir_});
     planned_ = undo.data["hosts"];
     return undo;
   }
@@ -354,8 +359,8 @@ class BadUpdate : public Fault {
       if (env.stop.stop_requested()) return Status::Ok();
       waves_done_ = static_cast<int>(w) + 1;
       const std::vector<int>& wave = plan_.waves[w];
-      for (int i : wave) windows_[i].pid_before = SampleHost(hosts_[i], config_.probe_timeout,
-                                                             env.clock).pid;
+      for (int i : wave)
+        windows_[i].pid_before = SampleHost(hosts_[i], config_.probe_timeout, env.clock).pid;
       std::atomic<int> errors{0};
       std::mutex mu;
       ParallelFor(wave.size(), config_.max_concurrency, [&](size_t k) {
@@ -366,8 +371,8 @@ class BadUpdate : public Fault {
         std::lock_guard<std::mutex> lock(mu);
         if (!st.ok()) {
           ++errors;
-          deploy_errors_.push_back({{"wave", w + 1}, {"host", hosts_[i].name},
-                                    {"error", st.message()}});
+          deploy_errors_.push_back(
+              {{"wave", w + 1}, {"host", hosts_[i].name}, {"error", st.message()}});
           spdlog::warn("bad_update: deploy to {} failed: {}", hosts_[i].name, st.message());
           return;
         }
@@ -434,9 +439,8 @@ class BadUpdate : public Fault {
       if (!st.ok()) return st;
       windows_[i].pid_before = SampleHost(hosts_[i], config_.probe_timeout, env.clock).pid;
     }
-    std::map<std::string, std::string> values = {{"artifact", artifact_path_},
-                                                 {"hosts_file", config_.hosts_file},
-                                                 {"work_dir", work_dir_}};
+    std::map<std::string, std::string> values = {
+        {"artifact", artifact_path_}, {"hosts_file", config_.hosts_file}, {"work_dir", work_dir_}};
     const std::vector<std::string> argv = Expand(config_.pipeline_command, values);
     std::atomic<bool> finished{false};
     Result<CommandResult> result = Status::Runtime("the pipeline did not run");
@@ -561,8 +565,8 @@ class BadUpdate : public Fault {
     detected_in_wave_ = wave;
     detect_reason_ = reason;
     failed_closed_ = failed_closed;
-    spdlog::warn("bad_update: gate failed{}: {}", wave > 0 ? " in wave " + std::to_string(wave) : "",
-                 reason);
+    spdlog::warn("bad_update: gate failed{}: {}",
+                 wave > 0 ? " in wave " + std::to_string(wave) : "", reason);
   }
 
   // Rolls back every host that was backed up (the ones the update may have reached), then waits
@@ -643,8 +647,8 @@ class BadUpdate : public Fault {
     const int exposed = ExposedCount();
     nlohmann::json j;
     j["mode"] = config_.mode == Mode::kRehearse ? "rehearse"
-                : config_.mode == Mode::kAa    ? "aa"
-                                               : "pipeline";
+                : config_.mode == Mode::kAa     ? "aa"
+                                                : "pipeline";
     j["fleet"] = fleet;
     j["exposed"] = exposed;
     j["unhealthy"] = unhealthy_;
@@ -652,14 +656,15 @@ class BadUpdate : public Fault {
     j["waves_planned"] = plan_.waves.size();
     if (!plan_.notes.empty()) j["wave_notes"] = plan_.notes;
     j["waves_run"] = waves_done_;
-    j["detected_in_wave"] = detected_ && detected_in_wave_ > 0 ? nlohmann::json(detected_in_wave_)
-                                                               : nlohmann::json();
+    j["detected_in_wave"] =
+        detected_ && detected_in_wave_ > 0 ? nlohmann::json(detected_in_wave_) : nlohmann::json();
     j["detected_by"] = detected_ ? nlohmann::json(detect_reason_) : nlohmann::json();
     j["time_to_detect_ms"] = detected_ && first_exposure_
                                  ? nlohmann::json(MsBetween(*first_exposure_, *detected_at_))
                                  : nlohmann::json();
     j["overshoot"] = overshoot_;
-    j["time_to_rollback_ms"] = rolled_back_ ? nlohmann::json(time_to_rollback_ms_) : nlohmann::json();
+    j["time_to_rollback_ms"] =
+        rolled_back_ ? nlohmann::json(time_to_rollback_ms_) : nlohmann::json();
     j["stranded"] = stranded_;
     j["blast_radius"] = fleet > 0 ? static_cast<double>(exposed) / fleet : 0.0;
     j["max_blast_radius"] = config_.max_blast_radius;
@@ -689,9 +694,9 @@ class BadUpdate : public Fault {
     const double blast = fleet > 0 ? static_cast<double>(ExposedCount()) / fleet : 0;
     expectation_met_ = reason == "contained" &&
                        (config_.mode == Mode::kAa || blast <= config_.max_blast_radius + 1e-12);
-    expectation_detail_ = fmt::format("{}: {} of {} hosts exposed (blast radius {}, allowed {})",
-                                      reason, ExposedCount(), fleet, blast,
-                                      config_.max_blast_radius);
+    expectation_detail_ =
+        fmt::format("{}: {} of {} hosts exposed (blast radius {}, allowed {})", reason,
+                    ExposedCount(), fleet, blast, config_.max_blast_radius);
     observed_ = Summary();
   }
 
@@ -743,8 +748,8 @@ class BadUpdate : public Fault {
 // One host of an undo record back to its recorded bytes: nothing to do when its checksum already
 // matches; otherwise the rollback template (when the backup is intact), then the check. The
 // backup goes once the host matches.
-Status BadUpdate::RestoreHost(const nlohmann::json& host,
-                              const std::vector<std::string>& rollback, Duration timeout) {
+Status BadUpdate::RestoreHost(const nlohmann::json& host, const std::vector<std::string>& rollback,
+                              Duration timeout) {
   const std::string name = host.value("name", "");
   const std::string path = host.value("path", "");
   const std::string backup = host.value("backup", "");
@@ -774,7 +779,8 @@ Status BadUpdate::RestoreHost(const nlohmann::json& host,
     values["backup"] = backup;
     values["artifact"] = backup;
     Status ran = RunChecked(Expand(rollback, values), timeout);
-    if (!ran.ok()) return Status::Error(ran.code(), "host " + name + ": rollback: " + ran.message());
+    if (!ran.ok())
+      return Status::Error(ran.code(), "host " + name + ": rollback: " + ran.message());
     now = FileChecksum(path);
     if (!now.ok() || *now != want) {
       return Status::Runtime("host " + name + ": " + path +
@@ -814,8 +820,9 @@ const FaultDecl& BadUpdateDecl() {
   static const FaultDecl decl = [] {
     FaultDecl d;
     d.name = kType;
-    d.summary = "Push a bad artifact to a fleet in growing waves with gates between them; halt and "
-                "roll back when a gate fails, and measure how far the damage got";
+    d.summary =
+        "Push a bad artifact to a fleet in growing waves with gates between them; halt and "
+        "roll back when a gate fails, and measure how far the damage got";
     d.target_kind = TargetKind::kHost;
     auto param = [&](std::string name, ParamType type, nlohmann::json def, std::string doc) {
       ParamDecl p;
@@ -868,7 +875,8 @@ const FaultDecl& BadUpdateDecl() {
           "Cumulative wave sizes: host counts (\"1\") or percentages of the fleet (\"10%\")");
     param("stratify_by", ParamType::kString, nullptr,
           "A host tag: every value of it is in the first wave");
-    auto bake = param("bake", ParamType::kDuration, "5s", "How long each wave bakes under the gates");
+    auto bake =
+        param("bake", ParamType::kDuration, "5s", "How long each wave bakes under the gates");
     bake->min = 1;
     bake->max = kHourMs;
     auto interval = param("gate_interval", ParamType::kDuration, "200ms", "Sampling interval");
@@ -978,8 +986,8 @@ void BadUpdateFactory::ValidateConfig(const nlohmann::json& params, const std::s
     for (const char* key : {"deploy", "rollback"}) {
       for (const auto& name :
            PlaceholdersIn(key == std::string("deploy") ? config.deploy : config.rollback)) {
-        static const std::set<std::string> kBuiltIn = {"name", "host", "path", "artifact",
-                                                       "backup", "hosts_file"};
+        static const std::set<std::string> kBuiltIn = {"name",     "host",   "path",
+                                                       "artifact", "backup", "hosts_file"};
         bool everywhere = kBuiltIn.count(name) > 0;
         if (!everywhere) {
           everywhere = std::all_of(hosts->begin(), hosts->end(),
@@ -988,7 +996,8 @@ void BadUpdateFactory::ValidateConfig(const nlohmann::json& params, const std::s
         if (!everywhere) {
           errors.Add(pointer + "/" + key, FoundValue(params[key]),
                      "placeholders {name} {host} {path} {artifact} {backup} {hosts_file} or a "
-                     "var of every host; {" + name + "} is neither");
+                     "var of every host; {" +
+                         name + "} is neither");
           break;
         }
       }
@@ -1050,7 +1059,8 @@ Status BadUpdateFactory::Revert(FaultEnv& env, const UndoRecord& undo) const {
   }
   std::error_code ec;
   fs::remove_all(data["work_dir"].get<std::string>(), ec);
-  if (ec) return Status::Runtime("remove " + data["work_dir"].get<std::string>() + ": " + ec.message());
+  if (ec)
+    return Status::Runtime("remove " + data["work_dir"].get<std::string>() + ": " + ec.message());
   return Status::Ok();
 }
 

@@ -47,9 +47,12 @@ void HostWindow::Record(const HostSample& sample) {
 
 const char* GateVerdictName(GateVerdict verdict) {
   switch (verdict) {
-    case GateVerdict::kPass: return "pass";
-    case GateVerdict::kFail: return "fail";
-    case GateVerdict::kInconclusive: return "inconclusive";
+    case GateVerdict::kPass:
+      return "pass";
+    case GateVerdict::kFail:
+      return "fail";
+    case GateVerdict::kInconclusive:
+      return "inconclusive";
   }
   return "?";
 }
@@ -108,16 +111,16 @@ GateResult EvaluateComparative(const std::vector<HostWindow>& hosts, const GateC
                                 "min_samples {}",
                                 exposed_samples, baseline_samples, config.min_samples)};
   } else {
-    const double p = FisherExact(exposed_unhealthy, exposed_samples - exposed_unhealthy,
-                                 baseline_unhealthy, baseline_samples - baseline_unhealthy,
-                                 Alternative::kGreater);
+    const double p =
+        FisherExact(exposed_unhealthy, exposed_samples - exposed_unhealthy, baseline_unhealthy,
+                    baseline_samples - baseline_unhealthy, Alternative::kGreater);
     const double effect = static_cast<double>(exposed_unhealthy) / exposed_samples -
                           static_cast<double>(baseline_unhealthy) / baseline_samples;
     if (p < config.alpha && effect >= config.min_unhealthy_effect) {
       return {GateVerdict::kFail,
               fmt::format("unhealthy: exposed {}/{} samples vs baseline {}/{}, Fisher p = {} < {}",
-                          exposed_unhealthy, exposed_samples, baseline_unhealthy,
-                          baseline_samples, Num(p), Num(config.alpha))};
+                          exposed_unhealthy, exposed_samples, baseline_unhealthy, baseline_samples,
+                          Num(p), Num(config.alpha))};
     }
   }
 
@@ -168,8 +171,8 @@ GateStateMachine::State GateStateMachine::Step(Time now, const GateResult& absol
     case GateVerdict::kInconclusive:
       if (now >= deadline_) {
         state_ = State::kFailedClosed;
-        reason_ = "inconclusive " + FormatDuration(inconclusive_deadline_) + " after the bake: " +
-                  judged.reason;
+        reason_ = "inconclusive " + FormatDuration(inconclusive_deadline_) +
+                  " after the bake: " + judged.reason;
       } else {
         state_ = State::kPaused;
         reason_ = judged.reason;

@@ -30,9 +30,9 @@ struct GateConfig {
 // What one sample of one host found.
 struct HostSample {
   bool healthy = false;
-  std::optional<long long> pid;   // from the /health JSON, when it answered with one
-  std::string problem;            // why it is unhealthy ("connect … refused", "status 503")
-  bool work_sampled = false;      // a /work request was made
+  std::optional<long long> pid;  // from the /health JSON, when it answered with one
+  std::string problem;           // why it is unhealthy ("connect … refused", "status 503")
+  bool work_sampled = false;     // a /work request was made
   bool work_ok = false;
   std::optional<double> work_latency_ms;  // when /work answered at all
 };

@@ -53,7 +53,8 @@ TEST(GatesTest, AnExposedHostDownForTwoSamplesFails) {
   hosts[0].Record(Down());
   GateResult r = EvaluateAbsolute(hosts, config);
   EXPECT_EQ(r.verdict, GateVerdict::kFail);
-  EXPECT_EQ(r.reason, "h0 unhealthy for 2 samples: connect to 127.0.0.1:9 failed: Connection refused");
+  EXPECT_EQ(r.reason,
+            "h0 unhealthy for 2 samples: connect to 127.0.0.1:9 failed: Connection refused");
   // A baseline host that is down is not the update's doing.
   auto other = Fleet(3, 1);
   other[2].Record(Down());
@@ -90,7 +91,8 @@ TEST(GatesTest, SlowerExposedHostsFailTheLatencyComparison) {
   }
   GateResult r = EvaluateComparative(hosts, GateConfig{});
   EXPECT_EQ(r.verdict, GateVerdict::kFail);
-  EXPECT_EQ(r.reason.rfind("latency: exposed median 21ms vs baseline 3ms, Mann-Whitney p = ", 0), 0u)
+  EXPECT_EQ(r.reason.rfind("latency: exposed median 21ms vs baseline 3ms, Mann-Whitney p = ", 0),
+            0u)
       << r.reason;
 }
 
@@ -140,8 +142,9 @@ class GateStateMachineTest : public ::testing::Test {
   GateStateMachine machine{t0, 2s, 3s};
   GateResult pass;
   GateResult fail{GateVerdict::kFail, "h0 unhealthy for 2 samples: down"};
-  GateResult unsure{GateVerdict::kInconclusive, "latency: 1 exposed and 9 baseline samples, "
-                                                "fewer than min_samples 5"};
+  GateResult unsure{GateVerdict::kInconclusive,
+                    "latency: 1 exposed and 9 baseline samples, "
+                    "fewer than min_samples 5"};
 };
 
 TEST_F(GateStateMachineTest, PassingThroughTheBakePromotes) {

@@ -42,9 +42,9 @@ Result<std::string> Mutate(const std::string& good, const MutationSpec& spec) {
     // The record's last field repeated once more: same shape of data, one field too many.
     const auto [begin, end] = records[spec.record - 1];
     const size_t comma = good.rfind(',', end - 1);
-    const std::string last =
-        comma == std::string::npos || comma < begin ? good.substr(begin, end - begin)
-                                                    : good.substr(comma + 1, end - comma - 1);
+    const std::string last = comma == std::string::npos || comma < begin
+                                 ? good.substr(begin, end - begin)
+                                 : good.substr(comma + 1, end - comma - 1);
     std::string bad = good;
     bad.insert(end, "," + (last.empty() ? std::string("x") : last));
     return bad;

@@ -13,9 +13,9 @@ namespace ringfence {
 // text records: one comma-separated record per line; blank lines and lines starting with '#'
 // are not records.
 struct MutationSpec {
-  std::string name;          // one of MutationNames()
-  uint64_t seed = 0;         // corrupt_bytes: which bytes, and what they become
-  int record = 1;            // extra_field: the 1-based record that gets one more field
+  std::string name;                 // one of MutationNames()
+  uint64_t seed = 0;                // corrupt_bytes: which bytes, and what they become
+  int record = 1;                   // extra_field: the 1-based record that gets one more field
   size_t oversize_bytes = 8 << 20;  // oversize: at least this many bytes
 };
 

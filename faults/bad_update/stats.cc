@@ -69,9 +69,15 @@ MannWhitneyResult MannWhitneyU(const std::vector<double>& x, const std::vector<d
     if (s <= observed) lower += p;
   }
   switch (alternative) {
-    case Alternative::kGreater: result.p_value = upper; break;
-    case Alternative::kLess: result.p_value = lower; break;
-    case Alternative::kTwoSided: result.p_value = 2 * std::min(upper, lower); break;
+    case Alternative::kGreater:
+      result.p_value = upper;
+      break;
+    case Alternative::kLess:
+      result.p_value = lower;
+      break;
+    case Alternative::kTwoSided:
+      result.p_value = 2 * std::min(upper, lower);
+      break;
   }
   result.p_value = std::clamp(result.p_value, 0.0, 1.0);
   return result;

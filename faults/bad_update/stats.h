@@ -8,8 +8,8 @@ namespace ringfence {
 // canary hosts against a baseline of untouched hosts. Pure functions; thread-safe.
 
 enum class Alternative {
-  kGreater,   // the first sample tends to be larger (e.g. the exposed hosts are slower)
-  kLess,      // the first sample tends to be smaller
+  kGreater,  // the first sample tends to be larger (e.g. the exposed hosts are slower)
+  kLess,     // the first sample tends to be smaller
   kTwoSided,
 };
 

@@ -5,8 +5,8 @@
 #include <cstring>
 #include <fstream>
 #include <set>
-#include <tuple>
 #include <sstream>
+#include <tuple>
 
 #include <fmt/format.h>
 
@@ -21,8 +21,7 @@ constexpr char kNonEmptyString[] = "a non-empty string";
 
 Status HostError(const std::string& file, size_t index, const std::string& key,
                  const std::string& found, const std::string& allowed) {
-  return Status::InvalidInput(
-      fmt::format("{}: /{}/{}: {}: {}", file, index, key, found, allowed));
+  return Status::InvalidInput(fmt::format("{}: /{}/{}: {}: {}", file, index, key, found, allowed));
 }
 
 }  // namespace
@@ -42,7 +41,8 @@ Result<std::vector<FleetHost>> ParseHostsText(const std::string& text, const std
     const auto& h = doc[i];
     if (!h.is_object()) return HostError(file, i, "", FoundValue(h), "an object");
     for (const auto& [key, value] : h.items()) {
-      if (kKeys.count(key) == 0) return HostError(file, i, key, kFoundUnknownKey, OneOf({kKeys.begin(), kKeys.end()}));
+      if (kKeys.count(key) == 0)
+        return HostError(file, i, key, kFoundUnknownKey, OneOf({kKeys.begin(), kKeys.end()}));
     }
     FleetHost host;
     auto string_member = [&](const char* key, bool required, std::string& out) -> Status {
@@ -64,22 +64,25 @@ Result<std::vector<FleetHost>> ParseHostsText(const std::string& text, const std
       Status st = string_member(key, required, *out);
       if (!st.ok()) return st;
     }
-    for (auto [key, out] : {std::pair<const char*, std::map<std::string, std::string>*>{
-                                "tags", &host.tags},
-                            {"vars", &host.vars}}) {
+    for (auto [key, out] :
+         {std::pair<const char*, std::map<std::string, std::string>*>{"tags", &host.tags},
+          {"vars", &host.vars}}) {
       if (!h.contains(key)) continue;
       const auto& m = h[key];
       bool ok = m.is_object();
       if (ok) {
         for (const auto& [k, v] : m.items()) {
-          if (!v.is_string()) ok = false;
-          else (*out)[k] = v.get<std::string>();
+          if (!v.is_string())
+            ok = false;
+          else
+            (*out)[k] = v.get<std::string>();
         }
       }
       if (!ok) return HostError(file, i, key, FoundValue(m), "an object of strings");
     }
     if (!names.insert(host.name).second) {
-      return HostError(file, i, "name", FoundValue(nlohmann::json(host.name)), "a name not used by an earlier host");
+      return HostError(file, i, "name", FoundValue(nlohmann::json(host.name)),
+                       "a name not used by an earlier host");
     }
     hosts.push_back(std::move(host));
   }
@@ -134,11 +137,11 @@ Result<WavePlan> PlanWaves(const std::vector<WaveSize>& waves, const std::vector
   for (size_t i = 0; i < waves.size(); ++i) {
     const int n = CumulativeHosts(waves[i], size);
     if (n > size) {
-      return Status::InvalidInput(fmt::format("wave {} needs {} hosts; the fleet has {}", i + 1,
-                                              n, size));
+      return Status::InvalidInput(
+          fmt::format("wave {} needs {} hosts; the fleet has {}", i + 1, n, size));
     }
-    const double share = waves[i].percent ? waves[i].value / 100.0
-                                          : (size > 0 ? waves[i].value / size : 0.0);
+    const double share =
+        waves[i].percent ? waves[i].value / 100.0 : (size > 0 ? waves[i].value / size : 0.0);
     if (n <= previous && waves[i].percent && share >= previous_share - 1e-12) {
       // A percentage that asks for at least the share of the wave before it but rounds to no
       // more hosts on a small fleet ([1, "10%"] on 10 hosts): merged, not refused.

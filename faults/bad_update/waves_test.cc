@@ -111,14 +111,16 @@ TEST(WavesTest, StratificationPutsEveryStratumInTheCanary) {
 TEST(WavesTest, ACanarySmallerThanTheStrata) {
   auto plan = PlanWaves(Waves({"1", "100%"}), Fleet(6, {"a", "b", "c"}), "zone");
   ASSERT_FALSE(plan.ok());
-  EXPECT_EQ(plan.status().message(), "the first wave (1 host) is smaller than the 3 strata of tag zone");
+  EXPECT_EQ(plan.status().message(),
+            "the first wave (1 host) is smaller than the 3 strata of tag zone");
 }
 
 TEST(WavesTest, HostsFileErrors) {
   EXPECT_EQ(ParseHostsText("[]", "h.json").status().message(),
             "h.json: expected a non-empty array of hosts");
-  EXPECT_EQ(ParseHostsText(R"([{"name":"a","health_url":"http://x"}])", "h.json").status().message(),
-            "h.json: /0/path: missing: a non-empty string");
+  EXPECT_EQ(
+      ParseHostsText(R"([{"name":"a","health_url":"http://x"}])", "h.json").status().message(),
+      "h.json: /0/path: missing: a non-empty string");
   EXPECT_EQ(ParseHostsText(R"([{"name":"a","path":"/p","health_url":"u"},)"
                            R"({"name":"a","path":"/q","health_url":"u"}])",
                            "h.json")

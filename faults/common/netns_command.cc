@@ -5,8 +5,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "core/sys/run_command.h"
 #include <cerrno>
+#include "core/sys/run_command.h"
 
 namespace ringfence {
 

@@ -8,8 +8,7 @@ namespace {
 
 std::string RenderRules(const NftFaultRules& rules, const std::string& table_name) {
   return RenderNftTable(table_name, rules.counters, rules.verdict_rules,
-                        rules.match.NftExpressions(), rules.match.ingress(),
-                        rules.match.egress());
+                        rules.match.NftExpressions(), rules.match.ingress(), rules.match.egress());
 }
 
 }  // namespace
@@ -60,8 +59,8 @@ Status NftTableFault::Prepare(FaultEnv& env, const std::vector<Target>& targets)
   s = CheckNftUsable(rules_->netns);
   if (!s.ok()) return s;
   // The exact rules Inject will apply, under a name that is never created.
-  const std::string check_name = std::string(kNftTablePrefix) + "check_" +
-                                 std::to_string(::getpid());
+  const std::string check_name =
+      std::string(kNftTablePrefix) + "check_" + std::to_string(::getpid());
   return CheckNftRuleset(RenderRules(*rules_, check_name), rules_->netns);
 }
 

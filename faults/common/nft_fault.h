@@ -17,12 +17,12 @@ std::vector<ParamDecl> TrafficParamDecls();
 
 // What one nftables fault puts in its own table (see RenderNftTable).
 struct NftFaultRules {
-  std::string fault_type;              // the registry key, e.g. "network_loss"
-  TrafficMatch match;                  // which packets go to the verdict chain
-  std::string netns;                   // "" for the runner's own network namespace
-  std::vector<std::string> counters;   // named counters; Observe reports "packets_<name>"
+  std::string fault_type;             // the registry key, e.g. "network_loss"
+  TrafficMatch match;                 // which packets go to the verdict chain
+  std::string netns;                  // "" for the runner's own network namespace
+  std::vector<std::string> counters;  // named counters; Observe reports "packets_<name>"
   std::vector<std::string> verdict_rules;
-  nlohmann::json observed;             // fields Observe always reports (e.g. the percent)
+  nlohmann::json observed;  // fields Observe always reports (e.g. the percent)
 };
 
 // A host fault whose whole effect is one nft table per injection, named

@@ -146,18 +146,27 @@ Result<TrafficMatch> TrafficMatchFromParams(const ParamReader& read) {
   TrafficMatch match;
   try {
     const std::string direction = read.Get<std::string>(kDirectionParam);
-    if (direction == "ingress") match.direction = TrafficDirection::kIngress;
-    else if (direction == "egress") match.direction = TrafficDirection::kEgress;
-    else if (direction == "both") match.direction = TrafficDirection::kBoth;
-    else return Status::InvalidInput("direction \"" + direction + "\": one of ingress, egress, both");
+    if (direction == "ingress")
+      match.direction = TrafficDirection::kIngress;
+    else if (direction == "egress")
+      match.direction = TrafficDirection::kEgress;
+    else if (direction == "both")
+      match.direction = TrafficDirection::kBoth;
+    else
+      return Status::InvalidInput("direction \"" + direction + "\": one of ingress, egress, both");
     const std::string protocol = read.Get<std::string>(kProtocolParam);
-    if (protocol == "all") match.protocol = TransportProtocol::kAll;
-    else if (protocol == "tcp") match.protocol = TransportProtocol::kTcp;
-    else if (protocol == "udp") match.protocol = TransportProtocol::kUdp;
-    else return Status::InvalidInput("protocol \"" + protocol + "\": one of all, tcp, udp");
+    if (protocol == "all")
+      match.protocol = TransportProtocol::kAll;
+    else if (protocol == "tcp")
+      match.protocol = TransportProtocol::kTcp;
+    else if (protocol == "udp")
+      match.protocol = TransportProtocol::kUdp;
+    else
+      return Status::InvalidInput("protocol \"" + protocol + "\": one of all, tcp, udp");
     if (auto port = read.Optional<int>(kPortParam)) {
       if (*port < 1 || *port > 65535) {
-        return Status::InvalidInput("port " + std::to_string(*port) + ": an integer from 1 to 65535");
+        return Status::InvalidInput("port " + std::to_string(*port) +
+                                    ": an integer from 1 to 65535");
       }
       match.port = *port;
     }
@@ -173,7 +182,8 @@ Result<TrafficMatch> TrafficMatchFromParams(const ParamReader& read) {
 }
 
 std::string ProtectedEndpoint::ToString() const {
-  const std::string host = address.family == 6 ? "[" + address.ToString() + "]" : address.ToString();
+  const std::string host =
+      address.family == 6 ? "[" + address.ToString() + "]" : address.ToString();
   const char* proto = protocol == TransportProtocol::kUdp ? "udp" : "tcp";
   return host + ":" + std::to_string(port) + "/" + proto;
 }

@@ -17,9 +17,9 @@ namespace ringfence {
 
 // An IPv4 or IPv6 network: a single address is a prefix of full length (/32, /128).
 struct IpPrefix {
-  int family = 4;                    // 4 or 6
-  std::array<uint8_t, 16> bytes{};   // network byte order; IPv4 uses the first 4, host bits zero
-  int length = 32;                   // prefix length
+  int family = 4;                   // 4 or 6
+  std::array<uint8_t, 16> bytes{};  // network byte order; IPv4 uses the first 4, host bits zero
+  int length = 32;                  // prefix length
 
   int max_length() const { return family == 4 ? 32 : 128; }
   // "10.0.0.0/24", "fd00::/64"; a single address without the length ("10.0.0.5", "fd00::1").

@@ -198,8 +198,9 @@ TEST(NftTableTest, AnUndoRecordMayNameOnlyRingfenceTables) {
   ASSERT_TRUE(table.ok());
   EXPECT_EQ(table->name, "ringfence_r_1");
   EXPECT_EQ(table->netns, "b");
-  EXPECT_EQ(NftTable::FromJson({{"table", "filter"}}).status().message(),
-            "undo record names \"filter\", which is not a ringfence table (ringfence_[A-Za-z0-9_]*)");
+  EXPECT_EQ(
+      NftTable::FromJson({{"table", "filter"}}).status().message(),
+      "undo record names \"filter\", which is not a ringfence table (ringfence_[A-Za-z0-9_]*)");
   EXPECT_FALSE(NftTable::FromJson({{"table", "ringfence_x; flush ruleset"}}).ok());
   EXPECT_FALSE(NftTable::FromJson({{"family", "ip"}, {"table", "ringfence_r_1"}}).ok());
   EXPECT_FALSE(NftTable::FromJson({{"table", "ringfence_r_1"}, {"netns", "../x"}}).ok());

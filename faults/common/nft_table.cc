@@ -64,8 +64,8 @@ bool GoneWithItsNamespace(const NftTable& table) {
 bool IsNftIdentifier(const std::string& s) {
   if (s.empty() || s.size() > 255) return false;
   for (char c : s) {
-    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                    c == '_';
+    const bool ok =
+        (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
     if (!ok) return false;
   }
   return true;

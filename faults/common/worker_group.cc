@@ -56,7 +56,9 @@ void KillCgroupMembers(const std::string& cgroup_dir) {
   for (auto [pid, fd] : pinned) {
     if (std::find(still.begin(), still.end(), pid) != still.end()) {
       ::pidfd_send_signal(fd, SIGKILL, nullptr, 0);
-      struct pollfd p {fd, POLLIN, 0};
+      struct pollfd p {
+        fd, POLLIN, 0
+      };
       ::poll(&p, 1, 5000);
       siginfo_t info{};
       ::waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(fd), &info, WEXITED | WNOHANG);
@@ -100,9 +102,10 @@ Result<WorkerGroupPlan> WorkerGroupPlan::FromJson(const nlohmann::json& data) {
 
 std::string WorkerGroupPlan::ManualUndo() const {
   const std::string file = ShellQuote(workers_file);
-  std::string cmd = "while read pid ticks; do [ \"$(cut -d' ' -f22 /proc/$pid/stat 2>/dev/null)\" "
-                    "= \"$ticks\" ] && kill -9 $pid; done < " +
-                    file + "; rm -f " + file;
+  std::string cmd =
+      "while read pid ticks; do [ \"$(cut -d' ' -f22 /proc/$pid/stat 2>/dev/null)\" "
+      "= \"$ticks\" ] && kill -9 $pid; done < " +
+      file + "; rm -f " + file;
   if (!cgroup_dir.empty()) {
     cmd += "; xargs -r kill -9 < " + ShellQuote(cgroup_dir + "/cgroup.procs") + "; rmdir " +
            ShellQuote(cgroup_dir);

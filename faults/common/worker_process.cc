@@ -36,10 +36,14 @@ enum SetupStep : unsigned char {
 
 const char* SetupStepText(unsigned char step) {
   switch (step) {
-    case kSetupDeathSignal: return "setting its parent-death signal";
-    case kSetupOomScore: return "writing its oom_score_adj";
-    case kSetupCgroup: return "joining its cgroup";
-    case kSetupAffinity: return "pinning it to its CPU";
+    case kSetupDeathSignal:
+      return "setting its parent-death signal";
+    case kSetupOomScore:
+      return "writing its oom_score_adj";
+    case kSetupCgroup:
+      return "joining its cgroup";
+    case kSetupAffinity:
+      return "pinning it to its CPU";
   }
   return "setting it up";
 }
@@ -100,8 +104,7 @@ bool WriteFileText(const char* path, const char* text) {
     step = kSetupOomScore;
   }
   // "0" moves the writing process itself (cgroup v1).
-  if (step == kSetupOk && plan.cgroup_procs != nullptr &&
-      !WriteFileText(plan.cgroup_procs, "0")) {
+  if (step == kSetupOk && plan.cgroup_procs != nullptr && !WriteFileText(plan.cgroup_procs, "0")) {
     step = kSetupCgroup;
   }
   if (step == kSetupOk && plan.pin && ::sched_setaffinity(0, sizeof plan.cpus, &plan.cpus) != 0) {
@@ -291,7 +294,9 @@ Status KillWorker(const ProcessRef& ref, std::chrono::milliseconds timeout) {
     ::close(fd);
     return Status::FromErrno(err, "kill -9 " + std::to_string(ref.pid));
   }
-  struct pollfd p {fd, POLLIN, 0};
+  struct pollfd p {
+    fd, POLLIN, 0
+  };
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   int ready = 0;
   for (;;) {

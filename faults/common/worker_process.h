@@ -20,10 +20,10 @@ namespace ringfence {
 // How a worker is set up before its body runs. Every field is prepared in the parent, before
 // fork(): the child only makes system calls.
 struct WorkerSetup {
-  std::string comm;            // its name in /proc/PID/comm (PR_SET_NAME), at most 15 chars
-  int oom_score_adj = 0;       // written to /proc/self/oom_score_adj when not 0 (-1000..1000)
-  std::optional<int> cpu;      // pinned to this CPU with sched_setaffinity when set
-  std::string cgroup_dir;      // joins this cgroup v1 directory (its cgroup.procs) when set
+  std::string comm;        // its name in /proc/PID/comm (PR_SET_NAME), at most 15 chars
+  int oom_score_adj = 0;   // written to /proc/self/oom_score_adj when not 0 (-1000..1000)
+  std::optional<int> cpu;  // pinned to this CPU with sched_setaffinity when set
+  std::string cgroup_dir;  // joins this cgroup v1 directory (its cgroup.procs) when set
 };
 
 // The body of a worker. It runs in a child forked from a possibly multi-threaded process, so it
@@ -56,9 +56,9 @@ Status KillWorker(const ProcessRef& ref,
 
 // What /proc says about a live worker.
 struct WorkerSample {
-  uint64_t cpu_ticks = 0;        // utime + stime, in clock ticks (sysconf(_SC_CLK_TCK))
-  uint64_t rss_bytes = 0;        // VmRSS
-  uint64_t rss_peak_bytes = 0;   // VmHWM
+  uint64_t cpu_ticks = 0;       // utime + stime, in clock ticks (sysconf(_SC_CLK_TCK))
+  uint64_t rss_bytes = 0;       // VmRSS
+  uint64_t rss_peak_bytes = 0;  // VmHWM
   char state = '?';
 };
 

@@ -86,13 +86,37 @@ const FaultDecl& CpuStressDecl() {
       "Load CPUs with worker processes at a duty cycle; revert kills the workers",
       TargetKind::kHost,
       {
-          {"workers", ParamType::kInteger, false, nullptr, 1, 1024, {},
+          {"workers",
+           ParamType::kInteger,
+           false,
+           nullptr,
+           1,
+           1024,
+           {},
            "worker processes; default: one per CPU of `cpus`, or per CPU the runner may use"},
-          {"load", ParamType::kInteger, false, 100, 1, 100, {},
+          {"load",
+           ParamType::kInteger,
+           false,
+           100,
+           1,
+           100,
+           {},
            "percent of one CPU each worker uses, as a duty cycle over 100 ms periods"},
-          {"cpus", ParamType::kString, false, nullptr, std::nullopt, std::nullopt, {},
+          {"cpus",
+           ParamType::kString,
+           false,
+           nullptr,
+           std::nullopt,
+           std::nullopt,
+           {},
            "pin the workers to these CPUs, round robin (a list such as \"0\", \"0-3\", \"0,2-3\")"},
-          {"cgroup", ParamType::kBoolean, false, false, std::nullopt, std::nullopt, {},
+          {"cgroup",
+           ParamType::kBoolean,
+           false,
+           false,
+           std::nullopt,
+           std::nullopt,
+           {},
            "place the workers in a cgroup v1 cpu cgroup made for them (removed on revert)"},
       }};
   return decl;
@@ -110,9 +134,9 @@ class CpuStress : public WorkerGroupFault {
     const std::vector<int> allowed = AllowedCpus();
     for (int cpu : config_.cpus) {
       if (std::find(allowed.begin(), allowed.end(), cpu) == allowed.end()) {
-        return Status::InvalidInput("cpu_stress: cpu " + std::to_string(cpu) +
-                                    " is not available to this process (available: " +
-                                    FormatCpuList(allowed) + ")");
+        return Status::InvalidInput(
+            "cpu_stress: cpu " + std::to_string(cpu) +
+            " is not available to this process (available: " + FormatCpuList(allowed) + ")");
       }
     }
     if (config_.cgroup) {
@@ -165,8 +189,7 @@ class CpuStress : public WorkerGroupFault {
     nlohmann::json j = {{"load_requested", config_.load}, {"workers", nlohmann::json::array()}};
     const auto& group = this->group();
     if (!group) return j;
-    const double elapsed =
-        std::chrono::duration<double>(env.clock.Monotonic() - started_).count();
+    const double elapsed = std::chrono::duration<double>(env.clock.Monotonic() - started_).count();
     const double hz = static_cast<double>(ClockTicksPerSecond());
     double sum = 0;
     const auto& workers = group->workers();
@@ -177,9 +200,8 @@ class CpuStress : public WorkerGroupFault {
       const double seconds = static_cast<double>(last_[ref.pid].cpu_ticks) / hz;
       const double load = elapsed > 0 ? 100.0 * seconds / elapsed : 0;
       sum += load;
-      nlohmann::json w = {{"pid", ref.pid},
-                          {"cpu_seconds", seconds},
-                          {"load_percent", std::round(load * 10) / 10}};
+      nlohmann::json w = {
+          {"pid", ref.pid}, {"cpu_seconds", seconds}, {"load_percent", std::round(load * 10) / 10}};
       if (!config_.cpus.empty()) w["cpu"] = config_.cpus[i % config_.cpus.size()];
       j["workers"].push_back(w);
     }
@@ -206,8 +228,8 @@ Result<std::vector<int>> ParseCpuList(const std::string& text) {
   if (text.empty()) return bad;
   while (pos <= text.size()) {
     size_t comma = text.find(',', pos);
-    const std::string item = text.substr(pos, comma == std::string::npos ? std::string::npos
-                                                                         : comma - pos);
+    const std::string item =
+        text.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos);
     size_t dash = item.find('-');
     auto number = [](const std::string& s) -> std::optional<int> {
       if (s.empty() || s.size() > 4 || s.find_first_not_of("0123456789") != std::string::npos) {

@@ -4,8 +4,8 @@
 #include <string>
 #include <vector>
 
-#include "core/fault/fault.h"
 #include <nlohmann/json.hpp>
+#include "core/fault/fault.h"
 #include "faults/common/worker_group_fault.h"
 
 namespace ringfence {

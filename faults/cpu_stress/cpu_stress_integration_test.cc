@@ -206,12 +206,14 @@ TEST(WorkerGroupIntegrationTest, NoWorkerStartsAfterTheGroupWasReverted) {
   WorkerSetup setup;
   setup.comm = "ringfence-test";
   ASSERT_TRUE(group.Create().ok());
-  auto first = group.Start(setup, [](const void*) { ::pause(); }, nullptr);
+  auto first = group.Start(
+      setup, [](const void*) { ::pause(); }, nullptr);
   ASSERT_TRUE(first.ok()) << first.status().message();
   // A revert (e.g. a guard breach) while the fault is still starting workers.
   ASSERT_TRUE(StopWorkerGroup(group.plan()).ok());
   EXPECT_FALSE(SampleWorker(*first).ok());
-  auto second = group.Start(setup, [](const void*) { ::pause(); }, nullptr);
+  auto second = group.Start(
+      setup, [](const void*) { ::pause(); }, nullptr);
   EXPECT_EQ(second.status().message(), "reverted while its workers were starting");
   EXPECT_EQ(group.workers().size(), 1u);
   EXPECT_FALSE(Exists(group.plan().workers_file));

@@ -89,7 +89,8 @@ TEST(CpuStressTest, PlanUndoNamesTheWorkersFileAndCgroupWithoutCreatingThem) {
   EXPECT_NE(::access(file.c_str(), F_OK), 0);
   EXPECT_EQ(undo->manual_undo,
             "while read pid ticks; do [ \"$(cut -d' ' -f22 /proc/$pid/stat 2>/dev/null)\" = "
-            "\"$ticks\" ] && kill -9 $pid; done < '" + file + "'; rm -f '" + file + "'");
+            "\"$ticks\" ] && kill -9 $pid; done < '" +
+                file + "'; rm -f '" + file + "'");
 }
 
 TEST(CpuStressTest, RevertOfNothingIsOkAndACorruptRecordIsNot) {

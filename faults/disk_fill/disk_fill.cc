@@ -93,16 +93,45 @@ const FaultDecl& DiskFillDecl() {
       "the fill file",
       TargetKind::kHost,
       {
-          {"path", ParamType::kString, true, nullptr, std::nullopt, std::nullopt, {},
+          {"path",
+           ParamType::kString,
+           true,
+           nullptr,
+           std::nullopt,
+           std::nullopt,
+           {},
            "an existing directory (absolute path); the fill file is created in it"},
-          {"percent", ParamType::kNumber, false, nullptr, 1, 100, {},
+          {"percent",
+           ParamType::kNumber,
+           false,
+           nullptr,
+           1,
+           100,
+           {},
            "fill until the filesystem is this percent used, as df shows it"},
-          {"size", ParamType::kInteger, false, nullptr, 1, 9007199254740992.0, {},
+          {"size",
+           ParamType::kInteger,
+           false,
+           nullptr,
+           1,
+           9007199254740992.0,
+           {},
            "add this many bytes"},
-          {"reserve", ParamType::kInteger, false, nullptr,
-           static_cast<double>(kDiskFillSafetyMarginBytes), 9007199254740992.0, {},
+          {"reserve",
+           ParamType::kInteger,
+           false,
+           nullptr,
+           static_cast<double>(kDiskFillSafetyMarginBytes),
+           9007199254740992.0,
+           {},
            "fill until only this many bytes are available"},
-          {"allow_root_fs", ParamType::kBoolean, false, false, std::nullopt, std::nullopt, {},
+          {"allow_root_fs",
+           ParamType::kBoolean,
+           false,
+           false,
+           std::nullopt,
+           std::nullopt,
+           {},
            "allow filling the filesystem that / is on"},
       }};
   return decl;
@@ -198,7 +227,7 @@ class DiskFill : public Fault {
 
   struct ShrinkEvent {
     WallTime at;
-    uint64_t bytes = 0;        // by how much the fill file shrank
+    uint64_t bytes = 0;         // by how much the fill file shrank
     uint64_t avail_before = 0;  // what was available just before
   };
 
@@ -257,8 +286,8 @@ class DiskFill : public Fault {
     std::lock_guard<std::mutex> lock(mu_);
     nlohmann::json events = nlohmann::json::array();
     for (const auto& e : shrink_events_) {
-      events.push_back({{"at", FormatRfc3339(e.at)}, {"bytes", e.bytes},
-                        {"avail_before", e.avail_before}});
+      events.push_back(
+          {{"at", FormatRfc3339(e.at)}, {"bytes", e.bytes}, {"avail_before", e.avail_before}});
     }
     nlohmann::json j = {{"bytes", kDiskFillSafetyMarginBytes},
                         {"shrinks", shrink_count_},

@@ -1,8 +1,7 @@
 #pragma once
 
-#include "core/fault/fault.h"
-#include <string>
 #include <nlohmann/json.hpp>
+#include <string>
 #include "core/fault/fault.h"
 #include "faults/disk_fill/fill_plan.h"
 

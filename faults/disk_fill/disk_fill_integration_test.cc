@@ -169,9 +169,10 @@ TEST_F(DiskFillIntegrationTest, RefusesMoreThanTheFilesystemHasAndWritesNothing)
 TEST_F(DiskFillIntegrationTest, RefusesAPercentThatLeavesLessThanTheMargin) {
   auto fault = Make({{"percent", 95}});
   Status s = fault->Prepare(env_, {host_});
-  EXPECT_EQ(s.message(), "disk_fill: percent 95 would leave 3355443 bytes free on the "
-                         "filesystem of " + mount_ +
-                             ", less than the safety margin of 4194304 bytes");
+  EXPECT_EQ(s.message(),
+            "disk_fill: percent 95 would leave 3355443 bytes free on the "
+            "filesystem of " +
+                mount_ + ", less than the safety margin of 4194304 bytes");
   EXPECT_EQ(Entries(), 0u);
 }
 
@@ -320,14 +321,15 @@ TEST_F(DiskFillIntegrationTest, AWriterThatTakesEverythingIsReportedAsMarginLost
 // journal shows the shrink.
 TEST_F(DiskFillIntegrationTest, ARunKeepsTheMarginAgainstAnOutsideWriterAndJournalsIt) {
   testing::TempDir work;
-  const nlohmann::json experiment = {
-      {"version", 1},
-      {"title", "disk_fill margin"},
-      {"steady_state", nlohmann::json::array()},
-      {"guards", nlohmann::json::array()},
-      {"method",
-       {{{"type", "disk_fill"}, {"name", "fill"},
-         {"params", {{"path", mount_}, {"size", 40 * kMiB}}}, {"duration", "3s"}}}}};
+  const nlohmann::json experiment = {{"version", 1},
+                                     {"title", "disk_fill margin"},
+                                     {"steady_state", nlohmann::json::array()},
+                                     {"guards", nlohmann::json::array()},
+                                     {"method",
+                                      {{{"type", "disk_fill"},
+                                        {"name", "fill"},
+                                        {"params", {{"path", mount_}, {"size", 40 * kMiB}}},
+                                        {"duration", "3s"}}}}};
   work.Write("fill.json", experiment.dump(2));
   testing::ChildRun run({RINGFENCE_BINARY, "run", work.File("fill.json"), "--journal",
                          work.File("journal.json"), "--state-dir", work.File("state")},

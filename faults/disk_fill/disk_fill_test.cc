@@ -62,8 +62,9 @@ TEST(DiskFillTest, ConfigNeedsExactlyOneAmount) {
 }
 
 TEST(DiskFillTest, ConfigNeedsAnAbsolutePath) {
-  EXPECT_EQ(ConfigErrors({{"path", "data"}, {"size", 1}}),
-            std::vector<std::string>{"exp.json: /method/0/params/path: \"data\": an absolute path"});
+  EXPECT_EQ(
+      ConfigErrors({{"path", "data"}, {"size", 1}}),
+      std::vector<std::string>{"exp.json: /method/0/params/path: \"data\": an absolute path"});
 }
 
 TEST(DiskFillTest, RefusesASizeAboveWhatIsFreeLessTheMargin) {

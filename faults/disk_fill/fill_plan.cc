@@ -56,9 +56,12 @@ Result<FsUsage> ReadFsUsage(const std::string& path) {
 
 nlohmann::json FillRequest::ToJson() const {
   switch (mode) {
-    case Mode::kPercent: return {{"percent", percent}};
-    case Mode::kReserve: return {{"reserve", reserve}};
-    case Mode::kSize: break;
+    case Mode::kPercent:
+      return {{"percent", percent}};
+    case Mode::kReserve:
+      return {{"reserve", reserve}};
+    case Mode::kSize:
+      break;
   }
   return {{"size", size}};
 }

@@ -20,7 +20,7 @@ struct FsUsage {
   uint64_t avail_bytes = 0;  // f_bavail * f_frsize
   uint64_t block_bytes = 4096;
   uint64_t capacity() const { return used_bytes + avail_bytes; }
-  double percent() const;    // 0 for an empty-capacity filesystem
+  double percent() const;         // 0 for an empty-capacity filesystem
   nlohmann::json ToJson() const;  // {"used_bytes", "avail_bytes", "percent"}
 };
 

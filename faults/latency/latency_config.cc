@@ -43,7 +43,8 @@ FaultDecl MakeDeclaration() {
   FaultDecl d;
   d.name = "latency";
   d.summary =
-      "Adds delay and jitter, caps bandwidth, resets or blackholes TCP connections (proxy or netem)";
+      "Adds delay and jitter, caps bandwidth, resets or blackholes TCP connections (proxy or "
+      "netem)";
   d.target_kind = TargetKind::kHost;
   d.params = {
       Choices(Param("backend", ParamType::kEnum, "auto",
@@ -227,7 +228,8 @@ void ValidateLatencyConfig(const nlohmann::json& params, const std::string& poin
   }
 
   if (backend == "proxy" && has_interface) {
-    errors.Add(at("interface"), Found(params["interface"]), "absent with backend proxy (netem only)");
+    errors.Add(at("interface"), Found(params["interface"]),
+               "absent with backend proxy (netem only)");
   }
   if (has_listen && has_port) {
     errors.Add(at("port"), Found(params["port"]),
@@ -276,8 +278,8 @@ Result<LatencyConfig> ParseLatencyConfig(const nlohmann::json& params) {
     for (auto [key, out] : {std::pair{"delay", &c.delay}, std::pair{"jitter", &c.jitter},
                             std::pair{"finish_timeout", &c.finish_timeout}}) {
       auto d = ParseDuration(read.Get<std::string>(key));
-      if (!d.ok()) return Status::InvalidInput("latency: " + std::string(key) + ": " +
-                                               d.status().message());
+      if (!d.ok())
+        return Status::InvalidInput("latency: " + std::string(key) + ": " + d.status().message());
       *out = *d;
     }
     const std::string direction = read.Get<std::string>("direction");
@@ -348,18 +350,24 @@ std::string LatencyInstanceName(std::string_view run_id, int n) {
 
 const char* LatencyBackendName(LatencyBackend backend) {
   switch (backend) {
-    case LatencyBackend::kAuto: return "auto";
-    case LatencyBackend::kProxy: return "proxy";
-    case LatencyBackend::kNetem: return "netem";
+    case LatencyBackend::kAuto:
+      return "auto";
+    case LatencyBackend::kProxy:
+      return "proxy";
+    case LatencyBackend::kNetem:
+      return "netem";
   }
   return "?";
 }
 
 const char* LatencyDirectionName(LatencyDirection direction) {
   switch (direction) {
-    case LatencyDirection::kDownstream: return "downstream";
-    case LatencyDirection::kUpstream: return "upstream";
-    case LatencyDirection::kBoth: return "both";
+    case LatencyDirection::kDownstream:
+      return "downstream";
+    case LatencyDirection::kUpstream:
+      return "upstream";
+    case LatencyDirection::kBoth:
+      return "both";
   }
   return "?";
 }

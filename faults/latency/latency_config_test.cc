@@ -27,10 +27,10 @@ TEST(LatencyConfigTest, DeclarationIsAHostFaultWithEveryParameter) {
   EXPECT_EQ(decl.target_kind, TargetKind::kHost);
   std::vector<std::string> names;
   for (const auto& p : decl.params) names.push_back(p.name);
-  EXPECT_EQ(names, (std::vector<std::string>{
-                       "backend", "listen", "upstream", "port", "address", "netns", "interface",
-                       "delay", "jitter", "direction", "rate_kbit", "reset_percent", "blackhole",
-                       "seed", "in_flight", "finish_timeout", "max_connections"}));
+  EXPECT_EQ(names, (std::vector<std::string>{"backend", "listen", "upstream", "port", "address",
+                                             "netns", "interface", "delay", "jitter", "direction",
+                                             "rate_kbit", "reset_percent", "blackhole", "seed",
+                                             "in_flight", "finish_timeout", "max_connections"}));
 }
 
 TEST(LatencyConfigTest, ValidModesHaveNoErrors) {
@@ -42,9 +42,10 @@ TEST(LatencyConfigTest, ValidModesHaveNoErrors) {
 }
 
 TEST(LatencyConfigTest, ExplicitAndTransparentModeErrorsWordForWord) {
-  EXPECT_EQ(Errors(nlohmann::json::object()),
-            (std::vector<std::string>{"exp.json: /method/0/params/port: missing: a port "
-                                      "(transparent mode) or listen and upstream (explicit mode)"}));
+  EXPECT_EQ(
+      Errors(nlohmann::json::object()),
+      (std::vector<std::string>{"exp.json: /method/0/params/port: missing: a port "
+                                "(transparent mode) or listen and upstream (explicit mode)"}));
   EXPECT_EQ(Errors({{"listen", "localhost:80"}, {"upstream", "127.0.0.1:0"}}),
             (std::vector<std::string>{
                 "exp.json: /method/0/params/listen: \"localhost:80\": an IP address and port such "
@@ -76,7 +77,10 @@ TEST(LatencyConfigTest, ExplicitAndTransparentModeErrorsWordForWord) {
 }
 
 TEST(LatencyConfigTest, NetemErrorsWordForWord) {
-  EXPECT_EQ(Errors({{"backend", "netem"}, {"port", 80}, {"reset_percent", 5}, {"blackhole", true},
+  EXPECT_EQ(Errors({{"backend", "netem"},
+                    {"port", 80},
+                    {"reset_percent", 5},
+                    {"blackhole", true},
                     {"direction", "both"}}),
             (std::vector<std::string>{
                 "exp.json: /method/0/params/port: 80: absent with backend netem (proxy only)",
@@ -97,9 +101,14 @@ TEST(LatencyConfigTest, LongValuesAreCutInErrors) {
 }
 
 TEST(LatencyConfigTest, ParsesIntoTheTypedConfig) {
-  auto c = ParseLatencyConfig(Filled({{"port", 8080}, {"delay", "100ms"}, {"jitter", "5ms"},
-                                      {"direction", "both"}, {"rate_kbit", 800}, {"seed", 42},
-                                      {"in_flight", "reset"}, {"finish_timeout", "2s"}}));
+  auto c = ParseLatencyConfig(Filled({{"port", 8080},
+                                      {"delay", "100ms"},
+                                      {"jitter", "5ms"},
+                                      {"direction", "both"},
+                                      {"rate_kbit", 800},
+                                      {"seed", 42},
+                                      {"in_flight", "reset"},
+                                      {"finish_timeout", "2s"}}));
   ASSERT_TRUE(c.ok()) << c.status().message();
   EXPECT_TRUE(c->transparent());
   EXPECT_EQ(*c->port, 8080);

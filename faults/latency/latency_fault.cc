@@ -115,9 +115,9 @@ class LatencyFault : public Fault {
                               NetnsPath(c.netns) + ")");
     }
     bool netem_available = false;
-    const bool may_use_netem = c.backend == LatencyBackend::kNetem ||
-                               (c.backend == LatencyBackend::kAuto && !c.interface.empty() &&
-                                !c.needs_proxy());
+    const bool may_use_netem =
+        c.backend == LatencyBackend::kNetem ||
+        (c.backend == LatencyBackend::kAuto && !c.interface.empty() && !c.needs_proxy());
     if (may_use_netem) {
       auto probe = KernelHasNetem();
       if (!probe.ok()) return probe.status();
@@ -152,9 +152,8 @@ class LatencyFault : public Fault {
     undo.fault_name = step_.name;
     undo.host = target.host;
     undo.target = target.label;
-    nlohmann::json data = {{"backend", LatencyBackendName(backend_)},
-                           {"instance", instance_},
-                           {"netns", c.netns}};
+    nlohmann::json data = {
+        {"backend", LatencyBackendName(backend_)}, {"instance", instance_}, {"netns", c.netns}};
     if (backend_ == LatencyBackend::kNetem) {
       data["interface"] = c.interface;
       data["qdisc_handle"] = kNetemHandle;
@@ -171,8 +170,8 @@ class LatencyFault : public Fault {
         undo.manual_undo = NftTable{instance_, c.netns}.ManualUndo();
       } else {
         data["listen"] = c.listen->ToString();
-        undo.manual_undo = "kill " + std::to_string(self) +
-                           "  # the proxy lives in the runner and closes with it";
+        undo.manual_undo =
+            "kill " + std::to_string(self) + "  # the proxy lives in the runner and closes with it";
       }
     }
     undo.data = std::move(data);
@@ -297,8 +296,9 @@ class LatencyFactory : public FaultFactory {
       return Status::InvalidInput("latency: undo record names an invalid namespace '" + netns +
                                   "'");
     }
-    const InFlightPolicy policy =
-        d.value("in_flight", "finish") == "reset" ? InFlightPolicy::kReset : InFlightPolicy::kFinish;
+    const InFlightPolicy policy = d.value("in_flight", "finish") == "reset"
+                                      ? InFlightPolicy::kReset
+                                      : InFlightPolicy::kFinish;
     const Duration finish_timeout(d.value("finish_timeout_ms", int64_t{0}));
 
     Status first_error;

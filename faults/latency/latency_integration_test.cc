@@ -97,7 +97,9 @@ class PeerPortServer {
     for (int fd : clients_) ::close(fd);
     ::close(listen_fd_);
   }
-  void StartServing() { thread_ = std::thread([this] { Serve(); }); }
+  void StartServing() {
+    thread_ = std::thread([this] { Serve(); });
+  }
   uint16_t port() const { return port_; }
   int accepted() const { return accepted_.load(); }
 
@@ -110,7 +112,8 @@ class PeerPortServer {
       if (fds[0].revents & POLLIN) {
         sockaddr_in peer{};
         socklen_t len = sizeof peer;
-        const int fd = ::accept4(listen_fd_, reinterpret_cast<sockaddr*>(&peer), &len, SOCK_CLOEXEC);
+        const int fd =
+            ::accept4(listen_fd_, reinterpret_cast<sockaddr*>(&peer), &len, SOCK_CLOEXEC);
         if (fd >= 0) {
           int one = 1;
           ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
@@ -228,7 +231,6 @@ nlohmann::json WithLatencyDefaults(nlohmann::json params) {
   }
   return params;
 }
-
 
 // One latency injection driven the way the engine drives it.
 class Injection {
@@ -367,7 +369,8 @@ bool EchoesIntact(uint16_t port, size_t bytes) {
   std::vector<char> got;
   std::vector<char> buf(1 << 16);
   ssize_t n;
-  while ((n = ::read(fd, buf.data(), buf.size())) > 0) got.insert(got.end(), buf.data(), buf.data() + n);
+  while ((n = ::read(fd, buf.data(), buf.size())) > 0)
+    got.insert(got.end(), buf.data(), buf.data() + n);
   const bool clean_eof = n == 0;
   writer.join();
   ::close(fd);
@@ -379,9 +382,11 @@ bool EchoesIntact(uint16_t port, size_t bytes) {
 TEST(LatencyExplicitTest, ForwardsBulkDataIntactBothWaysShapedOrNot) {
   for (const char* delay : {"0ms", "5ms"}) {  // the zero-copy path and the timed path
     BulkEchoServer server;
-    Injection fault({{"backend", "proxy"}, {"listen", "127.0.0.1:0"},
+    Injection fault({{"backend", "proxy"},
+                     {"listen", "127.0.0.1:0"},
                      {"upstream", "127.0.0.1:" + std::to_string(server.port())},
-                     {"delay", delay}, {"direction", "both"}});
+                     {"delay", delay},
+                     {"direction", "both"}});
     ASSERT_TRUE(fault.Start().ok());
     EXPECT_TRUE(EchoesIntact(fault.ProxyPort(), 8 << 20)) << "delay " << delay;
     EXPECT_EQ(fault.Observe()["bytes"]["to_client"], 8 << 20);
@@ -391,7 +396,8 @@ TEST(LatencyExplicitTest, ForwardsBulkDataIntactBothWaysShapedOrNot) {
 
 TEST(LatencyExplicitTest, RateCapHoldsATransferBack) {
   BulkEchoServer server;
-  Injection fault({{"backend", "proxy"}, {"listen", "127.0.0.1:0"},
+  Injection fault({{"backend", "proxy"},
+                   {"listen", "127.0.0.1:0"},
                    {"upstream", "127.0.0.1:" + std::to_string(server.port())},
                    {"rate_kbit", 8000}});  // 1 MB/s downstream
   ASSERT_TRUE(fault.Start().ok());
@@ -403,7 +409,9 @@ TEST(LatencyExplicitTest, RateCapHoldsATransferBack) {
 
 TEST(LatencyExplicitTest, AddsAtLeastTheRequestedDelayToEveryReply) {
   PeerPortServer server;
-  Injection fault({{"backend", "proxy"}, {"listen", "127.0.0.1:0"}, {"upstream", Upstream(server)},
+  Injection fault({{"backend", "proxy"},
+                   {"listen", "127.0.0.1:0"},
+                   {"upstream", Upstream(server)},
                    {"delay", "60ms"}});
   ASSERT_TRUE(fault.Start().ok());
   const uint16_t proxy_port = fault.ProxyPort();
@@ -433,8 +441,13 @@ TEST(LatencyExplicitTest, AddsAtLeastTheRequestedDelayToEveryReply) {
 
 TEST(LatencyExplicitTest, BothDirectionsAddTheDelayTwice) {
   PeerPortServer server;
-  Injection fault({{"backend", "proxy"}, {"listen", "127.0.0.1:0"}, {"upstream", Upstream(server)},
-                   {"delay", "40ms"}, {"direction", "both"}, {"jitter", "5ms"}, {"seed", 7}});
+  Injection fault({{"backend", "proxy"},
+                   {"listen", "127.0.0.1:0"},
+                   {"upstream", Upstream(server)},
+                   {"delay", "40ms"},
+                   {"direction", "both"},
+                   {"jitter", "5ms"},
+                   {"seed", 7}});
   ASSERT_TRUE(fault.Start().ok());
   {
     Client client("", "127.0.0.1", fault.ProxyPort());
@@ -450,7 +463,9 @@ TEST(LatencyExplicitTest, BothDirectionsAddTheDelayTwice) {
 
 TEST(LatencyExplicitTest, ResetPercent100ResetsEveryConnection) {
   PeerPortServer server;
-  Injection fault({{"backend", "proxy"}, {"listen", "127.0.0.1:0"}, {"upstream", Upstream(server)},
+  Injection fault({{"backend", "proxy"},
+                   {"listen", "127.0.0.1:0"},
+                   {"upstream", Upstream(server)},
                    {"reset_percent", 100}});
   ASSERT_TRUE(fault.Start().ok());
   for (int i = 0; i < 5; ++i) {
@@ -469,7 +484,9 @@ TEST(LatencyExplicitTest, ResetPercent100ResetsEveryConnection) {
 
 TEST(LatencyExplicitTest, BlackholeAcceptsAndNeverAnswers) {
   PeerPortServer server;
-  Injection fault({{"backend", "proxy"}, {"listen", "127.0.0.1:0"}, {"upstream", Upstream(server)},
+  Injection fault({{"backend", "proxy"},
+                   {"listen", "127.0.0.1:0"},
+                   {"upstream", Upstream(server)},
                    {"blackhole", true}});
   ASSERT_TRUE(fault.Start().ok());
   Client client("", "127.0.0.1", fault.ProxyPort());
@@ -483,7 +500,9 @@ TEST(LatencyExplicitTest, BlackholeAcceptsAndNeverAnswers) {
 
 TEST(LatencyExplicitTest, RevertWithInFlightResetResetsOpenConnections) {
   PeerPortServer server;
-  Injection fault({{"backend", "proxy"}, {"listen", "127.0.0.1:0"}, {"upstream", Upstream(server)},
+  Injection fault({{"backend", "proxy"},
+                   {"listen", "127.0.0.1:0"},
+                   {"upstream", Upstream(server)},
                    {"in_flight", "reset"}});
   ASSERT_TRUE(fault.Start().ok());
   Client client("", "127.0.0.1", fault.ProxyPort());
@@ -495,8 +514,12 @@ TEST(LatencyExplicitTest, RevertWithInFlightResetResetsOpenConnections) {
 
 TEST(LatencyExplicitTest, RevertWithInFlightFinishLetsOpenConnectionsComplete) {
   PeerPortServer server;
-  Injection fault({{"backend", "proxy"}, {"listen", "127.0.0.1:0"}, {"upstream", Upstream(server)},
-                   {"delay", "20ms"}, {"in_flight", "finish"}, {"finish_timeout", "10s"}});
+  Injection fault({{"backend", "proxy"},
+                   {"listen", "127.0.0.1:0"},
+                   {"upstream", Upstream(server)},
+                   {"delay", "20ms"},
+                   {"in_flight", "finish"},
+                   {"finish_timeout", "10s"}});
   ASSERT_TRUE(fault.Start().ok());
   const uint16_t proxy_port = fault.ProxyPort();
   auto client = std::make_unique<Client>("", "127.0.0.1", proxy_port);
@@ -504,7 +527,8 @@ TEST(LatencyExplicitTest, RevertWithInFlightFinishLetsOpenConnectionsComplete) {
   Status reverted = Status::Runtime("not yet");
   std::thread revert([&] { reverted = fault.Revert(); });
   // The listener closes first: new connections are refused while the open one still works.
-  EXPECT_TRUE(testing::Eventually([&] { return !Client("", "127.0.0.1", proxy_port).connected(); }));
+  EXPECT_TRUE(
+      testing::Eventually([&] { return !Client("", "127.0.0.1", proxy_port).connected(); }));
   EXPECT_FALSE(client->Ask().empty());
   client.reset();  // the client finishes: the revert can end
   revert.join();
@@ -514,7 +538,8 @@ TEST(LatencyExplicitTest, RevertWithInFlightFinishLetsOpenConnectionsComplete) {
 
 TEST(LatencyExplicitTest, RevertIsIdempotent) {
   PeerPortServer server;
-  Injection fault({{"backend", "proxy"}, {"listen", "127.0.0.1:0"}, {"upstream", Upstream(server)}});
+  Injection fault(
+      {{"backend", "proxy"}, {"listen", "127.0.0.1:0"}, {"upstream", Upstream(server)}});
   ASSERT_TRUE(fault.Start().ok());
   EXPECT_TRUE(fault.Revert().ok());
   EXPECT_TRUE(fault.Revert().ok());
@@ -524,8 +549,11 @@ TEST(LatencyExplicitTest, RevertRefusesARecordNamingAForeignTable) {
   Injection fault(nlohmann::json{{"port", 80}});
   UndoRecord undo;
   undo.fault_type = "latency";
-  undo.data = {{"backend", "proxy"}, {"mode", "transparent"}, {"instance", "x"},
-               {"nft_table", "filter"}, {"netns", ""}};
+  undo.data = {{"backend", "proxy"},
+               {"mode", "transparent"},
+               {"instance", "x"},
+               {"nft_table", "filter"},
+               {"netns", ""}};
   Status s = fault.factory().Revert(fault.env(), undo);
   EXPECT_EQ(s.code(), StatusCode::kInvalidInput);
   EXPECT_EQ(s.message(), "latency: refusing to delete nft table 'filter': not a ringfence table");
@@ -533,15 +561,18 @@ TEST(LatencyExplicitTest, RevertRefusesARecordNamingAForeignTable) {
 
 TEST(LatencyExplicitTest, PrepareRefusesAnAddressInUse) {
   PeerPortServer server;
-  Injection fault({{"backend", "proxy"}, {"listen", Upstream(server)}, {"upstream", Upstream(server)}});
+  Injection fault(
+      {{"backend", "proxy"}, {"listen", Upstream(server)}, {"upstream", Upstream(server)}});
   Status s = fault.Prepare();
   EXPECT_EQ(s.code(), StatusCode::kRuntime);
   EXPECT_EQ(s.message(), "listen on " + Upstream(server) + ": Address already in use");
 }
 
 TEST(LatencyExplicitTest, PrepareRefusesAMissingNamespace) {
-  Injection fault({{"backend", "proxy"}, {"listen", "127.0.0.1:0"},
-                   {"upstream", "127.0.0.1:9"}, {"netns", "rf-no-such-ns"}});
+  Injection fault({{"backend", "proxy"},
+                   {"listen", "127.0.0.1:0"},
+                   {"upstream", "127.0.0.1:9"},
+                   {"netns", "rf-no-such-ns"}});
   Status s = fault.Prepare();
   EXPECT_EQ(s.code(), StatusCode::kNotFound);
   EXPECT_EQ(s.message(),
@@ -558,7 +589,9 @@ TEST(LatencyTransparentTest, RedirectsTheClientsTrafficAndRevertRestoresTheDirec
   const uint16_t port = server.port();
   EXPECT_EQ(Proxied(pair.client_ns(), pair.server_addr(), port), false);  // baseline: direct
 
-  Injection fault({{"port", port}, {"address", pair.server_addr()}, {"netns", pair.client_ns()},
+  Injection fault({{"port", port},
+                   {"address", pair.server_addr()},
+                   {"netns", pair.client_ns()},
                    {"delay", "50ms"}});
   ASSERT_TRUE(fault.Start().ok());
   const std::string table = fault.undo().data["nft_table"];
@@ -578,7 +611,7 @@ TEST(LatencyTransparentTest, RedirectsTheClientsTrafficAndRevertRestoresTheDirec
 
   ASSERT_TRUE(fault.Revert().ok());
   EXPECT_EQ(NftTables(pair.client_ns()).find("table inet " + table), std::string::npos);
-  EXPECT_EQ(Proxied(pair.client_ns(), pair.server_addr(), port), false);  // baseline again
+  EXPECT_EQ(Proxied(pair.client_ns(), pair.server_addr(), port), false);        // baseline again
   EXPECT_FALSE(Client(pair.client_ns(), "127.0.0.1", proxy_port).connected());  // proxy gone
 }
 
@@ -587,7 +620,9 @@ TEST(LatencyTransparentTest, RedirectsArrivingTrafficOnTheServersSide) {
   NetnsPair pair;
   ASSERT_TRUE(pair.ok()) << pair.error();
   PeerPortServer server(pair.server_ns(), pair.server_addr());
-  Injection fault({{"port", server.port()}, {"netns", pair.server_ns()}, {"delay", "30ms"},
+  Injection fault({{"port", server.port()},
+                   {"netns", pair.server_ns()},
+                   {"delay", "30ms"},
                    {"in_flight", "reset"}});
   ASSERT_TRUE(fault.Start().ok());
   milliseconds rtt{0};
@@ -603,8 +638,10 @@ TEST(LatencyTransparentTest, RedirectsLoopbackTrafficWithinOneNamespace) {
   NetnsPair pair;
   ASSERT_TRUE(pair.ok()) << pair.error();
   PeerPortServer server(pair.client_ns(), "127.0.0.1");
-  Injection fault({{"port", server.port()}, {"address", "127.0.0.1"},
-                   {"netns", pair.client_ns()}, {"delay", "30ms"}});
+  Injection fault({{"port", server.port()},
+                   {"address", "127.0.0.1"},
+                   {"netns", pair.client_ns()},
+                   {"delay", "30ms"}});
   ASSERT_TRUE(fault.Start().ok());
   milliseconds rtt{0};
   EXPECT_EQ(Proxied(pair.client_ns(), "127.0.0.1", server.port(), &rtt), true);
@@ -619,9 +656,9 @@ TEST(LatencyTransparentTest, TheRunnerRenewsTheRedirectLease) {
   PeerPortServer server(pair.server_ns(), pair.server_addr());
   Injection fault({{"port", server.port()}, {"netns", pair.client_ns()}});
   ASSERT_TRUE(fault.Start().ok());
-  EXPECT_TRUE(testing::Eventually(
-      [&] { return fault.Observe()["lease"]["renewals"].get<int>() >= 2; },
-      std::chrono::seconds(8)));
+  EXPECT_TRUE(
+      testing::Eventually([&] { return fault.Observe()["lease"]["renewals"].get<int>() >= 2; },
+                          std::chrono::seconds(8)));
   EXPECT_EQ(fault.Observe()["lease"]["failures"], 0);
   EXPECT_TRUE(fault.Revert().ok());
 }
@@ -650,7 +687,8 @@ TEST(LatencyTransparentTest, AKilledRunnersRedirectLapsesAndTheRecordRevertsIt) 
   ::close(pipefd[0]);
   server.StartServing();
   const bool injected = !record.empty();
-  const bool proxied = injected && Proxied(pair.client_ns(), pair.server_addr(), server.port()) == true;
+  const bool proxied =
+      injected && Proxied(pair.client_ns(), pair.server_addr(), server.port()) == true;
   ::kill(child, SIGKILL);
   ::waitpid(child, nullptr, 0);
   ASSERT_TRUE(injected);

@@ -62,9 +62,9 @@ Status CheckNetemInterface(const std::string& netns, const std::string& interfac
 
 Status ApplyNetem(const std::string& netns, const std::string& interface, Duration delay,
                   Duration jitter, uint64_t rate_kbit) {
-  std::vector<std::string> args = {"qdisc", "add", "dev", interface, "root", "handle",
-                                   kNetemHandle, "netem", "delay",
-                                   std::to_string(delay.count()) + "ms"};
+  std::vector<std::string> args = {
+      "qdisc",  "add",        "dev",   interface, "root",
+      "handle", kNetemHandle, "netem", "delay",   std::to_string(delay.count()) + "ms"};
   if (jitter.count() > 0) args.push_back(std::to_string(jitter.count()) + "ms");
   if (rate_kbit > 0) args.insert(args.end(), {"rate", std::to_string(rate_kbit) + "kbit"});
   auto run = RunTc(netns, args);

@@ -107,7 +107,12 @@ struct ProxyCore {
 struct Direction {
   Direction(asio::io_context& io, tcp::socket& from, tcp::socket& to, DirectionShaping s,
             std::atomic<uint64_t>& byte_counter)
-      : src(from), dst(to), shaping(s), bytes(byte_counter), writer_wake(io), reader_wake(io),
+      : src(from),
+        dst(to),
+        shaping(s),
+        bytes(byte_counter),
+        writer_wake(io),
+        reader_wake(io),
         due_timer(io) {}
 
   tcp::socket& src;
@@ -200,8 +205,8 @@ class ProxySession : public std::enable_shared_from_this<ProxySession> {
     self->upstream_.open(target.protocol(), ec);
     if (!ec && self->impl_.options.upstream_mark != 0) {
       const uint32_t mark = self->impl_.options.upstream_mark;
-      if (::setsockopt(self->upstream_.native_handle(), SOL_SOCKET, SO_MARK, &mark,
-                       sizeof mark) != 0) {
+      if (::setsockopt(self->upstream_.native_handle(), SOL_SOCKET, SO_MARK, &mark, sizeof mark) !=
+          0) {
         ec = boost::system::error_code(errno, boost::system::system_category());
       }
     }
@@ -245,12 +250,14 @@ class ProxySession : public std::enable_shared_from_this<ProxySession> {
     for (;;) {
       auto [ec, n] = co_await d.src.async_read_some(asio::buffer(buffer), kNoThrow);
       if (ec) {
-        if (ec == asio::error::eof) FinishDirection(d);
-        else self->Abort();
+        if (ec == asio::error::eof)
+          FinishDirection(d);
+        else
+          self->Abort();
         co_return;
       }
-      auto [write_ec, written] = co_await asio::async_write(d.dst, asio::buffer(buffer.data(), n),
-                                                            kNoThrow);
+      auto [write_ec, written] =
+          co_await asio::async_write(d.dst, asio::buffer(buffer.data(), n), kNoThrow);
       if (write_ec) {
         self->Abort();
         co_return;
@@ -279,9 +286,9 @@ class ProxySession : public std::enable_shared_from_this<ProxySession> {
     while (!failed && !self->aborted_ && (!src_eof || in_pipe > 0)) {
       bool progressed = false;
       if (!src_eof && in_pipe < static_cast<size_t>(capacity)) {
-        const ssize_t n = ::splice(d.src.native_handle(), nullptr, pipe_w, nullptr,
-                                   static_cast<size_t>(capacity) - in_pipe,
-                                   SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+        const ssize_t n =
+            ::splice(d.src.native_handle(), nullptr, pipe_w, nullptr,
+                     static_cast<size_t>(capacity) - in_pipe, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
         if (n > 0) {
           in_pipe += static_cast<size_t>(n);
           progressed = true;
@@ -400,8 +407,8 @@ class ProxySession : public std::enable_shared_from_this<ProxySession> {
           }
           d.rate_next += microseconds(n * 1000000 / rate);
         }
-        auto [ec, written] =
-            co_await asio::async_write(d.dst, asio::buffer(chunk.data.data() + offset, n), kNoThrow);
+        auto [ec, written] = co_await asio::async_write(
+            d.dst, asio::buffer(chunk.data.data() + offset, n), kNoThrow);
         if (ec) {
           self->Abort();
           co_return;
@@ -525,8 +532,10 @@ void ProxyCore::CloseAll(InFlightPolicy policy) {
   }
   for (auto& s : open) {
     if (s->blackhole()) {
-      if (policy == InFlightPolicy::kReset) s->Abort();
-      else s->CloseBlackhole();
+      if (policy == InFlightPolicy::kReset)
+        s->Abort();
+      else
+        s->CloseBlackhole();
     } else if (policy == InFlightPolicy::kReset) {
       counters.reset_at_stop.fetch_add(1);
       s->Abort();
@@ -607,7 +616,8 @@ void LatencyProxy::Stop(InFlightPolicy policy, std::chrono::milliseconds finish_
     impl->work.reset();
   });
   const auto deadline = SteadyClock::now() + std::chrono::milliseconds(1000);
-  while (!impl->loop_ended.load() && SteadyClock::now() < deadline) std::this_thread::sleep_for(poll);
+  while (!impl->loop_ended.load() && SteadyClock::now() < deadline)
+    std::this_thread::sleep_for(poll);
   impl->io.stop();
   if (impl->thread.joinable()) impl->thread.join();
 }

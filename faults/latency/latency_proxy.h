@@ -24,8 +24,8 @@ struct DirectionShaping {
 };
 
 struct LatencyProxyOptions {
-  std::string netns;      // the named namespace every socket of the proxy lives in; "" = ours
-  SocketAddress listen;   // transparent mode: 0.0.0.0 and port 0 (any free port)
+  std::string netns;     // the named namespace every socket of the proxy lives in; "" = ours
+  SocketAddress listen;  // transparent mode: 0.0.0.0 and port 0 (any free port)
   // Explicit mode: where every connection goes. nullopt: transparent mode, each connection goes
   // to its original destination (SO_ORIGINAL_DST).
   std::optional<SocketAddress> upstream;
@@ -43,21 +43,21 @@ struct LatencyProxyOptions {
 // COUNTER(name) is a uint64_t total since Start(); GAUGE(name) an int level.
 // All connections accepted are counted once in `accepted` and once in exactly one of proxied,
 // reset, blackholed, over_limit, no_original_destination, or upstream_failures.
-#define RINGFENCE_LATENCY_PROXY_STATS(COUNTER, GAUGE)                                       \
-  COUNTER(accepted)                                                                        \
-  COUNTER(proxied)                                                                         \
-  COUNTER(reset)                   /* by reset_percent */                                  \
-  COUNTER(blackholed)                                                                      \
-  COUNTER(over_limit)              /* reset because max_connections were open */           \
-  COUNTER(no_original_destination) /* transparent mode: not redirected to us; closed */    \
-  COUNTER(upstream_failures)       /* the real server did not accept; client reset */      \
-  COUNTER(reset_at_stop)           /* open at Stop() and reset (policy or timeout) */      \
-  COUNTER(bytes_to_upstream)                                                               \
-  COUNTER(bytes_to_client)                                                                 \
-  COUNTER(chunks_held)             /* chunks that went through a shaped direction */       \
-  COUNTER(lateness_us_total)       /* sum over held chunks of (written - due) */           \
-  COUNTER(lateness_us_max)                                                                 \
-  GAUGE(open)                      /* connections open now */
+#define RINGFENCE_LATENCY_PROXY_STATS(COUNTER, GAUGE)                                   \
+  COUNTER(accepted)                                                                     \
+  COUNTER(proxied)                                                                      \
+  COUNTER(reset) /* by reset_percent */                                                 \
+  COUNTER(blackholed)                                                                   \
+  COUNTER(over_limit)              /* reset because max_connections were open */        \
+  COUNTER(no_original_destination) /* transparent mode: not redirected to us; closed */ \
+  COUNTER(upstream_failures)       /* the real server did not accept; client reset */   \
+  COUNTER(reset_at_stop)           /* open at Stop() and reset (policy or timeout) */   \
+  COUNTER(bytes_to_upstream)                                                            \
+  COUNTER(bytes_to_client)                                                              \
+  COUNTER(chunks_held)       /* chunks that went through a shaped direction */          \
+  COUNTER(lateness_us_total) /* sum over held chunks of (written - due) */              \
+  COUNTER(lateness_us_max)                                                              \
+  GAUGE(open) /* connections open now */
 
 // A snapshot of the counters (LatencyProxy::Stats).
 struct LatencyProxyStats {

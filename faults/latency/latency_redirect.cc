@@ -7,8 +7,8 @@ namespace ringfence {
 namespace {
 
 std::string ElementScript(const RedirectSpec& spec) {
-  return "add element inet " + spec.table + " ports { " + std::to_string(spec.port) +
-         " timeout " + std::to_string(kRedirectLeaseSeconds) + "s }\n";
+  return "add element inet " + spec.table + " ports { " + std::to_string(spec.port) + " timeout " +
+         std::to_string(kRedirectLeaseSeconds) + "s }\n";
 }
 
 }  // namespace
@@ -45,7 +45,8 @@ Status RenewRedirectLease(const RedirectSpec& spec) {
 }
 
 Status StopRedirecting(const std::string& netns, const std::string& table) {
-  return ApplyNftRulesetIfTableExists("flush set inet " + table + " ports\n", NftTable{table, netns});
+  return ApplyNftRulesetIfTableExists("flush set inet " + table + " ports\n",
+                                      NftTable{table, netns});
 }
 
 RedirectLease::RedirectLease(RedirectSpec spec) : spec_(std::move(spec)) {

@@ -62,7 +62,9 @@ void MemoryWorkerBody(const void* arg) {
       touched = until;
     }
     if (touched < plan->size) {
-      struct timespec tick {0, 10'000'000};
+      struct timespec tick {
+        0, 10'000'000
+      };
       ::nanosleep(&tick, nullptr);
     }
   }
@@ -106,13 +108,37 @@ const FaultDecl& MemoryStressDecl() {
       "Take memory with a worker process that allocates and touches it; revert kills the worker",
       TargetKind::kHost,
       {
-          {"size", ParamType::kInteger, false, nullptr, 4096, 9007199254740992.0, {},
+          {"size",
+           ParamType::kInteger,
+           false,
+           nullptr,
+           4096,
+           9007199254740992.0,
+           {},
            "bytes to allocate and touch"},
-          {"percent", ParamType::kNumber, false, nullptr, 1, 100, {},
+          {"percent",
+           ParamType::kNumber,
+           false,
+           nullptr,
+           1,
+           100,
+           {},
            "percent of MemAvailable (at injection) to allocate and touch"},
-          {"rate", ParamType::kInteger, false, nullptr, 4096, 9007199254740992.0, {},
+          {"rate",
+           ParamType::kInteger,
+           false,
+           nullptr,
+           4096,
+           9007199254740992.0,
+           {},
            "grow by this many bytes per second; default: all at once"},
-          {"mlock", ParamType::kBoolean, false, false, std::nullopt, std::nullopt, {},
+          {"mlock",
+           ParamType::kBoolean,
+           false,
+           false,
+           std::nullopt,
+           std::nullopt,
+           {},
            "lock the memory so that it cannot be swapped out"},
       }};
   return decl;
@@ -158,10 +184,10 @@ class MemoryStress : public WorkerGroupFault {
   //  "rss_peak_bytes" (VmHWM, the most it held)}.
   nlohmann::json Observe(FaultEnv& env) override {
     (void)env;
-    nlohmann::json j = {{"requested_bytes", plan_.size},
-                        {"rate", plan_.rate == 0 ? nlohmann::json(nullptr)
-                                                 : nlohmann::json(plan_.rate)},
-                        {"mlock", plan_.lock}};
+    nlohmann::json j = {
+        {"requested_bytes", plan_.size},
+        {"rate", plan_.rate == 0 ? nlohmann::json(nullptr) : nlohmann::json(plan_.rate)},
+        {"mlock", plan_.lock}};
     const auto& group = this->group();
     if (!group || group->workers().empty()) return j;
     const ProcessRef& worker = group->workers().front();
@@ -202,7 +228,8 @@ Result<MemInfo> ReadMemInfo() {
     if (key == "MemTotal:") info.total_bytes = kib * 1024;
     if (key == "MemAvailable:") info.available_bytes = kib * 1024;
   }
-  if (info.total_bytes == 0) return Status::Unavailable("memory_stress: no MemTotal in /proc/meminfo");
+  if (info.total_bytes == 0)
+    return Status::Unavailable("memory_stress: no MemTotal in /proc/meminfo");
   return info;
 }
 
@@ -217,15 +244,17 @@ Result<uint64_t> CheckMemoryRequest(const MemoryStressConfig& config, const MemI
                             " bytes) less a safety margin of " + std::to_string(margin) + " bytes";
   if (config.percent) {
     const double percent = *config.percent;
-    uint64_t size = static_cast<uint64_t>(static_cast<double>(info.available_bytes) * percent / 100);
+    uint64_t size =
+        static_cast<uint64_t>(static_cast<double>(info.available_bytes) * percent / 100);
     size -= size % 4096;
     if (size > usable) {
       return Status::InvalidInput("memory_stress: percent " + FormatPercent(percent) +
                                   " of MemAvailable is " + std::to_string(size) +
                                   " bytes, more than " + limit);
     }
-    if (size == 0) return Status::InvalidInput("memory_stress: percent " + FormatPercent(percent) +
-                                               " of MemAvailable is 0 bytes");
+    if (size == 0)
+      return Status::InvalidInput("memory_stress: percent " + FormatPercent(percent) +
+                                  " of MemAvailable is 0 bytes");
     return size;
   }
   const uint64_t size = config.size.value_or(0);

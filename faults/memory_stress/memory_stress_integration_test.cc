@@ -157,9 +157,8 @@ TEST_F(MemoryStressIntegrationTest, AWorkerDiesWithTheProcessThatStartedIt) {
   const ProcessRef worker = Worker(undo);
   ASSERT_GT(worker.pid, 0);
   int status = 0;
-  const bool reaped = testing::Eventually([&] {
-    return ::waitpid(worker.pid, &status, WNOHANG) == worker.pid;
-  });
+  const bool reaped =
+      testing::Eventually([&] { return ::waitpid(worker.pid, &status, WNOHANG) == worker.pid; });
   if (!reaped) {
     ::kill(worker.pid, SIGKILL);
     ::waitpid(worker.pid, nullptr, 0);

@@ -173,7 +173,8 @@ TEST_F(NetworkLossTest, PrepareRefusesAMissingNamespace) {
   auto fault = factory_.Create(step, TargetSpec{});
   Status s = fault->Prepare(env_, {LocalHost()});
   EXPECT_EQ(s.code(), StatusCode::kNotFound);
-  EXPECT_EQ(s.message(), "network namespace \"rf-no-such-ns\" not found (no /run/netns/rf-no-such-ns)");
+  EXPECT_EQ(s.message(),
+            "network namespace \"rf-no-such-ns\" not found (no /run/netns/rf-no-such-ns)");
 }
 
 }  // namespace

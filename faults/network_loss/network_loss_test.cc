@@ -37,8 +37,12 @@ TEST(NetworkLossConfigTest, IsARegisteredHostFault) {
 
 TEST(NetworkLossConfigTest, AcceptsValidParams) {
   EXPECT_EQ(Validate({{"percent", 50}}), std::vector<std::string>{});
-  EXPECT_EQ(Validate({{"percent", 0.01}, {"direction", "egress"}, {"protocol", "udp"},
-                      {"port", 53}, {"address", "fd00::/64"}, {"netns", "blue"}}),
+  EXPECT_EQ(Validate({{"percent", 0.01},
+                      {"direction", "egress"},
+                      {"protocol", "udp"},
+                      {"port", 53},
+                      {"address", "fd00::/64"},
+                      {"netns", "blue"}}),
             std::vector<std::string>{});
   EXPECT_EQ(Validate({{"percent", 100}, {"port", 65535}, {"address", "10.0.0.5"}}),
             std::vector<std::string>{});
@@ -48,9 +52,9 @@ TEST(NetworkLossConfigTest, RefusesBadInputWordForWord) {
   EXPECT_EQ(Validate({{"percent", 150}}),
             std::vector<std::string>{
                 "exp.json: /method/0/params/percent: 150: a number from 0.01 to 100"});
-  EXPECT_EQ(Validate({{"percent", 0}}),
-            std::vector<std::string>{
-                "exp.json: /method/0/params/percent: 0: a number from 0.01 to 100"});
+  EXPECT_EQ(
+      Validate({{"percent", 0}}),
+      std::vector<std::string>{"exp.json: /method/0/params/percent: 0: a number from 0.01 to 100"});
   EXPECT_EQ(Validate({{"percent", -5}}),
             std::vector<std::string>{
                 "exp.json: /method/0/params/percent: -5: a number from 0.01 to 100"});
@@ -60,12 +64,13 @@ TEST(NetworkLossConfigTest, RefusesBadInputWordForWord) {
   EXPECT_EQ(Validate({{"percent", 10}, {"port", 70000}}),
             std::vector<std::string>{
                 "exp.json: /method/0/params/port: 70000: an integer from 1 to 65535"});
-  EXPECT_EQ(Validate({{"percent", 10}, {"port", 0}}),
-            std::vector<std::string>{
-                "exp.json: /method/0/params/port: 0: an integer from 1 to 65535"});
-  EXPECT_EQ(Validate({{"percent", 10}, {"direction", "sideways"}}),
-            std::vector<std::string>{
-                "exp.json: /method/0/params/direction: \"sideways\": one of ingress, egress, both"});
+  EXPECT_EQ(
+      Validate({{"percent", 10}, {"port", 0}}),
+      std::vector<std::string>{"exp.json: /method/0/params/port: 0: an integer from 1 to 65535"});
+  EXPECT_EQ(
+      Validate({{"percent", 10}, {"direction", "sideways"}}),
+      std::vector<std::string>{
+          "exp.json: /method/0/params/direction: \"sideways\": one of ingress, egress, both"});
   EXPECT_EQ(Validate({{"percent", 10}, {"protocol", "icmp"}}),
             std::vector<std::string>{
                 "exp.json: /method/0/params/protocol: \"icmp\": one of all, tcp, udp"});

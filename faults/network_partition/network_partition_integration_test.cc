@@ -146,9 +146,9 @@ TEST_F(NetworkPartitionTest, RevertIsIdempotent) {
 TEST_F(NetworkPartitionTest, RevertAfterTheTableWasDeletedByHandIsOk) {
   Inject({{"action", "reject"}, {"port", listener_.port()}, {"netns", pair_.server_ns()}});
   const std::string table = undo_->data["table"];
-  ASSERT_EQ(NetnsPair::Run(NetnsPair::In(pair_.server_ns(),
-                                         {"nft", "delete", "table", "inet", table})),
-            0);
+  ASSERT_EQ(
+      NetnsPair::Run(NetnsPair::In(pair_.server_ns(), {"nft", "delete", "table", "inet", table})),
+      0);
   EXPECT_TRUE(factory_.Revert(env_, *undo_).ok());
 }
 
@@ -165,8 +165,9 @@ TEST_F(NetworkPartitionTest, RevertRefusesATableThatIsNotOurs) {
   undo.data = {{"family", "inet"}, {"table", "filter"}};
   Status s = factory_.Revert(env_, undo);
   EXPECT_EQ(s.code(), StatusCode::kInvalidInput);
-  EXPECT_EQ(s.message(),
-            "undo record names \"filter\", which is not a ringfence table (ringfence_[A-Za-z0-9_]*)");
+  EXPECT_EQ(
+      s.message(),
+      "undo record names \"filter\", which is not a ringfence table (ringfence_[A-Za-z0-9_]*)");
 }
 
 }  // namespace

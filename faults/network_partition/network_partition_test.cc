@@ -28,8 +28,11 @@ TEST(NetworkPartitionConfigTest, AcceptsAPortAnAddressOrBoth) {
   EXPECT_EQ(Validate({{"port", 8080}}), std::vector<std::string>{});
   EXPECT_EQ(Validate({{"address", "10.0.0.0/24"}, {"action", "reject"}}),
             std::vector<std::string>{});
-  EXPECT_EQ(Validate({{"address", "fd00::1"}, {"port", 443}, {"direction", "ingress"},
-                      {"protocol", "tcp"}, {"netns", "blue"}}),
+  EXPECT_EQ(Validate({{"address", "fd00::1"},
+                      {"port", 443},
+                      {"direction", "ingress"},
+                      {"protocol", "tcp"},
+                      {"netns", "blue"}}),
             std::vector<std::string>{});
 }
 
@@ -41,9 +44,9 @@ TEST(NetworkPartitionConfigTest, RefusesBadInputWordForWord) {
   EXPECT_EQ(Validate({{"port", 8080}, {"action", "block"}}),
             std::vector<std::string>{
                 "exp.json: /method/0/params/action: \"block\": one of drop, reject"});
-  EXPECT_EQ(Validate({{"port", -1}}),
-            std::vector<std::string>{
-                "exp.json: /method/0/params/port: -1: an integer from 1 to 65535"});
+  EXPECT_EQ(
+      Validate({{"port", -1}}),
+      std::vector<std::string>{"exp.json: /method/0/params/port: -1: an integer from 1 to 65535"});
   EXPECT_EQ(Validate({{"address", "10.0.0.0/24"}, {"direction", "inbound"}}),
             std::vector<std::string>{
                 "exp.json: /method/0/params/direction: \"inbound\": one of ingress, egress, both"});

@@ -62,7 +62,9 @@ struct KilledProcess {
 class ProcessKill : public Fault {
  public:
   ProcessKill(std::string step_name, ProcessSelector selector, ProcessKillConfig config)
-      : step_name_(std::move(step_name)), selector_(std::move(selector)), config_(std::move(config)) {}
+      : step_name_(std::move(step_name)),
+        selector_(std::move(selector)),
+        config_(std::move(config)) {}
 
   Status Prepare(FaultEnv& env, const std::vector<Target>& targets) override {
     return CheckTargetsSignallable(env.processes, targets);
@@ -121,8 +123,9 @@ class ProcessKill : public Fault {
       killed.push_back(k.process.pid);
       if (k.escalated) escalated.push_back(k.process.pid);
     }
-    nlohmann::json observed = {
-        {"killed", killed}, {"signal", SignalName(config_.signo)}, {"escalated_to_sigkill", escalated}};
+    nlohmann::json observed = {{"killed", killed},
+                               {"signal", SignalName(config_.signo)},
+                               {"escalated_to_sigkill", escalated}};
     if (!config_.expect_restart_within) return observed;
 
     WaitForReplacements(env);
@@ -141,10 +144,9 @@ class ProcessKill : public Fault {
 
   bool ExpectationMet() const override { return !config_.expect_restart_within || restarted_; }
   std::string ExpectationDetail() const override {
-    return config_.expect_restart_within
-               ? "no replacement within expect_restart_within " +
-                     FormatDuration(*config_.expect_restart_within)
-               : "";
+    return config_.expect_restart_within ? "no replacement within expect_restart_within " +
+                                               FormatDuration(*config_.expect_restart_within)
+                                         : "";
   }
 
  private:
@@ -161,8 +163,8 @@ class ProcessKill : public Fault {
     const auto deadline = env.clock.Monotonic() + grace;
     const long long slices = grace.count() / kPollSlice.count() + 1;
     for (long long i = 0; i < slices && !env.stop.stop_requested(); ++i) {
-      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline -
-                                                                        env.clock.Monotonic());
+      auto left =
+          std::chrono::duration_cast<std::chrono::milliseconds>(deadline - env.clock.Monotonic());
       if (left.count() <= 0) break;
       if (env.processes.WaitExit(ref.pid, ref.start_ticks, std::min(left, kPollSlice))) return true;
     }
@@ -202,14 +204,16 @@ class ProcessKill : public Fault {
   // restart time = start − that kill, at least 0.
   std::vector<std::pair<Replacement, std::chrono::milliseconds>> PairReplacements() const {
     std::vector<Replacement> by_start = replacements_;
-    std::stable_sort(by_start.begin(), by_start.end(),
-                     [](const Replacement& a, const Replacement& b) { return a.started < b.started; });
+    std::stable_sort(
+        by_start.begin(), by_start.end(),
+        [](const Replacement& a, const Replacement& b) { return a.started < b.started; });
     std::vector<WallTime> kills;
     for (const auto& k : killed_) kills.push_back(k.kill_time);
     std::sort(kills.begin(), kills.end());
     std::vector<std::pair<Replacement, std::chrono::milliseconds>> out;
     for (size_t i = 0; i < by_start.size() && i < kills.size(); ++i) {
-      auto restart = std::chrono::duration_cast<std::chrono::milliseconds>(by_start[i].started - kills[i]);
+      auto restart =
+          std::chrono::duration_cast<std::chrono::milliseconds>(by_start[i].started - kills[i]);
       out.push_back({by_start[i], std::max(restart, std::chrono::milliseconds(0))});
     }
     return out;
@@ -242,8 +246,9 @@ const FaultDecl& ProcessKillDecl() {
   static const FaultDecl decl = [] {
     FaultDecl d;
     d.name = kType;
-    d.summary = "Kill processes with a signal, optionally escalating to SIGKILL and checking that "
-                "they are restarted";
+    d.summary =
+        "Kill processes with a signal, optionally escalating to SIGKILL and checking that "
+        "they are restarted";
     d.target_kind = TargetKind::kProcess;
     ParamDecl signal;
     signal.name = "signal";
@@ -255,20 +260,23 @@ const FaultDecl& ProcessKillDecl() {
     grace.type = ParamType::kDuration;
     grace.min = 1;
     grace.max = kMaxDurationMs;
-    grace.doc = "If set, how long to wait for each target to exit after `signal` before sending "
-                "SIGKILL";
+    grace.doc =
+        "If set, how long to wait for each target to exit after `signal` before sending "
+        "SIGKILL";
     ParamDecl expect;
     expect.name = "expect_restart_within";
     expect.type = ParamType::kDuration;
     expect.min = 1;
     expect.max = kMaxDurationMs;
-    expect.doc = "If set, a new process matching the target's selector must start within this "
-                 "long of each kill, or the run fails";
+    expect.doc =
+        "If set, a new process matching the target's selector must start within this "
+        "long of each kill, or the run fails";
     ParamDecl restart;
     restart.name = "restart_command";
     restart.type = ParamType::kStringList;
-    restart.doc = "Command (argv, no shell) run on revert when nothing matching the selector has "
-                  "started since the kill";
+    restart.doc =
+        "Command (argv, no shell) run on revert when nothing matching the selector has "
+        "started since the kill";
     d.params = {signal, grace, expect, restart};
     return d;
   }();
@@ -289,7 +297,8 @@ void ProcessKillFactory::ValidateConfig(const nlohmann::json& params, const std:
   }
   if (params.contains("restart_command")) {
     const auto& cmd = params["restart_command"];
-    if (!cmd.is_array() || cmd.empty() || !cmd[0].is_string() || cmd[0].get<std::string>().empty()) {
+    if (!cmd.is_array() || cmd.empty() || !cmd[0].is_string() ||
+        cmd[0].get<std::string>().empty()) {
       errors.Add(pointer + "/restart_command", cmd.dump(),
                  "a non-empty command: the program, then its arguments");
     }
@@ -298,7 +307,8 @@ void ProcessKillFactory::ValidateConfig(const nlohmann::json& params, const std:
 
 std::unique_ptr<Fault> ProcessKillFactory::Create(const FaultStep& step,
                                                   const TargetSpec& target) const {
-  return std::make_unique<ProcessKill>(step.name, target.process, ProcessKillConfig::FromParams(step.params));
+  return std::make_unique<ProcessKill>(step.name, target.process,
+                                       ProcessKillConfig::FromParams(step.params));
 }
 
 Status ProcessKillFactory::Revert(FaultEnv& env, const UndoRecord& undo) const {
@@ -334,7 +344,8 @@ Status ProcessKillFactory::Revert(FaultEnv& env, const UndoRecord& undo) const {
   if (!matches.ok() && matches.status().code() != StatusCode::kNotFound) return matches.status();
   if (matches.ok()) {
     for (const auto& p : *matches) {
-      if (env.processes.StartTime(p.start_ticks) + kStartTimeSlack >= kill_time) return Status::Ok();
+      if (env.processes.StartTime(p.start_ticks) + kStartTimeSlack >= kill_time)
+        return Status::Ok();
     }
   }
 
@@ -361,8 +372,9 @@ Verification ProcessKillFactory::Verify(FaultEnv& env, const UndoRecord& undo) c
   auto ref = ProcessRef::FromJson(undo.data);
   if (!ref.ok()) return Verification::Unknown(ref.status().message());
   if (!undo.data.contains("restart_command")) {
-    return Verification::Reverted("no restart_command: a killed process is not revived, so "
-                                  "nothing is to be running again");
+    return Verification::Reverted(
+        "no restart_command: a killed process is not revived, so "
+        "nothing is to be running again");
   }
   auto original = env.processes.Get(ref->pid);
   if (original.ok() && original->start_ticks == ref->start_ticks && original->state != 'Z') {
@@ -373,8 +385,9 @@ Verification ProcessKillFactory::Verify(FaultEnv& env, const UndoRecord& undo) c
   auto matches = MatchProcesses(env.processes, *selector);
   if (!matches.ok()) {
     if (matches.status().code() == StatusCode::kNotFound) {
-      return Verification::NotReverted("no live process matching the selector runs after the "
-                                       "restart_command");
+      return Verification::NotReverted(
+          "no live process matching the selector runs after the "
+          "restart_command");
     }
     return Verification::Unknown("cannot list processes: " + matches.status().message());
   }
@@ -390,8 +403,9 @@ Verification ProcessKillFactory::Verify(FaultEnv& env, const UndoRecord& undo) c
     return Verification::Reverted("running again: pid " + std::to_string(p.pid) + " (" + p.name +
                                   ")");
   }
-  return Verification::NotReverted("no live process matching the selector runs after the "
-                                   "restart_command");
+  return Verification::NotReverted(
+      "no live process matching the selector runs after the "
+      "restart_command");
 }
 
 RINGFENCE_REGISTER_FAULT(ProcessKillFactory);

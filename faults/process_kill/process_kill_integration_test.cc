@@ -96,9 +96,9 @@ TEST(ProcessKillIntegrationTest, KillsExactlyTwoOfFive) {
 
   std::vector<pid_t> killed;
   for (const auto& t : *targets) killed.push_back(t.process.pid);
-  EXPECT_EQ(run.observed, (json{{"killed", killed},
-                                {"signal", "SIGTERM"},
-                                {"escalated_to_sigkill", json::array()}}));
+  EXPECT_EQ(
+      run.observed,
+      (json{{"killed", killed}, {"signal", "SIGTERM"}, {"escalated_to_sigkill", json::array()}}));
   int dead = 0, alive = 0;
   for (pid_t pid : children.pids()) {
     const bool is_target = std::find(killed.begin(), killed.end(), pid) != killed.end();
@@ -131,7 +131,8 @@ TEST(ProcessKillIntegrationTest, GraceEscalatesWhenSigtermIsIgnored) {
   ASSERT_TRUE(targets.ok()) << targets.status().message();
 
   ProcessKillFactory factory;
-  InjectedRun run = KillTargets(factory, *table, spec, *targets, {{"signal", "SIGTERM"}, {"grace", "200ms"}});
+  InjectedRun run =
+      KillTargets(factory, *table, spec, *targets, {{"signal", "SIGTERM"}, {"grace", "200ms"}});
   EXPECT_EQ(run.observed["escalated_to_sigkill"], json{pid});
   int status = 0;
   ASSERT_TRUE(children.ReapWithin(pid, 5000, &status));

@@ -43,7 +43,8 @@ class ProcessKillTest : public ::testing::Test {
   }
 
   // PlanUndo then Inject, as the engine does.
-  UndoRecord PlanAndInject(Fault& fault, const Target& target, StatusCode expected = StatusCode::kOk) {
+  UndoRecord PlanAndInject(Fault& fault, const Target& target,
+                           StatusCode expected = StatusCode::kOk) {
     auto undo = fault.PlanUndo(env_, target);
     EXPECT_TRUE(undo.ok());
     EXPECT_EQ(fault.Inject(env_, target, *undo).code(), expected);
@@ -54,7 +55,8 @@ class ProcessKillTest : public ::testing::Test {
   // time), with the next free pid.
   void SuperviseWithRestartAfter(std::chrono::milliseconds delay) {
     table_.OnSignalExit([this, delay](const ProcessInfo& gone, int) {
-      table_.Add(next_pid_++, gone.name, gone.cmdline, gone.uid, table_.TicksAt(clock_.Now() + delay));
+      table_.Add(next_pid_++, gone.name, gone.cmdline, gone.uid,
+                 table_.TicksAt(clock_.Now() + delay));
     });
   }
 
@@ -92,16 +94,18 @@ TEST_F(ProcessKillTest, IsRegisteredWithItsParams) {
 
 TEST_F(ProcessKillTest, ValidateConfigRejectsContradictions) {
   ValidationErrors errors;
-  factory_.ValidateConfig({{"signal", "SIGKILL"}, {"grace", "5s"}, {"restart_command", json::array()}},
-                          "/method/0/params", errors);
+  factory_.ValidateConfig(
+      {{"signal", "SIGKILL"}, {"grace", "5s"}, {"restart_command", json::array()}},
+      "/method/0/params", errors);
   factory_.ValidateConfig({{"signal", "STOP"}}, "/method/1/params", errors);
-  EXPECT_EQ(errors.Format("exp.json"),
-            (std::vector<std::string>{
-                "exp.json: /method/0/params/grace: \"5s\": only with a signal other than SIGKILL",
-                "exp.json: /method/0/params/restart_command: []: a non-empty command: the program, "
-                "then its arguments",
-                "exp.json: /method/1/params/signal: \"STOP\": a signal that ends a process (to stop "
-                "one, use process_pause)"}));
+  EXPECT_EQ(
+      errors.Format("exp.json"),
+      (std::vector<std::string>{
+          "exp.json: /method/0/params/grace: \"5s\": only with a signal other than SIGKILL",
+          "exp.json: /method/0/params/restart_command: []: a non-empty command: the program, "
+          "then its arguments",
+          "exp.json: /method/1/params/signal: \"STOP\": a signal that ends a process (to stop "
+          "one, use process_pause)"}));
 
   ValidationErrors none;
   factory_.ValidateConfig({{"signal", "SIGTERM"}, {"grace", "5s"}, {"restart_command", {"true"}}},
@@ -137,10 +141,11 @@ TEST_F(ProcessKillTest, KillsWithTheSignal) {
   ASSERT_TRUE(fault->Prepare(env_, {target_}).ok());
   PlanAndInject(*fault, target_);
   EXPECT_FALSE(table_.Has(4242));
-  EXPECT_EQ(table_.signals(), (std::vector<Call>{{4242, info_.start_ticks, 0},
-                                                 {4242, info_.start_ticks, SIGINT}}));
-  EXPECT_EQ(fault->Observe(env_),
-            (json{{"killed", {4242}}, {"signal", "SIGINT"}, {"escalated_to_sigkill", json::array()}}));
+  EXPECT_EQ(table_.signals(),
+            (std::vector<Call>{{4242, info_.start_ticks, 0}, {4242, info_.start_ticks, SIGINT}}));
+  EXPECT_EQ(
+      fault->Observe(env_),
+      (json{{"killed", {4242}}, {"signal", "SIGINT"}, {"escalated_to_sigkill", json::array()}}));
   EXPECT_TRUE(fault->ExpectationMet());
 }
 
@@ -183,12 +188,11 @@ TEST_F(ProcessKillTest, DetectsARestartBySupervisor) {
   SuperviseWithRestartAfter(std::chrono::milliseconds(300));
   auto fault = Create({{"expect_restart_within", "1s"}});
   PlanAndInject(*fault, target_);
-  EXPECT_EQ(fault->Observe(env_),
-            (json{{"killed", {4242}},
-                  {"signal", "SIGTERM"},
-                  {"escalated_to_sigkill", json::array()},
-                  {"replacements", {{{"pid", 5000}, {"restart_ms", 300}}}},
-                  {"restarted", true}}));
+  EXPECT_EQ(fault->Observe(env_), (json{{"killed", {4242}},
+                                        {"signal", "SIGTERM"},
+                                        {"escalated_to_sigkill", json::array()},
+                                        {"replacements", {{{"pid", 5000}, {"restart_ms", 300}}}},
+                                        {"restarted", true}}));
   EXPECT_TRUE(fault->ExpectationMet());
 }
 

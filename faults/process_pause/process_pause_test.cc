@@ -77,8 +77,7 @@ TEST_F(ProcessPauseTest, InjectStopsAndRevertResumes) {
   ASSERT_TRUE(undo.ok());
   ASSERT_TRUE(fault->Inject(env_, target_, *undo).ok());
   EXPECT_EQ(table_.StateOf(4242), 'T');
-  EXPECT_EQ(fault->Observe(env_),
-            (nlohmann::json{{"paused", {4242}}, {"stopped_now", {4242}}}));
+  EXPECT_EQ(fault->Observe(env_), (nlohmann::json{{"paused", {4242}}, {"stopped_now", {4242}}}));
 
   // Revert works from the record alone, as after a crash.
   ASSERT_TRUE(factory_->Revert(env_, UndoRecord::FromJson(undo->ToJson())).ok());

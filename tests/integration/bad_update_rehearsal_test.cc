@@ -75,12 +75,13 @@ class SmallFleet {
               {"bake", "1s"},
               {"gate_interval", "100ms"}};
     for (const auto& [k, v] : params.items()) p[k] = v;
-    json experiment = {
-        {"version", 1},
-        {"title", "bad_update test"},
-        {"guards", json::array()},
-        {"method", json::array({{{"type", "bad_update"}, {"name", "update"}, {"params", p},
-                                 {"duration", duration}}})}};
+    json experiment = {{"version", 1},
+                       {"title", "bad_update test"},
+                       {"guards", json::array()},
+                       {"method", json::array({{{"type", "bad_update"},
+                                                {"name", "update"},
+                                                {"params", p},
+                                                {"duration", duration}}})}};
     dir_.Write("experiment.json", experiment.dump(2));
     ChildRun run({RINGFENCE_BINARY, "run", dir_.File("experiment.json"), "--journal",
                   dir_.File("journal.json"), "--state-dir", dir_.File("state"), "--var",
@@ -111,9 +112,7 @@ class SmallFleet {
   Status started_;
 };
 
-json DemoJournal(const TempDir& dir) {
-  return json::parse(ReadFile(dir.File("journal.json")));
-}
+json DemoJournal(const TempDir& dir) { return json::parse(ReadFile(dir.File("journal.json"))); }
 
 int RunDemoScenario(const std::string& scenario, const TempDir& dir, std::string* out) {
   ChildRun run({RINGFENCE_BINARY, "demo", "--scenario",
@@ -170,8 +169,7 @@ TEST(BadUpdateTest, AnAaRunWithTheGoodArtifactPasses) {
   SmallFleet fleet(4);
   ASSERT_TRUE(fleet.started().ok()) << fleet.started().message();
   std::string out, err;
-  const int code =
-      fleet.Run({{"mode", "aa"}, {"waves", {1, "50%", "100%"}}}, &out, &err, "5s");
+  const int code = fleet.Run({{"mode", "aa"}, {"waves", {1, "50%", "100%"}}}, &out, &err, "5s");
   ASSERT_EQ(code, 0) << out << err;
   const json observed = fleet.Observed();
   EXPECT_EQ(observed["verdict_reason"], "contained") << observed.dump();
@@ -215,17 +213,17 @@ TEST(BadUpdateTest, RunnerKilledMidRolloutLeavesNoHostWithTheBadArtifact) {
   // A "bad" artifact the service takes without crashing: nothing halts the rollout, so most
   // kill points find hosts holding it (a crashing one is rolled back within ~100 ms).
   fleet.dir().Write("other.txt", ReadFile(fleet.dir().File("good.txt")) + "# v2\n");
-  testing::ChaosRun chaos(fleet.dir(),
-                          {{"type", "bad_update"},
-                           {"params", {{"hosts_file", fleet.dir().File("hosts.json")},
-                                       {"artifact", fleet.dir().File("good.txt")},
-                                       {"bad_artifact", fleet.dir().File("other.txt")},
-                                       {"deploy", json::parse(kDeploy)},
-                                       {"rollback", json::parse(kRollback)},
-                                       {"waves", {1, 2, "100%"}},
-                                       {"bake", "300ms"},
-                                       {"gate_interval", "100ms"}}},
-                           {"duration", "2s"}});
+  testing::ChaosRun chaos(fleet.dir(), {{"type", "bad_update"},
+                                        {"params",
+                                         {{"hosts_file", fleet.dir().File("hosts.json")},
+                                          {"artifact", fleet.dir().File("good.txt")},
+                                          {"bad_artifact", fleet.dir().File("other.txt")},
+                                          {"deploy", json::parse(kDeploy)},
+                                          {"rollback", json::parse(kRollback)},
+                                          {"waves", {1, 2, "100%"}},
+                                          {"bake", "300ms"},
+                                          {"gate_interval", "100ms"}}},
+                                        {"duration", "2s"}});
   chaos.KillAtSeededPoints(6, 1007, 1800, [&]() -> std::string {
     const std::string good = ReadFile(fleet.dir().File("good.txt"));
     for (int i = 0; i < 3; ++i) {
@@ -241,10 +239,11 @@ TEST(BadUpdateTest, APipelineThatIgnoresHealthIsNotDetectedAndReachesEveryHost) 
   SmallFleet fleet(4);
   ASSERT_TRUE(fleet.started().ok()) << fleet.started().message();
   // The user's rollout tool: copies the artifact everywhere, reloads, never looks at health.
-  fleet.dir().Write("pipeline.sh",
-                    "for f in \"$2\"/content-*.txt; do cp \"$1\" \"$f\"; done\n"
-                    "pkill -HUP -f \"^[^ ]*ringfence-demo-service --port [0-9]+ --fleet-id $3( |$)\"\n"
-                    "exit 0\n");
+  fleet.dir().Write(
+      "pipeline.sh",
+      "for f in \"$2\"/content-*.txt; do cp \"$1\" \"$f\"; done\n"
+      "pkill -HUP -f \"^[^ ]*ringfence-demo-service --port [0-9]+ --fleet-id $3( |$)\"\n"
+      "exit 0\n");
   std::string out, err;
   const int code = fleet.Run({{"mode", "pipeline"},
                               {"pipeline_command",
@@ -271,13 +270,14 @@ TEST(BadUpdateTest, APipelineThatKeepsDeployingIsHaltedWhenTheGateFails) {
   ASSERT_TRUE(fleet.started().ok()) << fleet.started().message();
   // In the command lines of the pipeline's shell and of each of its sleeps.
   const std::string marker = testing::UniqueDigits();
-  fleet.dir().Write("pipeline.sh",
-                    "for f in \"$2\"/content-*.txt; do\n"
-                    "  cp \"$1\" \"$f\"\n"
-                    "  pkill -HUP -f \"^[^ ]*ringfence-demo-service --port [0-9]+ --fleet-id $3( |$)\"\n"
-                    "  sleep 1.000$4\n"
-                    "done\n"
-                    "exit 0\n");
+  fleet.dir().Write(
+      "pipeline.sh",
+      "for f in \"$2\"/content-*.txt; do\n"
+      "  cp \"$1\" \"$f\"\n"
+      "  pkill -HUP -f \"^[^ ]*ringfence-demo-service --port [0-9]+ --fleet-id $3( |$)\"\n"
+      "  sleep 1.000$4\n"
+      "done\n"
+      "exit 0\n");
   std::string out, err;
   const int code = fleet.Run({{"mode", "pipeline"},
                               {"max_blast_radius", 0.5},
@@ -315,14 +315,15 @@ TEST(BadUpdateTest, APipelineThatIgnoresSigtermIsKilledAfterTheGrace) {
   SmallFleet fleet(4);
   ASSERT_TRUE(fleet.started().ok()) << fleet.started().message();
   const std::string marker = testing::UniqueDigits();
-  fleet.dir().Write("pipeline.sh",
-                    "trap '' TERM\n"
-                    "for f in \"$2\"/content-*.txt; do\n"
-                    "  cp \"$1\" \"$f\"\n"
-                    "  pkill -HUP -f \"^[^ ]*ringfence-demo-service --port [0-9]+ --fleet-id $3( |$)\"\n"
-                    "  sleep 3.000$4\n"
-                    "done\n"
-                    "exit 0\n");
+  fleet.dir().Write(
+      "pipeline.sh",
+      "trap '' TERM\n"
+      "for f in \"$2\"/content-*.txt; do\n"
+      "  cp \"$1\" \"$f\"\n"
+      "  pkill -HUP -f \"^[^ ]*ringfence-demo-service --port [0-9]+ --fleet-id $3( |$)\"\n"
+      "  sleep 3.000$4\n"
+      "done\n"
+      "exit 0\n");
   std::string out, err;
   fleet.Run({{"mode", "pipeline"},
              {"max_blast_radius", 0.5},
@@ -345,11 +346,19 @@ TEST(BadUpdateTest, DeployFailuresCountAgainstMaxErrors) {
   SmallFleet fleet(3);
   ASSERT_TRUE(fleet.started().ok()) << fleet.started().message();
   // demo-2 cannot be deployed to; truncate makes a file the service rejects and survives.
-  const json deploy = {"sh", "-c", "test \"$1\" != demo-2 || { echo no route >&2; exit 3; }; cp \"$2\" \"$3\"",
-                       "deploy", "{name}", "{artifact}", "{path}"};
+  const json deploy = {"sh",
+                       "-c",
+                       "test \"$1\" != demo-2 || { echo no route >&2; exit 3; }; cp \"$2\" \"$3\"",
+                       "deploy",
+                       "{name}",
+                       "{artifact}",
+                       "{path}"};
   std::string out, err;
-  int code = fleet.Run({{"mutation", "truncate"}, {"deploy", deploy}, {"waves", {"1", "100%"}},
-                        {"max_blast_radius", 1.0}, {"max_errors", 0}},
+  int code = fleet.Run({{"mutation", "truncate"},
+                        {"deploy", deploy},
+                        {"waves", {"1", "100%"}},
+                        {"max_blast_radius", 1.0},
+                        {"max_errors", 0}},
                        &out, &err);
   EXPECT_EQ(code, 0) << out << err;
   json observed = fleet.Observed();
@@ -366,8 +375,11 @@ TEST(BadUpdateTest, DeployFailuresCountAgainstMaxErrors) {
 
   // One error tolerated: the rollout goes on to the end (truncated content is rejected by the
   // service, so nothing crashes and nothing is detected).
-  code = fleet.Run({{"mutation", "truncate"}, {"deploy", deploy}, {"waves", {"1", "100%"}},
-                    {"max_blast_radius", 1.0}, {"max_errors", 1}},
+  code = fleet.Run({{"mutation", "truncate"},
+                    {"deploy", deploy},
+                    {"waves", {"1", "100%"}},
+                    {"max_blast_radius", 1.0},
+                    {"max_errors", 1}},
                    &out, &err);
   EXPECT_EQ(code, 1) << out << err;
   observed = fleet.Observed();
@@ -414,9 +426,12 @@ TEST(BadUpdateTest, BadInputExitsTwoAndDeploysNothing) {
         json p2 = {{"hosts_file", fleet.dir().File("hosts.json")},
                    {"artifact", fleet.dir().File("good.txt")},
                    {"deploy", json::parse(kDeploy)}};
-        json experiment = {{"version", 1}, {"title", "t"}, {"guards", json::array()},
-                           {"method", json::array({{{"type", "bad_update"}, {"params", p2},
-                                                    {"duration", "5s"}}})}};
+        json experiment = {
+            {"version", 1},
+            {"title", "t"},
+            {"guards", json::array()},
+            {"method",
+             json::array({{{"type", "bad_update"}, {"params", p2}, {"duration", "5s"}}})}};
         fleet.dir().Write("experiment.json", experiment.dump());
         ChildRun run({RINGFENCE_BINARY, "run", file, "--state-dir", fleet.dir().File("state")},
                      fleet.dir().path());

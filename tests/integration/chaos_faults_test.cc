@@ -34,8 +34,9 @@ TEST(ChaosFaultsTest, DiskFillOnATmpfsLeavesNoFillFile) {
       if (::umount2(path.c_str(), 0) != 0) ::umount2(path.c_str(), MNT_DETACH);
     }
   } unmount{mnt};
-  ChaosRun chaos(dir, {{"type", "disk_fill"}, {"params", {{"path", mnt}, {"percent", 60}}},
-                       {"duration", "400ms"}});
+  ChaosRun chaos(
+      dir,
+      {{"type", "disk_fill"}, {"params", {{"path", mnt}, {"percent", 60}}}, {"duration", "400ms"}});
   chaos.KillAtSeededPoints(kPointsPerFault, 1001, 700, [&]() -> std::string {
     size_t files = 0;
     for ([[maybe_unused]] auto& e : std::filesystem::directory_iterator(mnt)) ++files;
@@ -66,9 +67,10 @@ TEST(ChaosFaultsTest, TransparentLatencyProxyLeavesNoRedirect) {
   NetnsPair pair;
   ASSERT_TRUE(pair.ok()) << pair.error();
   TempDir dir;
-  ChaosRun chaos(dir, {{"type", "latency"},
-                       {"params", {{"port", 18080}, {"delay", "10ms"}, {"netns", pair.server_ns()}}},
-                       {"duration", "400ms"}});
+  ChaosRun chaos(dir,
+                 {{"type", "latency"},
+                  {"params", {{"port", 18080}, {"delay", "10ms"}, {"netns", pair.server_ns()}}},
+                  {"duration", "400ms"}});
   // The proxy lives in the runner and dies with it; its redirect table must go too.
   chaos.KillAtSeededPoints(kPointsPerFault, 1006, 700, [&]() -> std::string {
     std::string tables;
@@ -79,8 +81,9 @@ TEST(ChaosFaultsTest, TransparentLatencyProxyLeavesNoRedirect) {
 
 TEST(ChaosFaultsTest, CpuStressLeavesNoWorker) {
   TempDir dir;
-  ChaosRun chaos(dir, {{"type", "cpu_stress"}, {"params", {{"workers", 1}, {"load", 50}}},
-                       {"duration", "400ms"}});
+  ChaosRun chaos(
+      dir,
+      {{"type", "cpu_stress"}, {"params", {{"workers", 1}, {"load", 50}}}, {"duration", "400ms"}});
   // Workers are forks of the runner: ChaosRun already waits until no process mentions the
   // state dir, which covers them; the check adds nothing more to look at.
   chaos.KillAtSeededPoints(kPointsPerFault, 1003, 700, [] { return std::string(); });
@@ -88,8 +91,8 @@ TEST(ChaosFaultsTest, CpuStressLeavesNoWorker) {
 
 TEST(ChaosFaultsTest, MemoryStressLeavesNoWorker) {
   TempDir dir;
-  ChaosRun chaos(dir, {{"type", "memory_stress"}, {"params", {{"size", 32 << 20}}},
-                       {"duration", "400ms"}});
+  ChaosRun chaos(
+      dir, {{"type", "memory_stress"}, {"params", {{"size", 32 << 20}}}, {"duration", "400ms"}});
   chaos.KillAtSeededPoints(kPointsPerFault, 1004, 700, [] { return std::string(); });
 }
 
@@ -103,13 +106,15 @@ TEST(ChaosFaultsTest, ProcessKillWithRestartLeavesTheFleetWhole) {
   const std::string regex =
       "ringfence-demo-service --port [0-9]+ --fleet-id " + fleet.fleet_id() + "( |$)";
   ChaosRun chaos(dir,
-                 {{"type", "process_kill"}, {"target", "fleet"},
+                 {{"type", "process_kill"},
+                  {"target", "fleet"},
                   {"params", {{"signal", "SIGKILL"}, {"expect_restart_within", "2s"}}},
                   {"duration", "400ms"}},
                  {{"fleet", {{"process", {{"cmdline", regex}}}, {"select", {{"count", 1}}}}}});
   chaos.KillAtSeededPoints(kPointsPerFault, 1005, 700, [&]() -> std::string {
     bool whole = Eventually([&] { return CountProcesses(regex) == 3; });
-    return whole ? "" : "the fleet has " + std::to_string(CountProcesses(regex)) + " of 3 instances";
+    return whole ? ""
+                 : "the fleet has " + std::to_string(CountProcesses(regex)) + " of 3 instances";
   });
   fleet.Stop();
 }

@@ -73,7 +73,8 @@ TEST_F(CliFormsTest, HelpPrintsACommandsOptionsWithDescriptions) {
   ASSERT_EQ(flag.Wait(), 0);
   EXPECT_EQ(help.out(), flag.out());
   EXPECT_EQ(help.out().rfind("usage: ringfence recover [--state-dir D] [--run ID] [--inventory F] "
-                             "[--secret k=v]...\n", 0),
+                             "[--secret k=v]...\n",
+                             0),
             0u)
       << help.out();
   EXPECT_NE(help.out().find("  --run ID                  only this run's ledger\n"),

@@ -25,8 +25,9 @@ using std::chrono::seconds;
 class CliGuardsTest : public ::testing::Test {
  protected:
   std::vector<std::string> Run(const std::string& file, std::vector<std::string> extra = {}) {
-    std::vector<std::string> argv = {RINGFENCE_BINARY, "run", file, "--journal",
-                                     dir_.File("journal.json"), "--state-dir", dir_.File("state")};
+    std::vector<std::string> argv = {
+        RINGFENCE_BINARY,  "run", file, "--journal", dir_.File("journal.json"), "--state-dir",
+        dir_.File("state")};
     argv.insert(argv.end(), extra.begin(), extra.end());
     return argv;
   }
@@ -34,21 +35,23 @@ class CliGuardsTest : public ::testing::Test {
 
   // An experiment that kills `kill` of `victims` and pauses every one of `paused`
   // (both for 30 s), with `guards`.
-  static std::string Experiment(const SleepChildren& victims, int kill,
-                                const SleepChildren& paused, const json& guards) {
+  static std::string Experiment(const SleepChildren& victims, int kill, const SleepChildren& paused,
+                                const json& guards) {
     json doc = {
         {"version", 1},
         {"title", "guards through run"},
         {"targets",
-         {{"victims", {{"process", {{"cmdline", victims.cmdline_regex()}}},
-                       {"select", {{"count", kill}}}}},
+         {{"victims",
+           {{"process", {{"cmdline", victims.cmdline_regex()}}}, {"select", {{"count", kill}}}}},
           {"paused", {{"process", {{"cmdline", paused.cmdline_regex()}}}}}}},
         {"method",
-         {{{"type", "process_pause"}, {"name", "pause"}, {"target", "paused"},
-           {"duration", "30s"}},
+         {{{"type", "process_pause"}, {"name", "pause"}, {"target", "paused"}, {"duration", "30s"}},
           {{"type", "wait"}, {"duration", "200ms"}},
-          {{"type", "process_kill"}, {"name", "kill"}, {"target", "victims"},
-           {"params", {{"signal", "SIGKILL"}}}, {"duration", "30s"}},
+          {{"type", "process_kill"},
+           {"name", "kill"},
+           {"target", "victims"},
+           {"params", {{"signal", "SIGKILL"}}},
+           {"duration", "30s"}},
           {{"type", "wait"}, {"duration", "30s"}}}},
         {"guards", guards}};
     return doc.dump(2);
@@ -68,9 +71,7 @@ class CliGuardsTest : public ::testing::Test {
 
 TEST_F(CliGuardsTest, InvalidGuardsExit2AndTouchNothing) {
   SleepChildren victims(2), paused(1);
-  json guards = {{{"name", "a"},
-                  {"source", {{"type", "graphite"}}},
-                  {"condition", {{"max", 1}}}},
+  json guards = {{{"name", "a"}, {"source", {{"type", "graphite"}}}, {"condition", {{"max", 1}}}},
                  {{"name", "b"},
                   {"source", {{"type", "affected_fraction"}, {"target", "flet"}}},
                   {"condition", json::object()},
@@ -96,7 +97,6 @@ TEST_F(CliGuardsTest, InvalidGuardsExit2AndTouchNothing) {
   EXPECT_TRUE(AllRunning(paused));
   for (pid_t pid : victims.pids()) EXPECT_FALSE(victims.Exited(pid)) << pid;
 }
-
 
 // The affected fraction of `victims` beyond 0.2 aborts the run within a sample: status aborted,
 // exit 1, the paused processes resumed long before the faults' 30 s, the journal's abort object.
@@ -161,8 +161,8 @@ TEST_F(CliGuardsTest, PromqlGuardAbortsTheRun) {
   ChildRun run(Run(dir_.File("promql.json"), {"--check-sources"}), dir_.path());
   ASSERT_TRUE(Eventually([&] { return AllPaused(paused); })) << run.err();
 
-  ASSERT_TRUE(HttpPost("http://127.0.0.1:" + std::to_string(port) + "/admin/health?state=down",
-                       "", seconds(2))
+  ASSERT_TRUE(HttpPost("http://127.0.0.1:" + std::to_string(port) + "/admin/health?state=down", "",
+                       seconds(2))
                   .ok());
   ASSERT_EQ(run.Wait(seconds(20)), 1) << run.err();
   EXPECT_TRUE(AllRunning(paused));
@@ -182,12 +182,13 @@ TEST_F(CliGuardsTest, MetricsListenAndPushgateway) {
   ASSERT_TRUE(gateway.ok()) << gateway.status().message();
   dir_.Write("armed", "");
   SleepChildren victims(1), paused(2);
-  json guards = {{{"name", "armed"},
-                  {"source", {{"type", "probe"},
-                              {"probe", {{"type", "command"},
-                                         {"argv", {"test", "-e", dir_.File("armed")}}}}}},
-                  {"condition", {{"min", 1}}},
-                  {"interval", "100ms"}}};
+  json guards = {
+      {{"name", "armed"},
+       {"source",
+        {{"type", "probe"},
+         {"probe", {{"type", "command"}, {"argv", {"test", "-e", dir_.File("armed")}}}}}},
+       {"condition", {{"min", 1}}},
+       {"interval", "100ms"}}};
   json doc = json::parse(Experiment(victims, 1, paused, guards));
   doc["method"].erase(2);
   dir_.Write("metrics.json", doc.dump(2));
@@ -203,16 +204,16 @@ TEST_F(CliGuardsTest, MetricsListenAndPushgateway) {
   auto value = [&](const std::string& name, const std::map<std::string, std::string>& labels) {
     if (!metrics.ok()) return -1.0;
     for (const auto& s : metrics->samples) {
-      if (s.name == name && std::includes(s.labels.begin(), s.labels.end(), labels.begin(),
-                                          labels.end())) {
+      if (s.name == name &&
+          std::includes(s.labels.begin(), s.labels.end(), labels.begin(), labels.end())) {
         return s.value;
       }
     }
     return -1.0;
   };
   ASSERT_TRUE(Eventually([&] {
-    Result<HttpResponse> page = HttpGet(
-        "http://127.0.0.1:" + std::to_string(metrics_port) + "/metrics", seconds(2));
+    Result<HttpResponse> page =
+        HttpGet("http://127.0.0.1:" + std::to_string(metrics_port) + "/metrics", seconds(2));
     if (!page.ok()) return false;
     metrics = ParseMetricText(page->body);
     return value("ringfence_guard_value", {{"guard", "armed"}}) != -1.0;
@@ -264,8 +265,7 @@ TEST_F(CliGuardsTest, BadMetricsFlagsExit2AndTouchNothing) {
 TEST_F(CliGuardsTest, CheckSourcesRefusesAnUnreachablePrometheus) {
   SleepChildren victims(2), paused(1);
   json guards = {{{"name", "errors"},
-                  {"source", {{"type", "promql"}, {"url", "http://127.0.0.1:9"},
-                              {"query", "up"}}},
+                  {"source", {{"type", "promql"}, {"url", "http://127.0.0.1:9"}, {"query", "up"}}},
                   {"condition", {{"max", 0}}}}};
   dir_.Write("check.json", Experiment(victims, 1, paused, guards));
   ChildRun run(Run(dir_.File("check.json"), {"--check-sources"}), dir_.path());

@@ -21,7 +21,9 @@ std::string Experiment(const std::string& regex, const std::string& select,
   nlohmann::json doc = {
       {"version", 1},
       {"title", "integration"},
-      {"targets", {{"sleepers", {{"process", {{"cmdline", regex}}}, {"select", nlohmann::json::parse(select)}}}}},
+      {"targets",
+       {{"sleepers",
+         {{"process", {{"cmdline", regex}}}, {"select", nlohmann::json::parse(select)}}}}},
       {"steady_state", nlohmann::json::array()},
       {"method", nlohmann::json::parse(method)},
       {"guards", nlohmann::json::array()}};
@@ -32,8 +34,9 @@ std::string Experiment(const std::string& regex, const std::string& select,
 class CliRunTest : public ::testing::Test {
  protected:
   std::vector<std::string> Run(const std::string& file, std::vector<std::string> extra = {}) {
-    std::vector<std::string> argv = {RINGFENCE_BINARY, "run", file, "--journal",
-                                     dir_.File("journal.json"), "--state-dir", dir_.File("state")};
+    std::vector<std::string> argv = {
+        RINGFENCE_BINARY,  "run", file, "--journal", dir_.File("journal.json"), "--state-dir",
+        dir_.File("state")};
     argv.insert(argv.end(), extra.begin(), extra.end());
     return argv;
   }
@@ -66,8 +69,9 @@ TEST_F(CliRunTest, KillsExactlyCountTargets) {
 
 TEST_F(CliRunTest, PausesThenResumes) {
   SleepChildren children(3);
-  dir_.Write("pause.json", Experiment(children.cmdline_regex(), R"("all")",
-                                      R"([{"type": "process_pause", "target": "sleepers", "duration": "1s"}])"));
+  dir_.Write("pause.json",
+             Experiment(children.cmdline_regex(), R"("all")",
+                        R"([{"type": "process_pause", "target": "sleepers", "duration": "1s"}])"));
   ChildRun run(Run(dir_.File("pause.json")), dir_.path());
   EXPECT_TRUE(Eventually([&] {
     return std::all_of(children.pids().begin(), children.pids().end(),
@@ -87,12 +91,11 @@ TEST_F(CliRunTest, PausesThenResumes) {
 // manual undo, the journal's target says verified: false and what was found.
 TEST_F(CliRunTest, ARevertThatDoesNotVerifyExits4WithTheManualUndo) {
   SleepChildren children(1);
-  dir_.Write("kill.json",
-             Experiment(children.cmdline_regex(), R"({"count": 1})",
-                        R"([{"type": "process_kill", "target": "sleepers",
+  dir_.Write("kill.json", Experiment(children.cmdline_regex(), R"({"count": 1})",
+                                     R"([{"type": "process_kill", "target": "sleepers",
                              "params": {"signal": "SIGKILL", "restart_command": ["/bin/true"]},
                              "duration": "100ms"}])",
-                        R"({"settings": {"revert_attempts": 2}})"));
+                                     R"({"settings": {"revert_attempts": 2}})"));
   ChildRun run(Run(dir_.File("kill.json")), dir_.path());
   ASSERT_EQ(run.Wait(), 4) << run.out() << run.err();
   EXPECT_NE((run.out() + run.err()).find("/bin/true"), std::string::npos) << run.out() << run.err();
@@ -109,8 +112,9 @@ TEST_F(CliRunTest, ARevertThatDoesNotVerifyExits4WithTheManualUndo) {
 
 TEST_F(CliRunTest, SigtermMidPauseRevertsAndExits143) {
   SleepChildren children(2);
-  dir_.Write("pause.json", Experiment(children.cmdline_regex(), R"("all")",
-                                      R"([{"type": "process_pause", "target": "sleepers", "duration": "10m"}])"));
+  dir_.Write("pause.json",
+             Experiment(children.cmdline_regex(), R"("all")",
+                        R"([{"type": "process_pause", "target": "sleepers", "duration": "10m"}])"));
   ChildRun run(Run(dir_.File("pause.json")), dir_.path());
   ASSERT_TRUE(Eventually([&] {
     return std::all_of(children.pids().begin(), children.pids().end(),
@@ -128,8 +132,10 @@ TEST_F(CliRunTest, SigtermMidPauseRevertsAndExits143) {
 TEST_F(CliRunTest, SigintAndSighupRevertAndExitWithTheirCodes) {
   for (int signo : {SIGINT, SIGHUP}) {
     SleepChildren children(2);
-    dir_.Write("pause.json", Experiment(children.cmdline_regex(), R"("all")",
-                                        R"([{"type": "process_pause", "target": "sleepers", "duration": "10m"}])"));
+    dir_.Write(
+        "pause.json",
+        Experiment(children.cmdline_regex(), R"("all")",
+                   R"([{"type": "process_pause", "target": "sleepers", "duration": "10m"}])"));
     ChildRun run(Run(dir_.File("pause.json")), dir_.path());
     ASSERT_TRUE(Eventually([&] {
       return std::all_of(children.pids().begin(), children.pids().end(),
@@ -160,8 +166,9 @@ TEST_F(CliRunTest, FailingMethodProbeStillReverts) {
 
 TEST_F(CliRunTest, CountLargerThanMatchesTouchesNothing) {
   SleepChildren children(2);
-  dir_.Write("big.json", Experiment(children.cmdline_regex(), R"({"count": 5})",
-                                    R"([{"type": "process_pause", "target": "sleepers", "duration": "1s"}])"));
+  dir_.Write("big.json",
+             Experiment(children.cmdline_regex(), R"({"count": 5})",
+                        R"([{"type": "process_pause", "target": "sleepers", "duration": "1s"}])"));
   ChildRun run(Run(dir_.File("big.json")), dir_.path());
   EXPECT_EQ(run.Wait(), 2);
   EXPECT_NE(run.err().find("/targets/sleepers/select/count: 5: at most the 2 processes that match"),
@@ -172,8 +179,11 @@ TEST_F(CliRunTest, CountLargerThanMatchesTouchesNothing) {
 
 TEST_F(CliRunTest, DryRunPrintsThePlanAndTouchesNothing) {
   SleepChildren children(3);
-  dir_.Write("plan.json", Experiment(children.cmdline_regex(), R"({"count": 1})",
-                                     R"([{"type": "process_pause", "name": "freeze", "target": "sleepers", "duration": "30s"}])"));
+  dir_.Write(
+      "plan.json",
+      Experiment(
+          children.cmdline_regex(), R"({"count": 1})",
+          R"([{"type": "process_pause", "name": "freeze", "target": "sleepers", "duration": "30s"}])"));
   ChildRun run(Run(dir_.File("plan.json"), {"--dry-run", "--seed", "1"}), dir_.path());
   ASSERT_EQ(run.Wait(), 0) << run.err();
   EXPECT_NE(run.out().find("freeze (process_pause) on target 'sleepers': starts 0s after its step, "
@@ -187,7 +197,8 @@ TEST_F(CliRunTest, DryRunPrintsThePlanAndTouchesNothing) {
 }
 
 TEST_F(CliRunTest, InvalidExperimentExits2) {
-  dir_.Write("bad.json", R"({"version": 1, "title": "x", "method": [], "guards": [], "tiltle": 1})");
+  dir_.Write("bad.json",
+             R"({"version": 1, "title": "x", "method": [], "guards": [], "tiltle": 1})");
   ChildRun run({RINGFENCE_BINARY, "validate", dir_.File("bad.json")}, dir_.path());
   EXPECT_EQ(run.Wait(), 2);
   EXPECT_NE(run.err().find(dir_.File("bad.json") + ": /tiltle: unknown key: "), std::string::npos)
@@ -216,9 +227,9 @@ TEST_F(CliRunTest, InputFilesThatAreNotRegularAreRefusedAtOnce) {
       ChildRun run(argv, dir_.path());
       EXPECT_EQ(run.Wait(std::chrono::seconds(10)), 2) << file << " " << command;
       EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(3)) << file;
-      const std::string expected = file + ": /: " + why + "\n" +
-                                   (std::string(command) == "run" ? "1 error; nothing was run\n"
-                                                                  : "");
+      const std::string expected =
+          file + ": /: " + why + "\n" +
+          (std::string(command) == "run" ? "1 error; nothing was run\n" : "");
       EXPECT_EQ(run.err(), expected) << command;
     }
   }
@@ -241,9 +252,9 @@ TEST_F(CliRunTest, ANumberBeyondADoubleIsAValidationError) {
 // RE2 the match is linear and the run ends normally.
 TEST_F(CliRunTest, AHugeCommandLineMidRunIsMatchedWithoutACrash) {
   SleepChildren children(1);
-  nlohmann::json doc = nlohmann::json::parse(Experiment(
-      children.cmdline_regex(), R"("all")",
-      R"([{"type": "process_pause", "target": "sleepers", "duration": "3s"},
+  nlohmann::json doc = nlohmann::json::parse(
+      Experiment(children.cmdline_regex(), R"("all")",
+                 R"([{"type": "process_pause", "target": "sleepers", "duration": "3s"},
           {"type": "wait", "duration": "1500ms"},
           {"type": "probe", "probe": {"type": "process_alive", "target": "bomb",
                                       "count": {"min": 1}}}])"));

@@ -23,10 +23,14 @@ class CrashSafetyTest : public ::testing::Test {
         {"version", 1},
         {"title", "pause under fire"},
         {"targets", {{"sleepers", {{"process", {{"cmdline", children_.cmdline_regex()}}}}}}},
-        {"method", {{{"type", "process_pause"}, {"target", "sleepers"}, {"duration", "400ms"}},
-                    {{"type", "wait"}, {"duration", "100ms"}},
-                    {{"type", "process_pause"}, {"name", "second"}, {"target", "sleepers"},
-                     {"duration", "200ms"}, {"start_after", "100ms"}}}},
+        {"method",
+         {{{"type", "process_pause"}, {"target", "sleepers"}, {"duration", "400ms"}},
+          {{"type", "wait"}, {"duration", "100ms"}},
+          {{"type", "process_pause"},
+           {"name", "second"},
+           {"target", "sleepers"},
+           {"duration", "200ms"},
+           {"start_after", "100ms"}}}},
         {"guards", nlohmann::json::array()}};
     dir_.Write("pause.json", doc.dump());
   }
@@ -37,8 +41,8 @@ class CrashSafetyTest : public ::testing::Test {
   }
   std::string state() const { return dir_.File("state"); }
   std::vector<std::string> RunArgs(const std::string& grace = "300ms") {
-    return {RINGFENCE_BINARY, "run", dir_.File("pause.json"), "--journal", dir_.File("j.json"),
-            "--state-dir", state(), "--watchdog-grace", grace};
+    return {RINGFENCE_BINARY, "run",   dir_.File("pause.json"), "--journal", dir_.File("j.json"),
+            "--state-dir",    state(), "--watchdog-grace",      grace};
   }
   bool NoneStopped() {
     return std::none_of(children_.pids().begin(), children_.pids().end(),
@@ -143,7 +147,8 @@ TEST_F(CrashSafetyTest, SigkillAtFiftySeededPointsLeavesNothing) {
   int points = 50;
   unsigned seed = 20240719;
   if (const char* p = std::getenv("RINGFENCE_CHAOS_POINTS")) points = std::max(50, std::atoi(p));
-  if (const char* s = std::getenv("RINGFENCE_CHAOS_SEED")) seed += static_cast<unsigned>(std::atoll(s));
+  if (const char* s = std::getenv("RINGFENCE_CHAOS_SEED"))
+    seed += static_cast<unsigned>(std::atoll(s));
   std::mt19937 rng(seed);
   std::uniform_int_distribution<int> delay_ms(0, 700);
   for (int i = 0; i < points; ++i) {
@@ -156,7 +161,8 @@ TEST_F(CrashSafetyTest, SigkillAtFiftySeededPointsLeavesNothing) {
     }
     ASSERT_TRUE(Eventually([&] { return ProcessesMentioning(state()).empty(); }))
         << "kill point " << i << " (" << d << " ms): a watchdog is still running";
-    ASSERT_TRUE(NoneStopped()) << "kill point " << i << " (" << d << " ms): a process is left stopped";
+    ASSERT_TRUE(NoneStopped()) << "kill point " << i << " (" << d
+                               << " ms): a process is left stopped";
     ASSERT_TRUE(LedgersClean()) << "kill point " << i << " (" << d << " ms): " << LedgerOf();
   }
 }

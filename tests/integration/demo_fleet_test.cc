@@ -203,8 +203,7 @@ TEST_F(DemoFleetTest, SighupReloadsContent) {
   ASSERT_EQ(::kill(health["pid"].get<pid_t>(), SIGHUP), 0);
   EXPECT_TRUE(Eventually([&] {
     Result<HttpResponse> metrics = HttpGet(Url(port, "/metrics"), milliseconds(500));
-    return metrics.ok() &&
-           metrics->body.find("demo_content_rejects_total 1") != std::string::npos;
+    return metrics.ok() && metrics->body.find("demo_content_rejects_total 1") != std::string::npos;
   }));
   EXPECT_EQ(Health(port)["records"], 3);
   Result<HttpResponse> metrics = HttpGet(Url(port, "/metrics"), milliseconds(500));
@@ -216,8 +215,8 @@ TEST_F(DemoFleetTest, SighupReloadsContent) {
 
 TEST_F(DemoFleetTest, ExtraFieldRecordCrashesTheService) {
   const std::string content = WriteContent(Record(20, "ok") + Record(21, "bad"));
-  Result<CommandResult> r = RunCommand(
-      {RINGFENCE_DEMO_SERVICE_BINARY, "--port", "1", "--content", content}, seconds(10));
+  Result<CommandResult> r =
+      RunCommand({RINGFENCE_DEMO_SERVICE_BINARY, "--port", "1", "--content", content}, seconds(10));
   ASSERT_TRUE(r.ok()) << r.status().message();
   EXPECT_EQ(r->exit_code, 128 + SIGABRT);
   EXPECT_NE(r->err.find("content interpreter: record 2 has 21 fields, the reader supplies 20: "

@@ -91,13 +91,12 @@ TEST_F(FleetInputTest, AMissingInventoryFileIsReportedAtItsPointer) {
   nlohmann::json doc = nlohmann::json::parse(ReadFile(dir_.File("exp.json")));
   doc["inventory"] = "missing.json";
   dir_.Write("exp.json", doc.dump(2));
-  ChildRun run({RINGFENCE_BINARY, "run", dir_.File("exp.json"), "--state-dir",
-                dir_.File("state"), "--journal", dir_.File("journal.json")},
+  ChildRun run({RINGFENCE_BINARY, "run", dir_.File("exp.json"), "--state-dir", dir_.File("state"),
+                "--journal", dir_.File("journal.json")},
                dir_.path());
   EXPECT_EQ(run.Wait(std::chrono::seconds(30)), 2);
   EXPECT_EQ(run.err(), dir_.File("exp.json") +
-                           ": /inventory: \"missing.json\": a readable JSON file (" +
-                           dir_.path() +
+                           ": /inventory: \"missing.json\": a readable JSON file (" + dir_.path() +
                            "/missing.json: cannot read the file (No such file or directory))\n"
                            "1 error; nothing was run\n");
   ChildRun device({RINGFENCE_BINARY, "run", dir_.File("exp.json"), "--inventory", "/dev/zero",
@@ -114,17 +113,17 @@ TEST_F(FleetInputTest, AMissingInventoryFileIsReportedAtItsPointer) {
 // run ends with exit 3 and the host named.
 TEST_F(FleetInputTest, AHostReplyOfTheWrongTypeNamesTheHost) {
   dir_.Write("ssh", std::string("#!/bin/sh\n"
-                                    "for last; do :; done\n"
-                                    "case \"$last\" in\n"
-                                    "  *\" host version\"*) cat >/dev/null; echo "
-                                    "'{\"ok\":true,\"version\":\"") +
-                            RINGFENCE_VERSION +
-                            "\",\"protocol\":1}' ;;\n"
-                            "  *\" host match\"*) cat >/dev/null; echo "
-                            "'{\"ok\":\"yes\",\"processes\":[]}' ;;\n"
-                            "  *\" host session\"*) exit 1 ;;\n"
-                            "  *) cat >/dev/null 2>&1; exit 0 ;;\n"
-                            "esac\n");
+                                "for last; do :; done\n"
+                                "case \"$last\" in\n"
+                                "  *\" host version\"*) cat >/dev/null; echo "
+                                "'{\"ok\":true,\"version\":\"") +
+                        RINGFENCE_VERSION +
+                        "\",\"protocol\":1}' ;;\n"
+                        "  *\" host match\"*) cat >/dev/null; echo "
+                        "'{\"ok\":\"yes\",\"processes\":[]}' ;;\n"
+                        "  *\" host session\"*) exit 1 ;;\n"
+                        "  *) cat >/dev/null 2>&1; exit 0 ;;\n"
+                        "esac\n");
   ASSERT_EQ(::chmod(dir_.File("ssh").c_str(), 0755), 0);
   dir_.Write("inv.json", nlohmann::json({{"hosts", {Host("web-1", "web")}}}).dump());
   nlohmann::json doc = nlohmann::json::parse(ReadFile(dir_.File("exp.json")));
@@ -132,9 +131,8 @@ TEST_F(FleetInputTest, AHostReplyOfTheWrongTypeNamesTheHost) {
   doc["method"] = {{{"type", "process_pause"}, {"target", "web"}, {"duration", "1s"}}};
   dir_.Write("exp.json", doc.dump(2));
   const std::string path = "PATH=" + dir_.path() + ":" + std::getenv("PATH");
-  ChildRun run({"/usr/bin/env", path, RINGFENCE_BINARY, "run", dir_.File("exp.json"),
-                "--inventory", dir_.File("inv.json"), "--dry-run", "--state-dir",
-                dir_.File("state")},
+  ChildRun run({"/usr/bin/env", path, RINGFENCE_BINARY, "run", dir_.File("exp.json"), "--inventory",
+                dir_.File("inv.json"), "--dry-run", "--state-dir", dir_.File("state")},
                dir_.path());
   EXPECT_EQ(run.Wait(std::chrono::seconds(30)), 3) << run.err();
   EXPECT_NE(run.err().find(": host web-1: the host's reply is malformed: \"ok\" is \"yes\", not "

@@ -120,8 +120,8 @@ TEST_F(FleetTest, PercentFiftyOfTenHostsPausesExactlyFiveAndRevertsAll) {
   // Each revert verified on its host (`ringfence host verify`).
   for (const auto& t : j["faults"][0]["targets"]) {
     EXPECT_EQ(t["verified"], true) << t.dump();
-    EXPECT_EQ(t["verification"].get<std::string>().rfind("on " + t["host"].get<std::string>() +
-                                                         ": pid ", 0),
+    EXPECT_EQ(t["verification"].get<std::string>().rfind(
+                  "on " + t["host"].get<std::string>() + ": pid ", 0),
               0u)
         << t.dump();
   }

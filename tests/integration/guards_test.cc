@@ -148,9 +148,9 @@ TEST_F(GuardsTest, PromqlGuardBreachesWhenTheFleetTurnsUnhealthy) {
   const std::string query = "min(demo_healthy{job=\"demo\"})";
   ASSERT_TRUE((*prometheus)->WaitForData(query)) << (*prometheus)->Log();
 
-  GuardSpec g = Guard("fleet-healthy",
-                      {{"type", "promql"}, {"url", (*prometheus)->url()}, {"query", query}},
-                      milliseconds(250));
+  GuardSpec g =
+      Guard("fleet-healthy", {{"type", "promql"}, {"url", (*prometheus)->url()}, {"query", query}},
+            milliseconds(250));
   g.min = 1;
   auto monitor = Monitor({g});
   ASSERT_TRUE(monitor->CheckSources().ok());
@@ -176,18 +176,21 @@ TEST_F(GuardsTest, PromqlQueryWithoutSeriesIsNoDataAndSeveralSeriesAnError) {
   ASSERT_TRUE(prometheus.ok()) << prometheus.status().message();
   ASSERT_TRUE((*prometheus)->WaitForData("count(demo_healthy) == 2")) << (*prometheus)->Log();
 
-  GuardSpec none = Guard("none", {{"type", "promql"}, {"url", (*prometheus)->url()},
-                                  {"query", "demo_healthy{job=\"nothing\"}"}},
+  GuardSpec none = Guard("none",
+                         {{"type", "promql"},
+                          {"url", (*prometheus)->url()},
+                          {"query", "demo_healthy{job=\"nothing\"}"}},
                          milliseconds(100));
   none.max = 1;
-  GuardSpec several = Guard("several", {{"type", "promql"}, {"url", (*prometheus)->url()},
-                                        {"query", "demo_healthy"}},
-                            milliseconds(100));
+  GuardSpec several = Guard(
+      "several", {{"type", "promql"}, {"url", (*prometheus)->url()}, {"query", "demo_healthy"}},
+      milliseconds(100));
   several.max = 1;
   auto both = Monitor({none, several});
   Status s = both->CheckSources();  // no data is not an error; several series are
-  EXPECT_EQ(s.message(), "guard \"several\": query returned 2 series; a guard needs one "
-                         "(aggregate with sum, max, …)");
+  EXPECT_EQ(s.message(),
+            "guard \"several\": query returned 2 series; a guard needs one "
+            "(aggregate with sum, max, …)");
   // Each on a monitor of its own: the first breach ends a monitor's sampling, so together the
   // second guard might never be sampled.
   for (const GuardSpec& spec : {none, several}) {
@@ -242,10 +245,10 @@ TEST_F(GuardsTest, ScrapeGuardOnAHistogramQuantileOfTheDemoService) {
 TEST_F(GuardsTest, BaselineRelativeGuardOnProbeLatency) {
   StartFleet(1);
   json probe = {{"type", "http"}, {"url", Url(Port(0), "/health")}};
-  GuardSpec g = Guard("health-p50",
-                      {{"type", "probe_stats"}, {"probe", probe}, {"rate", 20},
-                       {"window", "1s"}, {"stat", "p50"}},
-                      milliseconds(100));
+  GuardSpec g = Guard(
+      "health-p50",
+      {{"type", "probe_stats"}, {"probe", probe}, {"rate", 20}, {"window", "1s"}, {"stat", "p50"}},
+      milliseconds(100));
   g.max_vs_baseline = 20;
   auto monitor = Monitor({g});
   Status s = monitor->CaptureBaseline();
@@ -269,10 +272,10 @@ TEST_F(GuardsTest, BaselineRelativeGuardOnProbeLatency) {
 
 TEST_F(GuardsTest, ForThreeIgnoresASingleSpikeButNotASustainedFailure) {
   StartFleet(1);
-  GuardSpec g = Guard("healthy",
-                      {{"type", "scrape"}, {"url", Url(Port(0), "/metrics")},
-                       {"metric", "demo_healthy"}},
-                      milliseconds(500));
+  GuardSpec g =
+      Guard("healthy",
+            {{"type", "scrape"}, {"url", Url(Port(0), "/metrics")}, {"metric", "demo_healthy"}},
+            milliseconds(500));
   g.min = 1;
   g.for_samples = 3;
   auto monitor = Monitor({g});
@@ -297,10 +300,9 @@ TEST_F(GuardsTest, ForThreeIgnoresASingleSpikeButNotASustainedFailure) {
 TEST_F(GuardsTest, TheMetricsSourceGoingAwayFailsClosed) {
   StartFleet(1);
   const int port = Port(0);
-  GuardSpec g = Guard("healthy",
-                      {{"type", "scrape"}, {"url", Url(port, "/metrics")},
-                       {"metric", "demo_healthy"}},
-                      milliseconds(100));
+  GuardSpec g = Guard(
+      "healthy", {{"type", "scrape"}, {"url", Url(port, "/metrics")}, {"metric", "demo_healthy"}},
+      milliseconds(100));
   g.min = 1;
   auto monitor = Monitor({g});
   Start(*monitor);
@@ -320,11 +322,11 @@ TEST_F(GuardsTest, AffectedFractionOfTheFleetWhenInstancesAreKilled) {
   TargetSpec fleet;
   fleet.name = "fleet";
   fleet.pointer = "/targets/fleet";
-  fleet.process.cmdline = "ringfence-demo-service --port [0-9]+ --fleet-id " +
-                          fleet_->fleet_id() + "( |$)";
+  fleet.process.cmdline =
+      "ringfence-demo-service --port [0-9]+ --fleet-id " + fleet_->fleet_id() + "( |$)";
   experiment_.targets.push_back(fleet);
-  GuardSpec g = Guard("blast-radius", {{"type", "affected_fraction"}, {"target", "fleet"}},
-                      milliseconds(50));
+  GuardSpec g =
+      Guard("blast-radius", {{"type", "affected_fraction"}, {"target", "fleet"}}, milliseconds(50));
   g.max = 0.2;
   auto monitor = Monitor({g});
   ASSERT_TRUE(monitor->CaptureBaseline().ok());
@@ -430,10 +432,9 @@ TEST_F(GuardsTest, RunnerMetricsAreServedOnTheListenAddress) {
   RunnerMetrics other;
   s = other.Listen("127.0.0.1:" + std::to_string(metrics.port()));
   EXPECT_EQ(s.code(), StatusCode::kUnavailable);
-  EXPECT_EQ(s.message().rfind("cannot listen on 127.0.0.1:" + std::to_string(metrics.port()) +
-                                  ": ",
-                              0),
-            0u)
+  EXPECT_EQ(
+      s.message().rfind("cannot listen on 127.0.0.1:" + std::to_string(metrics.port()) + ": ", 0),
+      0u)
       << s.message();
   EXPECT_EQ(other.Listen("localhost").message(),
             "--metrics-listen: \"localhost\": an address such as 127.0.0.1:9464");

@@ -73,8 +73,7 @@ TEST_F(HostSessionProcessTest, AnswersManyRequestsOverOneCommandAndEndsOnEof) {
   EXPECT_EQ(version["version"], RINGFENCE_VERSION);
   EXPECT_EQ(version["protocol"], kHostProtocolVersion);
   sleepers_ = std::make_unique<SleepChildren>(1);
-  nlohmann::json match =
-      Call(*session, "match", {{"selector", {{"pid", sleepers_->pids()[0]}}}});
+  nlohmann::json match = Call(*session, "match", {{"selector", {{"pid", sleepers_->pids()[0]}}}});
   ASSERT_EQ(match["processes"].size(), 1u) << match.dump();
   EXPECT_EQ(match["processes"][0]["pid"], sleepers_->pids()[0]);
   // Errors are replies, word for word as the one-shot commands give them.

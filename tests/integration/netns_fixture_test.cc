@@ -12,7 +12,8 @@ TEST(NetnsFixtureTest, CreatesConnectedNamespacesAndRemovesThem) {
     ASSERT_TRUE(pair.ok()) << pair.error();
     server_ns = pair.server_ns();
     std::string addrs;
-    ASSERT_EQ(NetnsPair::Run(NetnsPair::In(pair.client_ns(), {"ip", "-4", "addr", "show"}), &addrs), 0);
+    ASSERT_EQ(NetnsPair::Run(NetnsPair::In(pair.client_ns(), {"ip", "-4", "addr", "show"}), &addrs),
+              0);
     EXPECT_NE(addrs.find(pair.client_addr() + "/24"), std::string::npos) << addrs;
   }
   std::string list;

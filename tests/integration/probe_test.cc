@@ -78,9 +78,9 @@ class FixedResponseServer {
         std::lock_guard<std::mutex> lock(mu_);
         last_request_line_ = request.substr(0, request.find("\r\n"));
       }
-      std::string response = "HTTP/1.1 " + std::to_string(status_) + " X\r\nContent-Length: " +
-                             std::to_string(body_.size()) + "\r\nConnection: close\r\n\r\n" +
-                             body_;
+      std::string response = "HTTP/1.1 " + std::to_string(status_) +
+                             " X\r\nContent-Length: " + std::to_string(body_.size()) +
+                             "\r\nConnection: close\r\n\r\n" + body_;
       ssize_t written = ::write(client, response.data(), response.size());
       (void)written;
       ::close(client);

@@ -42,16 +42,17 @@ TEST_F(ProcessTableTest, ListAndGetSeeARealChild) {
 
   auto all = table_->List();
   ASSERT_TRUE(all.ok()) << all.status().message();
-  auto found = std::find_if(all->begin(), all->end(),
-                            [&](const ProcessInfo& p) { return p.pid == pid; });
+  auto found =
+      std::find_if(all->begin(), all->end(), [&](const ProcessInfo& p) { return p.pid == pid; });
   ASSERT_NE(found, all->end());
   EXPECT_EQ(found->start_ticks, info->start_ticks);
   EXPECT_EQ(found->cmdline, "sleep " + arg);
-  EXPECT_TRUE(std::is_sorted(all->begin(), all->end(),
-                             [](const ProcessInfo& a, const ProcessInfo& b) { return a.pid < b.pid; }));
+  EXPECT_TRUE(
+      std::is_sorted(all->begin(), all->end(),
+                     [](const ProcessInfo& a, const ProcessInfo& b) { return a.pid < b.pid; }));
   // Kernel threads (kthreadd is pid 2) are not listed.
-  EXPECT_EQ(std::count_if(all->begin(), all->end(), [](const ProcessInfo& p) { return p.pid == 2; }),
-            0);
+  EXPECT_EQ(
+      std::count_if(all->begin(), all->end(), [](const ProcessInfo& p) { return p.pid == 2; }), 0);
 
   // A child started after us started no earlier than we did.
   auto self = table_->Get(getpid());

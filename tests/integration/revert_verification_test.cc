@@ -185,15 +185,23 @@ TEST_F(RevertVerificationTest, ARunWhoseRevertIsNotVerifiedExits4WithTheManualUn
   auto probes = MakeProbeRunner(*table_);
   MemoryLedger ledger;
   LocalExecutor executor(env_, registry);
-  EngineDeps deps{SystemClock(), *table_, *probes, registry, ledger, executor, stop_, {},
-                  std::chrono::seconds(3), std::chrono::hours(1)};
+  EngineDeps deps{SystemClock(),
+                  *table_,
+                  *probes,
+                  registry,
+                  ledger,
+                  executor,
+                  stop_,
+                  {},
+                  std::chrono::seconds(3),
+                  std::chrono::hours(1)};
   LifecycleEngine engine(deps);
   RunReport report = engine.Run(experiment, 1, "verify-run");
   EXPECT_EQ(ExitCodeFor(report), 4) << report.reason;
   EXPECT_FALSE(report.reverted_cleanly);
   ASSERT_EQ(report.manual_undo.size(), 1u);
-  EXPECT_EQ(report.manual_undo[0], "pause on pid " + std::to_string(pid) + " (sleep): kill -CONT " +
-                                       std::to_string(pid));
+  EXPECT_EQ(report.manual_undo[0],
+            "pause on pid " + std::to_string(pid) + " (sleep): kill -CONT " + std::to_string(pid));
   const nlohmann::json t = JournalJson(report, experiment)["faults"][0]["targets"][0];
   EXPECT_EQ(t["revert_ok"], false);
   EXPECT_EQ(t["verified"], false);
@@ -276,7 +284,9 @@ TEST_F(RevertVerificationTest, LatencyProxyStillListeningIsNotVerified) {
   FaultStep step;
   step.name = "slow";
   step.type = "latency";
-  step.params = {{"backend", "proxy"}, {"listen", "127.0.0.1:0"}, {"upstream", "127.0.0.1:9"},
+  step.params = {{"backend", "proxy"},
+                 {"listen", "127.0.0.1:0"},
+                 {"upstream", "127.0.0.1:9"},
                  {"delay", "10ms"}};
   step.duration = std::chrono::seconds(10);
   auto undo = Inject(step, host_);
@@ -331,9 +341,8 @@ TEST_F(RevertVerificationTest, StressWorkersLeftRunningAreNotVerified) {
     auto workers = ReadWorkersFile(undo->data["workers_file"].get<std::string>());
     ASSERT_TRUE(workers.ok());
     ASSERT_FALSE(workers->empty());
-    ExpectSabotageCaughtThenRealRevertVerified(*undo, DoNothing,
-                                               "workers still running: pid " +
-                                                   std::to_string((*workers)[0].pid));
+    ExpectSabotageCaughtThenRealRevertVerified(
+        *undo, DoNothing, "workers still running: pid " + std::to_string((*workers)[0].pid));
   }
 }
 

@@ -72,7 +72,9 @@ TEST(RunCommandTest, KillsAndReapsTheChildAtTheTimeout) {
   int pid = std::stoi(r->out);
   ASSERT_GT(pid, 0);
   // Gone and reaped: no process (not even a zombie) with that pid runs `sleep 30`.
-  EXPECT_NE(CmdlineOf(pid), std::string("sleep\0" "30\0", 9));
+  EXPECT_NE(CmdlineOf(pid), std::string("sleep\0"
+                                        "30\0",
+                                        9));
   errno = 0;
   if (::kill(pid, 0) != 0) {
     EXPECT_EQ(errno, ESRCH);
@@ -165,9 +167,9 @@ TEST(RunControlledCommandTest, WhatIgnoresSigtermIsKilledAfterTheGrace) {
   const std::string marker = "30.000" + testing::UniqueDigits();
   Result<CommandResult> result = Status::Runtime("not run");
   // The ignored SIGTERM is inherited by the sleeps.
-  const CommandHalt halt = RunAndHalt("trap '' TERM; sleep " + marker + " & sleep " + marker +
-                                          "; wait",
-                                      marker, 2, milliseconds(200), &result);
+  const CommandHalt halt =
+      RunAndHalt("trap '' TERM; sleep " + marker + " & sleep " + marker + "; wait", marker, 2,
+                 milliseconds(200), &result);
   ASSERT_TRUE(result.ok()) << result.status().message();
   EXPECT_EQ(result->exit_code, 128 + SIGKILL);
   EXPECT_TRUE(halt.requested);

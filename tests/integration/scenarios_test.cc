@@ -29,9 +29,10 @@ TEST(ScenariosTest, EveryShippedScenarioValidates) {
   argv.insert(argv.end(), {"--var", "demo_hosts_file=" + dir.File("hosts.json"), "--var",
                            "demo_good_content=" + dir.File("good.txt")});
   // The placeholders the shipped scenarios use; `ringfence demo` fills the demo_* ones itself.
-  for (const char* var : {"demo_fleet_id=f1", "demo_fleet_size=5", "demo_fleet_min_alive=4",
-                          "demo_port_0=8080", "demo_port_last=8084", "port=8080", "data_dir=/mnt/data",
-                          "address=127.0.0.1", "upstream=127.0.0.1:8080", "listen=127.0.0.1:18080"}) {
+  for (const char* var :
+       {"demo_fleet_id=f1", "demo_fleet_size=5", "demo_fleet_min_alive=4", "demo_port_0=8080",
+        "demo_port_last=8084", "port=8080", "data_dir=/mnt/data", "address=127.0.0.1",
+        "upstream=127.0.0.1:8080", "listen=127.0.0.1:18080"}) {
     argv.push_back("--var");
     argv.push_back(var);
   }

@@ -8,8 +8,8 @@
 #include <filesystem>
 #include <fstream>
 
-#include <boost/crc.hpp>
 #include <gtest/gtest.h>
+#include <boost/crc.hpp>
 #include <nlohmann/json.hpp>
 
 #include "core/fleet/host_protocol.h"
@@ -465,10 +465,10 @@ TEST_F(LiveRunTest, WatchdogSkipsALedgerThatBreaksTheRules) {
   }
   ASSERT_TRUE(Eventually([&] { return ProcessesMentioning(state()).empty(); }));
   std::string log = ledger.substr(0, ledger.size() - 7) + ".watchdog.log";
-  EXPECT_NE(ReadFile(log).find("LEFT: " + ledger + ": ledger " + ledger +
-                               ": is group- or world-writable (mode 0664); fix with chmod 600 " +
-                               ledger),
-            std::string::npos)
+  EXPECT_NE(
+      ReadFile(log).find("LEFT: " + ledger + ": ledger " + ledger +
+                         ": is group- or world-writable (mode 0664); fix with chmod 600 " + ledger),
+      std::string::npos)
       << ReadFile(log);
   EXPECT_FALSE(Exists(dir_.File("restarted-" + kSecret)));
   std::string out, err;

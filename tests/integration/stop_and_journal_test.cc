@@ -82,8 +82,8 @@ class StopAndJournalTest : public ::testing::Test {
   std::string state() const { return dir_.File("state"); }
   std::string journal() const { return dir_.File("journal.json"); }
   std::vector<std::string> RunArgs(const std::string& file) const {
-    return {RINGFENCE_BINARY, "run",         dir_.File(file), "--journal", journal(),
-            "--state-dir",    state(),       "--watchdog-grace", "300ms"};
+    return {RINGFENCE_BINARY, "run",   dir_.File(file),    "--journal", journal(),
+            "--state-dir",    state(), "--watchdog-grace", "300ms"};
   }
   bool NoneStopped() const {
     return std::none_of(children_.pids().begin(), children_.pids().end(),
@@ -96,17 +96,17 @@ class StopAndJournalTest : public ::testing::Test {
   // Pauses the children for `pause`, then runs `probe` as a method step; `guards` as given.
   std::string Experiment(const std::string& pause, const json& probe,
                          const json& guards = json::array()) const {
-    json method = {{{"type", "process_pause"}, {"name", "pause"}, {"target", "sleepers"},
-                    {"duration", pause}},
-                   {{"type", "wait"}, {"duration", "200ms"}}};
+    json method = {
+        {{"type", "process_pause"}, {"name", "pause"}, {"target", "sleepers"}, {"duration", pause}},
+        {{"type", "wait"}, {"duration", "200ms"}}};
     if (!probe.is_null()) method.push_back(probe);
-    json doc = {{"version", 1},
-                {"title", "stop and journal"},
-                {"targets",
-                 {{"sleepers", {{"process", {{"cmdline", children_.cmdline_regex()}}}}}}},
-                {"method", method},
-                {"guards", guards},
-                {"settings", {{"max_fault_lifetime", "1h"}}}};
+    json doc = {
+        {"version", 1},
+        {"title", "stop and journal"},
+        {"targets", {{"sleepers", {{"process", {{"cmdline", children_.cmdline_regex()}}}}}}},
+        {"method", method},
+        {"guards", guards},
+        {"settings", {{"max_fault_lifetime", "1h"}}}};
     return doc.dump(2);
   }
   json Journal() const { return json::parse(ReadFile(journal()), nullptr, false); }
@@ -135,13 +135,13 @@ class StopAndJournalTest : public ::testing::Test {
 TEST_F(StopAndJournalTest, SigtermInterruptsALongHttpProbeAndReverts) {
   SilentServer server;
   dir_.Write("http.json",
-             Experiment("1000s", {{"type", "probe"},
-                                  {"probe",
-                                   {{"type", "http"},
-                                    {"name", "silent"},
-                                    {"url", "http://127.0.0.1:" + std::to_string(server.port()) +
-                                                "/health"},
-                                    {"timeout", "1000s"}}}}));
+             Experiment("1000s",
+                        {{"type", "probe"},
+                         {"probe",
+                          {{"type", "http"},
+                           {"name", "silent"},
+                           {"url", "http://127.0.0.1:" + std::to_string(server.port()) + "/health"},
+                           {"timeout", "1000s"}}}}));
   ChildRun run(RunArgs("http.json"), dir_.path());
   ASSERT_TRUE(Eventually([&] { return AllStopped() && server.accepted() >= 1; })) << run.err();
   run.Signal(SIGTERM);
@@ -168,9 +168,8 @@ TEST_F(StopAndJournalTest, SigtermInterruptsALongCommandProbeAndReverts) {
                                                 {"argv", {"sleep", marker}},
                                                 {"timeout", "1000s"}}}}));
   ChildRun run(RunArgs("cmd.json"), dir_.path());
-  ASSERT_TRUE(Eventually([&] {
-    return AllStopped() && CountProcesses("sleep 987\\.654$") == 1;
-  })) << run.err();
+  ASSERT_TRUE(Eventually([&] { return AllStopped() && CountProcesses("sleep 987\\.654$") == 1; }))
+      << run.err();
   run.Signal(SIGTERM);
   EXPECT_EQ(run.Wait(seconds(10)), 143) << run.err();
   EXPECT_TRUE(NoneStopped());
@@ -184,16 +183,14 @@ TEST_F(StopAndJournalTest, SigtermInterruptsALongCommandProbeAndReverts) {
 
 // A probe timeout beyond settings.max_fault_lifetime is refused before anything runs.
 TEST_F(StopAndJournalTest, ProbeTimeoutAboveTheLifetimeIsInvalid) {
-  dir_.Write("long.json", Experiment("1s", {{"type", "probe"},
-                                            {"probe",
-                                             {{"type", "command"},
-                                              {"argv", {"true"}},
-                                              {"timeout", "2h"}}}}));
+  dir_.Write(
+      "long.json",
+      Experiment("1s", {{"type", "probe"},
+                        {"probe", {{"type", "command"}, {"argv", {"true"}}, {"timeout", "2h"}}}}));
   ChildRun run(RunArgs("long.json"), dir_.path());
   EXPECT_EQ(run.Wait(), 2);
-  EXPECT_NE(run.err().find(dir_.File("long.json") +
-                           ": /method/2/probe/timeout: \"2h\": at most "
-                           "settings.max_fault_lifetime (1h)"),
+  EXPECT_NE(run.err().find(dir_.File("long.json") + ": /method/2/probe/timeout: \"2h\": at most "
+                                                    "settings.max_fault_lifetime (1h)"),
             std::string::npos)
       << run.err();
   EXPECT_TRUE(NoneStopped());
@@ -298,9 +295,9 @@ TEST_F(StopAndJournalTest, RecoverCompletesTheJournalWhenTheWatchdogDiedToo) {
   ChildRun recover({RINGFENCE_BINARY, "recover", "--state-dir", state()}, dir_.path());
   EXPECT_EQ(recover.Wait(), 0) << recover.err();
   EXPECT_TRUE(NoneStopped());
-  EXPECT_NE(recover.out().find("journal " + journal() +
-                               ": every guard sample of its event log added\n"),
-            std::string::npos)
+  EXPECT_NE(
+      recover.out().find("journal " + journal() + ": every guard sample of its event log added\n"),
+      std::string::npos)
       << recover.out();
   json j = Journal();
   ASSERT_FALSE(j.is_discarded());

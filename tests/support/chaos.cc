@@ -71,8 +71,9 @@ ChaosRun::ChaosRun(const TempDir& dir, nlohmann::json step, nlohmann::json targe
 std::string ChaosRun::state() const { return dir_.File("state"); }
 
 std::vector<std::string> ChaosRun::RunArgs() const {
-  return {RINGFENCE_BINARY, "run", file_, "--journal", dir_.File("j.json"), "--state-dir",
-          state(), "--watchdog-grace", "300ms"};
+  return {
+      RINGFENCE_BINARY,   "run",  file_, "--journal", dir_.File("j.json"), "--state-dir", state(),
+      "--watchdog-grace", "300ms"};
 }
 
 bool ChaosRun::LedgersClean() const {
@@ -87,7 +88,8 @@ void ChaosRun::KillAtSeededPoints(int points, unsigned seed, int max_delay_ms,
                                   const std::function<std::string()>& leftovers) {
   // scripts/chaos-soak raises the count and varies the seed; CI uses the fixed defaults.
   if (const char* p = std::getenv("RINGFENCE_CHAOS_POINTS")) points = std::max(1, std::atoi(p));
-  if (const char* s = std::getenv("RINGFENCE_CHAOS_SEED")) seed += static_cast<unsigned>(std::atoll(s));
+  if (const char* s = std::getenv("RINGFENCE_CHAOS_SEED"))
+    seed += static_cast<unsigned>(std::atoll(s));
   std::mt19937 rng(seed);
   std::uniform_int_distribution<int> delay_ms(0, max_delay_ms);
   for (int i = 0; i < points; ++i) {

@@ -22,7 +22,8 @@ int CountProcesses(const std::string& regex);
 class ChaosRun {
  public:
   // `step` is one method step; `targets` the experiment's /targets (empty for host faults).
-  ChaosRun(const TempDir& dir, nlohmann::json step, nlohmann::json targets = nlohmann::json::object());
+  ChaosRun(const TempDir& dir, nlohmann::json step,
+           nlohmann::json targets = nlohmann::json::object());
   std::string state() const;
   std::vector<std::string> RunArgs() const;  // the runner's argv (watchdog grace 300 ms)
   // Every ledger under the state dir shows nothing outstanding and nothing unreadable.

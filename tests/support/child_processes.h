@@ -28,7 +28,7 @@ class ChildProcesses {
   const std::vector<pid_t>& pids() const { return pids_; }
 
  private:
-  std::vector<pid_t> pids_;      // every child ever started
+  std::vector<pid_t> pids_;  // every child ever started
   std::vector<pid_t> reaped_;
 };
 

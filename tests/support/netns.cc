@@ -44,8 +44,8 @@ int NetnsPair::Run(const std::vector<std::string>& argv, std::string* output) {
   while ((n = ::read(pipefd[0], buf, sizeof buf)) > 0) text.append(buf, static_cast<size_t>(n));
   ::close(pipefd[0]);
   int status = 0;
-  bool done = Eventually([&] { return ::waitpid(pid, &status, WNOHANG) == pid; },
-                         std::chrono::seconds(10));
+  bool done =
+      Eventually([&] { return ::waitpid(pid, &status, WNOHANG) == pid; }, std::chrono::seconds(10));
   if (!done) {
     ::kill(pid, SIGKILL);
     ::waitpid(pid, &status, 0);

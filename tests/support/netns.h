@@ -17,7 +17,7 @@ class NetnsPair {
   NetnsPair(const NetnsPair&) = delete;
   NetnsPair& operator=(const NetnsPair&) = delete;
 
-  bool ok() const { return ok_; }                 // false: creation failed (see error())
+  bool ok() const { return ok_; }  // false: creation failed (see error())
   const std::string& error() const { return error_; }
   const std::string& server_ns() const { return server_ns_; }
   const std::string& client_ns() const { return client_ns_; }

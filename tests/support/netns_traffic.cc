@@ -116,10 +116,14 @@ void TcpListener::DiscardPending() {
 
 const char* ConnectOutcomeName(ConnectOutcome outcome) {
   switch (outcome) {
-    case ConnectOutcome::kConnected: return "connected";
-    case ConnectOutcome::kRefused: return "refused";
-    case ConnectOutcome::kTimedOut: return "timed out";
-    case ConnectOutcome::kOtherError: return "other error";
+    case ConnectOutcome::kConnected:
+      return "connected";
+    case ConnectOutcome::kRefused:
+      return "refused";
+    case ConnectOutcome::kTimedOut:
+      return "timed out";
+    case ConnectOutcome::kOtherError:
+      return "other error";
   }
   return "?";
 }

@@ -128,20 +128,20 @@ Result<std::unique_ptr<PrometheusServer>> PrometheusServer::Start(
   Status s = server->Launch("prometheus", [&targets](const std::string& dir, int port) {
     std::string list;
     for (const auto& t : targets) list += (list.empty() ? "'" : ", '") + t + "'";
-    std::ofstream(dir + "/prometheus.yml")
-        << "global:\n"
-           "  scrape_interval: 1s\n"
-           "  scrape_timeout: 900ms\n"
-           "  evaluation_interval: 1s\n"
-           "scrape_configs:\n"
-           "  - job_name: demo\n"
-           "    static_configs:\n"
-           "      - targets: [" << list << "]\n";
-    return std::vector<std::string>{
-        "/usr/bin/prometheus", "--config.file=" + dir + "/prometheus.yml",
-        "--storage.tsdb.path=" + dir + "/data",
-        "--web.listen-address=127.0.0.1:" + std::to_string(port),
-        "--storage.tsdb.retention.time=1h"};
+    std::ofstream(dir + "/prometheus.yml") << "global:\n"
+                                              "  scrape_interval: 1s\n"
+                                              "  scrape_timeout: 900ms\n"
+                                              "  evaluation_interval: 1s\n"
+                                              "scrape_configs:\n"
+                                              "  - job_name: demo\n"
+                                              "    static_configs:\n"
+                                              "      - targets: ["
+                                           << list << "]\n";
+    return std::vector<std::string>{"/usr/bin/prometheus",
+                                    "--config.file=" + dir + "/prometheus.yml",
+                                    "--storage.tsdb.path=" + dir + "/data",
+                                    "--web.listen-address=127.0.0.1:" + std::to_string(port),
+                                    "--storage.tsdb.retention.time=1h"};
   });
   if (!s.ok()) return s;
   return server;

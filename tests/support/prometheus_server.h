@@ -36,9 +36,9 @@ class LoopbackServer {
   LoopbackServer() = default;
   // Makes the directory, picks a port and starts argv (built by `argv_for(dir, port)`), then
   // waits (≤ 10 s) until GET /-/ready answers 200.
-  Status Launch(const std::string& name,
-                const std::function<std::vector<std::string>(const std::string& dir, int port)>&
-                    argv_for);
+  Status Launch(
+      const std::string& name,
+      const std::function<std::vector<std::string>(const std::string& dir, int port)>& argv_for);
   const std::string& dir() const { return dir_; }
 
  private:

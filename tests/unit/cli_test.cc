@@ -10,9 +10,9 @@ namespace {
 CommandLine Parse(std::vector<std::string> args) { return ParseCommandLine(args); }
 
 TEST(CliTest, BothValueFormsAndTheLastOneWins) {
-  const CommandLine line = Parse({"run", "x.json", "--journal=a.json", "--seed", "7",
-                                  "--journal", "b.json", "--var=k=v", "--var", "n=1",
-                                  "--watchdog-grace=250ms", "--max-targets=3", "--dry-run"});
+  const CommandLine line =
+      Parse({"run", "x.json", "--journal=a.json", "--seed", "7", "--journal", "b.json", "--var=k=v",
+             "--var", "n=1", "--watchdog-grace=250ms", "--max-targets=3", "--dry-run"});
   ASSERT_EQ(line.error, "");
   EXPECT_EQ(line.command, "run");
   EXPECT_EQ(line.run.file, "x.json");
@@ -66,12 +66,17 @@ TEST(CliTest, GlobalOptionsStandAnywhere) {
 // The texts of usage errors, word for word (docs/cli.md "Usage errors").
 TEST(CliTest, UsageErrorsWordForWord) {
   const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
-      {{"run", "x.json", "--bogus"}, "ringfence run: unknown option --bogus (see ringfence run --help)"},
-      {{"run", "x.json", "--bogus=1"}, "ringfence run: unknown option --bogus (see ringfence run --help)"},
-      {{"run", "x.json", "--journal"}, "ringfence run: --journal needs a value (see ringfence run --help)"},
-      {{"run", "x.json", "--journal="}, "ringfence run: --journal needs a value (see ringfence run --help)"},
+      {{"run", "x.json", "--bogus"},
+       "ringfence run: unknown option --bogus (see ringfence run --help)"},
+      {{"run", "x.json", "--bogus=1"},
+       "ringfence run: unknown option --bogus (see ringfence run --help)"},
+      {{"run", "x.json", "--journal"},
+       "ringfence run: --journal needs a value (see ringfence run --help)"},
+      {{"run", "x.json", "--journal="},
+       "ringfence run: --journal needs a value (see ringfence run --help)"},
       {{"run"}, "ringfence run: expected exactly one experiment FILE (see ringfence run --help)"},
-      {{"run", "a", "b"}, "ringfence run: expected exactly one experiment FILE (see ringfence run --help)"},
+      {{"run", "a", "b"},
+       "ringfence run: expected exactly one experiment FILE (see ringfence run --help)"},
       {{"run", "x", "--seed", "-1"},
        "ringfence run: --seed \"-1\": expected an unsigned integer (see ringfence run --help)"},
       {{"run", "x", "--seed=-1"},
@@ -81,7 +86,8 @@ TEST(CliTest, UsageErrorsWordForWord) {
       {{"run", "x", "--secret", "hunter2"},
        "ringfence run: --secret: expected name=value (see ringfence run --help)"},
       {{"run", "x", "--progress", "sometimes"},
-       "ringfence run: --progress \"sometimes\": expected auto, always or never (see ringfence run --help)"},
+       "ringfence run: --progress \"sometimes\": expected auto, always or never (see ringfence run "
+       "--help)"},
       {{"run", "x", "--watchdog-grace", "50ms"},
        "ringfence run: --watchdog-grace \"50ms\": expected a duration of at least 100ms (see "
        "ringfence run --help)"},
@@ -92,12 +98,18 @@ TEST(CliTest, UsageErrorsWordForWord) {
        "ringfence run: --push-binary \"rf\": expected an absolute path on the hosts (see "
        "ringfence run --help)"},
       {{"demo", "--fleet-size", "65"},
-       "ringfence demo: --fleet-size \"65\": expected an integer from 1 to 64 (see ringfence demo --help)"},
-      {{"demo", "--dry-run"}, "ringfence demo: unknown option --dry-run (see ringfence demo --help)"},
-      {{"demo", "x.json"}, "ringfence demo: unexpected argument x.json (see ringfence demo --help)"},
-      {{"status", "run"}, "ringfence status: unexpected argument run (see ringfence status --help)"},
-      {{"validate"}, "ringfence validate: expected at least one experiment FILE (see ringfence validate --help)"},
-      {{"watchdog", "--grace", "1s"}, "ringfence watchdog: expected --ledger PATH (see ringfence watchdog --help)"},
+       "ringfence demo: --fleet-size \"65\": expected an integer from 1 to 64 (see ringfence demo "
+       "--help)"},
+      {{"demo", "--dry-run"},
+       "ringfence demo: unknown option --dry-run (see ringfence demo --help)"},
+      {{"demo", "x.json"},
+       "ringfence demo: unexpected argument x.json (see ringfence demo --help)"},
+      {{"status", "run"},
+       "ringfence status: unexpected argument run (see ringfence status --help)"},
+      {{"validate"},
+       "ringfence validate: expected at least one experiment FILE (see ringfence validate --help)"},
+      {{"watchdog", "--grace", "1s"},
+       "ringfence watchdog: expected --ledger PATH (see ringfence watchdog --help)"},
       {{"host"},
        "ringfence host: expected an action (version, begin, match, prepare, plan, inject, observe, "
        "revert, verify, heartbeat, end, session, watchdog) (see ringfence host --help)"},

@@ -228,8 +228,9 @@ TEST_F(ExperimentTest, DefaultsOfAMinimalDocument) {
 }
 
 TEST_F(ExperimentTest, ProbeDefaults) {
-  auto e = Load(Doc({{"steady_state", {{{"type", "command"}, {"argv", {"true"}}},
-                                       {{"type", "process_alive"}, {"target", "fleet"}}}}}));
+  auto e = Load(Doc({{"steady_state",
+                      {{{"type", "command"}, {"argv", {"true"}}},
+                       {{"type", "process_alive"}, {"target", "fleet"}}}}}));
   ASSERT_TRUE(e.has_value()) << errors_.Format("exp.json")[0];
   EXPECT_EQ(e->steady_state[0].name, "command-0");
   EXPECT_EQ(e->steady_state[0].tolerance.exact, 0);
@@ -260,8 +261,11 @@ TEST_F(ExperimentTest, WrongVersion) {
 }
 
 TEST_F(ExperimentTest, UnknownSignal) {
-  EXPECT_EQ(Errors(Doc({{"method", {{{"type", "process_kill"}, {"target", "fleet"},
-                                     {"duration", "1s"}, {"params", {{"signal", "SIGFOO"}}}}}}})),
+  EXPECT_EQ(Errors(Doc({{"method",
+                         {{{"type", "process_kill"},
+                           {"target", "fleet"},
+                           {"duration", "1s"},
+                           {"params", {{"signal", "SIGFOO"}}}}}}})),
             Lines{"exp.json: /method/0/params/signal: \"SIGFOO\": a signal name (SIGTERM or TERM) "
                   "or number 1-64"});
 }
@@ -284,8 +288,8 @@ TEST_F(ExperimentTest, NegativeAndUnparsableDurations) {
 }
 
 TEST_F(ExperimentTest, UnknownFaultType) {
-  EXPECT_EQ(Errors(Doc({{"method", {{{"type", "proces_kill"}, {"target", "fleet"},
-                                     {"duration", "1s"}}}}})),
+  EXPECT_EQ(Errors(Doc({{"method",
+                         {{{"type", "proces_kill"}, {"target", "fleet"}, {"duration", "1s"}}}}})),
             Lines{"exp.json: /method/0/type: \"proces_kill\": a fault type (process_kill, "
                   "process_pause), \"wait\" or \"probe\""});
   EXPECT_EQ(Errors(Doc({{"method", {{{"target", "fleet"}}}}})),
@@ -302,22 +306,23 @@ TEST_F(ExperimentTest, PercentOutsideZeroToHundred) {
 }
 
 TEST_F(ExperimentTest, UnknownTarget) {
-  EXPECT_EQ(Errors(Doc({{"method", {{{"type", "process_kill"}, {"target", "flet"},
-                                     {"duration", "1s"}}}}})),
+  EXPECT_EQ(Errors(Doc({{"method",
+                         {{{"type", "process_kill"}, {"target", "flet"}, {"duration", "1s"}}}}})),
             Lines{"exp.json: /method/0/target: \"flet\": the name of a target in /targets "
                   "(fleet)"});
 }
 
 TEST_F(ExperimentTest, UnfilledPlaceholder) {
-  EXPECT_EQ(Errors(Doc({{"targets", {{"fleet", {{"process", {{"name", nullptr},
-                                                             {"cmdline", "${port}"}}}}}}}})),
-            Lines{"exp.json: /targets/fleet/process/cmdline: \"${port}\": a value for placeholder "
-                  "'port' (--var port=VALUE or the environment variable port)"});
+  EXPECT_EQ(
+      Errors(Doc(
+          {{"targets", {{"fleet", {{"process", {{"name", nullptr}, {"cmdline", "${port}"}}}}}}}})),
+      Lines{"exp.json: /targets/fleet/process/cmdline: \"${port}\": a value for placeholder "
+            "'port' (--var port=VALUE or the environment variable port)"});
 }
 
 TEST_F(ExperimentTest, FileOfTwoMebibytes) {
-  const std::string path = ::testing::TempDir() + "ringfence_big_" + std::to_string(getpid()) +
-                           ".json";
+  const std::string path =
+      ::testing::TempDir() + "ringfence_big_" + std::to_string(getpid()) + ".json";
   {
     std::ofstream out(path, std::ios::binary);
     out << std::string(2 * 1024 * 1024, ' ');
@@ -338,8 +343,8 @@ TEST_F(ExperimentTest, TextOverTheLimit) {
 TEST_F(ExperimentTest, EmptyFile) {
   EXPECT_EQ(Errors(""), Lines{"exp.json: /: empty file: a JSON object"});
   EXPECT_EQ(Errors(" \n\t"), Lines{"exp.json: /: empty file: a JSON object"});
-  const std::string path = ::testing::TempDir() + "ringfence_empty_" + std::to_string(getpid()) +
-                           ".json";
+  const std::string path =
+      ::testing::TempDir() + "ringfence_empty_" + std::to_string(getpid()) + ".json";
   { std::ofstream out(path); }
   ValidationErrors errors;
   EXPECT_FALSE(LoadExperimentFile(path, options_, errors).has_value());
@@ -348,14 +353,13 @@ TEST_F(ExperimentTest, EmptyFile) {
 }
 
 TEST_F(ExperimentTest, NestingTooDeep) {
-  auto nested = [](int levels) {
-    return std::string(levels, '[') + std::string(levels, ']');
-  };
+  auto nested = [](int levels) { return std::string(levels, '[') + std::string(levels, ']'); };
   EXPECT_EQ(Errors("{\"title\": " + nested(64) + "}"),
             Lines{"exp.json: /: nesting deeper than 64 levels: at most 64 levels of arrays and "
                   "objects"});
   // 64 levels in all (the outer object is one) is allowed: only the type is wrong then.
-  EXPECT_EQ(Errors("{\"title\": " + nested(63) + ", \"version\": 1, \"method\": [{\"type\": "
+  EXPECT_EQ(Errors("{\"title\": " + nested(63) +
+                   ", \"version\": 1, \"method\": [{\"type\": "
                    "\"wait\", \"duration\": \"1s\"}], \"guards\": []}"),
             Lines{"exp.json: /title: [[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[…: a non-empty "
                   "string"});
@@ -418,8 +422,8 @@ TEST_F(ExperimentTest, WrongJsonTypes) {
             Lines{"exp.json: /steady_state: {\"type\":\"tcp\"}: an array of probes"});
   EXPECT_EQ(Errors(Doc({{"steady_state", {"tcp"}}})),
             Lines{"exp.json: /steady_state/0: \"tcp\": a probe object"});
-  EXPECT_EQ(Errors(Doc({{"settings", {{"seed", -1}, {"revert_attempts", 11},
-                                      {"probe_timeout", "0ms"}}}})),
+  EXPECT_EQ(Errors(Doc(
+                {{"settings", {{"seed", -1}, {"revert_attempts", 11}, {"probe_timeout", "0ms"}}}})),
             (Lines{"exp.json: /settings/seed: -1: an unsigned integer",
                    "exp.json: /settings/revert_attempts: 11: an integer from 1 to 10",
                    "exp.json: /settings/probe_timeout: \"0ms\": a duration such as \"250ms\", "
@@ -451,10 +455,11 @@ ojson Guard(const ojson& replace = ojson::object()) {
 }
 
 TEST_F(ExperimentTest, LoadsGuardsWithDefaults) {
-  auto e = Load(Doc({{"guards", {Guard(), {{"source", {{"type", "scrape"},
-                                                       {"url", "http://127.0.0.1:9/metrics"},
-                                                       {"metric", "up"}}},
-                                           {"condition", {{"min", 1}}}}}}}));
+  auto e = Load(Doc(
+      {{"guards",
+        {Guard(),
+         {{"source", {{"type", "scrape"}, {"url", "http://127.0.0.1:9/metrics"}, {"metric", "up"}}},
+          {"condition", {{"min", 1}}}}}}}));
   ASSERT_TRUE(e.has_value()) << errors_.Format("exp.json")[0];
   ASSERT_EQ(e->guards.size(), 2u);
   const GuardSpec& g = e->guards[0];
@@ -480,27 +485,36 @@ TEST_F(ExperimentTest, LoadsGuardsWithDefaults) {
 
 TEST_F(ExperimentTest, LoadsEverySourceType) {
   const ojson probe = {{"type", "http"}, {"url", "http://127.0.0.1:8080/health"}};
-  auto e = Load(Doc({{"guards",
-                      {Guard({{"source", {{"type", "promql"}, {"url", "http://127.0.0.1:9090"},
-                                          {"query", "sum(up)"}, {"timeout", "500ms"}}},
-                              {"name", "a"}, {"interval", "50ms"}, {"for", 3},
-                              {"min_samples", 2}, {"on_no_data", "ignore"},
-                              {"on_error", "abort"}}),
-                       Guard({{"name", "b"},
-                              {"source", {{"type", "scrape"}, {"url", "http://127.0.0.1:1/m"},
-                                          {"metric", "demo_request_duration_seconds"},
-                                          {"labels", {{"path", "/work"}}},
-                                          {"stat", "quantile"}, {"quantile", 0.99}}},
-                              {"condition", {{"max_vs_baseline", 1.5}}}}),
-                       Guard({{"name", "c"},
-                              {"source", {{"type", "probe_stats"}, {"probe", probe},
-                                          {"stat", "p99"}}},
-                              {"condition", {{"min_vs_baseline", 0.5}, {"max_vs_baseline", 2}}}}),
-                       Guard({{"name", "d"}, {"source", {{"type", "probe"}, {"probe", probe}}},
-                              {"condition", {{"min", 1}, {"max", 1}}}}),
-                       Guard({{"name", "e"},
-                              {"source", {{"type", "affected_fraction"},
-                                          {"probes", {probe, probe}}}}})}}}));
+  auto e = Load(
+      Doc({{"guards",
+            {Guard({{"source",
+                     {{"type", "promql"},
+                      {"url", "http://127.0.0.1:9090"},
+                      {"query", "sum(up)"},
+                      {"timeout", "500ms"}}},
+                    {"name", "a"},
+                    {"interval", "50ms"},
+                    {"for", 3},
+                    {"min_samples", 2},
+                    {"on_no_data", "ignore"},
+                    {"on_error", "abort"}}),
+             Guard({{"name", "b"},
+                    {"source",
+                     {{"type", "scrape"},
+                      {"url", "http://127.0.0.1:1/m"},
+                      {"metric", "demo_request_duration_seconds"},
+                      {"labels", {{"path", "/work"}}},
+                      {"stat", "quantile"},
+                      {"quantile", 0.99}}},
+                    {"condition", {{"max_vs_baseline", 1.5}}}}),
+             Guard({{"name", "c"},
+                    {"source", {{"type", "probe_stats"}, {"probe", probe}, {"stat", "p99"}}},
+                    {"condition", {{"min_vs_baseline", 0.5}, {"max_vs_baseline", 2}}}}),
+             Guard({{"name", "d"},
+                    {"source", {{"type", "probe"}, {"probe", probe}}},
+                    {"condition", {{"min", 1}, {"max", 1}}}}),
+             Guard({{"name", "e"},
+                    {"source", {{"type", "affected_fraction"}, {"probes", {probe, probe}}}}})}}}));
   ASSERT_TRUE(e.has_value()) << errors_.Format("exp.json")[0];
   ASSERT_EQ(e->guards.size(), 5u);
   EXPECT_EQ(e->guards[0].interval, std::chrono::milliseconds(50));
@@ -524,10 +538,11 @@ TEST_F(ExperimentTest, GuardsErrorsOfTheIssue) {
             Lines{"exp.json: /guards/0/source/type: \"graphite\": one of promql, scrape, "
                   "probe_stats, probe, affected_fraction"});
   // A guard on an unknown target.
-  EXPECT_EQ(Errors(Doc({{"guards", {Guard({{"source", {{"type", "affected_fraction"},
-                                                        {"target", "flet"}}}})}}})),
-            Lines{"exp.json: /guards/0/source/target: \"flet\": the name of a target in "
-                  "/targets (fleet)"});
+  EXPECT_EQ(
+      Errors(Doc({{"guards",
+                   {Guard({{"source", {{"type", "affected_fraction"}, {"target", "flet"}}}})}}})),
+      Lines{"exp.json: /guards/0/source/target: \"flet\": the name of a target in "
+            "/targets (fleet)"});
   // An interval below 50 ms.
   EXPECT_EQ(Errors(Doc({{"guards", {Guard({{"interval", "10ms"}})}}})),
             Lines{"exp.json: /guards/0/interval: \"10ms\": a duration such as \"250ms\", "
@@ -543,10 +558,11 @@ TEST_F(ExperimentTest, GuardsErrorsOfTheIssue) {
   EXPECT_EQ(Errors(Doc({{"guards", {Guard({{"condition", {{"min", 5}, {"max", 1}}}})}}})),
             Lines{"exp.json: /guards/0/condition: {\"min\":5,\"max\":1}: {\"min\": x, "
                   "\"max\": y} with min at most max"});
-  EXPECT_EQ(Errors(Doc({{"guards", {Guard({{"condition", {{"min_vs_baseline", 2},
-                                                           {"max_vs_baseline", 1.5}}}})}}})),
-            Lines{"exp.json: /guards/0/condition: {\"min_vs_baseline\":2,\"max_vs_baseline\":…: "
-                  "{\"min_vs_baseline\": a, \"max_vs_baseline\": b} with a at most b"});
+  EXPECT_EQ(
+      Errors(Doc({{"guards",
+                   {Guard({{"condition", {{"min_vs_baseline", 2}, {"max_vs_baseline", 1.5}}}})}}})),
+      Lines{"exp.json: /guards/0/condition: {\"min_vs_baseline\":2,\"max_vs_baseline\":…: "
+            "{\"min_vs_baseline\": a, \"max_vs_baseline\": b} with a at most b"});
 }
 
 TEST_F(ExperimentTest, GuardErrors) {
@@ -554,29 +570,32 @@ TEST_F(ExperimentTest, GuardErrors) {
             Lines{"exp.json: /guards: missing: an array of guards (docs/guards.md), or []"});
   EXPECT_EQ(Errors(Doc({{"guards", json::object()}})),
             Lines{"exp.json: /guards: {}: an array of guards (docs/guards.md), or []"});
-  EXPECT_EQ(Errors(Doc({{"guards", {"x"}}})),
-            Lines{"exp.json: /guards/0: \"x\": a guard object"});
+  EXPECT_EQ(Errors(Doc({{"guards", {"x"}}})), Lines{"exp.json: /guards/0: \"x\": a guard object"});
   EXPECT_EQ(Errors(Doc({{"guards", {{{"type", "promql"}}}}})),
             (Lines{"exp.json: /guards/0/type: unknown key: one of name, source, condition, "
                    "interval, for, min_samples, on_no_data, on_error",
                    "exp.json: /guards/0/source: missing: a source object",
                    std::string("exp.json: /guards/0/condition: missing: ") + kCondition}));
-  EXPECT_EQ(Errors(Doc({{"guards", {Guard({{"name", ""}, {"interval", "2h"}, {"min_samples", 0},
-                                           {"on_no_data", "skip"}, {"on_error", true},
-                                           {"condition", {{"max", "1"},
-                                                          {"max_vs_baseline", 0},
-                                                          {"below", 1}}}})}}})),
-            (Lines{"exp.json: /guards/0/name: \"\": a non-empty string",
-                   "exp.json: /guards/0/condition/max: \"1\": a number",
-                   "exp.json: /guards/0/condition/max_vs_baseline: 0: a number greater than 0 "
-                   "(a factor of the baseline)",
-                   "exp.json: /guards/0/condition/below: unknown key: one of min, max, "
-                   "min_vs_baseline, max_vs_baseline",
-                   "exp.json: /guards/0/interval: \"2h\": a duration such as \"250ms\", \"30s\", "
-                   "\"2m\" (from 50ms to 1h)",
-                   "exp.json: /guards/0/min_samples: 0: an integer from 1 to 1000",
-                   "exp.json: /guards/0/on_no_data: \"skip\": one of abort, ignore",
-                   "exp.json: /guards/0/on_error: true: one of abort, ignore"}));
+  EXPECT_EQ(
+      Errors(
+          Doc({{"guards",
+                {Guard({{"name", ""},
+                        {"interval", "2h"},
+                        {"min_samples", 0},
+                        {"on_no_data", "skip"},
+                        {"on_error", true},
+                        {"condition", {{"max", "1"}, {"max_vs_baseline", 0}, {"below", 1}}}})}}})),
+      (Lines{"exp.json: /guards/0/name: \"\": a non-empty string",
+             "exp.json: /guards/0/condition/max: \"1\": a number",
+             "exp.json: /guards/0/condition/max_vs_baseline: 0: a number greater than 0 "
+             "(a factor of the baseline)",
+             "exp.json: /guards/0/condition/below: unknown key: one of min, max, "
+             "min_vs_baseline, max_vs_baseline",
+             "exp.json: /guards/0/interval: \"2h\": a duration such as \"250ms\", \"30s\", "
+             "\"2m\" (from 50ms to 1h)",
+             "exp.json: /guards/0/min_samples: 0: an integer from 1 to 1000",
+             "exp.json: /guards/0/on_no_data: \"skip\": one of abort, ignore",
+             "exp.json: /guards/0/on_error: true: one of abort, ignore"}));
   EXPECT_EQ(Errors(Doc({{"guards", {Guard(), Guard()}}})),
             Lines{"exp.json: /guards/1/name: \"fleet-lost\": a name not used by another guard "
                   "(/guards/0 uses it)"});
@@ -592,8 +611,11 @@ TEST_F(ExperimentTest, GuardSourceErrors) {
   EXPECT_EQ(source(ojson::object()),
             Lines{"exp.json: /guards/0/source/type: missing: one of promql, scrape, probe_stats, "
                   "probe, affected_fraction"});
-  EXPECT_EQ(source({{"type", "promql"}, {"url", "127.0.0.1:9090"}, {"query", ""},
-                    {"timeout", "0s"}, {"step", "1s"}}),
+  EXPECT_EQ(source({{"type", "promql"},
+                    {"url", "127.0.0.1:9090"},
+                    {"query", ""},
+                    {"timeout", "0s"},
+                    {"step", "1s"}}),
             (Lines{"exp.json: /guards/0/source/url: \"127.0.0.1:9090\": a URL starting with "
                    "http:// or https://",
                    "exp.json: /guards/0/source/query: \"\": a non-empty string",
@@ -605,28 +627,36 @@ TEST_F(ExperimentTest, GuardSourceErrors) {
             (Lines{"exp.json: /guards/0/source/url: missing: a URL starting with http:// or "
                    "https://",
                    "exp.json: /guards/0/source/query: missing: a non-empty string"}));
-  EXPECT_EQ(source({{"type", "scrape"}, {"url", "http://x/metrics"}, {"metric", "9up"},
-                    {"labels", {{"path", 1}}}, {"stat", "p99"}}),
+  EXPECT_EQ(source({{"type", "scrape"},
+                    {"url", "http://x/metrics"},
+                    {"metric", "9up"},
+                    {"labels", {{"path", 1}}},
+                    {"stat", "p99"}}),
             (Lines{"exp.json: /guards/0/source/metric: \"9up\": a metric name "
                    "([a-zA-Z_:][a-zA-Z0-9_:]*)",
                    "exp.json: /guards/0/source/labels/path: 1: a string",
                    "exp.json: /guards/0/source/stat: \"p99\": one of value, rate, quantile"}));
-  EXPECT_EQ(source({{"type", "scrape"}, {"url", "http://x/metrics"}, {"metric", "up"},
+  EXPECT_EQ(source({{"type", "scrape"},
+                    {"url", "http://x/metrics"},
+                    {"metric", "up"},
                     {"stat", "quantile"}}),
             Lines{"exp.json: /guards/0/source/quantile: missing: a number from 0 to 1 (stat "
                   "quantile)"});
-  EXPECT_EQ(source({{"type", "scrape"}, {"url", "http://x/metrics"}, {"metric", "up"},
-                    {"quantile", 1.5}, {"window", "5s"}}),
+  EXPECT_EQ(source({{"type", "scrape"},
+                    {"url", "http://x/metrics"},
+                    {"metric", "up"},
+                    {"quantile", 1.5},
+                    {"window", "5s"}}),
             (Lines{"exp.json: /guards/0/source/quantile: 1.5: a number from 0 to 1",
                    "exp.json: /guards/0/source/quantile: 1.5: only with stat quantile",
                    "exp.json: /guards/0/source/window: \"5s\": only with stat rate or quantile"}));
-  EXPECT_EQ(source({{"type", "probe_stats"}, {"probe", {{"type", "tcp"}}}, {"rate", 0},
-                    {"stat", "p95"}}),
-            (Lines{"exp.json: /guards/0/source/probe/port: missing: an integer from 1 to 65535",
-                   "exp.json: /guards/0/source/rate: 0: a number greater than 0 and at most 100 "
-                   "(probes per second)",
-                   "exp.json: /guards/0/source/stat: \"p95\": one of success_ratio, p50, p99, "
-                   "mean"}));
+  EXPECT_EQ(
+      source({{"type", "probe_stats"}, {"probe", {{"type", "tcp"}}}, {"rate", 0}, {"stat", "p95"}}),
+      (Lines{"exp.json: /guards/0/source/probe/port: missing: an integer from 1 to 65535",
+             "exp.json: /guards/0/source/rate: 0: a number greater than 0 and at most 100 "
+             "(probes per second)",
+             "exp.json: /guards/0/source/stat: \"p95\": one of success_ratio, p50, p99, "
+             "mean"}));
   EXPECT_EQ(source({{"type", "probe"}}),
             Lines{"exp.json: /guards/0/source/probe: missing: a probe object"});
   EXPECT_EQ(source({{"type", "affected_fraction"}}),
@@ -664,8 +694,11 @@ TEST_F(ExperimentTest, UnknownKeysAnywhere) {
                   "cmdline, user"});
   EXPECT_EQ(Errors(Doc({{"method", {{{"type", "wait"}, {"duration", "1s"}, {"for", 1}}}}})),
             Lines{"exp.json: /method/0/for: unknown key: one of type, duration"});
-  EXPECT_EQ(Errors(Doc({{"method", {{{"type", "process_kill"}, {"target", "fleet"},
-                                     {"duration", "1s"}, {"after", "1s"}}}}})),
+  EXPECT_EQ(Errors(Doc({{"method",
+                         {{{"type", "process_kill"},
+                           {"target", "fleet"},
+                           {"duration", "1s"},
+                           {"after", "1s"}}}}})),
             Lines{"exp.json: /method/0/after: unknown key: one of type, name, target, params, "
                   "duration, start_after"});
   EXPECT_EQ(Errors(Doc({{"steady_state", {{{"type", "tcp"}, {"port", 1}, {"url", "x"}}}}})),
@@ -677,8 +710,11 @@ TEST_F(ExperimentTest, UnknownKeysAnywhere) {
                   "max_fault_lifetime"});
   EXPECT_EQ(Errors(Doc({{"rollbacks", {{{"argv", {"x"}}, {"cmd", "x"}}}}})),
             Lines{"exp.json: /rollbacks/0/cmd: unknown key: one of name, argv, timeout"});
-  EXPECT_EQ(Errors(Doc({{"method", {{{"type", "process_kill"}, {"target", "fleet"},
-                                     {"duration", "1s"}, {"params", {{"sig", 9}}}}}}})),
+  EXPECT_EQ(Errors(Doc({{"method",
+                         {{{"type", "process_kill"},
+                           {"target", "fleet"},
+                           {"duration", "1s"},
+                           {"params", {{"sig", 9}}}}}}})),
             Lines{"exp.json: /method/0/params/sig: unknown key: one of signal, count"});
 }
 
@@ -766,8 +802,8 @@ TEST_F(ExperimentTest, Probes) {
 
 TEST_F(ExperimentTest, Tolerances) {
   auto status = [](const ojson& t) {
-    return Doc({{"steady_state", {{{"type", "http"}, {"url", "http://127.0.0.1/"},
-                                   {"status", t}}}}});
+    return Doc(
+        {{"steady_state", {{{"type", "http"}, {"url", "http://127.0.0.1/"}, {"status", t}}}}});
   };
   const std::string generic =
       ": a number, a string, [low, high], {\"min\": x, \"max\": y} or {\"regex\": \"…\"}";
@@ -894,9 +930,9 @@ TEST_F(ExperimentTest, ReportsEveryErrorAtOnceInDocumentOrder) {
 TEST_F(ExperimentTest, VarsWinOverTheEnvironment) {
   options_.vars = {{"proc", "from-var"}};
   env_ = {{"proc", "from-env"}, {"dur", "3s"}};
-  auto e = Load(Doc({{"targets", {{"fleet", {{"process", {{"name", "${proc}"}}}}}}},
-                     {"method", {{{"type", "process_kill"}, {"target", "fleet"},
-                                  {"duration", "${dur}"}}}}}));
+  auto e = Load(
+      Doc({{"targets", {{"fleet", {{"process", {{"name", "${proc}"}}}}}}},
+           {"method", {{{"type", "process_kill"}, {"target", "fleet"}, {"duration", "${dur}"}}}}}));
   ASSERT_TRUE(e.has_value()) << errors_.Format("exp.json")[0];
   EXPECT_EQ(e->targets[0].process.name, "from-var");
   EXPECT_EQ(e->method[0].fault.duration, std::chrono::seconds(3));
@@ -918,8 +954,8 @@ TEST_F(ExperimentTest, WholePlaceholderNumbersAndLiteralDollars) {
 TEST_F(ExperimentTest, DefaultEnvironmentIsGetenv) {
   options_.env = nullptr;
   ASSERT_EQ(setenv("RINGFENCE_TEST_PROC", "sleep", 1), 0);
-  auto e = Load(
-      Doc({{"targets", {{"fleet", {{"process", {{"name", "${RINGFENCE_TEST_PROC}"}}}}}}}}));
+  auto e =
+      Load(Doc({{"targets", {{"fleet", {{"process", {{"name", "${RINGFENCE_TEST_PROC}"}}}}}}}}));
   unsetenv("RINGFENCE_TEST_PROC");
   ASSERT_TRUE(e.has_value()) << errors_.Format("exp.json")[0];
   EXPECT_EQ(e->targets[0].process.name, "sleep");
@@ -941,8 +977,8 @@ TEST_F(ExperimentTest, MissingFile) {
 }
 
 TEST_F(ExperimentTest, LoadsAFile) {
-  const std::string path = ::testing::TempDir() + "ringfence_ok_" + std::to_string(getpid()) +
-                           ".json";
+  const std::string path =
+      ::testing::TempDir() + "ringfence_ok_" + std::to_string(getpid()) + ".json";
   {
     std::ofstream out(path);
     out << kValid;
@@ -966,19 +1002,21 @@ TEST_F(ExperimentTest, HostFaultsTakeNoTarget) {
   auto e = Load(Doc({{"method", {{{"type", "disk_fill"}, {"duration", "1s"}}}}}));
   ASSERT_TRUE(e.has_value()) << errors_.Format("exp.json")[0];
   EXPECT_EQ(e->method[0].fault.target, "");
-  EXPECT_EQ(Errors(Doc({{"method", {{{"type", "disk_fill"}, {"target", "fleet"}, {"duration", "1s"}}}}})),
-            Lines{"exp.json: /method/0/target: \"fleet\": a target with hosts and no process: "
-                  "disk_fill acts on the hosts themselves"});
+  EXPECT_EQ(
+      Errors(Doc({{"method", {{{"type", "disk_fill"}, {"target", "fleet"}, {"duration", "1s"}}}}})),
+      Lines{"exp.json: /method/0/target: \"fleet\": a target with hosts and no process: "
+            "disk_fill acts on the hosts themselves"});
 }
 
 TEST_F(ExperimentTest, TargetsOnInventoryHosts) {
   FaultDecl fill{"disk_fill", "Fills a filesystem.", TargetKind::kHost, {}};
   registry_.Register(std::make_unique<FakeFactory>(fill));
-  auto e = Load(Doc({{"targets", {{"web", {{"hosts", {{"tags", {{"role", "web"}}},
-                                                      {"select", {{"percent", 50}}}}}}}}},
-                     {"settings", {{"max_concurrency", 8}, {"on_unreachable", "skip"}}},
-                     {"inventory", "fleet.json"},
-                     {"method", {{{"type", "disk_fill"}, {"target", "web"}, {"duration", "1s"}}}}}));
+  auto e = Load(
+      Doc({{"targets",
+            {{"web", {{"hosts", {{"tags", {{"role", "web"}}}, {"select", {{"percent", 50}}}}}}}}},
+           {"settings", {{"max_concurrency", 8}, {"on_unreachable", "skip"}}},
+           {"inventory", "fleet.json"},
+           {"method", {{{"type", "disk_fill"}, {"target", "web"}, {"duration", "1s"}}}}}));
   ASSERT_TRUE(e.has_value()) << errors_.Format("exp.json")[0];
   const TargetSpec* web = e->FindTarget("web");
   ASSERT_NE(web, nullptr);
@@ -990,10 +1028,11 @@ TEST_F(ExperimentTest, TargetsOnInventoryHosts) {
   EXPECT_TRUE(e->settings.skip_unreachable);
   EXPECT_EQ(e->inventory, "fleet.json");
   EXPECT_EQ(
-      Errors(Doc({{"targets", {{"web", {{"hosts", {{"tags", {{"role", 1}}}, {"names", {"a"}}}}}}}},
-                  {"settings", {{"max_concurrency", 0}, {"on_unreachable", "ignore"}}},
-                  {"inventory", 5},
-                  {"method", {{{"type", "process_kill"}, {"target", "web"}, {"duration", "1s"}}}}})),
+      Errors(
+          Doc({{"targets", {{"web", {{"hosts", {{"tags", {{"role", 1}}}, {"names", {"a"}}}}}}}},
+               {"settings", {{"max_concurrency", 0}, {"on_unreachable", "ignore"}}},
+               {"inventory", 5},
+               {"method", {{{"type", "process_kill"}, {"target", "web"}, {"duration", "1s"}}}}})),
       (Lines{"exp.json: /targets/web/hosts/tags/role: 1: a string",
              "exp.json: /targets/web/hosts: {\"tags\":{\"role\":1},\"names\":[\"a\"]}: tags or "
              "names, not both",
@@ -1003,15 +1042,19 @@ TEST_F(ExperimentTest, TargetsOnInventoryHosts) {
 }
 
 TEST_F(ExperimentTest, FaultDurationIsCappedByMaxFaultLifetime) {
-  auto e = Load(Doc({{"settings", {{"max_fault_lifetime", "2h"}}},
-                     {"method", {{{"type", "process_kill"}, {"target", "fleet"}, {"duration", "90m"}}}}}));
+  auto e = Load(
+      Doc({{"settings", {{"max_fault_lifetime", "2h"}}},
+           {"method", {{{"type", "process_kill"}, {"target", "fleet"}, {"duration", "90m"}}}}}));
   ASSERT_TRUE(e.has_value());
   EXPECT_EQ(e->settings.max_fault_lifetime, std::chrono::hours(2));
-  EXPECT_EQ(Errors(Doc({{"method", {{{"type", "process_kill"}, {"target", "fleet"}, {"duration", "7200s"}}}}})),
-            Lines{"exp.json: /method/0/duration: \"7200s\": at most settings.max_fault_lifetime (1h)"});
-  EXPECT_EQ(Errors(Doc({{"settings", {{"max_fault_lifetime", "48h"}}}})),
-            Lines{"exp.json: /settings/max_fault_lifetime: \"48h\": a duration greater than 0 and at "
-                  "most 24h"});
+  EXPECT_EQ(
+      Errors(Doc(
+          {{"method", {{{"type", "process_kill"}, {"target", "fleet"}, {"duration", "7200s"}}}}})),
+      Lines{"exp.json: /method/0/duration: \"7200s\": at most settings.max_fault_lifetime (1h)"});
+  EXPECT_EQ(
+      Errors(Doc({{"settings", {{"max_fault_lifetime", "48h"}}}})),
+      Lines{"exp.json: /settings/max_fault_lifetime: \"48h\": a duration greater than 0 and at "
+            "most 24h"});
 }
 
 // Every timeout is capped by settings.max_fault_lifetime, so that no wait outlasts it (issue 11).
@@ -1024,15 +1067,14 @@ TEST_F(ExperimentTest, EveryTimeoutIsCappedByMaxFaultLifetime) {
       {"steady_state", {{{"type", "tcp"}, {"port", 80}, {"timeout", "61m"}}}},
       {"rollbacks", {{{"argv", {"true"}}, {"timeout", "90m"}}}},
       {"settings", {{"probe_timeout", "100h"}}}};
-  EXPECT_EQ(Errors(Doc(long_waits)),
-            (Lines{"exp.json: /method/1/probe/timeout: \"2h\": at most "
-                   "settings.max_fault_lifetime (1h)",
-                   "exp.json: /steady_state/0/timeout: \"61m\": at most "
-                   "settings.max_fault_lifetime (1h)",
-                   "exp.json: /rollbacks/0/timeout: \"90m\": at most "
-                   "settings.max_fault_lifetime (1h)",
-                   "exp.json: /settings/probe_timeout: \"100h\": at most "
-                   "settings.max_fault_lifetime (1h)"}));
+  EXPECT_EQ(Errors(Doc(long_waits)), (Lines{"exp.json: /method/1/probe/timeout: \"2h\": at most "
+                                            "settings.max_fault_lifetime (1h)",
+                                            "exp.json: /steady_state/0/timeout: \"61m\": at most "
+                                            "settings.max_fault_lifetime (1h)",
+                                            "exp.json: /rollbacks/0/timeout: \"90m\": at most "
+                                            "settings.max_fault_lifetime (1h)",
+                                            "exp.json: /settings/probe_timeout: \"100h\": at most "
+                                            "settings.max_fault_lifetime (1h)"}));
   // Raised: the same waits are valid.
   ojson raised = long_waits;
   raised["settings"] = {{"probe_timeout", "2h"}, {"max_fault_lifetime", "2h"}};
@@ -1049,8 +1091,7 @@ namespace {
 
 // Issue 11: {"version": 1e400} aborted the loader (nlohmann out_of_range.406).
 TEST_F(ExperimentTest, NumbersBeyondADoubleAreErrorsAtTheirPointer) {
-  const std::string allowed =
-      ": a number from -1.7976931348623157e308 to 1.7976931348623157e308";
+  const std::string allowed = ": a number from -1.7976931348623157e308 to 1.7976931348623157e308";
   EXPECT_EQ(Errors(R"({"version": 1e400})"), Lines{"exp.json: /version: 1e400" + allowed});
   EXPECT_EQ(Errors(R"({"tags": [1, -1e400]})"), Lines{"exp.json: /tags/1: -1e400" + allowed});
   EXPECT_EQ(Errors("{\"settings\": {\"seed\": 1" + std::string(400, '0') + "}}"),
@@ -1061,10 +1102,12 @@ TEST_F(ExperimentTest, NumbersBeyondADoubleAreErrorsAtTheirPointer) {
             Lines{"exp.json: /settings/revert_attempts: 1e+300: an integer from 1 to 10"});
   EXPECT_EQ(Errors(Doc({{"settings", {{"seed", -5}}}})),
             Lines{"exp.json: /settings/seed: -5: an unsigned integer"});
-  EXPECT_EQ(Errors(Doc({{"targets", {{"fleet", {{"process", {{"name", nullptr},
-                                                             {"pid", 18446744073709551615u}}}}}}}})),
-            Lines{"exp.json: /targets/fleet/process/pid: 18446744073709551615: an integer from 2 "
-                  "to 4194304"});
+  EXPECT_EQ(
+      Errors(
+          Doc({{"targets",
+                {{"fleet", {{"process", {{"name", nullptr}, {"pid", 18446744073709551615u}}}}}}}})),
+      Lines{"exp.json: /targets/fleet/process/pid: 18446744073709551615: an integer from 2 "
+            "to 4194304"});
   EXPECT_EQ(Errors(Doc({{"method", {{{"type", "wait"}, {"duration", "2562047788015h"}}}}})),
             Lines{"exp.json: /method/0/duration: \"2562047788015h\": a duration such as "
                   "\"250ms\", \"30s\", \"2m\" (0 or more)"});
@@ -1075,21 +1118,22 @@ TEST_F(ExperimentTest, NumbersBeyondADoubleAreErrorsAtTheirPointer) {
 TEST_F(ExperimentTest, RegexBombsAreHarmlessAtValidation) {
   const auto start = std::chrono::steady_clock::now();
   auto with_cmdline = [](const std::string& pattern) {
-    return Doc({{"targets", {{"fleet", {{"process", {{"name", nullptr}, {"cmdline", pattern}}}}}}}});
+    return Doc(
+        {{"targets", {{"fleet", {{"process", {{"name", nullptr}, {"cmdline", pattern}}}}}}}});
   };
   EXPECT_TRUE(Load(with_cmdline("(a+)+$")).has_value());
   EXPECT_TRUE(Load(with_cmdline("(a|aa)+$")).has_value());
   EXPECT_TRUE(Load(with_cmdline("^x(.)*$")).has_value());
-  EXPECT_EQ(Errors(with_cmdline(std::string(30000, '('))),
-            Lines{"exp.json: /targets/fleet/process/cmdline: \"" + std::string(38, '(') +
-                  "…: a non-empty RE2 regular expression (missing ): " + std::string(39, '(') +
-                  "…)"});
+  EXPECT_EQ(
+      Errors(with_cmdline(std::string(30000, '('))),
+      Lines{"exp.json: /targets/fleet/process/cmdline: \"" + std::string(38, '(') +
+            "…: a non-empty RE2 regular expression (missing ): " + std::string(39, '(') + "…)"});
   EXPECT_EQ(Errors(with_cmdline("(a)\\1")),
             Lines{"exp.json: /targets/fleet/process/cmdline: \"(a)\\\\1\": a non-empty RE2 "
                   "regular expression (invalid escape sequence: \\1)"});
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(2));
-  auto e = Load(Doc({{"steady_state", {{{"type", "command"}, {"argv", {"true"}},
-                                        {"stdout_regex", "(a+)+$"}}}}}));
+  auto e = Load(Doc(
+      {{"steady_state", {{{"type", "command"}, {"argv", {"true"}}, {"stdout_regex", "(a+)+$"}}}}}));
   ASSERT_TRUE(e.has_value());
   ASSERT_TRUE(e->steady_state[0].stdout_regex.has_value());
   EXPECT_TRUE(e->steady_state[0].stdout_regex->Search(std::string(28, 'a')));

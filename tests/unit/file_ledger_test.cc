@@ -79,7 +79,9 @@ class FileLedgerTest : public ::testing::Test {
   }
   // A line as this state dir's ledger writes it for run1.
   std::string Line(const nlohmann::json& record) { return LedgerLine(record, Key(), "run1"); }
-  void Put(const std::string& path, const std::string& text) { std::ofstream(path, std::ios::trunc) << text; }
+  void Put(const std::string& path, const std::string& text) {
+    std::ofstream(path, std::ios::trunc) << text;
+  }
 
   TempDir dir_;
   testing::FakeClock clock_;
@@ -348,8 +350,9 @@ TEST_F(FileLedgerTest, SecretsAreConcealedOnDiskAndRevealedForTheRevert) {
   ASSERT_EQ(executor.seen.size(), 1u);
   EXPECT_EQ(executor.seen[0].data["restart_command"][2], "tok-5ecret-value");
   EXPECT_EQ(executor.seen[0].manual_undo, SecretUndo().manual_undo);
-  EXPECT_EQ(with.actions, (std::vector<std::string>{
-                              "reverted kill-api (fake) on pid 104 (api) (verified: resumed)"}));
+  EXPECT_EQ(
+      with.actions,
+      (std::vector<std::string>{"reverted kill-api (fake) on pid 104 (api) (verified: resumed)"}));
   EXPECT_EQ(Text(path).find("tok-5ecret-value"), std::string::npos);
 }
 

@@ -120,15 +120,14 @@ TEST_F(GuardMonitorTest, BreachesOnceAfterForConsecutiveBreachingSamples) {
   // Samples every 100 ms from Start, the 7th breaches.
   EXPECT_EQ(FormatRfc3339(b.sampled_at), "2024-07-19T04:09:00.700Z");
   EXPECT_EQ(b.detected_at, b.sampled_at);
-  EXPECT_EQ(Samples(*monitor, 0, 8),
-            json({{"ok", 1, ""},
-                  {"breach", 5, "value 5 > 2"},
-                  {"breach", 5, "value 5 > 2"},
-                  {"ok", 1, ""},
-                  {"breach", 5, "value 5 > 2"},
-                  {"breach", 5, "value 5 > 2"},
-                  {"breach", 5, "value 5 > 2"},
-                  {"breach", 9, "value 9 > 2"}}));
+  EXPECT_EQ(Samples(*monitor, 0, 8), json({{"ok", 1, ""},
+                                           {"breach", 5, "value 5 > 2"},
+                                           {"breach", 5, "value 5 > 2"},
+                                           {"ok", 1, ""},
+                                           {"breach", 5, "value 5 > 2"},
+                                           {"breach", 5, "value 5 > 2"},
+                                           {"breach", 5, "value 5 > 2"},
+                                           {"breach", 9, "value 9 > 2"}}));
   // Sampling goes on after the breach (the journal shows the way back), on_breach does not.
   EXPECT_GE(monitor->ToJson()[0]["samples"].size(), 12u);
   EXPECT_EQ(monitor->ToJson()[0]["breach"]["reason"], "value 5 > 2 (3 samples in a row)");
@@ -239,8 +238,8 @@ TEST_F(GuardMonitorTest, BaselineIsTheMedianOfReadingsBeforeTheMethod) {
   ASSERT_EQ(breaches_.size(), 1u);
   EXPECT_EQ(breaches_[0].reason, "value 19 > 16.5 (1.5 × baseline 11)");
   EXPECT_EQ(breaches_[0].threshold, "<= 1.5 × baseline (16.5)");
-  EXPECT_EQ(Samples(*monitor, 0, 2), json({{"ok", 15, ""},
-                                           {"breach", 19, "value 19 > 16.5 (1.5 × baseline 11)"}}));
+  EXPECT_EQ(Samples(*monitor, 0, 2),
+            json({{"ok", 15, ""}, {"breach", 19, "value 19 > 16.5 (1.5 × baseline 11)"}}));
 }
 
 TEST_F(GuardMonitorTest, ABaselineThatCannotBeMeasuredIsAnError) {
@@ -250,16 +249,18 @@ TEST_F(GuardMonitorTest, ABaselineThatCannotBeMeasuredIsAnError) {
   auto monitor = Monitor({g});
   Status s = monitor->CaptureBaseline();
   EXPECT_EQ(s.code(), StatusCode::kUnavailable);
-  EXPECT_EQ(s.message(), "guard \"p99\": cannot measure a baseline (1 of 3 readings): error: "
-                         "connection refused");
+  EXPECT_EQ(s.message(),
+            "guard \"p99\": cannot measure a baseline (1 of 3 readings): error: "
+            "connection refused");
 
   GuardSpec zero = Guard("errors", std::nullopt);
   zero.min_vs_baseline = 0.5;
   Script("errors", {V(0)});
   s = Monitor({zero})->CaptureBaseline();
   EXPECT_EQ(s.code(), StatusCode::kInvalidInput);
-  EXPECT_EQ(s.message(), "guard \"errors\": the baseline is 0; a condition relative to the "
-                         "baseline needs one other than 0");
+  EXPECT_EQ(s.message(),
+            "guard \"errors\": the baseline is 0; a condition relative to the "
+            "baseline needs one other than 0");
 }
 
 TEST_F(GuardMonitorTest, ABaselineGuardWithoutABaselineFailsClosed) {
@@ -280,8 +281,9 @@ TEST_F(GuardMonitorTest, ASourceThatCannotStartFailsItsSamples) {
   EXPECT_EQ(s.message(), "guard \"fleet\": target fleet matches no process");
   s = monitor->CheckSources();
   EXPECT_EQ(s.code(), StatusCode::kUnavailable);
-  EXPECT_EQ(s.message(), "guard \"fleet\": target fleet matches no process; guard "
-                         "\"unscripted\": no script for unscripted");
+  EXPECT_EQ(s.message(),
+            "guard \"fleet\": target fleet matches no process; guard "
+            "\"unscripted\": no script for unscripted");
   auto alone = Monitor({g});
   RunUntil(*alone, "fleet", 1);
   ASSERT_EQ(breaches_.size(), 1u);
@@ -321,10 +323,9 @@ TEST_F(GuardMonitorTest, StopIsIdempotentAndEndsSampling) {
   EXPECT_EQ(j["for"], 1);
   EXPECT_EQ(j["on_no_data"], "abort");
   EXPECT_EQ(j["condition"], json({{"max", 1}}));
-  EXPECT_EQ(j["samples"][0], json({{"at", "2024-07-19T04:09:00.100Z"},
-                                   {"value", 0},
-                                   {"verdict", "ok"},
-                                   {"detail", ""}}));
+  EXPECT_EQ(
+      j["samples"][0],
+      json({{"at", "2024-07-19T04:09:00.100Z"}, {"value", 0}, {"verdict", "ok"}, {"detail", ""}}));
 }
 
 }  // namespace

@@ -90,9 +90,9 @@ Inventory OneHost() {
 Result<std::vector<Target>> ResolveThrough(json version_reply, json match_reply) {
   FleetOptions options;
   options.host_sessions = false;
-  SshFleet fleet(OneHost(), options,
-                 std::make_unique<ScriptedTransport>(std::move(version_reply),
-                                                     std::move(match_reply)));
+  SshFleet fleet(
+      OneHost(), options,
+      std::make_unique<ScriptedTransport>(std::move(version_reply), std::move(match_reply)));
   TargetSpec spec;
   spec.name = "web";
   spec.pointer = "/targets/web";
@@ -105,8 +105,8 @@ Result<std::vector<Target>> ResolveThrough(json version_reply, json match_reply)
 
 TEST(HostRepliesTest, AFleetResolvesThroughMalformedRepliesWithoutThrowing) {
   const json version = {{"ok", true}, {"version", RINGFENCE_VERSION}, {"protocol", 1}};
-  auto ok = ResolveThrough(version, {{"ok", true},
-                                     {"processes", {{{"pid", 7}, {"name", "sleep"}}}}});
+  auto ok =
+      ResolveThrough(version, {{"ok", true}, {"processes", {{{"pid", 7}, {"name", "sleep"}}}}});
   ASSERT_TRUE(ok.ok()) << ok.status().message();
   EXPECT_EQ(ok->size(), 1u);
 

@@ -40,7 +40,8 @@ TEST(SessionProtocolTest, ReplyLineRoundTrips) {
 }
 
 TEST(SessionProtocolTest, BadLinesAreNamedWordForWord) {
-  EXPECT_EQ(ParseSessionRequest("{").status().message().rfind("session request: not JSON (", 0), 0u);
+  EXPECT_EQ(ParseSessionRequest("{").status().message().rfind("session request: not JSON (", 0),
+            0u);
   EXPECT_EQ(ParseSessionRequest(std::string(100000, '[')).status().message(),
             "session request: nesting deeper than 64 levels");
   EXPECT_EQ(ParseSessionRequest("[1]").status().message(), "session request: not a JSON object");
@@ -52,10 +53,12 @@ TEST(SessionProtocolTest, BadLinesAreNamedWordForWord) {
             "session request: \"request\" is not an object");
   EXPECT_EQ(ParseSessionReply(R"({"id": 1})").status().message(),
             "session reply: no \"reply\" object");
-  EXPECT_EQ(ParseSessionReply("ssh: noise").status().message().rfind("session reply: not JSON (", 0),
-            0u);
-  EXPECT_EQ(ParseSessionReply("{\"id\": 1e400}").status().message().rfind(
-                "session reply: not JSON (number overflow parsing '1e400'", 0),
+  EXPECT_EQ(
+      ParseSessionReply("ssh: noise").status().message().rfind("session reply: not JSON (", 0), 0u);
+  EXPECT_EQ(ParseSessionReply("{\"id\": 1e400}")
+                .status()
+                .message()
+                .rfind("session reply: not JSON (number overflow parsing '1e400'", 0),
             0u);
   EXPECT_EQ(ParseSessionRequest("{").status().code(), StatusCode::kInvalidInput);
 }

@@ -29,9 +29,9 @@ class JournalWriterTest : public ::testing::Test {
     experiment_.document = {{"version", 1}, {"title", "journal"}};
   }
   std::unique_ptr<JournalWriter> Open(JournalWriter::Redact redact = nullptr) {
-    auto w = JournalWriter::Open(path_, experiment_, "run-1",
-                                 JournalWriter::Options{clock_, std::move(redact),
-                                                        std::chrono::seconds(2), false});
+    auto w = JournalWriter::Open(
+        path_, experiment_, "run-1",
+        JournalWriter::Options{clock_, std::move(redact), std::chrono::seconds(2), false});
     EXPECT_TRUE(w.ok()) << w.status().message();
     return w.ok() ? std::move(*w) : nullptr;
   }
@@ -41,10 +41,9 @@ class JournalWriterTest : public ::testing::Test {
     RunReport r;
     r.run_id = "run-1";
     r.status = RunStatus::kPassed;
-    r.guards = json::array({{{"name", "a"}, {"samples", json::array({"window"})},
-                             {"samples_total", 3}},
-                            {{"name", "b \"quoted\""}, {"samples", json::array()},
-                             {"samples_total", 1}}});
+    r.guards =
+        json::array({{{"name", "a"}, {"samples", json::array({"window"})}, {"samples_total", 3}},
+                     {{"name", "b \"quoted\""}, {"samples", json::array()}, {"samples_total", 1}}});
     return r;
   }
 
@@ -109,9 +108,10 @@ TEST_F(JournalWriterTest, FinishStreamsEverySampleOfEachGuardIntoTheJournal) {
   EXPECT_EQ(j["status"], "passed");
   EXPECT_FALSE(j.contains("phase"));
   ASSERT_EQ(j["guards"][0]["samples"].size(), 3u);
-  EXPECT_EQ(j["guards"][0]["samples"][0],
-            json({{"at", "2024-07-19T04:09:00.000Z"}, {"value", 0.0}, {"verdict", "ok"},
-                  {"detail", ""}}));
+  EXPECT_EQ(
+      j["guards"][0]["samples"][0],
+      json(
+          {{"at", "2024-07-19T04:09:00.000Z"}, {"value", 0.0}, {"verdict", "ok"}, {"detail", ""}}));
   EXPECT_EQ(j["guards"][0]["samples"][2]["at"], "2024-07-19T04:09:00.100Z");
   EXPECT_EQ(j["guards"][0]["samples_dropped"], 0);
   ASSERT_EQ(j["guards"][1]["samples"].size(), 1u);

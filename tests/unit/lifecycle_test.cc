@@ -86,7 +86,7 @@ class FakeGuards : public GuardMonitor {
 };
 
 struct FakeBehaviour {
-  int fail_inject_on_call = 0;  // 1-based call number of Inject that fails; 0: never
+  int fail_inject_on_call = 0;             // 1-based call number of Inject that fails; 0: never
   FakeGuards* breach_on_inject = nullptr;  // fires a breach while the step named second injects
   bool revert_always_fails = false;
   bool verify_always_fails = false;  // Revert succeeds, but Verify finds the state not back
@@ -183,7 +183,7 @@ class FakeProbes : public ProbeRunner {
   }
   std::set<std::string> unmet;
   std::string throw_on;
-  std::string stop_during;         // this probe requests a stop on `stop` while it runs
+  std::string stop_during;  // this probe requests a stop on `stop` while it runs
   StopSource* stop = nullptr;
   std::set<std::string> interruptible;  // probes the engine ran with its stop source
 
@@ -239,10 +239,17 @@ class LifecycleTest : public ::testing::Test {
     experiment_.steady_state = {Probe("before-and-after")};
   }
 
-  RunReport Run(uint64_t seed = 7, GuardMonitor* guards = nullptr,
-                RunJournal* journal = nullptr) {
-    EngineDeps deps{clock_, table_, probes_, registry_, ledger_, executor_, stop_, {},
-                    std::chrono::seconds(3), std::chrono::hours(1)};
+  RunReport Run(uint64_t seed = 7, GuardMonitor* guards = nullptr, RunJournal* journal = nullptr) {
+    EngineDeps deps{clock_,
+                    table_,
+                    probes_,
+                    registry_,
+                    ledger_,
+                    executor_,
+                    stop_,
+                    {},
+                    std::chrono::seconds(3),
+                    std::chrono::hours(1)};
     deps.guards = guards;
     deps.journal = journal;
     LifecycleEngine engine(deps);
@@ -279,11 +286,12 @@ TEST_F(LifecycleTest, RunsPhasesInOrderAndRevertsEveryTarget) {
   ASSERT_EQ(r.faults[0].targets.size(), 2u);
   const std::string a = std::to_string(r.faults[0].targets[0].target.process.pid);
   const std::string b = std::to_string(r.faults[0].targets[1].target.process.pid);
-  EXPECT_EQ(log_.calls, (std::vector<std::string>{
-                            "prepare pause 2@0", "probe before-and-after@0", "inject pause " + a + "@0",
-                            "inject pause " + b + "@0", "probe during@1000", "observe pause@5000",
-                            "revert pause " + b + "@5000", "revert pause " + a + "@5000",
-                            "observe pause@5000", "probe before-and-after@5000"}));
+  EXPECT_EQ(log_.calls,
+            (std::vector<std::string>{"prepare pause 2@0", "probe before-and-after@0",
+                                      "inject pause " + a + "@0", "inject pause " + b + "@0",
+                                      "probe during@1000", "observe pause@5000",
+                                      "revert pause " + b + "@5000", "revert pause " + a + "@5000",
+                                      "observe pause@5000", "probe before-and-after@5000"}));
   EXPECT_TRUE(r.reverted_cleanly);
   EXPECT_TRUE(ledger_.Outstanding().empty());
 }
@@ -478,9 +486,9 @@ TEST_F(LifecycleTest, CheckpointsTheJournalAtEveryPhaseChange) {
   experiment_.method = {FaultAt("pause", 0, 1000)};
   RunReport r = Run(7, nullptr, &journal);
   EXPECT_EQ(r.status, RunStatus::kPassed) << r.reason;
-  EXPECT_EQ(journal.seen, (std::vector<std::string>{"preparing 0/0", "method 0/0", "method 2/0",
-                                                    "method 2/2", "reverted 2/2",
-                                                    "rollbacks-done 2/2"}));
+  EXPECT_EQ(journal.seen,
+            (std::vector<std::string>{"preparing 0/0", "method 0/0", "method 2/0", "method 2/2",
+                                      "reverted 2/2", "rollbacks-done 2/2"}));
 }
 
 TEST_F(LifecycleTest, FaultExpectationNotMetFailsTheRun) {

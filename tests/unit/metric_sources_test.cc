@@ -29,8 +29,8 @@ TEST(PromqlResponseTest, ScalarAndSingleSeriesVector) {
 }
 
 TEST(PromqlResponseTest, NoSeriesIsNoDataNotZero) {
-  SourceReading r = ReadPromqlResponse(
-      200, R"({"status":"success","data":{"resultType":"vector","result":[]}})");
+  SourceReading r =
+      ReadPromqlResponse(200, R"({"status":"success","data":{"resultType":"vector","result":[]}})");
   EXPECT_EQ(r.kind, Kind::kNoData);
   EXPECT_EQ(r.detail, "query returned no series");
   r = ReadPromqlResponse(
@@ -181,15 +181,16 @@ TEST_F(SourcesTest, AffectedFractionNeedsAProcessAtTheBaseline) {
   auto source = Make({{"type", "affected_fraction"}, {"target", "fleet"}});
   Status s = source->Start();
   EXPECT_EQ(s.code(), StatusCode::kNotFound);
-  EXPECT_EQ(s.message(), "target fleet (cmdline \"^demo-service \") matches no process; an "
-                         "affected fraction needs at least one");
+  EXPECT_EQ(s.message(),
+            "target fleet (cmdline \"^demo-service \") matches no process; an "
+            "affected fraction needs at least one");
 }
 
 TEST_F(SourcesTest, AffectedFractionOfProbes) {
   const json probe = {{"type", "tcp"}, {"port", 1}};
-  auto source = Make({{"type", "affected_fraction"},
-                      {"probes", {probe, probe, json{{"type", "tcp"}, {"port", 2},
-                                                     {"name", "third"}}, probe}}});
+  auto source = Make(
+      {{"type", "affected_fraction"},
+       {"probes", {probe, probe, json{{"type", "tcp"}, {"port", 2}, {"name", "third"}}, probe}}});
   probes_.Set("g-0", true);
   probes_.Set("g-1", true);
   probes_.Set("third", false);
@@ -212,10 +213,13 @@ TEST_F(SourcesTest, UnreachableHttpSourcesAreErrors) {
   auto promql = Make({{"type", "promql"}, {"url", "http://127.0.0.1:9/"}, {"query", "up"}});
   SourceReading r = promql->Read();
   EXPECT_EQ(r.kind, Kind::kError);
-  EXPECT_EQ(r.detail, "GET http://127.0.0.1:9/api/v1/query?query=up: connect to 127.0.0.1:9 "
-                      "failed: Connection refused");
-  auto scrape = Make({{"type", "scrape"}, {"url", "http://127.0.0.1:9/metrics"},
-                      {"metric", "up"}, {"stat", "value"}});
+  EXPECT_EQ(r.detail,
+            "GET http://127.0.0.1:9/api/v1/query?query=up: connect to 127.0.0.1:9 "
+            "failed: Connection refused");
+  auto scrape = Make({{"type", "scrape"},
+                      {"url", "http://127.0.0.1:9/metrics"},
+                      {"metric", "up"},
+                      {"stat", "value"}});
   ASSERT_TRUE(scrape->Start().ok());  // a failed first scrape is not fatal
   r = scrape->Read();
   EXPECT_EQ(r.kind, Kind::kError);
@@ -224,15 +228,16 @@ TEST_F(SourcesTest, UnreachableHttpSourcesAreErrors) {
 }
 
 TEST_F(SourcesTest, RefusesWhatTheValidatorWould) {
-  Result<std::unique_ptr<MetricSource>> s = MakeMetricSource(
-      Guard({{"type", "graphite"}}), {clock_, processes_, probes_, experiment_});
+  Result<std::unique_ptr<MetricSource>> s =
+      MakeMetricSource(Guard({{"type", "graphite"}}), {clock_, processes_, probes_, experiment_});
   ASSERT_FALSE(s.ok());
   EXPECT_EQ(s.status().message(), "/guards/0/source/type: unknown source type \"graphite\"");
   s = MakeMetricSource(Guard({{"type", "probe"}, {"probe", {{"type", "tcp"}}}}),
                        {clock_, processes_, probes_, experiment_});
   ASSERT_FALSE(s.ok());
-  EXPECT_EQ(s.status().message(), "experiment: /guards/0/source/probe/port: missing: an integer "
-                                  "from 1 to 65535");
+  EXPECT_EQ(s.status().message(),
+            "experiment: /guards/0/source/probe/port: missing: an integer "
+            "from 1 to 65535");
 }
 
 }  // namespace

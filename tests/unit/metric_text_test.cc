@@ -100,15 +100,26 @@ class ScrapeWindowTest : public ::testing::Test {
   }
   static std::string Requests(int work, int health) {
     return "# TYPE demo_requests_total counter\n"
-           "demo_requests_total{path=\"/work\",instance=\"a\"} " + std::to_string(work) + "\n"
-           "demo_requests_total{path=\"/health\",instance=\"a\"} " + std::to_string(health) + "\n";
+           "demo_requests_total{path=\"/work\",instance=\"a\"} " +
+           std::to_string(work) +
+           "\n"
+           "demo_requests_total{path=\"/health\",instance=\"a\"} " +
+           std::to_string(health) + "\n";
   }
   static std::string Histogram(int fast, int slow) {
     return "# TYPE d histogram\n"
-           "d_bucket{path=\"/work\",le=\"0.01\"} " + std::to_string(fast) + "\n"
-           "d_bucket{path=\"/work\",le=\"0.1\"} " + std::to_string(fast) + "\n"
-           "d_bucket{path=\"/work\",le=\"1\"} " + std::to_string(fast + slow) + "\n"
-           "d_bucket{path=\"/work\",le=\"+Inf\"} " + std::to_string(fast + slow) + "\n"
+           "d_bucket{path=\"/work\",le=\"0.01\"} " +
+           std::to_string(fast) +
+           "\n"
+           "d_bucket{path=\"/work\",le=\"0.1\"} " +
+           std::to_string(fast) +
+           "\n"
+           "d_bucket{path=\"/work\",le=\"1\"} " +
+           std::to_string(fast + slow) +
+           "\n"
+           "d_bucket{path=\"/work\",le=\"+Inf\"} " +
+           std::to_string(fast + slow) +
+           "\n"
            "d_bucket{path=\"/health\",le=\"0.01\"} 0\n"
            "d_bucket{path=\"/health\",le=\"0.1\"} 0\n"
            "d_bucket{path=\"/health\",le=\"1\"} 1000\n"
@@ -133,8 +144,8 @@ TEST_F(ScrapeWindowTest, ValueSumsTheMatchingSeries) {
 }
 
 TEST_F(ScrapeWindowTest, RateOverTheWindowFromTheScrapersOwnSamples) {
-  ScrapeWindow w({"demo_requests_total", {{"path", "/work"}}, ScrapeQuery::Stat::kRate, 0.99,
-                  seconds(10)});
+  ScrapeWindow w(
+      {"demo_requests_total", {{"path", "/work"}}, ScrapeQuery::Stat::kRate, 0.99, seconds(10)});
   Add(w, seconds(1), Requests(10, 0));
   EXPECT_EQ(w.Current().kind, SourceReading::Kind::kNoData);
   EXPECT_EQ(w.Current().detail, "a rate needs two scrapes");
@@ -143,7 +154,7 @@ TEST_F(ScrapeWindowTest, RateOverTheWindowFromTheScrapersOwnSamples) {
   Add(w, seconds(11), Requests(110, 0));
   EXPECT_DOUBLE_EQ(w.Current().value, 10);  // 100 in 10 s (from the scrape at 1 s)
   Add(w, seconds(13), Requests(110, 0));
-  EXPECT_DOUBLE_EQ(w.Current().value, 8);   // 80 in 10 s (from the scrape at 3 s)
+  EXPECT_DOUBLE_EQ(w.Current().value, 8);  // 80 in 10 s (from the scrape at 3 s)
   // A counter reset: the new value counts as the increase.
   Add(w, seconds(14), Requests(5, 0));
   EXPECT_DOUBLE_EQ(w.Current().value, 5.0 / 3);  // from 11 s: 0, then 5 after a reset, in 3 s

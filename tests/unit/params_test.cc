@@ -3,8 +3,8 @@
 #include <csignal>
 #include <stdexcept>
 
-#include "core/base/signals.h"
 #include <gtest/gtest.h>
+#include "core/base/signals.h"
 
 namespace ringfence {
 namespace {
@@ -37,8 +37,14 @@ using Lines = std::vector<std::string>;
 
 TEST(ParamsTest, AcceptsValidParams) {
   EXPECT_EQ(Check({{"hold", "1s"}}), Lines{});
-  EXPECT_EQ(Check({{"hold", "1h"}, {"signal", 9}, {"count", 100}, {"ratio", 0.5}, {"mode", "hard"},
-                   {"label", "x"}, {"dry", true}, {"paths", {"/a", "/b"}}}),
+  EXPECT_EQ(Check({{"hold", "1h"},
+                   {"signal", 9},
+                   {"count", 100},
+                   {"ratio", 0.5},
+                   {"mode", "hard"},
+                   {"label", "x"},
+                   {"dry", true},
+                   {"paths", {"/a", "/b"}}}),
             Lines{});
   EXPECT_EQ(Check({{"hold", "100ms"}, {"count", 5.0}, {"signal", "KILL"}}), Lines{});
 }
@@ -121,8 +127,9 @@ TEST(ParamsTest, ReportsEveryProblemAtOnce) {
 
 TEST(ParamsTest, WithDefaultsFillsOnlyAbsentKeys) {
   json filled = WithDefaults(TestDecl(), {{"hold", "1s"}, {"signal", "KILL"}});
-  EXPECT_EQ(filled, (json{{"hold", "1s"}, {"signal", "KILL"}, {"count", 1}, {"mode", "soft"},
-                          {"dry", false}}));
+  EXPECT_EQ(
+      filled,
+      (json{{"hold", "1s"}, {"signal", "KILL"}, {"count", 1}, {"mode", "soft"}, {"dry", false}}));
   EXPECT_EQ(WithDefaults(TestDecl(), json::object())["signal"], "SIGTERM");
 }
 
@@ -157,14 +164,29 @@ TEST(ParamsTest, DeclToJsonOmitsAbsentMembers) {
   EXPECT_EQ(j["summary"], "A fault for tests.");
   EXPECT_EQ(j["target_kind"], "process");
   ASSERT_EQ(j["params"].size(), 8u);
-  EXPECT_EQ(j["params"][0], (json{{"name", "signal"}, {"type", "signal"}, {"required", false},
-                                  {"default", "SIGTERM"}, {"doc", "signal to send"}}));
-  EXPECT_EQ(j["params"][1], (json{{"name", "count"}, {"type", "integer"}, {"required", false},
-                                  {"default", 1}, {"min", 1}, {"max", 100}, {"doc", "how many"}}));
-  EXPECT_EQ(j["params"][3], (json{{"name", "hold"}, {"type", "duration"}, {"required", true},
-                                  {"min", "100ms"}, {"max", "1h"}, {"doc", "how long"}}));
-  EXPECT_EQ(j["params"][4], (json{{"name", "mode"}, {"type", "enum"}, {"required", false},
-                                  {"default", "soft"}, {"choices", {"soft", "hard"}}}));
+  EXPECT_EQ(j["params"][0], (json{{"name", "signal"},
+                                  {"type", "signal"},
+                                  {"required", false},
+                                  {"default", "SIGTERM"},
+                                  {"doc", "signal to send"}}));
+  EXPECT_EQ(j["params"][1], (json{{"name", "count"},
+                                  {"type", "integer"},
+                                  {"required", false},
+                                  {"default", 1},
+                                  {"min", 1},
+                                  {"max", 100},
+                                  {"doc", "how many"}}));
+  EXPECT_EQ(j["params"][3], (json{{"name", "hold"},
+                                  {"type", "duration"},
+                                  {"required", true},
+                                  {"min", "100ms"},
+                                  {"max", "1h"},
+                                  {"doc", "how long"}}));
+  EXPECT_EQ(j["params"][4], (json{{"name", "mode"},
+                                  {"type", "enum"},
+                                  {"required", false},
+                                  {"default", "soft"},
+                                  {"choices", {"soft", "hard"}}}));
   EXPECT_EQ(j["params"][7]["type"], "string_list");
 }
 
@@ -194,10 +216,10 @@ TEST(SignalTest, ParsesNamesAndNumbers) {
 }
 
 TEST(SignalTest, RefusesUnknown) {
-  for (const json& v : {json("sigterm"), json("Term"), json("SIGFOO"), json("SIG"), json(""),
-                        json(0), json(65), json(-15), json("0"), json("65"), json("-1"),
-                        json("015x"), json(15.0), json(nullptr), json(true), json("SIGSIGTERM"),
-                        json(" TERM")}) {
+  for (const json& v :
+       {json("sigterm"), json("Term"), json("SIGFOO"), json("SIG"), json(""), json(0), json(65),
+        json(-15), json("0"), json("65"), json("-1"), json("015x"), json(15.0), json(nullptr),
+        json(true), json("SIGSIGTERM"), json(" TERM")}) {
     EXPECT_EQ(ParseSignal(v), 0) << v.dump();
   }
 }

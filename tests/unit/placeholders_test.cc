@@ -21,8 +21,10 @@ PlaceholderLookup From(std::map<std::string, std::string> values) {
 ojson Fill(const std::string& text, const PlaceholderLookup& lookup, Lines* lines = nullptr) {
   ValidationErrors errors;
   ojson out = FillPlaceholdersInString(text, lookup, "/x", errors);
-  if (lines != nullptr) *lines = errors.Format("exp.json");
-  else EXPECT_TRUE(errors.empty()) << errors.Format("exp.json")[0];
+  if (lines != nullptr)
+    *lines = errors.Format("exp.json");
+  else
+    EXPECT_TRUE(errors.empty()) << errors.Format("exp.json")[0];
   return out;
 }
 
@@ -35,8 +37,14 @@ TEST(PlaceholdersTest, ReplacesTextually) {
 }
 
 TEST(PlaceholdersTest, WholePlaceholderBecomesNumberOrBoolean) {
-  auto lookup = From({{"port", "8080"}, {"ratio", "0.5"}, {"neg", "-3"}, {"on", "true"},
-                      {"off", "false"}, {"word", "null"}, {"list", "[1]"}, {"text", "abc"}});
+  auto lookup = From({{"port", "8080"},
+                      {"ratio", "0.5"},
+                      {"neg", "-3"},
+                      {"on", "true"},
+                      {"off", "false"},
+                      {"word", "null"},
+                      {"list", "[1]"},
+                      {"text", "abc"}});
   EXPECT_EQ(Fill("${port}", lookup), ojson(8080));
   EXPECT_EQ(Fill("${ratio}", lookup), ojson(0.5));
   EXPECT_EQ(Fill("${neg}", lookup), ojson(-3));

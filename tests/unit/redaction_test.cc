@@ -24,7 +24,8 @@ TEST(RedactionTest, LongerSecretsWinOverShorterOnesInside) {
 }
 
 TEST(RedactionTest, NamesThatLookSecret) {
-  for (const char* n : {"DB_PASSWORD", "api_token", "ApiKey", "aws_secret", "ssh_private_key", "tls_key"}) {
+  for (const char* n :
+       {"DB_PASSWORD", "api_token", "ApiKey", "aws_secret", "ssh_private_key", "tls_key"}) {
     EXPECT_TRUE(LooksSecret(n)) << n;
   }
   for (const char* n : {"port", "host", "keyspace", "monkey"}) EXPECT_FALSE(LooksSecret(n)) << n;

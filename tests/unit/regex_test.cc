@@ -53,8 +53,7 @@ TEST(RegexTest, CompileErrorsAreRe2sTextCut) {
   // No backreferences and no lookaround (RE2 syntax).
   EXPECT_EQ(Regex("(a)\\1").error(), "invalid escape sequence: \\1");
   EXPECT_EQ(Regex("a(?=b)").error(), "invalid perl operator: (?=");
-  EXPECT_EQ(Regex(std::string(100, '(')).error(),
-            "missing ): " + std::string(39, '(') + "…");
+  EXPECT_EQ(Regex(std::string(100, '(')).error(), "missing ): " + std::string(39, '(') + "…");
   EXPECT_TRUE(Regex("ok").error().empty());
 }
 

@@ -28,8 +28,7 @@ TEST(RunnerMetricsTest, ARunFromStartToFinish) {
   EXPECT_EQ(Value(metrics, "ringfence_experiment_running", {}), 1);
   metrics.FaultActive("kill", "fleet", true);
   metrics.FaultActive("kill", "fleet", false);
-  EXPECT_EQ(Value(metrics, "ringfence_fault_active", {{"fault", "kill"}, {"target", "fleet"}}),
-            0);
+  EXPECT_EQ(Value(metrics, "ringfence_fault_active", {{"fault", "kill"}, {"target", "fleet"}}), 0);
   GuardSample none;
   metrics.GuardSampled("g", none);
   EXPECT_TRUE(std::isnan(Value(metrics, "ringfence_guard_value", {{"guard", "g"}})));

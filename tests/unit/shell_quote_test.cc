@@ -12,7 +12,8 @@ TEST(ShellQuoteTest, AlwaysQuotesAndEscapesSingleQuotes) {
 }
 
 TEST(ShellQuoteTest, JoinQuotesOnlyWhatNeedsIt) {
-  EXPECT_EQ(ShellJoin({"systemctl", "restart", "web-1.service"}), "systemctl restart web-1.service");
+  EXPECT_EQ(ShellJoin({"systemctl", "restart", "web-1.service"}),
+            "systemctl restart web-1.service");
   EXPECT_EQ(ShellJoin({"sh", "-c", "echo 'hi' > /tmp/x", ""}),
             "sh -c 'echo '\\''hi'\\'' > /tmp/x' ''");
 }

@@ -125,7 +125,8 @@ TEST_F(TargetResolverTest, MissingPidfileIsNotFound) {
   auto m = MatchProcesses(table_, s);
   ASSERT_FALSE(m.ok());
   EXPECT_EQ(m.status().code(), StatusCode::kNotFound);
-  EXPECT_EQ(m.status().message(), "pidfile /nonexistent/ringfence/x.pid: No such file or directory");
+  EXPECT_EQ(m.status().message(),
+            "pidfile /nonexistent/ringfence/x.pid: No such file or directory");
 }
 
 TEST_F(TargetResolverTest, GarbagePidfileIsInvalidInput) {
@@ -215,14 +216,16 @@ TEST_F(TargetResolverTest, CountAboveMatchesIsInvalidInput) {
   auto t = ResolveTargets(table_, spec, rng);
   ASSERT_FALSE(t.ok());
   EXPECT_EQ(t.status().code(), StatusCode::kInvalidInput);
-  EXPECT_EQ(t.status().message(), "/targets/web/select/count: 7: at most the 6 processes that match");
+  EXPECT_EQ(t.status().message(),
+            "/targets/web/select/count: 7: at most the 6 processes that match");
   s = {};
   s.name = "redis-server";
   spec.process = s;
   spec.select.count = 2;
   t = ResolveTargets(table_, spec, rng);
   ASSERT_FALSE(t.ok());
-  EXPECT_EQ(t.status().message(), "/targets/web/select/count: 2: at most the 1 process that matches");
+  EXPECT_EQ(t.status().message(),
+            "/targets/web/select/count: 2: at most the 1 process that matches");
 }
 
 TEST_F(TargetResolverTest, SelectPercentRoundsUpAndTakesAtLeastOne) {
@@ -236,8 +239,8 @@ TEST_F(TargetResolverTest, SelectPercentRoundsUpAndTakesAtLeastOne) {
   TargetSpec spec = Spec({});
   spec.select.mode = SelectionMode::kPercent;
   std::mt19937_64 rng(3);
-  for (auto [percent, expected] : std::vector<std::pair<double, size_t>>{
-           {7, 7}, {10, 10}, {0.5, 1}, {33.3, 34}, {100, 100}}) {
+  for (auto [percent, expected] :
+       std::vector<std::pair<double, size_t>>{{7, 7}, {10, 10}, {0.5, 1}, {33.3, 34}, {100, 100}}) {
     spec.select.percent = percent;
     auto t = SelectTargets(spec, matches, rng);
     ASSERT_TRUE(t.ok());
@@ -313,7 +316,8 @@ TEST_F(TargetResolverTest, EmptySelectionIsNotFoundUnlessAllowed) {
   auto t = ResolveTargets(table_, spec, rng);
   ASSERT_FALSE(t.ok());
   EXPECT_EQ(t.status().code(), StatusCode::kNotFound);
-  EXPECT_EQ(t.status().message(), "/targets/web: no process matches name \"postgres\" and user \"root\"");
+  EXPECT_EQ(t.status().message(),
+            "/targets/web: no process matches name \"postgres\" and user \"root\"");
 
   spec.allow_empty = true;
   t = ResolveTargets(table_, spec, rng);

@@ -86,12 +86,9 @@ ProbeSpec ProbeOfType(ProbeType type) {
 }
 
 TEST(EffectiveToleranceTest, DefaultsPerTypeWhenNoneGiven) {
-  EXPECT_EQ(EffectiveTolerance(ProbeOfType(ProbeType::kHttp)).ToJson().dump(),
-            R"({"exact":200})");
-  EXPECT_EQ(EffectiveTolerance(ProbeOfType(ProbeType::kCommand)).ToJson().dump(),
-            R"({"exact":0})");
-  EXPECT_EQ(EffectiveTolerance(ProbeOfType(ProbeType::kTcp)).ToJson().dump(),
-            R"({"exact":true})");
+  EXPECT_EQ(EffectiveTolerance(ProbeOfType(ProbeType::kHttp)).ToJson().dump(), R"({"exact":200})");
+  EXPECT_EQ(EffectiveTolerance(ProbeOfType(ProbeType::kCommand)).ToJson().dump(), R"({"exact":0})");
+  EXPECT_EQ(EffectiveTolerance(ProbeOfType(ProbeType::kTcp)).ToJson().dump(), R"({"exact":true})");
   EXPECT_EQ(EffectiveTolerance(ProbeOfType(ProbeType::kProcessAlive)).ToJson().dump(),
             R"({"min":1})");
 }

@@ -73,10 +73,8 @@ LedgerContents::Entry Outstanding(FakeClock& clock, long long at_ms) {
   e.undo.fault_type = "process_pause";
   e.undo.fault_name = "pause-one";
   e.undo.target = "pid 42 (sleep)";
-  e.undo.deadline_ms = std::chrono::duration_cast<milliseconds>(
-                           clock.Now().time_since_epoch())
-                           .count() +
-                       at_ms;
+  e.undo.deadline_ms =
+      std::chrono::duration_cast<milliseconds>(clock.Now().time_since_epoch()).count() + at_ms;
   return e;
 }
 
@@ -185,7 +183,8 @@ TEST_F(WatchdogLoopTest, TheLocalWatchIgnoresTheEndRecord) {
 }
 
 TEST_F(WatchdogLoopTest, AnUnreadableLedgerActsOnlyWhereItIsAllThereIs) {
-  effects_.read_status = Status::Error(StatusCode::kPermission, "ledger L: is a symbolic link; not followed");
+  effects_.read_status =
+      Status::Error(StatusCode::kPermission, "ledger L: is a symbolic link; not followed");
   ScriptedLink beats(clock_, [](long long) { return Beat(); });
   WatchdogLoopOptions host;
   host.unreadable_ledger_acts = true;
@@ -208,22 +207,23 @@ TEST_F(WatchdogLoopTest, ActRevertsRecordsAndStopsALiveRunner) {
   EXPECT_EQ(Loop(link).Act("the deadline of pause-one on pid 43 (sleep) passed"), 0);
   EXPECT_EQ(effects_.reverts, 1);
   ASSERT_EQ(effects_.appended.size(), 1u);
-  EXPECT_EQ(effects_.appended[0], (nlohmann::json{{"type", "watchdog"},
-                                                  {"event", "reverted"},
-                                                  {"reason", "the deadline of pause-one on pid 43 (sleep) passed"},
-                                                  {"ok", true},
-                                                  {"pid", 7}}));
-  EXPECT_EQ(processes_.signals(),
-            (std::vector<FakeProcessTable::SignalCall>{{42, 4200, SIGTERM}}));
-  EXPECT_EQ(effects_.logged, (std::vector<std::string>{
-                                 "acting: the deadline of pause-one on pid 43 (sleep) passed",
-                                 "reverted pause-one (process_pause) on pid 43 (sleep)",
-                                 "stopping the runner (pid 42) with SIGTERM"}));
+  EXPECT_EQ(effects_.appended[0],
+            (nlohmann::json{{"type", "watchdog"},
+                            {"event", "reverted"},
+                            {"reason", "the deadline of pause-one on pid 43 (sleep) passed"},
+                            {"ok", true},
+                            {"pid", 7}}));
+  EXPECT_EQ(processes_.signals(), (std::vector<FakeProcessTable::SignalCall>{{42, 4200, SIGTERM}}));
+  EXPECT_EQ(effects_.logged,
+            (std::vector<std::string>{"acting: the deadline of pause-one on pid 43 (sleep) passed",
+                                      "reverted pause-one (process_pause) on pid 43 (sleep)",
+                                      "stopping the runner (pid 42) with SIGTERM"}));
 }
 
 TEST_F(WatchdogLoopTest, ActLogsEveryFailedAppendAndSignal) {
   processes_.Add(42, "ringfence", "ringfence run x.json", 0, 4200);
-  processes_.FailSignals(42, Status::Error(StatusCode::kPermission, "send SIGTERM to pid 42: Operation not permitted"));
+  processes_.FailSignals(42, Status::Error(StatusCode::kPermission,
+                                           "send SIGTERM to pid 42: Operation not permitted"));
   effects_.contents.run = {{"runner_pid", 42}, {"runner_start_ticks", 4200}};
   effects_.append_status = Status::Runtime("ledger L: No space left on device");
   effects_.report.left = {"pause-one on pid 43: kill -CONT 43"};
