@@ -1,10 +1,10 @@
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <map>
 #include <optional>
-#include <chrono>
 #include <string>
 #include <vector>
 
@@ -24,8 +24,8 @@ class FaultCatalog;
 struct ProcessSelector {
   std::optional<int> pid;
   std::optional<std::string> pidfile;
-  std::optional<std::string> name;     // exact match on /proc/PID/comm
-  std::optional<Regex> cmdline;  // searched in the whole command line
+  std::optional<std::string> name;  // exact match on /proc/PID/comm
+  std::optional<Regex> cmdline;     // searched in the whole command line
   std::optional<std::string> user;
 };
 
@@ -49,7 +49,7 @@ struct HostSelection {
 };
 
 struct TargetSpec {
-  std::string name;  // the key under /targets
+  std::string name;     // the key under /targets
   std::string pointer;  // "/targets/<name>", for error messages at run time
   ProcessSelector process;
   Selection select;  // of processes (on each host, when `hosts` is set)
@@ -68,9 +68,9 @@ struct TargetSpec {
 // What a probe's value must be: an exact value, a numeric range, or a regex over a string.
 struct Tolerance {
   enum class Kind { kExact, kRange, kRegex } kind = Kind::kExact;
-  nlohmann::json exact;  // kExact
+  nlohmann::json exact;            // kExact
   std::optional<double> min, max;  // kRange (inclusive; either may be open)
-  Regex regex;  // kRegex (searched)
+  Regex regex;                     // kRegex (searched)
   nlohmann::json ToJson() const;
 };
 
@@ -100,9 +100,9 @@ struct ProbeSpec {
 // ---- Method ----------------------------------------------------------------------------------
 
 struct FaultStep {
-  std::string name;     // unique within the experiment; defaults to "<type>-<index>"
-  std::string type;     // a registered fault type
-  std::string target;   // a key of /targets
+  std::string name;       // unique within the experiment; defaults to "<type>-<index>"
+  std::string type;       // a registered fault type
+  std::string target;     // a key of /targets
   nlohmann::json params;  // validated against the fault's declaration, defaults filled in
   Duration duration{0};
   Duration start_after{0};
@@ -129,18 +129,18 @@ struct MethodStep {
 // condition the numbers must keep, and what to do when it cannot see.
 struct GuardSpec {
   std::string name;
-  std::string pointer;          // "/guards/0"
-  nlohmann::json source;        // validated source object (type: promql | scrape | probe_stats |
-                                // probe | affected_fraction), kept as JSON for the sources
+  std::string pointer;    // "/guards/0"
+  nlohmann::json source;  // validated source object (type: promql | scrape | probe_stats |
+                          // probe | affected_fraction), kept as JSON for the sources
   // The condition: the value must stay within [min, max], or within
   // [min_vs_baseline × baseline, max_vs_baseline × baseline].
   std::optional<double> min, max;
   std::optional<double> min_vs_baseline, max_vs_baseline;
   Duration interval = std::chrono::seconds(1);  // ≥ 50 ms
-  int for_samples = 1;          // consecutive breaching samples before it counts (≥ 1)
-  int min_samples = 1;          // samples before the guard may judge at all
-  bool abort_on_no_data = true; // on_no_data: abort (default, fail closed) | ignore
-  bool abort_on_error = true;   // on_error: abort (default, fail closed) | ignore
+  int for_samples = 1;           // consecutive breaching samples before it counts (≥ 1)
+  int min_samples = 1;           // samples before the guard may judge at all
+  bool abort_on_no_data = true;  // on_no_data: abort (default, fail closed) | ignore
+  bool abort_on_error = true;    // on_error: abort (default, fail closed) | ignore
   std::string ThresholdText(std::optional<double> baseline) const;  // "<= 0.2", "<= 1.5 × 12ms"
 };
 
@@ -153,9 +153,9 @@ struct RollbackSpec {
 };
 
 struct Settings {
-  std::optional<uint64_t> seed;         // overridden by --seed; generated when absent
+  std::optional<uint64_t> seed;                      // overridden by --seed; generated when absent
   Duration probe_timeout = std::chrono::seconds(2);  // default for probes without one
-  int revert_attempts = 3;              // tries per revert before it is reported as failed
+  int revert_attempts = 3;  // tries per revert before it is reported as failed
   // No fault stays injected longer than this, whatever its duration says (the watchdog enforces
   // it); a fault step whose duration exceeds it is invalid.
   Duration max_fault_lifetime = std::chrono::hours(1);
