@@ -24,6 +24,45 @@
 
 namespace ringfence {
 
+namespace {
+
+// Waits (poll on the socket, no sleeping loop) for the watchdog's 'a'. On failure the child is
+// killed if it still runs, and reaped.
+Status AwaitArmed(int fd, pid_t pid) {
+  const auto deadline = std::chrono::steady_clock::now() + WatchdogHandle::kArmTimeout;
+  std::string why;
+  for (;;) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) {
+      why = "the watchdog was not armed within " +
+            std::to_string(WatchdogHandle::kArmTimeout.count() / 1000) + "s";
+      break;
+    }
+    struct pollfd pfd = {fd, POLLIN, 0};
+    const int r = ::poll(&pfd, 1, static_cast<int>(left.count()));
+    if (r < 0 && errno == EINTR) continue;
+    if (r == 0) continue;  // the deadline check above ends it
+    char byte = 0;
+    const ssize_t n = r < 0 ? -1 : ::recv(fd, &byte, 1, 0);
+    if (n < 0 && errno == EINTR) continue;
+    if (n == 1 && byte == 'a') return Status::Ok();
+    why = "exited";  // EOF, an error, or a byte it never sends: it is not watching
+    break;
+  }
+  if (why != "exited") ::kill(pid, SIGKILL);
+  int wstatus = 0;
+  while (::waitpid(pid, &wstatus, 0) < 0 && errno == EINTR) {
+  }
+  if (why == "exited") {
+    const int code = WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : 128 + WTERMSIG(wstatus);
+    why = "the watchdog exited before it was armed (exit code " + std::to_string(code) + ")";
+  }
+  return Status::Unavailable(why);
+}
+
+}  // namespace
+
 Result<std::unique_ptr<WatchdogHandle>> WatchdogHandle::Start(
     const std::string& binary, const std::string& ledger_path, int lock_fd,
     std::chrono::milliseconds grace, ProcessTable& processes, const SecretValues& secrets) {
@@ -73,6 +112,10 @@ Result<std::unique_ptr<WatchdogHandle>> WatchdogHandle::Start(
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) break;  // it is gone already: it reverts what the ledger shows on its own
     off += static_cast<size_t>(n);
+  }
+  if (Status armed = AwaitArmed(p[1], pid); !armed.ok()) {
+    ::close(p[1]);
+    return armed;
   }
   return std::unique_ptr<WatchdogHandle>(new WatchdogHandle(pid, p[1], grace, processes));
 }
@@ -238,6 +281,9 @@ int RunWatchdog(const std::string& ledger_path, std::chrono::milliseconds grace)
   HeartbeatSocketLink link(3, SystemClock());
   WatchdogLoop loop({.grace = grace, .self_pid = ::getpid()}, SystemClock(), link, effects,
                     *processes);
+  // Armed: the runner starts its run only after this byte (WatchdogHandle::Start).
+  const char armed = 'a';
+  if (::send(3, &armed, 1, MSG_NOSIGNAL) != 1) Log("cannot tell the runner it is armed");
   const WatchdogLoop::Watched watched = loop.Watch();
   if (watched.finished) return 0;
   const int code = loop.Act(watched.reason);

@@ -22,14 +22,18 @@ namespace ringfence {
 //
 // The socket pair carries first the run's secret values (the ledger holds "[redacted:<name>]"
 // in their place, and the watchdog needs them to revert): one frame, 's', the length of the JSON
-// as 8 hex digits, SecretValues::ToJson(). Then one byte per message: 'h' heartbeat, 'd' done.
+// as 8 hex digits, SecretValues::ToJson(). The watchdog answers one byte, 'a' (armed), once it has
+// the secrets and watches. Then one byte per message from the runner: 'h' heartbeat, 'd' done.
 class WatchdogHandle {
  public:
+  static constexpr std::chrono::milliseconds kArmTimeout{10000};
   // Starts `binary watchdog --ledger PATH --grace MS` with the heartbeat socket on fd 3 and
-  // `lock_fd` (may be -1) on fd 4, and sends it `secrets`. Returns once it is forked: it does
-  // not wait for the watchdog to run (a watchdog that fails to start closes the socket, and
-  // the heartbeats find it gone). `processes` (which must outlive the handle) identifies it by
-  // its start time and waits for its exit.
+  // `lock_fd` (may be -1) on fd 4, and sends it `secrets`. Returns once the watchdog says it is
+  // armed (waiting on the socket, no polling, at most kArmTimeout): a watchdog that cannot start
+  // (exec fails, it exits, it does not answer) is an error (kUnavailable "the watchdog exited
+  // before it was armed (exit code N)" or "the watchdog was not armed within 10s"), and the
+  // caller runs nothing. `processes` (which must outlive the handle) identifies it by its start
+  // time and waits for its exit.
   static Result<std::unique_ptr<WatchdogHandle>> Start(
       const std::string& binary, const std::string& ledger_path, int lock_fd,
       std::chrono::milliseconds grace, ProcessTable& processes,
