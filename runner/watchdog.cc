@@ -27,38 +27,33 @@ namespace ringfence {
 namespace {
 
 // Waits (poll on the socket, no sleeping loop) for the watchdog's 'a'. On failure the child is
-// killed if it still runs, and reaped.
+// killed (a no-op when it has already exited) and reaped, so that the wait cannot hang.
 Status AwaitArmed(int fd, pid_t pid) {
   const auto deadline = std::chrono::steady_clock::now() + WatchdogHandle::kArmTimeout;
-  std::string why;
-  for (;;) {
+  bool answered = false;  // the socket closed or carried something other than 'a'
+  while (!answered) {
     const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
         deadline - std::chrono::steady_clock::now());
-    if (left.count() <= 0) {
-      why = "the watchdog was not armed within " +
-            std::to_string(WatchdogHandle::kArmTimeout.count() / 1000) + "s";
-      break;
-    }
+    if (left.count() <= 0) break;
     struct pollfd pfd = {fd, POLLIN, 0};
     const int r = ::poll(&pfd, 1, static_cast<int>(left.count()));
-    if (r < 0 && errno == EINTR) continue;
-    if (r == 0) continue;  // the deadline check above ends it
+    if (r == 0 || (r < 0 && errno == EINTR)) continue;  // the deadline check ends a silence
     char byte = 0;
     const ssize_t n = r < 0 ? -1 : ::recv(fd, &byte, 1, 0);
     if (n < 0 && errno == EINTR) continue;
     if (n == 1 && byte == 'a') return Status::Ok();
-    why = "exited";  // EOF, an error, or a byte it never sends: it is not watching
-    break;
+    answered = true;
   }
-  if (why != "exited") ::kill(pid, SIGKILL);
+  ::kill(pid, SIGKILL);
   int wstatus = 0;
   while (::waitpid(pid, &wstatus, 0) < 0 && errno == EINTR) {
   }
-  if (why == "exited") {
-    const int code = WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : 128 + WTERMSIG(wstatus);
-    why = "the watchdog exited before it was armed (exit code " + std::to_string(code) + ")";
+  if (answered && WIFEXITED(wstatus)) {
+    return Status::Unavailable("the watchdog exited before it was armed (exit code " +
+                               std::to_string(WEXITSTATUS(wstatus)) + ")");
   }
-  return Status::Unavailable(why);
+  return Status::Unavailable("the watchdog was not armed within " +
+                             std::to_string(WatchdogHandle::kArmTimeout.count() / 1000) + "s");
 }
 
 }  // namespace
