@@ -584,6 +584,45 @@ const char* kExitCodes =
     "  3 runtime error (after reverting); 4 a revert failed (what is left is printed);\n"
     "  130 / 143 / 129 interrupted by SIGINT / SIGTERM / SIGHUP (after reverting)\n";
 
+// The help's width: what a terminal of 100 columns shows without breaking a word.
+constexpr size_t kHelpWidth = 100;
+
+// `words`, split at their spaces, laid out from column `column` up to kHelpWidth; continuation
+// lines start at column `indent`. A usage line keeps each [--option value] group whole.
+std::string Wrap(const std::string& words, size_t column, size_t indent) {
+  const std::string separator = " ";
+  std::string out;
+  size_t at = column;
+  size_t start = 0;
+  while (start < words.size()) {
+    size_t end = words.find(separator, start);
+    end = end == std::string::npos ? words.size() : end + separator.size();
+    std::string piece = words.substr(start, end - start);
+    const size_t visible = piece.size() - (end < words.size() ? 1 : 0);  // a trailing space
+    if (at > indent && at + visible > kHelpWidth) {
+      while (!out.empty() && out.back() == ' ') out.pop_back();
+      out += "\n" + std::string(indent, ' ');
+      at = indent;
+    }
+    out += piece;
+    at += piece.size();
+    start = end;
+  }
+  return out;
+}
+
+// A usage line from column `column`, broken between its [...] groups only.
+std::string WrapUsage(std::string groups, size_t column) {
+  int depth = 0;
+  for (char& c : groups) {
+    depth += c == '[' ? 1 : c == ']' ? -1 : 0;
+    if (c == ' ' && depth > 0) c = '\x1f';  // no break point inside a group
+  }
+  std::string wrapped = Wrap(groups, column, column);
+  std::replace(wrapped.begin(), wrapped.end(), '\x1f', ' ');
+  return wrapped;
+}
+
 std::string OptionLines(const std::vector<const CLI::Option*>& options) {
   std::string text;
   for (const CLI::Option* o : options) {
@@ -592,7 +631,7 @@ std::string OptionLines(const std::vector<const CLI::Option*>& options) {
       form.resize(26, ' ');
     else
       form += "\n" + std::string(28, ' ');
-    text += "  " + form + Description(o) + "\n";
+    text += "  " + form + Wrap(Description(o), 28, 28) + "\n";
   }
   return text;
 }
@@ -766,17 +805,18 @@ std::string HelpText(const std::string& command) {
       const CLI::App* sub = app.get_subcommand(c.name);
       char name[16];
       std::snprintf(name, sizeof name, "%-9s", c.name);
-      text += "  " + std::string(name) + " " + Usage(*sub) + "\n  " + std::string(9, ' ') + "   " +
-              c.summary + "\n";
+      text += "  " + std::string(name) + " " + WrapUsage(Usage(*sub), 12) + "\n" +
+              std::string(14, ' ') + Wrap(c.summary, 14, 14) + "\n";
     }
     return text + "\nringfence help COMMAND (or ringfence COMMAND --help): its options\n\n" +
            GlobalHelp(app) + "\n" + kExitCodes;
   }
   if (FindCommand(command) == nullptr) return "";
   const CLI::App* sub = app.get_subcommand(command);
-  return "usage: ringfence " + command + " " + Usage(*sub) + "\n\n" + sub->get_description() +
-         "\n\noptions:\n" + OptionLines(OptionsOf(*sub, false)) + "\n" + GlobalHelp(app) + "\n" +
-         kExitCodes;
+  const std::string usage = "usage: ringfence " + command + " ";
+  return usage + WrapUsage(Usage(*sub), usage.size()) + "\n\n" +
+         Wrap(sub->get_description(), 0, 0) + "\n\noptions:\n" +
+         OptionLines(OptionsOf(*sub, false)) + "\n" + GlobalHelp(app) + "\n" + kExitCodes;
 }
 
 std::string MarkdownTables() {
