@@ -40,6 +40,7 @@
 #include "core/observe/probe.h"
 #include "core/sys/http_client.h"
 #include "core/sys/system_clock.h"
+#include "core/sys/system_env.h"
 #include "core/sys/system_process_table.h"
 #include "core/targets/target_resolver.h"
 #include "demo/demo_fleet.h"
@@ -104,14 +105,13 @@ std::optional<Sample> RunOnce(const Experiment& experiment, int port, std::mt199
                               milliseconds interval) {
   StopSource stop;
   auto processes = MakeSystemProcessTable();
-  auto probes = MakeProbeRunner(*processes);
-  FaultEnv env{*processes, SystemClock(), stop};
+  SystemEnv system_env{*processes};
+  auto probes = MakeProbeRunner(system_env);
+  FaultEnv env{system_env, stop};
   LocalExecutor executor(env, FaultRegistry::Global());
   MemoryLedger ledger;
-  auto monitor =
-      MakeGuardMonitor(experiment.guards, {SystemClock(), *processes, *probes, experiment});
-  EngineDeps deps{SystemClock(), *processes, *probes, FaultRegistry::Global(),
-                  ledger,        executor,   stop,    {}};
+  auto monitor = MakeGuardMonitor(experiment.guards, {system_env, *probes, experiment});
+  EngineDeps deps{system_env, *probes, FaultRegistry::Global(), ledger, executor, stop, {}};
   deps.guards = monitor.get();
   LifecycleEngine engine(deps);
 

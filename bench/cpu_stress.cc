@@ -23,6 +23,7 @@
 #include "core/base/process_table.h"
 #include "core/fault/fault.h"
 #include "core/sys/system_clock.h"
+#include "core/sys/system_env.h"
 #include "core/sys/system_process_table.h"
 
 extern char** environ;
@@ -141,7 +142,8 @@ double LoadAverage() {
 int main() {
   auto table = ringfence::MakeSystemProcessTable();
   ringfence::StopSource stop;
-  ringfence::FaultEnv env{*table, ringfence::SystemClock(), stop, "bench-cpu-stress"};
+  ringfence::SystemEnv system_env{*table};
+  ringfence::FaultEnv env{system_env, stop, "bench-cpu-stress"};
   const double load_before = LoadAverage();
   nlohmann::json rows = nlohmann::json::array();
   double worst = 0, worst_stress_ng = 0;

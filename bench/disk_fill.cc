@@ -24,6 +24,7 @@
 #include "core/base/process_table.h"
 #include "core/fault/fault.h"
 #include "core/sys/system_clock.h"
+#include "core/sys/system_env.h"
 #include "core/sys/system_process_table.h"
 
 extern char** environ;
@@ -148,7 +149,8 @@ int main() {
   }
   auto table = ringfence::MakeSystemProcessTable();
   ringfence::StopSource stop;
-  FaultEnv env{*table, ringfence::SystemClock(), stop, "bench-disk-fill"};
+  ringfence::SystemEnv system_env{*table};
+  FaultEnv env{system_env, stop, "bench-disk-fill"};
 
   std::vector<double> fallocate_s, fault_s;
   int64_t fallocate_err = 0, fault_err = 0;

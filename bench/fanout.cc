@@ -33,6 +33,7 @@
 #include "core/model/inventory.h"
 #include "core/observe/probe.h"
 #include "core/sys/system_clock.h"
+#include "core/sys/system_env.h"
 #include "core/sys/system_process_table.h"
 #include "tests/support/ssh_hosts.h"
 
@@ -85,15 +86,15 @@ Outcome RunOnce(const testing::SshHosts& fleet_hosts, const std::string& binary,
   fo.grace = std::chrono::seconds(10);
   fo.max_concurrency = c.concurrency;
   fo.host_sessions = host_sessions;
-  SshFleet fleet(inventory, fo);
   StopSource stop;
   auto processes = MakeSystemProcessTable();
-  auto probes = MakeProbeRunner(*processes);
-  FaultEnv env{*processes, SystemClock(), stop};
+  SystemEnv system_env{*processes};
+  SshFleet fleet(system_env, inventory, fo);
+  auto probes = MakeProbeRunner(system_env);
+  FaultEnv env{system_env, stop};
   LocalExecutor local(env, FaultRegistry::Global());
   MemoryLedger ledger;
-  EngineDeps deps{SystemClock(), *processes, *probes, FaultRegistry::Global(),
-                  ledger,        local,      stop,    {}};
+  EngineDeps deps{system_env, *probes, FaultRegistry::Global(), ledger, local, stop, {}};
   deps.hosts = &fleet;
   deps.deadline_grace = fo.grace + fleet.FanoutAllowance();  // as `ringfence run` does
   LifecycleEngine engine(deps);
@@ -116,7 +117,8 @@ Outcome RunOnce(const testing::SshHosts& fleet_hosts, const std::string& binary,
 // The floor under any fan-out over SSH here: `ssh host <command>` (a full handshake, no
 // multiplexing) on `n` hosts at once; seconds of wall time.
 double SshFloor(const testing::SshHosts& hosts, int n, const std::string& command) {
-  auto transport = MakeSshTransport();
+  SystemEnv system_env;
+  auto transport = MakeSshTransport(system_env);
   const auto t0 = std::chrono::steady_clock::now();
   std::vector<std::thread> threads;
   for (int i = 0; i < n; ++i) {

@@ -34,6 +34,7 @@
 #include "core/base/clock.h"
 #include "core/fault/fault.h"
 #include "core/sys/system_clock.h"
+#include "core/sys/system_env.h"
 #include "faults/latency/latency_config.h"
 
 namespace {
@@ -235,21 +236,11 @@ void KeepBest(Transfer& best, const Transfer& t) {
   if (t.mbps > best.mbps) best = t;
 }
 
-class NoProcesses : public ProcessTable {
- public:
-  Result<std::vector<ProcessInfo>> List() override { return std::vector<ProcessInfo>{}; }
-  Result<ProcessInfo> Get(pid_t) override { return Status::NotFound("none"); }
-  Status Signal(pid_t, unsigned long long, int) override { return Status::NotFound("none"); }
-  bool WaitExit(pid_t, unsigned long long, std::chrono::milliseconds) override { return true; }
-  std::chrono::system_clock::time_point StartTime(unsigned long long) override { return {}; }
-};
-
 // The latency fault in explicit mode in front of `upstream_port`, injected and reverted the way
 // the engine does it.
 class ProxyFault {
  public:
-  ProxyFault(uint16_t upstream_port, const std::string& delay)
-      : env_{processes_, SystemClock(), stop_, "bench"} {
+  ProxyFault(uint16_t upstream_port, const std::string& delay) : env_{system_env_, stop_, "bench"} {
     factory_ = FaultRegistry::Global().Find("latency");
     FaultStep step;
     step.name = "latency-bench";
@@ -288,7 +279,7 @@ class ProxyFault {
   nlohmann::json Observe() { return fault_->Observe(env_); }
 
  private:
-  NoProcesses processes_;
+  SystemEnv system_env_;  // the latency fault touches no process
   StopSource stop_;
   FaultEnv env_;
   const FaultFactory* factory_;

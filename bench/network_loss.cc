@@ -25,6 +25,7 @@
 #include "core/fault/fault.h"
 #include "core/sys/run_command.h"
 #include "core/sys/system_clock.h"
+#include "core/sys/system_env.h"
 
 namespace {
 
@@ -116,21 +117,6 @@ int Deliver(int count) {
   return received;
 }
 
-class NoProcessTable : public ringfence::ProcessTable {
- public:
-  ringfence::Result<std::vector<ringfence::ProcessInfo>> List() override {
-    return ringfence::Status::Runtime("unused");
-  }
-  ringfence::Result<ringfence::ProcessInfo> Get(pid_t) override {
-    return ringfence::Status::Runtime("unused");
-  }
-  ringfence::Status Signal(pid_t, unsigned long long, int) override {
-    return ringfence::Status::Runtime("unused");
-  }
-  bool WaitExit(pid_t, unsigned long long, std::chrono::milliseconds) override { return false; }
-  std::chrono::system_clock::time_point StartTime(unsigned long long) override { return {}; }
-};
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -145,9 +131,9 @@ int main(int argc, char** argv) {
     return 1;
   }
   const FaultFactory* factory = FaultRegistry::Global().Find("network_loss");
-  NoProcessTable processes;
   StopSource stop;
-  FaultEnv env{processes, SystemClock(), stop, "bench"};
+  SystemEnv system_env;  // network_loss touches no process
+  FaultEnv env{system_env, stop, "bench"};
   const Target local{"local", {}, "host local"};
 
   const int baseline = Deliver(count);

@@ -23,6 +23,7 @@
 #include "core/fleet/host_protocol.h"
 #include "core/fleet/ssh_executor.h"
 #include "core/model/inventory.h"
+#include "core/sys/system_env.h"
 #include "fuzz/fuzz_support.h"
 
 namespace {
@@ -150,7 +151,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   options.skip_unreachable = (flags & 2) != 0;
   options.max_concurrency = 1;
   options.control_dir = fuzz::ScratchDir();
-  SshFleet fleet(inventory, options, std::make_unique<ScriptedTransport>(script));
+  SystemEnv system;
+  SshFleet fleet(system, inventory, options, std::make_unique<ScriptedTransport>(script));
 
   TargetSpec spec;
   spec.name = "t";

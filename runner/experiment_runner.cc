@@ -24,6 +24,7 @@
 #include "core/observe/probe.h"
 #include "core/sys/run_command.h"
 #include "core/sys/system_clock.h"
+#include "core/sys/system_env.h"
 #include "core/sys/system_process_table.h"
 #include "runner/fleet_setup.h"
 #include "runner/redaction.h"
@@ -138,14 +139,15 @@ int RunExperimentFile(const RunRequest& request) {
   // anything is touched (exit 2 on any error).
   std::optional<Inventory> inventory;
   if (int code = LoadRunInventory(request, *experiment, inventory); code != 0) return code;
-  uint64_t seed = request.seed                ? *request.seed
-                  : experiment->settings.seed ? *experiment->settings.seed
-                                              : std::random_device{}();
-
   StopSource stop;
   auto processes = MakeSystemProcessTable();
-  auto probes = MakeProbeRunner(*processes);
-  FaultEnv env{*processes, SystemClock(), stop};
+  SystemEnv system(*processes);
+  uint64_t seed = request.seed                ? *request.seed
+                  : experiment->settings.seed ? *experiment->settings.seed
+                                              : system.RandomU32();
+
+  auto probes = MakeProbeRunner(system);
+  FaultEnv env{system, stop};
   LocalExecutor executor(env, FaultRegistry::Global());
   // The runner's own metrics, served while it runs and pushed at the end, when asked for.
   if (!request.pushgateway.empty() && request.pushgateway.rfind("http://", 0) != 0 &&
@@ -170,8 +172,7 @@ int RunExperimentFile(const RunRequest& request) {
   }
   std::unique_ptr<GuardMonitor> guards;
   if (!experiment->guards.empty()) {
-    guards = MakeGuardMonitor(experiment->guards,
-                              GuardEnv{SystemClock(), *processes, *probes, *experiment});
+    guards = MakeGuardMonitor(experiment->guards, GuardEnv{system, *probes, *experiment});
     if (request.check_sources) {
       Status checked = guards->CheckSources();
       if (!checked.ok()) {
@@ -184,8 +185,7 @@ int RunExperimentFile(const RunRequest& request) {
   std::unique_ptr<SshFleet> fleet;
   std::unique_ptr<JournalWriter> journal;  // written as the run goes, once the run has an id
   auto deps_with = [&](RevertLedger& ledger, std::vector<pid_t> protected_pids) {
-    EngineDeps deps{SystemClock(),
-                    *processes,
+    EngineDeps deps{system,
                     *probes,
                     FaultRegistry::Global(),
                     ledger,
@@ -207,7 +207,7 @@ int RunExperimentFile(const RunRequest& request) {
   if (request.dry_run) {
     MemoryLedger unused;
     if (inventory)
-      fleet = MakeRunFleet(request, *experiment, *inventory, "", "", redactor->values());
+      fleet = MakeRunFleet(system, request, *experiment, *inventory, "", "", redactor->values());
     LifecycleEngine engine(deps_with(unused, {}));
     RunReport plan = engine.Plan(*experiment, seed);
     if (fleet) fleet->Finish("dry-run");
@@ -256,10 +256,11 @@ int RunExperimentFile(const RunRequest& request) {
       return 3;
     }
   }
-  const std::string run_id = NewRunId(SystemClock().Now());
+  const std::string run_id = NewRunId(system);
   env.run_id = run_id;
   if (inventory)
-    fleet = MakeRunFleet(request, *experiment, *inventory, run_id, state_dir, redactor->values());
+    fleet = MakeRunFleet(system, request, *experiment, *inventory, run_id, state_dir,
+                         redactor->values());
   auto self = processes->Get(::getpid());
   auto ledger = FileLedger::Create(state_dir, run_id,
                                    {{"runner_pid", ::getpid()},
@@ -268,8 +269,8 @@ int RunExperimentFile(const RunRequest& request) {
                                     {"file", request.file},
                                     {"inventory", inventory ? RecordedInventory(*inventory) : ""},
                                     {"journal", JournalPathForLedger(request.journal)},
-                                    {"started_at", FormatRfc3339(SystemClock().Now())}},
-                                   redactor->values());
+                                    {"started_at", FormatRfc3339(system.clock().Now())}},
+                                   redactor->values(), system.clock());
   if (!ledger.ok()) {
     std::fprintf(stderr, "ringfence: %s; nothing was run\n", ledger.status().message().c_str());
     return 3;
@@ -346,8 +347,8 @@ int RunExperimentFile(const RunRequest& request) {
   if (!request.pushgateway.empty()) {
     const double seconds =
         std::chrono::duration<double>(report.ended_at - report.started_at).count();
-    Status pushed = PushResult(request.pushgateway, experiment->title, RunStatusName(report.status),
-                               seconds, report.breach ? 1 : 0);
+    Status pushed = PushResult(system, request.pushgateway, experiment->title,
+                               RunStatusName(report.status), seconds, report.breach ? 1 : 0);
     if (!pushed.ok())
       spdlog::error("{}", pushed.message());
     else

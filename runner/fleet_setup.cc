@@ -95,9 +95,9 @@ int LoadRunInventory(const RunRequest& request, const Experiment& experiment,
   return 0;
 }
 
-std::unique_ptr<SshFleet> MakeRunFleet(const RunRequest& request, const Experiment& experiment,
-                                       const Inventory& inventory, const std::string& run_id,
-                                       const std::string& control_dir,
+std::unique_ptr<SshFleet> MakeRunFleet(Env& system, const RunRequest& request,
+                                       const Experiment& experiment, const Inventory& inventory,
+                                       const std::string& run_id, const std::string& control_dir,
                                        const SecretValues& secrets) {
   FleetOptions options;
   options.run_id = run_id;
@@ -109,7 +109,7 @@ std::unique_ptr<SshFleet> MakeRunFleet(const RunRequest& request, const Experime
   options.push_binary = request.push_binary;
   options.local_binary = SelfBinary();
   options.control_dir = control_dir;
-  auto fleet = std::make_unique<SshFleet>(inventory, options);
+  auto fleet = std::make_unique<SshFleet>(system, inventory, options);
   // A local network fault must never cut the runner's SSH connections to its hosts.
   std::string endpoints;
   for (const auto& [address, port] : fleet->ControlEndpoints()) {
@@ -120,7 +120,7 @@ std::unique_ptr<SshFleet> MakeRunFleet(const RunRequest& request, const Experime
 }
 
 Result<std::unique_ptr<HostRoutingExecutor>> HostRoutingExecutor::Make(
-    Executor& local, const std::string& inventory_file, const std::string& run_id,
+    Env& system, Executor& local, const std::string& inventory_file, const std::string& run_id,
     const SecretValues& secrets) {
   ValidationErrors errors;
   auto inventory = LoadInventoryFile(inventory_file, errors);
@@ -138,19 +138,8 @@ Result<std::unique_ptr<HostRoutingExecutor>> HostRoutingExecutor::Make(
   // A handful of reverts after a crash: one-shot commands, the path with the fewest parts.
   options.host_sessions = false;
   return std::unique_ptr<HostRoutingExecutor>(
-      new HostRoutingExecutor(local, std::make_unique<SshFleet>(*inventory, options)));
+      new HostRoutingExecutor(local, std::make_unique<SshFleet>(system, *inventory, options)));
 }
-
-Status HostRoutingExecutor::Prepare(Fault& fault, const std::vector<Target>& targets) {
-  return local_.Prepare(fault, targets);
-}
-Result<UndoRecord> HostRoutingExecutor::PlanUndo(Fault& fault, const Target& target) {
-  return local_.PlanUndo(fault, target);
-}
-Status HostRoutingExecutor::Inject(Fault& fault, const Target& target, const UndoRecord& undo) {
-  return local_.Inject(fault, target, undo);
-}
-nlohmann::json HostRoutingExecutor::Observe(Fault& fault) { return local_.Observe(fault); }
 
 Status HostRoutingExecutor::Revert(const UndoRecord& undo) {
   if (undo.host == local_.host()) return local_.Revert(undo);

@@ -21,31 +21,28 @@ int LoadRunInventory(const RunRequest& request, const Experiment& experiment,
 // The fleet of one run (run_id "" for a dry run: nothing is armed on the hosts). Logs loudly
 // when the inventory turns host-key checking off, and protects the hosts' SSH endpoints from
 // local network faults. `secrets` go to the hosts over SSH only (their ledgers conceal them).
-std::unique_ptr<SshFleet> MakeRunFleet(const RunRequest& request, const Experiment& experiment,
-                                       const Inventory& inventory, const std::string& run_id,
+std::unique_ptr<SshFleet> MakeRunFleet(Env& system, const RunRequest& request,
+                                       const Experiment& experiment, const Inventory& inventory,
+                                       const std::string& run_id,
                                        const std::string& control_dir = "",
                                        const SecretValues& secrets = SecretValues());
 
 // Reverts through `local` for this host and over SSH (one SshFleet for `run_id`) for the hosts
 // of an inventory file: what `recover` and the like use for a ledger with remote entries.
-class HostRoutingExecutor : public Executor {
+// Everything but Revert and Verify goes to `local` (ExecutorWrapper).
+class HostRoutingExecutor : public ExecutorWrapper {
  public:
   // kInvalidInput with every error of the inventory file when it does not load. `secrets`
   // (recover --secret) go with each revert, so that the host can match its concealed record.
   static Result<std::unique_ptr<HostRoutingExecutor>> Make(
-      Executor& local, const std::string& inventory_file, const std::string& run_id,
+      Env& system, Executor& local, const std::string& inventory_file, const std::string& run_id,
       const SecretValues& secrets = SecretValues());
-  const std::string& host() const override { return local_.host(); }
-  Status Prepare(Fault& fault, const std::vector<Target>& targets) override;
-  Result<UndoRecord> PlanUndo(Fault& fault, const Target& target) override;
-  Status Inject(Fault& fault, const Target& target, const UndoRecord& undo) override;
-  nlohmann::json Observe(Fault& fault) override;
   Status Revert(const UndoRecord& undo) override;
   Verification Verify(const UndoRecord& undo) override;
 
  private:
   HostRoutingExecutor(Executor& local, std::unique_ptr<SshFleet> fleet)
-      : local_(local), fleet_(std::move(fleet)) {}
+      : ExecutorWrapper(local), local_(local), fleet_(std::move(fleet)) {}
   Executor& local_;
   std::unique_ptr<SshFleet> fleet_;
 };

@@ -39,6 +39,7 @@
 #include "core/model/params.h"
 #include "core/sys/run_command.h"
 #include "core/sys/system_clock.h"
+#include "core/sys/system_env.h"
 #include "core/sys/system_process_table.h"
 #include "core/targets/target_resolver.h"
 #include "runner/experiment_runner.h"
@@ -198,7 +199,8 @@ Result<FaultAndFactory> MakeFault(const nlohmann::json& request) {
 struct HostContext {
   std::unique_ptr<ProcessTable> processes = MakeSystemProcessTable();
   StopSource stop;
-  FaultEnv env{*processes, SystemClock(), stop};
+  SystemEnv system{*processes};
+  FaultEnv env{system, stop};
 };
 
 bool ProcessAlive(ProcessTable& table, const nlohmann::json& rec) {

@@ -16,8 +16,6 @@
 #include <prometheus/registry.h>
 #include <prometheus/text_serializer.h>
 
-#include "core/sys/http_client.h"
-
 namespace ringfence {
 
 namespace {
@@ -203,16 +201,15 @@ std::string PushgatewayPath(const std::string& title) {
   return "/metrics/job/ringfence/title@base64/" + Base64Url(title);
 }
 
-Status PushResult(const std::string& url, const std::string& title, const std::string& status,
-                  double duration_seconds, int breaches) {
+Status PushResult(Env& system, const std::string& url, const std::string& title,
+                  const std::string& status, double duration_seconds, int breaches) {
   if (url.rfind("http://", 0) != 0 && url.rfind("https://", 0) != 0) {
     return Status::InvalidInput("--pushgateway: \"" + url +
                                 "\": a URL starting with http:// or https://");
   }
   std::string base = url;
   while (!base.empty() && base.back() == '/') base.pop_back();
-  const double now =
-      std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+  const double now = std::chrono::duration<double>(system.clock().Now().time_since_epoch()).count();
   std::string body;
   body += "# TYPE ringfence_last_run_status gauge\n";
   body += "ringfence_last_run_status{status=\"" + LabelValue(status) + "\"} 1\n";
@@ -225,8 +222,13 @@ Status PushResult(const std::string& url, const std::string& title, const std::s
   body += "# TYPE ringfence_last_run_timestamp_seconds gauge\n";
   body += fmt::format("ringfence_last_run_timestamp_seconds {:.3f}\n", now);
   const std::string target = base + PushgatewayPath(title);
-  Result<HttpResponse> response =
-      HttpPost(target, body, std::chrono::seconds(5), "text/plain; version=0.0.4");
+  HttpRequest request;
+  request.method = "POST";
+  request.url = target;
+  request.body = std::move(body);
+  request.content_type = "text/plain; version=0.0.4";
+  request.timeout = std::chrono::seconds(5);
+  Result<HttpResponse> response = system.Fetch(request);
   if (!response.ok())
     return Status::Unavailable("push to " + url + ": " + response.status().message());
   if (response->status / 100 != 2) {

@@ -3,6 +3,7 @@
 #include <memory>
 #include <string>
 
+#include "core/base/env.h"
 #include "core/base/status.h"
 #include "core/engine/run_observer.h"
 #include "core/observe/guards.h"
@@ -55,11 +56,12 @@ class RunnerMetrics : public RunObserver {
 //   ringfence_last_run_duration_seconds          duration_seconds
 //   ringfence_last_run_guard_breaches            breaches
 //   ringfence_last_run_timestamp_seconds         when it was pushed (Unix time)
-// A POST (replacing these metrics in the group) with a 5 s timeout. Errors:
+// A POST (replacing these metrics in the group) with a 5 s timeout, through `system` (its HTTP
+// and wall clock). Errors:
 //   kInvalidInput "--pushgateway: \"x\": a URL starting with http:// or https://"
 //   kUnavailable  "push to <url>: <transport error>" | "push to <url>: HTTP <code>: <body>"
-Status PushResult(const std::string& url, const std::string& title, const std::string& status,
-                  double duration_seconds, int breaches);
+Status PushResult(Env& system, const std::string& url, const std::string& title,
+                  const std::string& status, double duration_seconds, int breaches);
 
 // The URL path under which PushResult pushes: "/metrics/job/ringfence/title@base64/<b64url>".
 std::string PushgatewayPath(const std::string& title);

@@ -10,6 +10,7 @@
 #include "core/ledger/recovery.h"
 #include "core/ledger/state_dir.h"
 #include "core/sys/system_clock.h"
+#include "core/sys/system_env.h"
 #include "core/sys/system_process_table.h"
 #include "runner/fleet_setup.h"
 
@@ -70,7 +71,8 @@ int RecoverStateDir(const std::string& state_dir, const std::string& run_id,
     paths = ListLedgers(state_dir);
   }
   StopSource stop;
-  FaultEnv env{*processes, SystemClock(), stop};
+  SystemEnv system(*processes);
+  FaultEnv env{system, stop};
   LocalExecutor executor(env, FaultRegistry::Global());
   std::vector<std::string> left, skipped;
   size_t reverted = 0;
@@ -99,7 +101,8 @@ int RecoverStateDir(const std::string& state_dir, const std::string& run_id,
                                            : "";
     std::unique_ptr<HostRoutingExecutor> routed;
     if (!inventory_file.empty()) {
-      auto made = HostRoutingExecutor::Make(executor, inventory_file, summary->run_id, secrets);
+      auto made =
+          HostRoutingExecutor::Make(system, executor, inventory_file, summary->run_id, secrets);
       if (!made.ok()) {
         left.push_back("run " + summary->run_id + ": " + made.status().message());
       } else {

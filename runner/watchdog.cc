@@ -19,6 +19,7 @@
 #include "core/ledger/file_ledger.h"
 #include "core/ledger/recovery.h"
 #include "core/sys/system_clock.h"
+#include "core/sys/system_env.h"
 #include "core/sys/system_process_table.h"
 #include "runner/watchdog_loop.h"
 
@@ -271,7 +272,8 @@ int RunWatchdog(const std::string& ledger_path, std::chrono::milliseconds grace)
 
   auto processes = MakeSystemProcessTable();
   StopSource stop;
-  FaultEnv env{*processes, SystemClock(), stop};
+  SystemEnv system(*processes);
+  FaultEnv env{system, stop};
   LedgerWatchdogEffects effects(ledger_path, secrets, env, Log);
   HeartbeatSocketLink link(3, SystemClock());
   WatchdogLoop loop({.grace = grace, .self_pid = ::getpid()}, SystemClock(), link, effects,

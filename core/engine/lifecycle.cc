@@ -43,15 +43,15 @@ std::string Describe(const Status& s) { return s.message(); }
 
 }  // namespace
 
-std::string NewRunId(WallTime now) {
-  std::string t = FormatRfc3339(now);  // 2026-11-21T16:27:48.123Z
+std::string NewRunId(Env& system) {
+  std::string t = FormatRfc3339(system.clock().Now());  // 2026-11-21T16:27:48.123Z
   std::string compact;
   for (char c : t.substr(0, 19)) {
     if (c != '-' && c != ':') compact += c;
   }
-  std::random_device rd;
   char suffix[16];
-  std::snprintf(suffix, sizeof suffix, "-%06x", static_cast<unsigned>(rd() & 0xffffff));
+  std::snprintf(suffix, sizeof suffix, "-%06x",
+                static_cast<unsigned>(system.RandomU32() & 0xffffff));
   return compact + suffix;
 }
 
@@ -141,7 +141,7 @@ bool LifecycleEngine::Resolve(const Experiment& experiment, uint64_t seed, RunRe
       local.label = "host " + local.host;
       resolved.push_back(local);
     } else {
-      auto targets = ResolveTargets(deps_.processes, *spec, rng, deps_.protected_pids);
+      auto targets = ResolveTargets(deps_.system.processes(), *spec, rng, deps_.protected_pids);
       if (!targets.ok()) {
         report.status = RunStatus::kError;
         report.input_error = true;
@@ -184,7 +184,7 @@ bool LifecycleEngine::Resolve(const Experiment& experiment, uint64_t seed, RunRe
 RunReport LifecycleEngine::Plan(const Experiment& experiment, uint64_t seed) {
   RunReport report;
   report.seed = seed;
-  report.started_at = deps_.clock.Now();
+  report.started_at = deps_.system.clock().Now();
   report.run_id = "dry-run";
   if (Resolve(experiment, seed, report)) {
     for (size_t i = 0; i < report.faults.size(); ++i) {
@@ -207,7 +207,7 @@ RunReport LifecycleEngine::Plan(const Experiment& experiment, uint64_t seed) {
     report.status = RunStatus::kPassed;
     report.reason = "dry run: nothing was injected";
   }
-  report.ended_at = deps_.clock.Now();
+  report.ended_at = deps_.system.clock().Now();
   return report;
 }
 
@@ -283,7 +283,7 @@ bool LifecycleEngine::InjectOne(size_t index, TargetRecord& tr, RunReport& repor
   const Duration lifetime =
       std::min<Duration>(fr.duration + deps_.deadline_grace, deps_.max_fault_lifetime);
   undo->deadline_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                          (deps_.clock.Now() + lifetime).time_since_epoch())
+                          (deps_.system.clock().Now() + lifetime).time_since_epoch())
                           .count();
   auto id = deps_.ledger.RecordIntent(*undo);
   if (!id.ok()) {
@@ -295,7 +295,7 @@ bool LifecycleEngine::InjectOne(size_t index, TargetRecord& tr, RunReport& repor
   }
   tr.undo = *undo;
   tr.ledger_id = *id;
-  tr.injected_at = deps_.clock.Now();
+  tr.injected_at = deps_.system.clock().Now();
   spdlog::info("inject {} ({}) on {}", fr.name, fr.type, tr.target.label);
   Status st = executor->Inject(*faults_[index], tr.target, *undo);
   if (!st.ok() && SkipsUnreachable(tr.target.host, st)) {
@@ -349,21 +349,22 @@ bool LifecycleEngine::StartFault(size_t index, RunReport& report) {
 void LifecycleEngine::RevertOne(FaultRecord& fault, TargetRecord& tr, RunReport& report) {
   if (!tr.undo || tr.revert_ok) return;
   SetActivity("reverting " + fault.name + " on " + tr.target.label);
-  const auto started = deps_.clock.Monotonic();
+  const auto started = deps_.system.clock().Monotonic();
   Executor* executor = ExecutorFor(tr.undo->host);
   RevertOutcome outcome =
-      executor != nullptr ? RevertAndVerify(*executor, *tr.undo, revert_attempts_, deps_.clock)
-                          : RevertOutcome{Status::NotFound("no executor for host " + tr.undo->host),
-                                          Verification::Unknown("not checked: no executor")};
+      executor != nullptr
+          ? RevertAndVerify(*executor, *tr.undo, revert_attempts_, deps_.system.clock())
+          : RevertOutcome{Status::NotFound("no executor for host " + tr.undo->host),
+                          Verification::Unknown("not checked: no executor")};
   const Status& last = outcome.status;
   tr.verification = outcome.verification;
   if (deps_.observer) {
     deps_.observer->RevertDuration(
-        std::chrono::duration<double>(deps_.clock.Monotonic() - started).count());
+        std::chrono::duration<double>(deps_.system.clock().Monotonic() - started).count());
   }
   if (last.ok()) {
     tr.revert_ok = true;
-    tr.reverted_at = deps_.clock.Now();
+    tr.reverted_at = deps_.system.clock().Now();
     if (deps_.observer) deps_.observer->FaultActive(fault.name, tr.target.label, false);
     Status marked = deps_.ledger.RecordReverted(tr.ledger_id);
     if (!marked.ok()) spdlog::warn("ledger: {}", marked.message());
@@ -475,7 +476,7 @@ bool LifecycleEngine::RunMethod(const Experiment& experiment, RunReport& report)
     size_t index;
   };
   std::multimap<Mono, Event> pending;
-  const Mono t0 = deps_.clock.Monotonic();
+  const Mono t0 = deps_.system.clock().Monotonic();
   Mono cursor = t0;
   size_t step = 0;
   size_t fault_index = 0;
@@ -484,9 +485,9 @@ bool LifecycleEngine::RunMethod(const Experiment& experiment, RunReport& report)
     bool step_next =
         step < experiment.method.size() && (pending.empty() || cursor <= pending.begin()->first);
     if (step_next) {
-      if (!deps_.clock.SleepUntil(cursor, deps_.stop)) return false;
+      if (!deps_.system.clock().SleepUntil(cursor, deps_.stop)) return false;
       const MethodStep& s = experiment.method[step];
-      nlohmann::json entry = {{"step", step}, {"at", FormatRfc3339(deps_.clock.Now())}};
+      nlohmann::json entry = {{"step", step}, {"at", FormatRfc3339(deps_.system.clock().Now())}};
       switch (s.kind) {
         case MethodStep::Kind::kFault:
           pending.emplace(cursor + s.fault.start_after, Event{true, fault_index++});
@@ -502,7 +503,7 @@ bool LifecycleEngine::RunMethod(const Experiment& experiment, RunReport& report)
           ProbeOutcome outcome = deps_.probes.Run(s.probe, experiment, deps_.stop);
           entry["probe"] = outcome.ToJson();
           report.method_log.push_back(entry);
-          cursor = std::max(cursor, deps_.clock.Monotonic());
+          cursor = std::max(cursor, deps_.system.clock().Monotonic());
           if (deps_.stop.stop_requested()) return false;  // the probe was cut short
           if (!outcome.met) {
             report.status = RunStatus::kFailed;
@@ -522,10 +523,10 @@ bool LifecycleEngine::RunMethod(const Experiment& experiment, RunReport& report)
     pending.erase(pending.begin());
     const FaultRecord& next = report.faults[event.index];
     SetActivity(event.start ? "starting " + next.name + " in " +
-                                  FormatDuration(std::chrono::duration_cast<Duration>(
-                                      std::max(when - deps_.clock.Monotonic(), Mono::duration(0))))
+                                  FormatDuration(std::chrono::duration_cast<Duration>(std::max(
+                                      when - deps_.system.clock().Monotonic(), Mono::duration(0))))
                             : "waiting for " + next.name + " to end");
-    if (!deps_.clock.SleepUntil(when, deps_.stop)) return false;
+    if (!deps_.system.clock().SleepUntil(when, deps_.stop)) return false;
     if (event.start) {
       const bool started = StartFault(event.index, report);
       Checkpoint(report, "method");
@@ -543,9 +544,10 @@ void LifecycleEngine::RunRollbacks(const Experiment& experiment, RunReport& repo
   SetPhase("rollbacks");
   for (const RollbackSpec& rb : experiment.rollbacks) {
     SetActivity("rollback " + rb.name);
-    nlohmann::json entry = {
-        {"name", rb.name}, {"argv", rb.argv}, {"started_at", FormatRfc3339(deps_.clock.Now())}};
-    auto result = RunCommand(rb.argv, rb.timeout);
+    nlohmann::json entry = {{"name", rb.name},
+                            {"argv", rb.argv},
+                            {"started_at", FormatRfc3339(deps_.system.clock().Now())}};
+    auto result = deps_.system.Run(rb.argv, rb.timeout);
     if (!result.ok()) {
       entry["ok"] = false;
       entry["error"] = result.status().message();
@@ -564,7 +566,7 @@ RunReport LifecycleEngine::Run(const Experiment& experiment, uint64_t seed,
                                const std::string& run_id) {
   RunReport report;
   report.seed = seed;
-  report.started_at = deps_.clock.Now();
+  report.started_at = deps_.system.clock().Now();
   report.run_id = run_id;
   revert_attempts_ = std::max(1, experiment.settings.revert_attempts);
   if (deps_.hosts != nullptr) {
@@ -583,7 +585,7 @@ RunReport LifecycleEngine::Run(const Experiment& experiment, uint64_t seed,
   bool completed = false;
   try {
     if (!Resolve(experiment, seed, report)) {
-      report.ended_at = deps_.clock.Now();
+      report.ended_at = deps_.system.clock().Now();
       return report;
     }
     SetPhase("preparing");
@@ -626,7 +628,7 @@ RunReport LifecycleEngine::Run(const Experiment& experiment, uint64_t seed,
       if (!st.ok()) {
         report.status = RunStatus::kError;
         report.reason = report.faults[i].name + ": " + st.message();
-        report.ended_at = deps_.clock.Now();
+        report.ended_at = deps_.system.clock().Now();
         return report;
       }
     }
@@ -636,7 +638,7 @@ RunReport LifecycleEngine::Run(const Experiment& experiment, uint64_t seed,
       if (deps_.stop.stop_requested()) {
         report.status = RunStatus::kInterrupted;
         report.reason = "interrupted by " + deps_.stop.reason();
-        report.ended_at = deps_.clock.Now();
+        report.ended_at = deps_.system.clock().Now();
         return report;
       }
       for (const auto& p : report.steady_before) {
@@ -644,7 +646,7 @@ RunReport LifecycleEngine::Run(const Experiment& experiment, uint64_t seed,
           report.status = RunStatus::kNotSteady;
           report.reason = "steady state not met before the method: " + p.name +
                           (p.detail.empty() ? "" : ": " + p.detail);
-          report.ended_at = deps_.clock.Now();
+          report.ended_at = deps_.system.clock().Now();
           return report;
         }
       }
@@ -656,7 +658,7 @@ RunReport LifecycleEngine::Run(const Experiment& experiment, uint64_t seed,
         report.status = RunStatus::kError;
         report.reason = "guards: " + baseline.message();
         report.guards = deps_.guards->ToJson();
-        report.ended_at = deps_.clock.Now();
+        report.ended_at = deps_.system.clock().Now();
         return report;
       }
     }
@@ -705,7 +707,7 @@ RunReport LifecycleEngine::Run(const Experiment& experiment, uint64_t seed,
   RevertEverything(report, breach.has_value() || host_lost.has_value());
   // The last revert's time (not the observations after it), and stamped before the monitor
   // stops: stopping waits for an in-flight sample.
-  auto all_reverted_at = deps_.clock.Now();
+  auto all_reverted_at = deps_.system.clock().Now();
   {
     std::optional<WallTime> last;
     for (const auto& f : report.faults) {
@@ -781,7 +783,7 @@ RunReport LifecycleEngine::Run(const Experiment& experiment, uint64_t seed,
     }
   }
   SetPhase("done", RunStatusName(report.status));
-  report.ended_at = deps_.clock.Now();
+  report.ended_at = deps_.system.clock().Now();
   return report;
 }
 

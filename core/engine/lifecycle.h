@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/base/clock.h"
+#include "core/base/env.h"
 #include "core/engine/run_observer.h"
 #include "core/fault/executor.h"
 #include "core/fault/fault.h"
@@ -82,8 +83,7 @@ struct RunReport {
 
 // What the engine needs from the world. Everything with a side effect is behind one of these.
 struct EngineDeps {
-  Clock& clock;
-  ProcessTable& processes;
+  Env& system;  // processes, clocks, the rollbacks' commands, run ids' randomness
   ProbeRunner& probes;
   const FaultRegistry& registry;
   RevertLedger& ledger;
@@ -168,8 +168,9 @@ class LifecycleEngine {
   std::optional<std::string> host_lost_;  // "h3: why", if a lost host aborted the run
 };
 
-// A run id that sorts by start time: "20261121T162748-3fa2c1" (UTC; a random suffix).
-std::string NewRunId(WallTime now);
+// A run id that sorts by start time: "20261121T162748-3fa2c1" (UTC; a random suffix), from
+// `system`'s wall clock and randomness.
+std::string NewRunId(Env& system);
 
 // The dry-run plan as text lines. (The journal is core/engine/journal.h.)
 std::vector<std::string> PlanText(const RunReport& report);

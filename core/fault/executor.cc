@@ -48,7 +48,7 @@ Status LocalExecutor::Revert(const UndoRecord& undo) {
   if (factory == nullptr) {
     return Status::Runtime("no fault type '" + undo.fault_type + "' to revert with");
   }
-  FaultEnv revert_env{env_.processes, env_.clock, revert_stop_, env_.run_id};
+  FaultEnv revert_env{env_.system, revert_stop_, env_.run_id};
   return Fenced("revert", [&] { return factory->Revert(revert_env, undo); });
 }
 
@@ -58,7 +58,7 @@ Verification LocalExecutor::Verify(const UndoRecord& undo) {
   }
   const FaultFactory* factory = registry_.Find(undo.fault_type);
   if (factory == nullptr) return Verification::Unknown("no fault type '" + undo.fault_type + "'");
-  FaultEnv verify_env{env_.processes, env_.clock, revert_stop_, env_.run_id};
+  FaultEnv verify_env{env_.system, revert_stop_, env_.run_id};
   try {
     return factory->Verify(verify_env, undo);
   } catch (const std::exception& e) {

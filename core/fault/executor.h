@@ -28,6 +28,30 @@ class Executor {
   virtual Verification Verify(const UndoRecord& undo) = 0;
 };
 
+// Forwards every call to another Executor, so that a router or a test double overrides only the
+// calls it changes. `target` must outlive the wrapper.
+class ExecutorWrapper : public Executor {
+ public:
+  explicit ExecutorWrapper(Executor& target) : target_(target) {}
+  Executor& target() const { return target_; }
+  const std::string& host() const override { return target_.host(); }
+  Status Prepare(Fault& fault, const std::vector<Target>& targets) override {
+    return target_.Prepare(fault, targets);
+  }
+  Result<UndoRecord> PlanUndo(Fault& fault, const Target& target) override {
+    return target_.PlanUndo(fault, target);
+  }
+  Status Inject(Fault& fault, const Target& target, const UndoRecord& undo) override {
+    return target_.Inject(fault, target, undo);
+  }
+  nlohmann::json Observe(Fault& fault) override { return target_.Observe(fault); }
+  Status Revert(const UndoRecord& undo) override { return target_.Revert(undo); }
+  Verification Verify(const UndoRecord& undo) override { return target_.Verify(undo); }
+
+ private:
+  Executor& target_;
+};
+
 // The outcome of undoing one record: `status` is Ok only when the revert succeeded *and* its
 // verification saw the state back; `verification` is what the last check found (not verified,
 // "not checked", when no revert succeeded).

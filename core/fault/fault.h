@@ -3,11 +3,13 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
 #include "core/base/clock.h"
+#include "core/base/env.h"
 #include "core/base/process_table.h"
 #include "core/base/status.h"
 #include "core/model/experiment.h"
@@ -56,12 +58,20 @@ struct Verification {
   nlohmann::json ToJson() const { return {{"verified", verified}, {"found", found}}; }
 };
 
-// What a fault may use on the host it runs on. Everything with a side effect goes through here.
+// What a fault may use on the host it runs on. Everything with a side effect goes through here:
+// `system` (commands, HTTP, randomness), and its process table and clock.
 struct FaultEnv {
-  ProcessTable& processes;
-  Clock& clock;
-  StopSource& stop;  // long waits inside a fault must end early when a stop is requested
-  std::string run_id = "norun";  // names what a fault creates per run (e.g. nft tables)
+  FaultEnv(Env& system, StopSource& stop, std::string run_id = "norun")
+      : system(system),
+        processes(system.processes()),
+        clock(system.clock()),
+        stop(stop),
+        run_id(std::move(run_id)) {}
+  Env& system;
+  ProcessTable& processes;  // system.processes()
+  Clock& clock;             // system.clock()
+  StopSource& stop;         // long waits inside a fault must end early when a stop is requested
+  std::string run_id;  // names what a fault creates per run (e.g. nft tables); "norun" by default
 };
 
 // An instance of a fault, configured from validated params. Called from one thread at a time.

@@ -47,7 +47,7 @@ constexpr int kControlPersistSeconds = 60;
 
 class ProcessSshTransport : public SshTransport {
  public:
-  ProcessSshTransport() {
+  explicit ProcessSshTransport(Env& system) : system_(system) {
     // Requests go down pipes to ssh clients that may die first (a host that goes away, a
     // timeout): that must be an error of one write, never SIGPIPE for the whole runner.
     static std::once_flag once;
@@ -56,7 +56,7 @@ class ProcessSshTransport : public SshTransport {
 
   Result<SshCommandResult> Run(const std::vector<std::string>& argv, const std::string& input,
                                std::chrono::milliseconds timeout) override {
-    auto run = RunCommandWithInput(argv, input, timeout);
+    auto run = system_.RunWithInput(argv, input, timeout);
     if (!run.ok()) {
       if (run.status().code() == StatusCode::kNotFound)
         return Status::Unavailable(argv.at(0) + " not found in PATH (install openssh-client)");
@@ -68,6 +68,9 @@ class ProcessSshTransport : public SshTransport {
 
   Result<std::unique_ptr<LineChannel>> Open(const std::vector<std::string>& argv,
                                             const LineHandlers& handlers) override;
+
+ private:
+  Env& system_;
 };
 
 std::string Seconds(std::chrono::milliseconds d) {
@@ -242,12 +245,6 @@ class ProcessLineChannel : public LineChannel {
   bool closed_ = false;  // on_closed was called
 };
 
-int64_t NowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 }  // namespace
 
 Result<std::unique_ptr<LineChannel>> SshTransport::Open(const std::vector<std::string>&,
@@ -264,7 +261,9 @@ Result<std::unique_ptr<LineChannel>> ProcessSshTransport::Open(const std::vector
   return std::unique_ptr<LineChannel>(std::move(channel));
 }
 
-std::unique_ptr<SshTransport> MakeSshTransport() { return std::make_unique<ProcessSshTransport>(); }
+std::unique_ptr<SshTransport> MakeSshTransport(Env& system) {
+  return std::make_unique<ProcessSshTransport>(system);
+}
 
 // ---- SshExecutor -----------------------------------------------------------------------------
 
@@ -692,7 +691,9 @@ Status SshExecutor::Inject(Fault& fault, const Target& target, const UndoRecord&
   nlohmann::json request = StepRequest(fault);
   request["target"] = TargetToWire(target);
   request["undo"] = undo.ToJson();
-  request["runner_now_ms"] = NowMs();
+  request["runner_now_ms"] = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                 fleet_.system().clock().Now().time_since_epoch())
+                                 .count();
   if (!fleet_.options().secrets.empty()) request["secrets"] = fleet_.options().secrets.ToJson();
   auto reply = Call("inject", request);
   if (!reply.ok()) return reply.status();
@@ -737,11 +738,12 @@ Verification SshExecutor::Verify(const UndoRecord& undo) {
 
 // ---- SshFleet --------------------------------------------------------------------------------
 
-SshFleet::SshFleet(Inventory inventory, FleetOptions options,
+SshFleet::SshFleet(Env& system, Inventory inventory, FleetOptions options,
                    std::unique_ptr<SshTransport> transport)
-    : inventory_(std::move(inventory)),
+    : system_(system),
+      inventory_(std::move(inventory)),
       options_(std::move(options)),
-      transport_(std::move(transport)) {
+      transport_(transport ? std::move(transport) : MakeSshTransport(system)) {
   // The ControlMaster sockets: under `control_dir` (e.g. the state dir, so that a runner killed
   // with SIGKILL leaves nothing outside it), else under /tmp. Socket paths are short: the
   // directory, 40 hex digits and the 17 characters ssh appends while it creates one must fit in

@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/base/clock.h"
+#include "core/base/env.h"
 #include "core/base/secret_values.h"
 #include "core/base/status.h"
 #include "core/fault/executor.h"
@@ -31,8 +32,8 @@ struct SshCommandResult {
   std::string err;
 };
 
-// Runs the system ssh client: the real one drives /usr/bin/ssh through Boost.Process; tests and
-// tools may substitute another. Thread-safe.
+// Runs the system ssh client: the real one runs one-shot commands through an Env and drives
+// long-lived ones through Boost.Process; tests and tools may substitute another. Thread-safe.
 class SshTransport {
  public:
   virtual ~SshTransport() = default;
@@ -46,7 +47,8 @@ class SshTransport {
   virtual Result<std::unique_ptr<LineChannel>> Open(const std::vector<std::string>& argv,
                                                     const LineHandlers& handlers);
 };
-std::unique_ptr<SshTransport> MakeSshTransport();
+// The real transport; `system` (which runs the one-shot commands) must outlive it.
+std::unique_ptr<SshTransport> MakeSshTransport(Env& system);
 
 struct FleetOptions {
   std::string run_id;  // names the host-side ledger; "" for a dry run (nothing is begun)
@@ -152,8 +154,10 @@ class SshExecutor : public Executor {
 // them. Hosts are connected lazily (in parallel) when targets are resolved.
 class SshFleet : public HostDirectory {
  public:
-  SshFleet(Inventory inventory, FleetOptions options,
-           std::unique_ptr<SshTransport> transport = MakeSshTransport());
+  // `system` (the clock; the commands of the default transport, MakeSshTransport(system), used
+  // when `transport` is null) must outlive the fleet.
+  SshFleet(Env& system, Inventory inventory, FleetOptions options,
+           std::unique_ptr<SshTransport> transport = nullptr);
   ~SshFleet() override;  // stops the heartbeats and closes every ControlMaster
 
   Executor* ExecutorFor(const std::string& host) override;
@@ -183,6 +187,7 @@ class SshFleet : public HostDirectory {
   const Inventory& inventory() const { return inventory_; }
   const FleetOptions& options() const { return options_; }
   SshTransport& transport() { return *transport_; }
+  Env& system() { return system_; }
   const std::string& control_dir() const { return control_dir_; }
   SshExecutor* Find(const std::string& host);
 
@@ -198,6 +203,7 @@ class SshFleet : public HostDirectory {
   void Lost(SshExecutor& host, const Status& why);
   void SessionUnavailable(const SshExecutor& host, const Status& why);  // logs the first one
 
+  Env& system_;
   Inventory inventory_;
   FleetOptions options_;
   std::unique_ptr<SshTransport> transport_;

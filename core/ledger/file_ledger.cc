@@ -46,10 +46,8 @@ bool IsHex(const std::string& s) {
                      [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
 }
 
-int64_t NowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
+int64_t UnixMs(WallTime t) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
 }
 
 Status WriteAll(int fd, const std::string& text, const std::string& what) {
@@ -369,7 +367,7 @@ std::string DefaultStateDir() {
 Result<std::unique_ptr<FileLedger>> FileLedger::Create(const std::string& state_dir,
                                                        const std::string& run_id,
                                                        const nlohmann::json& run_record,
-                                                       const SecretValues& secrets) {
+                                                       const SecretValues& secrets, Clock& clock) {
   if (!SafeRunId(run_id))
     return Status::InvalidInput("run id \"" + run_id + "\": not a safe file name");
   auto dir = StateDir::Open(state_dir, true);
@@ -380,7 +378,7 @@ Result<std::unique_ptr<FileLedger>> FileLedger::Create(const std::string& state_
   auto fd = dir->OpenInRuns("ledger", run_id + ".ledger", O_WRONLY | O_CREAT | O_EXCL | O_APPEND);
   if (!fd.ok()) return fd.status();
   std::unique_ptr<FileLedger> ledger(
-      new FileLedger(path, *fd, 1, std::move(*key), run_id, secrets));
+      new FileLedger(path, *fd, 1, std::move(*key), run_id, secrets, clock));
   nlohmann::json rec = run_record;
   rec["type"] = "run";
   rec["run_id"] = run_id;
@@ -392,7 +390,8 @@ Result<std::unique_ptr<FileLedger>> FileLedger::Create(const std::string& state_
 }
 
 Result<std::unique_ptr<FileLedger>> FileLedger::OpenForAppend(const std::string& path,
-                                                              const SecretValues& secrets) {
+                                                              const SecretValues& secrets,
+                                                              Clock& clock) {
   auto place = PlaceOf(path);
   if (!place.ok()) return place.status();
   auto opened = place->dir.OpenInRuns("ledger", place->name, O_RDWR | O_APPEND);
@@ -427,7 +426,7 @@ Result<std::unique_ptr<FileLedger>> FileLedger::OpenForAppend(const std::string&
   uint64_t next = 1;
   for (const auto& e : contents->entries) next = std::max(next, e.id + 1);
   std::unique_ptr<FileLedger> ledger(
-      new FileLedger(path, fd, next, std::move(place->key), place->run_id, secrets));
+      new FileLedger(path, fd, next, std::move(place->key), place->run_id, secrets, clock));
   for (const auto& e : contents->entries) {
     ledger->intents_.emplace_back(e.id, e.undo);
     if (e.reverted) ledger->reverted_.push_back(e.id);
@@ -441,7 +440,7 @@ FileLedger::~FileLedger() {
 
 Status FileLedger::AppendLocked(nlohmann::json record) {
   record["v"] = kLedgerVersion;
-  if (!record.contains("at")) record["at"] = NowMs();
+  if (!record.contains("at")) record["at"] = UnixMs(clock_.Now());
   Status st = WriteAll(fd_, LedgerLine(secrets_.Conceal(record), key_, run_id_), "ledger " + path_);
   if (!st.ok()) return st;
   if (::fdatasync(fd_) != 0) return Status::FromErrno(errno, "ledger " + path_ + ": fdatasync");

@@ -8,8 +8,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/base/clock.h"
 #include "core/base/secret_values.h"
 #include "core/ledger/revert_ledger.h"
+#include "core/sys/system_clock.h"
 
 namespace ringfence {
 
@@ -71,16 +73,19 @@ class FileLedger : public RevertLedger {
  public:
   // Creates `<state_dir>/runs/<run_id>.ledger` (and the directories, 0700, and the ledger key)
   // with its "run" record. Every record written is concealed with `secrets`; Outstanding()
-  // returns the records as given, unconcealed (kept by this object, never read back).
+  // returns the records as given, unconcealed (kept by this object, never read back). Records
+  // without an "at" get `clock`'s wall time (Unix ms); `clock` must outlive the ledger.
   static Result<std::unique_ptr<FileLedger>> Create(const std::string& state_dir,
                                                     const std::string& run_id,
                                                     const nlohmann::json& run_record,
-                                                    const SecretValues& secrets = SecretValues());
+                                                    const SecretValues& secrets = SecretValues(),
+                                                    Clock& clock = SystemClock());
   // Opens an existing ledger to append to (recover, the watchdog), with ReadLedger's checks. A
   // torn last line is closed off with a newline first, so that it stays one unreadable line and
   // never swallows a new one.
   static Result<std::unique_ptr<FileLedger>> OpenForAppend(
-      const std::string& path, const SecretValues& secrets = SecretValues());
+      const std::string& path, const SecretValues& secrets = SecretValues(),
+      Clock& clock = SystemClock());
   ~FileLedger() override;
 
   Result<uint64_t> RecordIntent(const UndoRecord& undo) override;
@@ -95,8 +100,9 @@ class FileLedger : public RevertLedger {
 
  private:
   FileLedger(std::string path, int fd, uint64_t next_id, std::string key, std::string run_id,
-             SecretValues secrets)
-      : path_(std::move(path)),
+             SecretValues secrets, Clock& clock)
+      : clock_(clock),
+        path_(std::move(path)),
         fd_(fd),
         next_id_(next_id),
         key_(std::move(key)),
@@ -104,6 +110,7 @@ class FileLedger : public RevertLedger {
         secrets_(std::move(secrets)) {}
   Status AppendLocked(nlohmann::json record);
 
+  Clock& clock_;
   std::string path_;
   int fd_ = -1;
   mutable std::mutex mu_;

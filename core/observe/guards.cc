@@ -384,9 +384,9 @@ std::unique_ptr<GuardMonitor> MakeGuardMonitorWithSources(const std::vector<Guar
 
 std::unique_ptr<GuardMonitor> MakeGuardMonitor(const std::vector<GuardSpec>& guards, GuardEnv env) {
   auto reads_stop = std::make_shared<StopSource>();
-  SourceEnv source_env{env.clock, env.processes, env.probes, env.experiment, reads_stop.get()};
+  SourceEnv source_env{env.system, env.probes, env.experiment, reads_stop.get()};
   return MakeGuardMonitorWithSources(
-      guards, env.clock,
+      guards, env.system.clock(),
       [source_env](const GuardSpec& guard) { return MakeMetricSource(guard, source_env); },
       reads_stop);
 }

@@ -10,6 +10,7 @@
 
 #include "core/base/clock.h"
 #include "core/base/duration.h"
+#include "core/base/env.h"
 #include "core/base/process_table.h"
 #include "core/base/status.h"
 #include "core/model/experiment.h"
@@ -42,8 +43,7 @@ struct GuardBreach {
 };
 
 struct GuardEnv {
-  Clock& clock;
-  ProcessTable& processes;
+  Env& system;  // the sources' clock, processes and HTTP
   ProbeRunner& probes;
   const Experiment& experiment;
 };

@@ -8,7 +8,6 @@
 #include <thread>
 
 #include "core/observe/metric_text.h"
-#include "core/sys/http_client.h"
 #include "core/targets/target_resolver.h"
 
 namespace ringfence {
@@ -43,12 +42,13 @@ std::string WithoutTrailingSlash(std::string url) {
 }
 
 // A GET that ends at once when `stop` (if any) is requested.
-Result<HttpResponse> Fetch(const std::string& url, milliseconds timeout, const StopSource* stop) {
+Result<HttpResponse> Fetch(Env& system, const std::string& url, milliseconds timeout,
+                           const StopSource* stop) {
   HttpRequest request;
   request.url = url;
   request.timeout = timeout;
   request.stop = stop;
-  return HttpFetch(request);
+  return system.Fetch(request);
 }
 
 // A probe that ends at once when the env's stop (if any) is requested.
@@ -66,20 +66,22 @@ std::string FetchError(const std::string& url, const Status& status) {
 
 class PromqlSource : public MetricSource {
  public:
-  PromqlSource(std::string url, const std::string& query, milliseconds timeout,
+  PromqlSource(Env& system, std::string url, const std::string& query, milliseconds timeout,
                const StopSource* stop)
-      : query_url_(WithoutTrailingSlash(std::move(url)) +
+      : system_(system),
+        query_url_(WithoutTrailingSlash(std::move(url)) +
                    "/api/v1/query?query=" + UrlQueryEscape(query)),
         timeout_(timeout),
         stop_(stop) {}
 
   SourceReading Read() override {
-    Result<HttpResponse> response = Fetch(query_url_, timeout_, stop_);
+    Result<HttpResponse> response = Fetch(system_, query_url_, timeout_, stop_);
     if (!response.ok()) return SourceReading::Error(FetchError(query_url_, response.status()));
     return ReadPromqlResponse(response->status, response->body);
   }
 
  private:
+  Env& system_;
   std::string query_url_;
   milliseconds timeout_;
   const StopSource* stop_;
@@ -89,9 +91,9 @@ class PromqlSource : public MetricSource {
 
 class ScrapeSource : public MetricSource {
  public:
-  ScrapeSource(Clock& clock, std::string url, ScrapeQuery query, milliseconds timeout,
+  ScrapeSource(Env& system, std::string url, ScrapeQuery query, milliseconds timeout,
                const StopSource* stop)
-      : clock_(clock),
+      : system_(system),
         url_(std::move(url)),
         window_(std::move(query)),
         timeout_(timeout),
@@ -112,8 +114,8 @@ class ScrapeSource : public MetricSource {
 
  private:
   SourceReading Scrape() {
-    Result<HttpResponse> response = Fetch(url_, timeout_, stop_);
-    const auto at = clock_.Monotonic();
+    Result<HttpResponse> response = Fetch(system_, url_, timeout_, stop_);
+    const auto at = system_.clock().Monotonic();
     if (!response.ok()) return SourceReading::Error(FetchError(url_, response.status()));
     if (response->status != 200) {
       return SourceReading::Error("GET " + url_ + ": HTTP " + std::to_string(response->status));
@@ -127,7 +129,7 @@ class ScrapeSource : public MetricSource {
     return window_.Current();
   }
 
-  Clock& clock_;
+  Env& system_;
   std::string url_;
   ScrapeWindow window_;
   milliseconds timeout_;
@@ -156,7 +158,7 @@ class ProbeStatsSource : public MetricSource {
     return Status::Ok();
   }
 
-  SourceReading Read() override { return window_.Current(env_.clock.Monotonic()); }
+  SourceReading Read() override { return window_.Current(env_.system.clock().Monotonic()); }
 
   void Stop() override {
     stop_.RequestStop("guard monitor stopped");
@@ -167,16 +169,16 @@ class ProbeStatsSource : public MetricSource {
  private:
   // One probe in flight at a time; a probe slower than the period delays the next one.
   void Loop() {
-    auto next = env_.clock.Monotonic();
+    auto next = env_.system.clock().Monotonic();
     while (!stop_.stop_requested()) {
-      const auto start = env_.clock.Monotonic();
+      const auto start = env_.system.clock().Monotonic();
       const ProbeOutcome outcome = env_.probes.Run(probe_, env_.experiment, stop_);
       if (stop_.stop_requested()) break;
-      const auto end = env_.clock.Monotonic();
+      const auto end = env_.system.clock().Monotonic();
       window_.Add(end, outcome.met, std::chrono::duration<double, std::milli>(end - start).count());
       next += period_;
       if (next < end) next = end;
-      if (!env_.clock.SleepUntil(next, stop_)) break;
+      if (!env_.system.clock().SleepUntil(next, stop_)) break;
     }
   }
 
@@ -210,7 +212,8 @@ class AffectedTargetsSource : public MetricSource {
   // The baseline count: how many processes the selector matches before anything is injected.
   Status Start() override {
     if (baseline_ > 0) return Status::Ok();
-    Result<std::vector<ProcessInfo>> matches = MatchProcesses(env_.processes, target_.process);
+    Result<std::vector<ProcessInfo>> matches =
+        MatchProcesses(env_.system.processes(), target_.process);
     if (!matches.ok()) {
       return Status::Error(matches.status().code(),
                            target_.pointer + ": " + matches.status().message());
@@ -225,7 +228,8 @@ class AffectedTargetsSource : public MetricSource {
 
   SourceReading Read() override {
     if (baseline_ == 0) return SourceReading::Error("no baseline count of target " + target_.name);
-    Result<std::vector<ProcessInfo>> matches = MatchProcesses(env_.processes, target_.process);
+    Result<std::vector<ProcessInfo>> matches =
+        MatchProcesses(env_.system.processes(), target_.process);
     if (!matches.ok()) return SourceReading::Error(matches.status().message());
     const double lost = static_cast<double>(baseline_) - static_cast<double>(matches->size());
     return SourceReading::Value(std::clamp(lost / static_cast<double>(baseline_), 0.0, 1.0));
@@ -280,7 +284,8 @@ Result<std::unique_ptr<MetricSource>> MakeMetricSource(const GuardSpec& guard, S
   try {
     if (type == "promql") {
       return std::unique_ptr<MetricSource>(std::make_unique<PromqlSource>(
-          StringField(source, "url"), StringField(source, "query"), HttpTimeout(guard), env.stop));
+          env.system, StringField(source, "url"), StringField(source, "query"), HttpTimeout(guard),
+          env.stop));
     }
     if (type == "scrape") {
       ScrapeQuery query;
@@ -297,7 +302,7 @@ Result<std::unique_ptr<MetricSource>> MakeMetricSource(const GuardSpec& guard, S
       query.quantile = source.value("quantile", 0.99);
       query.window = DurationField(source, "window", std::chrono::seconds(10));
       return std::unique_ptr<MetricSource>(std::make_unique<ScrapeSource>(
-          env.clock, StringField(source, "url"), std::move(query), HttpTimeout(guard), env.stop));
+          env.system, StringField(source, "url"), std::move(query), HttpTimeout(guard), env.stop));
     }
     if (type == "probe_stats") {
       Result<ProbeSpec> probe =

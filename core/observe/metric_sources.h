@@ -11,6 +11,7 @@
 
 #include "core/base/clock.h"
 #include "core/base/duration.h"
+#include "core/base/env.h"
 #include "core/base/process_table.h"
 #include "core/base/status.h"
 #include "core/model/experiment.h"
@@ -21,8 +22,7 @@ namespace ringfence {
 
 // What the real sources need from the world.
 struct SourceEnv {
-  Clock& clock;
-  ProcessTable& processes;
+  Env& system;  // the clock, processes and HTTP
   ProbeRunner& probes;
   const Experiment& experiment;
   // When set, a reading in flight (an HTTP request, a probe) ends at once once it is requested:

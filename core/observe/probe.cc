@@ -13,8 +13,6 @@
 #include <cmath>
 #include <cstring>
 
-#include "core/sys/http_client.h"
-#include "core/sys/run_command.h"
 #include "core/targets/target_resolver.h"
 
 namespace ringfence {
@@ -142,7 +140,7 @@ Status TcpConnect(const std::string& address, int port, std::chrono::millisecond
 
 class SystemProbeRunner : public ProbeRunner {
  public:
-  explicit SystemProbeRunner(ProcessTable& processes) : processes_(processes) {}
+  explicit SystemProbeRunner(Env& system) : system_(system) {}
 
   ProbeOutcome Run(const ProbeSpec& probe, const Experiment& experiment) override {
     return RunProbe(probe, experiment, nullptr);
@@ -184,15 +182,15 @@ class SystemProbeRunner : public ProbeRunner {
     return outcome;
   }
 
-  static void RunHttp(const ProbeSpec& probe, const Tolerance& tolerance, const StopSource* stop,
-                      ProbeOutcome& outcome) {
+  void RunHttp(const ProbeSpec& probe, const Tolerance& tolerance, const StopSource* stop,
+               ProbeOutcome& outcome) {
     HttpRequest request;
     request.method = probe.method;
     request.url = probe.url;
     request.timeout = probe.timeout;
     request.max_body_bytes = kMaxHttpBodyBytes;
     request.stop = stop;
-    Result<HttpResponse> response = HttpFetch(request);
+    Result<HttpResponse> response = system_.Fetch(request);
     if (!response.ok()) {
       outcome.detail = response.status().message();
       return;
@@ -220,9 +218,9 @@ class SystemProbeRunner : public ProbeRunner {
     }
   }
 
-  static void RunCommandProbe(const ProbeSpec& probe, const Tolerance& tolerance,
-                              const StopSource* stop, ProbeOutcome& outcome) {
-    Result<CommandResult> result = RunCommand(probe.argv, probe.timeout, stop);
+  void RunCommandProbe(const ProbeSpec& probe, const Tolerance& tolerance, const StopSource* stop,
+                       ProbeOutcome& outcome) {
+    Result<CommandResult> result = system_.Run(probe.argv, probe.timeout, stop);
     if (!result.ok()) {
       outcome.detail = result.status().message();
       return;
@@ -247,7 +245,7 @@ class SystemProbeRunner : public ProbeRunner {
       outcome.detail = "unknown target: " + probe.target;
       return;
     }
-    Result<std::vector<ProcessInfo>> matches = MatchProcesses(processes_, target->process);
+    Result<std::vector<ProcessInfo>> matches = MatchProcesses(system_.processes(), target->process);
     if (!matches.ok()) {
       outcome.detail = matches.status().message();
       return;
@@ -256,7 +254,7 @@ class SystemProbeRunner : public ProbeRunner {
     JudgeValue(outcome, tolerance, "process count");
   }
 
-  ProcessTable& processes_;
+  Env& system_;
 };
 
 }  // namespace
@@ -333,8 +331,8 @@ Tolerance EffectiveTolerance(const ProbeSpec& probe) {
   return t;
 }
 
-std::unique_ptr<ProbeRunner> MakeProbeRunner(ProcessTable& processes) {
-  return std::make_unique<SystemProbeRunner>(processes);
+std::unique_ptr<ProbeRunner> MakeProbeRunner(Env& system) {
+  return std::make_unique<SystemProbeRunner>(system);
 }
 
 }  // namespace ringfence

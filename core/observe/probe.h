@@ -5,9 +5,9 @@
 #include <nlohmann/json.hpp>
 
 #include "core/base/clock.h"
+#include "core/base/env.h"
 #include "core/base/process_table.h"
 #include "core/model/experiment.h"
-#include "core/sys/run_command.h"
 
 namespace ringfence {
 
@@ -23,9 +23,9 @@ struct ProbeOutcome {
   nlohmann::json ToJson() const;  // {name, type, value, tolerance, met, detail}
 };
 
-// Runs probes. The real one uses libcurl (http), sockets (tcp), RunCommand (command) and a
-// ProcessTable (process_alive). Never throws; every failure is an outcome that is not met.
-// Thread-safe.
+// Runs probes. The real one uses an Env's HTTP (http) and commands (command), sockets (tcp) and
+// the Env's process table (process_alive). Never throws; every failure is an outcome that is not
+// met. Thread-safe.
 class ProbeRunner {
  public:
   virtual ~ProbeRunner() = default;
@@ -41,7 +41,9 @@ class ProbeRunner {
   }
 };
 
-std::unique_ptr<ProbeRunner> MakeProbeRunner(ProcessTable& processes);
+// The real probes: HTTP and commands through `system`, its process table, sockets (tcp).
+// `system` must outlive the runner.
+std::unique_ptr<ProbeRunner> MakeProbeRunner(Env& system);
 
 // Whether `value` is within `tolerance` (a number for kRange, equal JSON for kExact, a string
 // or number rendered as text for kRegex).

@@ -20,8 +20,6 @@
 #include "core/base/input_file.h"
 #include "core/base/parallel_for.h"
 #include "core/base/shell_quote.h"
-#include "core/sys/http_client.h"
-#include "core/sys/run_command.h"
 #include "faults/bad_update/gates.h"
 #include "faults/bad_update/mutations.h"
 #include "faults/bad_update/waves.h"
@@ -211,8 +209,8 @@ std::string Trimmed(std::string s) {
 
 // Runs one command; Ok when it exited 0. Errors read
 // "<argv as shell text> exited with <n>: <stderr>" | "… timed out after 10s" | "…: <reason>".
-Status RunChecked(const std::vector<std::string>& argv, Duration timeout) {
-  auto ran = RunCommand(argv, timeout);
+Status RunChecked(Env& system, const std::vector<std::string>& argv, Duration timeout) {
+  auto ran = system.Run(argv, timeout);
   const std::string text = ShellJoin(argv);
   if (!ran.ok()) return Status::Error(ran.status().code(), text + ": " + ran.status().message());
   if (ran->timed_out) return Status::Timeout(text + " timed out after " + FormatDuration(timeout));
@@ -224,9 +222,10 @@ Status RunChecked(const std::vector<std::string>& argv, Duration timeout) {
   return Status::Ok();
 }
 
-HostSample SampleHost(const FleetHost& host, Duration timeout, Clock& clock) {
+HostSample SampleHost(const FleetHost& host, Duration timeout, Env& system) {
+  Clock& clock = system.clock();
   HostSample s;
-  auto health = HttpGet(host.health_url, timeout);
+  auto health = system.Get(host.health_url, timeout);
   if (!health.ok()) {
     s.problem = health.status().message();
   } else {
@@ -244,7 +243,7 @@ HostSample SampleHost(const FleetHost& host, Duration timeout, Clock& clock) {
   if (!host.work_url.empty()) {
     s.work_sampled = true;
     const Mono t0 = clock.Monotonic();
-    auto work = HttpGet(host.work_url, timeout);
+    auto work = system.Get(host.work_url, timeout);
     if (work.ok()) {
       s.work_ok = work->status == 200;
       s.work_latency_ms = std::chrono::duration<double, std::milli>(clock.Monotonic() - t0).count();
@@ -360,14 +359,15 @@ class BadUpdate : public Fault {
       waves_done_ = static_cast<int>(w) + 1;
       const std::vector<int>& wave = plan_.waves[w];
       for (int i : wave)
-        windows_[i].pid_before = SampleHost(hosts_[i], config_.probe_timeout, env.clock).pid;
+        windows_[i].pid_before = SampleHost(hosts_[i], config_.probe_timeout, env.system).pid;
       std::atomic<int> errors{0};
       std::mutex mu;
       ParallelFor(wave.size(), config_.max_concurrency, [&](size_t k) {
         if (env.stop.stop_requested()) return;
         const int i = wave[k];
         Status st = BackUp(i);
-        if (st.ok()) st = RunChecked(Expand(config_.deploy, Values(i)), config_.command_timeout);
+        if (st.ok())
+          st = RunChecked(env.system, Expand(config_.deploy, Values(i)), config_.command_timeout);
         std::lock_guard<std::mutex> lock(mu);
         if (!st.ok()) {
           ++errors;
@@ -437,7 +437,7 @@ class BadUpdate : public Fault {
     for (size_t i = 0; i < hosts_.size(); ++i) {
       Status st = BackUp(static_cast<int>(i));
       if (!st.ok()) return st;
-      windows_[i].pid_before = SampleHost(hosts_[i], config_.probe_timeout, env.clock).pid;
+      windows_[i].pid_before = SampleHost(hosts_[i], config_.probe_timeout, env.system).pid;
     }
     std::map<std::string, std::string> values = {
         {"artifact", artifact_path_}, {"hosts_file", config_.hosts_file}, {"work_dir", work_dir_}};
@@ -449,7 +449,7 @@ class BadUpdate : public Fault {
     const CommandControl control{&halt, config_.pipeline_stop_grace};
     CommandHalt halted;
     std::thread pipeline([&] {
-      result = RunControlledCommand(argv, config_.pipeline_timeout, control, &halted);
+      result = env.system.RunControlled(argv, config_.pipeline_timeout, control, &halted);
       finished = true;
     });
     std::optional<Mono> finished_at;
@@ -549,7 +549,7 @@ class BadUpdate : public Fault {
   void SampleFleet(FaultEnv& env, int wave) {
     int unhealthy = 0;
     for (size_t i = 0; i < hosts_.size(); ++i) {
-      HostSample s = SampleHost(hosts_[i], config_.probe_timeout, env.clock);
+      HostSample s = SampleHost(hosts_[i], config_.probe_timeout, env.system);
       windows_[i].Record(s);
       if (exposed_[i] && !s.healthy) ++unhealthy;
     }
@@ -580,7 +580,7 @@ class BadUpdate : public Fault {
     }
     ParallelFor(touched.size(), config_.max_concurrency, [&](size_t k) {
       const int i = touched[k];
-      Status st = RestoreHost(planned_[i], config_.rollback, config_.command_timeout);
+      Status st = RestoreHost(env.system, planned_[i], config_.rollback, config_.command_timeout);
       std::lock_guard<std::mutex> lock(mu);
       if (!st.ok()) {
         rollback_errors_.push_back({{"host", hosts_[i].name}, {"error", st.message()}});
@@ -597,7 +597,7 @@ class BadUpdate : public Fault {
       bool all = true;
       for (size_t i = 0; i < hosts_.size(); ++i) {
         if (healthy[i]) continue;
-        if (SampleHost(hosts_[i], config_.probe_timeout, env.clock).healthy) {
+        if (SampleHost(hosts_[i], config_.probe_timeout, env.system).healthy) {
           healthy[i] = true;
           last_healthy = env.clock.Monotonic();
         } else {
@@ -700,8 +700,8 @@ class BadUpdate : public Fault {
     observed_ = Summary();
   }
 
-  static Status RestoreHost(const nlohmann::json& host, const std::vector<std::string>& rollback,
-                            Duration timeout);
+  static Status RestoreHost(Env& system, const nlohmann::json& host,
+                            const std::vector<std::string>& rollback, Duration timeout);
 
  private:
   std::string step_name_;
@@ -748,8 +748,8 @@ class BadUpdate : public Fault {
 // One host of an undo record back to its recorded bytes: nothing to do when its checksum already
 // matches; otherwise the rollback template (when the backup is intact), then the check. The
 // backup goes once the host matches.
-Status BadUpdate::RestoreHost(const nlohmann::json& host, const std::vector<std::string>& rollback,
-                              Duration timeout) {
+Status BadUpdate::RestoreHost(Env& system, const nlohmann::json& host,
+                              const std::vector<std::string>& rollback, Duration timeout) {
   const std::string name = host.value("name", "");
   const std::string path = host.value("path", "");
   const std::string backup = host.value("backup", "");
@@ -778,7 +778,7 @@ Status BadUpdate::RestoreHost(const nlohmann::json& host, const std::vector<std:
     values["path"] = path;
     values["backup"] = backup;
     values["artifact"] = backup;
-    Status ran = RunChecked(Expand(rollback, values), timeout);
+    Status ran = RunChecked(system, Expand(rollback, values), timeout);
     if (!ran.ok())
       return Status::Error(ran.code(), "host " + name + ": rollback: " + ran.message());
     now = FileChecksum(path);
@@ -1035,7 +1035,6 @@ std::unique_ptr<Fault> BadUpdateFactory::Create(const FaultStep& step,
 }
 
 Status BadUpdateFactory::Revert(FaultEnv& env, const UndoRecord& undo) const {
-  (void)env;
   const auto& data = undo.data;
   if (!data.contains("hosts") || !data["hosts"].is_array() || !data.contains("work_dir") ||
       !data["work_dir"].is_string() || !data.contains("rollback") || !data["rollback"].is_array()) {
@@ -1049,7 +1048,7 @@ Status BadUpdateFactory::Revert(FaultEnv& env, const UndoRecord& undo) const {
   const Duration timeout{data.value("command_timeout_ms", 10000LL)};
   std::vector<std::string> failures;
   for (const auto& host : data["hosts"]) {
-    Status st = BadUpdate::RestoreHost(host, rollback, timeout);
+    Status st = BadUpdate::RestoreHost(env.system, host, rollback, timeout);
     if (!st.ok()) failures.push_back(st.message());
   }
   if (!failures.empty()) {

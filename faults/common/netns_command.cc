@@ -6,7 +6,7 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include "core/sys/run_command.h"
+#include "core/sys/run_command.h"  // FindSystemProgram
 
 namespace ringfence {
 
@@ -33,7 +33,8 @@ std::string CommandInNetns(const std::string& netns, const std::string& command)
   return netns.empty() ? command : "ip netns exec " + netns + " " + command;
 }
 
-Result<CommandResult> RunInNetns(const CommandNetns& netns, const std::vector<std::string>& argv,
+Result<CommandResult> RunInNetns(Env& system, const CommandNetns& netns,
+                                 const std::vector<std::string>& argv,
                                  std::chrono::milliseconds timeout, const std::string* input) {
   std::vector<std::string> full;
   if (netns.fresh) {
@@ -48,7 +49,7 @@ Result<CommandResult> RunInNetns(const CommandNetns& netns, const std::vector<st
     full = {*ip, "netns", "exec", netns.name};
   }
   full.insert(full.end(), argv.begin(), argv.end());
-  return input != nullptr ? RunCommandWithInput(full, *input, timeout) : RunCommand(full, timeout);
+  return input != nullptr ? system.RunWithInput(full, *input, timeout) : system.Run(full, timeout);
 }
 
 Status EnterNetnsOnThisThread(const std::string& netns) {

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "core/base/command.h"
+#include "core/base/env.h"
 #include "core/base/process_table.h"
 #include "core/base/status.h"
 
@@ -18,12 +19,13 @@ struct CommandNetns {
 
 // The one way a fault runs a system program in a network namespace: `ip netns exec <name> …`
 // (or `unshare --net …` for a fresh one, or the program itself for the runner's own namespace)
-// through RunCommand, or RunCommandWithInput when `input` is given. `argv[0]` must be absolute
+// through `system`'s Run, or RunWithInput when `input` is given. `argv[0]` must be absolute
 // (FindSystemTool), so that the wrapper cannot fail to find it. kNotFound
 // `network namespace "blue" not found (no /run/netns/blue)` when the namespace does not exist;
-// kUnavailable when `ip` or `unshare` is missing; otherwise RunCommand's result (a timeout is
+// kUnavailable when `ip` or `unshare` is missing; otherwise Run's result (a timeout is
 // `timed_out`, not an error).
-Result<CommandResult> RunInNetns(const CommandNetns& netns, const std::vector<std::string>& argv,
+Result<CommandResult> RunInNetns(Env& system, const CommandNetns& netns,
+                                 const std::vector<std::string>& argv,
                                  std::chrono::milliseconds timeout,
                                  const std::string* input = nullptr);
 

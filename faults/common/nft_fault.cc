@@ -43,7 +43,6 @@ NftTableFault::NftTableFault(std::string step_name, Result<NftFaultRules> rules)
     : step_name_(std::move(step_name)), rules_(std::move(rules)) {}
 
 Status NftTableFault::Prepare(FaultEnv& env, const std::vector<Target>& targets) {
-  (void)env;
   if (!rules_.ok()) return rules_.status();
   for (const auto& target : targets) {
     if (target.host != "local") {
@@ -56,17 +55,17 @@ Status NftTableFault::Prepare(FaultEnv& env, const std::vector<Target>& targets)
   if (!s.ok()) return s;
   s = CheckNetnsExists(rules_->netns);
   if (!s.ok()) return s;
-  s = CheckNftUsable(rules_->netns);
+  s = CheckNftUsable(env.system, rules_->netns);
   if (!s.ok()) return s;
   // The exact rules Inject will apply, under a name that is never created.
   const std::string check_name =
       std::string(kNftTablePrefix) + "check_" + std::to_string(::getpid());
-  return CheckNftRuleset(RenderRules(*rules_, check_name), rules_->netns);
+  return CheckNftRuleset(env.system, RenderRules(*rules_, check_name), rules_->netns);
 }
 
 Result<UndoRecord> NftTableFault::PlanUndo(FaultEnv& env, const Target& target) {
   if (!rules_.ok()) return rules_.status();
-  auto name = ChooseNftTableName(env.run_id, rules_->netns);
+  auto name = ChooseNftTableName(env.system, env.run_id, rules_->netns);
   if (!name.ok()) return name.status();
   const NftTable table{*name, rules_->netns};
   UndoRecord undo;
@@ -81,18 +80,17 @@ Result<UndoRecord> NftTableFault::PlanUndo(FaultEnv& env, const Target& target) 
 }
 
 Status NftTableFault::Inject(FaultEnv& env, const Target& target, const UndoRecord& undo) {
-  (void)env, (void)target;
+  (void)target;
   if (!rules_.ok()) return rules_.status();
   // The name comes from the registered record, so what is created is what the record undoes.
   auto table = NftTable::FromJson(undo.data);
   if (!table.ok()) return table.status();
-  Status s = ApplyNftRuleset(RenderRules(*rules_, table->name), table->netns);
+  Status s = ApplyNftRuleset(env.system, RenderRules(*rules_, table->name), table->netns);
   if (s.ok()) injected_.push_back({*table, true, {}});
   return s;
 }
 
 nlohmann::json NftTableFault::Observe(FaultEnv& env) {
-  (void)env;
   nlohmann::json observed = nlohmann::json::object();
   if (!rules_.ok()) return observed;
   observed["match"] = rules_->match.Describe();
@@ -102,7 +100,7 @@ nlohmann::json NftTableFault::Observe(FaultEnv& env) {
   nlohmann::json tables = nlohmann::json::array();
   for (auto& injected : injected_) {
     if (injected.active) {
-      auto packets = ReadNftCounters(injected.table);
+      auto packets = ReadNftCounters(env.system, injected.table);
       if (packets.ok()) {
         injected.packets = *packets;
       } else if (packets.status().code() == StatusCode::kNotFound) {
@@ -122,26 +120,24 @@ nlohmann::json NftTableFault::Observe(FaultEnv& env) {
   return observed;
 }
 
-Status RevertNftTableFault(const UndoRecord& undo) {
+Status RevertNftTableFault(Env& system, const UndoRecord& undo) {
   auto table = NftTable::FromJson(undo.data);
   if (!table.ok()) return table.status();
-  return DeleteNftTable(*table);
+  return DeleteNftTable(system, *table);
 }
 
-Verification VerifyNftTableFault(const UndoRecord& undo) {
+Verification VerifyNftTableFault(Env& system, const UndoRecord& undo) {
   auto table = NftTable::FromJson(undo.data);
   if (!table.ok()) return Verification::Unknown(table.status().message());
-  return VerifyNftTableGone(*table);
+  return VerifyNftTableGone(system, *table);
 }
 
 Status NftTableFaultFactory::Revert(FaultEnv& env, const UndoRecord& undo) const {
-  (void)env;
-  return RevertNftTableFault(undo);
+  return RevertNftTableFault(env.system, undo);
 }
 
 Verification NftTableFaultFactory::Verify(FaultEnv& env, const UndoRecord& undo) const {
-  (void)env;
-  return VerifyNftTableFault(undo);
+  return VerifyNftTableFault(env.system, undo);
 }
 
 }  // namespace ringfence

@@ -58,10 +58,10 @@ class NftTableFault : public Fault {
 
 // The undo of every NftTableFault: deletes the table the record names (only a "ringfence_"
 // table). Idempotent: a table or namespace already gone is Ok.
-Status RevertNftTableFault(const UndoRecord& undo);
+Status RevertNftTableFault(Env& system, const UndoRecord& undo);
 
 // The verification of every NftTableFault: the table the record names is gone.
-Verification VerifyNftTableFault(const UndoRecord& undo);
+Verification VerifyNftTableFault(Env& system, const UndoRecord& undo);
 
 // The factory half every NftTableFault type shares: Revert is RevertNftTableFault (deletes the
 // table the record names; a table or namespace already gone is Ok), Verify is

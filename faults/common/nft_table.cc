@@ -48,12 +48,13 @@ Status NftFailure(StatusCode code, const std::string& what, const CommandResult&
 }
 
 // Runs nft with `args`, inside `netns` when it is not "".
-Result<CommandResult> RunNft(const std::string& netns, const std::vector<std::string>& args) {
+Result<CommandResult> RunNft(Env& system, const std::string& netns,
+                             const std::vector<std::string>& args) {
   auto nft = FindSystemTool("nft", "nftables");
   if (!nft.ok()) return nft.status();
   std::vector<std::string> argv = {*nft};
   argv.insert(argv.end(), args.begin(), args.end());
-  return RunInNetns(CommandNetns{netns, false}, argv, kNftTimeout);
+  return RunInNetns(system, CommandNetns{netns, false}, argv, kNftTimeout);
 }
 
 // The namespace of `table` vanished while nft was being started in it.
@@ -120,8 +121,9 @@ std::string SanitizeForNft(const std::string& run_id) {
   return out.empty() ? "run" : out;
 }
 
-Result<std::string> ChooseNftTableName(const std::string& run_id, const std::string& netns) {
-  auto existing = ListInetTables(netns);
+Result<std::string> ChooseNftTableName(Env& system, const std::string& run_id,
+                                       const std::string& netns) {
+  auto existing = ListInetTables(system, netns);
   if (!existing.ok()) return existing.status();
   const std::set<std::string> taken(existing->begin(), existing->end());
   const std::string stem = std::string(kNftTablePrefix) + SanitizeForNft(run_id) + "_";
@@ -132,13 +134,13 @@ Result<std::string> ChooseNftTableName(const std::string& run_id, const std::str
   return Status::Runtime("no free nft table name of the form " + stem + "<n>");
 }
 
-Status CheckNftUsable(const std::string& netns) {
+Status CheckNftUsable(Env& system, const std::string& netns) {
   // `nft --check` takes the table to the kernel and back without committing it: creating and
   // deleting a real scratch table would leave it behind if the runner died in between, and no
   // ledger names it.
   const std::string name = std::string(kNftTablePrefix) + "scratch_" + std::to_string(::getpid()) +
                            "_" + std::to_string(g_table_counter.fetch_add(1));
-  auto checked = RunNft(netns, {"--check", RenderNftTable(name, {}, {}, {}, true, false)});
+  auto checked = RunNft(system, netns, {"--check", RenderNftTable(name, {}, {}, {}, true, false)});
   if (!checked.ok()) return checked.status();
   if (checked->exit_code != 0) {
     return NftFailure(StatusCode::kUnavailable, "the kernel refused an nftables table", *checked);
@@ -146,8 +148,8 @@ Status CheckNftUsable(const std::string& netns) {
   return Status::Ok();
 }
 
-Status CheckNftRuleset(const std::string& ruleset, const std::string& netns) {
-  auto checked = RunNft(netns, {"--check", ruleset});
+Status CheckNftRuleset(Env& system, const std::string& ruleset, const std::string& netns) {
+  auto checked = RunNft(system, netns, {"--check", ruleset});
   if (!checked.ok()) return checked.status();
   if (checked->exit_code != 0) {
     return NftFailure(StatusCode::kUnavailable, "nft refused the rules", *checked);
@@ -155,8 +157,8 @@ Status CheckNftRuleset(const std::string& ruleset, const std::string& netns) {
   return Status::Ok();
 }
 
-Status ApplyNftRuleset(const std::string& ruleset, const std::string& netns) {
-  auto applied = RunNft(netns, {ruleset});
+Status ApplyNftRuleset(Env& system, const std::string& ruleset, const std::string& netns) {
+  auto applied = RunNft(system, netns, {ruleset});
   if (!applied.ok()) return applied.status();
   if (applied->exit_code != 0) {
     return NftFailure(StatusCode::kRuntime, "nft could not apply the rules", *applied);
@@ -164,19 +166,20 @@ Status ApplyNftRuleset(const std::string& ruleset, const std::string& netns) {
   return Status::Ok();
 }
 
-Status ApplyNftRulesetIfTableExists(const std::string& ruleset, const NftTable& table) {
+Status ApplyNftRulesetIfTableExists(Env& system, const std::string& ruleset,
+                                    const NftTable& table) {
   if (!table.netns.empty() && !NetnsExists(table.netns)) return Status::Ok();
-  auto applied = RunNft(table.netns, {ruleset});
+  auto applied = RunNft(system, table.netns, {ruleset});
   if (!applied.ok()) return GoneWithItsNamespace(table) ? Status::Ok() : applied.status();
   if (applied->exit_code == 0) return Status::Ok();
   if (NftErrorLine(*applied).find(kNoSuchFile) != std::string::npos) return Status::Ok();
   return NftFailure(StatusCode::kRuntime, "nft could not apply the rules", *applied);
 }
 
-Status DeleteNftTable(const NftTable& table) {
+Status DeleteNftTable(Env& system, const NftTable& table) {
   // The table lived inside the namespace; when the namespace is gone, so is the table.
   if (!table.netns.empty() && !NetnsExists(table.netns)) return Status::Ok();
-  auto deleted = RunNft(table.netns, {"delete", "table", "inet", table.name});
+  auto deleted = RunNft(system, table.netns, {"delete", "table", "inet", table.name});
   if (!deleted.ok()) return GoneWithItsNamespace(table) ? Status::Ok() : deleted.status();
   if (deleted->exit_code == 0) return Status::Ok();
   // Also what `ip netns exec` says when the namespace vanished since the check above.
@@ -184,8 +187,8 @@ Status DeleteNftTable(const NftTable& table) {
   return NftFailure(StatusCode::kRuntime, "nft delete table inet " + table.name, *deleted);
 }
 
-Result<std::vector<std::string>> ListInetTables(const std::string& netns) {
-  auto listed = RunNft(netns, {"list", "tables", "inet"});
+Result<std::vector<std::string>> ListInetTables(Env& system, const std::string& netns) {
+  auto listed = RunNft(system, netns, {"list", "tables", "inet"});
   if (!listed.ok()) return listed.status();
   if (listed->exit_code != 0) {
     return NftFailure(StatusCode::kRuntime, "nft list tables inet", *listed);
@@ -199,12 +202,12 @@ Result<std::vector<std::string>> ListInetTables(const std::string& netns) {
   return names;
 }
 
-Verification VerifyNftTableGone(const NftTable& table) {
+Verification VerifyNftTableGone(Env& system, const NftTable& table) {
   const std::string where = table.netns.empty() ? "" : " in network namespace " + table.netns;
   if (!table.netns.empty() && !NetnsExists(table.netns)) {
     return Verification::Reverted("network namespace " + table.netns + " is gone, and its tables");
   }
-  auto tables = ListInetTables(table.netns);
+  auto tables = ListInetTables(system, table.netns);
   if (!tables.ok()) {
     return Verification::Unknown("cannot list nft tables: " + tables.status().message());
   }
@@ -214,11 +217,11 @@ Verification VerifyNftTableGone(const NftTable& table) {
   return Verification::Reverted("nft table inet " + table.name + where + " is gone");
 }
 
-Result<std::map<std::string, uint64_t>> ReadNftCounters(const NftTable& table) {
+Result<std::map<std::string, uint64_t>> ReadNftCounters(Env& system, const NftTable& table) {
   if (!table.netns.empty() && !NetnsExists(table.netns)) {
     return Status::NotFound("network namespace \"" + table.netns + "\" is gone");
   }
-  auto listed = RunNft(table.netns, {"--json", "list", "table", "inet", table.name});
+  auto listed = RunNft(system, table.netns, {"--json", "list", "table", "inet", table.name});
   if (!listed.ok()) return listed.status();
   if (listed->exit_code != 0) {
     return NftFailure(NftErrorLine(*listed).find(kNoSuchFile) != std::string::npos

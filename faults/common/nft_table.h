@@ -17,9 +17,10 @@ namespace ringfence {
 // named one (`ip netns exec <netns> nft …`). Deleting the table removes every rule ringfence
 // made in it and nothing else, so undo never touches anyone else's rules.
 //
-// Every function runs `nft` through RunInNetns with a 10 s timeout. They are thread-safe as far
-// as nft itself is (the kernel serialises transactions). This is ringfence's one nft driver:
-// network_loss, network_partition and latency's redirect all go through it.
+// Every function runs `nft` through RunInNetns (on the `system` Env given) with a 10 s timeout.
+// They are thread-safe as far as nft itself is (the kernel serialises transactions). This is
+// ringfence's one nft driver: network_loss, network_partition and latency's redirect all go through
+// it.
 struct NftTable {
   std::string name;   // "ringfence_<run>_<n>"; always starts with kNftTablePrefix
   std::string netns;  // "" for the runner's own network namespace
@@ -42,40 +43,41 @@ std::string SanitizeForNft(const std::string& run_id);
 
 // "ringfence_<sanitized run id>_<n>" with n from a counter shared by every fault in this process,
 // skipping names of tables that already exist in `netns`. Reads only (no side effect).
-Result<std::string> ChooseNftTableName(const std::string& run_id, const std::string& netns);
+Result<std::string> ChooseNftTableName(Env& system, const std::string& run_id,
+                                       const std::string& netns);
 
 // Checks that nft can be used in `netns`: the program exists (kUnavailable "nft not found:
 // install the nftables package"), and the kernel accepts a uniquely named scratch table with a
 // base chain (created and deleted again; kUnavailable "the kernel refused an nftables table:
 // <nft's error>", kPermission when nft says "Operation not permitted").
-Status CheckNftUsable(const std::string& netns);
+Status CheckNftUsable(Env& system, const std::string& netns);
 
 // Asks nft to check `ruleset` without applying it (`nft --check`). kUnavailable with nft's
 // error when it is refused.
-Status CheckNftRuleset(const std::string& ruleset, const std::string& netns);
+Status CheckNftRuleset(Env& system, const std::string& ruleset, const std::string& netns);
 
 // Applies `ruleset` in one nft transaction: all of it or nothing. A ruleset that makes a table
 // starts with "create table inet <name>" (see RenderNftTable), which fails when it exists.
-Status ApplyNftRuleset(const std::string& ruleset, const std::string& netns);
+Status ApplyNftRuleset(Env& system, const std::string& ruleset, const std::string& netns);
 
 // ApplyNftRuleset for a `ruleset` that changes the existing `table`: Ok when the table or its
 // namespace is already gone (nothing is left to change).
-Status ApplyNftRulesetIfTableExists(const std::string& ruleset, const NftTable& table);
+Status ApplyNftRulesetIfTableExists(Env& system, const std::string& ruleset, const NftTable& table);
 
 // `nft delete table inet <name>`. Idempotent: a missing table, or a missing namespace (its
 // tables went with it), is Ok.
-Status DeleteNftTable(const NftTable& table);
+Status DeleteNftTable(Env& system, const NftTable& table);
 
 // The names of the inet tables in `netns`.
-Result<std::vector<std::string>> ListInetTables(const std::string& netns);
+Result<std::vector<std::string>> ListInetTables(Env& system, const std::string& netns);
 
 // Looks from outside (`nft list tables inet`) whether `table` is gone: Reverted when it is not
 // listed (or its namespace is gone), NotReverted when it still exists, Unknown when nft could
 // not answer.
-Verification VerifyNftTableGone(const NftTable& table);
+Verification VerifyNftTableGone(Env& system, const NftTable& table);
 
 // The packets counted by each named counter of the table; kNotFound when the table is gone.
-Result<std::map<std::string, uint64_t>> ReadNftCounters(const NftTable& table);
+Result<std::map<std::string, uint64_t>> ReadNftCounters(Env& system, const NftTable& table);
 
 // The ruleset that creates table `inet <name>` atomically (`create` fails when it exists):
 // named `counters`, a regular chain "verdict" holding `verdict_rules`, and base chains

@@ -9,6 +9,7 @@
 
 #include "core/fault/fault.h"
 #include "core/sys/system_clock.h"
+#include "core/sys/system_env.h"
 #include "core/sys/system_process_table.h"
 #include "faults/common/worker_group.h"
 #include "faults/common/worker_process.h"
@@ -71,7 +72,8 @@ class CpuStressIntegrationTest : public ::testing::Test {
   CpuStressFactory factory_;
   std::unique_ptr<ProcessTable> table_ = MakeSystemProcessTable();
   StopSource stop_;
-  FaultEnv env_{*table_, SystemClock(), stop_, "cpu-it-" + std::to_string(::getpid())};
+  SystemEnv system_env_{*table_};
+  FaultEnv env_{system_env_, stop_, "cpu-it-" + std::to_string(::getpid())};
   Target host_{"local", {}, "host local"};
   std::vector<UndoRecord> undos_;
 };

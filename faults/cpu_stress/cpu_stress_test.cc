@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include "core/fault/fault.h"
+#include "core/sys/system_env.h"
 #include "core/sys/system_process_table.h"
 #include "faults/common/worker_group.h"
 #include "faults/cpu_stress/cpu_stress.h"
@@ -79,7 +80,8 @@ TEST(CpuStressTest, PlanUndoNamesTheWorkersFileAndCgroupWithoutCreatingThem) {
   auto table = MakeSystemProcessTable();
   testing::FakeClock clock;
   StopSource stop;
-  FaultEnv env{*table, clock, stop, "unit run"};
+  SystemEnv system_env{*table, clock};
+  FaultEnv env{system_env, stop, "unit run"};
   auto fault = CpuStressFactory().Create(step, TargetSpec{});
   auto undo = fault->PlanUndo(env, Target{"local", {}, "host local"});
   ASSERT_TRUE(undo.ok());
@@ -97,7 +99,8 @@ TEST(CpuStressTest, RevertOfNothingIsOkAndACorruptRecordIsNot) {
   auto table = MakeSystemProcessTable();
   testing::FakeClock clock;
   StopSource stop;
-  FaultEnv env{*table, clock, stop};
+  SystemEnv system_env{*table, clock};
+  FaultEnv env{system_env, stop};
   UndoRecord undo;
   undo.data = {{"workers_file", "/nonexistent-ringfence/x.workers"}, {"cgroup", nullptr}};
   EXPECT_TRUE(CpuStressFactory().Revert(env, undo).ok());

@@ -13,6 +13,7 @@
 
 #include "core/fault/fault.h"
 #include "core/sys/system_clock.h"
+#include "core/sys/system_env.h"
 #include "core/sys/system_process_table.h"
 #include "faults/disk_fill/disk_fill.h"
 #include "faults/disk_fill/fill_plan.h"
@@ -84,7 +85,8 @@ class DiskFillIntegrationTest : public ::testing::Test {
   DiskFillFactory factory_;
   std::unique_ptr<ProcessTable> table_ = MakeSystemProcessTable();
   StopSource stop_;
-  FaultEnv env_{*table_, SystemClock(), stop_, "disk-it-" + std::to_string(::getpid())};
+  SystemEnv system_env_{*table_};
+  FaultEnv env_{system_env_, stop_, "disk-it-" + std::to_string(::getpid())};
   Target host_{"local", {}, "host local"};
 };
 

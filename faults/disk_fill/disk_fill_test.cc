@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include "core/fault/fault.h"
+#include "core/sys/system_env.h"
 #include "core/sys/system_process_table.h"
 #include "faults/disk_fill/disk_fill.h"
 #include "faults/disk_fill/fill_plan.h"
@@ -141,7 +142,8 @@ TEST(DiskFillTest, PlanUndoNamesTheFileWithoutCreatingIt) {
   auto table = MakeSystemProcessTable();
   testing::FakeClock clock;
   StopSource stop;
-  FaultEnv env{*table, clock, stop, "run/42 x"};
+  SystemEnv system_env{*table, clock};
+  FaultEnv env{system_env, stop, "run/42 x"};
   auto fault = DiskFillFactory().Create(step, TargetSpec{});
   Target host{"local", {}, "host local"};
   auto undo = fault->PlanUndo(env, host);
@@ -161,7 +163,8 @@ TEST(DiskFillTest, RevertOfAMissingFileIsOkAndACorruptRecordIsNot) {
   auto table = MakeSystemProcessTable();
   testing::FakeClock clock;
   StopSource stop;
-  FaultEnv env{*table, clock, stop};
+  SystemEnv system_env{*table, clock};
+  FaultEnv env{system_env, stop};
   UndoRecord undo;
   undo.fault_type = "disk_fill";
   undo.data = {{"file", "/nonexistent-ringfence/.ringfence-fill-x-0"}};

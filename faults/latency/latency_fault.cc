@@ -119,7 +119,7 @@ class LatencyFault : public Fault {
         c.backend == LatencyBackend::kNetem ||
         (c.backend == LatencyBackend::kAuto && !c.interface.empty() && !c.needs_proxy());
     if (may_use_netem) {
-      auto probe = KernelHasNetem();
+      auto probe = KernelHasNetem(env.system);
       if (!probe.ok()) return probe.status();
       netem_available = *probe;
     }
@@ -128,13 +128,14 @@ class LatencyFault : public Fault {
     backend_ = *backend;
     seed_ = c.seed.value_or(LatencySeedFor(env.run_id, step_.name));
     prepared_ = true;
-    if (backend_ == LatencyBackend::kNetem) return CheckNetemInterface(c.netns, c.interface);
+    if (backend_ == LatencyBackend::kNetem)
+      return CheckNetemInterface(env.system, c.netns, c.interface);
     if (c.transparent()) {
       auto nft = FindSystemTool("nft", "nftables");
       if (!nft.ok()) return nft.status();
       RedirectSpec probe{"ringfence_check_" + std::to_string(::getpid()), c.netns, *c.port,
                          c.address, 1};
-      Status s = CheckRedirect(probe);
+      Status s = CheckRedirect(env.system, probe);
       if (!s.ok()) {
         return Status::Unavailable("latency: nftables cannot redirect here: " + s.message());
       }
@@ -179,13 +180,13 @@ class LatencyFault : public Fault {
   }
 
   Status Inject(FaultEnv& env, const Target& target, const UndoRecord& undo) override {
-    (void)env, (void)target, (void)undo;
+    (void)target, (void)undo;
     if (!prepared_ || instance_.empty()) {
       return Status::Runtime("latency: Inject before Prepare and PlanUndo");
     }
     const LatencyConfig& c = *config_;
     if (backend_ == LatencyBackend::kNetem) {
-      return ApplyNetem(c.netns, c.interface, c.delay, c.jitter, c.rate_kbit);
+      return ApplyNetem(env.system, c.netns, c.interface, c.delay, c.jitter, c.rate_kbit);
     }
     LatencyProxyOptions options;
     options.netns = c.netns;
@@ -205,9 +206,9 @@ class LatencyFault : public Fault {
     if (!c.transparent()) return Status::Ok();
 
     RedirectSpec spec{instance_, c.netns, *c.port, c.address, proxy_->listening().port};
-    Status applied = ApplyRedirect(spec);
+    Status applied = ApplyRedirect(env.system, spec);
     if (!applied.ok()) return applied;  // the engine reverts: proxy stopped, table deleted
-    lease_ = std::make_shared<RedirectLease>(spec);
+    lease_ = std::make_shared<RedirectLease>(env.system, spec);
     LocalProxies::Get().Put(instance_, {proxy_, lease_});
     return Status::Ok();
   }
@@ -277,11 +278,10 @@ class LatencyFactory : public FaultFactory {
   // connections finish or are reset, per the record); delete the table. Deleting the table
   // before the proxy has drained would drop the NAT of the connections still finishing.
   Status Revert(FaultEnv& env, const UndoRecord& undo) const override {
-    (void)env;
     const nlohmann::json& d = undo.data;
     const std::string backend = d.value("backend", "");
     const std::string netns = d.value("netns", "");
-    if (backend == "netem") return RemoveNetem(netns, d.value("interface", ""));
+    if (backend == "netem") return RemoveNetem(env.system, netns, d.value("interface", ""));
     if (backend != "proxy") {
       return Status::InvalidInput("latency: undo record without a known backend: " + d.dump());
     }
@@ -308,11 +308,12 @@ class LatencyFactory : public FaultFactory {
     std::optional<LocalProxies::Entry> local = LocalProxies::Get().Take(instance);
     if (local && local->lease) local->lease->Stop();
     if (!table.empty()) {
-      keep(policy == InFlightPolicy::kFinish && local ? StopRedirecting(netns, table)
-                                                      : DeleteNftTable(NftTable{table, netns}));
+      keep(policy == InFlightPolicy::kFinish && local
+               ? StopRedirecting(env.system, netns, table)
+               : DeleteNftTable(env.system, NftTable{table, netns}));
     }
     if (local && local->proxy) local->proxy->Stop(policy, finish_timeout);
-    if (!table.empty()) keep(DeleteNftTable(NftTable{table, netns}));
+    if (!table.empty()) keep(DeleteNftTable(env.system, NftTable{table, netns}));
     if (!local && d.value("mode", "") == "explicit") {
       // Another process injected it: its proxy is in that process and closes with it.
       auto owner = ProcessRef::FromJson(d.value("owner", nlohmann::json::object()));
@@ -332,16 +333,15 @@ class LatencyFactory : public FaultFactory {
   // (explicit) or, for a transparent proxy, when it was reverted in this process. A proxy that
   // lived in a process that is gone went with it.
   Verification Verify(FaultEnv& env, const UndoRecord& undo) const override {
-    (void)env;
     const nlohmann::json& d = undo.data;
     const std::string backend = d.value("backend", "");
     const std::string netns = d.value("netns", "");
-    if (backend == "netem") return VerifyNetemGone(netns, d.value("interface", ""));
+    if (backend == "netem") return VerifyNetemGone(env.system, netns, d.value("interface", ""));
     if (backend != "proxy") return Verification::Unknown("undo record without a known backend");
     std::string found;
     const std::string table = d.value("nft_table", "");
     if (!table.empty()) {
-      Verification gone = VerifyNftTableGone(NftTable{table, netns});
+      Verification gone = VerifyNftTableGone(env.system, NftTable{table, netns});
       if (!gone.verified) return gone;
       found = gone.found + "; ";
     }

@@ -26,7 +26,9 @@
 #include "core/base/clock.h"
 #include "core/fault/fault.h"
 #include "core/sys/system_clock.h"
+#include "core/sys/system_env.h"
 #include "faults/latency/latency_config.h"
+#include "tests/support/fake_process_table.h"
 #include "tests/support/netns.h"
 #include "tests/support/processes.h"
 
@@ -215,15 +217,6 @@ class Client {
   int connect_errno_ = 0;
 };
 
-class NoProcesses : public ProcessTable {
- public:
-  Result<std::vector<ProcessInfo>> List() override { return std::vector<ProcessInfo>{}; }
-  Result<ProcessInfo> Get(pid_t) override { return Status::NotFound("no processes here"); }
-  Status Signal(pid_t, unsigned long long, int) override { return Status::NotFound("none"); }
-  bool WaitExit(pid_t, unsigned long long, milliseconds) override { return true; }
-  std::chrono::system_clock::time_point StartTime(unsigned long long) override { return {}; }
-};
-
 // Params with every declared default filled in, as the loader gives them.
 nlohmann::json WithLatencyDefaults(nlohmann::json params) {
   for (const ParamDecl& p : LatencyDeclaration().params) {
@@ -236,7 +229,7 @@ nlohmann::json WithLatencyDefaults(nlohmann::json params) {
 class Injection {
  public:
   Injection(nlohmann::json params, std::string run_id = "latency-test")
-      : env_{processes_, SystemClock(), stop_, std::move(run_id)} {
+      : env_{system_env_, stop_, std::move(run_id)} {
     factory_ = FaultRegistry::Global().Find("latency");
     step_.name = "latency-0";
     step_.type = "latency";
@@ -274,7 +267,8 @@ class Injection {
   }
 
  private:
-  NoProcesses processes_;
+  testing::FakeProcessTable processes_;  // latency touches no process
+  SystemEnv system_env_{processes_};
   StopSource stop_;
   FaultEnv env_;
   const FaultFactory* factory_ = nullptr;

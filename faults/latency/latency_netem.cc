@@ -16,12 +16,12 @@ struct TcRun {
   std::string output;
 };
 
-Result<TcRun> RunTc(const std::string& netns, std::vector<std::string> args,
+Result<TcRun> RunTc(Env& system, const std::string& netns, std::vector<std::string> args,
                     bool fresh_netns = false) {
   auto tc = FindSystemTool("tc", "iproute2");
   if (!tc.ok()) return tc.status();
   args.insert(args.begin(), *tc);
-  auto run = RunInNetns(CommandNetns{netns, fresh_netns}, args, kTcTimeout);
+  auto run = RunInNetns(system, CommandNetns{netns, fresh_netns}, args, kTcTimeout);
   if (!run.ok()) return run.status();
   if (run->timed_out) {
     return Status::Timeout(*tc + " did not finish within " +
@@ -37,8 +37,9 @@ std::string Trim(std::string text) {
 
 }  // namespace
 
-Result<bool> KernelHasNetem() {
-  auto run = RunTc("", {"qdisc", "add", "dev", "lo", "root", "netem", "delay", "1ms"}, true);
+Result<bool> KernelHasNetem(Env& system) {
+  auto run =
+      RunTc(system, "", {"qdisc", "add", "dev", "lo", "root", "netem", "delay", "1ms"}, true);
   if (!run.ok()) return run.status();
   if (run->exit_code == 0) return true;
   if (run->exit_code == 127) return Status::Unavailable("tc could not be executed");
@@ -50,8 +51,8 @@ Result<bool> KernelHasNetem() {
   return false;
 }
 
-Status CheckNetemInterface(const std::string& netns, const std::string& interface) {
-  auto run = RunTc(netns, {"qdisc", "show", "dev", interface});
+Status CheckNetemInterface(Env& system, const std::string& netns, const std::string& interface) {
+  auto run = RunTc(system, netns, {"qdisc", "show", "dev", interface});
   if (!run.ok()) return run.status();
   if (run->exit_code != 0) {
     return Status::NotFound("interface '" + interface + "' not found" +
@@ -60,21 +61,21 @@ Status CheckNetemInterface(const std::string& netns, const std::string& interfac
   return Status::Ok();
 }
 
-Status ApplyNetem(const std::string& netns, const std::string& interface, Duration delay,
-                  Duration jitter, uint64_t rate_kbit) {
+Status ApplyNetem(Env& system, const std::string& netns, const std::string& interface,
+                  Duration delay, Duration jitter, uint64_t rate_kbit) {
   std::vector<std::string> args = {
       "qdisc",  "add",        "dev",   interface, "root",
       "handle", kNetemHandle, "netem", "delay",   std::to_string(delay.count()) + "ms"};
   if (jitter.count() > 0) args.push_back(std::to_string(jitter.count()) + "ms");
   if (rate_kbit > 0) args.insert(args.end(), {"rate", std::to_string(rate_kbit) + "kbit"});
-  auto run = RunTc(netns, args);
+  auto run = RunTc(system, netns, args);
   if (!run.ok()) return run.status();
   if (run->exit_code != 0) return Status::Runtime("tc qdisc add failed: " + Trim(run->output));
   return Status::Ok();
 }
 
-Status RemoveNetem(const std::string& netns, const std::string& interface) {
-  auto show = RunTc(netns, {"qdisc", "show", "dev", interface, "root"});
+Status RemoveNetem(Env& system, const std::string& netns, const std::string& interface) {
+  auto show = RunTc(system, netns, {"qdisc", "show", "dev", interface, "root"});
   if (!show.ok()) {
     return show.status().code() == StatusCode::kNotFound ? Status::Ok() : show.status();
   }
@@ -82,14 +83,15 @@ Status RemoveNetem(const std::string& netns, const std::string& interface) {
   if (show->output.find(std::string("qdisc netem ") + kNetemHandle) == std::string::npos) {
     return Status::Ok();  // not ours (any more)
   }
-  auto del = RunTc(netns, {"qdisc", "del", "dev", interface, "root", "handle", kNetemHandle});
+  auto del =
+      RunTc(system, netns, {"qdisc", "del", "dev", interface, "root", "handle", kNetemHandle});
   if (!del.ok()) return del.status();
   if (del->exit_code != 0) return Status::Runtime("tc qdisc del failed: " + Trim(del->output));
   return Status::Ok();
 }
 
-Verification VerifyNetemGone(const std::string& netns, const std::string& interface) {
-  auto show = RunTc(netns, {"qdisc", "show", "dev", interface, "root"});
+Verification VerifyNetemGone(Env& system, const std::string& netns, const std::string& interface) {
+  auto show = RunTc(system, netns, {"qdisc", "show", "dev", interface, "root"});
   if (!show.ok()) return Verification::Unknown("tc qdisc show: " + show.status().message());
   if (show->exit_code != 0) return Verification::Reverted("interface " + interface + " is gone");
   if (show->output.find(std::string("qdisc netem ") + kNetemHandle) != std::string::npos) {

@@ -31,25 +31,26 @@ std::string RedirectRuleset(const RedirectSpec& spec) {
          ElementScript(spec);
 }
 
-Status CheckRedirect(const RedirectSpec& spec) {
-  return CheckNftRuleset(RedirectRuleset(spec), spec.netns);
+Status CheckRedirect(Env& system, const RedirectSpec& spec) {
+  return CheckNftRuleset(system, RedirectRuleset(spec), spec.netns);
 }
 
-Status ApplyRedirect(const RedirectSpec& spec) {
-  return ApplyNftRuleset(RedirectRuleset(spec), spec.netns);
+Status ApplyRedirect(Env& system, const RedirectSpec& spec) {
+  return ApplyNftRuleset(system, RedirectRuleset(spec), spec.netns);
 }
 
-Status RenewRedirectLease(const RedirectSpec& spec) {
-  return ApplyNftRuleset("flush set inet " + spec.table + " ports\n" + ElementScript(spec),
+Status RenewRedirectLease(Env& system, const RedirectSpec& spec) {
+  return ApplyNftRuleset(system, "flush set inet " + spec.table + " ports\n" + ElementScript(spec),
                          spec.netns);
 }
 
-Status StopRedirecting(const std::string& netns, const std::string& table) {
-  return ApplyNftRulesetIfTableExists("flush set inet " + table + " ports\n",
+Status StopRedirecting(Env& system, const std::string& netns, const std::string& table) {
+  return ApplyNftRulesetIfTableExists(system, "flush set inet " + table + " ports\n",
                                       NftTable{table, netns});
 }
 
-RedirectLease::RedirectLease(RedirectSpec spec) : spec_(std::move(spec)) {
+RedirectLease::RedirectLease(Env& system, RedirectSpec spec)
+    : system_(system), spec_(std::move(spec)) {
   thread_ = std::thread([this] { Run(); });
 }
 
@@ -74,7 +75,7 @@ void RedirectLease::Run() {
   for (;;) {
     if (cv_.wait_for(lock, std::chrono::seconds(1), [this] { return stopping_; })) return;
     lock.unlock();
-    Status s = RenewRedirectLease(spec_);
+    Status s = RenewRedirectLease(system_, spec_);
     lock.lock();
     if (stopping_) return;  // a renewal racing with revert must not count as a failure
     if (s.ok()) {

@@ -8,6 +8,7 @@
 #include <string>
 #include <thread>
 
+#include "core/base/env.h"
 #include "core/base/status.h"
 
 namespace ringfence {
@@ -41,20 +42,21 @@ struct RedirectSpec {
 std::string RedirectRuleset(const RedirectSpec& spec);
 
 // `nft --check`: whether the kernel and nft accept the ruleset, without applying it.
-Status CheckRedirect(const RedirectSpec& spec);
-Status ApplyRedirect(const RedirectSpec& spec);
+Status CheckRedirect(Env& system, const RedirectSpec& spec);
+Status ApplyRedirect(Env& system, const RedirectSpec& spec);
 // Renews the lease: one transaction that flushes the set and adds the port again. Fails (and
 // creates nothing) when the table is gone.
-Status RenewRedirectLease(const RedirectSpec& spec);
+Status RenewRedirectLease(Env& system, const RedirectSpec& spec);
 // Empties the set: new connections are no longer redirected; connections already redirected
 // keep their NAT mapping (the chains stay) and can finish. Ok when the table or namespace is gone.
 // DeleteNftTable then deletes the table.
-Status StopRedirecting(const std::string& netns, const std::string& table);
+Status StopRedirecting(Env& system, const std::string& netns, const std::string& table);
 
 // Renews a redirect's lease every second on a thread of its own until Stop().
 class RedirectLease {
  public:
-  explicit RedirectLease(RedirectSpec spec);
+  // `system` must outlive the lease.
+  RedirectLease(Env& system, RedirectSpec spec);
   ~RedirectLease();  // Stop()
   RedirectLease(const RedirectLease&) = delete;
   RedirectLease& operator=(const RedirectLease&) = delete;
@@ -68,6 +70,7 @@ class RedirectLease {
  private:
   void Run();
 
+  Env& system_;
   RedirectSpec spec_;
   std::atomic<uint64_t> renewals_{0};
   std::atomic<uint64_t> failures_{0};

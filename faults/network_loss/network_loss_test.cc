@@ -1,21 +1,12 @@
 #include <gtest/gtest.h>
 
 #include "core/fault/fault.h"
-#include "core/sys/system_clock.h"
 #include "faults/network_loss/network_loss.h"
+#include "tests/support/fake_env.h"
+#include "tests/support/fake_nft.h"
 
 namespace ringfence {
 namespace {
-
-// Host faults never touch processes.
-class NoProcessTable : public ProcessTable {
- public:
-  Result<std::vector<ProcessInfo>> List() override { return Status::Runtime("unused"); }
-  Result<ProcessInfo> Get(pid_t) override { return Status::Runtime("unused"); }
-  Status Signal(pid_t, unsigned long long, int) override { return Status::Runtime("unused"); }
-  bool WaitExit(pid_t, unsigned long long, std::chrono::milliseconds) override { return false; }
-  std::chrono::system_clock::time_point StartTime(unsigned long long) override { return {}; }
-};
 
 // What the experiment loader does with a method step's params: the generic checks, then (when
 // they pass) the fault's own on the params with defaults filled in.
@@ -94,13 +85,57 @@ TEST(NetworkLossConfigTest, ObservesNothingBeforeInjecting) {
   step.name = "loss";
   step.params = {{"percent", 12.5}, {"direction", "both"}, {"protocol", "all"}};
   auto fault = NetworkLossFactory().Create(step, TargetSpec{});
-  NoProcessTable processes;
   StopSource stop;
-  FaultEnv env{processes, SystemClock(), stop, "r"};
+  testing::FakeEnv system_env;
+  FaultEnv env{system_env, stop, "r"};
   EXPECT_EQ(fault->Observe(env),
             (nlohmann::json{{"match", "all protocols, all addresses, both directions"},
                             {"percent", 12.5},
                             {"tables", nlohmann::json::array()}}));
+}
+
+// The whole life of an injection on a fake Env: the nft commands it runs (and nothing real),
+// the table its undo record names, and the revert that deletes exactly that table.
+TEST(NetworkLossFakeEnvTest, InjectsAndRevertsThroughTheEnvsNft) {
+  testing::FakeEnv system_env;
+  testing::FakeNft nft;
+  nft.AnswerFor(system_env);
+  StopSource stop;
+  FaultEnv env{system_env, stop, "r"};
+  NetworkLossFactory factory;
+  FaultStep step;
+  step.name = "loss";
+  step.params = WithDefaults(factory.Declaration(), {{"percent", 12.5}, {"port", 8080}});
+  auto fault = factory.Create(step, TargetSpec{});
+  const Target host{"local", {}, "host local"};
+
+  ASSERT_TRUE(fault->Prepare(env, {host}).ok());
+  auto undo = fault->PlanUndo(env, host);
+  ASSERT_TRUE(undo.ok()) << undo.status().message();
+  const std::string table = undo->data.value("table", "");
+  EXPECT_EQ(table.rfind("ringfence_r_", 0), 0u) << table;
+  EXPECT_EQ(undo->manual_undo, "nft delete table inet " + table);
+  ASSERT_TRUE(fault->Inject(env, host, *undo).ok());
+  EXPECT_EQ(nft.tables(), std::set<std::string>{table});
+  ASSERT_TRUE(factory.Revert(env, *undo).ok());
+  EXPECT_EQ(nft.tables(), std::set<std::string>{});
+  EXPECT_TRUE(factory.Verify(env, *undo).verified);
+  // Reverting again is Ok (the table is already gone), and deletes nothing else.
+  EXPECT_TRUE(factory.Revert(env, *undo).ok());
+
+  const std::vector<std::string> calls = testing::FakeNft::NftCalls(system_env);
+  ASSERT_EQ(calls.size(), 7u);
+  EXPECT_EQ(calls[0].rfind("--check create table inet ringfence_scratch_", 0), 0u) << calls[0];
+  EXPECT_EQ(calls[1].rfind("--check create table inet ringfence_check_", 0), 0u) << calls[1];
+  EXPECT_EQ(calls[2], "list tables inet");
+  EXPECT_EQ(calls[3], "create table inet " + table);
+  EXPECT_EQ(calls[4], "delete table inet " + table);
+  EXPECT_EQ(calls[5], "list tables inet");
+  EXPECT_EQ(calls[6], "delete table inet " + table);
+  // The rules hold the loss and the match.
+  const std::string ruleset = system_env.commands()[3].argv.back();
+  EXPECT_NE(ruleset.find("numgen random mod 10000 < 1250"), std::string::npos) << ruleset;
+  EXPECT_NE(ruleset.find("8080"), std::string::npos) << ruleset;
 }
 
 }  // namespace

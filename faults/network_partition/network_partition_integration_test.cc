@@ -4,7 +4,9 @@
 
 #include "core/fault/fault.h"
 #include "core/sys/system_clock.h"
+#include "core/sys/system_env.h"
 #include "faults/network_partition/network_partition.h"
+#include "tests/support/fake_process_table.h"
 #include "tests/support/netns.h"
 #include "tests/support/netns_traffic.h"
 
@@ -13,16 +15,6 @@ namespace {
 
 // Bounds a blackholed connect; a refused or accepted one ends long before.
 constexpr std::chrono::milliseconds kConnectTimeout{700};
-
-// Host faults never touch processes.
-class NoProcessTable : public ProcessTable {
- public:
-  Result<std::vector<ProcessInfo>> List() override { return Status::Runtime("unused"); }
-  Result<ProcessInfo> Get(pid_t) override { return Status::Runtime("unused"); }
-  Status Signal(pid_t, unsigned long long, int) override { return Status::Runtime("unused"); }
-  bool WaitExit(pid_t, unsigned long long, std::chrono::milliseconds) override { return false; }
-  std::chrono::system_clock::time_point StartTime(unsigned long long) override { return {}; }
-};
 
 Target LocalHost() { return Target{"local", {}, "host local"}; }
 
@@ -78,9 +70,10 @@ class NetworkPartitionTest : public ::testing::Test {
 
   NetnsPair pair_;
   TcpListener listener_{pair_.server_ns(), pair_.server_addr()};
-  NoProcessTable processes_;
+  FakeProcessTable processes_;  // host faults never touch processes
   StopSource stop_;
-  FaultEnv env_{processes_, SystemClock(), stop_, "partition-test"};
+  SystemEnv system_env_{processes_};
+  FaultEnv env_{system_env_, stop_, "partition-test"};
   NetworkPartitionFactory factory_;
   std::unique_ptr<Fault> fault_;
   std::optional<UndoRecord> undo_;

@@ -9,7 +9,6 @@
 
 #include "core/base/shell_quote.h"
 #include "core/base/signals.h"
-#include "core/sys/run_command.h"
 #include "core/targets/target_resolver.h"
 #include "faults/common/process_ref.h"
 #include "faults/common/process_targets.h"
@@ -349,7 +348,7 @@ Status ProcessKillFactory::Revert(FaultEnv& env, const UndoRecord& undo) const {
     }
   }
 
-  auto ran = RunCommand(argv, kRestartCommandTimeout);
+  auto ran = env.system.Run(argv, kRestartCommandTimeout);
   if (!ran.ok()) {
     return Status::Error(ran.status().code(),
                          "restart_command " + CommandText(argv) + ": " + ran.status().message());

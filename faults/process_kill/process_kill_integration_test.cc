@@ -10,6 +10,7 @@
 #include <gtest/gtest.h>
 
 #include "core/sys/system_clock.h"
+#include "core/sys/system_env.h"
 #include "core/sys/system_process_table.h"
 #include "core/targets/target_resolver.h"
 #include "faults/process_kill/process_kill.h"
@@ -60,7 +61,8 @@ InjectedRun KillTargets(ProcessKillFactory& factory, ProcessTable& table, const 
   step.params = std::move(params);
   auto fault = factory.Create(step, spec);
   StopSource stop;
-  FaultEnv env{table, SystemClock(), stop};
+  SystemEnv system_env{table};
+  FaultEnv env{system_env, stop};
   InjectedRun run;
   EXPECT_TRUE(fault->Prepare(env, targets).ok());
   for (const auto& t : targets) {

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "tests/support/fake_clock.h"
+#include "tests/support/fake_env.h"
 #include "tests/support/fake_process_table.h"
 
 namespace ringfence {
@@ -63,7 +64,8 @@ class ProcessKillTest : public ::testing::Test {
   FakeProcessTable table_;
   FakeClock clock_;
   StopSource stop_;
-  FaultEnv env_{table_, clock_, stop_};
+  testing::FakeEnv system_env_{table_, clock_};
+  FaultEnv env_{system_env_, stop_};
   ProcessKillFactory factory_;
   ProcessInfo info_;
   Target target_;
@@ -259,12 +261,12 @@ TEST_F(ProcessKillTest, RevertWithoutRestartCommandIsOk) {
   EXPECT_TRUE(factory_.Revert(env_, undo).ok());
 }
 
-// If the restart command ran, `false` would make the revert fail.
 TEST_F(ProcessKillTest, RevertRunsNoRestartCommandWhenAReplacementStarted) {
   SuperviseWithRestartAfter(std::chrono::milliseconds(100));
   auto fault = Create({{"restart_command", {"false"}}});
   UndoRecord undo = PlanAndInject(*fault, target_);
   EXPECT_TRUE(factory_.Revert(env_, UndoRecord::FromJson(undo.ToJson())).ok());
+  EXPECT_EQ(system_env_.command_lines(), std::vector<std::string>{});
 }
 
 TEST_F(ProcessKillTest, RevertRunsNoRestartCommandWhenTheProcessWasNotKilled) {
@@ -272,6 +274,31 @@ TEST_F(ProcessKillTest, RevertRunsNoRestartCommandWhenTheProcessWasNotKilled) {
   auto undo = fault->PlanUndo(env_, target_);
   ASSERT_TRUE(undo.ok());
   EXPECT_TRUE(factory_.Revert(env_, *undo).ok());
+  EXPECT_EQ(system_env_.command_lines(), std::vector<std::string>{});
+}
+
+// Killed and not replaced: the revert runs restart_command through the Env, once per revert
+// (and nothing else); its failure is the revert's, with the command and its stderr.
+TEST_F(ProcessKillTest, RevertRunsTheRestartCommandThroughTheEnv) {
+  auto fault = Create({{"restart_command", {"systemctl", "start", "worker"}}});
+  UndoRecord undo = PlanAndInject(*fault, target_);
+  EXPECT_EQ(table_.signals(), (std::vector<Call>{{4242, info_.start_ticks, SIGTERM}}));
+  EXPECT_TRUE(factory_.Revert(env_, undo).ok());
+  EXPECT_EQ(system_env_.command_lines(), std::vector<std::string>{"systemctl start worker"});
+
+  system_env_.OnCommand([](const testing::FakeEnv::CommandCall&) -> Result<CommandResult> {
+    CommandResult failed;
+    failed.exit_code = 5;
+    failed.err = "Unit worker.service not found.\n";
+    return failed;
+  });
+  Status s = factory_.Revert(env_, undo);
+  EXPECT_EQ(s.code(), StatusCode::kRuntime);
+  EXPECT_EQ(s.message(),
+            "restart_command \"systemctl start worker\" exited with 5: Unit worker.service not "
+            "found.");
+  EXPECT_EQ(system_env_.command_lines().size(), 2u);
+  EXPECT_EQ(table_.signals().size(), 1u);  // the revert signals nothing
 }
 
 TEST_F(ProcessKillTest, RevertOfACorruptRecordIsInvalidInput) {

@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include "core/sys/system_clock.h"
+#include "core/sys/system_env.h"
 #include "core/sys/system_process_table.h"
 #include "core/targets/target_resolver.h"
 #include "faults/process_pause/process_pause.h"
@@ -49,7 +50,8 @@ TEST(ProcessPauseIntegrationTest, PausesTwoOfFiveRealProcessesAndResumesThem) {
   step.type = "process_pause";
   auto fault = factory.Create(step, spec);
   StopSource stop;
-  FaultEnv env{*table, SystemClock(), stop};
+  SystemEnv system_env{*table};
+  FaultEnv env{system_env, stop};
   ASSERT_TRUE(fault->Prepare(env, *targets).ok());
   std::vector<UndoRecord> undos;
   for (const auto& t : *targets) {
@@ -96,7 +98,8 @@ TEST(ProcessPauseIntegrationTest, RevertAfterTheProcessExitedIsOk) {
   ProcessPauseFactory factory;
   auto fault = factory.Create(FaultStep{}, TargetSpec{});
   StopSource stop;
-  FaultEnv env{*table, SystemClock(), stop};
+  SystemEnv system_env{*table};
+  FaultEnv env{system_env, stop};
   auto undo = fault->PlanUndo(env, target);
   ASSERT_TRUE(undo.ok());
   ASSERT_TRUE(fault->Inject(env, target, *undo).ok());

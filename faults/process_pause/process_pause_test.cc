@@ -5,6 +5,7 @@
 
 #include "faults/process_pause/process_pause.h"
 #include "tests/support/fake_clock.h"
+#include "tests/support/fake_env.h"
 #include "tests/support/fake_process_table.h"
 
 namespace ringfence {
@@ -32,7 +33,8 @@ class ProcessPauseTest : public ::testing::Test {
   FakeProcessTable table_;
   FakeClock clock_;
   StopSource stop_;
-  FaultEnv env_{table_, clock_, stop_};
+  testing::FakeEnv system_env_{table_, clock_};
+  FaultEnv env_{system_env_, stop_};
   ProcessPauseFactory factory_object_;
   const FaultFactory* factory_ = &factory_object_;
   ProcessInfo info_;

@@ -18,7 +18,9 @@
 #include "core/observe/probe.h"
 #include "core/sys/http_client.h"
 #include "core/sys/run_command.h"
+#include "core/sys/system_env.h"
 #include "demo/demo_fleet.h"
+#include "tests/support/fake_process_table.h"
 
 namespace ringfence {
 namespace {
@@ -112,23 +114,15 @@ class DemoFleetTest : public ::testing::Test {
   std::string dir_;
 };
 
-class NoProcesses : public ProcessTable {
- public:
-  Result<std::vector<ProcessInfo>> List() override { return std::vector<ProcessInfo>{}; }
-  Result<ProcessInfo> Get(pid_t) override { return Status::NotFound("none"); }
-  Status Signal(pid_t, unsigned long long, int) override { return Status::NotFound("none"); }
-  bool WaitExit(pid_t, unsigned long long, milliseconds) override { return true; }
-  std::chrono::system_clock::time_point StartTime(unsigned long long) override { return {}; }
-};
-
 TEST_F(DemoFleetTest, StartsInstancesThatAnswerHealth) {
   DemoFleet fleet(Options(3));
   ASSERT_TRUE(fleet.Start().ok());
   std::vector<int> ports = fleet.ports();
   ASSERT_EQ(ports.size(), 3u);
 
-  NoProcesses processes;
-  auto runner = MakeProbeRunner(processes);
+  testing::FakeProcessTable processes;  // no process: the probes here are HTTP
+  SystemEnv system{processes};
+  auto runner = MakeProbeRunner(system);
   for (int port : ports) {
     ProbeSpec probe;
     probe.name = "health";

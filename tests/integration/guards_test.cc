@@ -17,6 +17,7 @@
 #include "core/observe/probe.h"
 #include "core/sys/http_client.h"
 #include "core/sys/system_clock.h"
+#include "core/sys/system_env.h"
 #include "core/sys/system_process_table.h"
 #include "demo/demo_fleet.h"
 #include "runner/runner_metrics.h"
@@ -97,7 +98,7 @@ class GuardsTest : public ::testing::Test {
   }
 
   std::unique_ptr<GuardMonitor> Monitor(const std::vector<GuardSpec>& guards) {
-    return MakeGuardMonitor(guards, {SystemClock(), *processes_, *probes_, experiment_});
+    return MakeGuardMonitor(guards, {system_, *probes_, experiment_});
   }
 
   void Start(GuardMonitor& monitor) {
@@ -132,7 +133,8 @@ class GuardsTest : public ::testing::Test {
   }
 
   std::unique_ptr<ProcessTable> processes_ = MakeSystemProcessTable();
-  std::unique_ptr<ProbeRunner> probes_ = MakeProbeRunner(*processes_);
+  SystemEnv system_{*processes_};
+  std::unique_ptr<ProbeRunner> probes_ = MakeProbeRunner(system_);
   Experiment experiment_;
   std::unique_ptr<DemoFleet> fleet_;
   std::mutex mu_;
@@ -355,7 +357,7 @@ TEST_F(GuardsTest, PushgatewayReceivesTheResult) {
   Result<std::unique_ptr<PushgatewayServer>> gateway = PushgatewayServer::Start();
   ASSERT_TRUE(gateway.ok()) << gateway.status().message();
   const std::string title = "Demo game day: lose 3/5 \"instances\"";
-  Status s = PushResult((*gateway)->url() + "/", title, "aborted", 3.25, 1);
+  Status s = PushResult(system_, (*gateway)->url() + "/", title, "aborted", 3.25, 1);
   ASSERT_TRUE(s.ok()) << s.message();
 
   Result<MetricExposition> page = ParseMetricText((*gateway)->Metrics());
@@ -376,7 +378,7 @@ TEST_F(GuardsTest, PushgatewayReceivesTheResult) {
   EXPECT_EQ(ours["ringfence_last_run_duration_seconds"].labels.at("title"), title);
 
   // A later run of the same experiment replaces the result.
-  ASSERT_TRUE(PushResult((*gateway)->url(), title, "passed", 9, 0).ok());
+  ASSERT_TRUE(PushResult(system_, (*gateway)->url(), title, "passed", 9, 0).ok());
   page = ParseMetricText((*gateway)->Metrics());
   ASSERT_TRUE(page.ok());
   int statuses = 0;
@@ -389,11 +391,11 @@ TEST_F(GuardsTest, PushgatewayReceivesTheResult) {
   EXPECT_EQ(statuses, 1);
 
   (*gateway)->Stop();
-  s = PushResult((*gateway)->url(), title, "passed", 1, 0);
+  s = PushResult(system_, (*gateway)->url(), title, "passed", 1, 0);
   EXPECT_EQ(s.code(), StatusCode::kUnavailable);
   EXPECT_EQ(s.message(), "push to " + (*gateway)->url() + ": connect to 127.0.0.1:" +
                              std::to_string((*gateway)->port()) + " failed: Connection refused");
-  EXPECT_EQ(PushResult("127.0.0.1:9091", title, "passed", 1, 0).message(),
+  EXPECT_EQ(PushResult(system_, "127.0.0.1:9091", title, "passed", 1, 0).message(),
             "--pushgateway: \"127.0.0.1:9091\": a URL starting with http:// or https://");
 }
 

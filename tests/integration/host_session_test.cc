@@ -13,6 +13,7 @@
 #include "core/fleet/host_session.h"
 #include "core/fleet/ssh_executor.h"
 #include "core/ledger/file_ledger.h"
+#include "core/sys/system_env.h"
 #include "tests/support/processes.h"
 
 namespace ringfence::testing {
@@ -62,7 +63,8 @@ class HostSessionProcessTest : public ::testing::Test {
   }
 
   TempDir dir_;
-  std::unique_ptr<SshTransport> transport_ = MakeSshTransport();
+  SystemEnv system_;
+  std::unique_ptr<SshTransport> transport_ = MakeSshTransport(system_);
   std::unique_ptr<SleepChildren> sleepers_;
 };
 

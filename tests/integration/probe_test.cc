@@ -11,6 +11,8 @@
 #include <gtest/gtest.h>
 
 #include "core/observe/probe.h"
+#include "core/sys/system_env.h"
+#include "tests/support/fake_process_table.h"
 
 namespace ringfence {
 namespace {
@@ -104,16 +106,9 @@ int ClosedPort() {
 
 class ProbeTest : public ::testing::Test {
  protected:
-  class NoProcesses : public ProcessTable {
-   public:
-    Result<std::vector<ProcessInfo>> List() override { return std::vector<ProcessInfo>{}; }
-    Result<ProcessInfo> Get(pid_t) override { return Status::NotFound("none"); }
-    Status Signal(pid_t, unsigned long long, int) override { return Status::NotFound("none"); }
-    bool WaitExit(pid_t, unsigned long long, milliseconds) override { return true; }
-    std::chrono::system_clock::time_point StartTime(unsigned long long) override { return {}; }
-  };
-  NoProcesses processes_;
-  std::unique_ptr<ProbeRunner> runner_ = MakeProbeRunner(processes_);
+  testing::FakeProcessTable processes_;  // no process: real HTTP, sockets and commands
+  SystemEnv system_{processes_};
+  std::unique_ptr<ProbeRunner> runner_ = MakeProbeRunner(system_);
   Experiment experiment_;
 
   static ProbeSpec Http(int port, const std::string& path = "/health") {

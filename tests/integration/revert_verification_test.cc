@@ -21,6 +21,7 @@
 #include "core/ledger/revert_ledger.h"
 #include "core/observe/probe.h"
 #include "core/sys/system_clock.h"
+#include "core/sys/system_env.h"
 #include "core/sys/system_process_table.h"
 #include "core/targets/target_resolver.h"
 #include "faults/bad_update/bad_update.h"
@@ -110,7 +111,8 @@ class RevertVerificationTest : public ::testing::Test {
 
   std::unique_ptr<ProcessTable> table_ = MakeSystemProcessTable();
   StopSource stop_;
-  FaultEnv env_{*table_, SystemClock(), stop_, "verify-it-" + std::to_string(::getpid())};
+  SystemEnv system_env_{*table_};
+  FaultEnv env_{system_env_, stop_, "verify-it-" + std::to_string(::getpid())};
   Target host_{"local", {}, "host local"};
   std::vector<std::unique_ptr<Fault>> faults_;
 };
@@ -182,19 +184,12 @@ TEST_F(RevertVerificationTest, ARunWhoseRevertIsNotVerifiedExits4WithTheManualUn
   step.fault.duration = std::chrono::milliseconds(100);
   experiment.method.push_back(step);
 
-  auto probes = MakeProbeRunner(*table_);
+  auto probes = MakeProbeRunner(system_env_);
   MemoryLedger ledger;
   LocalExecutor executor(env_, registry);
-  EngineDeps deps{SystemClock(),
-                  *table_,
-                  *probes,
-                  registry,
-                  ledger,
-                  executor,
-                  stop_,
-                  {},
-                  std::chrono::seconds(3),
-                  std::chrono::hours(1)};
+  EngineDeps deps{
+      system_env_,          *probes, registry, ledger, executor, stop_, {}, std::chrono::seconds(3),
+      std::chrono::hours(1)};
   LifecycleEngine engine(deps);
   RunReport report = engine.Run(experiment, 1, "verify-run");
   EXPECT_EQ(ExitCodeFor(report), 4) << report.reason;

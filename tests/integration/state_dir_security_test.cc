@@ -17,6 +17,7 @@
 #include "core/fleet/ssh_executor.h"
 #include "core/ledger/file_ledger.h"
 #include "core/ledger/state_dir.h"
+#include "core/sys/system_env.h"
 #include "tests/support/chaos.h"
 #include "tests/support/processes.h"
 
@@ -487,7 +488,8 @@ TEST_F(LiveRunTest, WatchdogSkipsALedgerThatBreaksTheRules) {
 // session, never the disk); the host ledger conceals them and the host-side watchdog, given them
 // on its stdin, reverts with them when the runner goes silent.
 TEST_F(LiveRunTest, HostSideLedgerConcealsAndItsWatchdogRevertsWithTheSecret) {
-  auto transport = MakeSshTransport();
+  SystemEnv system;
+  auto transport = MakeSshTransport(system);
   const std::vector<std::string> argv = {
       RINGFENCE_BINARY, "host", "session", "--state-dir", state(), "--run", "r1", "--grace", "1s"};
   auto session = HostSession::Open(

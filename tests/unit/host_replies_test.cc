@@ -8,6 +8,7 @@
 #include "core/base/json_fields.h"
 #include "core/fleet/host_protocol.h"
 #include "core/fleet/ssh_executor.h"
+#include "tests/support/fake_env.h"
 
 namespace ringfence {
 namespace {
@@ -90,8 +91,9 @@ Inventory OneHost() {
 Result<std::vector<Target>> ResolveThrough(json version_reply, json match_reply) {
   FleetOptions options;
   options.host_sessions = false;
+  testing::FakeEnv system;
   SshFleet fleet(
-      OneHost(), options,
+      system, OneHost(), options,
       std::make_unique<ScriptedTransport>(std::move(version_reply), std::move(match_reply)));
   TargetSpec spec;
   spec.name = "web";

@@ -9,6 +9,8 @@
 #include "core/fault/executor.h"
 #include "core/ledger/revert_ledger.h"
 #include "tests/support/fake_clock.h"
+#include "tests/support/fake_env.h"
+#include "tests/support/fake_process_table.h"
 
 namespace ringfence {
 namespace {
@@ -27,34 +29,12 @@ struct CallLog {
   }
 };
 
-// A process table with a fixed set of processes; nothing here is signalled for real.
-class StaticProcessTable : public ProcessTable {
- public:
-  explicit StaticProcessTable(int n) {
-    for (int i = 0; i < n; ++i) {
-      ProcessInfo p;
-      p.pid = 1000 + i;
-      p.start_ticks = 50 + i;
-      p.name = "worker";
-      p.cmdline = "worker --id " + std::to_string(i);
-      p.state = 'S';
-      procs_.push_back(p);
-    }
+// `n` processes "worker" (pids 1000…); the faults here are fakes, so nothing signals them.
+void AddWorkers(testing::FakeProcessTable& table, int n) {
+  for (int i = 0; i < n; ++i) {
+    table.Add(1000 + i, "worker", "worker --id " + std::to_string(i), 0, 50 + i);
   }
-  Result<std::vector<ProcessInfo>> List() override { return procs_; }
-  Result<ProcessInfo> Get(pid_t pid) override {
-    for (const auto& p : procs_) {
-      if (p.pid == pid) return p;
-    }
-    return Status::NotFound("no such process");
-  }
-  Status Signal(pid_t, unsigned long long, int) override { return Status::Ok(); }
-  bool WaitExit(pid_t, unsigned long long, std::chrono::milliseconds) override { return true; }
-  std::chrono::system_clock::time_point StartTime(unsigned long long) override { return {}; }
-
- private:
-  std::vector<ProcessInfo> procs_;
-};
+}
 
 // A guard monitor whose breach the test fires (from inside a fake fault, as a guard thread would).
 class FakeGuards : public GuardMonitor {
@@ -225,7 +205,8 @@ MethodStep ProbeStep(const std::string& name) {
 
 class LifecycleTest : public ::testing::Test {
  protected:
-  LifecycleTest() : table_(5), probes_(log_), executor_(env_, registry_) {
+  LifecycleTest() : probes_(log_), executor_(env_, registry_) {
+    AddWorkers(table_, 5);
     log_.clock = &clock_;
     registry_.Register(std::make_unique<FakeFactory>(log_, behaviour_));
     TargetSpec spec;
@@ -240,8 +221,7 @@ class LifecycleTest : public ::testing::Test {
   }
 
   RunReport Run(uint64_t seed = 7, GuardMonitor* guards = nullptr, RunJournal* journal = nullptr) {
-    EngineDeps deps{clock_,
-                    table_,
+    EngineDeps deps{system_env_,
                     probes_,
                     registry_,
                     ledger_,
@@ -259,12 +239,13 @@ class LifecycleTest : public ::testing::Test {
   FakeClock clock_;
   CallLog log_;
   FakeBehaviour behaviour_;
-  StaticProcessTable table_;
+  testing::FakeProcessTable table_;
   FakeProbes probes_;
   FaultRegistry registry_;
   MemoryLedger ledger_;
   StopSource stop_;
-  FaultEnv env_{table_, clock_, stop_};
+  testing::FakeEnv system_env_{table_, clock_};
+  FaultEnv env_{system_env_, stop_};
   LocalExecutor executor_;
   Experiment experiment_;
 };

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "core/sys/system_env.h"
 #include "tests/support/fake_clock.h"
 #include "tests/support/fake_process_table.h"
 
@@ -149,13 +150,14 @@ class SourcesTest : public ::testing::Test {
 
   std::unique_ptr<MetricSource> Make(const json& source) {
     Result<std::unique_ptr<MetricSource>> s =
-        MakeMetricSource(Guard(source), {clock_, processes_, probes_, experiment_});
+        MakeMetricSource(Guard(source), {system_, probes_, experiment_});
     EXPECT_TRUE(s.ok()) << s.status().message();
     return s.ok() ? std::move(*s) : nullptr;
   }
 
   testing::FakeClock clock_;
   testing::FakeProcessTable processes_;
+  SystemEnv system_{processes_, clock_};  // real HTTP (to loopback ports that refuse)
   TableProbes probes_;
   Experiment experiment_;
 };
@@ -229,11 +231,11 @@ TEST_F(SourcesTest, UnreachableHttpSourcesAreErrors) {
 
 TEST_F(SourcesTest, RefusesWhatTheValidatorWould) {
   Result<std::unique_ptr<MetricSource>> s =
-      MakeMetricSource(Guard({{"type", "graphite"}}), {clock_, processes_, probes_, experiment_});
+      MakeMetricSource(Guard({{"type", "graphite"}}), {system_, probes_, experiment_});
   ASSERT_FALSE(s.ok());
   EXPECT_EQ(s.status().message(), "/guards/0/source/type: unknown source type \"graphite\"");
   s = MakeMetricSource(Guard({{"type", "probe"}, {"probe", {{"type", "tcp"}}}}),
-                       {clock_, processes_, probes_, experiment_});
+                       {system_, probes_, experiment_});
   ASSERT_FALSE(s.ok());
   EXPECT_EQ(s.status().message(),
             "experiment: /guards/0/source/probe/port: missing: an integer "

@@ -5,6 +5,7 @@
 
 #include "core/model/experiment.h"
 #include "core/observe/probe.h"
+#include "tests/support/fake_env.h"
 
 namespace ringfence {
 namespace {
@@ -112,44 +113,18 @@ TEST(ProbeOutcomeTest, ToJsonHasEveryField) {
             R"("tolerance":{"exact":200},"type":"http","value":503})");
 }
 
-// A process table holding a fixed list; signals and waits are not used by probes.
-class ListOnlyProcessTable : public ProcessTable {
- public:
-  explicit ListOnlyProcessTable(std::vector<ProcessInfo> processes)
-      : processes_(std::move(processes)) {}
-  Result<std::vector<ProcessInfo>> List() override { return processes_; }
-  Result<ProcessInfo> Get(pid_t pid) override {
-    for (const auto& p : processes_)
-      if (p.pid == pid) return p;
-    return Status::NotFound("no process " + std::to_string(pid));
-  }
-  Status Signal(pid_t, unsigned long long, int) override {
-    return Status::Runtime("not supported");
-  }
-  bool WaitExit(pid_t, unsigned long long, std::chrono::milliseconds) override { return false; }
-  std::chrono::system_clock::time_point StartTime(unsigned long long) override { return {}; }
-
- private:
-  std::vector<ProcessInfo> processes_;
-};
-
-ProcessInfo Proc(pid_t pid, std::string name, std::string cmdline) {
-  ProcessInfo p;
-  p.pid = pid;
-  p.start_ticks = 1000 + pid;
-  p.name = std::move(name);
-  p.cmdline = std::move(cmdline);
-  p.state = 'S';
-  return p;
-}
-
 class ProcessAliveProbeTest : public ::testing::Test {
  protected:
   // Pids far above pid_max so that neither PID 1 nor the test itself is among them.
-  ListOnlyProcessTable table_{{Proc(900001, "nginx", "nginx: master process"),
-                               Proc(900002, "nginx", "nginx: worker process"),
-                               Proc(900003, "redis-server", "redis-server *:6379")}};
-  std::unique_ptr<ProbeRunner> runner_ = MakeProbeRunner(table_);
+  ProcessAliveProbeTest() {
+    table_.Add(900001, "nginx", "nginx: master process", 0, 901001);
+    table_.Add(900002, "nginx", "nginx: worker process", 0, 901002);
+    table_.Add(900003, "redis-server", "redis-server *:6379", 0, 901003);
+  }
+
+  testing::FakeEnv system_;  // its own FakeProcessTable and FakeClock
+  testing::FakeProcessTable& table_ = system_.fake_processes();
+  std::unique_ptr<ProbeRunner> runner_ = MakeProbeRunner(system_);
   Experiment experiment_;
 
   void AddTarget(const std::string& name, const std::string& comm) {
