@@ -37,6 +37,7 @@
 #include "core/ledger/recovery.h"
 #include "core/ledger/state_dir.h"
 #include "core/model/params.h"
+#include "core/sys/child_launcher.h"
 #include "core/sys/run_command.h"
 #include "core/sys/system_clock.h"
 #include "core/sys/system_env.h"
@@ -309,27 +310,26 @@ nlohmann::json Begin(const HostOptions& o, const nlohmann::json& request, HostCo
   if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) != 0) {
     return ErrorReply(Status::FromErrno(errno, "socketpair"));
   }
-  pid_t child = ::fork();
-  if (child < 0) {
-    int err = errno;
+  // Its output goes to the log (or /dev/null when the log cannot be opened).
+  const int null_fd = ::open("/dev/null", O_RDWR | O_CLOEXEC);
+  const int log_fd =
+      ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0600);
+  const int out_fd = log_fd >= 0 ? log_fd : null_fd;
+  ChildLaunch launch;
+  launch.argv = {binary,  "host",   "watchdog", "--state-dir", o.state_dir,
+                 "--run", o.run_id, "--grace",  grace};
+  launch.new_session = true;
+  launch.detach = true;
+  launch.fds = {{sp[0], 0}, {out_fd, 1}, {out_fd, 2}};
+  launch.close_from = 3;
+  Result<pid_t> launched = LaunchChild(launch);
+  for (int fd : {null_fd, log_fd}) {
+    if (fd >= 0) ::close(fd);
+  }
+  if (!launched.ok()) {
     ::close(sp[0]);
     ::close(sp[1]);
-    return ErrorReply(Status::FromErrno(err, "fork"));
-  }
-  if (child == 0) {
-    ::setsid();
-    if (::fork() != 0) ::_exit(0);
-    int null_fd = ::open("/dev/null", O_RDWR);
-    int log_fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW, 0600);
-    ::dup2(sp[0], 0);
-    ::dup2(log_fd >= 0 ? log_fd : null_fd, 1);
-    ::dup2(log_fd >= 0 ? log_fd : null_fd, 2);
-    for (int fd = 3; fd < 1024; ++fd) ::close(fd);
-    const char* argv[] = {binary.c_str(),      "host",  "watchdog",       "--state-dir",
-                          o.state_dir.c_str(), "--run", o.run_id.c_str(), "--grace",
-                          grace.c_str(),       nullptr};
-    ::execv(binary.c_str(), const_cast<char* const*>(argv));
-    ::_exit(127);
+    return ErrorReply(launched.status());
   }
   ::close(sp[0]);
   const std::string frame = SecretsFrame(*secrets);
@@ -339,7 +339,6 @@ nlohmann::json Begin(const HostOptions& o, const nlohmann::json& request, HostCo
     if (n < 0) break;  // it is gone: "did not start" below
     off += static_cast<size_t>(n);
   }
-  ::waitpid(child, nullptr, 0);
   // The watchdog writes one byte back once its "started" record is in the ledger; the socket
   // closes if it exits first. Either wakes this wait (at most 3 s); no polling of the ledger.
   const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(3);

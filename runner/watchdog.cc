@@ -18,6 +18,7 @@
 #include "core/fault/fault.h"
 #include "core/ledger/file_ledger.h"
 #include "core/ledger/recovery.h"
+#include "core/sys/child_launcher.h"
 #include "core/sys/system_clock.h"
 #include "core/sys/system_env.h"
 #include "core/sys/system_process_table.h"
@@ -80,24 +81,21 @@ Result<std::unique_ptr<WatchdogHandle>> WatchdogHandle::Start(
     }
     return Status::FromErrno(err, "watchdog descriptors");
   }
-  pid_t pid = ::fork();
-  if (pid < 0) {
-    int err = errno;
+  // A session of its own, so that a signal to the runner's process group (Ctrl-C) misses it.
+  ChildLaunch launch;
+  launch.argv = {binary, "watchdog", "--ledger", ledger_path, "--grace", grace_ms};
+  launch.new_session = true;
+  launch.fds.emplace_back(sock_hi, 3);  // dup2 clears FD_CLOEXEC on the new descriptor
+  if (lock_hi >= 0) launch.fds.emplace_back(lock_hi, 4);
+  launch.what = "watchdog fork";
+  Result<pid_t> launched = LaunchChild(launch);
+  if (!launched.ok()) {
     for (int fd : {p[0], p[1], sock_hi, lock_hi}) {
       if (fd >= 0) ::close(fd);
     }
-    return Status::FromErrno(err, "watchdog fork");
+    return launched.status();
   }
-  if (pid == 0) {
-    // Only async-signal-safe calls between fork and exec.
-    ::setsid();
-    ::dup2(sock_hi, 3);  // dup2 clears FD_CLOEXEC on the new descriptor
-    if (lock_hi >= 0) ::dup2(lock_hi, 4);
-    const char* argv[] = {binary.c_str(), "watchdog",       "--ledger", ledger_path.c_str(),
-                          "--grace",      grace_ms.c_str(), nullptr};
-    ::execv(binary.c_str(), const_cast<char* const*>(argv));
-    ::_exit(127);
-  }
+  const pid_t pid = *launched;
   ::close(p[0]);
   ::close(sock_hi);
   if (lock_hi >= 0) ::close(lock_hi);

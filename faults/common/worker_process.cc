@@ -22,6 +22,8 @@ extern "C" {
 #include <utility>
 #include <vector>
 
+#include "core/sys/child_launcher.h"
+
 namespace ringfence {
 namespace {
 
@@ -197,6 +199,22 @@ Result<WorkerSample> SampleWorker(const ProcessRef& ref) {
   return sample;
 }
 
+namespace {
+
+// What LaunchChild hands the child: RunChild's arguments.
+struct WorkerStart {
+  const ChildPlan* plan;
+  WorkerBody body;
+  const void* arg;
+};
+
+void StartInChild(const void* start) {
+  const auto* s = static_cast<const WorkerStart*>(start);
+  RunChild(*s->plan, s->body, s->arg);
+}
+
+}  // namespace
+
 Result<ProcessRef> StartWorker(const WorkerSetup& setup, WorkerBody body, const void* arg,
                                WorkerRecorder& recorder) {
   ChildPlan plan;
@@ -229,13 +247,18 @@ Result<ProcessRef> StartWorker(const WorkerSetup& setup, WorkerBody body, const 
   plan.ready_write = ready[1];
   plan.go_read = go[0];
 
-  pid_t pid = ::fork();
-  if (pid < 0) {
-    int err = errno;
+  // The child runs RunChild (no exec): it sets itself up from `plan` with system calls only.
+  const WorkerStart start_in_child{&plan, body, arg};
+  ChildLaunch launch;
+  launch.body = StartInChild;
+  launch.arg = &start_in_child;
+  launch.what = "fork of a worker";
+  Result<pid_t> launched = LaunchChild(launch);
+  if (!launched.ok()) {
     for (int fd : {ready[0], ready[1], go[0], go[1]}) ::close(fd);
-    return Status::FromErrno(err, "fork of a worker");
+    return launched.status();
   }
-  if (pid == 0) RunChild(plan, body, arg);
+  const pid_t pid = *launched;
 
   ::close(ready[1]);
   ::close(go[0]);
