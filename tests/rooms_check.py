@@ -2,7 +2,10 @@
 """The rooms test: the allowed arrows between rooms form no cycle, every #include of a room's source points to the room itself or to a room it
 may use (the ROOMS of its ringfence_room() in CMakeLists.txt, written to <build>/rooms.txt), no
 two units (x.h + x.cc) include each other through any chain, core/ holds no source file outside
-a room, and nothing in core/ or faults/ knows the demo. Prints every violation; exit 1 if any.
+a room, nothing in core/ or faults/ knows the demo, and no side effect bypasses the Env: outside
+core/sys (and demo/), no source of core/, faults/ or runner/ calls RunCommand*, HttpGet, HttpPost,
+HttpFetch, std::chrono::system_clock::now, fork or std::random_device (tests are exempt). Prints
+every violation; exit 1 if any.
 
 Usage: rooms_check.py SOURCE_DIR ROOMS_TXT
 """
@@ -11,6 +14,26 @@ import re
 import sys
 
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"', re.M)
+
+# Side effects that only core/sys may make directly; everything else goes through an Env
+# (core/base/env.h) or core/sys/child_launcher.h.
+DIRECT_SIDE_EFFECT = re.compile(
+    r"(?<![\w.>])(RunCommand|RunCommandWithInput|RunControlledCommand|HttpGet|HttpPost|HttpFetch)"
+    r"\s*\(|system_clock::now\b|(?<![\w.>])v?fork\s*\(|\brandom_device\b")
+SIDE_EFFECT_ROOMS = ("core", "faults", "runner")
+SIDE_EFFECT_EXEMPT = ("core/sys/",)
+COMMENT_OR_STRING = re.compile(r'//[^\n]*|/\*.*?\*/|"(?:\\.|[^"\\\n])*"', re.S)
+
+
+def direct_side_effects(path, text):
+    """Lines of `text` (comments and string literals ignored) that make a side effect directly."""
+    code = COMMENT_OR_STRING.sub(lambda m: "\n" * m.group(0).count("\n"), text)
+    found = []
+    for number, line in enumerate(code.split("\n"), 1):
+        for m in DIRECT_SIDE_EFFECT.finditer(line):
+            found.append(f"{path}:{number}: calls {m.group(0).rstrip('(').strip()} directly "
+                         "(only core/sys may; go through the Env)")
+    return found
 
 
 def load_rooms(path):
@@ -106,6 +129,8 @@ def main():
             if directory is None:
                 continue
             text = open(os.path.join(root, path), encoding="utf-8").read()
+            if top in SIDE_EFFECT_ROOMS and not path.startswith(SIDE_EFFECT_EXEMPT):
+                problems.extend(direct_side_effects(path, text))
             if top in ("core", "faults") and re.search("demo", text, re.I):
                 problems.append(f"{path}: mentions the demo (only demo/ knows it)")
             name, allowed = rooms[directory]
