@@ -80,6 +80,19 @@ std::vector<std::string> WaveTexts(const ParamReader& read) {
   return out;
 }
 
+GateConfig GatesFrom(const ParamReader& read) {
+  GateConfig gates;
+  gates.unhealthy_samples = read.Get<int>("unhealthy_samples");
+  gates.fail_on_restart = read.Get<bool>("fail_on_restart");
+  gates.max_error_rate = read.Optional<double>("max_error_rate");
+  gates.comparative = read.Get<bool>("comparative");
+  gates.alpha = read.Get<double>("alpha");
+  gates.min_latency_effect = read.Get<double>("min_latency_effect");
+  gates.min_unhealthy_effect = read.Get<double>("min_unhealthy_effect");
+  gates.min_samples = read.Get<int>("min_samples");
+  return gates;
+}
+
 // `params` validated against the declaration.
 BadUpdateConfig ParseConfig(const nlohmann::json& p) {
   const ParamReader read(BadUpdateDecl(), p);
@@ -113,14 +126,7 @@ BadUpdateConfig ParseConfig(const nlohmann::json& p) {
   c.pipeline_timeout = duration("pipeline_timeout");
   c.pipeline_stop_grace = duration("pipeline_stop_grace");
   c.max_blast_radius = read.Get<double>("max_blast_radius");
-  c.gates.unhealthy_samples = read.Get<int>("unhealthy_samples");
-  c.gates.fail_on_restart = read.Get<bool>("fail_on_restart");
-  c.gates.max_error_rate = read.Optional<double>("max_error_rate");
-  c.gates.comparative = read.Get<bool>("comparative");
-  c.gates.alpha = read.Get<double>("alpha");
-  c.gates.min_latency_effect = read.Get<double>("min_latency_effect");
-  c.gates.min_unhealthy_effect = read.Get<double>("min_unhealthy_effect");
-  c.gates.min_samples = read.Get<int>("min_samples");
+  c.gates = GatesFrom(read);
   return c;
 }
 
@@ -805,6 +811,11 @@ void AddCommandError(const nlohmann::json& params, const std::string& pointer, c
 }
 
 }  // namespace
+
+GateConfig DeclaredGateConfig() {
+  return GatesFrom(
+      ParamReader(BadUpdateDecl(), WithDefaults(BadUpdateDecl(), nlohmann::json::object())));
+}
 
 Result<std::string> FileChecksum(const std::string& path) {
   auto bytes = ReadWhole(path);

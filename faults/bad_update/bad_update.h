@@ -1,6 +1,7 @@
 #pragma once
 
 #include "core/fault/fault.h"
+#include "faults/bad_update/gates.h"
 
 namespace ringfence {
 
@@ -24,6 +25,9 @@ class BadUpdateFactory : public FaultFactory {
   // Every host's artifact has the checksum recorded before the rollout (the backup's).
   Verification Verify(FaultEnv& env, const UndoRecord& undo) const override;
 };
+
+// The gates as bad_update's declaration defaults them (every gate parameter at its default).
+GateConfig DeclaredGateConfig();
 
 // FNV-1a 64 of a file's bytes as 16 hex digits; kNotFound when it cannot be read.
 Result<std::string> FileChecksum(const std::string& path);

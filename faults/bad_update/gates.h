@@ -13,18 +13,21 @@ namespace ringfence {
 // The bad_update gates: what they judge is in docs/faults/bad_update.md. Everything here is pure
 // (no I/O, no clock of its own) so that it is unit-tested on made-up samples.
 
+// The initial values here are only zeros: the defaults are bad_update's declaration's
+// (DeclaredGateConfig() in bad_update.h builds a config from them).
 struct GateConfig {
   // Absolute gates, judged at every sample of an exposed host.
-  int unhealthy_samples = 2;             // consecutive unhealthy samples that fail the gate
-  bool fail_on_restart = true;           // a new pid behind /health fails the gate
+  int unhealthy_samples = 0;             // consecutive unhealthy samples that fail the gate
+  bool fail_on_restart = false;          // a new pid behind /health fails the gate
   std::optional<double> max_error_rate;  // of the exposed hosts' /work requests in the bake
   // Comparative gates (exposed vs untouched hosts), judged when a bake ends.
-  bool comparative = true;
-  double alpha = 0.05;
-  double min_latency_effect = 0.5;    // exposed median ≥ (1 + this) × baseline median
-  double min_unhealthy_effect = 0.2;  // exposed unhealthy share − baseline share ≥ this
-  int min_samples = 5;                // per group, per test; fewer is inconclusive
-  size_t max_test_samples = 30;       // the latest N per group enter a test (exact tests cost)
+  bool comparative = false;
+  double alpha = 0;
+  double min_latency_effect = 0;    // exposed median ≥ (1 + this) × baseline median
+  double min_unhealthy_effect = 0;  // exposed unhealthy share − baseline share ≥ this
+  int min_samples = 0;              // per group, per test; fewer is inconclusive
+  size_t max_test_samples = 30;     // the latest N per group enter a test (exact tests cost);
+                                    // not a parameter
 };
 
 // What one sample of one host found.

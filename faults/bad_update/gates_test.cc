@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "faults/bad_update/bad_update.h"
+
 namespace ringfence {
 namespace {
 
@@ -40,14 +42,14 @@ TEST(GatesTest, AHealthyFleetPasses) {
   for (int round = 0; round < 10; ++round) {
     for (int i = 0; i < 5; ++i) hosts[i].Record(Healthy(100 + i, 2 + (round + i) % 3));
   }
-  GateConfig config;
+  GateConfig config = DeclaredGateConfig();
   EXPECT_EQ(EvaluateAbsolute(hosts, config).verdict, GateVerdict::kPass);
   EXPECT_EQ(EvaluateComparative(hosts, config).verdict, GateVerdict::kPass);
 }
 
 TEST(GatesTest, AnExposedHostDownForTwoSamplesFails) {
   auto hosts = Fleet(3, 1);
-  GateConfig config;
+  GateConfig config = DeclaredGateConfig();
   hosts[0].Record(Down());
   EXPECT_EQ(EvaluateAbsolute(hosts, config).verdict, GateVerdict::kPass);
   hosts[0].Record(Down());
@@ -65,14 +67,14 @@ TEST(GatesTest, AnExposedHostDownForTwoSamplesFails) {
 TEST(GatesTest, ARestartFails) {
   auto hosts = Fleet(2, 1);
   hosts[0].Record(Healthy(555, 1));
-  GateResult r = EvaluateAbsolute(hosts, GateConfig{});
+  GateResult r = EvaluateAbsolute(hosts, DeclaredGateConfig());
   EXPECT_EQ(r.verdict, GateVerdict::kFail);
   EXPECT_EQ(r.reason, "h0 restarted (pid 100 → 555)");
 }
 
 TEST(GatesTest, ErrorRateAboveTheMaximumFails) {
   auto hosts = Fleet(2, 1);
-  GateConfig config;
+  GateConfig config = DeclaredGateConfig();
   config.max_error_rate = 0.1;
   config.unhealthy_samples = 100;
   for (int i = 0; i < 4; ++i) hosts[0].Record(Healthy(100, 1));
@@ -89,7 +91,7 @@ TEST(GatesTest, SlowerExposedHostsFailTheLatencyComparison) {
   for (int round = 0; round < 8; ++round) {
     for (int i = 0; i < 4; ++i) hosts[i].Record(Healthy(100 + i, (i < 2 ? 20 : 2) + round % 3));
   }
-  GateResult r = EvaluateComparative(hosts, GateConfig{});
+  GateResult r = EvaluateComparative(hosts, DeclaredGateConfig());
   EXPECT_EQ(r.verdict, GateVerdict::kFail);
   EXPECT_EQ(r.reason.rfind("latency: exposed median 21ms vs baseline 3ms, Mann-Whitney p = ", 0),
             0u)
@@ -101,12 +103,12 @@ TEST(GatesTest, ASignificantButSmallLatencyDifferencePasses) {
   for (int round = 0; round < 8; ++round) {
     for (int i = 0; i < 4; ++i) hosts[i].Record(Healthy(100 + i, (i < 2 ? 2.2 : 2) + round * 0.01));
   }
-  EXPECT_EQ(EvaluateComparative(hosts, GateConfig{}).verdict, GateVerdict::kPass);
+  EXPECT_EQ(EvaluateComparative(hosts, DeclaredGateConfig()).verdict, GateVerdict::kPass);
 }
 
 TEST(GatesTest, MoreUnhealthyExposedSamplesFailFisher) {
   auto hosts = Fleet(4, 2);
-  GateConfig config;
+  GateConfig config = DeclaredGateConfig();
   for (int round = 0; round < 10; ++round) {
     for (int i = 0; i < 4; ++i) {
       HostSample s = Healthy(100 + i, 2);
@@ -125,7 +127,7 @@ TEST(GatesTest, MoreUnhealthyExposedSamplesFailFisher) {
 TEST(GatesTest, TooFewSamplesAreInconclusive) {
   auto hosts = Fleet(3, 1);
   for (int i = 0; i < 3; ++i) hosts[i].Record(Healthy(100 + i, 2));
-  GateResult r = EvaluateComparative(hosts, GateConfig{});
+  GateResult r = EvaluateComparative(hosts, DeclaredGateConfig());
   EXPECT_EQ(r.verdict, GateVerdict::kInconclusive);
   EXPECT_EQ(r.reason, "unhealthy: 1 exposed and 2 baseline samples, fewer than min_samples 5");
 }
@@ -133,7 +135,7 @@ TEST(GatesTest, TooFewSamplesAreInconclusive) {
 TEST(GatesTest, NoBaselineLeftIsJudgedByTheAbsoluteGatesAlone) {
   auto hosts = Fleet(3, 3);
   for (int i = 0; i < 3; ++i) hosts[i].Record(Healthy(100 + i, 2));
-  EXPECT_EQ(EvaluateComparative(hosts, GateConfig{}).verdict, GateVerdict::kPass);
+  EXPECT_EQ(EvaluateComparative(hosts, DeclaredGateConfig()).verdict, GateVerdict::kPass);
 }
 
 class GateStateMachineTest : public ::testing::Test {

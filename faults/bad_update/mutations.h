@@ -12,11 +12,13 @@ namespace ringfence {
 // Ways to turn a good artifact into a bad one. The text-record mutations read the artifact as
 // text records: one comma-separated record per line; blank lines and lines starting with '#'
 // are not records.
+// The initial values here are only zeros: the defaults are bad_update's declaration's
+// (mutation_seed, mutation_record, oversize_bytes), read through its ParamReader.
 struct MutationSpec {
-  std::string name;                 // one of MutationNames()
-  uint64_t seed = 0;                // corrupt_bytes: which bytes, and what they become
-  int record = 1;                   // extra_field: the 1-based record that gets one more field
-  size_t oversize_bytes = 8 << 20;  // oversize: at least this many bytes
+  std::string name;           // one of MutationNames()
+  uint64_t seed = 0;          // corrupt_bytes: which bytes, and what they become
+  int record = 0;             // extra_field: the 1-based record that gets one more field
+  size_t oversize_bytes = 0;  // oversize: at least this many bytes
 };
 
 // extra_field, truncate, corrupt_bytes, empty, oversize.
