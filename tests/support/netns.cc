@@ -9,7 +9,7 @@
 #include <chrono>
 #include <thread>
 
-#include "tests/support/processes.h"
+#include "core/sys/run_command.h"
 
 namespace ringfence::testing {
 
@@ -24,35 +24,10 @@ std::vector<std::string> NetnsPair::In(const std::string& ns, std::vector<std::s
 }
 
 int NetnsPair::Run(const std::vector<std::string>& argv, std::string* output) {
-  int pipefd[2];
-  if (::pipe2(pipefd, O_CLOEXEC) != 0) return -1;
-  pid_t pid = ::fork();
-  if (pid < 0) return -1;
-  if (pid == 0) {
-    ::dup2(pipefd[1], 1);
-    ::dup2(pipefd[1], 2);
-    std::vector<char*> args;
-    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-    args.push_back(nullptr);
-    ::execvp(args[0], args.data());
-    ::_exit(127);
-  }
-  ::close(pipefd[1]);
-  std::string text;
-  char buf[4096];
-  ssize_t n;
-  while ((n = ::read(pipefd[0], buf, sizeof buf)) > 0) text.append(buf, static_cast<size_t>(n));
-  ::close(pipefd[0]);
-  int status = 0;
-  bool done =
-      Eventually([&] { return ::waitpid(pid, &status, WNOHANG) == pid; }, std::chrono::seconds(10));
-  if (!done) {
-    ::kill(pid, SIGKILL);
-    ::waitpid(pid, &status, 0);
-    return -1;
-  }
-  if (output) *output = text;
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  auto ran = RunCommand(argv, std::chrono::seconds(10));
+  if (!ran.ok() || ran->timed_out) return -1;
+  if (output) *output = ran->out + ran->err;
+  return ran->exit_code;
 }
 
 NetnsPair::NetnsPair() {
