@@ -79,6 +79,7 @@ std::vector<DrawnSamples::Span> Strip(const std::vector<SampleView>& samples, do
     std::nth_element(gaps.begin(), gaps.begin() + gaps.size() / 2, gaps.end());
     typical = std::max(0.0, gaps[gaps.size() / 2]);
   }
+  if (typical <= 0) typical = span_s / 200;  // one sample: a visible cell
   for (size_t i = 0; i < samples.size(); ++i) {
     const SampleView& s = samples[i];
     const double next = i + 1 < samples.size() ? samples[i + 1].t : s.t + typical;

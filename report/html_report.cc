@@ -59,7 +59,7 @@ svg .marker-label{font-size:10px;font-weight:700}svg .marker-label.abort{fill:va
 .v-ok{fill:#8fd19e;background:#8fd19e}.v-warming_up{fill:#afb8c1;background:#afb8c1}.v-no_data{fill:#d4a72c;background:#d4a72c}
 .v-error{fill:#8250df;background:#8250df}.v-breach{fill:var(--bad);background:var(--bad)}
 svg .point.v-breach{stroke:#fff;stroke-width:.8}
-svg.waves{width:100%;max-width:760px;height:auto;display:block}
+svg.waves{width:100%;max-width:900px;height:auto;display:block}
 svg .wave-planned{fill:#eaeef2;stroke:var(--line)}svg .wave-exposed{fill:#0969da}svg .wave-unhealthy{fill:var(--bad)}
 svg .wave-label{font-size:12px;fill:#24292f}
 .figures{display:flex;flex-wrap:wrap;gap:10px;margin:.5em 0 1em}
@@ -83,8 +83,10 @@ std::string Cell(const std::string& s) { return "<td>" + Escape(s) + "</td>"; }
 // "T+1.25 s" with the wall-clock time under it, small.
 std::string AtCell(const std::optional<double>& t, const std::string& at) {
   if (!t) return Cell(at);
-  return "<td>" + Escape(AtText(t)) + (at.empty() ? "" : "<br><small>" + Escape(at) + "</small>") +
-         "</td>";
+  // The time of day (UTC) only: the date is in the facts above.
+  const std::string clock = at.size() == 24 && at[10] == 'T' ? at.substr(11, 12) + " UTC" : at;
+  return "<td>" + Escape(AtText(t)) +
+         (clock.empty() ? "" : "<br><small>" + Escape(clock) + "</small>") + "</td>";
 }
 
 std::string VerdictCell(bool ok, const std::string& yes, const std::string& no) {
@@ -103,11 +105,14 @@ std::string Head(const JournalModel& run) {
 
 // The experiment's description, led by "Hypothesis:" once (descriptions often start with it).
 std::string Hypothesis(const std::string& description) {
-  const std::string lead = "Hypothesis:";
-  std::string rest = description;
-  if (rest.compare(0, lead.size(), lead) == 0) rest = rest.substr(lead.size());
-  while (!rest.empty() && rest.front() == ' ') rest.erase(0, 1);
-  return "<strong>" + lead + "</strong> " + Escape(rest);
+  const std::string word = "Hypothesis";
+  if (description.compare(0, word.size(), word) != 0) {
+    return "<strong>" + word + ":</strong> " + Escape(description);
+  }
+  const size_t colon = description.find(':');
+  if (colon == std::string::npos || colon > 40) return Escape(description);
+  return "<strong>" + Escape(description.substr(0, colon + 1)) + "</strong>" +
+         Escape(description.substr(colon + 1));
 }
 
 std::string Banner(const JournalModel& run) {
@@ -143,12 +148,14 @@ std::string Facts(const JournalModel& run, const std::string& journal_path) {
   std::string out = "<table class=\"facts\">";
   out += row("run id", "<code>" + Escape(run.run_id) + "</code>");
   out += row("seed", "<code>" + std::to_string(run.seed) + "</code>");
-  out += row("replay", "<code id=\"replay\">" + Escape(replay) + "</code>" +
-                           (known ? "" : " <span class=\"none\">(the command line is not recorded)</span>"));
-  out += row("ran on", or_unknown(run.host) + (run.platform.empty() ? "" : " · " + Escape(run.platform)));
+  out += row("replay",
+             "<code id=\"replay\">" + Escape(replay) + "</code>" +
+                 (known ? "" : " <span class=\"none\">(the command line is not recorded)</span>"));
+  out += row("ran on",
+             or_unknown(run.host) + (run.platform.empty() ? "" : " · " + Escape(run.platform)));
   out += row("by", or_unknown(run.user));
-  out += row("ringfence", Escape(run.ringfence_version) + " · journal_version " +
-                              std::to_string(run.version));
+  out += row("ringfence",
+             Escape(run.ringfence_version) + " · journal_version " + std::to_string(run.version));
   out += row("started", Escape(run.started_at));
   out += row("ended", run.ended_at.empty() ? "<span class=\"none\">did not end</span>"
                                            : Escape(run.ended_at));
@@ -172,8 +179,8 @@ std::string Legend() {
       {"v-ok", "ok"},       {"v-warming_up", "warming up"}, {"v-no_data", "no data"},
       {"v-error", "error"}, {"v-breach", "breach"},         {"fault-active", "fault active"}};
   for (const auto& [css, label] : keys) {
-    out += "<span><span class=\"swatch " + std::string(css) + "\">&nbsp;</span>" + label +
-           "</span>";
+    out +=
+        "<span><span class=\"swatch " + std::string(css) + "\">&nbsp;</span>" + label + "</span>";
   }
   return out + "</p>\n";
 }
@@ -186,8 +193,8 @@ std::string Rollouts(const JournalModel& run) {
   std::string out;
   for (const auto& f : run.faults) {
     if (f.type != "bad_update" || !f.observed.is_object()) continue;
-    out += "<h3 class=\"rollout\">Rollout of " + Escape(f.name) + ": blast radius and waves</h3>\n" +
-           Figures(f.observed);
+    out += "<h3 class=\"rollout\">Rollout of " + Escape(f.name) +
+           ": blast radius and waves</h3>\n" + Figures(f.observed);
     if (f.observed.contains("waves")) out += WaveStrips(f.observed["waves"]);
   }
   return out;
@@ -201,11 +208,13 @@ std::string Timeline(const JournalModel& run) {
 std::string RevertProof(const JournalModel& run) {
   std::string out = "<h2 id=\"revert-proof\">Revert proof</h2>\n";
   const auto rows = RevertRows(run);
-  if (rows.empty()) return out + "<p class=\"none\">No fault was injected: nothing to revert.</p>\n";
-  out += "<p>" + std::string(run.reverted_cleanly && run.manual_undo.empty()
-                                 ? "Every injected fault was reverted and verified."
-                                 : "<strong class=\"fail-cell\">Not every fault was reverted: "
-                                   "undo the red rows by hand.</strong>") +
+  if (rows.empty())
+    return out + "<p class=\"none\">No fault was injected: nothing to revert.</p>\n";
+  out += "<p>" +
+         std::string(run.reverted_cleanly && run.manual_undo.empty()
+                         ? "Every injected fault was reverted and verified."
+                         : "<strong class=\"fail-cell\">Not every fault was reverted: "
+                           "undo the red rows by hand.</strong>") +
          "</p>\n<div class=\"scroll\"><table class=\"revert-proof\"><thead><tr><th>fault</th>"
          "<th>target</th><th>injected at</th><th>reverted at</th><th>active for</th>"
          "<th>reverted by</th><th>verified</th></tr></thead><tbody>\n";
@@ -214,16 +223,18 @@ std::string RevertProof(const JournalModel& run) {
     out += r.failed ? "<tr class=\"failed revert-row\">" : "<tr class=\"revert-row\">";
     out += Cell(r.fault->name + " (" + r.fault->type + ")") + Cell(t.label);
     out += AtCell(t.injected_t, t.injected_at);
-    out += r.failed ? "<td><strong>NOT REVERTED</strong></td>" : AtCell(t.reverted_t, t.reverted_at);
+    out +=
+        r.failed ? "<td><strong>NOT REVERTED</strong></td>" : AtCell(t.reverted_t, t.reverted_at);
     out += Cell(ActiveFor(t)) + Cell(RevertedByText(run, t));
     std::string verified = t.verified ? (*t.verified ? "yes" : "no") : "—";
     if (!t.verification.empty()) verified += ": " + t.verification;
     out += Cell(verified) + "</tr>\n";
     if (r.failed) {
-      out += "<tr class=\"failed manual-undo\"><td colspan=\"7\"><strong>Undo by hand:</strong> "
-             "<code>" +
-             Escape(t.manual_undo.empty() ? "(the undo record holds no command)" : t.manual_undo) +
-             "</code>" + (t.error.empty() ? "" : "<br>" + Escape(t.error)) + "</td></tr>\n";
+      out +=
+          "<tr class=\"failed manual-undo\"><td colspan=\"7\"><strong>Undo by hand:</strong> "
+          "<code>" +
+          Escape(t.manual_undo.empty() ? "(the undo record holds no command)" : t.manual_undo) +
+          "</code>" + (t.error.empty() ? "" : "<br>" + Escape(t.error)) + "</td></tr>\n";
     }
   }
   out += "</tbody></table></div>\n";
@@ -253,22 +264,25 @@ std::string Probes(const JournalModel& run) {
   if (run.after) {
     rows += ProbeRows(*run.after, "steady state after");
   } else if (!run.before.empty()) {
-    rows += "<tr><td>steady state after</td><td colspan=\"6\" class=\"skip-cell\">not checked (the "
-            "run ended before its method, or was interrupted)</td></tr>\n";
+    rows +=
+        "<tr><td>steady state after</td><td colspan=\"6\" class=\"skip-cell\">not checked (the "
+        "run ended before its method, or was interrupted)</td></tr>\n";
   }
   std::string out = "<h2 id=\"probes\">Steady state and probes</h2>\n";
   if (rows.empty()) return out + "<p class=\"none\">The experiment has no probes.</p>\n";
   return out +
          "<div class=\"scroll\"><table><thead><tr><th>when</th><th>probe</th><th>type</th>"
-         "<th>tolerance</th><th>measured</th><th>verdict</th><th>detail</th></tr></thead><tbody>\n" +
+         "<th>tolerance</th><th>measured</th><th>verdict</th><th>detail</th></tr></"
+         "thead><tbody>\n" +
          rows + "</tbody></table></div>\n";
 }
 
 std::string Guards(const JournalModel& run) {
   std::string out = "<h2 id=\"guards\">Guards</h2>\n";
   if (run.guards.empty()) return out + "<p class=\"none\">The experiment has no guards.</p>\n";
-  out += "<div class=\"scroll\"><table><thead><tr><th>guard</th><th>source</th><th>condition</th>"
-         "<th>baseline</th><th>interval</th><th>samples</th><th>verdict</th></tr></thead><tbody>\n";
+  out +=
+      "<div class=\"scroll\"><table><thead><tr><th>guard</th><th>source</th><th>condition</th>"
+      "<th>baseline</th><th>interval</th><th>samples</th><th>verdict</th></tr></thead><tbody>\n";
   for (const auto& g : run.guards) {
     std::string counts = std::to_string(g.samples_total) + " taken";
     for (const auto& [verdict, n] : g.verdicts) counts += "; " + verdict + " " + std::to_string(n);
@@ -303,19 +317,23 @@ std::string Figures(const nlohmann::json& o) {
   const auto blast = num("blast_radius"), limit = num("max_blast_radius");
   if (blast) {
     const bool within = !limit || *blast <= *limit + 1e-12;
-    out += figure(Fixed(*blast * 100, 1) + " %",
-                  "blast radius" + (limit ? " (limit " + Fixed(*limit * 100, 1) + " %)" : std::string()),
-                  within ? "good" : "bad");
+    out += figure(
+        Fixed(*blast * 100, 1) + " %",
+        "blast radius" + (limit ? " (limit " + Fixed(*limit * 100, 1) + " %)" : std::string()),
+        within ? "good" : "bad");
   }
   if (auto e = num("exposed"), f = num("fleet"); e && f) {
     out += figure(Fixed(*e, 0) + " / " + Fixed(*f, 0), "hosts exposed", "");
   }
   if (auto w = num("detected_in_wave")) out += figure(Fixed(*w, 0), "detected in wave", "");
-  if (auto t = num("time_to_detect_ms")) out += figure(HumanSeconds(*t / 1000), "time to detect", "");
+  if (auto t = num("time_to_detect_ms"))
+    out += figure(HumanSeconds(*t / 1000), "time to detect", "");
   if (auto t = num("time_to_rollback_ms"))
     out += figure(HumanSeconds(*t / 1000), "time to roll back", "");
-  if (auto s = num("overshoot")) out += figure(Fixed(*s, 0), "overshoot (hosts)", *s > 0 ? "bad" : "good");
-  if (auto s = num("stranded")) out += figure(Fixed(*s, 0), "stranded hosts", *s > 0 ? "bad" : "good");
+  if (auto s = num("overshoot"))
+    out += figure(Fixed(*s, 0), "overshoot (hosts)", *s > 0 ? "bad" : "good");
+  if (auto s = num("stranded"))
+    out += figure(Fixed(*s, 0), "stranded hosts", *s > 0 ? "bad" : "good");
   if (o.contains("verdict_reason") && o["verdict_reason"].is_string()) {
     const std::string reason = o["verdict_reason"].get<std::string>();
     out += figure(reason, "verdict reason", reason == "contained" ? "good" : "bad");
@@ -330,8 +348,8 @@ std::string WaveStrips(const nlohmann::json& waves) {
     if (w.is_object() && w.contains("planned") && w["planned"].is_number())
       most = std::max(most, w["planned"].get<double>());
   }
-  constexpr double kBarX = 90, kBarW = 380, kRow = 30;
-  Svg svg(760, kRow * static_cast<double>(waves.size()) + 6, "waves",
+  constexpr double kBarX = 70, kBarW = 340, kRow = 30;
+  Svg svg(900, kRow * static_cast<double>(waves.size()) + 6, "waves",
           "Waves of the rollout: planned, exposed and unhealthy hosts, gate result, rollback");
   double y = 4;
   for (const auto& w : waves) {
@@ -339,9 +357,10 @@ std::string WaveStrips(const nlohmann::json& waves) {
     auto n = [&w](const char* key) {
       return w.contains(key) && w[key].is_number() ? w[key].get<double>() : 0.0;
     };
-    const std::string gate = w.contains("gate") && w["gate"].is_string() ? w["gate"].get<std::string>() : "";
-    const bool rolled = w.contains("rolled_back") && w["rolled_back"].is_boolean() &&
-                        w["rolled_back"].get<bool>();
+    const std::string gate =
+        w.contains("gate") && w["gate"].is_string() ? w["gate"].get<std::string>() : "";
+    const bool rolled =
+        w.contains("rolled_back") && w["rolled_back"].is_boolean() && w["rolled_back"].get<bool>();
     const double scale = kBarW / most;
     svg.OpenGroup("wave-strip", {{"data-wave", Fixed(n("wave"), 0)}, {"data-gate", gate}});
     svg.Text(4, y + 17, "wave " + Fixed(n("wave"), 0), "wave-label");
@@ -374,8 +393,8 @@ std::string Faults(const JournalModel& run) {
            VerdictCell(f.revert_ok, "every target", "NOT every target") +
            "</tr><tr><th scope=\"row\">duration</th>" + Cell(f.duration) +
            "</tr><tr><th scope=\"row\">parameters</th><td><details><summary>" +
-           std::to_string(f.params.is_object() ? f.params.size() : 0) +
-           " parameters</summary>" + JsonAsHtml(f.params) + "</details></td></tr></table>\n";
+           std::to_string(f.params.is_object() ? f.params.size() : 0) + " parameters</summary>" +
+           JsonAsHtml(f.params) + "</details></td></tr></table>\n";
     out += "<h4>Observed (at the end of its active window)</h4>\n<div class=\"scroll observed\">" +
            JsonAsHtml(f.observed) + "</div>\n";
     if (!f.observed_after_revert.is_null() && f.observed_after_revert != f.observed) {
@@ -389,17 +408,24 @@ std::string Faults(const JournalModel& run) {
 
 std::string Rollbacks(const JournalModel& run) {
   std::string out = "<h2 id=\"rollbacks\">Rollbacks</h2>\n";
-  if (run.rollbacks.empty()) return out + "<p class=\"none\">The experiment has no rollbacks.</p>\n";
-  out += "<div class=\"scroll\"><table><thead><tr><th>rollback</th><th>command</th><th>exit "
-         "code</th><th>result</th><th>stderr</th></tr></thead><tbody>\n";
+  if (run.rollbacks.empty())
+    return out + "<p class=\"none\">The experiment has no rollbacks.</p>\n";
+  out +=
+      "<div class=\"scroll\"><table><thead><tr><th>rollback</th><th>command</th><th>exit "
+      "code</th><th>result</th><th>stderr</th></tr></thead><tbody>\n";
   for (const auto& r : run.rollbacks) {
     std::string command;
     for (const auto& a : r.argv) command += (command.empty() ? "" : " ") + a;
     const std::string code = r.exit_code ? std::to_string(*r.exit_code) : "—";
     out += "<tr class=\"rollback-row\">" + Cell(r.name) + "<td><code>" + Escape(command) +
            "</code></td>" + Cell(code) +
-           VerdictCell(r.ok, "ok", r.timed_out ? "timed out" : r.error.empty() ? "failed" : r.error) +
-           "<td><pre>" + Escape(r.stderr_text) + "</pre></td></tr>\n";
+           VerdictCell(r.ok, "ok",
+                       r.timed_out       ? "timed out"
+                       : r.error.empty() ? "failed"
+                                         : r.error) +
+           (r.stderr_text.empty() ? std::string("<td></td>")
+                                  : "<td><pre>" + Escape(r.stderr_text) + "</pre></td>") +
+           "</tr>\n";
   }
   return out + "</tbody></table></div>\n";
 }
@@ -419,8 +445,9 @@ std::string RenderHtmlReport(const JournalModel& run, const std::string& journal
   page += Guards(run);
   page += Faults(run);
   page += Rollbacks(run);
-  page += "<footer>Written by ringfence from the run's journal; this page loads nothing from "
-          "anywhere.</footer>\n</body>\n</html>\n";
+  page +=
+      "<footer>Written by ringfence from the run's journal; this page loads nothing from "
+      "anywhere.</footer>\n</body>\n</html>\n";
   return page;
 }
 

@@ -37,9 +37,15 @@ class Fields {
     if (!v.ok()) return Fail(v.status()), std::nullopt;
     return *v;
   }
+  // A whole number of 0 or more (JSON built in memory holds small ones as signed).
   uint64_t Unsigned(const std::string& key) {
     if (Absent(key)) return 0;
-    return Keep(CheckedUnsigned(object_, key, pointer_, 0), uint64_t{0});
+    const nlohmann::json& v = object_[key];
+    if (v.is_number_unsigned()) return v.get<uint64_t>();
+    if (v.is_number_integer() && v.get<int64_t>() >= 0)
+      return static_cast<uint64_t>(v.get<int64_t>());
+    Fail(WrongType(Pointer(key), v, "an unsigned integer"));
+    return 0;
   }
   std::optional<double> Number(const std::string& key) {
     if (Absent(key)) return std::nullopt;
@@ -240,7 +246,8 @@ class ModelReader {
     v.revert_ok = t.Bool("revert_ok", false);
     v.reverted_by = t.Str("reverted_by");
     v.has_undo = target.contains("undo") && target["undo"].is_object();
-    if (v.has_undo) v.manual_undo = Fields(target["undo"], t.Pointer("undo"), &error_).Str("manual_undo");
+    if (v.has_undo)
+      v.manual_undo = Fields(target["undo"], t.Pointer("undo"), &error_).Str("manual_undo");
     return v;
   }
 
@@ -248,9 +255,10 @@ class ModelReader {
     EachObject(array, "/guards", &error_, [&](Fields& f, const nlohmann::json&) {
       GuardView g;
       g.name = f.Str("name");
-      g.source = f.Any("source").is_string()
-                     ? f.Str("source")
-                     : f.Any("source").dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+      g.source =
+          f.Any("source").is_string()
+              ? f.Str("source")
+              : f.Any("source").dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
       g.threshold = f.Str("threshold");
       g.interval = f.Str("interval");
       if (f.Any("condition").is_object()) g.condition = f.Any("condition");
@@ -369,9 +377,8 @@ Result<JournalModel> JournalModelFromJson(const nlohmann::json& journal,
   }
   const nlohmann::json& version = journal["journal_version"];
   if (!version.is_number_integer() || version.get<int64_t>() < 1) {
-    return Status::InvalidInput(source + ": " +
-                                WrongType("/journal_version", version, "a version of 1 or more")
-                                    .message());
+    return Status::InvalidInput(
+        source + ": " + WrongType("/journal_version", version, "a version of 1 or more").message());
   }
   if (version.get<int64_t>() > kNewestJournalVersion) {
     return Status::InvalidInput(source + ": journal_version " +

@@ -30,8 +30,8 @@ struct TestCase {
 std::string CaseXml(const TestCase& c, const std::string& classname) {
   std::string out = "    <testcase classname=\"" + Attr(classname) + "\" name=\"" + Attr(c.name) +
                     "\" time=\"" + Fixed(c.seconds, 3) + "\"";
-  const char* element = c.outcome == TestCase::Outcome::kFailed   ? "failure"
-                        : c.outcome == TestCase::Outcome::kError  ? "error"
+  const char* element = c.outcome == TestCase::Outcome::kFailed    ? "failure"
+                        : c.outcome == TestCase::Outcome::kError   ? "error"
                         : c.outcome == TestCase::Outcome::kSkipped ? "skipped"
                                                                    : nullptr;
   if (element == nullptr) return out + "/>\n";
@@ -72,9 +72,10 @@ void FaultCases(const JournalModel& run, const FaultView& f, std::vector<TestCas
   } else {
     if (!f.expectation_met) {
       expectation.outcome = TestCase::Outcome::kFailed;
-      expectation.message = f.expectation_detail.empty() ? "expectation not met" : f.expectation_detail;
-      expectation.text = "observed: " + f.observed.dump(-1, ' ', false,
-                                                        nlohmann::json::error_handler_t::replace);
+      expectation.message =
+          f.expectation_detail.empty() ? "expectation not met" : f.expectation_detail;
+      expectation.text =
+          "observed: " + f.observed.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
     }
     if (!f.revert_ok) {
       revert.outcome = TestCase::Outcome::kError;
@@ -108,10 +109,10 @@ TestCase RollbackCase(const RollbackView& r) {
   TestCase c{"rollback " + r.name};
   if (!r.ok) {
     c.outcome = TestCase::Outcome::kFailed;
-    c.message = r.timed_out              ? "timed out"
-                : !r.error.empty()       ? r.error
-                : r.exit_code            ? "exited with " + std::to_string(*r.exit_code)
-                                         : "failed";
+    c.message = r.timed_out        ? "timed out"
+                : !r.error.empty() ? r.error
+                : r.exit_code      ? "exited with " + std::to_string(*r.exit_code)
+                                   : "failed";
     c.text = r.stderr_text;
   }
   return c;

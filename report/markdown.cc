@@ -66,12 +66,13 @@ std::string RenderMarkdown(const JournalModel& run, const std::string& journal_p
     }
   }
   if (!rows.empty()) {
-    out += "\n### Revert proof\n\n| target | injected | reverted | active for | by |\n"
-           "|---|---|---|---|---|\n";
+    out +=
+        "\n### Revert proof\n\n| target | injected | reverted | active for | by |\n"
+        "|---|---|---|---|---|\n";
     for (const auto& r : rows) {
       const TargetView& t = *r.target;
-      out += "| " + (r.failed ? "❌ " : std::string()) + Md(r.fault->name + ": " + t.label) +
-             " | " + Md(AtText(t.injected_t)) + " | " +
+      out += "| " + (r.failed ? "❌ " : std::string()) + Md(r.fault->name + ": " + t.label) + " | " +
+             Md(AtText(t.injected_t)) + " | " +
              (r.failed ? "**NOT REVERTED** — undo by hand: " + Code(t.manual_undo)
                        : Md(AtText(t.reverted_t))) +
              " | " + Md(ActiveFor(t)) + " | " + Md(RevertedByText(run, t)) + " |\n";
@@ -80,8 +81,8 @@ std::string RenderMarkdown(const JournalModel& run, const std::string& journal_p
   if (!run.guards.empty()) {
     out += "\n### Guards\n\n| guard | condition | samples | verdict |\n|---|---|---|---|\n";
     for (const auto& g : run.guards) {
-      out += "| " + Md(g.name) + " | " + Md(g.threshold) + " | " +
-             std::to_string(g.samples_total) + " | " + Mark(!g.breached) + " " +
+      out += "| " + Md(g.name) + " | " + Md(g.threshold) + " | " + std::to_string(g.samples_total) +
+             " | " + Mark(!g.breached) + " " +
              Md(g.breached ? "breached: " + g.breach_reason : "held") + " |\n";
     }
   }
@@ -98,8 +99,10 @@ std::string RenderMarkdown(const JournalModel& run, const std::string& journal_p
   }
   if (run.after) add(*run.after, "after");
   if (!probes.empty()) {
-    out += "\n### Probes\n\n| when | probe | tolerance | measured | verdict |\n|---|---|---|---|---|\n" +
-           probes;
+    out +=
+        "\n### Probes\n\n| when | probe | tolerance | measured | verdict "
+        "|\n|---|---|---|---|---|\n" +
+        probes;
   }
   if (!run.rollbacks.empty()) {
     out += "\n### Rollbacks\n\n| rollback | exit code | result |\n|---|---|---|\n";

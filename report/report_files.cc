@@ -43,7 +43,9 @@ Status CheckReportPath(const std::string& option, const std::string& path) {
 Status CheckReportPaths(const ReportPaths& paths, const std::string& html_option,
                         const std::string& junit_option, const std::string& markdown_option) {
   const std::pair<const std::string*, const std::string*> checks[] = {
-      {&paths.html, &html_option}, {&paths.junit, &junit_option}, {&paths.markdown, &markdown_option}};
+      {&paths.html, &html_option},
+      {&paths.junit, &junit_option},
+      {&paths.markdown, &markdown_option}};
   for (const auto& [path, option] : checks) {
     if (path->empty()) continue;
     if (Status st = CheckReportPath(*option, *path); !st.ok()) return st;

@@ -56,7 +56,8 @@ std::string ToleranceText(const nlohmann::json& t) {
   if (has_min && has_max) return ValueText(t["min"]) + " … " + ValueText(t["max"]);
   if (has_min) return "≥ " + ValueText(t["min"]);
   if (has_max) return "≤ " + ValueText(t["max"]);
-  if (t.contains("regex") && t["regex"].is_string()) return "matches " + t["regex"].get<std::string>();
+  if (t.contains("regex") && t["regex"].is_string())
+    return "matches " + t["regex"].get<std::string>();
   if (t.contains("exact")) return "= " + ValueText(t["exact"]);
   return t.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
@@ -84,9 +85,9 @@ std::vector<RevertRow> RevertRows(const JournalModel& run) {
 std::string RevertedByText(const JournalModel& run, const TargetView& target) {
   if (!target.reverted_by.empty()) return target.reverted_by;
   if (!target.revert_ok) return "nobody (not reverted)";
-  return run.version < 3 ? "runner (assumed: journal_version " + std::to_string(run.version) +
-                               " does not say)"
-                         : "runner";
+  return run.version < 3
+             ? "runner (assumed: journal_version " + std::to_string(run.version) + " does not say)"
+             : "runner";
 }
 
 std::string ActiveFor(const TargetView& target) {

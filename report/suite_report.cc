@@ -77,9 +77,14 @@ std::string MemberRow(const SuiteMember& m) {
   auto cell = [](const std::string& s) { return "<td>" + EscapeText(s) + "</td>"; };
   return "<tr class=\"member " + css + "\" data-status=\"" + EscapeText(m.status) + "\">" +
          cell(m.file) + cell(m.title) + "<td class=\"" +
-         (css == "passed" ? "pass-cell" : css == "skipped" ? "skip-cell" : "fail-cell") + "\">" +
-         EscapeText(verdict) + "</td>" + cell(std::to_string(m.exit_code)) + cell(faults) +
-         cell(breached) + cell(duration) + "<td><pre>" + EscapeText(reason) + "</pre></td><td>" +
+         (css == "passed"    ? "pass-cell"
+          : css == "skipped" ? "skip-cell"
+                             : "fail-cell") +
+         "\">" + EscapeText(verdict) + "</td>" + cell(std::to_string(m.exit_code)) + cell(faults) +
+         cell(breached) + cell(duration) +
+         (reason.empty() ? std::string("<td></td>")
+                         : "<td><pre>" + EscapeText(reason) + "</pre></td>") +
+         "<td>" +
          (m.journal_path.empty() ? "—" : "<code>" + EscapeText(m.journal_path) + "</code>") +
          "</td></tr>\n";
 }
@@ -118,16 +123,17 @@ Status WriteSuiteIndexHtml(const std::vector<SuiteMember>& members, const std::s
       "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<meta "
       "name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>" +
       EscapeText(label) + " · ringfence suite</title>\n<style>" + ReportStylesheet() +
-      "</style>\n</head>\n<body>\n<div class=\"banner " + key + "\" id=\"verdict\" data-verdict=\"" +
-      key + "\">" + EscapeText(label) + "<span class=\"why\">" + std::to_string(passed) + " of " +
-      std::to_string(members.size()) +
+      "</style>\n</head>\n<body>\n<div class=\"banner " + key +
+      "\" id=\"verdict\" data-verdict=\"" + key + "\">" + EscapeText(label) +
+      "<span class=\"why\">" + std::to_string(passed) + " of " + std::to_string(members.size()) +
       " experiments passed</span></div>\n<h1>ringfence suite</h1>\n<div class=\"scroll\"><table>"
       "<thead><tr><th>file</th><th>title</th><th>verdict</th><th>exit</th><th>faults</th>"
       "<th>guards breached</th><th>duration</th><th>reason</th><th>journal</th></tr></thead>"
       "<tbody>\n";
   for (const auto& m : members) page += MemberRow(m);
-  page += "</tbody></table></div>\n<footer>Written by ringfence; this page loads nothing from "
-          "anywhere.</footer>\n</body>\n</html>\n";
+  page +=
+      "</tbody></table></div>\n<footer>Written by ringfence; this page loads nothing from "
+      "anywhere.</footer>\n</body>\n</html>\n";
   return WriteTextFileAtomically(path, page);
 }
 

@@ -13,7 +13,7 @@ struct SuiteMember {
   std::string title;
   std::string journal_path; /* empty when it did not run */
   int exit_code = 0;
-  std::string status; /* passed|failed|aborted|error|revert_failed|invalid|skipped */
+  std::string status;              /* passed|failed|aborted|error|revert_failed|invalid|skipped */
   std::vector<std::string> errors; /* validation errors for invalid */
 };
 

@@ -7,8 +7,8 @@ namespace ringfence {
 Svg::Svg(double width, double height, const std::string& css_class, const std::string& label) {
   out_ = "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"" + EscapeText(css_class) +
          "\" viewBox=\"0 0 " + Fixed(width) + " " + Fixed(height) +
-         "\" preserveAspectRatio=\"xMinYMin meet\" role=\"img\" aria-label=\"" +
-         EscapeText(label) + "\">\n";
+         "\" preserveAspectRatio=\"xMinYMin meet\" role=\"img\" aria-label=\"" + EscapeText(label) +
+         "\">\n";
 }
 
 std::string Svg::AttributesText(const Attributes& attributes) {

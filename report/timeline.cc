@@ -82,8 +82,7 @@ class TimelineBuilder {
 
   double Height() const {
     return kAxisHeight + 2 * kRowHeight + static_cast<double>(FaultRowCount()) * kRowHeight +
-           static_cast<double>(run_.guards.size()) * (kChartHeight + kStripHeight + kChartGap) +
-           14;
+           static_cast<double>(run_.guards.size()) * (kChartHeight + kStripHeight + kChartGap) + 14;
   }
 
   void TimeAxis(double height) {
@@ -237,15 +236,15 @@ class TimelineBuilder {
     const double top = y_, bottom = y_ + kChartHeight;
     auto Y = [&](double v) { return bottom - (v - lo) / (hi - lo) * kChartHeight; };
 
-    svg_->OpenGroup("guard-chart",
-                    {{"data-guard", g.name},
-                     {"data-samples", std::to_string(g.samples.size())},
-                     {"data-drawn", std::to_string(drawn.line.size())},
-                     {"data-downsampled", drawn.downsampled ? "yes" : "no"}});
+    svg_->OpenGroup("guard-chart", {{"data-guard", g.name},
+                                    {"data-samples", std::to_string(g.samples.size())},
+                                    {"data-drawn", std::to_string(drawn.line.size())},
+                                    {"data-downsampled", drawn.downsampled ? "yes" : "no"}});
     svg_->Text(6, top + 12, Shorten("guard " + g.name, kLabelChars), "row-label strong");
-    svg_->Text(6, top + 27, g.breached ? "breached" : "held", g.breached ? "fail-text" : "pass-text");
+    svg_->Text(6, top + 27, g.breached ? "breached" : "held",
+               g.breached ? "fail-text" : "pass-text");
     svg_->Text(6, top + 42,
-               std::to_string(g.samples.size()) + " samples" +
+               std::to_string(g.samples.size()) + (g.samples.size() == 1 ? " sample" : " samples") +
                    (drawn.downsampled ? ", " + std::to_string(drawn.line.size()) + " drawn" : ""),
                "tick");
     svg_->Rect(kGutter, top, kWidth - kGutter - kRight, kChartHeight, "chart-frame");
@@ -257,7 +256,8 @@ class TimelineBuilder {
     }
     std::vector<std::pair<double, double>> points;
     points.reserve(drawn.line.size());
-    for (size_t i : drawn.line) points.emplace_back(axis_.X(g.samples[i].t), Y(*g.samples[i].value));
+    for (size_t i : drawn.line)
+      points.emplace_back(axis_.X(g.samples[i].t), Y(*g.samples[i].value));
     svg_->Polyline(points, "series", {{"data-points", std::to_string(points.size())}});
     for (size_t i : drawn.line) {
       const SampleView& s = g.samples[i];

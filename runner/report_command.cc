@@ -13,7 +13,8 @@ namespace {
 std::string HtmlBeside(const std::string& journal) {
   const size_t slash = journal.rfind('/');
   const size_t dot = journal.rfind('.');
-  const bool has_extension = dot != std::string::npos && (slash == std::string::npos || dot > slash);
+  const bool has_extension =
+      dot != std::string::npos && (slash == std::string::npos || dot > slash);
   return (has_extension ? journal.substr(0, dot) : journal) + ".html";
 }
 

@@ -46,9 +46,9 @@ class ReportBrowserTest : public ::testing::Test {
   }
 
   std::vector<std::string> Outputs() {
-    return {"--journal",   dir_.File("journal.json"), "--state-dir", dir_.File("state"),
-            "--report",    dir_.File("r.html"),       "--junit",     dir_.File("j.xml"),
-            "--summary",   dir_.File("s.md")};
+    return {"--journal", dir_.File("journal.json"), "--state-dir", dir_.File("state"),
+            "--report",  dir_.File("r.html"),       "--junit",     dir_.File("j.xml"),
+            "--summary", dir_.File("s.md")};
   }
 
   json Journal() { return json::parse(ReadFile(dir_.File("journal.json"))); }
@@ -74,9 +74,9 @@ class ReportBrowserTest : public ::testing::Test {
   }
 
   json Python(const std::string& script, const std::string& file) {
-    ChildRun run({"/usr/bin/python3", std::string(RINGFENCE_SOURCE_DIR) + "/tests/report/" + script,
-                  file},
-                 dir_.path());
+    ChildRun run(
+        {"/usr/bin/python3", std::string(RINGFENCE_SOURCE_DIR) + "/tests/report/" + script, file},
+        dir_.path());
     EXPECT_EQ(run.Wait(seconds(60)), 0) << run.err();
     return json::parse(run.out(), nullptr, false);
   }
@@ -148,7 +148,8 @@ class ReportBrowserTest : public ::testing::Test {
     EXPECT_EQ(suite["tests"], expected);
     EXPECT_EQ(suite["cases"].size(), expected);
     size_t failed = 0;
-    for (const auto& c : suite["cases"]) failed += c["result"] != "passed" && c["result"] != "skipped";
+    for (const auto& c : suite["cases"])
+      failed += c["result"] != "passed" && c["result"] != "skipped";
     EXPECT_EQ(failed == 0, verdict == "passed") << suite;
 
     const std::string md = ReadFile(dir_.File("s.md"));
@@ -174,9 +175,9 @@ TEST_F(ReportBrowserTest, PassedDemoGameDay) {
 }
 
 TEST_F(ReportBrowserTest, AbortedByAGuardBreach) {
-  std::vector<std::string> args = {"demo", "--scenario",
-                                   std::string(RINGFENCE_SOURCE_DIR) +
-                                       "/scenarios/demo-blast-radius-exceeded.json"};
+  std::vector<std::string> args = {
+      "demo", "--scenario",
+      std::string(RINGFENCE_SOURCE_DIR) + "/scenarios/demo-blast-radius-exceeded.json"};
   for (auto& a : Outputs()) args.push_back(a);
   ASSERT_EQ(Ringfence(args), 1) << out_ << err_;
   ASSERT_EQ(Journal()["status"], "aborted");
@@ -189,39 +190,51 @@ TEST_F(ReportBrowserTest, AbortedByAGuardBreach) {
 
 TEST_F(ReportBrowserTest, FailedRunWithAGuardAndRollbacks) {
   SleepChildren paused(2);
-  json doc = {
-      {"version", 1},
-      {"title", "Paused workers: the method probe fails <on purpose>"},
-      {"description", "Hypothesis: a paused pair of workers is noticed by the health check."},
-      {"targets", {{"workers", {{"process", {{"cmdline", paused.cmdline_regex()}}}}}}},
-      {"steady_state", {{{"name", "shell-works"}, {"type", "command"}, {"argv", {"true"}}}}},
-      {"method",
-       {{{"type", "process_pause"}, {"name", "pause"}, {"target", "workers"}, {"duration", "2s"}},
-        {{"type", "wait"}, {"duration", "1s"}},
-        {{"type", "probe"},
-         {"probe", {{"name", "health-check"}, {"type", "command"}, {"argv", {"false"}}}}}}},
-      {"guards",
-       {{{"name", "workers-alive"},
-         {"source",
-          {{"type", "probe"},
-           {"probe", {{"type", "process_alive"}, {"target", "workers"}, {"count", {{"min", 1}}}}}}}},
-         {"condition", {{"min", 1}}},
-         {"interval", "100ms"}}}},
-      {"rollbacks",
-       {{{"name", "say-done"}, {"argv", {"true"}}},
-        {{"name", "restart-fails"}, {"argv", {"sh", "-c", "echo no such unit >&2; exit 3"}}}}}};
-  dir_.Write("failed.json", doc.dump(2));
-  std::vector<std::string> args = {"run", dir_.File("failed.json")};
-  for (auto& a : Outputs()) args.push_back(a);
-  ASSERT_EQ(Ringfence(args), 1) << out_ << err_;
-  ASSERT_EQ(Journal()["status"], "failed");
-  EXPECT_TRUE(std::all_of(paused.pids().begin(), paused.pids().end(),
-                          [](pid_t p) { return SleepChildren::State(p) != 'T'; }));
-  CheckReports("failed", "report-failed.png");
-  const std::string html = ReadFile(dir_.File("r.html"));
-  EXPECT_NE(html.find("&lt;on purpose&gt;"), std::string::npos);
-  EXPECT_NE(html.find("no such unit"), std::string::npos);
-  EXPECT_EQ(Count(html, "class=\"rollback-row\""), 2u);
+  json doc = {{"version", 1},
+              {"title", "Paused workers: the method probe fails <on purpose>"},
+              {"description",
+               "Hypothesis: a paused pair of workers is noticed by the health check."},
+              {"targets", {{"workers", {{"process", {{"cmdline", paused.cmdline_regex()}}}}}}},
+              {"steady_state",
+               {{{"name", "shell-works"}, {"type", "command"}, {"argv", {"true"}}}}},
+              {"method",
+               {{{"type", "process_pause"},
+                 {"name", "pause"},
+                 {"target", "workers"},
+                 {"duration", "2s"}},
+                {{"type", "wait"}, {"duration", "1s"}},
+                {{"type", "probe"},
+                 {"probe", {{"name", "health-check"}, {"type", "command"}, {"argv", {"false"}}}}}}},
+              {"guards",
+               {{{"name", "workers-alive"},
+                 {"source",
+                  {{"type", "probe"},
+                   {"probe",
+                    {{"type", "process_alive"}, {"target", "workers"}, {"count", {{"min", 1}}}}}}}},
+                {"condition", {{"min", 1}}},
+                {"interval", "100ms"}}}},
+  {
+    "rollbacks", {
+      {{"name", "say-done"}, {"argv", {"true"}}}, {
+        {"name", "restart-fails"}, {
+          "argv", { "sh", "-c", "echo no such unit >&2; exit 3" }
+        }
+      }
+    }
+  }
+};
+dir_.Write("failed.json", doc.dump(2));
+std::vector<std::string> args = {"run", dir_.File("failed.json")};
+for (auto& a : Outputs()) args.push_back(a);
+ASSERT_EQ(Ringfence(args), 1) << out_ << err_;
+ASSERT_EQ(Journal()["status"], "failed");
+EXPECT_TRUE(std::all_of(paused.pids().begin(), paused.pids().end(),
+                        [](pid_t p) { return SleepChildren::State(p) != 'T'; }));
+CheckReports("failed", "report-failed.png");
+const std::string html = ReadFile(dir_.File("r.html"));
+EXPECT_NE(html.find("&lt;on purpose&gt;"), std::string::npos);
+EXPECT_NE(html.find("no such unit"), std::string::npos);
+EXPECT_EQ(Count(html, "class=\"rollback-row\""), 2u);
 }
 
 TEST_F(ReportBrowserTest, BadUpdateContained) {
@@ -237,8 +250,11 @@ TEST_F(ReportBrowserTest, BadUpdateContained) {
 }
 
 TEST_F(ReportBrowserTest, BadUpdateAllAtOnce) {
+  // 8 hosts rather than the scenario's 20: on a loaded machine the rollout to 20 hosts takes
+  // longer than the watchdog's grace, and the watchdog (rightly) ends the run at the fault's
+  // deadline. The pattern is the same: every host exposed at once.
   std::vector<std::string> args = {
-      "demo", "--scenario",
+      "demo", "--fleet-size", "8", "--scenario",
       std::string(RINGFENCE_SOURCE_DIR) + "/scenarios/channel-file-291-all-at-once.json"};
   for (auto& a : Outputs()) args.push_back(a);
   ASSERT_EQ(Ringfence(args), 1) << out_ << err_;
@@ -310,9 +326,9 @@ TEST_F(ReportBrowserTest, AReportPathInAMissingFolderRefusesTheRunBeforeAnything
   EXPECT_FALSE(std::filesystem::exists(dir_.File("state")));
   EXPECT_NE(SleepChildren::State(victims.pids()[0]), 'T');
 
-  EXPECT_EQ(Ringfence({"demo", "--state-dir", dir_.File("state"), "--junit",
-                       dir_.File("missing/j.xml")}),
-            2);
+  EXPECT_EQ(
+      Ringfence({"demo", "--state-dir", dir_.File("state"), "--junit", dir_.File("missing/j.xml")}),
+      2);
   EXPECT_EQ(err_, "ringfence: --junit \"" + dir_.File("missing/j.xml") + "\": the folder " +
                       dir_.File("missing") + " does not exist; nothing was run\n");
   EXPECT_EQ(out_.find("starting a fleet"), std::string::npos);
@@ -325,9 +341,13 @@ TEST_F(ReportBrowserTest, SuiteJUnitAndIndexFromRealJournals) {
                  {"title", title},
                  {"targets", {{"w", {{"process", {{"cmdline", workers.cmdline_regex()}}}}}}},
                  {"method",
-                  {{{"type", "process_pause"}, {"name", "p"}, {"target", "w"}, {"duration", "300ms"}},
+                  {{{"type", "process_pause"},
+                    {"name", "p"},
+                    {"target", "w"},
+                    {"duration", "300ms"}},
                    {{"type", "probe"},
-                    {"probe", {{"name", "check"}, {"type", "command"}, {"argv", {probe_program}}}}}}}})
+                    {"probe",
+                     {{"name", "check"}, {"type", "command"}, {"argv", {probe_program}}}}}}}})
         .dump();
   };
   dir_.Write("pass.json", experiment("passes", "true"));

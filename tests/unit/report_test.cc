@@ -25,7 +25,9 @@ json SampleJournal() {
   for (int i = 0; i < 10; ++i) {
     samples.push_back({{"at", "2026-12-07T10:00:0" + std::to_string(i) + ".500Z"},
                        {"value", i == 7 ? 0.9 : 0.1},
-                       {"verdict", i == 0 ? "warming_up" : i == 7 ? "breach" : "ok"},
+                       {"verdict", i == 0   ? "warming_up"
+                                   : i == 7 ? "breach"
+                                            : "ok"},
                        {"detail", i == 7 ? "value 0.9 > 0.5" : ""}});
   }
   json target = {{"label", "pid 42 (sleep)"},
@@ -81,8 +83,12 @@ json SampleJournal() {
              {"revert_ok", false},
              {"targets", {target, failed}}}}},
           {"rollbacks",
-           {{{"name", "restart"}, {"argv", {"sh", "-c", "exit 3"}}, {"exit_code", 3},
-             {"ok", false}, {"timed_out", false}, {"stderr", "boom"}}}},
+           {{{"name", "restart"},
+             {"argv", {"sh", "-c", "exit 3"}},
+             {"exit_code", 3},
+             {"ok", false},
+             {"timed_out", false},
+             {"stderr", "boom"}}}},
           {"reverted_cleanly", false},
           {"manual_undo", {"pid 43: kill -CONT 43"}},
           {"abort",
@@ -116,13 +122,13 @@ TEST(ReportJournalTest, RefusesWhatIsNotAJournalWordForWord) {
   const std::string path = dir.File("j.json");
   EXPECT_EQ(ReadText(dir, "[1, 2]").status().message(),
             path + ": not a ringfence journal (no journal_version)");
-  EXPECT_EQ(ReadText(dir, R"({"journal_version": 3, "run_id": "x", "faults": [)")
-                .status()
-                .message(),
-            path + ": truncated: the JSON ends before its last value does (a journal cut short)");
+  EXPECT_EQ(
+      ReadText(dir, R"({"journal_version": 3, "run_id": "x", "faults": [)").status().message(),
+      path + ": truncated: the JSON ends before its last value does (a journal cut short)");
   EXPECT_EQ(ReadText(dir, R"({"journal_version": 9})").status().message(),
-            path + ": journal_version 9 is newer than this ringfence reads (at most 3); use a "
-                   "newer ringfence");
+            path +
+                ": journal_version 9 is newer than this ringfence reads (at most 3); use a "
+                "newer ringfence");
   EXPECT_EQ(ReadText(dir, R"({"journal_version": "3"})").status().message(),
             path + ": /journal_version: found \"3\": expected a version of 1 or more");
   EXPECT_EQ(ReadText(dir, R"({"journal_version": 3, "faults": [{"targets": [{"label": 5}]}]})")
