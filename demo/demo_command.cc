@@ -123,6 +123,8 @@ class DemoContentDir {
 
 int RunDemo(const DemoRequest& request) {
   RunRequest run = request.run;
+  // A report that could not be written is refused before the fleet starts.
+  if (int code = CheckRequestedReports(run); code != 0) return code;
   run.file = request.scenario.empty() ? ScenarioDir() + "/demo-game-day.json" : request.scenario;
   int size = request.fleet_size;
   if (size == 0) {

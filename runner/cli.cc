@@ -226,6 +226,13 @@ void DeclareSharedRunOptions(Declarer& d, RunRequest& r) {
   d.Value("--pushgateway", "URL",
           "push the final result to a Prometheus Pushgateway under job ringfence",
           Into(r.pushgateway));
+  // Reports (docs/reports.md): written at the end, also of a failed or aborted run.
+  d.Value("--report", "F",
+          "write the HTML report of the run to F at its end (one self-contained page)",
+          Into(r.report_html));
+  d.Value("--junit", "F", "write the run as JUnit XML to F at its end", Into(r.report_junit));
+  d.Value("--summary", "F", "write a Markdown summary of the run to F at its end",
+          Into(r.report_summary));
 }
 
 void DeclareRun(Declarer& d) {
@@ -296,6 +303,20 @@ void DeclareValidate(Declarer& d) {
     if (std::count(line.files.begin(), line.files.end(), kStandardInputName) > 1) {
       d.Fail("standard input (-) can be read only once");
     }
+  });
+}
+
+void DeclareReport(Declarer& d) {
+  CommandLine& line = d.line();
+  auto journals = std::make_shared<std::vector<std::string>>();
+  d.Positional("JOURNAL", "JOURNAL", *journals, "the journal of a run (any journal_version)");
+  d.Value("--html", "F", "the HTML report (default: beside the journal, .html)",
+          Into(line.report.html));
+  d.Value("--junit", "F", "JUnit XML", Into(line.report.junit));
+  d.Value("--markdown", "F", "the Markdown summary", Into(line.report.markdown));
+  d.Finally([&d, &line, journals] {
+    if (journals->size() != 1) return d.Fail("expected exactly one JOURNAL");
+    line.report.journal = (*journals)[0];
   });
 }
 
@@ -421,6 +442,7 @@ int CmdRecover(const CommandLine& line) {
 int CmdStatus(const CommandLine& line) { return PrintStatus(line.state_dir); }
 int CmdWatchdog(const CommandLine& line) { return RunWatchdog(line.ledger, line.grace); }
 int CmdHost(const CommandLine& line) { return RunHostAction(line.host); }
+int CmdReport(const CommandLine& line) { return RunReportCommand(line.report); }
 int CmdValidate(const CommandLine& line);
 int CmdFaults(const CommandLine& line);
 int CmdHelp(const CommandLine& line);
@@ -447,6 +469,10 @@ const Command kCommands[] = {
      "start an embedded demo fleet, run a game day against it (default "
      "scenarios/demo-game-day.json), stop the fleet",
      DeclareDemo, CmdDemo},
+    {"report",
+     "write the HTML report, JUnit XML and Markdown summary of a run from its journal (any "
+     "journal_version); 2 when it is not a journal, truncated or newer than this ringfence",
+     DeclareReport, CmdReport},
     {"recover",
      "revert every fault the ledgers show as not reverted (newest first, idempotent; on fleet "
      "hosts over SSH); exit 0 only when nothing is left, else 4 with how to undo the rest by "
@@ -847,7 +873,10 @@ std::string MarkdownTables() {
 void SetDemoCommand(DemoCommand command) { DemoCommandSlot() = std::move(command); }
 
 int RunCli(int argc, char** argv) {
-  const CommandLine line = ParseCommandLine(std::vector<std::string>(argv + 1, argv + argc));
+  CommandLine line = ParseCommandLine(std::vector<std::string>(argv + 1, argv + argc));
+  // The journal records the command as typed (journal v3), for the report's replay command.
+  line.run.command_line.assign(argv, argv + argc);
+  line.demo.run.command_line = line.run.command_line;
   if (line.version) {
     std::printf("ringfence %s\n", RINGFENCE_VERSION);
     return 0;

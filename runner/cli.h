@@ -9,6 +9,7 @@
 #include "core/base/secret_values.h"
 #include "runner/experiment_runner.h"
 #include "runner/host_command.h"
+#include "runner/report_command.h"
 #include "runner/terminal.h"
 
 namespace ringfence {
@@ -35,6 +36,7 @@ struct CommandLine {
   std::string ledger;                       // watchdog --ledger
   std::chrono::milliseconds grace{3000};    // watchdog --grace
   HostOptions host;                         // host ACTION and its options
+  ReportRequest report;                     // report JOURNAL and its options
   // Not empty when the line cannot be used: the whole message for stderr (exit 2), e.g.
   // "ringfence run: --seed \"x\": expected an unsigned integer (see ringfence run --help)".
   std::string error;

@@ -25,7 +25,10 @@
 #include "core/sys/run_command.h"
 #include "core/sys/system_clock.h"
 #include "core/sys/system_env.h"
+#include "core/sys/system_info.h"
 #include "core/sys/system_process_table.h"
+#include "report/journal_model.h"
+#include "report/report_files.h"
 #include "runner/fleet_setup.h"
 #include "runner/redaction.h"
 #include "runner/runner_metrics.h"
@@ -99,7 +102,46 @@ std::shared_ptr<Redactor> SecretsOf(const RunRequest& request, const std::string
 }
 }  // namespace
 
+namespace {
+ReportPaths RequestedReports(const RunRequest& request) {
+  return {request.report_html, request.report_junit, request.report_summary};
+}
+
+RunOrigin OriginOf(const RunRequest& request) {
+  return {LocalHostName(), LocalPlatform(), EffectiveUserName(), request.command_line};
+}
+
+// The reports asked for, from the journal as written (every guard sample); from `journal` in
+// memory when the file could not be written. A report that fails is an error on stderr: the
+// verdict and the exit code stay the run's.
+void WriteRequestedReports(const RunRequest& request, bool journal_written,
+                           const nlohmann::json& journal) {
+  const ReportPaths paths = RequestedReports(request);
+  if (paths.empty()) return;
+  Result<JournalModel> run = journal_written ? ReadJournalFile(request.journal)
+                                             : JournalModelFromJson(journal, "the run's journal");
+  Status written =
+      run.ok() ? WriteReports(*run, journal_written ? request.journal : "", paths) : run.status();
+  if (!written.ok()) {
+    spdlog::error("reports not written: {}", written.message());
+    return;
+  }
+  for (const auto* path : {&paths.html, &paths.junit, &paths.markdown}) {
+    if (!path->empty()) std::printf("  report: %s\n", path->c_str());
+  }
+  std::fflush(stdout);
+}
+}  // namespace
+
+int CheckRequestedReports(const RunRequest& request) {
+  Status st = CheckReportPaths(RequestedReports(request), "--report", "--junit", "--summary");
+  if (st.ok()) return 0;
+  std::fprintf(stderr, "ringfence: %s; nothing was run\n", st.message().c_str());
+  return 2;
+}
+
 int RunExperimentFile(const RunRequest& request) {
+  if (int code = CheckRequestedReports(request); code != 0) return code;
   // Read once, checked first (a FIFO, /dev/zero or a directory is refused before any read);
   // the secrets pass and the loader see the same bytes.
   ValidationErrors read_errors;
@@ -257,6 +299,7 @@ int RunExperimentFile(const RunRequest& request) {
     }
   }
   const std::string run_id = NewRunId(system);
+  const RunOrigin origin = OriginOf(request);
   env.run_id = run_id;
   if (inventory)
     fleet = MakeRunFleet(system, request, *experiment, *inventory, run_id, state_dir,
@@ -290,6 +333,7 @@ int RunExperimentFile(const RunRequest& request) {
   {
     JournalWriter::Options journal_options{
         SystemClock(), [redactor](const nlohmann::json& j) { return redactor->Apply(j); }};
+    journal_options.origin = origin;
     auto opened = JournalWriter::Open(request.journal, *experiment, run_id, journal_options);
     if (opened.ok()) {
       journal = std::move(*opened);
@@ -335,15 +379,20 @@ int RunExperimentFile(const RunRequest& request) {
     std::fprintf(stderr, "%s: %s\n", request.file.c_str(), report.reason.c_str());
     return code;  // nothing was touched; no journal of a run that did not happen
   }
-  Status written = journal ? journal->Finish(JournalJson(report, *experiment)) : Status::Ok();
+  Status written =
+      journal ? journal->Finish(JournalJson(report, *experiment, origin)) : Status::Ok();
   if (!journal || !written.ok()) {
     if (!written.ok()) {
       spdlog::warn("journal: {}; writing it without the event log", written.message());
     }
-    written = WriteJournal(request.journal, redactor->Apply(JournalJson(report, *experiment)));
+    written =
+        WriteJournal(request.journal, redactor->Apply(JournalJson(report, *experiment, origin)));
   }
   if (!written.ok()) spdlog::error("journal not written: {}", written.message());
   PrintVerdict(report, written.ok() ? request.journal : "", code, *redactor);
+  WriteRequestedReports(
+      request, written.ok(),
+      written.ok() ? nlohmann::json() : redactor->Apply(JournalJson(report, *experiment, origin)));
   if (!request.pushgateway.empty()) {
     const double seconds =
         std::chrono::duration<double>(report.ended_at - report.started_at).count();

@@ -5,6 +5,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace ringfence {
 
@@ -26,6 +27,12 @@ struct RunRequest {
   std::string pushgateway;     // --pushgateway URL: push the final result there
   std::string inventory;       // --inventory: overrides the experiment's /inventory
   std::string push_binary;     // --push-binary: copy this binary to that path on every host
+  // Reports written from the journal at the end of the run, also when it failed or aborted
+  // (docs/reports.md); "" for one not asked for.
+  std::string report_html;                // --report F
+  std::string report_junit;               // --junit F
+  std::string report_summary;             // --summary F
+  std::vector<std::string> command_line;  // argv as typed, for the journal (journal v3)
 };
 
 // One `ringfence demo`: the runner declares its options (runner/cli.cc); demo/ runs it and

@@ -1,5 +1,6 @@
 #include "core/base/clock.h"
 
+#include <cstdio>
 #include <ctime>
 
 namespace ringfence {
@@ -33,6 +34,38 @@ std::string FormatRfc3339(WallTime t) {
   size_t n = std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
   std::snprintf(buf + n, sizeof buf - n, ".%03dZ", static_cast<int>(ms % 1000));
   return buf;
+}
+
+std::optional<WallTime> ParseRfc3339(const std::string& text) {
+  int year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0, consumed = 0;
+  if (std::sscanf(text.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%n", &year, &month, &day, &hour, &minute,
+                  &second, &consumed) != 6 ||
+      consumed != 19) {
+    return std::nullopt;
+  }
+  if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60) {
+    return std::nullopt;
+  }
+  size_t pos = 19;
+  int millis = 0;
+  if (pos < text.size() && text[pos] == '.') {
+    int digits = 0;
+    for (++pos; pos < text.size() && text[pos] >= '0' && text[pos] <= '9'; ++pos, ++digits) {
+      if (digits < 3) millis = millis * 10 + (text[pos] - '0');
+    }
+    if (digits == 0) return std::nullopt;
+    for (; digits < 3; ++digits) millis *= 10;
+  }
+  if (pos + 1 != text.size() || text[pos] != 'Z') return std::nullopt;
+  std::tm tm{};
+  tm.tm_year = year - 1900;
+  tm.tm_mon = month - 1;
+  tm.tm_mday = day;
+  tm.tm_hour = hour;
+  tm.tm_min = minute;
+  tm.tm_sec = second;
+  const std::time_t secs = timegm(&tm);
+  return WallTime(std::chrono::seconds(secs)) + std::chrono::milliseconds(millis);
 }
 
 }  // namespace ringfence

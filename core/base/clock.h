@@ -4,6 +4,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
+#include <optional>
 #include <string>
 
 namespace ringfence {
@@ -44,5 +45,8 @@ class Clock {
 
 // "2026-11-21T16:27:48.123Z" (RFC 3339, UTC, milliseconds).
 std::string FormatRfc3339(WallTime t);
+// The inverse of FormatRfc3339 for what it writes ("YYYY-MM-DDTHH:MM:SS[.fff]Z", UTC); nullopt
+// for anything else (journals read back are input: nothing is assumed about them).
+std::optional<WallTime> ParseRfc3339(const std::string& text);
 
 }  // namespace ringfence

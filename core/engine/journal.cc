@@ -24,11 +24,16 @@ nlohmann::json OptTime(const std::optional<WallTime>& t) {
 }
 }  // namespace
 
-nlohmann::json JournalJson(const RunReport& report, const Experiment& experiment) {
+nlohmann::json JournalJson(const RunReport& report, const Experiment& experiment,
+                           const RunOrigin& origin) {
   nlohmann::json j;
   j["journal_version"] = kJournalVersion;
   j["incomplete"] = false;
   j["ringfence_version"] = RINGFENCE_VERSION;
+  j["host"] = origin.host;
+  j["platform"] = origin.platform;
+  j["user"] = origin.user;
+  j["command_line"] = origin.command_line;
   j["run_id"] = report.run_id;
   j["experiment"] = experiment.document;
   j["seed"] = report.seed;
@@ -36,6 +41,9 @@ nlohmann::json JournalJson(const RunReport& report, const Experiment& experiment
   j["reason"] = report.reason;
   j["started_at"] = FormatRfc3339(report.started_at);
   j["ended_at"] = FormatRfc3339(report.ended_at);
+  j["duration_ms"] =
+      std::chrono::duration_cast<std::chrono::milliseconds>(report.ended_at - report.started_at)
+          .count();
   auto probes = [](const std::vector<ProbeOutcome>& v) {
     nlohmann::json a = nlohmann::json::array();
     for (const auto& p : v) a.push_back(p.ToJson());
@@ -43,7 +51,9 @@ nlohmann::json JournalJson(const RunReport& report, const Experiment& experiment
   };
   j["steady_state"] = {{"before", probes(report.steady_before)},
                        {"after", report.steady_after_checked ? probes(report.steady_after)
-                                                             : nlohmann::json(nullptr)}};
+                                                             : nlohmann::json(nullptr)},
+                       {"before_at", OptTime(report.steady_before_at)},
+                       {"after_at", OptTime(report.steady_after_at)}};
   j["method"] = report.method_log;
   nlohmann::json faults = nlohmann::json::array();
   for (const auto& f : report.faults) {
@@ -66,6 +76,10 @@ nlohmann::json JournalJson(const RunReport& report, const Experiment& experiment
       tj["reverted_at"] = OptTime(t.reverted_at);
       tj["inject_ok"] = t.inject_ok;
       tj["revert_ok"] = t.undo ? t.revert_ok : true;
+      // This process reverted it; a watchdog or `recover` that reverts what a dead runner left
+      // says so when it completes the journal (CompleteJournalAfterCrash).
+      tj["reverted_by"] =
+          t.undo && t.revert_ok ? nlohmann::json("runner") : nlohmann::json(nullptr);
       if (t.verification) {
         tj["verified"] = t.verification->verified;
         tj["verification"] = t.verification->found;
@@ -198,6 +212,10 @@ Result<std::unique_ptr<JournalWriter>> JournalWriter::Open(const std::string& pa
     writer->head_ = {{"journal_version", kJournalVersion},
                      {"ringfence_version", RINGFENCE_VERSION},
                      {"run_id", run_id},
+                     {"host", writer->options_.origin.host},
+                     {"platform", writer->options_.origin.platform},
+                     {"user", writer->options_.origin.user},
+                     {"command_line", writer->options_.origin.command_line},
                      {"experiment", experiment.document},
                      {"incomplete", true},
                      {"status", "incomplete"},
@@ -253,12 +271,13 @@ void JournalWriter::GuardSampled(const std::string& guard, const GuardSample& sa
 }
 
 void JournalWriter::Checkpoint(const RunReport& report, const std::string& phase) {
-  nlohmann::json head = JournalJson(report, experiment_);
+  nlohmann::json head = JournalJson(report, experiment_, options_.origin);
   head["incomplete"] = true;
   head["status"] = "incomplete";
   head["phase"] = phase;
   head["reason"] = "the run was in phase " + phase + " when this checkpoint was written";
   head["ended_at"] = nullptr;
+  head.erase("duration_ms");  // the run has not ended
   {
     std::lock_guard<std::mutex> lock(events_mu_);
     AppendLine(
@@ -368,6 +387,23 @@ Status WriteWithLoggedSamples(const std::string& path, const std::string& events
 
 }  // namespace
 
+namespace {
+// Every target the dead runner had injected and not reverted was left to `by` (the watchdog or
+// `recover`), which reverts from the ledger; the ledger (`ringfence status`) says whether it
+// succeeded.
+void MarkRevertedBy(nlohmann::json& journal, const std::string& by) {
+  if (!journal.contains("faults") || !journal["faults"].is_array()) return;
+  for (auto& fault : journal["faults"]) {
+    if (!fault.is_object() || !fault.contains("targets") || !fault["targets"].is_array()) continue;
+    for (auto& target : fault["targets"]) {
+      if (!target.is_object() || !target.contains("undo")) continue;
+      const bool reverted = target.contains("reverted_at") && target["reverted_at"].is_string();
+      if (!reverted) target["reverted_by"] = by;
+    }
+  }
+}
+}  // namespace
+
 Status CompleteJournalAfterCrash(const std::string& path, const std::string& run_id,
                                  const std::string& by, WallTime at) {
   // Only a checkpoint of this very run is rewritten: whatever else sits at the path is left.
@@ -398,6 +434,7 @@ Status CompleteJournalAfterCrash(const std::string& path, const std::string& run
     return Status::InvalidInput(events + ": not the event log of run " + run_id);
   }
   journal["completed_after_crash"] = {{"by", by}, {"at", FormatRfc3339(at)}};
+  MarkRevertedBy(journal, by);
   return WriteWithLoggedSamples(path, events, std::move(journal), nullptr);
 }
 

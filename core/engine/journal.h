@@ -8,6 +8,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -20,11 +21,23 @@
 namespace ringfence {
 
 // The journal: a stable, documented JSON interface (docs/journal.md).
-inline constexpr int kJournalVersion = 2;
+// 3: who ran it where (`host`, `platform`, `user`, `command_line`), `duration_ms`, and each
+// target's `reverted_by`.
+inline constexpr int kJournalVersion = 3;
+
+// Who ran a run, where and how (journal v3): read by the runner (core/sys/system_info.h), shown
+// by reports. Empty fields are written as they are.
+struct RunOrigin {
+  std::string host;                       // the runner's host name
+  std::string platform;                   // "Linux 6.1.0-18-amd64 x86_64"
+  std::string user;                       // the effective user's name ("uid N" when it has none)
+  std::vector<std::string> command_line;  // argv, program name first
+};
 
 // The journal of `report` (complete: `incomplete` is false; each guard's `samples` are the ones
 // the report holds, i.e. GuardMonitor::ToJson()'s window).
-nlohmann::json JournalJson(const RunReport& report, const Experiment& experiment);
+nlohmann::json JournalJson(const RunReport& report, const Experiment& experiment,
+                           const RunOrigin& origin = {});
 // Writes `journal` to `path` atomically (temporary file, fsync, rename), mode 0644.
 Status WriteJournal(const std::string& path, const nlohmann::json& journal);
 
@@ -58,6 +71,7 @@ class JournalWriter : public RunJournal {
     Redact redact;  // null: nothing redacted
     Duration flush_every = std::chrono::seconds(2);
     bool background = true;  // a thread of its own for the periodic flush and checkpoint
+    RunOrigin origin;        // written into every checkpoint
   };
 
   // Truncates or creates `<path>.events` (mode 0644) and writes its header and a first

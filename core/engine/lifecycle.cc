@@ -635,6 +635,7 @@ RunReport LifecycleEngine::Run(const Experiment& experiment, uint64_t seed,
     if (!deps_.stop.stop_requested()) {
       SetPhase("steady-state-before");
       report.steady_before = CheckSteadyState(experiment, &deps_.stop);
+      report.steady_before_at = deps_.clock.Now();
       if (deps_.stop.stop_requested()) {
         report.status = RunStatus::kInterrupted;
         report.reason = "interrupted by " + deps_.stop.reason();
@@ -754,6 +755,7 @@ RunReport LifecycleEngine::Run(const Experiment& experiment, uint64_t seed,
     SetPhase("steady-state-after");
     report.steady_after = CheckSteadyState(experiment, nullptr);
     report.steady_after_checked = true;
+    report.steady_after_at = deps_.clock.Now();
   }
   if (completed) {
     report.status = RunStatus::kPassed;

@@ -67,7 +67,8 @@ struct RunReport {
   std::vector<ProbeOutcome> steady_before;
   std::vector<ProbeOutcome> steady_after;
   bool steady_after_checked = false;
-  nlohmann::json method_log = nlohmann::json::array();  // waits and probes, in order
+  std::optional<WallTime> steady_before_at, steady_after_at;  // when each check ended
+  nlohmann::json method_log = nlohmann::json::array();        // waits and probes, in order
   std::vector<FaultRecord> faults;
   nlohmann::json rollbacks = nlohmann::json::array();
   bool reverted_cleanly = true;

@@ -648,6 +648,32 @@ class BadUpdate : public Fault {
     return "contained";
   }
 
+  // One entry per planned wave, for reports (docs/faults/bad_update.md): its hosts, how many
+  // were exposed and seen unhealthy once exposed, its gate's result, whether it was rolled back.
+  nlohmann::json WaveSummaries() const {
+    nlohmann::json waves = nlohmann::json::array();
+    for (size_t w = 0; w < plan_.waves.size(); ++w) {
+      const int number = static_cast<int>(w) + 1;
+      int exposed = 0, unhealthy = 0;
+      for (int i : plan_.waves[w]) {
+        const auto host = static_cast<size_t>(i);
+        if (host >= exposed_.size() || !exposed_[host]) continue;
+        ++exposed;
+        if (host < windows_.size() && windows_[host].unhealthy_samples > 0) ++unhealthy;
+      }
+      const char* gate = number > waves_done_                       ? "not_run"
+                         : detected_ && number == detected_in_wave_ ? "failed"
+                                                                    : "passed";
+      waves.push_back({{"wave", number},
+                       {"planned", plan_.waves[w].size()},
+                       {"exposed", exposed},
+                       {"unhealthy", unhealthy},
+                       {"gate", gate},
+                       {"rolled_back", rolled_back_ && exposed > 0}});
+    }
+    return waves;
+  }
+
   nlohmann::json Summary() const {
     const int fleet = static_cast<int>(hosts_.size());
     const int exposed = ExposedCount();
@@ -662,6 +688,7 @@ class BadUpdate : public Fault {
     j["waves_planned"] = plan_.waves.size();
     if (!plan_.notes.empty()) j["wave_notes"] = plan_.notes;
     j["waves_run"] = waves_done_;
+    j["waves"] = WaveSummaries();
     j["detected_in_wave"] =
         detected_ && detected_in_wave_ > 0 ? nlohmann::json(detected_in_wave_) : nlohmann::json();
     j["detected_by"] = detected_ ? nlohmann::json(detect_reason_) : nlohmann::json();

@@ -259,12 +259,14 @@ TEST_F(StopAndJournalTest, SigkillLeavesAnIncompleteJournalWithTheSamples) {
   ASSERT_FALSE(j.is_discarded());
   EXPECT_EQ(j["incomplete"], true);
   EXPECT_EQ(j["status"], "incomplete");
-  EXPECT_EQ(j["journal_version"], 2);
+  EXPECT_EQ(j["journal_version"], 3);
   EXPECT_EQ(j["phase"], "method");
   EXPECT_EQ(j["events"], "journal.json.events");
   EXPECT_EQ(j["completed_after_crash"]["by"], "watchdog");
   ASSERT_EQ(j["faults"].size(), 1u);
   EXPECT_EQ(j["faults"][0]["targets"][0]["inject_ok"], true);
+  // The runner died with the fault in place: the watchdog reverted it (journal v3).
+  EXPECT_EQ(j["faults"][0]["targets"][0]["reverted_by"], "watchdog");
   const size_t in_journal = j["guards"][0]["samples"].size();
   EXPECT_GE(in_journal, 10u);
   EXPECT_GE(in_journal, j["guards"][0]["samples_total"].get<size_t>());  // the checkpoint's count
