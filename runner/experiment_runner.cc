@@ -98,7 +98,7 @@ std::shared_ptr<Redactor> SecretsOf(const RunRequest& request, const std::string
 }
 }  // namespace
 
-int RunExperimentFile(const RunRequest& request) {
+int RunExperimentFile(const RunRequest& request, RunOutcome* outcome) {
   // Read once, checked first (a FIFO, /dev/zero or a directory is refused before any read);
   // the secrets pass and the loader see the same bytes.
   ValidationErrors read_errors;
@@ -229,7 +229,7 @@ int RunExperimentFile(const RunRequest& request) {
   // ahead of every injection, and a watchdog that outlives us.
   const std::string state_dir = request.state_dir.empty() ? DefaultStateDir() : request.state_dir;
   std::optional<StateDirLock> lock;
-  if (!request.allow_concurrent) {
+  if (!request.allow_concurrent && request.held_lock_fd < 0) {
     auto acquired = StateDirLock::TryAcquire(state_dir);
     if (!acquired.ok()) {
       std::fprintf(stderr, "ringfence: %s%s; nothing was run\n",
@@ -274,7 +274,8 @@ int RunExperimentFile(const RunRequest& request) {
     std::fprintf(stderr, "ringfence: %s; nothing was run\n", ledger.status().message().c_str());
     return 3;
   }
-  auto watchdog = WatchdogHandle::Start(SelfBinary(), (*ledger)->path(), lock ? lock->fd() : -1,
+  auto watchdog = WatchdogHandle::Start(SelfBinary(), (*ledger)->path(),
+                                        lock ? lock->fd() : request.held_lock_fd,
                                         request.watchdog_grace, *processes, redactor->values());
   if (!watchdog.ok()) {
     std::fprintf(stderr, "ringfence: the watchdog did not start: %s; nothing was run\n",
@@ -343,6 +344,10 @@ int RunExperimentFile(const RunRequest& request) {
   }
   if (!written.ok()) spdlog::error("journal not written: {}", written.message());
   PrintVerdict(report, written.ok() ? request.journal : "", code, *redactor);
+  if (outcome != nullptr) {
+    *outcome = {true, redactor->Apply(experiment->title), RunStatusName(report.status),
+                redactor->Apply(report.reason), written.ok()};
+  }
   if (!request.pushgateway.empty()) {
     const double seconds =
         std::chrono::duration<double>(report.ended_at - report.started_at).count();

@@ -6,9 +6,18 @@
 
 namespace ringfence {
 
+// How a run that got as far as the engine ended, for a suite's result list (runner/suite_runner.h).
+struct RunOutcome {
+  bool ran = false;    // false: it stopped before the engine ran (the exit code says why)
+  std::string title;   // the experiment's title
+  std::string status;  // RunStatusName: passed, failed, aborted, not_steady, error, interrupted
+  std::string reason;  // the verdict's reason (redacted)
+  bool journal_written = false;
+};
+
 // Loads, validates and runs one experiment against this host, writes the journal and prints the
 // verdict. Returns the exit code (docs/cli.md). Installs the SIGINT/SIGTERM/SIGHUP handling for
-// the time of the run.
-int RunExperimentFile(const RunRequest& request);
+// the time of the run. `outcome`, when given, is filled once the engine has run.
+int RunExperimentFile(const RunRequest& request, RunOutcome* outcome = nullptr);
 
 }  // namespace ringfence

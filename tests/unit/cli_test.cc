@@ -74,9 +74,20 @@ TEST(CliTest, UsageErrorsWordForWord) {
        "ringfence run: --journal needs a value (see ringfence run --help)"},
       {{"run", "x.json", "--journal="},
        "ringfence run: --journal needs a value (see ringfence run --help)"},
-      {{"run"}, "ringfence run: expected exactly one experiment FILE (see ringfence run --help)"},
-      {{"run", "a", "b"},
-       "ringfence run: expected exactly one experiment FILE (see ringfence run --help)"},
+      {{"run"}, "ringfence run: expected at least one experiment FILE (see ringfence run --help)"},
+      {{"run", "a", "b", "--journal", "j"},
+       "ringfence run: --journal names the journal of one run; a suite writes one per "
+       "experiment in --journal-dir (see ringfence run --help)"},
+      {{"run", "a", "-"},
+       "ringfence run: standard input (-) cannot be part of a suite (see ringfence run --help)"},
+      {{"run", "a", "--tags", "web,,db"},
+       "ringfence run: --tags \"web,,db\": expected tag names separated by commas (see ringfence "
+       "run --help)"},
+      {{"suite"}, "ringfence suite: expected exactly one suite FILE (see ringfence suite --help)"},
+      {{"suite", "-"},
+       "ringfence suite: expected a suite file, not standard input (see ringfence suite --help)"},
+      {{"suite", "s.json", "--journal", "j"},
+       "ringfence suite: unknown option --journal (see ringfence suite --help)"},
       {{"run", "x", "--seed", "-1"},
        "ringfence run: --seed \"-1\": expected an unsigned integer (see ringfence run --help)"},
       {{"run", "x", "--seed=-1"},
@@ -117,13 +128,15 @@ TEST(CliTest, UsageErrorsWordForWord) {
       {{"host", "end", "--grace", "5ms"},
        "ringfence host: --grace \"5ms\": at least 100ms (see ringfence host --help)"},
       {{"nope"},
-       "ringfence: unknown command 'nope' (commands: run validate faults demo recover status "
+       "ringfence: unknown command 'nope' (commands: run validate suite faults demo recover status "
        "watchdog host help)"},
       {{"--bogus", "run", "x"},
-       "ringfence: unknown command '--bogus' (commands: run validate faults demo recover status "
+       "ringfence: unknown command '--bogus' (commands: run validate suite faults demo recover "
+       "status "
        "watchdog host help)"},
       {{"help", "nope"},
-       "ringfence help: unknown command 'nope' (commands: run validate faults demo recover status "
+       "ringfence help: unknown command 'nope' (commands: run validate suite faults demo recover "
+       "status "
        "watchdog host help) (see ringfence help --help)"},
   };
   for (const auto& [args, error] : cases) {
@@ -156,6 +169,46 @@ TEST(CliTest, ParsedCommandsCarryTheirOptions) {
   EXPECT_EQ(demo.demo.run.seed, 9u);
   EXPECT_EQ(demo.demo.run.journal, "j");
   EXPECT_TRUE(Parse({"faults", "--json"}).json);
+  EXPECT_TRUE(Parse({"status", "--json"}).json);
+}
+
+// Suites (docs/suites.md): one FILE stays one run; several, or a suite option, make a suite.
+TEST(CliTest, SuiteOptions) {
+  const CommandLine one = Parse({"run", "a.json", "--var-file", "v1.json", "--var-file=v2.json"});
+  ASSERT_EQ(one.error, "");
+  EXPECT_FALSE(one.suite.suite);
+  EXPECT_EQ(one.run.file, "a.json");
+  EXPECT_EQ(one.suite.var_files, (std::vector<std::string>{"v1.json", "v2.json"}));
+  const CommandLine many = Parse({"run", "a.json", "dir/", "--journal-dir", "out", "--fail-fast",
+                                  "--tags", "web,db", "--skip-tags=slow"});
+  ASSERT_EQ(many.error, "");
+  EXPECT_TRUE(many.suite.suite);
+  EXPECT_EQ(many.suite.files, (std::vector<std::string>{"a.json", "dir/"}));
+  EXPECT_EQ(many.suite.journal_dir, "out");
+  EXPECT_TRUE(many.suite.fail_fast);
+  EXPECT_EQ(many.suite.tags, (std::vector<std::string>{"web", "db"}));
+  EXPECT_EQ(many.suite.skip_tags, (std::vector<std::string>{"slow"}));
+  EXPECT_TRUE(Parse({"run", "a.json", "--tags", "web"}).suite.suite);
+  const CommandLine suite = Parse({"suite", "s.json", "--var", "k=v", "--fail-fast", "--seed=3"});
+  ASSERT_EQ(suite.error, "");
+  EXPECT_EQ(suite.command, "suite");
+  EXPECT_EQ(suite.suite.files, (std::vector<std::string>{"s.json"}));
+  EXPECT_TRUE(suite.suite.fail_fast);
+  EXPECT_EQ(suite.run.seed, 3u);
+  EXPECT_EQ(suite.run.vars.at("k"), "v");
+  const CommandLine validate = Parse({"validate", "--templates", "a.json", "--var-file", "v.json"});
+  ASSERT_EQ(validate.error, "");
+  EXPECT_TRUE(validate.templates);
+  EXPECT_EQ(validate.var_files, (std::vector<std::string>{"v.json"}));
+  EXPECT_EQ(Parse({"demo", "--suite", "s.json"}).demo.suite, "s.json");
+}
+
+TEST(CliTest, QuietAndVerboseCount) {
+  EXPECT_EQ(Parse({"status"}).verbosity, 0);
+  EXPECT_EQ(Parse({"-q", "status"}).verbosity, -1);
+  EXPECT_EQ(Parse({"status", "-qq"}).verbosity, -2);
+  EXPECT_EQ(Parse({"status", "--verbose", "-v"}).verbosity, 2);
+  EXPECT_EQ(Parse({"-v", "run", "x.json", "--quiet"}).verbosity, 0);
 }
 
 TEST(CliTest, HelpListsEveryOptionWithItsDescription) {
