@@ -552,7 +552,8 @@ struct Command {
 const Command kCommands[] = {
     {"run",
      "validate FILE, resolve its targets, check the steady state, inject its faults, revert them "
-     "(always), check again, write the journal",
+     "(always), check again, write the journal; several FILEs or a folder run as a suite under "
+     "one lock (docs/suites.md)",
      DeclareRun, CmdRun},
     {"validate", "check experiment files without running anything; exit 2 if any is invalid",
      DeclareValidate, CmdValidate},

@@ -370,7 +370,7 @@ TEST_F(CliSuiteTest, VarFilesFillPlaceholdersBetweenVarAndTheEnvironment) {
             "1 error in --var-file; nothing was run\n");
   EXPECT_EQ(Run({"validate", "t.json", "--var-file", "missing.json"}, &out, &err), 2);
   EXPECT_EQ(err,
-            "missing.json: /: cannot read the file (No such file or directory): a regular JSON "
+            "missing.json: /: cannot read the file (No such file or directory): a readable JSON "
             "file\n"
             "1 error in --var-file; nothing was run\n");
 }
@@ -445,6 +445,21 @@ TEST_F(CliSuiteTest, ValidateTemplatesListsUnfilledPlaceholders) {
   EXPECT_EQ(Run({"validate", "--templates", "u.json"}, &out, &err), 2);
   EXPECT_EQ(err.find("u.json: /method/0/type: \"nope\": "), 0u) << err;
   EXPECT_EQ(out, "");
+}
+
+// The shipped gate: a suite of the demo scenarios against one demo fleet, as docs/ci.md shows.
+TEST_F(CliSuiteTest, TheDemoGateRunsAsOneSuite) {
+  std::string out, err;
+  ASSERT_EQ(
+      Run({"demo", "--suite", RINGFENCE_SOURCE_DIR "/scenarios/suites/demo-gate.json"}, &out, &err),
+      0)
+      << out << err;
+  EXPECT_NE(out.find("demo: starting a fleet of 20 ringfence-demo-service instances"),
+            std::string::npos)
+      << out;
+  EXPECT_NE(out.find("suite: 2 experiments: 2 passed (exit 0)"), std::string::npos) << out;
+  EXPECT_EQ(Journal("ringfence-journals/demo-game-day.journal.json")["status"], "passed");
+  EXPECT_EQ(Journal("ringfence-journals/channel-file-291.journal.json")["status"], "passed");
 }
 
 }  // namespace

@@ -161,7 +161,7 @@ TEST(SuiteTest, SuiteFileErrorsWordForWord) {
   EXPECT_EQ(var_errors[0].first, dir.File("nope.json"));
   EXPECT_EQ(var_errors[0].second.Format("nope.json"),
             (std::vector<std::string>{"nope.json: /: cannot read the file (No such file or "
-                                      "directory): a regular JSON file"}));
+                                      "directory): a readable JSON file"}));
 }
 
 }  // namespace
