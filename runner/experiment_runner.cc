@@ -98,6 +98,17 @@ std::shared_ptr<Redactor> SecretsOf(const RunRequest& request, const std::string
 }
 }  // namespace
 
+Result<StateDirLock> AcquireRunLock(const std::string& state_dir) {
+  auto acquired = StateDirLock::TryAcquire(state_dir);
+  if (!acquired.ok()) {
+    std::fprintf(stderr, "ringfence: %s%s; nothing was run\n", acquired.status().message().c_str(),
+                 acquired.status().code() == StatusCode::kUnavailable
+                     ? "; wait for it, or pass --allow-concurrent"
+                     : "");
+  }
+  return acquired;
+}
+
 int RunExperimentFile(const RunRequest& request, RunOutcome* outcome) {
   // Read once, checked first (a FIFO, /dev/zero or a directory is refused before any read);
   // the secrets pass and the loader see the same bytes.
@@ -230,15 +241,8 @@ int RunExperimentFile(const RunRequest& request, RunOutcome* outcome) {
   const std::string state_dir = request.state_dir.empty() ? DefaultStateDir() : request.state_dir;
   std::optional<StateDirLock> lock;
   if (!request.allow_concurrent && request.held_lock_fd < 0) {
-    auto acquired = StateDirLock::TryAcquire(state_dir);
-    if (!acquired.ok()) {
-      std::fprintf(stderr, "ringfence: %s%s; nothing was run\n",
-                   acquired.status().message().c_str(),
-                   acquired.status().code() == StatusCode::kUnavailable
-                       ? "; wait for it, or pass --allow-concurrent"
-                       : "");
-      return 3;
-    }
+    auto acquired = AcquireRunLock(state_dir);
+    if (!acquired.ok()) return 3;
     lock.emplace(std::move(*acquired));
   }
   for (const auto& path : ListLedgers(state_dir)) {

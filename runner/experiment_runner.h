@@ -2,6 +2,7 @@
 
 #include <string>
 
+#include "core/ledger/recovery.h"
 #include "runner/run_request.h"
 
 namespace ringfence {
@@ -14,6 +15,11 @@ struct RunOutcome {
   std::string reason;  // the verdict's reason (redacted)
   bool journal_written = false;
 };
+
+// Takes the state dir's lock for a run or a suite (core/ledger/recovery.h StateDirLock). On
+// failure prints "ringfence: <why>[; wait for it, or pass --allow-concurrent]; nothing was run"
+// on stderr (the caller exits 3).
+Result<StateDirLock> AcquireRunLock(const std::string& state_dir);
 
 // Loads, validates and runs one experiment against this host, writes the journal and prints the
 // verdict. Returns the exit code (docs/cli.md). Installs the SIGINT/SIGTERM/SIGHUP handling for

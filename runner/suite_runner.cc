@@ -294,13 +294,8 @@ SuiteResult RunSuite(const SuiteRequest& request) {
     const std::string state_dir =
         request.run.state_dir.empty() ? DefaultStateDir() : request.run.state_dir;
     if (!request.run.allow_concurrent) {
-      auto acquired = StateDirLock::TryAcquire(state_dir);
+      auto acquired = AcquireRunLock(state_dir);
       if (!acquired.ok()) {
-        std::fprintf(stderr, "ringfence: %s%s; nothing was run\n",
-                     acquired.status().message().c_str(),
-                     acquired.status().code() == StatusCode::kUnavailable
-                         ? "; wait for it, or pass --allow-concurrent"
-                         : "");
         SkipRest(members, 0, "not run: " + acquired.status().message());
         SuiteResult result = Finish(std::move(members));
         result.exit_code = 3;

@@ -119,9 +119,9 @@ TEST_F(CliSuiteTest, RunsFilesAndFoldersInOrderEachWithItsJournal) {
   ASSERT_NE(b, std::string::npos) << out;
   EXPECT_LT(z, a);
   EXPECT_LT(a, b);
-  EXPECT_EQ(Journal("out/z.journal.json")["title"], "zed");
-  EXPECT_EQ(Journal("out/a.journal.json")["title"], "ay");
-  EXPECT_EQ(Journal("out/b.journal.json")["title"], "bee");
+  EXPECT_EQ(Journal("out/z.journal.json")["experiment"]["title"], "zed");
+  EXPECT_EQ(Journal("out/a.journal.json")["experiment"]["title"], "ay");
+  EXPECT_EQ(Journal("out/b.journal.json")["experiment"]["title"], "bee");
   EXPECT_EQ(Journal("out/b.journal.json")["status"], "passed");
   // Each started after the one before it ended.
   EXPECT_LE(Journal("out/z.journal.json")["ended_at"].get<std::string>(),
@@ -140,7 +140,7 @@ TEST_F(CliSuiteTest, OneFileWithoutSuiteOptionsIsOneRunAsBefore) {
   std::string out, err;
   ASSERT_EQ(Run({"run", "a.json", "--journal", "j.json"}, &out, &err), 0) << err;
   EXPECT_EQ(out.find("suite:"), std::string::npos) << out;
-  EXPECT_EQ(Journal("j.json")["title"], "ay");
+  EXPECT_EQ(Journal("j.json")["experiment"]["title"], "ay");
 }
 
 TEST_F(CliSuiteTest, FailFastSkipsTheRest) {
@@ -313,15 +313,14 @@ TEST_F(CliSuiteTest, ASuiteFileRunsItsExperimentsWithTheirOwnVars) {
   std::string out, err;
   ASSERT_EQ(Run({"suite", "s/suite.json", "--var-file", "line.json"}, &out, &err), 0) << out << err;
   EXPECT_NE(out.find("suite: vars (2 experiments)\n"), std::string::npos) << out;
-  EXPECT_EQ(Journal("js/x.journal.json")["title"], "suite 7 from-suite-file");
-  EXPECT_EQ(Journal("js/y.journal.json")["title"], "y-file 2.5 own");
-  EXPECT_EQ(Journal("js/y.journal.json")["method"][0]["duration_ms"], 20)
-      << Journal("js/y.journal.json").dump();
+  EXPECT_EQ(Journal("js/x.journal.json")["experiment"]["title"], "suite 7 from-suite-file");
+  EXPECT_EQ(Journal("js/y.journal.json")["experiment"]["title"], "y-file 2.5 own");
+  EXPECT_EQ(Journal("js/y.journal.json")["experiment"]["method"][0]["duration"], "20ms");
   // --journal-dir and --var beat the file.
   ASSERT_EQ(Run({"suite", "s/suite.json", "--var", "who=line", "--journal-dir", "j2"}, &out, &err),
             0)
       << out << err;
-  EXPECT_EQ(Journal("j2/y.journal.json")["title"], "line 2.5 own");
+  EXPECT_EQ(Journal("j2/y.journal.json")["experiment"]["title"], "line 2.5 own");
 }
 
 TEST_F(CliSuiteTest, SuiteFileErrorsCarryTheirPointers) {
@@ -361,7 +360,7 @@ TEST_F(CliSuiteTest, VarFilesFillPlaceholdersBetweenVarAndTheEnvironment) {
   ::unsetenv("a");
   ::unsetenv("c");
   ASSERT_EQ(code, 0) << err;
-  EXPECT_EQ(Journal("j.json")["title"], "line-file2-true");
+  EXPECT_EQ(Journal("j.json")["experiment"]["title"], "line-file2-true");
 
   dir_.Write("bad.json", R"({"a": null})");
   EXPECT_EQ(Run({"run", "t.json", "--var-file", "bad.json"}, &out, &err), 2);
