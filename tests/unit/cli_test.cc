@@ -213,7 +213,7 @@ TEST(CliTest, QuietAndVerboseCount) {
 
 TEST(CliTest, HelpListsEveryOptionWithItsDescription) {
   const std::string run = HelpText("run");
-  EXPECT_EQ(run.rfind("usage: ringfence run FILE [--journal P] ", 0), 0u) << run;
+  EXPECT_EQ(run.rfind("usage: ringfence run FILE... [--journal P] ", 0), 0u) << run;
   EXPECT_NE(run.find("  --journal P               where the journal goes"), std::string::npos)
       << run;
   EXPECT_NE(run.find("[--var k=v]..."), std::string::npos) << run;
@@ -221,7 +221,7 @@ TEST(CliTest, HelpListsEveryOptionWithItsDescription) {
   EXPECT_NE(HelpText("").find("  recover   [--state-dir D]"), std::string::npos) << HelpText("");
   EXPECT_EQ(HelpText("nope"), "");
   const std::string md = MarkdownTables();
-  EXPECT_NE(md.find("| `run` | `FILE [--journal P] "), std::string::npos) << md;
+  EXPECT_NE(md.find("| `run` | `FILE... [--journal P] "), std::string::npos) << md;
   EXPECT_NE(md.find("| `--progress auto\\|always\\|never` |"), std::string::npos) << md;
 }
 
