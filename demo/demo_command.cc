@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -18,6 +19,8 @@
 #include "demo/demo_fleet.h"
 #include "runner/cli.h"
 #include "runner/experiment_runner.h"
+#include "runner/suite_command.h"
+#include "runner/suite_file.h"
 
 namespace ringfence {
 
@@ -126,10 +129,24 @@ int RunDemo(const DemoRequest& request) {
   // A report that could not be written is refused before the fleet starts.
   if (int code = CheckRequestedReports(run); code != 0) return code;
   run.file = request.scenario.empty() ? ScenarioDir() + "/demo-game-day.json" : request.scenario;
+  // demo --suite: the suite file is checked before the fleet starts; its largest member sets
+  // the fleet's size.
+  std::vector<std::string> members = {run.file};
+  SuiteOptions suite_options;
+  suite_options.files = {request.suite};
+  suite_options.suite = true;
+  if (!request.suite.empty()) {
+    ValidationErrors errors;
+    std::vector<std::pair<std::string, ValidationErrors>> var_file_errors;
+    auto suite = LoadSuiteFile(request.suite, errors, var_file_errors);
+    if (!suite) return RunSuiteFileCommand(suite_options, run);  // reports the errors
+    members.clear();
+    for (const auto& e : suite->experiments) members.push_back(e.file);
+  }
   int size = request.fleet_size;
   if (size == 0) {
-    const int wanted = ScenarioFleetSize(run.file);
-    size = wanted > 0 ? wanted : kDefaultDemoFleetSize;
+    for (const auto& file : members) size = std::max(size, ScenarioFleetSize(file));
+    if (size == 0) size = kDefaultDemoFleetSize;
   }
 
   DemoContentDir content;
@@ -158,7 +175,8 @@ int RunDemo(const DemoRequest& request) {
     fleet.Stop();
     return 3;
   }
-  std::printf("demo: running %s\n", run.file.c_str());
+  std::printf("demo: running %s\n",
+              request.suite.empty() ? run.file.c_str() : request.suite.c_str());
   std::fflush(stdout);
 
   for (const auto& [k, v] : fleet.Vars()) run.vars.emplace(k, v);  // --var wins
@@ -167,7 +185,8 @@ int RunDemo(const DemoRequest& request) {
   run.vars.emplace("demo_good_content", content.good_content());
   run.vars.emplace("demo_content_dir", content.path());
   run.vars.emplace("demo_port_last", std::to_string(fleet.ports().back()));
-  int code = RunExperimentFile(run);
+  int code =
+      request.suite.empty() ? RunExperimentFile(run) : RunSuiteFileCommand(suite_options, run);
 
   fleet.Stop();
   std::printf("demo: fleet stopped (%d restart%s by its supervisor during the run)\n",

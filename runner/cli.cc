@@ -19,6 +19,8 @@
 #include "runner/experiment_runner.h"
 #include "runner/host_command.h"
 #include "runner/state_commands.h"
+#include "runner/suite_command.h"
+#include "runner/template_validation.h"
 #include "runner/watchdog.h"
 
 namespace ringfence {
@@ -174,6 +176,16 @@ void DeclareGlobalOptions(Declarer& d) {
       .add_flag("--help,-h", line.help, "this text, or a command's options after the command")
       ->group(kGlobalGroup);
   d.app().add_flag("--version", line.version, "print the version")->group(kGlobalGroup);
+  d.app()
+      .add_flag_function(
+          "-q,--quiet", [&line](int64_t count) { line.verbosity -= static_cast<int>(count); },
+          "-q: quieter logs on stderr, warnings and errors only (-qq: errors only)")
+      ->group(kGlobalGroup);
+  d.app()
+      .add_flag_function(
+          "-v,--verbose", [&line](int64_t count) { line.verbosity += static_cast<int>(count); },
+          "-v: louder logs on stderr, debug lines too (-vv: trace)")
+      ->group(kGlobalGroup);
 }
 
 // ---- the commands ------------------------------------------------------------------------
@@ -188,12 +200,26 @@ struct RunOptionStorage {
   std::string progress = "auto";
 };
 
-void DeclareSharedRunOptions(Declarer& d, RunRequest& r) {
-  d.Value("--journal", "P",
-          "where the journal goes, written atomically (temporary file, fsync, rename)",
-          Into(r.journal), "ringfence-journal.json");
+// A --var-file F: read when the command runs (parsing reads nothing).
+void DeclareVarFile(Declarer& d, std::vector<std::string>& files) {
+  d.Repeated("--var-file", "F",
+             "a JSON object of placeholder values (strings, numbers, true/false); --var beats "
+             "it, it beats the environment, a later file beats an earlier one",
+             [&files](const std::string& v) {
+               files.push_back(v);
+               return std::string();
+             });
+}
+
+void DeclareSharedRunOptions(Declarer& d, RunRequest& r, bool with_journal = true) {
+  if (with_journal) {
+    d.Value("--journal", "P",
+            "where the journal goes, written atomically (temporary file, fsync, rename)",
+            Into(r.journal), "ringfence-journal.json");
+  }
   d.Repeated("--var", "k=v", "fills ${k} placeholders; wins over the environment",
              [&r](const std::string& v) { return TakeNameValue(v, r.vars); });
+  DeclareVarFile(d, d.line().suite.var_files);
   d.Repeated("--secret", "k=v",
              "like --var, but the value is always redacted (journal, ledger, logs, output)",
              [&d, &r](const std::string& v) {
@@ -235,12 +261,46 @@ void DeclareSharedRunOptions(Declarer& d, RunRequest& r) {
           Into(r.report_summary));
 }
 
+// Tag names separated by commas ("web,db").
+std::string TakeTags(const std::string& v, std::vector<std::string>& out) {
+  std::vector<std::string> tags;
+  size_t start = 0;
+  while (true) {
+    const size_t comma = v.find(',', start);
+    std::string tag =
+        v.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    if (tag.empty()) return "expected tag names separated by commas";
+    tags.push_back(tag);
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  out = tags;
+  return "";
+}
+
+// The options of a suite (run with several files, suite FILE).
+void DeclareSuiteOptions(Declarer& d, SuiteOptions& s) {
+  d.Value("--journal-dir", "D",
+          "a suite's journals: one per experiment, named after its file (<name>.journal.json; "
+          "made if missing) (default ringfence-journals)",
+          Into(s.journal_dir));
+  d.Flag("--fail-fast", s.fail_fast,
+         "a suite stops after the first experiment that does not pass; the rest are skipped");
+  d.Value("--tags", "a,b", "a suite runs only the experiments with one of these tags",
+          [&s](const std::string& v) { return TakeTags(v, s.tags); });
+  d.Value("--skip-tags", "a,b", "a suite skips the experiments with one of these tags",
+          [&s](const std::string& v) { return TakeTags(v, s.skip_tags); });
+}
+
 void DeclareRun(Declarer& d) {
   CommandLine& line = d.line();
   RunRequest& r = line.run;
   auto storage = std::make_shared<RunOptionStorage>();
-  d.Positional("FILE", "FILE", storage->files, "the experiment file (- reads standard input)");
+  d.Positional("FILE", "FILE...", storage->files,
+               "the experiment file (- reads standard input); several files or folders (their "
+               "*.json, sorted) run as a suite under one lock");
   DeclareSharedRunOptions(d, r);
+  DeclareSuiteOptions(d, line.suite);
   d.Flag("--dry-run", r.dry_run,
          "validate and resolve targets, print the plan (which fault hits which target, when, "
          "for how long, how it is undone) and exit 0; nothing is injected, no journal written");
@@ -283,7 +343,21 @@ void DeclareRun(Declarer& d) {
             return std::string();
           });
   d.Finally([&d, &line, storage] {
-    if (storage->files.size() != 1) return d.Fail("expected exactly one experiment FILE");
+    if (storage->files.empty()) return d.Fail("expected at least one experiment FILE");
+    SuiteOptions& suite = line.suite;
+    suite.files = storage->files;
+    suite.suite = storage->files.size() > 1 || !suite.journal_dir.empty() || suite.fail_fast ||
+                  !suite.tags.empty() || !suite.skip_tags.empty();
+    suite.journal_given = d.app().get_option("--journal")->count() > 0;
+    if (suite.suite && suite.journal_given) {
+      return d.Fail(
+          "--journal names the journal of one run; a suite writes one per experiment "
+          "in --journal-dir");
+    }
+    if (suite.suite && std::find(suite.files.begin(), suite.files.end(), kStandardInputName) !=
+                           suite.files.end()) {
+      return d.Fail("standard input (-) cannot be part of a suite");
+    }
     line.run.file = storage->files[0];
     line.run.progress =
         storage->progress == "always" || (storage->progress == "auto" && StderrIsTerminal());
@@ -298,6 +372,11 @@ void DeclareValidate(Declarer& d) {
   d.Positional("FILE", "FILE...", line.files, "experiment files (- reads standard input)");
   d.Repeated("--var", "k=v", "fills ${k} placeholders; wins over the environment",
              [&line](const std::string& v) { return TakeNameValue(v, line.vars); });
+  DeclareVarFile(d, line.var_files);
+  d.Flag("--templates", line.templates,
+         "check the structure with placeholders left unfilled (only --var and --var-file fill "
+         "them, not the environment): each unfilled one is listed with its pointer, and "
+         "accepted where a number or duration must stand; exit 0 when the rest is valid");
   d.Finally([&d, &line] {
     if (line.files.empty()) return d.Fail("expected at least one experiment FILE");
     if (std::count(line.files.begin(), line.files.end(), kStandardInputName) > 1) {
@@ -329,6 +408,10 @@ void DeclareDemo(Declarer& d) {
   d.Value("--scenario", "FILE",
           "the game day to run (default scenarios/demo-game-day.json; - reads standard input)",
           Into(line.demo.scenario));
+  d.Value("--suite", "FILE",
+          "run a suite file (docs/suites.md) against the one fleet instead of a scenario; the "
+          "fleet is as large as its largest member asks for",
+          Into(line.demo.suite));
   d.Value("--fleet-size", "N",
           "how many demo services to start (default: the scenario's demo-fleet-size tag, else "
           "the demo's default)",
@@ -341,6 +424,35 @@ void DeclareDemo(Declarer& d) {
     line.demo.run = line.run;
     line.demo.run.progress = true;
   });
+}
+
+void DeclareStateDir(Declarer& d);
+
+void DeclareSuite(Declarer& d) {
+  CommandLine& line = d.line();
+  auto files = std::make_shared<std::vector<std::string>>();
+  d.Positional("FILE", "FILE", *files, "the suite file (docs/suites.md)");
+  DeclareSharedRunOptions(d, line.run, /*with_journal=*/false);
+  DeclareSuiteOptions(d, line.suite);
+  d.Flag("--dry-run", line.run.dry_run,
+         "validate every experiment, print each one's plan and exit; nothing is injected");
+  d.Flag("--allow-concurrent", line.run.allow_concurrent,
+         "do not take the state directory's lock (runs side by side on purpose)");
+  d.Finally([&d, &line, files] {
+    if (files->size() != 1) return d.Fail("expected exactly one suite FILE");
+    if ((*files)[0] == kStandardInputName)
+      return d.Fail("expected a suite file, not standard input");
+    line.suite.files = *files;
+    line.suite.suite = true;
+    line.run.progress = StderrIsTerminal();
+  });
+}
+
+void DeclareStatus(Declarer& d) {
+  DeclareStateDir(d);
+  d.Flag("--json", d.line().json,
+         "one JSON object: the state dir, every run (id, state, title, status, ledger, "
+         "journal, active faults with deadline and manual undo) and untrusted ledgers");
 }
 
 void DeclareStateDir(Declarer& d) {
@@ -423,7 +535,8 @@ void DeclareHost(Declarer& d) {
 
 void DeclareHelp(Declarer& d);
 
-int CmdRun(const CommandLine& line) { return RunExperimentFile(line.run); }
+int CmdRun(const CommandLine& line) { return RunFilesCommand(line.suite, line.run); }
+int CmdSuite(const CommandLine& line) { return RunSuiteFileCommand(line.suite, line.run); }
 DemoCommand& DemoCommandSlot() {
   static DemoCommand command;
   return command;
@@ -434,12 +547,14 @@ int CmdDemo(const CommandLine& line) {
     std::fprintf(stderr, "ringfence demo: this binary has no demo\n");
     return 2;
   }
-  return DemoCommandSlot()(line.demo);
+  DemoRequest demo = line.demo;
+  if (!ApplyVarFiles(line.suite.var_files, demo.run.vars)) return 2;
+  return DemoCommandSlot()(demo);
 }
 int CmdRecover(const CommandLine& line) {
   return RecoverStateDir(line.state_dir, line.run_id, line.inventory, line.secrets);
 }
-int CmdStatus(const CommandLine& line) { return PrintStatus(line.state_dir); }
+int CmdStatus(const CommandLine& line) { return PrintStatus(line.state_dir, line.json); }
 int CmdWatchdog(const CommandLine& line) { return RunWatchdog(line.ledger, line.grace); }
 int CmdHost(const CommandLine& line) { return RunHostAction(line.host); }
 int CmdReport(const CommandLine& line) { return RunReportCommand(line.report); }
@@ -459,10 +574,15 @@ struct Command {
 const Command kCommands[] = {
     {"run",
      "validate FILE, resolve its targets, check the steady state, inject its faults, revert them "
-     "(always), check again, write the journal",
+     "(always), check again, write the journal; several FILEs or a folder run as a suite under "
+     "one lock (docs/suites.md)",
      DeclareRun, CmdRun},
     {"validate", "check experiment files without running anything; exit 2 if any is invalid",
      DeclareValidate, CmdValidate},
+    {"suite",
+     "run the experiments of a suite file one after another under one lock, each with its own "
+     "vars and journal; exit with the worst of their codes (docs/suites.md)",
+     DeclareSuite, CmdSuite},
     {"faults", "list the fault types with their parameters, defaults and limits", DeclareFaults,
      CmdFaults},
     {"demo",
@@ -481,7 +601,7 @@ const Command kCommands[] = {
     {"status",
      "list runs, their state, and any fault still active with its deadline (3: a ledger or the "
      "state dir is not trusted)",
-     DeclareStateDir, CmdStatus},
+     DeclareStatus, CmdStatus},
     {"watchdog",
      "(internal, started by run) revert from the ledger when the runner's heartbeats stop or a "
      "deadline passes",
@@ -686,11 +806,14 @@ void OptionTable(const std::vector<const CLI::Option*>& options, std::string& ou
 // ---- the commands that print ---------------------------------------------------------------
 
 int CmdValidate(const CommandLine& line) {
+  std::map<std::string, std::string> vars = line.vars;
+  if (!ApplyVarFiles(line.var_files, vars)) return 2;
+  if (line.templates) return ValidateTemplates(line.files, vars);
   int code = 0;
   for (const auto& file : line.files) {
     ValidationErrors errors;
     LoadOptions options;
-    options.vars = line.vars;
+    options.vars = vars;
     options.catalog = &FaultRegistry::Global();
     auto experiment = LoadExperimentFile(file, options, errors);
     if (!experiment) {
@@ -885,7 +1008,7 @@ int RunCli(int argc, char** argv) {
     std::fprintf(stderr, "%s\n", line.error.c_str());
     return 2;
   }
-  SetupLogging(line.log_format);
+  SetupLogging(line.log_format, line.verbosity);
   if (line.help) return CmdHelp(line);
   const Command* command = FindCommand(line.command);
   if (command == nullptr) {

@@ -10,6 +10,7 @@
 #include "runner/experiment_runner.h"
 #include "runner/host_command.h"
 #include "runner/report_command.h"
+#include "runner/suite_command.h"
 #include "runner/terminal.h"
 
 namespace ringfence {
@@ -20,6 +21,7 @@ namespace ringfence {
 struct CommandLine {
   std::string command;  // "run", "validate", …; "" for `ringfence` alone or an unknown command
   LogFormat log_format = LogFormat::kText;
+  int verbosity = 0;         // -v (+1 each) and -q (-1 each): the log level, info at 0
   bool version = false;      // --version anywhere: print the version, nothing else
   bool help = false;         // --help anywhere, or `ringfence help [COMMAND]`
   std::string help_command;  // whose help: `command`, or help's COMMAND ("" for the overview)
@@ -28,7 +30,10 @@ struct CommandLine {
   DemoRequest demo;          // demo (its `run` is filled from `run`)
   std::map<std::string, std::string> vars;  // validate --var
   std::vector<std::string> files;           // validate FILE...
-  bool json = false;                        // faults --json
+  SuiteOptions suite;                       // run FILE... and suite FILE: the suite options
+  std::vector<std::string> var_files;       // validate --var-file
+  bool templates = false;                   // validate --templates
+  bool json = false;                        // faults --json, status --json
   std::string state_dir;                    // recover, status (DefaultStateDir() if not given)
   std::string run_id;                       // recover --run
   std::string inventory;                    // recover --inventory

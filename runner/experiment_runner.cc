@@ -102,6 +102,17 @@ std::shared_ptr<Redactor> SecretsOf(const RunRequest& request, const std::string
 }
 }  // namespace
 
+Result<StateDirLock> AcquireRunLock(const std::string& state_dir) {
+  auto acquired = StateDirLock::TryAcquire(state_dir);
+  if (!acquired.ok()) {
+    std::fprintf(stderr, "ringfence: %s%s; nothing was run\n", acquired.status().message().c_str(),
+                 acquired.status().code() == StatusCode::kUnavailable
+                     ? "; wait for it, or pass --allow-concurrent"
+                     : "");
+  }
+  return acquired;
+}
+
 namespace {
 ReportPaths RequestedReports(const RunRequest& request) {
   return {request.report_html, request.report_junit, request.report_summary};
@@ -140,7 +151,7 @@ int CheckRequestedReports(const RunRequest& request) {
   return 2;
 }
 
-int RunExperimentFile(const RunRequest& request) {
+int RunExperimentFile(const RunRequest& request, RunOutcome* outcome) {
   if (int code = CheckRequestedReports(request); code != 0) return code;
   // Read once, checked first (a FIFO, /dev/zero or a directory is refused before any read);
   // the secrets pass and the loader see the same bytes.
@@ -271,16 +282,9 @@ int RunExperimentFile(const RunRequest& request) {
   // ahead of every injection, and a watchdog that outlives us.
   const std::string state_dir = request.state_dir.empty() ? DefaultStateDir() : request.state_dir;
   std::optional<StateDirLock> lock;
-  if (!request.allow_concurrent) {
-    auto acquired = StateDirLock::TryAcquire(state_dir);
-    if (!acquired.ok()) {
-      std::fprintf(stderr, "ringfence: %s%s; nothing was run\n",
-                   acquired.status().message().c_str(),
-                   acquired.status().code() == StatusCode::kUnavailable
-                       ? "; wait for it, or pass --allow-concurrent"
-                       : "");
-      return 3;
-    }
+  if (!request.allow_concurrent && request.held_lock_fd < 0) {
+    auto acquired = AcquireRunLock(state_dir);
+    if (!acquired.ok()) return 3;
     lock.emplace(std::move(*acquired));
   }
   for (const auto& path : ListLedgers(state_dir)) {
@@ -318,7 +322,8 @@ int RunExperimentFile(const RunRequest& request) {
     std::fprintf(stderr, "ringfence: %s; nothing was run\n", ledger.status().message().c_str());
     return 3;
   }
-  auto watchdog = WatchdogHandle::Start(SelfBinary(), (*ledger)->path(), lock ? lock->fd() : -1,
+  auto watchdog = WatchdogHandle::Start(SelfBinary(), (*ledger)->path(),
+                                        lock ? lock->fd() : request.held_lock_fd,
                                         request.watchdog_grace, *processes, redactor->values());
   if (!watchdog.ok()) {
     std::fprintf(stderr, "ringfence: the watchdog did not start: %s; nothing was run\n",
@@ -390,6 +395,10 @@ int RunExperimentFile(const RunRequest& request) {
   }
   if (!written.ok()) spdlog::error("journal not written: {}", written.message());
   PrintVerdict(report, written.ok() ? request.journal : "", code, *redactor);
+  if (outcome != nullptr) {
+    *outcome = {true, redactor->Apply(experiment->title), RunStatusName(report.status),
+                redactor->Apply(report.reason), written.ok()};
+  }
   WriteRequestedReports(
       request, written.ok(),
       written.ok() ? nlohmann::json() : redactor->Apply(JournalJson(report, *experiment, origin)));

@@ -33,6 +33,9 @@ struct RunRequest {
   std::string report_junit;               // --junit F
   std::string report_summary;             // --summary F
   std::vector<std::string> command_line;  // argv as typed, for the journal (journal v3)
+  // A suite (runner/suite_runner.h) holds the state dir's lock for all its runs: when >= 0 the
+  // run takes no lock of its own and hands this descriptor to its watchdog instead.
+  int held_lock_fd = -1;
 };
 
 // One `ringfence demo`: the runner declares its options (runner/cli.cc); demo/ runs it and
@@ -44,6 +47,9 @@ struct DemoRequest {
   // 0 (no --fleet-size): the scenario's tag "demo-fleet-size:N", else kDefaultDemoFleetSize.
   int fleet_size = 0;
   RunRequest run;  // journal, vars, seed; `file` is filled from `scenario`
+  // demo --suite FILE: a suite file (docs/suites.md) run against the one fleet instead of a
+  // scenario; the fleet is as large as its largest member asks for.
+  std::string suite;
 };
 
 }  // namespace ringfence

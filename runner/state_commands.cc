@@ -138,7 +138,56 @@ int RecoverStateDir(const std::string& state_dir, const std::string& run_id,
   return 0;
 }
 
-int PrintStatus(const std::string& state_dir) {
+namespace {
+
+// `status --json`: one object, the same facts as the text.
+int PrintStatusJson(const std::string& state_dir, ProcessTable& processes) {
+  nlohmann::ordered_json out = {{"state_dir", state_dir},
+                                {"runs", nlohmann::ordered_json::array()},
+                                {"untrusted", nlohmann::ordered_json::array()}};
+  int code = 0;
+  for (const auto& path : ListLedgers(state_dir)) {
+    auto summary = SummarizeRun(path, processes);
+    if (!summary.ok()) {
+      out["untrusted"].push_back(summary.status().message());
+      code = 3;
+      continue;
+    }
+    nlohmann::ordered_json run = {
+        {"run_id", summary->run_id},
+        {"state", RunStateName(summary->state)},
+        {"title", summary->title},
+        {"status", summary->status.empty() ? nlohmann::ordered_json()
+                                           : nlohmann::ordered_json(summary->status)},
+        {"ledger", summary->path},
+        {"active_faults", nlohmann::ordered_json::array()},
+        {"unreadable", summary->contents.problems}};
+    for (const auto* e : summary->contents.Outstanding()) {
+      run["active_faults"].push_back(
+          {{"fault", e->undo.fault_name},
+           {"type", e->undo.fault_type},
+           {"target", e->undo.target},
+           {"deadline", e->undo.deadline_ms > 0
+                            ? nlohmann::ordered_json(FormatRfc3339(
+                                  WallTime(std::chrono::milliseconds(e->undo.deadline_ms))))
+                            : nlohmann::ordered_json()},
+           {"manual_undo", e->undo.manual_undo}});
+    }
+    const nlohmann::json& record = summary->contents.run;
+    run["journal"] =
+        record.is_object() && record.contains("journal") && record["journal"].is_string()
+            ? nlohmann::ordered_json(record["journal"].get<std::string>())
+            : nlohmann::ordered_json();
+    out["runs"].push_back(std::move(run));
+  }
+  std::printf("%s\n",
+              out.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace).c_str());
+  return code;
+}
+
+}  // namespace
+
+int PrintStatus(const std::string& state_dir, bool json) {
   auto processes = MakeSystemProcessTable();
   if (auto dir = StateDir::Open(state_dir, false);
       !dir.ok() && dir.status().code() != StatusCode::kNotFound) {
@@ -150,6 +199,7 @@ int PrintStatus(const std::string& state_dir) {
       return 3;
     }
   }
+  if (json) return PrintStatusJson(state_dir, *processes);
   auto paths = ListLedgers(state_dir);
   if (paths.empty()) {
     std::printf("no runs in %s\n", state_dir.c_str());

@@ -19,7 +19,9 @@ int RecoverStateDir(const std::string& state_dir, const std::string& run_id,
                     const SecretValues& secrets = SecretValues());
 
 // `ringfence status`: one line per run (id, state, title) and one per fault still active. 0;
-// 3 when the state dir breaks the rules, or a ledger does (it is listed as SKIPPED).
-int PrintStatus(const std::string& state_dir);
+// 3 when the state dir breaks the rules, or a ledger does (it is listed as SKIPPED). `json`
+// (status --json): one JSON object on stdout instead (docs/cli.md): state_dir, runs (run_id,
+// state, title, status, ledger, journal, active_faults, unreadable) and untrusted ledgers.
+int PrintStatus(const std::string& state_dir, bool json = false);
 
 }  // namespace ringfence

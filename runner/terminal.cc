@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <mutex>
@@ -67,11 +68,14 @@ void SetLogRedactor(std::shared_ptr<const Redactor> redactor) {
 
 bool StderrIsTerminal() { return ::isatty(STDERR_FILENO) == 1; }
 
-void SetupLogging(LogFormat format) {
+void SetupLogging(LogFormat format, int verbosity) {
   auto sink = std::make_shared<StderrSink>(format);
   auto logger = std::make_shared<spdlog::logger>("ringfence", sink);
   logger->set_pattern("%H:%M:%S.%e %^%-5l%$ %v");
-  logger->set_level(spdlog::level::info);
+  const int level =
+      std::clamp(static_cast<int>(spdlog::level::info) - verbosity,
+                 static_cast<int>(spdlog::level::trace), static_cast<int>(spdlog::level::err));
+  logger->set_level(static_cast<spdlog::level::level_enum>(level));
   spdlog::set_default_logger(logger);
 }
 

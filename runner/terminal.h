@@ -13,7 +13,9 @@ enum class LogFormat { kText, kJson };
 
 // Sets up spdlog on stderr: readable text, or one JSON object per line for machines. In text
 // mode a live status line may be drawn at the bottom; log lines are written above it.
-void SetupLogging(LogFormat format);
+// `verbosity` (-v +1, -q -1 each): 0 logs info and above, 1 debug, 2 trace, -1 warnings and
+// errors, -2 errors only.
+void SetupLogging(LogFormat format, int verbosity = 0);
 
 // Redraws one status line on stderr while it lives. On a terminal the line is redrawn in place
 // every 200 ms; otherwise (`always` without a terminal) a full line is printed every second.

@@ -11,6 +11,7 @@
 #include "core/base/placeholders.h"
 #include "core/model/experiment_reader.h"
 #include "core/model/fault_catalog.h"
+#include "core/model/json_document.h"
 
 namespace ringfence {
 
@@ -210,6 +211,18 @@ const TargetSpec* Experiment::FindTarget(const std::string& name) const {
 std::optional<ProbeSpec> ReadProbeObject(const nlohmann::json& probe, const std::string& pointer,
                                          const Experiment& experiment, ValidationErrors& errors) {
   return ExperimentReader(NoFaults(), errors).ReadOneProbe(ojson(probe), pointer, experiment);
+}
+
+std::optional<nlohmann::ordered_json> ParseJsonDocument(const std::string& text,
+                                                        ValidationErrors& errors) {
+  if (text.size() > kMaxExperimentBytes) {
+    errors.Add("", std::to_string(text.size()) + " bytes", kSizeAllowed);
+    return std::nullopt;
+  }
+  const size_t errors_before = errors.size();
+  std::optional<ojson> doc = Parse(text, errors);
+  if (errors.size() != errors_before) return std::nullopt;
+  return doc;
 }
 
 std::optional<Experiment> LoadExperimentText(const std::string& text, const LoadOptions& options,

@@ -74,9 +74,20 @@ TEST(CliTest, UsageErrorsWordForWord) {
        "ringfence run: --journal needs a value (see ringfence run --help)"},
       {{"run", "x.json", "--journal="},
        "ringfence run: --journal needs a value (see ringfence run --help)"},
-      {{"run"}, "ringfence run: expected exactly one experiment FILE (see ringfence run --help)"},
-      {{"run", "a", "b"},
-       "ringfence run: expected exactly one experiment FILE (see ringfence run --help)"},
+      {{"run"}, "ringfence run: expected at least one experiment FILE (see ringfence run --help)"},
+      {{"run", "a", "b", "--journal", "j"},
+       "ringfence run: --journal names the journal of one run; a suite writes one per "
+       "experiment in --journal-dir (see ringfence run --help)"},
+      {{"run", "a", "-"},
+       "ringfence run: standard input (-) cannot be part of a suite (see ringfence run --help)"},
+      {{"run", "a", "--tags", "web,,db"},
+       "ringfence run: --tags \"web,,db\": expected tag names separated by commas (see ringfence "
+       "run --help)"},
+      {{"suite"}, "ringfence suite: expected exactly one suite FILE (see ringfence suite --help)"},
+      {{"suite", "-"},
+       "ringfence suite: expected a suite file, not standard input (see ringfence suite --help)"},
+      {{"suite", "s.json", "--journal", "j"},
+       "ringfence suite: unknown option --journal (see ringfence suite --help)"},
       {{"run", "x", "--seed", "-1"},
        "ringfence run: --seed \"-1\": expected an unsigned integer (see ringfence run --help)"},
       {{"run", "x", "--seed=-1"},
@@ -159,11 +170,51 @@ TEST(CliTest, ParsedCommandsCarryTheirOptions) {
   EXPECT_EQ(demo.demo.run.seed, 9u);
   EXPECT_EQ(demo.demo.run.journal, "j");
   EXPECT_TRUE(Parse({"faults", "--json"}).json);
+  EXPECT_TRUE(Parse({"status", "--json"}).json);
+}
+
+// Suites (docs/suites.md): one FILE stays one run; several, or a suite option, make a suite.
+TEST(CliTest, SuiteOptions) {
+  const CommandLine one = Parse({"run", "a.json", "--var-file", "v1.json", "--var-file=v2.json"});
+  ASSERT_EQ(one.error, "");
+  EXPECT_FALSE(one.suite.suite);
+  EXPECT_EQ(one.run.file, "a.json");
+  EXPECT_EQ(one.suite.var_files, (std::vector<std::string>{"v1.json", "v2.json"}));
+  const CommandLine many = Parse({"run", "a.json", "dir/", "--journal-dir", "out", "--fail-fast",
+                                  "--tags", "web,db", "--skip-tags=slow"});
+  ASSERT_EQ(many.error, "");
+  EXPECT_TRUE(many.suite.suite);
+  EXPECT_EQ(many.suite.files, (std::vector<std::string>{"a.json", "dir/"}));
+  EXPECT_EQ(many.suite.journal_dir, "out");
+  EXPECT_TRUE(many.suite.fail_fast);
+  EXPECT_EQ(many.suite.tags, (std::vector<std::string>{"web", "db"}));
+  EXPECT_EQ(many.suite.skip_tags, (std::vector<std::string>{"slow"}));
+  EXPECT_TRUE(Parse({"run", "a.json", "--tags", "web"}).suite.suite);
+  const CommandLine suite = Parse({"suite", "s.json", "--var", "k=v", "--fail-fast", "--seed=3"});
+  ASSERT_EQ(suite.error, "");
+  EXPECT_EQ(suite.command, "suite");
+  EXPECT_EQ(suite.suite.files, (std::vector<std::string>{"s.json"}));
+  EXPECT_TRUE(suite.suite.fail_fast);
+  EXPECT_EQ(suite.run.seed, 3u);
+  EXPECT_EQ(suite.run.vars.at("k"), "v");
+  const CommandLine validate = Parse({"validate", "--templates", "a.json", "--var-file", "v.json"});
+  ASSERT_EQ(validate.error, "");
+  EXPECT_TRUE(validate.templates);
+  EXPECT_EQ(validate.var_files, (std::vector<std::string>{"v.json"}));
+  EXPECT_EQ(Parse({"demo", "--suite", "s.json"}).demo.suite, "s.json");
+}
+
+TEST(CliTest, QuietAndVerboseCount) {
+  EXPECT_EQ(Parse({"status"}).verbosity, 0);
+  EXPECT_EQ(Parse({"-q", "status"}).verbosity, -1);
+  EXPECT_EQ(Parse({"status", "-qq"}).verbosity, -2);
+  EXPECT_EQ(Parse({"status", "--verbose", "-v"}).verbosity, 2);
+  EXPECT_EQ(Parse({"-v", "run", "x.json", "--quiet"}).verbosity, 0);
 }
 
 TEST(CliTest, HelpListsEveryOptionWithItsDescription) {
   const std::string run = HelpText("run");
-  EXPECT_EQ(run.rfind("usage: ringfence run FILE [--journal P] ", 0), 0u) << run;
+  EXPECT_EQ(run.rfind("usage: ringfence run FILE... [--journal P] ", 0), 0u) << run;
   EXPECT_NE(run.find("  --journal P               where the journal goes"), std::string::npos)
       << run;
   EXPECT_NE(run.find("[--var k=v]..."), std::string::npos) << run;
@@ -171,7 +222,7 @@ TEST(CliTest, HelpListsEveryOptionWithItsDescription) {
   EXPECT_NE(HelpText("").find("  recover   [--state-dir D]"), std::string::npos) << HelpText("");
   EXPECT_EQ(HelpText("nope"), "");
   const std::string md = MarkdownTables();
-  EXPECT_NE(md.find("| `run` | `FILE [--journal P] "), std::string::npos) << md;
+  EXPECT_NE(md.find("| `run` | `FILE... [--journal P] "), std::string::npos) << md;
   EXPECT_NE(md.find("| `--progress auto\\|always\\|never` |"), std::string::npos) << md;
 }
 
