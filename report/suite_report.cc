@@ -137,4 +137,35 @@ Status WriteSuiteIndexHtml(const std::vector<SuiteMember>& members, const std::s
   return WriteTextFileAtomically(path, page);
 }
 
+namespace {
+// A table cell: no line break, no unescaped pipe.
+std::string MarkdownCell(std::string text) {
+  std::string out;
+  for (char c : text) {
+    if (c == '|') {
+      out += "\\|";
+    } else if (c == '\n' || c == '\r') {
+      out += ' ';
+    } else {
+      out += c;
+    }
+  }
+  return out.empty() ? "—" : out;
+}
+}  // namespace
+
+Status WriteSuiteMarkdown(const std::vector<SuiteMember>& members, const std::string& path) {
+  size_t passed = 0;
+  for (const auto& m : members) passed += m.status == "passed";
+  std::string text = "## ringfence suite: " + std::to_string(passed) + " of " +
+                     std::to_string(members.size()) + " experiments passed\n\n" +
+                     "| file | title | status | exit | journal |\n|---|---|---|---|---|\n";
+  for (const auto& m : members) {
+    text += "| " + MarkdownCell(m.file) + " | " + MarkdownCell(m.title) + " | " +
+            MarkdownCell(m.status) + " | " + std::to_string(m.exit_code) + " | " +
+            MarkdownCell(m.journal_path) + " |\n";
+  }
+  return WriteTextFileAtomically(path, text);
+}
+
 }  // namespace ringfence

@@ -26,4 +26,8 @@ Status WriteSuiteJUnit(const std::vector<SuiteMember>& members, const std::strin
 // their errors. Self-contained like a run's report. Written atomically.
 Status WriteSuiteIndexHtml(const std::vector<SuiteMember>& members, const std::string& path);
 
+// ONE Markdown summary for the suite (a CI job summary): the verdict line, then a table with a
+// row per member (file, title, status, exit code, journal). Written atomically.
+Status WriteSuiteMarkdown(const std::vector<SuiteMember>& members, const std::string& path);
+
 }  // namespace ringfence

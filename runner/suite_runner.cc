@@ -214,7 +214,9 @@ std::string SuiteSummaryTable(const std::vector<SuiteMember>& members) {
   return out;
 }
 
-SuiteResult RunSuite(const SuiteRequest& request) {
+namespace {
+
+SuiteResult RunSuiteMembers(const SuiteRequest& request) {
   const size_t n = request.experiments.size();
   std::vector<SuiteMember> members(n);
   std::vector<std::string> files;
@@ -316,6 +318,9 @@ SuiteResult RunSuite(const SuiteRequest& request) {
     run.vars = request.experiments[i].vars;
     run.journal = journals[i];
     run.held_lock_fd = lock ? lock->fd() : -1;
+    run.report_html.clear();  // the suite's reports are written once, at its end
+    run.report_junit.clear();
+    run.report_summary.clear();
     spdlog::debug("suite: {}: journal {}", run.file, run.journal);
     std::printf("%ssuite: [%zu/%zu] %s\n", position > 1 ? "\n" : "", position, selected,
                 run.file.c_str());
@@ -338,6 +343,39 @@ SuiteResult RunSuite(const SuiteRequest& request) {
     }
   }
   return Finish(std::move(members));
+}
+
+// The suite's reports, from its result list. A report that fails is an error on stderr: the
+// exit code stays the suite's.
+void WriteSuiteReports(const RunRequest& run, const SuiteResult& result) {
+  const std::pair<const std::string*, Status (*)(const std::vector<SuiteMember>&,
+                                                 const std::string&)>
+      writers[] = {{&run.report_html, WriteSuiteIndexHtml},
+                   {&run.report_junit, WriteSuiteJUnit},
+                   {&run.report_summary, WriteSuiteMarkdown}};
+  for (const auto& [path, write] : writers) {
+    if (path->empty()) continue;
+    Status written = write(result.members, *path);
+    if (written.ok()) {
+      std::printf("  report: %s\n", path->c_str());
+    } else {
+      spdlog::error("report not written: {}", written.message());
+    }
+  }
+  std::fflush(stdout);
+}
+
+}  // namespace
+
+SuiteResult RunSuite(const SuiteRequest& request) {
+  if (int code = CheckRequestedReports(request.run); code != 0) {
+    SuiteResult refused;
+    refused.exit_code = code;
+    return refused;
+  }
+  SuiteResult result = RunSuiteMembers(request);
+  WriteSuiteReports(request.run, result);
+  return result;
 }
 
 }  // namespace ringfence

@@ -4,21 +4,10 @@
 #include <string>
 #include <vector>
 
+#include "report/suite_report.h"  // SuiteMember: the suite's result list
 #include "runner/run_request.h"
 
 namespace ringfence {
-
-// One experiment of a suite and how it ended: the suite's result list, which the suite's
-// summary table, JUnit file and HTML index are made from (report/suite_report.h holds the same
-// struct).
-struct SuiteMember {
-  std::string file;
-  std::string title;
-  std::string journal_path;  // empty when it did not run
-  int exit_code = 0;
-  std::string status;  // passed|failed|aborted|error|revert_failed|invalid|skipped
-  std::vector<std::string> errors;
-};
 
 // One experiment to run, with its placeholders' values (every source already merged in the
 // order of docs/suites.md: --var, --var-file, the experiment's vars and var files, the suite's).
@@ -44,6 +33,9 @@ struct SuiteResult {
   int exit_code = 0;                 // SuiteExitCode(members)
 };
 
+// The run's --report / --junit / --summary stand for the whole suite: one HTML index, one JUnit
+// file (report/suite_report.h) and one Markdown table, written at the end; their folders are
+// checked before anything runs (exit 2). The runs themselves write no reports.
 // Validates every experiment first: when any is invalid, their errors are printed (stderr) in
 // order, nothing runs and the exit code is 2. Otherwise takes the state dir's lock once (unless
 // run.allow_concurrent or run.dry_run) and holds it across the runs, which go one after another
