@@ -26,6 +26,12 @@ struct RunRequest {
   std::string pushgateway;     // --pushgateway URL: push the final result there
   std::string inventory;       // --inventory: overrides the experiment's /inventory
   std::string push_binary;     // --push-binary: copy this binary to that path on every host
+  // Game days (docs/game-days.md).
+  bool step_mode = false;          // --step: stop before each method step and ask
+  bool only_steady_state = false;  // --only steady-state: check it, inject nothing
+  std::string from_step, to_step;  // --from / --to: run that part of the method
+  std::string control_listen;      // --control-listen ADDR:PORT: the control API
+  std::string control_token_file;  // --control-token-file F: `name token` a line
 };
 
 // One `ringfence demo`: the runner declares its options (runner/cli.cc); demo/ runs it and
