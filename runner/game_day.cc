@@ -89,7 +89,8 @@ void GameDay::Abort(const std::string& who) {
     RecordLocked(who, "abort");
     AddEventLocked("operator", who + ": abort — reverting every active fault");
   }
-  if (LifecycleEngine* engine = engine_.load()) engine->RequestOperatorAbort(who);
+  std::lock_guard<std::mutex> lock(engine_mu_);
+  if (engine_ != nullptr) engine_->RequestOperatorAbort(who);
 }
 
 void GameDay::Hold(const std::string& who) {
@@ -141,6 +142,11 @@ bool GameDay::closed() const {
 }
 
 void GameDay::Close() {
+  {
+    std::lock_guard<std::mutex> lock(engine_mu_);
+    if (engine_ != nullptr) final_progress_ = engine_->Progress();
+    engine_ = nullptr;
+  }
   std::lock_guard<std::mutex> lock(mu_);
   closed_ = true;
   cv_.notify_all();
@@ -248,8 +254,11 @@ void GameDay::ExperimentFinished(const std::string& status) {
 }
 
 nlohmann::json GameDay::Status() const {
-  LifecycleEngine* engine = engine_.load();
-  RunProgress p = engine != nullptr ? engine->Progress() : RunProgress{};
+  RunProgress p;
+  {
+    std::lock_guard<std::mutex> lock(engine_mu_);
+    p = engine_ != nullptr ? engine_->Progress() : final_progress_;
+  }
   const auto now = Steady::now();
   if (options_.guards != nullptr && now - limits_at_ > std::chrono::seconds(1)) {
     nlohmann::json limits = nlohmann::json::object();

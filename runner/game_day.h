@@ -39,7 +39,10 @@ class GameDay : public RunObserver, public OperatorControl {
   GameDay(const Experiment& experiment, Options options);
 
   // The engine whose progress is shown and which an abort stops. Set before the run starts.
-  void Attach(LifecycleEngine* engine) { engine_ = engine; }
+  void Attach(LifecycleEngine* engine) {
+    std::lock_guard<std::mutex> lock(engine_mu_);
+    engine_ = engine;
+  }
 
   // ---- What the operators do (the keyboard and the control API) ----
   // Every call is recorded as an operator action (time, who) and shown as an event.
@@ -57,7 +60,8 @@ class GameDay : public RunObserver, public OperatorControl {
   // Events after sequence number `after` (each {seq, at, kind, text}); waits up to `wait` for
   // one when there is none yet. Returns at once after Close().
   std::vector<nlohmann::json> EventsAfter(uint64_t after, std::chrono::milliseconds wait) const;
-  // The run is over: wakes every waiter in EventsAfter.
+  // The run is over: wakes every waiter in EventsAfter and lets go of the engine (call it while
+  // the engine still exists).
   void Close();
   bool closed() const;
   // Whether the method is held before a step (or waits for the --step answer).
@@ -91,7 +95,11 @@ class GameDay : public RunObserver, public OperatorControl {
 
   const Experiment& experiment_;
   Options options_;
-  std::atomic<LifecycleEngine*> engine_{nullptr};
+  // The engine until Close(); then its last progress. engine_mu_ keeps Close() from returning
+  // (and the engine from being destroyed) while another thread reads it.
+  mutable std::mutex engine_mu_;
+  LifecycleEngine* engine_ = nullptr;
+  RunProgress final_progress_;
   const std::chrono::steady_clock::time_point t0_ = std::chrono::steady_clock::now();
   std::chrono::milliseconds planned_{0};  // the method's length as written
 
