@@ -208,9 +208,12 @@ std::vector<std::string> RenderDashboard(const nlohmann::json& st, int width, in
   add("guards", "\033[1m");
   const auto& guards = st.contains("guards") ? st["guards"] : nlohmann::json::array();
   if (guards.empty()) add("  none");
+  size_t name_width = 8;
+  for (const auto& g : guards) name_width = std::max(name_width, Columns(Str(g, "name")));
+  name_width = std::min<size_t>(name_width, 30);
   for (const auto& g : guards) {
     const std::string verdict = Str(g, "verdict");
-    std::string text = "  " + Fit(Str(g, "name"), 18, true) + " " +
+    std::string text = "  " + Fit(Str(g, "name"), name_width, true) + " " +
                        Fit(Number(g["value"]), 9, true) + " limit " +
                        Fit(Str(g, "limit").empty() ? "—" : Str(g, "limit"), 12, true) + " ";
     const size_t room = w > Columns(text) + 12 ? w - Columns(text) - 12 : 0;

@@ -154,11 +154,22 @@ void GameDay::Close() {
 
 StepGate GameDay::BeforeStep(size_t index, size_t count, const MethodStep& step, std::string* who) {
   std::lock_guard<std::mutex> lock(mu_);
-  const std::string label =
-      "step " + std::to_string(index + 1) + "/" + std::to_string(count) + " (" + step.name + ")";
   const bool first_ask = waiting_step_ != index;
   waiting_step_ = index;
   waiting_name_ = step.name;
+  const StepGate gate = GateLocked(index, count, step, first_ask, who);
+  if (gate == StepGate::kHold && !held_since_) held_since_ = Steady::now();
+  if (gate != StepGate::kHold && held_since_) {
+    held_total_ += Steady::now() - *held_since_;
+    held_since_.reset();
+  }
+  return gate;
+}
+
+StepGate GameDay::GateLocked(size_t index, size_t count, const MethodStep& step, bool first_ask,
+                             std::string* who) {
+  const std::string label =
+      "step " + std::to_string(index + 1) + "/" + std::to_string(count) + " (" + step.name + ")";
   if (skip_next_) {
     skip_next_ = false;
     if (who != nullptr) *who = skip_by_;
@@ -286,9 +297,12 @@ nlohmann::json GameDay::Status() const {
   if (!options_.method_range.empty()) j["method_range"] = options_.method_range;
   j["elapsed_s"] = Seconds(now - t0_);
   j["planned_s"] = Seconds(planned_);
-  j["left_s"] = method_started_
-                    ? nlohmann::json(std::max(0.0, Seconds(planned_ - (now - *method_started_))))
-                    : nlohmann::json(nullptr);
+  if (method_started_) {
+    const auto held = held_total_ + (held_since_ ? now - *held_since_ : Steady::duration(0));
+    j["left_s"] = std::max(0.0, Seconds(planned_ - (now - *method_started_ - held)));
+  } else {
+    j["left_s"] = nullptr;
+  }
   nlohmann::json faults = nlohmann::json::array();
   for (const auto& [name, f] : active_) {
     faults.push_back({{"name", name},

@@ -90,6 +90,8 @@ class GameDay : public RunObserver, public OperatorControl {
 
  private:
   void AddEventLocked(const std::string& kind, const std::string& text);
+  StepGate GateLocked(size_t index, size_t count, const MethodStep& step, bool first_ask,
+                      std::string* who);
   void RecordLocked(const std::string& who, const std::string& action,
                     const std::string& text = "");
 
@@ -118,6 +120,9 @@ class GameDay : public RunObserver, public OperatorControl {
   std::optional<size_t> waiting_step_;   // the step the engine waits before (held)
   std::string waiting_name_;
   mutable std::optional<std::chrono::steady_clock::time_point> method_started_;
+  // Time the method spent held (not counted in `left_s`); held_since_ while a hold lasts.
+  std::chrono::steady_clock::duration held_total_{0};
+  std::optional<std::chrono::steady_clock::time_point> held_since_;
   struct ActiveFault {
     std::vector<std::string> targets;
     std::chrono::steady_clock::time_point since;
