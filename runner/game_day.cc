@@ -314,11 +314,13 @@ nlohmann::json GameDay::Status() const {
   for (const auto& [name, g] : guards_) {
     nlohmann::json samples = nlohmann::json::array();
     for (const auto& v : g.recent) samples.push_back(v ? nlohmann::json(*v) : nullptr);
-    guards.push_back({{"name", name},
-                      {"value", g.last ? nlohmann::json(*g.last) : nullptr},
-                      {"limit", limits_.value(name, nlohmann::json(nullptr))},
-                      {"verdict", g.verdict},
-                      {"samples", samples}});
+    guards.push_back(
+        {{"name", name},
+         {"value", g.last ? nlohmann::json(*g.last) : nullptr},
+         {"limit",
+          limits_.is_object() && limits_.contains(name) ? limits_[name] : nlohmann::json(nullptr)},
+         {"verdict", g.verdict},
+         {"samples", samples}});
   }
   j["guards"] = guards;
   nlohmann::json events = nlohmann::json::array();

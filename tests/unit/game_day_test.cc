@@ -131,5 +131,20 @@ TEST(GameDayTest, StepModeHoldsUntilContinueAndRecordsWho) {
   EXPECT_EQ(day.Status()["events"].back()["text"], "carol: all quiet");
 }
 
+TEST(GameDayTest, GuardsWithoutAMonitorHaveNoLimitYet) {
+  Experiment e = ThreeSteps();
+  GuardSpec g;
+  g.name = "errors";
+  e.guards.push_back(g);
+  GameDay day(e, {});
+  GuardSample sample;
+  sample.value = 0.5;
+  day.GuardSampled("errors", sample);
+  const nlohmann::json st = day.Status();
+  ASSERT_EQ(st["guards"].size(), 1u);
+  EXPECT_EQ(st["guards"][0]["value"], 0.5);
+  EXPECT_TRUE(st["guards"][0]["limit"].is_null());
+}
+
 }  // namespace
 }  // namespace ringfence
