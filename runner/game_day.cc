@@ -30,22 +30,6 @@ std::chrono::milliseconds PlannedLength(const Experiment& e) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::max(cursor, end));
 }
 
-const char* VerdictName(GuardSample::Verdict v) {
-  switch (v) {
-    case GuardSample::Verdict::kOk:
-      return "ok";
-    case GuardSample::Verdict::kBreach:
-      return "breach";
-    case GuardSample::Verdict::kNoData:
-      return "no_data";
-    case GuardSample::Verdict::kError:
-      return "error";
-    case GuardSample::Verdict::kWarmingUp:
-      return "warming_up";
-  }
-  return "error";
-}
-
 }  // namespace
 
 GameDay::GameDay(const Experiment& experiment, Options options)
@@ -235,7 +219,7 @@ void GameDay::GuardSampled(const std::string& guard, const GuardSample& sample) 
   g.recent.push_back(sample.value);
   if (g.recent.size() > kSparkSamples) g.recent.pop_front();
   g.last = sample.value;
-  if (!g.breached) g.verdict = VerdictName(sample.verdict);
+  if (!g.breached) g.verdict = sample.ToJson().value("verdict", "error");
 }
 
 void GameDay::GuardBreached(const std::string& guard) {
