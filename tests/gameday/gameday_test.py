@@ -107,7 +107,8 @@ class Tmux:
         self.exit_file = os.path.join(case.dir, "exit")
         self.stty_file = os.path.join(case.dir, "stty")
         quoted = " ".join("'" + a.replace("'", "'\\''") + "'" for a in command)
-        script = (f"{quoted}; echo $? > {self.exit_file}.tmp; stty -a > {self.stty_file}; "
+        # `trap : INT`: Ctrl-C reaches ringfence, the shell lives on to record what it did.
+        script = (f"trap : INT; {quoted}; echo $? > {self.exit_file}.tmp; stty -a > {self.stty_file}; "
                   f"mv {self.exit_file}.tmp {self.exit_file}; sleep 600")
         self.tmux("new-session", "-d", "-x", "110", "-y", "36", "-s", "rf", "sh", "-c", script)
         case.addCleanup(self.close)
@@ -173,6 +174,16 @@ class TerminalTest(GameDayCase):
         assert_cooked(self, t.stty())
         # The verdict and the log are on the normal screen afterwards.
         self.assertIn("verdict: aborted (exit 1)", t.screen())
+
+    def test_ctrl_c_reverts_and_leaves_a_cooked_terminal(self):
+        exp = self.write("exp.json", experiment(self.victim.pid))
+        t = Tmux(self, self.run_args(exp))
+        t.wait_screen(r"pause-victim on pid \d+")
+        t.keys("C-c")
+        self.assertEqual(t.exit_code(), 130)
+        self.assertFalse(self.paused())
+        self.assertEqual(self.read_journal()["status"], "interrupted")
+        assert_cooked(self, t.stty())
 
     def test_hold_note_continue(self):
         # The fault (4 s) outlives the first wait (1.5 s): held before `second`, it still ends.
