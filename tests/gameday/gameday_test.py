@@ -99,11 +99,11 @@ class GameDayCase(unittest.TestCase):
 
 
 class Tmux:
-    """A tmux server of our own (-L), one window running `command` in a shell; the shell writes
+    """A tmux server of our own (-S, its socket in the test's directory), one window running `command` in a shell; the shell writes
     the exit code and `stty -a` of the same terminal when ringfence is done."""
 
     def __init__(self, case, command):
-        self.socket = f"rf-test-{os.getpid()}-{int(time.monotonic() * 1000)}"
+        self.socket = os.path.join(case.dir, "tmux.sock")
         self.exit_file = os.path.join(case.dir, "exit")
         self.stty_file = os.path.join(case.dir, "stty")
         quoted = " ".join("'" + a.replace("'", "'\\''") + "'" for a in command)
@@ -114,7 +114,7 @@ class Tmux:
         case.addCleanup(self.close)
 
     def tmux(self, *args):
-        return subprocess.run(["tmux", "-L", self.socket, *args], check=True,
+        return subprocess.run(["tmux", "-S", self.socket, *args], check=True,
                               capture_output=True, text=True).stdout
 
     def keys(self, *keys):
@@ -137,7 +137,7 @@ class Tmux:
             return f.read()
 
     def close(self):
-        subprocess.run(["tmux", "-L", self.socket, "kill-server"], capture_output=True)
+        subprocess.run(["tmux", "-S", self.socket, "kill-server"], capture_output=True)
 
 
 def assert_cooked(case, stty):
