@@ -292,6 +292,43 @@ void DeclareSuiteOptions(Declarer& d, SuiteOptions& s) {
           [&s](const std::string& v) { return TakeTags(v, s.skip_tags); });
 }
 
+// Game days (docs/game-days.md): run and demo.
+void DeclareGameDayOptions(Declarer& d, RunRequest& r) {
+  d.Flag("--step", r.step_mode,
+         "stop before each method step and ask: c runs it, s skips it, a aborts (needs the "
+         "dashboard's keys or --control-listen)");
+  d.Value("--only", "steady-state",
+          "check the steady state and read every guard's source, inject nothing; exit 0 when "
+          "it holds",
+          [&r](const std::string& v) {
+            if (v != "steady-state") return std::string("expected steady-state");
+            r.only_steady_state = true;
+            return std::string();
+          });
+  d.Value("--from", "STEP",
+          "start the method at the step of that name (the steady state is still checked first)",
+          Into(r.from_step));
+  d.Value("--to", "STEP", "end the method after the step of that name", Into(r.to_step));
+  d.Value("--control-listen", "ADDR:PORT",
+          "serve the control API and its page on http://ADDR:PORT/ while the run lasts",
+          Into(r.control_listen));
+  d.Value("--control-token-file", "F",
+          "the control API's bearer tokens, `name token` a line (owner-only); without it only "
+          "loopback clients may connect, and only to look",
+          Into(r.control_token_file));
+}
+
+// What DeclareGameDayOptions' options allow together; "" when they do.
+std::string GameDayOptionsError(const RunRequest& r) {
+  if (r.only_steady_state && (r.step_mode || !r.from_step.empty() || !r.to_step.empty())) {
+    return "--only steady-state runs no method step: no --step, --from or --to";
+  }
+  if (!r.control_token_file.empty() && r.control_listen.empty()) {
+    return "--control-token-file needs --control-listen";
+  }
+  return "";
+}
+
 void DeclareRun(Declarer& d) {
   CommandLine& line = d.line();
   RunRequest& r = line.run;
@@ -342,6 +379,7 @@ void DeclareRun(Declarer& d) {
             r.push_binary = v;
             return std::string();
           });
+  DeclareGameDayOptions(d, r);
   d.Finally([&d, &line, storage] {
     if (storage->files.empty()) return d.Fail("expected at least one experiment FILE");
     SuiteOptions& suite = line.suite;
@@ -358,6 +396,7 @@ void DeclareRun(Declarer& d) {
                            suite.files.end()) {
       return d.Fail("standard input (-) cannot be part of a suite");
     }
+    if (const std::string e = GameDayOptionsError(line.run); !e.empty()) return d.Fail(e);
     line.run.file = storage->files[0];
     line.run.progress =
         storage->progress == "always" || (storage->progress == "auto" && StderrIsTerminal());
@@ -420,7 +459,9 @@ void DeclareDemo(Declarer& d) {
                                    "expected an integer from 1 to 64");
           });
   DeclareSharedRunOptions(d, line.run);
-  d.Finally([&line] {
+  DeclareGameDayOptions(d, line.run);
+  d.Finally([&d, &line] {
+    if (const std::string e = GameDayOptionsError(line.run); !e.empty()) return d.Fail(e);
     line.demo.run = line.run;
     line.demo.run.progress = true;
   });

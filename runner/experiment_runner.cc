@@ -20,6 +20,7 @@
 #include "core/ledger/recovery.h"
 #include "core/ledger/revert_ledger.h"
 #include "core/model/experiment.h"
+#include "core/model/method_range.h"
 #include "core/observe/guards.h"
 #include "core/observe/probe.h"
 #include "core/sys/run_command.h"
@@ -29,7 +30,10 @@
 #include "core/sys/system_process_table.h"
 #include "report/journal_model.h"
 #include "report/report_files.h"
+#include "runner/control_server.h"
+#include "runner/dashboard.h"
 #include "runner/fleet_setup.h"
+#include "runner/game_day.h"
 #include "runner/redaction.h"
 #include "runner/runner_metrics.h"
 #include "runner/signal_watcher.h"
@@ -73,6 +77,33 @@ void PrintVerdict(const RunReport& report, const std::string& journal, int exit_
   out = redactor.Apply(out);
   std::fwrite(out.data(), 1, out.size(), stdout);
   std::fflush(stdout);
+}
+
+// --only steady-state: the steady state's probes and every guard's source, once; nothing is
+// injected and no journal is written. 0 when everything holds, 1 when not.
+int CheckSteadyStateOnly(const Experiment& experiment, ProbeRunner& probes, GuardMonitor* guards,
+                         const Redactor& redactor) {
+  bool held = true;
+  std::string out = "steady state of " + experiment.title + " (--only steady-state):\n";
+  for (const ProbeSpec& probe : experiment.steady_state) {
+    const ProbeOutcome o = probes.Run(probe, experiment);
+    held = held && o.met;
+    out += std::string("  probe ") + probe.name + ": " + (o.met ? "met" : "NOT met") +
+           (o.detail.empty() ? "" : " (" + o.detail + ")") + "\n";
+  }
+  if (experiment.steady_state.empty()) out += "  no steady-state probes\n";
+  if (guards != nullptr) {
+    Status sources = guards->CheckSources();
+    held = held && sources.ok();
+    out += std::string("  guard sources: ") +
+           (sources.ok() ? "every one answered" : "NOT readable: " + sources.message()) + "\n";
+  }
+  out += std::string("verdict: ") + (held ? "steady (exit 0)" : "NOT steady (exit 1)") +
+         "; nothing was injected\n";
+  out = redactor.Apply(out);
+  std::fwrite(out.data(), 1, out.size(), stdout);
+  std::fflush(stdout);
+  return held ? 0 : 1;
 }
 
 }  // namespace
@@ -188,6 +219,18 @@ int RunExperimentFile(const RunRequest& request, RunOutcome* outcome) {
     experiment->settings.max_targets = request.max_targets;
     for (auto& target : experiment->targets) target.max_targets = request.max_targets;
   }
+  // --from / --to: the part of the method to run (game days, docs/game-days.md).
+  {
+    ValidationErrors range_errors;
+    if (!SelectMethodRange(*experiment, request.from_step, request.to_step, range_errors)) {
+      for (const auto& line : range_errors.Format(request.file)) {
+        std::fprintf(stderr, "%s\n", redactor->Apply(line).c_str());
+      }
+      std::fprintf(stderr, "%zu error%s; nothing was run\n", range_errors.size(),
+                   range_errors.size() == 1 ? "" : "s");
+      return 2;
+    }
+  }
   // Inventory hosts: the inventory is loaded and every host target checked against it before
   // anything is touched (exit 2 on any error).
   std::optional<Inventory> inventory;
@@ -235,6 +278,39 @@ int RunExperimentFile(const RunRequest& request, RunOutcome* outcome) {
       }
     }
   }
+  if (request.only_steady_state) {
+    return CheckSteadyStateOnly(*experiment, *probes, guards.get(), *redactor);
+  }
+  // Game days: the dashboard's and the control API's view of the run, and the operators' say.
+  const bool dashboard = request.progress && Dashboard::Possible();
+  const bool keys = dashboard && ::isatty(STDIN_FILENO) == 1;
+  if (request.step_mode && !keys && request.control_listen.empty()) {
+    std::fprintf(stderr,
+                 "ringfence: --step: nobody could answer: it needs the dashboard on a terminal "
+                 "(standard input and error) or --control-listen; nothing was run\n");
+    return 2;
+  }
+  std::unique_ptr<GameDay> game_day;
+  std::unique_ptr<ControlServer> control;
+  if (dashboard || request.step_mode || !request.control_listen.empty()) {
+    game_day = std::make_unique<GameDay>(
+        *experiment,
+        GameDay::Options{request.step_mode, MethodRangeText(request.from_step, request.to_step),
+                         metrics.get(), guards.get()});
+  }
+  if (!request.control_listen.empty() && !request.dry_run) {
+    auto started =
+        ControlServer::Start(*game_day, {request.control_listen, request.control_token_file});
+    if (!started.ok()) {
+      std::fprintf(stderr, "ringfence: %s; nothing was run\n", started.status().message().c_str());
+      return started.status().code() == StatusCode::kInvalidInput ? 2 : 3;
+    }
+    control = std::move(*started);
+    spdlog::info("control API on http://{}:{}/",
+                 request.control_listen.substr(0, request.control_listen.rfind(':')),
+                 control->port());
+  }
+  RunObserver* observer = game_day ? static_cast<RunObserver*>(game_day.get()) : metrics.get();
   std::unique_ptr<SshFleet> fleet;
   std::unique_ptr<JournalWriter> journal;  // written as the run goes, once the run has an id
   auto deps_with = [&](RevertLedger& ledger, std::vector<pid_t> protected_pids) {
@@ -249,7 +325,8 @@ int RunExperimentFile(const RunRequest& request, RunOutcome* outcome) {
                     experiment->settings.max_fault_lifetime};
     deps.max_targets = request.max_targets;
     deps.guards = guards.get();
-    deps.observer = metrics.get();
+    deps.observer = observer;
+    deps.control = game_day.get();
     deps.journal = journal.get();
     deps.hosts = fleet.get();
     // On a fleet, the first host's deadline must outlast the fan-out to the last one.
@@ -348,6 +425,7 @@ int RunExperimentFile(const RunRequest& request, RunOutcome* outcome) {
     }
   }
   LifecycleEngine engine(deps_with(**ledger, {(*watchdog)->pid()}));
+  if (game_day) game_day->Attach(&engine);
 
   spdlog::info("run {} of {}: \"{}\" (seed {}, ledger {})", run_id, request.file, experiment->title,
                seed, (*ledger)->path());
@@ -360,10 +438,15 @@ int RunExperimentFile(const RunRequest& request, RunOutcome* outcome) {
                    sigabbrev_np(signo) ? sigabbrev_np(signo) : "signal", p.phase, p.activity);
     });
     const auto t0 = std::chrono::steady_clock::now();
-    StatusLine status([&] { return RenderProgress(engine.Progress(), t0); }, request.progress);
-    if (metrics) metrics->ExperimentStarted();
+    // On a terminal the dashboard (keys too when stdin is one); else the plain status lines.
+    std::optional<Dashboard> board;
+    if (dashboard) board.emplace(*game_day);
+    StatusLine status([&] { return RenderProgress(engine.Progress(), t0); },
+                      request.progress && !dashboard);
+    if (observer) observer->ExperimentStarted();
     report = engine.Run(*experiment, seed, run_id);
-    if (metrics) metrics->ExperimentFinished(RunStatusName(report.status));
+    if (observer) observer->ExperimentFinished(RunStatusName(report.status));
+    if (game_day) game_day->Close();
     first_signal = signals.first_signal();
   }
   if (fleet) {
@@ -384,14 +467,21 @@ int RunExperimentFile(const RunRequest& request, RunOutcome* outcome) {
     std::fprintf(stderr, "%s: %s\n", request.file.c_str(), report.reason.c_str());
     return code;  // nothing was touched; no journal of a run that did not happen
   }
-  Status written =
-      journal ? journal->Finish(JournalJson(report, *experiment, origin)) : Status::Ok();
+  nlohmann::json final_journal = JournalJson(report, *experiment, origin);
+  if (!request.from_step.empty() || !request.to_step.empty()) {
+    // An optional field (docs/journal.md): which part of the method ran.
+    final_journal["method_range"] = {
+        {"from",
+         request.from_step.empty() ? nlohmann::json(nullptr) : nlohmann::json(request.from_step)},
+        {"to",
+         request.to_step.empty() ? nlohmann::json(nullptr) : nlohmann::json(request.to_step)}};
+  }
+  Status written = journal ? journal->Finish(final_journal) : Status::Ok();
   if (!journal || !written.ok()) {
     if (!written.ok()) {
       spdlog::warn("journal: {}; writing it without the event log", written.message());
     }
-    written =
-        WriteJournal(request.journal, redactor->Apply(JournalJson(report, *experiment, origin)));
+    written = WriteJournal(request.journal, redactor->Apply(final_journal));
   }
   if (!written.ok()) spdlog::error("journal not written: {}", written.message());
   PrintVerdict(report, written.ok() ? request.journal : "", code, *redactor);
@@ -401,7 +491,7 @@ int RunExperimentFile(const RunRequest& request, RunOutcome* outcome) {
   }
   WriteRequestedReports(
       request, written.ok(),
-      written.ok() ? nlohmann::json() : redactor->Apply(JournalJson(report, *experiment, origin)));
+      written.ok() ? nlohmann::json() : redactor->Apply(final_journal));
   if (!request.pushgateway.empty()) {
     const double seconds =
         std::chrono::duration<double>(report.ended_at - report.started_at).count();

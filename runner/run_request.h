@@ -36,6 +36,12 @@ struct RunRequest {
   // A suite (runner/suite_runner.h) holds the state dir's lock for all its runs: when >= 0 the
   // run takes no lock of its own and hands this descriptor to its watchdog instead.
   int held_lock_fd = -1;
+  // Game days (docs/game-days.md).
+  bool step_mode = false;          // --step: stop before each method step and ask
+  bool only_steady_state = false;  // --only steady-state: check it, inject nothing
+  std::string from_step, to_step;  // --from / --to: run that part of the method
+  std::string control_listen;      // --control-listen ADDR:PORT: the control API
+  std::string control_token_file;  // --control-token-file F: `name token` a line
 };
 
 // One `ringfence demo`: the runner declares its options (runner/cli.cc); demo/ runs it and

@@ -108,10 +108,6 @@ struct RunnerMetrics::Families {
   int port = 0;
 };
 
-namespace {
-
-// HOST:PORT with HOST of [A-Za-z0-9.-]+ or [IPv6] of [0-9A-Fa-f:]+, PORT of 1 to 5 digits up
-// to 65535.
 bool IsListenAddress(const std::string& address) {
   const size_t colon = address.rfind(':');
   if (colon == std::string::npos || colon == 0) return false;
@@ -139,8 +135,6 @@ bool IsListenAddress(const std::string& address) {
   }
   return all_of(host, ".-", false);
 }
-
-}  // namespace
 
 RunnerMetrics::RunnerMetrics() : families_(std::make_unique<Families>()) {}
 RunnerMetrics::~RunnerMetrics() = default;

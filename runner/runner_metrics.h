@@ -10,6 +10,10 @@
 
 namespace ringfence {
 
+// HOST:PORT with HOST of [A-Za-z0-9.-]+ or [IPv6] of [0-9A-Fa-f:]+, PORT of 1 to 5 digits up
+// to 65535 (--metrics-listen, --control-listen).
+bool IsListenAddress(const std::string& address);
+
 // The runner's own metrics, declared once here (docs/guards.md lists them):
 //   ringfence_experiment_running                 gauge, 1 while an experiment runs
 //   ringfence_fault_active{fault,target}         gauge, 1 while that fault is injected there

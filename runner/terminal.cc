@@ -19,8 +19,9 @@ namespace {
 
 // One lock for everything written to stderr, so a log line never lands inside the status line.
 std::mutex g_stderr_mu;
-bool g_status_drawn = false;                 // a status line is on screen (terminal only)
-std::shared_ptr<const Redactor> g_redactor;  // guarded by g_stderr_mu
+bool g_status_drawn = false;                         // a status line is on screen (terminal only)
+std::shared_ptr<const Redactor> g_redactor;          // guarded by g_stderr_mu
+std::function<void(const std::string&)> g_diverter;  // guarded by g_stderr_mu
 
 void ClearStatusLocked() {
   if (g_status_drawn) {
@@ -49,6 +50,7 @@ class StderrSink : public spdlog::sinks::base_sink<spdlog::details::null_mutex> 
     }
     std::lock_guard<std::mutex> lock(g_stderr_mu);
     if (g_redactor) line = g_redactor->Apply(line);
+    if (g_diverter) return g_diverter(line);
     ClearStatusLocked();
     std::fwrite(line.data(), 1, line.size(), stderr);
     std::fflush(stderr);
@@ -64,6 +66,11 @@ class StderrSink : public spdlog::sinks::base_sink<spdlog::details::null_mutex> 
 void SetLogRedactor(std::shared_ptr<const Redactor> redactor) {
   std::lock_guard<std::mutex> lock(g_stderr_mu);
   g_redactor = std::move(redactor);
+}
+
+void SetLogDiverter(std::function<void(const std::string&)> diverter) {
+  std::lock_guard<std::mutex> lock(g_stderr_mu);
+  g_diverter = std::move(diverter);
 }
 
 bool StderrIsTerminal() { return ::isatty(STDERR_FILENO) == 1; }

@@ -32,6 +32,10 @@ class StatusLine {
   std::thread thread_;
 };
 
+// While set, every log line (redacted, with its newline) goes to `diverter` instead of stderr
+// (the dashboard keeps them and writes them out when it ends); null restores stderr.
+void SetLogDiverter(std::function<void(const std::string&)> diverter);
+
 // Whether stderr is a terminal.
 bool StderrIsTerminal();
 

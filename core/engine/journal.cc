@@ -105,9 +105,17 @@ nlohmann::json JournalJson(const RunReport& report, const Experiment& experiment
     nlohmann::json abort = report.breach->ToJson();
     abort["all_reverted_at"] = OptTime(report.all_reverted_at);
     j["abort"] = abort;
+  } else if (report.operator_abort) {
+    // An operator's abort (docs/game-days.md); optional fields, journal_version unchanged.
+    j["abort"] = {{"by", "operator"},
+                  {"who", report.operator_abort->who},
+                  {"reason", report.operator_abort->why},
+                  {"requested_at", FormatRfc3339(report.operator_abort->requested_at)},
+                  {"all_reverted_at", OptTime(report.all_reverted_at)}};
   } else {
     j["abort"] = nullptr;
   }
+  if (!report.operator_actions.empty()) j["operator_actions"] = report.operator_actions;
   j["guards"] = report.guards;
   if (!report.fleet.is_null()) j["fleet"] = report.fleet;
   return j;

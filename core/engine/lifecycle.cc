@@ -61,9 +61,10 @@ void LifecycleEngine::SetPhase(const std::string& phase, const std::string& acti
   progress_.activity = activity;
 }
 
-void LifecycleEngine::Checkpoint(const RunReport& report, const std::string& phase) {
+void LifecycleEngine::Checkpoint(RunReport& report, const std::string& phase) {
   if (deps_.journal == nullptr) return;
   try {
+    if (deps_.control != nullptr) report.operator_actions = deps_.control->Actions();
     deps_.journal->Checkpoint(report, phase);
   } catch (const std::exception& e) {
     spdlog::warn("journal checkpoint: {}", e.what());
@@ -92,6 +93,51 @@ void LifecycleEngine::RefreshActive(const RunReport& report) {
 RunProgress LifecycleEngine::Progress() const {
   std::lock_guard<std::mutex> lock(progress_mu_);
   return progress_;
+}
+
+void LifecycleEngine::RequestOperatorAbort(const std::string& who, const std::string& why) {
+  {
+    std::lock_guard<std::mutex> lock(breach_mu_);
+    if (operator_abort_ || host_lost_ || breach_ || deps_.stop.stop_requested()) return;
+    operator_abort_ = OperatorAbort{who, why, deps_.system.clock().Now()};
+  }
+  spdlog::error("aborted by {} ({}); reverting every active fault", who, why);
+  deps_.stop.RequestStop("operator " + who);
+}
+
+// Asks the operators before method step `step` (game days, docs/game-days.md). Returns kRun,
+// kSkip, or kHold; a hold past settings.max_hold aborts the run (the engine then stops).
+StepGate LifecycleEngine::GateStep(const Experiment& experiment, size_t step, RunReport& report,
+                                   std::optional<Mono>& held_since) {
+  if (deps_.control == nullptr) return StepGate::kRun;
+  std::string who;
+  const StepGate gate =
+      deps_.control->BeforeStep(step, experiment.method.size(), experiment.method[step], &who);
+  {
+    std::lock_guard<std::mutex> lock(progress_mu_);
+    progress_.held = gate == StepGate::kHold;
+  }
+  if (gate != StepGate::kHold) {
+    held_since.reset();
+    if (gate == StepGate::kSkip) {
+      report.method_log.push_back({{"step", step},
+                                   {"name", experiment.method[step].name},
+                                   {"at", FormatRfc3339(deps_.system.clock().Now())},
+                                   {"skipped", true},
+                                   {"by", who}});
+      spdlog::warn("step {} ({}) skipped by {}", step, experiment.method[step].name, who);
+    }
+    return gate;
+  }
+  const Mono now = deps_.system.clock().Monotonic();
+  if (!held_since) held_since = now;
+  if (now - *held_since > experiment.settings.max_hold) {
+    RequestOperatorAbort("max_hold", "held longer than settings.max_hold (" +
+                                         FormatDuration(experiment.settings.max_hold) + ")");
+  }
+  SetActivity("held before step " + std::to_string(step + 1) + " (" + experiment.method[step].name +
+              ")");
+  return gate;
 }
 
 bool LifecycleEngine::Resolve(const Experiment& experiment, uint64_t seed, RunReport& report) {
@@ -222,6 +268,9 @@ std::vector<ProbeOutcome> LifecycleEngine::CheckSteadyState(const Experiment& ex
     }
     if (stop->stop_requested()) break;
     out.push_back(deps_.probes.Run(probe, experiment, *stop));
+  }
+  if (deps_.observer) {
+    for (const auto& o : out) deps_.observer->ProbeChecked(o.name, o.met, o.detail);
   }
   return out;
 }
@@ -480,6 +529,7 @@ bool LifecycleEngine::RunMethod(const Experiment& experiment, RunReport& report)
   Mono cursor = t0;
   size_t step = 0;
   size_t fault_index = 0;
+  std::optional<Mono> held_since;
   while (true) {
     if (deps_.stop.stop_requested()) return false;
     bool step_next =
@@ -487,6 +537,20 @@ bool LifecycleEngine::RunMethod(const Experiment& experiment, RunReport& report)
     if (step_next) {
       if (!deps_.system.clock().SleepUntil(cursor, deps_.stop)) return false;
       const MethodStep& s = experiment.method[step];
+      const StepGate gate = GateStep(experiment, step, report, held_since);
+      if (deps_.stop.stop_requested()) return false;
+      if (gate == StepGate::kHold) {
+        // Ask again shortly; fault starts and ends due before then still happen on time.
+        cursor = deps_.system.clock().Monotonic() + std::chrono::milliseconds(200);
+        continue;
+      }
+      if (gate == StepGate::kSkip) {
+        if (s.kind == MethodStep::Kind::kFault) ++fault_index;  // never started: not reverted
+        ++step;
+        std::lock_guard<std::mutex> lock(progress_mu_);
+        progress_.step = step;
+        continue;
+      }
       nlohmann::json entry = {{"step", step}, {"at", FormatRfc3339(deps_.system.clock().Now())}};
       switch (s.kind) {
         case MethodStep::Kind::kFault:
@@ -501,6 +565,8 @@ bool LifecycleEngine::RunMethod(const Experiment& experiment, RunReport& report)
         case MethodStep::Kind::kProbe: {
           SetActivity("probe " + s.probe.name);
           ProbeOutcome outcome = deps_.probes.Run(s.probe, experiment, deps_.stop);
+          if (deps_.observer)
+            deps_.observer->ProbeChecked(outcome.name, outcome.met, outcome.detail);
           entry["probe"] = outcome.ToJson();
           report.method_log.push_back(entry);
           cursor = std::max(cursor, deps_.system.clock().Monotonic());
@@ -635,7 +701,7 @@ RunReport LifecycleEngine::Run(const Experiment& experiment, uint64_t seed,
     if (!deps_.stop.stop_requested()) {
       SetPhase("steady-state-before");
       report.steady_before = CheckSteadyState(experiment, &deps_.stop);
-      report.steady_before_at = deps_.clock.Now();
+      report.steady_before_at = deps_.system.clock().Now();
       if (deps_.stop.stop_requested()) {
         report.status = RunStatus::kInterrupted;
         report.reason = "interrupted by " + deps_.stop.reason();
@@ -696,16 +762,19 @@ RunReport LifecycleEngine::Run(const Experiment& experiment, uint64_t seed,
     spdlog::error("{}", report.reason);
   }
 
-  // Every path reaches this point: revert whatever is still injected — after a guard breach,
-  // every active fault at once.
+  // Every path reaches this point: revert whatever is still injected — after a guard breach or
+  // an operator's abort, every active fault at once.
   std::optional<GuardBreach> breach;
   std::optional<std::string> host_lost;
+  std::optional<OperatorAbort> operator_abort;
   {
     std::lock_guard<std::mutex> lock(breach_mu_);
     breach = breach_;
     host_lost = host_lost_;
+    operator_abort = operator_abort_;
   }
-  RevertEverything(report, breach.has_value() || host_lost.has_value());
+  RevertEverything(report,
+                   breach.has_value() || host_lost.has_value() || operator_abort.has_value());
   // The last revert's time (not the observations after it), and stamped before the monitor
   // stops: stopping waits for an in-flight sample.
   auto all_reverted_at = deps_.system.clock().Now();
@@ -724,8 +793,16 @@ RunReport LifecycleEngine::Run(const Experiment& experiment, uint64_t seed,
     report.guards = deps_.guards->ToJson();
   }
 
-  const bool interrupted = deps_.stop.stop_requested() && !breach && !host_lost;
-  if (host_lost && !breach) {
+  if (deps_.control != nullptr) report.operator_actions = deps_.control->Actions();
+  const bool interrupted = deps_.stop.stop_requested() && !breach && !host_lost && !operator_abort;
+  if (operator_abort && !breach && !host_lost) {
+    report.operator_abort = operator_abort;
+    report.all_reverted_at = all_reverted_at;
+    report.status = RunStatus::kAborted;
+    report.reason = "operator: aborted by " + operator_abort->who + " (" + operator_abort->why +
+                    "); every active fault was reverted";
+    completed = false;
+  } else if (host_lost && !breach) {
     report.all_reverted_at = all_reverted_at;
     report.status = RunStatus::kAborted;
     report.reason = "host " + *host_lost +
@@ -755,7 +832,7 @@ RunReport LifecycleEngine::Run(const Experiment& experiment, uint64_t seed,
     SetPhase("steady-state-after");
     report.steady_after = CheckSteadyState(experiment, nullptr);
     report.steady_after_checked = true;
-    report.steady_after_at = deps_.clock.Now();
+    report.steady_after_at = deps_.system.clock().Now();
   }
   if (completed) {
     report.status = RunStatus::kPassed;

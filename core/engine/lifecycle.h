@@ -12,6 +12,7 @@
 
 #include "core/base/clock.h"
 #include "core/base/env.h"
+#include "core/engine/operator_control.h"
 #include "core/engine/run_observer.h"
 #include "core/fault/executor.h"
 #include "core/fault/fault.h"
@@ -56,6 +57,13 @@ struct FaultRecord {
   bool ended = false;  // its active window is over and it was reverted
 };
 
+// An abort an operator asked for (the keyboard, the control API, or a hold past max_hold).
+struct OperatorAbort {
+  std::string who;  // the user name, the API token's name, or "max_hold"
+  std::string why;  // "operator" or "held longer than settings.max_hold (15m)"
+  WallTime requested_at{};
+};
+
 // Everything that happened in a run; the journal is its JSON form.
 struct RunReport {
   std::string run_id;
@@ -78,6 +86,8 @@ struct RunReport {
   std::optional<WallTime> all_reverted_at;          // when the last revert of an abort finished
   nlohmann::json guards = nlohmann::json::array();  // GuardMonitor::ToJson()
   nlohmann::json fleet;  // HostDirectory::ToJson() of a run on inventory hosts, else null
+  std::optional<OperatorAbort> operator_abort;  // set when an operator aborted the run
+  nlohmann::json operator_actions = nlohmann::json::array();  // OperatorControl::Actions()
 
   bool revert_failed() const { return !manual_undo.empty(); }
 };
@@ -102,6 +112,8 @@ struct EngineDeps {
   // Inventory hosts (docs/fleets.md): targets with `hosts` resolve through it and each target
   // goes through the executor of its host; without it every target is local (`executor`).
   HostDirectory* hosts = nullptr;
+  // The operators of a game day (docs/game-days.md): asked before every method step.
+  OperatorControl* control = nullptr;
 };
 
 // A one-line view of where a run is, for the live status line. Thread-safe to read through
@@ -112,6 +124,7 @@ struct RunProgress {
   size_t steps = 0;
   std::vector<std::string> active_faults;  // "kill-one on pid 42 (sleep)"
   std::string activity;                    // what the engine is doing right now
+  bool held = false;                       // an operator holds the method before `step`
 };
 
 // Drives one experiment: resolve targets → steady state before → method → revert (always) →
@@ -128,6 +141,10 @@ class LifecycleEngine {
   RunReport Run(const Experiment& experiment, uint64_t seed, const std::string& run_id);
 
   RunProgress Progress() const;
+
+  // Aborts the run the way a guard breach does: every active fault is reverted at once, in
+  // parallel; status `aborted`. The first abort (breach, lost host, operator) wins. Thread-safe.
+  void RequestOperatorAbort(const std::string& who, const std::string& why = "operator");
 
  private:
   bool Resolve(const Experiment& experiment, uint64_t seed, RunReport& report);
@@ -153,7 +170,10 @@ class LifecycleEngine {
   void RevertOne(FaultRecord& fault, TargetRecord& tr, RunReport& report);
   void SetPhase(const std::string& phase, const std::string& activity = "");
   // Hands `report` to the journal (when there is one) as it stands in `phase`.
-  void Checkpoint(const RunReport& report, const std::string& phase);
+  void Checkpoint(RunReport& report, const std::string& phase);
+  using Mono = std::chrono::steady_clock::time_point;
+  StepGate GateStep(const Experiment& experiment, size_t step, RunReport& report,
+                    std::optional<Mono>& held_since);
   void SetActivity(const std::string& activity);
   void RefreshActive(const RunReport& report);
 
@@ -167,6 +187,7 @@ class LifecycleEngine {
   std::mutex breach_mu_;
   std::optional<GuardBreach> breach_;     // the first breach, if a guard aborted the run
   std::optional<std::string> host_lost_;  // "h3: why", if a lost host aborted the run
+  std::optional<OperatorAbort> operator_abort_;
 };
 
 // A run id that sorts by start time: "20261121T162748-3fa2c1" (UTC; a random suffix), from

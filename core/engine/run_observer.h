@@ -23,6 +23,10 @@ class RunObserver {
   }
   virtual void GuardBreached(const std::string& guard) { (void)guard; }
   virtual void RevertDuration(double seconds) { (void)seconds; }
+  // A steady-state or method probe was run (game days show the failed ones).
+  virtual void ProbeChecked(const std::string& probe, bool met, const std::string& detail) {
+    (void)probe, (void)met, (void)detail;
+  }
   virtual void ExperimentFinished(const std::string& status) { (void)status; }
 };
 

@@ -118,6 +118,9 @@ struct WaitStep {
 struct MethodStep {
   enum class Kind { kFault, kWait, kProbe } kind = Kind::kFault;
   std::string pointer;  // "/method/<i>"
+  // What --from / --to and the operator call it: the fault's or the probe's name; a wait
+  // step's optional `name`, else "wait-<i>".
+  std::string name;
   FaultStep fault;
   WaitStep wait;
   ProbeSpec probe;
@@ -165,6 +168,8 @@ struct Settings {
   bool skip_unreachable = false;
   // The most processes one process target may match (copied into every TargetSpec).
   int max_targets = 100;
+  // An operator's hold (docs/game-days.md) longer than this aborts the run.
+  Duration max_hold = std::chrono::minutes(15);
 };
 
 struct Experiment {

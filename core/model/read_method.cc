@@ -40,9 +40,14 @@ std::optional<MethodStep> ExperimentReader::ReadStep(const ojson& v, const std::
   const size_t before = errors_.size();
   if (type == "wait") {
     step.kind = MethodStep::Kind::kWait;
+    step.name = "wait-" + std::to_string(index);
     ReadObject(
         v, p,
         {{"type", true, "", ignore},
+         {"name", false, "",
+          [&](const ojson& x, const std::string& xp) {
+            if (auto s = String(x, xp, true, kNonEmptyString)) step.name = *s;
+          }},
          {"duration", true, DurationAllowed(false), [&](const ojson& x, const std::string& xp) {
             if (auto d = DurationValue(x, xp, false)) step.wait.duration = *d;
           }}});
@@ -56,7 +61,9 @@ std::optional<MethodStep> ExperimentReader::ReadStep(const ojson& v, const std::
   } else {
     step.kind = MethodStep::Kind::kFault;
     ReadFault(v, p, index, *factory, step.fault);
+    step.name = step.fault.name;
   }
+  if (step.kind == MethodStep::Kind::kProbe) step.name = step.probe.name;
   if (errors_.size() != before) return std::nullopt;
   return step;
 }

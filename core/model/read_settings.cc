@@ -74,6 +74,15 @@ void ExperimentReader::ReadSettings(const ojson& v, const std::string& p, Settin
                    s.max_targets = static_cast<int>(*n);
                  }
                }},
+              {"max_hold", false, "",
+               [&](const ojson& x, const std::string& xp) {
+                 if (auto d = DurationValue(x, xp, true)) {
+                   if (*d > std::chrono::hours(24)) {
+                     return Error(xp, x, "a duration greater than 0 and at most 24h");
+                   }
+                   s.max_hold = *d;
+                 }
+               }},
               {"max_fault_lifetime", false, "", [&](const ojson& x, const std::string& xp) {
                  if (auto d = DurationValue(x, xp, true)) {
                    if (*d > std::chrono::hours(24)) {

@@ -693,7 +693,7 @@ TEST_F(ExperimentTest, UnknownKeysAnywhere) {
             Lines{"exp.json: /targets/fleet/process/nmae: unknown key: one of pid, pidfile, name, "
                   "cmdline, user"});
   EXPECT_EQ(Errors(Doc({{"method", {{{"type", "wait"}, {"duration", "1s"}, {"for", 1}}}}})),
-            Lines{"exp.json: /method/0/for: unknown key: one of type, duration"});
+            Lines{"exp.json: /method/0/for: unknown key: one of type, name, duration"});
   EXPECT_EQ(Errors(Doc({{"method",
                          {{{"type", "process_kill"},
                            {"target", "fleet"},
@@ -707,7 +707,7 @@ TEST_F(ExperimentTest, UnknownKeysAnywhere) {
   EXPECT_EQ(Errors(Doc({{"settings", {{"sead", 1}}}})),
             Lines{"exp.json: /settings/sead: unknown key: one of seed, probe_timeout, "
                   "revert_attempts, max_concurrency, on_unreachable, max_targets, "
-                  "max_fault_lifetime"});
+                  "max_hold, max_fault_lifetime"});
   EXPECT_EQ(Errors(Doc({{"rollbacks", {{{"argv", {"x"}}, {"cmd", "x"}}}}})),
             Lines{"exp.json: /rollbacks/0/cmd: unknown key: one of name, argv, timeout"});
   EXPECT_EQ(Errors(Doc({{"method",

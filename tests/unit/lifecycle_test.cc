@@ -180,6 +180,7 @@ ProbeSpec Probe(const std::string& name) {
 MethodStep FaultAt(const std::string& name, int start_after_ms, int duration_ms) {
   MethodStep s;
   s.kind = MethodStep::Kind::kFault;
+  s.name = name;
   s.fault.name = name;
   s.fault.type = "fake";
   s.fault.target = "workers";
@@ -559,6 +560,126 @@ TEST_F(LifecycleTest, BaselineThatCannotBeMeasuredInjectsNothing) {
   EXPECT_EQ(r.reason, "guards: scrape of http://127.0.0.1:9/metrics failed");
   EXPECT_FALSE(guards.started);
   for (const auto& c : log_.calls) EXPECT_NE(c.rfind("inject", 0), 0u) << c;
+}
+
+// ---- Operators (game days, docs/game-days.md) ----
+
+// Answers BeforeStep from a script; may abort through the engine as the keyboard would.
+class ScriptedControl : public OperatorControl {
+ public:
+  StepGate BeforeStep(size_t index, size_t, const MethodStep& step, std::string* who) override {
+    asked.push_back(step.name + "#" + std::to_string(index));
+    if (who != nullptr) *who = "tester";
+    return script(index);
+  }
+  nlohmann::json Actions() const override { return {{{"who", "tester"}, {"action", "note"}}}; }
+  std::function<StepGate(size_t)> script = [](size_t) { return StepGate::kRun; };
+  std::vector<std::string> asked;
+};
+
+class OperatorControlTest : public LifecycleTest {
+ protected:
+  RunReport RunWith(ScriptedControl& control, LifecycleEngine** engine_out = nullptr) {
+    EngineDeps deps{clock_,
+                    table_,
+                    probes_,
+                    registry_,
+                    ledger_,
+                    executor_,
+                    stop_,
+                    {},
+                    std::chrono::seconds(3),
+                    std::chrono::hours(1)};
+    deps.control = &control;
+    LifecycleEngine engine(deps);
+    if (engine_out != nullptr) *engine_out = &engine;
+    return engine.Run(experiment_, 7, "test-run");
+  }
+};
+
+TEST_F(OperatorControlTest, HoldWaitsBeforeTheNextStepWhileActiveFaultsEndOnTime) {
+  experiment_.method = {FaultAt("a", 0, 1000), Wait(0), FaultAt("b", 0, 1000)};
+  experiment_.method[1].name = "pause-here";
+  ScriptedControl control;
+  int holds = 0;
+  // Step 1 is held for 3 s (15 asks at 200 ms): fault a still ends at 1 s.
+  control.script = [&](size_t i) {
+    if (i == 1 && holds < 15) {
+      ++holds;
+      return StepGate::kHold;
+    }
+    return StepGate::kRun;
+  };
+  RunReport r = RunWith(control);
+  EXPECT_EQ(r.status, RunStatus::kPassed) << r.reason;
+  std::vector<std::string> injects_and_reverts;
+  for (const auto& c : Without(Without(log_.calls, "probe"), "observe")) {
+    if (c.rfind("prepare", 0) != 0)
+      injects_and_reverts.push_back(c.substr(0, c.find(' ')) + c.substr(c.find('@')));
+  }
+  EXPECT_EQ(injects_and_reverts,
+            (std::vector<std::string>{"inject@0", "inject@0", "revert@1000", "revert@1000",
+                                      "inject@3000", "inject@3000", "revert@4000", "revert@4000"}));
+  EXPECT_EQ(r.operator_actions, control.Actions());
+}
+
+TEST_F(OperatorControlTest, SkippedStepIsNeverInjectedAndTheLogSaysWho) {
+  experiment_.method = {FaultAt("a", 0, 1000), FaultAt("b", 0, 1000)};
+  ScriptedControl control;
+  control.script = [](size_t i) { return i == 0 ? StepGate::kSkip : StepGate::kRun; };
+  RunReport r = RunWith(control);
+  EXPECT_EQ(r.status, RunStatus::kPassed) << r.reason;
+  for (const auto& c : log_.calls) EXPECT_EQ(c.find("inject a"), std::string::npos) << c;
+  EXPECT_FALSE(r.faults[0].started);
+  EXPECT_TRUE(r.faults[1].started);
+  ASSERT_FALSE(r.method_log.empty());
+  EXPECT_EQ(r.method_log[0]["skipped"], true);
+  EXPECT_EQ(r.method_log[0]["by"], "tester");
+  EXPECT_EQ(r.method_log[0]["name"], "a");
+}
+
+TEST_F(OperatorControlTest, OperatorAbortRevertsEverythingLikeABreach) {
+  experiment_.method = {FaultAt("a", 0, 60000), FaultAt("b", 0, 60000), Wait(1000),
+                        ProbeStep("never")};
+  ScriptedControl control;
+  LifecycleEngine* engine = nullptr;
+  control.script = [&](size_t i) {
+    if (i == 3) engine->RequestOperatorAbort("alice");
+    return StepGate::kRun;
+  };
+  RunReport r = RunWith(control, &engine);
+  EXPECT_EQ(r.status, RunStatus::kAborted);
+  EXPECT_EQ(r.reason, "operator: aborted by alice (operator); every active fault was reverted");
+  EXPECT_EQ(ExitCodeFor(r), 1);
+  ASSERT_TRUE(r.operator_abort.has_value());
+  EXPECT_EQ(r.operator_abort->who, "alice");
+  EXPECT_TRUE(r.all_reverted_at.has_value());
+  EXPECT_TRUE(r.reverted_cleanly);
+  EXPECT_TRUE(ledger_.Outstanding().empty());
+  for (const auto& c : log_.calls) EXPECT_EQ(c.find("probe never"), std::string::npos) << c;
+  const nlohmann::json j = JournalJson(r, experiment_);
+  EXPECT_EQ(j["abort"]["by"], "operator");
+  EXPECT_EQ(j["abort"]["who"], "alice");
+  EXPECT_EQ(j["operator_actions"][0]["who"], "tester");
+}
+
+TEST_F(OperatorControlTest, HoldLongerThanMaxHoldAborts) {
+  experiment_.method = {FaultAt("a", 0, 600000), Wait(0)};
+  experiment_.settings.max_hold = std::chrono::seconds(10);
+  ScriptedControl control;
+  control.script = [](size_t i) { return i == 1 ? StepGate::kHold : StepGate::kRun; };
+  RunReport r = RunWith(control);
+  EXPECT_EQ(r.status, RunStatus::kAborted);
+  ASSERT_TRUE(r.operator_abort.has_value());
+  EXPECT_EQ(r.operator_abort->who, "max_hold");
+  EXPECT_EQ(r.operator_abort->why, "held longer than settings.max_hold (10s)");
+  EXPECT_TRUE(ledger_.Outstanding().empty());
+  // Aborted soon after 10 s of holding, long before the fault's own 10 minutes.
+  for (const auto& c : log_.calls) {
+    if (c.rfind("revert", 0) == 0) {
+      EXPECT_LT(std::stoll(c.substr(c.find('@') + 1)), 11000) << c;
+    }
+  }
 }
 
 TEST(ExitCodeTest, MapsStatuses) {
