@@ -25,6 +25,7 @@
 #include "core/sys/run_command.h"
 #include "core/sys/system_clock.h"
 #include "core/sys/system_process_table.h"
+#include "core/targets/host_selection.h"
 #include "runner/fleet_setup.h"
 #include "runner/redaction.h"
 #include "runner/runner_metrics.h"
@@ -218,6 +219,11 @@ int RunExperimentFile(const RunRequest& request) {
     std::printf("experiment: %s\n", redactor->Apply(experiment->title).c_str());
     std::printf("steady state: %zu probe%s before and after\n", experiment->steady_state.size(),
                 experiment->steady_state.size() == 1 ? "" : "s");
+    if (inventory) {
+      for (const auto& line : HostTargetsText(*experiment, *inventory, request.limit)) {
+        std::printf("%s\n", redactor->Apply(line).c_str());
+      }
+    }
     for (const auto& line : PlanText(plan)) std::printf("%s\n", redactor->Apply(line).c_str());
     std::printf("rollbacks: %zu user command%s after the faults are reverted\n",
                 experiment->rollbacks.size(), experiment->rollbacks.size() == 1 ? "" : "s");

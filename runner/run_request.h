@@ -26,6 +26,7 @@ struct RunRequest {
   std::string pushgateway;     // --pushgateway URL: push the final result there
   std::string inventory;       // --inventory: overrides the experiment's /inventory
   std::string push_binary;     // --push-binary: copy this binary to that path on every host
+  std::string limit;           // --limit PATTERN: only the inventory hosts it matches (Ansible's)
 };
 
 // One `ringfence demo`: the runner declares its options (runner/cli.cc); demo/ runs it and
