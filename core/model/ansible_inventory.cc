@@ -662,7 +662,9 @@ class HostBuilder {
         option = flag->second;
       } else if (w[i] == "-o" || w[i] == "-J") {
         if (i + 1 >= w.size()) return Refuse(w[i], "the option's value is missing");
-        option = (w[i] == "-J" ? "ProxyJump=" : "") + w[++i];
+        const bool jump = w[i] == "-J";
+        option = (jump ? "ProxyJump=" : "") + w[i + 1];
+        ++i;
       } else if (w[i].rfind("-o", 0) == 0 || w[i].rfind("-J", 0) == 0) {
         option = (w[i][1] == 'J' ? "ProxyJump=" : "") + w[i].substr(2);
       } else {

@@ -125,7 +125,7 @@ TEST(AnsibleInventory, YamlErrorTextsWordForWord) {
                 "inv.yml:2:3: group web: unknown key \"host\": one of hosts, vars, children"});
   EXPECT_EQ(Errors("a:\n  children:\n    b:\n      children:\n        a:\n", "inv.yml"),
             std::vector<std::string>{
-                "inv.yml:5:9: \"a\" under b: children (b → a → b): groups without a cycle"});
+                "inv.yml:3:5: \"b\" under a: children (a → b → a): groups without a cycle"});
   EXPECT_EQ(Errors("web:\n  hosts:\n    web[a:3]:\n", "inv.yml"),
             std::vector<std::string>{
                 "inv.yml:3:5: \"web[a:3]\": a host pattern whose ranges expand ([01:20], [a:f], "
