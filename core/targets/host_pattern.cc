@@ -132,8 +132,10 @@ class PatternMatcher {
     const bool regex = !expr.empty() && expr[0] == '~';
     Regex re(regex ? "^(?:" + expr.substr(1) + ")" : GlobRegex(expr));
     if (!re.ok()) {
-      return Status::InvalidInput(Quoted(expr) + ": " + "a regex RE2 compiles (" + re.error() +
-                                  ")");
+      // The user's own pattern names the error, not the anchored one built from it.
+      const Regex own(regex ? expr.substr(1) : expr);
+      return Status::InvalidInput(Quoted(expr) + ": " + "a regex RE2 compiles (" +
+                                  (own.ok() ? re.error() : own.error()) + ")");
     }
     std::vector<const InventoryHost*> hosts;
     auto add = [&](const InventoryHost* h) {
