@@ -370,6 +370,10 @@ void DeclareRun(Declarer& d) {
           "the hosts of targets with hosts (overrides the experiment's inventory; - reads "
           "standard input)",
           Into(r.inventory));
+  d.Value("--limit", "PATTERN",
+          "only the inventory hosts this Ansible host pattern matches (groups, hosts, * ? [..], "
+          "~regex; ':' or ',' union, ':&' intersection, ':!' exclusion)",
+          Into(r.limit));
   d.Value("--push-binary", "PATH",
           "copy this ringfence binary to PATH (absolute) on every host it uses and run that one "
           "there",

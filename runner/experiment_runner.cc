@@ -32,6 +32,7 @@
 #include "report/report_files.h"
 #include "runner/control_server.h"
 #include "runner/dashboard.h"
+#include "core/targets/host_selection.h"
 #include "runner/fleet_setup.h"
 #include "runner/game_day.h"
 #include "runner/redaction.h"
@@ -348,6 +349,11 @@ int RunExperimentFile(const RunRequest& request, RunOutcome* outcome) {
     std::printf("experiment: %s\n", redactor->Apply(experiment->title).c_str());
     std::printf("steady state: %zu probe%s before and after\n", experiment->steady_state.size(),
                 experiment->steady_state.size() == 1 ? "" : "s");
+    if (inventory) {
+      for (const auto& line : HostTargetsText(*experiment, *inventory, request.limit)) {
+        std::printf("%s\n", redactor->Apply(line).c_str());
+      }
+    }
     for (const auto& line : PlanText(plan)) std::printf("%s\n", redactor->Apply(line).c_str());
     std::printf("rollbacks: %zu user command%s after the faults are reverted\n",
                 experiment->rollbacks.size(), experiment->rollbacks.size() == 1 ? "" : "s");

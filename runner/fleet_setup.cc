@@ -6,6 +6,7 @@
 
 #include <spdlog/spdlog.h>
 #include "core/sys/run_command.h"
+#include "core/targets/host_pattern.h"
 #include "core/targets/host_selection.h"
 
 namespace ringfence {
@@ -71,6 +72,20 @@ int LoadRunInventory(const RunRequest& request, const Experiment& experiment,
     }
     parsed.source = request.file + "#/inventory";
     inventory = std::move(parsed);
+  }
+  if (inventory && !request.limit.empty()) {
+    // --limit narrows the inventory before any target is matched against it.
+    Status limited = LimitInventory(*inventory, request.limit);
+    if (!limited.ok()) {
+      std::fprintf(stderr, "ringfence: --limit: %s; nothing was run\n", limited.message().c_str());
+      return 2;
+    }
+  } else if (!request.limit.empty()) {
+    std::fprintf(stderr,
+                 "ringfence: --limit: %s: an inventory to narrow (--inventory FILE or "
+                 "/inventory in the experiment); nothing was run\n",
+                 FoundValue(nlohmann::json(request.limit)).c_str());
+    return 2;
   }
   ValidationErrors errors;
   if (!inventory) {

@@ -42,6 +42,7 @@ struct RunRequest {
   std::string from_step, to_step;  // --from / --to: run that part of the method
   std::string control_listen;      // --control-listen ADDR:PORT: the control API
   std::string control_token_file;  // --control-token-file F: `name token` a line
+  std::string limit;           // --limit PATTERN: only the inventory hosts it matches (Ansible's)
 };
 
 // One `ringfence demo`: the runner declares its options (runner/cli.cc); demo/ runs it and

@@ -299,6 +299,9 @@ std::vector<std::string> SshExecutor::SshArgs(bool master) const {
   } else {
     a.insert(a.end(), {"-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null"});
   }
+  // An Ansible inventory's safe ssh options (docs/fleets.md) come after ringfence's own: ssh
+  // takes the first value of each option, so they cannot override those.
+  for (const auto& option : host_.ssh_options) a.insert(a.end(), {"-o", option});
   if (ssh.multiplex) {
     a.insert(a.end(), {"-o", "ControlPath=" + fleet_.control_dir() + "/%C", "-o",
                        std::string("ControlMaster=") + (master ? "yes" : "auto"), "-o",

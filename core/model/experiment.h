@@ -37,11 +37,13 @@ struct Selection {
   double percent = 100;  // kPercent: ceil(percent/100 * matches), at least 1 when matches exist
 };
 
-// Which hosts of the inventory a target lives on (docs/fleets.md): hosts carrying every tag of
-// `tags` (all hosts when empty), or the hosts named in `names`; then `select` picks among them
-// (seeded; a percent rounds down). Hitting every host of a group of two or more needs
-// allow_full_blast.
+// Which hosts of the inventory a target lives on (docs/fleets.md): hosts in at least one of
+// `groups` (Ansible groups, directly or through children; any host when empty) carrying every
+// tag of `tags` (all hosts when both are empty), or the hosts named in `names`; then `select`
+// picks among them (seeded; a percent rounds down). Hitting every host of a group of two or
+// more needs allow_full_blast.
 struct HostSelection {
+  std::vector<std::string> groups;
   std::map<std::string, std::string> tags;
   std::vector<std::string> names;
   Selection select;

@@ -20,38 +20,20 @@ namespace ringfence {
 
 namespace {
 
-constexpr char kNameAllowed[] = "a host name of letters, digits, '.', '_' and '-'";
-constexpr char kAddressAllowed[] =
-    "an IP address or host name (letters, digits, '.', ':', '_', '-'; not starting with '-')";
-constexpr char kUserAllowed[] =
-    "a user name (letters, digits, '.', '_', '-'; not starting with '-')";
-constexpr char kPortAllowed[] = "an integer from 1 to 65535";
+constexpr const char* kNameAllowed = kInventoryNameAllowed;
+constexpr const char* kAddressAllowed = kInventoryAddressAllowed;
+constexpr const char* kUserAllowed = kInventoryUserAllowed;
+constexpr const char* kPortAllowed = kInventoryPortAllowed;
 constexpr char kPathAllowed[] = "a non-empty path";
 
 std::string Child(const std::string& pointer, const std::string& key) {
   return pointer + "/" + JsonPointerToken(key);
 }
 
-bool OnlyChars(const std::string& s, const char* extra) {
-  return !s.empty() && std::all_of(s.begin(), s.end(), [&](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           std::strchr(extra, c) != nullptr;
-  });
-}
+bool SafeWord(const std::string& s, const char* extra) { return IsSafeInventoryWord(s, extra); }
 
-// Names and addresses end up on ssh's command line: nothing that could read as an option.
-bool SafeWord(const std::string& s, const char* extra) {
-  return OnlyChars(s, extra) && s[0] != '-';
-}
-
-// "~/x" is under $HOME (as ssh reads it); other relative paths under the inventory's directory.
 std::string Absolute(const std::string& path, const std::string& base_dir) {
-  if (path.rfind("~/", 0) == 0) {
-    const char* home = std::getenv("HOME");
-    return std::string(home != nullptr ? home : "") + path.substr(1);
-  }
-  if (path.empty() || path[0] == '/' || base_dir.empty()) return path;
-  return (std::filesystem::path(base_dir) / path).lexically_normal().string();
+  return InventoryPath(path, base_dir);
 }
 
 // The host keys that may appear in `hosts[i]` and in `defaults`.
@@ -204,17 +186,9 @@ class InventoryReader {
 
   void CheckReadable(const std::string& path, const nlohmann::json& found, const std::string& p) {
     if (!check_files_) return;
-    // O_NONBLOCK: a FIFO named here must not block the runner.
-    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
-    if (fd < 0) {
-      errors_.Add(p, FoundValue(found),
-                  std::string("a readable file (") + std::strerror(errno) + ")");
-      return;
+    if (std::string why = UnreadableFileReason(path); !why.empty()) {
+      errors_.Add(p, FoundValue(found), why);
     }
-    struct stat st {};
-    const bool regular = ::fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
-    ::close(fd);
-    if (!regular) errors_.Add(p, FoundValue(found), "a readable regular file");
   }
 
   void ReadSsh(const nlohmann::json& v, const std::string& p, SshSettings& ssh) {
@@ -250,6 +224,32 @@ class InventoryReader {
 
 }  // namespace
 
+bool IsSafeInventoryWord(const std::string& s, const char* extra) {
+  return !s.empty() && s[0] != '-' && std::all_of(s.begin(), s.end(), [&](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           (c != '\0' && std::strchr(extra, c) != nullptr);
+  });
+}
+
+std::string InventoryPath(const std::string& path, const std::string& base_dir) {
+  if (path.rfind("~/", 0) == 0) {
+    const char* home = std::getenv("HOME");
+    return std::string(home != nullptr ? home : "") + path.substr(1);
+  }
+  if (path.empty() || path[0] == '/' || base_dir.empty()) return path;
+  return (std::filesystem::path(base_dir) / path).lexically_normal().string();
+}
+
+std::string UnreadableFileReason(const std::string& path) {
+  // O_NONBLOCK: a FIFO named here must not block the runner.
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+  if (fd < 0) return std::string("a readable file (") + std::strerror(errno) + ")";
+  struct stat st {};
+  const bool regular = ::fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
+  ::close(fd);
+  return regular ? "" : "a readable regular file";
+}
+
 std::string InventoryHost::Describe() const {
   return name + " (" + user + "@" + address + ":" + std::to_string(port) + ")";
 }
@@ -275,6 +275,18 @@ std::vector<const InventoryHost*> Inventory::WithTags(
   return out;
 }
 
+std::vector<const InventoryHost*> Inventory::InGroups(
+    const std::vector<std::string>& groups, const std::map<std::string, std::string>& tags) const {
+  std::vector<const InventoryHost*> out;
+  for (const InventoryHost* h : WithTags(tags)) {
+    const bool in = groups.empty() || std::any_of(groups.begin(), groups.end(), [&](const auto& g) {
+                      return std::binary_search(h->groups.begin(), h->groups.end(), g);
+                    });
+    if (in) out.push_back(h);
+  }
+  return out;
+}
+
 std::string DescribeTags(const std::map<std::string, std::string>& tags) {
   if (tags.empty()) return "all hosts";
   std::string out;
@@ -285,60 +297,6 @@ std::string DescribeTags(const std::map<std::string, std::string>& tags) {
 Inventory ParseInventory(const nlohmann::json& doc, const std::string& base_dir,
                          const std::string& pointer, ValidationErrors& errors, bool check_files) {
   return InventoryReader(base_dir, check_files, errors).Read(doc, pointer);
-}
-
-std::optional<Inventory> LoadInventoryFile(const std::string& path, ValidationErrors& errors,
-                                           bool* unreadable) {
-  InputFileRefusal refusal;
-  Result<std::string> text = ReadCommandLineInput(path, kMaxInventoryBytes, "JSON file", &refusal);
-  if (unreadable != nullptr) *unreadable = !text.ok();
-  if (!text.ok()) {
-    errors.Add("", refusal.found, refusal.allowed);
-    return std::nullopt;
-  }
-  // Nesting deeper than an inventory ever needs is refused as the parser meets it.
-  constexpr int kMaxInventoryDepth = 64;
-  bool too_deep = false;
-  nlohmann::json doc;
-  try {
-    doc = nlohmann::json::parse(
-        *text, [&](int depth, nlohmann::json::parse_event_t event, nlohmann::json&) {
-          const bool opens = event == nlohmann::json::parse_event_t::object_start ||
-                             event == nlohmann::json::parse_event_t::array_start;
-          if (opens && depth >= kMaxInventoryDepth) too_deep = true;
-          return !too_deep;
-        });
-  } catch (const nlohmann::json::out_of_range& e) {  // 406: "number overflow parsing '1e400'"
-    std::string what = e.what();
-    if (const size_t end = what.find("] "); end != std::string::npos) what = what.substr(end + 2);
-    errors.Add("", what, "numbers from -1.7976931348623157e308 to 1.7976931348623157e308");
-    return std::nullopt;
-  } catch (const nlohmann::json::parse_error& e) {
-    // Line and column of the byte the parser stopped at.
-    const std::string& t = *text;
-    const size_t pos = std::min<size_t>(e.byte == 0 ? 0 : e.byte - 1, t.size());
-    int line = 1;
-    size_t line_start = 0;
-    for (size_t i = 0; i < pos; ++i) {
-      if (t[i] == '\n') {
-        ++line;
-        line_start = i + 1;
-      }
-    }
-    errors.AddSyntax(line, static_cast<int>(pos - line_start + 1), "syntax error", "valid JSON");
-    return std::nullopt;
-  }
-  if (too_deep) {
-    errors.Add("", "nesting deeper than 64 levels", "at most 64 levels of arrays and objects");
-    return std::nullopt;
-  }
-  const size_t before = errors.size();
-  std::error_code ec;
-  const std::string dir = std::filesystem::absolute(path, ec).parent_path().string();
-  Inventory inv = ParseInventory(doc, dir, "", errors);
-  inv.source = path;
-  if (errors.size() != before) return std::nullopt;
-  return inv;
 }
 
 }  // namespace ringfence

@@ -55,10 +55,17 @@ void ExperimentReader::ReadTargets(const ojson& v, const std::string& p, Experim
 }
 
 void ExperimentReader::ReadHosts(const ojson& v, const std::string& p, HostSelection& hosts) {
-  constexpr char kHostsAllowed[] = "an object with tags or names";
+  constexpr char kHostsAllowed[] = "an object with groups, tags or names";
   if (!v.is_object()) return Error(p, v, kHostsAllowed);
   ReadObject(v, p,
-             {{"tags", false, "",
+             {{"groups", false, "",
+               [&](const ojson& x, const std::string& xp) {
+                 if (auto g = Strings(x, xp, "an array of group names", false)) {
+                   if (g->empty()) return Error(xp, x, "an array of at least one group name");
+                   hosts.groups = *g;
+                 }
+               }},
+              {"tags", false, "",
                [&](const ojson& x, const std::string& xp) {
                  if (!x.is_object()) return Error(xp, x, "an object of tag names to values");
                  for (const auto& [key, value] : x.items()) {
@@ -81,8 +88,8 @@ void ExperimentReader::ReadHosts(const ojson& v, const std::string& p, HostSelec
               {"allow_full_blast", false, "", [&](const ojson& x, const std::string& xp) {
                  if (auto b = Bool(x, xp)) hosts.allow_full_blast = *b;
                }}});
-  if (v.contains("tags") && v.contains("names")) {
-    Error(p, v, "tags or names, not both");
+  if ((v.contains("tags") || v.contains("groups")) && v.contains("names")) {
+    Error(p, v, "groups and tags, or names, not both");
   }
 }
 

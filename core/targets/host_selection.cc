@@ -11,6 +11,19 @@ namespace {
 
 std::string Quoted(const std::string& s) { return nlohmann::json(s).dump(); }
 
+}  // namespace
+
+std::string DescribeHostGroup(const HostSelection& sel) {
+  if (sel.groups.empty()) return DescribeTags(sel.tags);
+  std::string out;
+  for (const auto& g : sel.groups) out += (out.empty() ? "" : "|") + g;
+  out = (sel.groups.size() == 1 ? "group " : "groups ") + out;
+  if (!sel.tags.empty()) out += " with " + DescribeTags(sel.tags);
+  return out;
+}
+
+namespace {
+
 // The hosts a selection chooses from, or an error text (for ValidationErrors: found, allowed).
 struct Pool {
   std::vector<const InventoryHost*> hosts;
@@ -35,8 +48,23 @@ Pool HostPool(const TargetSpec& spec, const Inventory& inventory) {
     }
     return pool;
   }
-  pool.hosts = inventory.WithTags(sel.tags);
-  if (pool.hosts.empty()) {
+  for (size_t i = 0; i < sel.groups.size(); ++i) {
+    if (!std::binary_search(inventory.groups.begin(), inventory.groups.end(), sel.groups[i])) {
+      pool.pointer = spec.pointer + "/hosts/groups/" + std::to_string(i);
+      pool.found = Quoted(sel.groups[i]);
+      std::string known;
+      for (const auto& g : inventory.groups) known += (known.empty() ? "" : ", ") + g;
+      pool.allowed = "a group of the inventory " + inventory.source + " (" + known + ")";
+      return pool;
+    }
+  }
+  pool.hosts = inventory.InGroups(sel.groups, sel.tags);
+  if (pool.hosts.empty() && !sel.groups.empty()) {
+    pool.pointer = spec.pointer + "/hosts";
+    pool.found = DescribeHostGroup(sel);
+    pool.allowed = "groups and tags that match at least one host of the inventory " +
+                   inventory.source + " (none does)";
+  } else if (pool.hosts.empty()) {
     pool.pointer = spec.pointer + "/hosts/tags";
     pool.found = FoundValue(nlohmann::json(sel.tags));
     pool.allowed = "tags that match at least one host of the inventory " + inventory.source +
@@ -93,8 +121,8 @@ std::vector<const InventoryHost*> SelectFromPool(const TargetSpec& spec, const I
   if (!error.pointer.empty()) return {};
   if (k == m && m >= 2 && spec.hosts->names.empty() && !spec.hosts->allow_full_blast) {
     error.pointer = spec.pointer + "/hosts";
-    error.found = "every host of the group " + DescribeTags(spec.hosts->tags) + " (" +
-                  std::to_string(m) + " hosts)";
+    error.found = std::string("every host of ") + (spec.hosts->groups.empty() ? "the group " : "") +
+                  DescribeHostGroup(*spec.hosts) + " (" + std::to_string(m) + " hosts)";
     error.allowed = "fewer hosts, or \"allow_full_blast\": true";
     return {};
   }
@@ -129,6 +157,41 @@ void ValidateHostTargets(const Experiment& experiment, const Inventory& inventor
     SelectFromPool(spec, inventory, rng, error);
     if (!error.pointer.empty()) errors.Add(error.pointer, error.found, error.allowed);
   }
+}
+
+std::vector<std::string> HostTargetsText(const Experiment& experiment, const Inventory& inventory,
+                                         const std::string& limit) {
+  std::vector<std::string> lines;
+  lines.push_back("inventory " + inventory.source +
+                  (limit.empty() ? "" : " (--limit " + Quoted(limit) + ")") + ": " +
+                  std::to_string(inventory.hosts.size()) +
+                  (inventory.hosts.size() == 1 ? " host" : " hosts"));
+  for (const TargetSpec& spec : experiment.targets) {
+    if (!spec.hosts) continue;
+    const HostSelection& sel = *spec.hosts;
+    std::vector<const InventoryHost*> pool;
+    std::string from;
+    if (!sel.names.empty()) {
+      from = "names";
+      for (const auto& n : sel.names) {
+        if (const InventoryHost* h = inventory.Find(n)) pool.push_back(h);
+      }
+    } else {
+      from = DescribeHostGroup(sel);
+      pool = inventory.InGroups(sel.groups, sel.tags);
+    }
+    std::string list;
+    for (const auto* h : pool) list += (list.empty() ? "" : ", ") + h->name;
+    std::string select = "all";
+    if (sel.select.mode == SelectionMode::kCount)
+      select = "count " + std::to_string(sel.select.count);
+    if (sel.select.mode == SelectionMode::kPercent) {
+      select = "percent " + FoundValue(nlohmann::json(sel.select.percent));
+    }
+    lines.push_back("  target '" + spec.name + "': " + from + " → " + std::to_string(pool.size()) +
+                    (pool.size() == 1 ? " host: " : " hosts: ") + list + "; select " + select);
+  }
+  return lines;
 }
 
 }  // namespace ringfence

@@ -24,4 +24,15 @@ Result<std::vector<const InventoryHost*>> SelectHosts(const TargetSpec& spec,
                                                       const Inventory& inventory,
                                                       std::mt19937_64& rng);
 
+// The hosts a selection draws from, for messages: "role=web" (tags alone, "all hosts" without
+// any), "group web", "groups web|db with zone=a".
+std::string DescribeHostGroup(const HostSelection& sel);
+
+// For --dry-run: the inventory (and the --limit that narrowed it, when not empty), then each
+// target on hosts with what it draws from and the hosts that match, before the seeded selection:
+//   inventory /srv/hosts.ini (--limit "web:!web-3"): 4 hosts
+//     target 'web': group web → 3 hosts: web-1, web-2, web-4; select all
+std::vector<std::string> HostTargetsText(const Experiment& experiment, const Inventory& inventory,
+                                         const std::string& limit);
+
 }  // namespace ringfence

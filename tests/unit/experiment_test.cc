@@ -1034,8 +1034,8 @@ TEST_F(ExperimentTest, TargetsOnInventoryHosts) {
                {"inventory", 5},
                {"method", {{{"type", "process_kill"}, {"target", "web"}, {"duration", "1s"}}}}})),
       (Lines{"exp.json: /targets/web/hosts/tags/role: 1: a string",
-             "exp.json: /targets/web/hosts: {\"tags\":{\"role\":1},\"names\":[\"a\"]}: tags or "
-             "names, not both",
+             "exp.json: /targets/web/hosts: {\"tags\":{\"role\":1},\"names\":[\"a\"]}: groups and "
+             "tags, or names, not both",
              "exp.json: /settings/max_concurrency: 0: an integer from 1 to 1024",
              "exp.json: /settings/on_unreachable: \"ignore\": one of abort, skip",
              "exp.json: /inventory: 5: a path to an inventory file or an inventory object"}));
