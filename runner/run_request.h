@@ -26,6 +26,13 @@ struct RunRequest {
   std::string pushgateway;     // --pushgateway URL: push the final result there
   std::string inventory;       // --inventory: overrides the experiment's /inventory
   std::string push_binary;     // --push-binary: copy this binary to that path on every host
+  // Chaos Toolkit experiments (docs/chaos-toolkit.md).
+  std::string format = "auto";      // --format auto|ctk|native
+  std::string rollback_strategy;    // --rollback-strategy ("": the experiment's runtime)
+  std::string hypothesis_strategy;  // --hypothesis-strategy ("": the experiment's runtime)
+  std::optional<std::chrono::milliseconds> hypothesis_frequency;  // --hypothesis-frequency
+  bool fail_fast = false;                                         // --fail-fast
+  std::string journal_format = "native";                          // --journal-format native|ctk
 };
 
 // One `ringfence demo`: the runner declares its options (runner/cli.cc); demo/ runs it and
