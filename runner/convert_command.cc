@@ -57,7 +57,7 @@ int ConvertExperimentFile(const ConvertRequest& request) {
     ::chmod(request.output.c_str(), 0644);
   }
   for (const auto& note : source->ctk->notes) {
-    std::fprintf(stderr, "%s: not mapped exactly: %s\n", request.file.c_str(), note.c_str());
+    std::fprintf(stderr, "%s: note: %s\n", request.file.c_str(), note.c_str());
   }
   size_t faults = 0, steps = 0;
   for (const auto& s : experiment->method) {

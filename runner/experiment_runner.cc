@@ -123,7 +123,7 @@ int RunExperimentFile(const RunRequest& request) {
   if (source && source->ctk) {
     for (const auto& [name, value] : source->ctk->secrets) redactor->Add(name, value);
     for (const auto& note : source->ctk->notes) {
-      spdlog::info("{}: not mapped exactly: {}", request.file, redactor->Apply(note));
+      spdlog::info("{}: note: {}", request.file, redactor->Apply(note));
     }
   }
   if (request.journal_format == "ctk" && source && !source->ctk) {

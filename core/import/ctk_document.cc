@@ -7,6 +7,7 @@
 
 #include <strings.h>
 
+#include "core/base/json_path.h"
 #include "core/base/regex.h"
 
 namespace ringfence {
@@ -512,6 +513,11 @@ bool Converter::Tolerance(const ojson& t, const std::string& p, const std::strin
             "an RE2 regular expression");
       return false;
     }
+    if (Regex re(t["pattern"].get<std::string>()); !re.ok()) {
+      Error(Child(p, "pattern"), FoundValue(t["pattern"]),
+            "an RE2 regular expression (" + re.error() + ")");
+      return false;
+    }
     if (target.empty() || target == text_target) {
       probe[text_regex] = t["pattern"];
     } else if (target == "status") {
@@ -529,7 +535,16 @@ bool Converter::Tolerance(const ojson& t, const std::string& p, const std::strin
       Error(Child(p, "target"), FoundValue(t["target"]), text_target);
       return false;
     }
-    ojson check = {{"path", t.value("path", "")}};
+    const ojson path = t.value("path", ojson());
+    Result<JsonPath> parsed = path.is_string() ? JsonPath::Parse(path.get<std::string>())
+                                               : Result<JsonPath>(Status::InvalidInput("missing"));
+    if (!parsed.ok()) {
+      Error(Child(p, "path"), path.is_null() ? std::string(kFoundMissing) : FoundValue(path),
+            "a JSONPath expression ($.a.b[0], $..name, $.items[*])" +
+                (path.is_string() ? " (" + parsed.status().message() + ")" : std::string()));
+      return false;
+    }
+    ojson check = {{"path", path}};
     if (t.contains("expect")) check["expect"] = t["expect"];
     if (t.contains("count")) check["count"] = t["count"];
     probe[text_jsonpath] = check;
@@ -774,7 +789,11 @@ void Converter::Method(const ojson& v, const std::string& p) {
     if (errors_.size() != before) continue;
     if (mapped) {
       method.push_back(*mapped);
-      Note(ap, "mapped to the native " + (*mapped)["type"].get<std::string>() + " fault");
+      Note(ap, "mapped to the native " + (*mapped)["type"].get<std::string>() + " fault" +
+                   ((*mapped)["type"] == "process_pause"
+                        ? std::string(", which ends before the hypothesis after (run as it "
+                                      "is, the process is still stopped then)")
+                        : std::string()));
     } else {
       ojson step = {{"type", "action"}, {"action", *probe}};
       if (background) step["background"] = true;
@@ -865,9 +884,11 @@ std::optional<CtkConversion> Converter::Run(const ojson& doc) {
   if (doc.contains("dry")) {
     Error("/dry", FoundValue(doc["dry"]), "no dry key: use ringfence run --dry-run");
   }
+  // Everything below needs configuration and secrets: their errors end the conversion here.
+  const size_t before_values = errors_.size();
   if (doc.contains("configuration")) ReadConfiguration(doc["configuration"], "/configuration");
   if (doc.contains("secrets")) ReadSecrets(doc["secrets"], "/secrets");
-  if (errors_.size() != before) return std::nullopt;
+  if (errors_.size() != before_values) return std::nullopt;
   // Everything below sees configuration and secrets filled in.
   ojson filled = ojson::object();
   for (const auto& [k, x] : doc.items()) {
@@ -970,10 +991,12 @@ std::optional<CtkConversion> Converter::Run(const ojson& doc) {
       }
     }
   }
-  if (filled.contains("method")) {
-    Method(filled["method"], "/method");
+  if (!filled.contains("method") || !filled["method"].is_array() || filled["method"].empty()) {
+    // Chaos Toolkit requires one too.
+    Error("/method", filled.contains("method") ? FoundValue(filled["method"]) : kFoundMissing,
+          "an array of at least one activity");
   } else {
-    Error("/method", kFoundMissing, "an array of activities");
+    Method(filled["method"], "/method");
   }
   if (filled.contains("rollbacks")) Rollbacks(filled["rollbacks"], "/rollbacks");
   if (!targets_.empty()) {
@@ -981,7 +1004,7 @@ std::optional<CtkConversion> Converter::Run(const ojson& doc) {
     for (const auto& [name, t] : targets_) targets[name] = t;
     out_.native["targets"] = targets;
   }
-  if (!guards.empty()) out_.native["guards"] = guards;
+  out_.native["guards"] = guards;
   ojson settings = {{"rollback_strategy", rollback_strategy_}};
   if (hypothesis_strategy_ == "after-method-only" || hypothesis_strategy_ == "during-method") {
     settings["steady_state_before"] = false;
@@ -996,6 +1019,13 @@ std::optional<CtkConversion> Converter::Run(const ojson& doc) {
   }
   out_.native["settings"] = settings;
   if (errors_.size() != before) return std::nullopt;
+  // In the order of a native file.
+  ojson ordered = ojson::object();
+  for (const char* key : {"version", "title", "description", "tags", "targets", "steady_state",
+                          "method", "guards", "rollbacks", "settings"}) {
+    if (out_.native.contains(key)) ordered[key] = out_.native[key];
+  }
+  out_.native = std::move(ordered);
   return std::move(out_);
 }
 

@@ -204,8 +204,8 @@ TEST_F(CtkTest, HypothesisStrategies) {
       {"default", 2, 2, true, true},
       {"before-method-only", 1, 1, true, false},
       {"after-method-only", 1, 1, false, true},
-      {"during-method", 2, 100, false, false},
-      {"continuously", 4, 100, true, true},
+      {"during-method", 1, 100, false, false},
+      {"continuously", 3, 100, true, true},
   };
   for (const auto& c : cases) {
     SCOPED_TRACE(c.strategy);
@@ -224,8 +224,6 @@ TEST_F(CtkTest, HypothesisStrategies) {
         c.after);
     const bool guarded = c.strategy == "during-method" || c.strategy == "continuously";
     EXPECT_EQ(journal["experiment"].contains("guards"), guarded);
-    // Every check during the method came after the method started.
-    if (c.strategy == "during-method") EXPECT_EQ(SplitLines(checks).front(), "method");
   }
 }
 
@@ -399,7 +397,7 @@ TEST_F(CtkTest, BadInputIsReportedWordForWord) {
   const std::vector<Case> cases = {
       {"syntax.yaml",
        "title: t\nmethod:\n  - type: action\n   name: x\n",
-       {"syntax.yaml:4:8: syntax error: end of map not found"}},
+       {"syntax.yaml:4:4: syntax error: end of sequence not found"}},
       {"alias.yaml",
        "title: t\nsteady-state-hypothesis: &a\n  title: x\nmethod: []\nrollbacks: *a\n",
        {"alias.yaml:2:26: an anchor: YAML without anchors and aliases"}},
@@ -414,10 +412,10 @@ TEST_F(CtkTest, BadInputIsReportedWordForWord) {
         "keys.json: /method/0/pauses/after: \"soon\": a number of seconds from 0 to 86400",
         "keys.json: /method/0/provider/path: missing: a program name or path"}},
       {"tolerance.json",
-       R"({"title": "t", "steady-state-hypothesis": {"title": "x", "probes": [{"type": "probe", "name": "p", "provider": {"type": "process", "path": "true"}, "tolerance": {"type": "jsonpath", "path": "$.a[?(@.b)]"}}]}, "method": []})",
-       {"tolerance.json: /steady-state-hypothesis/probes/0/stdout_jsonpath/path: "
-        "\"$.a[?(@.b)]\": a JSONPath expression ($.a.b[0], $..name, $.items[*]) (expected an "
-        "index, '*' or a quoted name at 5)"}},
+       R"({"title": "t", "steady-state-hypothesis": {"title": "x", "probes": [{"type": "probe", "name": "p", "provider": {"type": "process", "path": "true"}, "tolerance": {"type": "jsonpath", "path": "$.a[?(@.b)]"}}]}, "method": [{"type": "action", "name": "n", "provider": {"type": "process", "path": "true"}}]})",
+       {"tolerance.json: /steady-state-hypothesis/probes/0/tolerance/path: \"$.a[?(@.b)]\": "
+        "a JSONPath expression ($.a.b[0], $..name, $.items[*]) (expected an index, '*' or a "
+        "quoted name at 5)"}},
   };
   for (const auto& c : cases) {
     SCOPED_TRACE(c.name);
@@ -436,8 +434,10 @@ TEST_F(CtkTest, ConvertThenRunGivesTheSameVerdict) {
   {
     SleepChildren workers(3);
     const std::string pattern = workers.cmdline_regex();
+    // Nothing restarts the workers: the hypothesis after deviates, in both forms.
     ChildRun run(Run(Corpus("kill-processes.json"), {}, {"CTK_PATTERN=" + pattern}), dir_.path());
-    EXPECT_EQ(run.Wait(), 0) << run.out() << run.err();
+    EXPECT_EQ(run.Wait(), 1) << run.out() << run.err();
+    EXPECT_EQ(Journal()["status"], "failed");
     for (pid_t pid : workers.pids()) {
       EXPECT_TRUE(Eventually([&] { return workers.Exited(pid); })) << pid;
     }
@@ -451,15 +451,15 @@ TEST_F(CtkTest, ConvertThenRunGivesTheSameVerdict) {
     ASSERT_EQ(convert.Wait(), 0) << convert.err();
     const std::string file = Corpus("kill-processes.json");
     EXPECT_EQ(SplitLines(convert.err()),
-              (Lines{file + ": not mapped exactly: /method/0: mapped to the native process_kill "
-                            "fault",
+              (Lines{file + ": note: /method/0: mapped to the native process_kill fault",
                      file + ": converted: 1 native fault, 0 command or HTTP steps → " +
                          dir_.File("native.json")}));
     const nlohmann::json native = nlohmann::json::parse(ReadFile(dir_.File("native.json")));
     EXPECT_EQ(native["method"][0]["type"], "process_kill");
     EXPECT_EQ(native["targets"]["ctk-kill-workers"]["process"]["cmdline"], pattern);
     ChildRun run(Run(dir_.File("native.json")), dir_.path());
-    EXPECT_EQ(run.Wait(), 0) << run.out() << run.err();
+    EXPECT_EQ(run.Wait(), 1) << run.out() << run.err();
+    EXPECT_EQ(Journal()["status"], "failed");
     for (pid_t pid : workers.pids()) {
       EXPECT_TRUE(Eventually([&] { return workers.Exited(pid); })) << pid;
     }
@@ -493,10 +493,21 @@ TEST_F(CtkTest, KillStopWithAPauseBecomesTheProcessPauseFault) {
   EXPECT_EQ(native["method"][0]["type"], "process_pause");
   EXPECT_EQ(native["method"][0]["duration"], "1s");
   EXPECT_EQ(native["targets"]["ctk-stop-it"]["process"]["pid"], sleeper.pids()[0]);
-  // Both forms leave the process running in the end.
-  ChildRun run(Run(Corpus("pause-process.yaml"), {}, {"CTK_PID=" + pid}), dir_.path());
-  EXPECT_EQ(run.Wait(), 0) << run.out() << run.err();
-  EXPECT_NE(SleepChildren::State(sleeper.pids()[0]), 'T');
+  // Run as it is, the process is still stopped when the hypothesis after looks (Chaos Toolkit's
+  // order: the rollback that continues it comes after): failed. The native fault is reverted
+  // before the steady state after: passed. Both leave the process running.
+  {
+    ChildRun run(Run(Corpus("pause-process.yaml"), {}, {"CTK_PID=" + pid}), dir_.path());
+    EXPECT_EQ(run.Wait(), 1) << run.out() << run.err();
+    EXPECT_EQ(Journal()["status"], "failed");
+    EXPECT_NE(SleepChildren::State(sleeper.pids()[0]), 'T');
+  }
+  dir_.Write("pause.native.json", convert.out());
+  {
+    ChildRun run(Run(dir_.File("pause.native.json")), dir_.path());
+    EXPECT_EQ(run.Wait(), 0) << run.out() << run.err();
+    EXPECT_NE(SleepChildren::State(sleeper.pids()[0]), 'T');
+  }
 }
 
 TEST_F(CtkTest, TheDocsExamplesValidateAndRun) {

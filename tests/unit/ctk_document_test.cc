@@ -30,7 +30,8 @@ Lines Errors(const std::string& text, CtkOptions options = NoEnv()) {
 std::string Hypothesis(const std::string& tolerance, const std::string& provider) {
   return R"({"title": "t", "steady-state-hypothesis": {"title": "h", "probes": [{"type": "probe",
       "name": "p", "tolerance": )" +
-         tolerance + R"(, "provider": )" + provider + R"(}]}, "method": []})";
+         tolerance + R"(, "provider": )" + provider +
+         R"(}]}, "method": [{"type": "action", "name": "n", "provider": {"type": "process", "path": "true"}}]})";
 }
 
 const char kProcess[] = R"({"type": "process", "path": "check", "arguments": "-a 'b c'"})";
@@ -190,12 +191,14 @@ TEST(CtkDocumentTest, PythonProvidersAndControlsAreRefused) {
 
 TEST(CtkDocumentTest, BadInputNamesWhere) {
   EXPECT_EQ(Errors(R"({"title": "t", "configuration": {"x": {"type": "env", "key": "NOPE"}},
-      "method": []})"),
+      "method": [{"type": "action", "name": "n", "provider": {"type": "process", "path": "true"}}]})"),
             Lines{"exp.json: /configuration/x: environment variable NOPE is not set: a set "
                   "variable, a \"default\", or --var x=VALUE"});
-  EXPECT_EQ(Errors(R"({"title": "t", "secrets": {"s": {"k": ["hidden"]}}, "method": []})"),
-            Lines{"exp.json: /secrets/s/k: a value: a string or {\"type\": \"env\", \"key\": "
-                  "NAME, \"default\": VALUE}"});
+  EXPECT_EQ(
+      Errors(
+          R"({"title": "t", "secrets": {"s": {"k": ["hidden"]}}, "method": [{"type": "action", "name": "n", "provider": {"type": "process", "path": "true"}}]})"),
+      Lines{"exp.json: /secrets/s/k: a value: a string or {\"type\": \"env\", \"key\": "
+            "NAME, \"default\": VALUE}"});
   EXPECT_EQ(
       Errors(Hypothesis(R"({"type": "regex", "pattern": "x", "target": "stderr"})", kProcess)),
       Lines{"exp.json: /steady-state-hypothesis/probes/0/tolerance/target: \"stderr\": "
@@ -206,9 +209,12 @@ TEST(CtkDocumentTest, BadInputNamesWhere) {
                   "unterminated quote"});
   CtkOptions options = NoEnv();
   options.rollback_strategy = "sometimes";
-  EXPECT_EQ(Errors(R"({"title": "t", "method": []})", options),
-            Lines{"exp.json: /runtime/rollbacks/strategy: \"sometimes\": one of default, always, "
-                  "never, deviated"});
+  EXPECT_EQ(
+      Errors(
+          R"({"title": "t", "method": [{"type": "action", "name": "n", "provider": {"type": "process", "path": "true"}}]})",
+          options),
+      Lines{"exp.json: /runtime/rollbacks/strategy: \"sometimes\": one of default, always, "
+            "never, deviated"});
 }
 
 TEST(CtkDocumentTest, SplitsLikeShlex) {

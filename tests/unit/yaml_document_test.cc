@@ -29,7 +29,7 @@ TEST(YamlDocumentTest, ReadsScalarsAsTheCoreSchemaTypesThem) {
 
 TEST(YamlDocumentTest, RefusesWithLineAndColumn) {
   EXPECT_EQ(Errors("title: t\nmethod:\n  - type: action\n   name: x\n"),
-            Lines{"exp.yaml:4:8: syntax error: end of map not found"});
+            Lines{"exp.yaml:4:4: syntax error: end of sequence not found"});
   EXPECT_EQ(Errors("a: &x 1\nb: *x\n"),
             Lines{"exp.yaml:1:4: an anchor: YAML without anchors and aliases"});
   EXPECT_EQ(Errors("a: !!python/object x\n"),
