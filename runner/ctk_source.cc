@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <cmath>
 #include <cstdio>
 #include <ctime>
 #include <filesystem>
@@ -157,6 +158,11 @@ nlohmann::json ChaosToolkitJournal(const nlohmann::json& journal, const Experime
   for (const auto& a : activities) {
     if (a.contains("name") && a["name"].is_string()) by_name[a["name"]] = a;
   }
+  if (original.contains("rollbacks") && original["rollbacks"].is_array()) {
+    for (const auto& a : original["rollbacks"]) {
+      if (a.is_object() && a.contains("name") && a["name"].is_string()) by_name[a["name"]] = a;
+    }
+  }
   auto activity_of = [&](const nlohmann::json& outcome) {
     auto it = by_name.find(outcome.value("name", ""));
     return it != by_name.end() ? it->second : nlohmann::json({{"name", outcome.value("name", "")}});
@@ -220,7 +226,7 @@ nlohmann::json ChaosToolkitJournal(const nlohmann::json& journal, const Experime
   double duration = 0;
   auto t0 = EpochSeconds(start);
   auto t1 = EpochSeconds(end);
-  if (t0 && t1) duration = *t1 - *t0;
+  if (t0 && t1) duration = std::round((*t1 - *t0) * 1000) / 1000;
   char host[256] = {0};
   (void)::gethostname(host, sizeof host - 1);
   return {

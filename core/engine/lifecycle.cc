@@ -545,7 +545,11 @@ bool LifecycleEngine::RunMethod(const Experiment& experiment, RunReport& report)
       progress_.step = step;
       continue;
     }
-    if (pending.empty()) return true;
+    if (pending.empty()) {
+      // A wait that ends the method is waited for too (a Chaos Toolkit pause after the last
+      // activity, time to observe after the last fault ended).
+      return deps_.clock.SleepUntil(cursor, deps_.stop);
+    }
     auto [when, event] = *pending.begin();
     pending.erase(pending.begin());
     const FaultRecord& next = report.faults[event.index];

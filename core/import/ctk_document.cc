@@ -673,6 +673,10 @@ std::optional<ojson> Converter::MapToFault(const ojson& activity,
   const std::string program = argv[0].substr(argv[0].rfind('/') + 1);
   const std::string name = activity.value("name", "fault");
   auto signal_of = [](std::string s) -> std::optional<std::string> {
+    static const std::map<std::string, std::string> kNumbers = {
+        {"1", "SIGHUP"},   {"2", "SIGINT"},   {"3", "SIGQUIT"},  {"9", "SIGKILL"},
+        {"10", "SIGUSR1"}, {"12", "SIGUSR2"}, {"15", "SIGTERM"}, {"19", "SIGSTOP"}};
+    if (auto it = kNumbers.find(s); it != kNumbers.end()) s = it->second;
     if (s.rfind("SIG", 0) != 0) s = "SIG" + s;
     static const std::set<std::string> kKill = {"SIGKILL", "SIGTERM", "SIGINT",  "SIGHUP",
                                                 "SIGQUIT", "SIGUSR1", "SIGUSR2", "SIGSTOP"};
@@ -764,7 +768,10 @@ void Converter::Method(const ojson& v, const std::string& p) {
     };
     pause("before");
     auto probe = Probe(*activity, ap, false, nullptr);
-    if (!probe) continue;
+    if (!probe) {
+      pause("after");  // its errors too
+      continue;
+    }
     const bool background = activity->value("background", false);
     std::optional<ojson> mapped;
     if (options_.for_convert && (*probe)["type"] == "command" && !background) {
@@ -895,7 +902,6 @@ std::optional<CtkConversion> Converter::Run(const ojson& doc) {
     filled[k] =
         (k == "configuration" || k == "secrets") ? x : Substitute(x, Child(std::string(), k));
   }
-  if (errors_.size() != before) return std::nullopt;
 
   if (!filled.contains("title") || !filled["title"].is_string()) {
     Error("/title", filled.contains("title") ? FoundValue(filled["title"]) : kFoundMissing,

@@ -117,13 +117,16 @@ TEST(CliTest, UsageErrorsWordForWord) {
       {{"host", "end", "--grace", "5ms"},
        "ringfence host: --grace \"5ms\": at least 100ms (see ringfence host --help)"},
       {{"nope"},
-       "ringfence: unknown command 'nope' (commands: run validate faults demo recover status "
+       "ringfence: unknown command 'nope' (commands: run convert validate faults demo recover "
+       "status "
        "watchdog host help)"},
       {{"--bogus", "run", "x"},
-       "ringfence: unknown command '--bogus' (commands: run validate faults demo recover status "
+       "ringfence: unknown command '--bogus' (commands: run convert validate faults demo recover "
+       "status "
        "watchdog host help)"},
       {{"help", "nope"},
-       "ringfence help: unknown command 'nope' (commands: run validate faults demo recover status "
+       "ringfence help: unknown command 'nope' (commands: run convert validate faults demo recover "
+       "status "
        "watchdog host help) (see ringfence help --help)"},
   };
   for (const auto& [args, error] : cases) {

@@ -707,9 +707,10 @@ TEST_F(ExperimentTest, UnknownKeysAnywhere) {
   EXPECT_EQ(Errors(Doc({{"settings", {{"sead", 1}}}})),
             Lines{"exp.json: /settings/sead: unknown key: one of seed, probe_timeout, "
                   "revert_attempts, max_concurrency, on_unreachable, max_targets, "
+                  "steady_state_before, steady_state_after, rollback_strategy, "
                   "max_fault_lifetime"});
   EXPECT_EQ(Errors(Doc({{"rollbacks", {{{"argv", {"x"}}, {"cmd", "x"}}}}})),
-            Lines{"exp.json: /rollbacks/0/cmd: unknown key: one of name, argv, timeout"});
+            Lines{"exp.json: /rollbacks/0/cmd: unknown key: one of name, argv, action, timeout"});
   EXPECT_EQ(Errors(Doc({{"method",
                          {{{"type", "process_kill"},
                            {"target", "fleet"},

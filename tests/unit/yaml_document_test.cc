@@ -35,7 +35,7 @@ TEST(YamlDocumentTest, RefusesWithLineAndColumn) {
   EXPECT_EQ(Errors("a: !!python/object x\n"),
             Lines{"exp.yaml:1:4: tag tag:yaml.org,2002:python/object: YAML without tags"});
   EXPECT_EQ(Errors("a: 1\n---\nb: 2\n"),
-            Lines{"exp.yaml:3:1: a second YAML document: exactly one document"});
+            Lines{"exp.yaml:2:1: a second YAML document: exactly one document"});
   EXPECT_EQ(Errors("a: 1\na: 2\n"),
             Lines{"exp.yaml: /a: duplicate key: each key at most once in an object"});
   EXPECT_EQ(Errors("a: {b: {c: 1}}\n", 2),
