@@ -16,6 +16,7 @@
 #include "core/fault/fault.h"
 #include "core/ledger/file_ledger.h"
 #include "core/model/params.h"
+#include "runner/ctk_source.h"
 #include "runner/experiment_runner.h"
 #include "runner/host_command.h"
 #include "runner/state_commands.h"
@@ -285,7 +286,8 @@ void DeclareSuiteOptions(Declarer& d, SuiteOptions& s) {
           "made if missing) (default ringfence-journals)",
           Into(s.journal_dir));
   d.Flag("--fail-fast", s.fail_fast,
-         "a suite stops after the first experiment that does not pass; the rest are skipped");
+         "a suite stops after the first experiment that does not pass; the rest are skipped (a "
+         "Chaos Toolkit experiment: stop at the first deviation of its hypothesis)");
   d.Value("--tags", "a,b", "a suite runs only the experiments with one of these tags",
           [&s](const std::string& v) { return TakeTags(v, s.tags); });
   d.Value("--skip-tags", "a,b", "a suite skips the experiments with one of these tags",
@@ -327,6 +329,70 @@ std::string GameDayOptionsError(const RunRequest& r) {
     return "--control-token-file needs --control-listen";
   }
   return "";
+}
+
+// Options of Chaos Toolkit experiments (docs/chaos-toolkit.md), shared by run and convert.
+std::string TakeOneOf(const std::string& v, const std::vector<std::string>& allowed,
+                      std::string& out) {
+  std::string list;
+  for (size_t i = 0; i < allowed.size(); ++i) {
+    if (v == allowed[i]) {
+      out = v;
+      return "";
+    }
+    list += (i == 0 ? "" : i + 1 == allowed.size() ? " or " : ", ") + allowed[i];
+  }
+  return "expected " + list;
+}
+
+// `run` has one --fail-fast for suites and Chaos Toolkit experiments (DeclareSuiteOptions).
+void DeclareChaosToolkitOptions(Declarer& d, RunRequest& r, bool with_fail_fast) {
+  d.Value(
+      "--format", "auto|ctk|native",
+      "the experiment's format: auto tells a Chaos Toolkit experiment by its keys",
+      [&r](const std::string& v) {
+        return TakeOneOf(v, {"auto", "ctk", "native"}, r.format);
+      },
+      "auto");
+  d.Value("--rollback-strategy", "S",
+          "Chaos Toolkit experiments: when rollbacks run (default, always, never, deviated); "
+          "faults are reverted whatever it says",
+          [&r](const std::string& v) {
+            return TakeOneOf(v, {"default", "always", "never", "deviated"}, r.rollback_strategy);
+          });
+  d.Value("--hypothesis-strategy", "S",
+          "Chaos Toolkit experiments: when the steady-state hypothesis is checked (default, "
+          "before-method-only, after-method-only, during-method, continuously)",
+          [&r](const std::string& v) {
+            return TakeOneOf(v,
+                             {"default", "before-method-only", "after-method-only", "during-method",
+                              "continuously"},
+                             r.hypothesis_strategy);
+          });
+  d.Value("--hypothesis-frequency", "SECONDS",
+          "Chaos Toolkit experiments: how often a during-method or continuously hypothesis is "
+          "checked (seconds, or a duration such as 500ms; at least 50ms)",
+          [&r](const std::string& v) {
+            char* end = nullptr;
+            errno = 0;
+            const double seconds = std::strtod(v.c_str(), &end);
+            Result<Duration> d = ParseDuration(v);
+            std::chrono::milliseconds ms{0};
+            if (!v.empty() && *end == '\0' && errno == 0 && seconds > 0 && seconds <= 86400) {
+              ms = std::chrono::milliseconds(static_cast<long long>(seconds * 1000));
+            } else if (d.ok()) {
+              ms = std::chrono::duration_cast<std::chrono::milliseconds>(*d);
+            }
+            if (ms.count() < 50 || ms > std::chrono::hours(24)) {
+              return std::string("expected seconds or a duration from 50ms to 24h");
+            }
+            r.hypothesis_frequency = ms;
+            return std::string();
+          });
+  if (!with_fail_fast) return;
+  d.Flag("--fail-fast", r.fail_fast,
+         "Chaos Toolkit experiments: stop at the first deviation of a during-method or "
+         "continuously hypothesis (ringfence always does: the run aborts and reverts)");
 }
 
 void DeclareRun(Declarer& d) {
@@ -384,12 +450,22 @@ void DeclareRun(Declarer& d) {
             return std::string();
           });
   DeclareGameDayOptions(d, r);
+  DeclareChaosToolkitOptions(d, r, /*with_fail_fast=*/false);
+  d.Value(
+      "--journal-format", "native|ctk",
+      "ctk also writes a Chaos Toolkit-shaped journal.json beside the journal (Chaos Toolkit "
+      "experiments only)",
+      [&r](const std::string& v) {
+        return TakeOneOf(v, {"native", "ctk"}, r.journal_format);
+      },
+      "native");
   d.Finally([&d, &line, storage] {
     if (storage->files.empty()) return d.Fail("expected at least one experiment FILE");
     SuiteOptions& suite = line.suite;
     suite.files = storage->files;
-    suite.suite = storage->files.size() > 1 || !suite.journal_dir.empty() || suite.fail_fast ||
+    suite.suite = storage->files.size() > 1 || !suite.journal_dir.empty() ||
                   !suite.tags.empty() || !suite.skip_tags.empty();
+    line.run.fail_fast = suite.fail_fast;  // the one --fail-fast (DeclareChaosToolkitOptions)
     suite.journal_given = d.app().get_option("--journal")->count() > 0;
     if (suite.suite && suite.journal_given) {
       return d.Fail(
@@ -407,6 +483,22 @@ void DeclareRun(Declarer& d) {
     if (line.run.file == kStandardInputName && line.run.inventory == kStandardInputName) {
       d.Fail("standard input (-) can be read only once");
     }
+  });
+}
+
+void DeclareConvert(Declarer& d) {
+  CommandLine& line = d.line();
+  auto files = std::make_shared<std::vector<std::string>>();
+  d.Positional("FILE", "FILE", *files,
+               "a Chaos Toolkit experiment, JSON or YAML (- reads standard input)");
+  d.Value("-o,--output", "OUT", "where the native experiment goes (default: standard output)",
+          Into(line.convert.output));
+  d.Repeated("--var", "k=v", "overrides the configuration entry k",
+             [&line](const std::string& v) { return TakeNameValue(v, line.convert.options.vars); });
+  DeclareChaosToolkitOptions(d, line.convert.options, /*with_fail_fast=*/true);
+  d.Finally([&d, &line, files] {
+    if (files->size() != 1) return d.Fail("expected exactly one experiment FILE");
+    line.convert.file = (*files)[0];
   });
 }
 
@@ -604,6 +696,7 @@ int CmdWatchdog(const CommandLine& line) { return RunWatchdog(line.ledger, line.
 int CmdHost(const CommandLine& line) { return RunHostAction(line.host); }
 int CmdReport(const CommandLine& line) { return RunReportCommand(line.report); }
 int CmdValidate(const CommandLine& line);
+int CmdConvert(const CommandLine& line) { return ConvertExperimentFile(line.convert); }
 int CmdFaults(const CommandLine& line);
 int CmdHelp(const CommandLine& line);
 
@@ -622,6 +715,10 @@ const Command kCommands[] = {
      "(always), check again, write the journal; several FILEs or a folder run as a suite under "
      "one lock (docs/suites.md)",
      DeclareRun, CmdRun},
+    {"convert",
+     "write the native experiment equivalent to a Chaos Toolkit one (JSON or YAML) and say "
+     "what could not be mapped exactly",
+     DeclareConvert, CmdConvert},
     {"validate", "check experiment files without running anything; exit 2 if any is invalid",
      DeclareValidate, CmdValidate},
     {"suite",
@@ -860,7 +957,19 @@ int CmdValidate(const CommandLine& line) {
     LoadOptions options;
     options.vars = vars;
     options.catalog = &FaultRegistry::Global();
-    auto experiment = LoadExperimentFile(file, options, errors);
+    // A Chaos Toolkit experiment (or a YAML file) is validated as the native one it becomes.
+    std::optional<Experiment> experiment;
+    InputFileRefusal refusal;
+    Result<std::string> text =
+        ReadCommandLineInput(file, kMaxExperimentBytes, "JSON file", &refusal);
+    if (!text.ok()) {
+      errors.Add("", refusal.found, refusal.allowed);
+    } else {
+      RunRequest request;
+      request.vars = line.vars;
+      auto source = ReadExperimentSource(file, *text, ChaosToolkitSourceOptions(request), errors);
+      if (source) experiment = LoadExperimentText(source->native_text, options, errors);
+    }
     if (!experiment) {
       for (const auto& l : errors.Format(file)) std::fprintf(stderr, "%s\n", l.c_str());
       code = 2;

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "core/base/secret_values.h"
+#include "runner/convert_command.h"
 #include "runner/experiment_runner.h"
 #include "runner/host_command.h"
 #include "runner/report_command.h"
@@ -28,6 +29,7 @@ struct CommandLine {
   bool markdown = false;     // help --markdown: docs/cli.md's tables
   RunRequest run;            // run; demo's run options
   DemoRequest demo;          // demo (its `run` is filled from `run`)
+  ConvertRequest convert;    // convert
   std::map<std::string, std::string> vars;  // validate --var
   std::vector<std::string> files;           // validate FILE...
   SuiteOptions suite;                       // run FILE... and suite FILE: the suite options

@@ -33,6 +33,7 @@
 #include "runner/control_server.h"
 #include "runner/dashboard.h"
 #include "core/targets/host_selection.h"
+#include "runner/ctk_source.h"
 #include "runner/fleet_setup.h"
 #include "runner/game_day.h"
 #include "runner/redaction.h"
@@ -202,11 +203,25 @@ int RunExperimentFile(const RunRequest& request, RunOutcome* outcome) {
   auto redactor = SecretsOf(request, *text);
   SetLogRedactor(redactor);
   ValidationErrors errors;
+  // A Chaos Toolkit experiment (or a YAML file) becomes a native document first.
+  std::optional<ExperimentSource> source =
+      ReadExperimentSource(request.file, *text, ChaosToolkitSourceOptions(request), errors);
+  if (source && source->ctk) {
+    for (const auto& [name, value] : source->ctk->secrets) redactor->Add(name, value);
+    for (const auto& note : source->ctk->notes) {
+      spdlog::info("{}: note: {}", request.file, redactor->Apply(note));
+    }
+  }
+  if (request.journal_format == "ctk" && source && !source->ctk) {
+    errors.Add("", "a native experiment", "a Chaos Toolkit experiment for --journal-format ctk");
+    source.reset();
+  }
   LoadOptions options;
   options.vars = request.vars;
   for (const auto& [name, value] : request.secrets) options.vars[name] = value;
   options.catalog = &FaultRegistry::Global();
-  auto experiment = LoadExperimentText(*text, options, errors);
+  std::optional<Experiment> experiment;
+  if (source) experiment = LoadExperimentText(source->native_text, options, errors);
   if (!experiment) {
     for (const auto& line : errors.Format(request.file)) {
       std::fprintf(stderr, "%s\n", redactor->Apply(line).c_str());
@@ -490,6 +505,16 @@ int RunExperimentFile(const RunRequest& request, RunOutcome* outcome) {
     written = WriteJournal(request.journal, redactor->Apply(final_journal));
   }
   if (!written.ok()) spdlog::error("journal not written: {}", written.message());
+  if (request.journal_format == "ctk" && source) {
+    const std::string ctk_path = ChaosToolkitJournalPath(request.journal);
+    Status ctk_written =
+        WriteJournal(ctk_path, redactor->Apply(ChaosToolkitJournal(redactor->Apply(final_journal), *source)));
+    if (!ctk_written.ok()) {
+      spdlog::error("Chaos Toolkit journal not written: {}", ctk_written.message());
+    } else {
+      spdlog::info("Chaos Toolkit journal: {}", ctk_path);
+    }
+  }
   PrintVerdict(report, written.ok() ? request.journal : "", code, *redactor);
   if (outcome != nullptr) {
     *outcome = {true, redactor->Apply(experiment->title), RunStatusName(report.status),

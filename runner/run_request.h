@@ -43,6 +43,13 @@ struct RunRequest {
   std::string control_listen;      // --control-listen ADDR:PORT: the control API
   std::string control_token_file;  // --control-token-file F: `name token` a line
   std::string limit;           // --limit PATTERN: only the inventory hosts it matches (Ansible's)
+  // Chaos Toolkit experiments (docs/chaos-toolkit.md).
+  std::string format = "auto";      // --format auto|ctk|native
+  std::string rollback_strategy;    // --rollback-strategy ("": the experiment's runtime)
+  std::string hypothesis_strategy;  // --hypothesis-strategy ("": the experiment's runtime)
+  std::optional<std::chrono::milliseconds> hypothesis_frequency;  // --hypothesis-frequency
+  bool fail_fast = false;                                         // --fail-fast
+  std::string journal_format = "native";                          // --journal-format native|ctk
 };
 
 // One `ringfence demo`: the runner declares its options (runner/cli.cc); demo/ runs it and

@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <exception>
 #include <map>
+#include <memory>
 #include <random>
 #include <thread>
 
@@ -525,6 +526,17 @@ bool LifecycleEngine::RunMethod(const Experiment& experiment, RunReport& report)
     size_t index;
   };
   std::multimap<Mono, Event> pending;
+  // Background actions run on threads of their own; whichever way the method ends, they are
+  // waited for (a stop request ends them) and their outcomes logged.
+  struct BackgroundActions {
+    RunReport& report;
+    std::vector<std::thread> threads;
+    std::vector<std::unique_ptr<nlohmann::json>> entries;
+    ~BackgroundActions() {
+      for (auto& t : threads) t.join();
+      for (auto& e : entries) report.method_log.push_back(std::move(*e));
+    }
+  } background{report, {}, {}};
   const Mono t0 = deps_.system.clock().Monotonic();
   Mono cursor = t0;
   size_t step = 0;
@@ -562,6 +574,22 @@ bool LifecycleEngine::RunMethod(const Experiment& experiment, RunReport& report)
           entry["wait"] = FormatDuration(s.wait.duration);
           report.method_log.push_back(entry);
           break;
+        case MethodStep::Kind::kAction: {
+          if (s.background) {
+            auto* out = background.entries.emplace_back(new nlohmann::json(entry)).get();
+            background.threads.emplace_back([this, &experiment, &s, out] {
+              (*out)["action"] = deps_.probes.Run(s.probe, experiment, deps_.stop).ToJson();
+              (*out)["background"] = true;
+            });
+            break;
+          }
+          SetActivity("action " + s.probe.name);
+          entry["action"] = deps_.probes.Run(s.probe, experiment, deps_.stop).ToJson();
+          report.method_log.push_back(entry);
+          cursor = std::max(cursor, deps_.system.clock().Monotonic());
+          if (deps_.stop.stop_requested()) return false;  // the action was cut short
+          break;
+        }
         case MethodStep::Kind::kProbe: {
           SetActivity("probe " + s.probe.name);
           ProbeOutcome outcome = deps_.probes.Run(s.probe, experiment, deps_.stop);
@@ -584,7 +612,11 @@ bool LifecycleEngine::RunMethod(const Experiment& experiment, RunReport& report)
       progress_.step = step;
       continue;
     }
-    if (pending.empty()) return true;
+    if (pending.empty()) {
+      // A wait that ends the method is waited for too (a Chaos Toolkit pause after the last
+      // activity, time to observe after the last fault ended).
+      return deps_.system.clock().SleepUntil(cursor, deps_.stop);
+    }
     auto [when, event] = *pending.begin();
     pending.erase(pending.begin());
     const FaultRecord& next = report.faults[event.index];
@@ -610,9 +642,17 @@ void LifecycleEngine::RunRollbacks(const Experiment& experiment, RunReport& repo
   SetPhase("rollbacks");
   for (const RollbackSpec& rb : experiment.rollbacks) {
     SetActivity("rollback " + rb.name);
-    nlohmann::json entry = {{"name", rb.name},
-                            {"argv", rb.argv},
-                            {"started_at", FormatRfc3339(deps_.system.clock().Now())}};
+    if (rb.action) {
+      nlohmann::json entry = {{"name", rb.name}, {"started_at", FormatRfc3339(deps_.system.clock().Now())}};
+      ProbeOutcome outcome = deps_.probes.Run(*rb.action, experiment);
+      entry["action"] = outcome.ToJson();
+      entry["ok"] = outcome.met;
+      if (!outcome.met) spdlog::warn("rollback {} failed: {}", rb.name, outcome.detail);
+      report.rollbacks.push_back(entry);
+      continue;
+    }
+    nlohmann::json entry = {
+        {"name", rb.name}, {"argv", rb.argv}, {"started_at", FormatRfc3339(deps_.system.clock().Now())}};
     auto result = deps_.system.Run(rb.argv, rb.timeout);
     if (!result.ok()) {
       entry["ok"] = false;
@@ -698,7 +738,7 @@ RunReport LifecycleEngine::Run(const Experiment& experiment, uint64_t seed,
         return report;
       }
     }
-    if (!deps_.stop.stop_requested()) {
+    if (!deps_.stop.stop_requested() && experiment.settings.steady_state_before) {
       SetPhase("steady-state-before");
       report.steady_before = CheckSteadyState(experiment, &deps_.stop);
       report.steady_before_at = deps_.system.clock().Now();
@@ -713,6 +753,10 @@ RunReport LifecycleEngine::Run(const Experiment& experiment, uint64_t seed,
           report.status = RunStatus::kNotSteady;
           report.reason = "steady state not met before the method: " + p.name +
                           (p.detail.empty() ? "" : ": " + p.detail);
+          // Chaos Toolkit's "always": rollbacks run even though the method never began.
+          if (experiment.settings.rollback_strategy == RollbackStrategy::kAlways) {
+            RunRollbacks(experiment, report);
+          }
           report.ended_at = deps_.system.clock().Now();
           return report;
         }
@@ -820,15 +864,17 @@ RunReport LifecycleEngine::Run(const Experiment& experiment, uint64_t seed,
     report.status = RunStatus::kInterrupted;
     report.reason = "interrupted by " + deps_.stop.reason();
   }
-  if (method_entered) {
+  const RollbackStrategy strategy = experiment.settings.rollback_strategy;
+  auto run_rollbacks = [&] {
     try {
       RunRollbacks(experiment, report);
     } catch (const std::exception& e) {
       spdlog::error("rollbacks: {}", e.what());
     }
-  }
-  if (method_entered) Checkpoint(report, "rollbacks-done");
-  if (method_entered && !interrupted) {
+    Checkpoint(report, "rollbacks-done");
+  };
+  if (method_entered && strategy == RollbackStrategy::kAfterRevert) run_rollbacks();
+  if (method_entered && !interrupted && experiment.settings.steady_state_after) {
     SetPhase("steady-state-after");
     report.steady_after = CheckSteadyState(experiment, nullptr);
     report.steady_after_checked = true;
@@ -855,6 +901,14 @@ RunReport LifecycleEngine::Run(const Experiment& experiment, uint64_t seed,
         }
       }
     }
+  }
+  // The Chaos Toolkit strategies run rollbacks after the steady state after, as it does; they
+  // never change the verdict.
+  if (method_entered && strategy != RollbackStrategy::kAfterRevert &&
+      strategy != RollbackStrategy::kNever) {
+    bool deviated = false;
+    for (const auto& p : report.steady_after) deviated = deviated || !p.met;
+    if (strategy != RollbackStrategy::kDeviated || deviated) run_rollbacks();
   }
   for (const auto& f : report.faults) {
     for (const auto& t : f.targets) {

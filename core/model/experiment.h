@@ -67,12 +67,25 @@ struct TargetSpec {
 
 // ---- Probes ----------------------------------------------------------------------------------
 
-// What a probe's value must be: an exact value, a numeric range, or a regex over a string.
+// What a probe's value must be: an exact value, a numeric range, a regex over a string, or one
+// of a list of allowed values.
 struct Tolerance {
-  enum class Kind { kExact, kRange, kRegex } kind = Kind::kExact;
+  enum class Kind { kExact, kRange, kRegex, kOneOf } kind = Kind::kExact;
   nlohmann::json exact;            // kExact
   std::optional<double> min, max;  // kRange (inclusive; either may be open)
   Regex regex;                     // kRegex (searched)
+  nlohmann::json one_of;           // kOneOf: an array; the value must equal one of its members
+  nlohmann::json ToJson() const;
+};
+
+// A check of a probe's output (a command's stdout, an HTTP body) read as JSON: the values the
+// JSONPath `path` selects (core/base/json_path.h) must equal `expect` (a single value: exactly
+// that one match; an array: exactly those matches, in order), or number `count`, or, with
+// neither, be at least one.
+struct JsonPathCheck {
+  std::string path;
+  std::optional<nlohmann::json> expect;
+  std::optional<int64_t> count;
   nlohmann::json ToJson() const;
 };
 
@@ -85,14 +98,20 @@ struct ProbeSpec {
   Duration timeout = std::chrono::seconds(2);
   // http: the value is the status code; `tolerance` defaults to exactly 200.
   std::string url;
-  std::string method = "GET";
+  std::string method = "GET";  // GET, HEAD, POST, PUT, PATCH or DELETE
   std::optional<Regex> body_regex;
+  std::optional<JsonPathCheck> body_jsonpath;
+  std::vector<std::pair<std::string, std::string>> headers;  // sent as given
+  std::string body;                                          // sent with POST, PUT, PATCH
+  std::string content_type = "text/plain";                   // of `body`
+  bool verify_tls = true;  // false: an https server's certificate is not checked
   // tcp: the value is true when a connection was made; met when it is.
   std::string address = "127.0.0.1";
   int port = 0;
   // command: the value is the exit code; `tolerance` defaults to exactly 0.
   std::vector<std::string> argv;
   std::optional<Regex> stdout_regex;
+  std::optional<JsonPathCheck> stdout_jsonpath;
   // process_alive: the value is the number of processes the target's selector matches now
   // (selection mode ignored); `tolerance` defaults to at least 1.
   std::string target;
@@ -116,16 +135,20 @@ struct WaitStep {
 
 // Steps run in order. A fault step schedules its fault (start_after later, active for
 // `duration`) and the method moves on at once; a wait step advances; a probe step runs its
-// probe and, when it is not met, ends the method with status `failed`.
+// probe and, when it is not met, ends the method with status `failed`; an action step runs its
+// command or HTTP request (a ProbeSpec) and records the outcome without ending the method —
+// with `background`, on a thread of its own while the method goes on (the method waits for it
+// before it ends).
 struct MethodStep {
-  enum class Kind { kFault, kWait, kProbe } kind = Kind::kFault;
+  enum class Kind { kFault, kWait, kProbe, kAction } kind = Kind::kFault;
   std::string pointer;  // "/method/<i>"
   // What --from / --to and the operator call it: the fault's or the probe's name; a wait
   // step's optional `name`, else "wait-<i>".
   std::string name;
   FaultStep fault;
   WaitStep wait;
-  ProbeSpec probe;
+  ProbeSpec probe;          // kProbe, kAction
+  bool background = false;  // kAction
 };
 
 // ---- Guards ----------------------------------------------------------------------------------
@@ -151,11 +174,21 @@ struct GuardSpec {
 
 // ---- Rollbacks and settings ------------------------------------------------------------------
 
+// A user rollback: a command (`argv`), or an HTTP request or command given as a probe object
+// (`action`, judged by its tolerance).
 struct RollbackSpec {
   std::string name;
   std::vector<std::string> argv;
   Duration timeout = std::chrono::seconds(30);
+  std::optional<ProbeSpec> action;
 };
+
+// When user rollbacks run (settings.rollback_strategy). kAfterRevert (the native default):
+// after the faults are reverted, whenever the method began, before the steady state after.
+// The others run them after the steady state after, as Chaos Toolkit does: kDefault when the
+// method began, kAlways even when the steady state before failed, kNever not at all, kDeviated
+// only when the steady state after was not met. Faults are reverted whatever the strategy.
+enum class RollbackStrategy { kAfterRevert, kDefault, kAlways, kNever, kDeviated };
 
 struct Settings {
   std::optional<uint64_t> seed;                      // overridden by --seed; generated when absent
@@ -172,6 +205,10 @@ struct Settings {
   int max_targets = 100;
   // An operator's hold (docs/game-days.md) longer than this aborts the run.
   Duration max_hold = std::chrono::minutes(15);
+  // Whether the steady state is checked before and after the method.
+  bool steady_state_before = true;
+  bool steady_state_after = true;
+  RollbackStrategy rollback_strategy = RollbackStrategy::kAfterRevert;
 };
 
 struct Experiment {

@@ -40,6 +40,7 @@ struct Experiment;
 struct FaultStep;
 struct GuardSpec;
 struct HostSelection;
+struct JsonPathCheck;
 struct MethodStep;
 struct ProbeSpec;
 struct ProcessSelector;
@@ -119,6 +120,7 @@ class ExperimentReader {
 
   // read_probes.cc
   std::optional<Tolerance> ReadTolerance(const ojson& v, const std::string& p);
+  std::optional<JsonPathCheck> ReadJsonPathCheck(const ojson& v, const std::string& p);
   std::optional<ProbeSpec> ReadProbe(const ojson& v, const std::string& p, size_t index);
 
   // read_method.cc

@@ -92,7 +92,12 @@ void ExperimentReader::Read(const ojson& doc, Experiment& out) {
   };
   for (auto& probe : out.steady_state) default_timeout(probe);
   for (auto& step : out.method) {
-    if (step.kind == MethodStep::Kind::kProbe) default_timeout(step.probe);
+    if (step.kind == MethodStep::Kind::kProbe || step.kind == MethodStep::Kind::kAction) {
+      default_timeout(step.probe);
+    }
+  }
+  for (auto& rollback : out.rollbacks) {
+    if (rollback.action) default_timeout(*rollback.action);
   }
   // No wait may outlast settings.max_fault_lifetime either (a signal must never wait on it).
   for (const auto& [at, d] : timeouts_) {

@@ -14,7 +14,7 @@ std::string ExperimentReader::StepTypesAllowed() const {
     names += (names.empty() ? "" : ", ") + f->Declaration().name;
   }
   return "a fault type (" + (names.empty() ? std::string("none registered") : names) +
-         "), \"wait\" or \"probe\"";
+         "), \"wait\", \"probe\" or \"action\"";
 }
 
 std::optional<MethodStep> ExperimentReader::ReadStep(const ojson& v, const std::string& p,
@@ -30,7 +30,7 @@ std::optional<MethodStep> ExperimentReader::ReadStep(const ojson& v, const std::
   }
   const std::string type = type_it->is_string() ? type_it->get<std::string>() : "";
   const FaultSchema* factory = type.empty() ? nullptr : catalog_.FindSchema(type);
-  if (type != "wait" && type != "probe" && factory == nullptr) {
+  if (type != "wait" && type != "probe" && type != "action" && factory == nullptr) {
     Error(Child(p, "type"), *type_it, StepTypesAllowed());
     return std::nullopt;
   }
@@ -57,6 +57,17 @@ std::optional<MethodStep> ExperimentReader::ReadStep(const ojson& v, const std::
                {{"type", true, "", ignore},
                 {"probe", true, kProbeObject, [&](const ojson& x, const std::string& xp) {
                    if (auto probe = ReadProbe(x, xp, index)) step.probe = *probe;
+                 }}});
+  } else if (type == "action") {
+    step.kind = MethodStep::Kind::kAction;
+    ReadObject(v, p,
+               {{"type", true, "", ignore},
+                {"action", true, kProbeObject,
+                 [&](const ojson& x, const std::string& xp) {
+                   if (auto probe = ReadProbe(x, xp, index)) step.probe = *probe;
+                 }},
+                {"background", false, "", [&](const ojson& x, const std::string& xp) {
+                   if (auto b = Bool(x, xp)) step.background = *b;
                  }}});
   } else {
     step.kind = MethodStep::Kind::kFault;

@@ -3,6 +3,7 @@
 
 #include "core/model/experiment_reader.h"
 
+#include "core/base/json_path.h"
 #include "core/model/experiment.h"
 
 namespace ringfence::internal {
@@ -13,7 +14,10 @@ namespace {
 constexpr char kRegex[] = "an RE2 regular expression";
 constexpr char kProbeTypes[] = "one of http, tcp, command, process_alive";
 constexpr char kToleranceAllowed[] =
-    "a number, a string, [low, high], {\"min\": x, \"max\": y} or {\"regex\": \"…\"}";
+    "a number, a string, [low, high], {\"min\": x, \"max\": y}, {\"regex\": \"…\"} "
+    "or {\"one_of\": [values]}";
+constexpr char kHttpMethods[] = "one of GET, HEAD, POST, PUT, PATCH, DELETE";
+constexpr char kJsonPathAllowed[] = "a JSONPath expression ($.a.b[0], $..name, $.items[*])";
 
 }  // namespace
 
@@ -50,6 +54,16 @@ std::optional<Tolerance> ExperimentReader::ReadTolerance(const ojson& v, const s
     t.max = v[1].get<double>();
     return t;
   }
+  if (v.is_object() && v.contains("one_of")) {
+    if (v.size() != 1 || !v["one_of"].is_array() || v["one_of"].empty()) {
+      Error(v.size() != 1 ? p : Child(p, "one_of"), v.size() != 1 ? v : v["one_of"],
+            v.size() != 1 ? kToleranceAllowed : "a non-empty array of values");
+      return std::nullopt;
+    }
+    t.kind = Tolerance::Kind::kOneOf;
+    t.one_of = nlohmann::json(v["one_of"]);
+    return t;
+  }
   if (!v.is_object() || v.empty() || (v.contains("regex") && v.size() > 1)) {
     Error(p, v, kToleranceAllowed);
     return std::nullopt;
@@ -79,6 +93,40 @@ std::optional<Tolerance> ExperimentReader::ReadTolerance(const ojson& v, const s
     }
   }
   return t;
+}
+
+std::optional<JsonPathCheck> ExperimentReader::ReadJsonPathCheck(const ojson& v,
+                                                                 const std::string& p) {
+  if (!v.is_object()) {
+    Error(p, v, "an object {\"path\": \"$…\", \"expect\": value, \"count\": n}");
+    return std::nullopt;
+  }
+  JsonPathCheck check;
+  const size_t before = errors_.size();
+  ReadObject(v, p,
+             {{"path", true, kJsonPathAllowed,
+               [&](const ojson& x, const std::string& xp) {
+                 if (!x.is_string()) return Error(xp, x, kJsonPathAllowed);
+                 Result<JsonPath> path = JsonPath::Parse(x.get<std::string>());
+                 if (!path.ok()) {
+                   return Error(
+                       xp, x, std::string(kJsonPathAllowed) + " (" + path.status().message() + ")");
+                 }
+                 check.path = x.get<std::string>();
+               }},
+              {"expect", false, "",
+               [&](const ojson& x, const std::string&) { check.expect = nlohmann::json(x); }},
+              {"count", false, "", [&](const ojson& x, const std::string& xp) {
+                 if (auto n = Integer(x, xp, 0, 1000000, "an integer from 0 to 1000000")) {
+                   check.count = *n;
+                 }
+               }}});
+  if (errors_.size() != before) return std::nullopt;
+  if (check.expect && check.count) {
+    Error(p, v, "at most one of expect, count");
+    return std::nullopt;
+  }
+  return check;
 }
 
 std::optional<ProbeSpec> ExperimentReader::ReadProbe(const ojson& v, const std::string& p,
@@ -142,14 +190,43 @@ std::optional<ProbeSpec> ExperimentReader::ReadProbe(const ojson& v, const std::
                           probe.url = x.get<std::string>();
                         }});
       fields.push_back({"method", false, "", [&](const ojson& x, const std::string& xp) {
-                          if (x != "GET" && x != "HEAD" && x != "POST") {
-                            return Error(xp, x, "one of GET, HEAD, POST");
+                          if (x != "GET" && x != "HEAD" && x != "POST" && x != "PUT" &&
+                              x != "PATCH" && x != "DELETE") {
+                            return Error(xp, x, kHttpMethods);
                           }
                           probe.method = x.get<std::string>();
                         }});
       fields.push_back({"status", false, "", tolerance});
       fields.push_back({"body_regex", false, "", [&](const ojson& x, const std::string& xp) {
                           probe.body_regex = RegexValue(x, xp, false, kRegex);
+                        }});
+      fields.push_back({"body_jsonpath", false, "", [&](const ojson& x, const std::string& xp) {
+                          probe.body_jsonpath = ReadJsonPathCheck(x, xp);
+                        }});
+      fields.push_back({"headers", false, "", [&](const ojson& x, const std::string& xp) {
+                          if (!x.is_object()) return Error(xp, x, "an object of strings");
+                          for (const auto& [name, value] : x.items()) {
+                            if (name.empty() || name.find_first_of(":\r\n") != std::string::npos) {
+                              Error(Child(xp, name), name, "a header name");
+                            } else if (!value.is_string() ||
+                                       value.get_ref<const std::string&>().find_first_of("\r\n") !=
+                                           std::string::npos) {
+                              Error(Child(xp, name), value, "a string on one line");
+                            } else {
+                              probe.headers.emplace_back(name, value.get<std::string>());
+                            }
+                          }
+                        }});
+      fields.push_back({"body", false, "", [&](const ojson& x, const std::string& xp) {
+                          if (auto s = String(x, xp, false, kAString)) probe.body = *s;
+                        }});
+      fields.push_back({"content_type", false, "", [&](const ojson& x, const std::string& xp) {
+                          if (auto s = String(x, xp, true, kNonEmptyString)) {
+                            probe.content_type = *s;
+                          }
+                        }});
+      fields.push_back({"verify_tls", false, "", [&](const ojson& x, const std::string& xp) {
+                          if (auto b = Bool(x, xp)) probe.verify_tls = *b;
                         }});
       break;
     case ProbeType::kTcp:
@@ -172,6 +249,9 @@ std::optional<ProbeSpec> ExperimentReader::ReadProbe(const ojson& v, const std::
       fields.push_back({"exit_code", false, "", tolerance});
       fields.push_back({"stdout_regex", false, "", [&](const ojson& x, const std::string& xp) {
                           probe.stdout_regex = RegexValue(x, xp, false, kRegex);
+                        }});
+      fields.push_back({"stdout_jsonpath", false, "", [&](const ojson& x, const std::string& xp) {
+                          probe.stdout_jsonpath = ReadJsonPathCheck(x, xp);
                         }});
       break;
     case ProbeType::kProcessAlive:

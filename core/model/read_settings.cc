@@ -22,9 +22,13 @@ std::optional<RollbackSpec> ExperimentReader::ReadRollback(const ojson& v, const
                [&](const ojson& x, const std::string& xp) {
                  if (auto s = String(x, xp, true, kNonEmptyString)) r.name = *s;
                }},
-              {"argv", true, kArgvAllowed,
+              {"argv", false, "",
                [&](const ojson& x, const std::string& xp) {
                  if (auto a = Strings(x, xp, kArgvAllowed, true)) r.argv = *a;
+               }},
+              {"action", false, "",
+               [&](const ojson& x, const std::string& xp) {
+                 if (auto probe = ReadProbe(x, xp, index)) r.action = *probe;
                }},
               {"timeout", false, "", [&](const ojson& x, const std::string& xp) {
                  if (auto d = DurationValue(x, xp, true)) {
@@ -33,6 +37,14 @@ std::optional<RollbackSpec> ExperimentReader::ReadRollback(const ojson& v, const
                  }
                }}});
   if (errors_.size() != before) return std::nullopt;
+  if (v.contains("argv") == v.contains("action")) {
+    if (v.contains("argv")) {
+      Error(p, v, "exactly one of argv, action");
+    } else {
+      errors_.Add(Child(p, "argv"), kFoundMissing, kArgvAllowed);
+    }
+    return std::nullopt;
+  }
   return r;
 }
 
@@ -82,6 +94,29 @@ void ExperimentReader::ReadSettings(const ojson& v, const std::string& p, Settin
                    }
                    s.max_hold = *d;
                  }
+               }},
+              {"steady_state_before", false, "",
+               [&](const ojson& x, const std::string& xp) {
+                 if (auto b = Bool(x, xp)) s.steady_state_before = *b;
+               }},
+              {"steady_state_after", false, "",
+               [&](const ojson& x, const std::string& xp) {
+                 if (auto b = Bool(x, xp)) s.steady_state_after = *b;
+               }},
+              {"rollback_strategy", false, "",
+               [&](const ojson& x, const std::string& xp) {
+                 static const std::map<std::string, RollbackStrategy> kStrategies = {
+                     {"after-revert", RollbackStrategy::kAfterRevert},
+                     {"default", RollbackStrategy::kDefault},
+                     {"always", RollbackStrategy::kAlways},
+                     {"never", RollbackStrategy::kNever},
+                     {"deviated", RollbackStrategy::kDeviated}};
+                 auto it =
+                     x.is_string() ? kStrategies.find(x.get<std::string>()) : kStrategies.end();
+                 if (it == kStrategies.end()) {
+                   return Error(xp, x, "one of after-revert, default, always, never, deviated");
+                 }
+                 s.rollback_strategy = it->second;
                }},
               {"max_fault_lifetime", false, "", [&](const ojson& x, const std::string& xp) {
                  if (auto d = DurationValue(x, xp, true)) {

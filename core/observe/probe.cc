@@ -13,6 +13,7 @@
 #include <cmath>
 #include <cstring>
 
+#include "core/base/json_path.h"
 #include "core/targets/target_resolver.h"
 
 namespace ringfence {
@@ -72,6 +73,39 @@ void JudgeText(ProbeOutcome& outcome, const std::optional<Regex>& pattern, const
   } else if (!*matched) {
     outcome.met = false;
     outcome.detail = std::string(what) + " does not match /" + pattern->pattern() + "/";
+  }
+}
+
+// Then, when still met, requires `check` to hold for `text` read as JSON.
+void JudgeJsonPath(ProbeOutcome& outcome, const std::optional<JsonPathCheck>& check,
+                   const std::string& text, const char* what) {
+  if (!outcome.met || !check) return;
+  outcome.met = false;
+  Result<JsonPath> path = JsonPath::Parse(check->path);
+  if (!path.ok()) {
+    outcome.detail = "invalid JSONPath " + check->path + ": " + path.status().message();
+    return;
+  }
+  nlohmann::json doc = nlohmann::json::parse(text, nullptr, false);
+  if (doc.is_discarded()) {
+    outcome.detail = std::string(what) + " is not JSON";
+    return;
+  }
+  const std::vector<nlohmann::json> found = path->Select(doc);
+  const nlohmann::json matches(found);
+  if (check->expect) {
+    outcome.met = check->expect->is_array() ? matches == *check->expect
+                                            : found.size() == 1 && found[0] == *check->expect;
+  } else if (check->count) {
+    outcome.met = static_cast<int64_t>(found.size()) == *check->count;
+  } else {
+    outcome.met = !found.empty();
+  }
+  if (!outcome.met) {
+    std::string shown = matches.dump();
+    if (shown.size() > 200) shown = shown.substr(0, 199) + "…";
+    outcome.detail = std::string(what) + " " + check->path + " selects " + shown + ", expected " +
+                     check->ToJson().dump();
   }
 }
 
@@ -187,6 +221,10 @@ class SystemProbeRunner : public ProbeRunner {
     HttpRequest request;
     request.method = probe.method;
     request.url = probe.url;
+    request.headers = probe.headers;
+    request.body = probe.body;
+    request.content_type = probe.content_type;
+    request.verify_tls = probe.verify_tls;
     request.timeout = probe.timeout;
     request.max_body_bytes = kMaxHttpBodyBytes;
     request.stop = stop;
@@ -198,6 +236,7 @@ class SystemProbeRunner : public ProbeRunner {
     outcome.value = response->status;
     JudgeValue(outcome, tolerance, "status");
     JudgeText(outcome, probe.body_regex, response->body, "body");
+    JudgeJsonPath(outcome, probe.body_jsonpath, response->body, "body");
   }
 
   static void RunTcp(const ProbeSpec& probe, const Tolerance& tolerance, const StopSource* stop,
@@ -236,6 +275,7 @@ class SystemProbeRunner : public ProbeRunner {
     outcome.value = result->exit_code;
     JudgeValue(outcome, tolerance, "exit code");
     JudgeText(outcome, probe.stdout_regex, result->out, "stdout");
+    JudgeJsonPath(outcome, probe.stdout_jsonpath, result->out, "stdout");
   }
 
   void RunProcessAlive(const ProbeSpec& probe, const Experiment& experiment,
@@ -272,7 +312,17 @@ nlohmann::json Tolerance::ToJson() const {
     case Kind::kRegex:
       j["regex"] = regex.pattern();
       break;
+    case Kind::kOneOf:
+      j["one_of"] = one_of;
+      break;
   }
+  return j;
+}
+
+nlohmann::json JsonPathCheck::ToJson() const {
+  nlohmann::json j = {{"path", path}};
+  if (expect) j["expect"] = *expect;
+  if (count) j["count"] = *count;
   return j;
 }
 
@@ -305,6 +355,10 @@ bool WithinTolerance(const Tolerance& tolerance, const nlohmann::json& value) {
       Result<bool> matched = RegexSearch(tolerance.regex, text);
       return matched.ok() && *matched;
     }
+    case Tolerance::Kind::kOneOf:
+      if (value.is_null() || !tolerance.one_of.is_array()) return false;
+      return std::find(tolerance.one_of.begin(), tolerance.one_of.end(), value) !=
+             tolerance.one_of.end();
   }
   return false;
 }

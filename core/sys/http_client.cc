@@ -1,5 +1,7 @@
 #include "core/sys/http_client.h"
 
+#include <strings.h>
+
 #include <curl/curl.h>
 
 #include <algorithm>
@@ -110,16 +112,37 @@ Result<HttpResponse> HttpFetch(const HttpRequest& request) {
   curl_easy_setopt(h, CURLOPT_ERRORBUFFER, error_buffer);
   curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, WriteBody);
   curl_easy_setopt(h, CURLOPT_WRITEDATA, &sink);
+  // Extra headers first; a body's Content-Type is added unless one was given.
+  bool has_content_type = false;
+  auto add_header = [&headers](const std::string& line) {
+    curl_slist* grown = curl_slist_append(headers.get(), line.c_str());
+    if (grown != nullptr) {
+      (void)headers.release();
+      headers.reset(grown);
+    }
+  };
+  for (const auto& [name, value] : request.headers) {
+    if (strcasecmp(name.c_str(), "Content-Type") == 0) has_content_type = true;
+    add_header(name + ": " + value);
+  }
   if (request.method == "HEAD") {
     curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
-  } else if (request.method == "POST") {
+  } else if (request.method == "POST" || request.method == "PUT" || request.method == "PATCH") {
     curl_easy_setopt(h, CURLOPT_POST, 1L);
+    if (request.method != "POST")
+      curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, request.method.c_str());
     curl_easy_setopt(h, CURLOPT_POSTFIELDS, request.body.data());
     curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(request.body.size()));
-    headers.reset(curl_slist_append(nullptr, ("Content-Type: " + request.content_type).c_str()));
-    curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers.get());
+    if (!has_content_type) add_header("Content-Type: " + request.content_type);
+  } else if (request.method == "DELETE") {
+    curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, "DELETE");
   } else if (request.method != "GET") {
     return Status::InvalidInput("unsupported HTTP method: " + request.method);
+  }
+  if (headers) curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers.get());
+  if (!request.verify_tls) {
+    curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 0L);
+    curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 0L);
   }
 
   CURLcode rc = Perform(h, request.stop);

@@ -291,10 +291,10 @@ TEST_F(ExperimentTest, UnknownFaultType) {
   EXPECT_EQ(Errors(Doc({{"method",
                          {{{"type", "proces_kill"}, {"target", "fleet"}, {"duration", "1s"}}}}})),
             Lines{"exp.json: /method/0/type: \"proces_kill\": a fault type (process_kill, "
-                  "process_pause), \"wait\" or \"probe\""});
+                  "process_pause), \"wait\", \"probe\" or \"action\""});
   EXPECT_EQ(Errors(Doc({{"method", {{{"target", "fleet"}}}}})),
             Lines{"exp.json: /method/0/type: missing: a fault type (process_kill, "
-                  "process_pause), \"wait\" or \"probe\""});
+                  "process_pause), \"wait\", \"probe\" or \"action\""});
 }
 
 TEST_F(ExperimentTest, PercentOutsideZeroToHundred) {
@@ -707,9 +707,10 @@ TEST_F(ExperimentTest, UnknownKeysAnywhere) {
   EXPECT_EQ(Errors(Doc({{"settings", {{"sead", 1}}}})),
             Lines{"exp.json: /settings/sead: unknown key: one of seed, probe_timeout, "
                   "revert_attempts, max_concurrency, on_unreachable, max_targets, "
-                  "max_hold, max_fault_lifetime"});
+                  "max_hold, steady_state_before, steady_state_after, rollback_strategy, "
+                  "max_fault_lifetime"});
   EXPECT_EQ(Errors(Doc({{"rollbacks", {{{"argv", {"x"}}, {"cmd", "x"}}}}})),
-            Lines{"exp.json: /rollbacks/0/cmd: unknown key: one of name, argv, timeout"});
+            Lines{"exp.json: /rollbacks/0/cmd: unknown key: one of name, argv, action, timeout"});
   EXPECT_EQ(Errors(Doc({{"method",
                          {{{"type", "process_kill"},
                            {"target", "fleet"},
@@ -776,10 +777,11 @@ TEST_F(ExperimentTest, Probes) {
   EXPECT_EQ(Errors(probe({{"name", "x"}})),
             Lines{"exp.json: /steady_state/0/type: missing: one of http, tcp, command, "
                   "process_alive"});
-  EXPECT_EQ(Errors(probe({{"type", "http"}, {"url", "ftp://x"}, {"method", "PUT"}})),
+  EXPECT_EQ(Errors(probe({{"type", "http"}, {"url", "ftp://x"}, {"method", "TRACE"}})),
             (Lines{"exp.json: /steady_state/0/url: \"ftp://x\": a URL starting with http:// or "
                    "https://",
-                   "exp.json: /steady_state/0/method: \"PUT\": one of GET, HEAD, POST"}));
+                   "exp.json: /steady_state/0/method: \"TRACE\": one of GET, HEAD, POST, PUT, "
+                   "PATCH, DELETE"}));
   EXPECT_EQ(Errors(probe({{"type", "http"}})),
             Lines{"exp.json: /steady_state/0/url: missing: a URL starting with http:// or "
                   "https://"});
@@ -806,7 +808,8 @@ TEST_F(ExperimentTest, Tolerances) {
         {{"steady_state", {{{"type", "http"}, {"url", "http://127.0.0.1/"}, {"status", t}}}}});
   };
   const std::string generic =
-      ": a number, a string, [low, high], {\"min\": x, \"max\": y} or {\"regex\": \"…\"}";
+      ": a number, a string, [low, high], {\"min\": x, \"max\": y}, {\"regex\": \"…\"} "
+      "or {\"one_of\": [values]}";
   EXPECT_EQ(Errors(status(true)), Lines{"exp.json: /steady_state/0/status: true" + generic});
   EXPECT_EQ(Errors(status({1, 2, 3})),
             Lines{"exp.json: /steady_state/0/status: [1,2,3]" + generic});
@@ -908,7 +911,7 @@ TEST_F(ExperimentTest, ReportsEveryErrorAtOnceInDocumentOrder) {
                 "most 100",
                 "exp.json: /steady_state/0/port: 0: an integer from 1 to 65535",
                 "exp.json: /method/0/type: \"proces_kill\": a fault type (process_kill, "
-                "process_pause), \"wait\" or \"probe\"",
+                "process_pause), \"wait\", \"probe\" or \"action\"",
                 "exp.json: /method/1/target: \"flet\": the name of a target in /targets (fleet)",
                 "exp.json: /method/1/duration: \"-5s\": a duration such as \"250ms\", \"30s\", "
                 "\"2m\" (greater than 0)",
