@@ -91,9 +91,10 @@ TEST_F(CliFormsTest, UsageErrorsExit2WithTheirText) {
   EXPECT_EQ(unknown.err(), "ringfence run: unknown option --jounral (see ringfence run --help)\n");
   ChildRun command({Binary(), "rnu"}, dir_.path());
   EXPECT_EQ(command.Wait(), 2);
-  EXPECT_EQ(command.err(),
-            "ringfence: unknown command 'rnu' (commands: run validate faults demo recover status "
-            "watchdog host help)\n");
+  EXPECT_EQ(
+      command.err(),
+      "ringfence: unknown command 'rnu' (commands: run validate faults init demo recover status "
+      "watchdog host help)\n");
   ChildRun missing({Binary(), "status", "--state-dir"}, dir_.path());
   EXPECT_EQ(missing.Wait(), 2);
   EXPECT_EQ(missing.err(),
