@@ -1,5 +1,6 @@
 # Writes OUTPUT, a C++ source holding every templates/*.json of TEMPLATE_DIR as a string
-# (runner/init_command.h EmbeddedInitTemplates). Run by the build: cmake -D... -P this file.
+# (runner/init_command.h EmbeddedInitTemplates). Included by packaging/CMakeLists.txt with
+# TEMPLATE_DIR and OUTPUT set.
 file(GLOB templates "${TEMPLATE_DIR}/*.json")
 list(SORT templates)
 set(body "")

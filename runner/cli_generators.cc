@@ -1,5 +1,6 @@
 #include "runner/cli_generators.h"
 
+#include <cctype>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -12,11 +13,28 @@ namespace {
 // ---- man pages -----------------------------------------------------------------------------
 
 // Text as roff reads it literally: backslashes escaped, a line never starting with a control
-// character, and (in `code`, an option or command) every '-' a minus sign.
+// character, characters beyond ASCII as \[uXXXX] (groff reads its input as Latin-1), and (in
+// `code`, an option or command) every '-' a minus sign.
 std::string Roff(const std::string& text, bool code = false) {
   std::string out;
-  for (char c : text) {
-    if (c == '\\') {
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    const auto byte = static_cast<unsigned char>(c);
+    if (byte >= 0x80) {
+      // A UTF-8 sequence (the declaration's texts are UTF-8); a stray byte becomes U+FFFD.
+      const int extra = byte >= 0xf0 ? 3 : byte >= 0xe0 ? 2 : byte >= 0xc0 ? 1 : -1;
+      unsigned code_point = extra < 0 ? 0xfffd : byte & (0x3f >> extra);
+      for (int k = 0; k < extra; ++k) {
+        if (i + 1 >= text.size() || (static_cast<unsigned char>(text[i + 1]) & 0xc0) != 0x80) {
+          code_point = 0xfffd;
+          break;
+        }
+        code_point = (code_point << 6) | (static_cast<unsigned char>(text[++i]) & 0x3f);
+      }
+      char escaped[16];
+      std::snprintf(escaped, sizeof escaped, "\\[u%04X]", code_point);
+      out += escaped;
+    } else if (c == '\\') {
       out += "\\e";
     } else if (c == '-' && code) {
       out += "\\-";
@@ -84,7 +102,9 @@ std::string Header(const std::string& name, const CliInfo& cli) {
          ".\\\" Do not edit: change the declaration and rebuild.\n"
          ".TH " +
          Roff(Upper(name), true) + " 1 \"\" \"ringfence " + cli.version +
-         "\" \"ringfence manual\"\n";
+         "\" \"ringfence manual\"\n"
+         // Left-aligned, no hyphenation: option names and paths stay whole.
+         ".nh\n.ad l\n";
 }
 
 std::string SeeAlso(const CliInfo& cli, const std::string& except) {
@@ -152,7 +172,9 @@ std::string CommandPage(const CliInfo& cli, const CliCommandInfo& c) {
   std::string out = Header("ringfence-" + c.name, cli);
   out += ".SH NAME\nringfence\\-" + Roff(c.name, true) + " \\- " + Roff(c.summary) + "\n";
   out += ".SH SYNOPSIS\n.B ringfence " + Roff(c.name, true) + "\n" + Roff(c.usage, true) + "\n";
-  out += ".SH DESCRIPTION\n" + Roff(c.summary) + ".\n";
+  std::string sentence = c.summary;
+  if (!sentence.empty()) sentence[0] = static_cast<char>(std::toupper(sentence[0]));
+  out += ".SH DESCRIPTION\n" + Roff(sentence) + ".\n";
   out += ".SH OPTIONS\n";
   out += c.options.empty() ? "No options of its own.\n" : OptionItems(c.options);
   out += ".SH GLOBAL OPTIONS\n" + OptionItems(cli.global_options);

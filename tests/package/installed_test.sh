@@ -9,6 +9,8 @@
 # ringfence demo; the man pages render without a groff warning; bash completes the commands,
 # run's options, option values, fault types and templates. Cleans up everything it made.
 set -euo pipefail
+# (grep without -q after a pipe: it reads all of its input, so the writer never dies of SIGPIPE,
+# which pipefail would count as a failure.)
 mode=$1
 src=$(cd "$2" && pwd)
 build=$(cd "$3" && pwd)
@@ -37,7 +39,7 @@ case "$mode" in
     [[ $depends == *libc6* ]] || fail "Depends was not computed from the shared libraries: $depends"
     [ "$(dpkg-deb -f "$deb" Version)" = "$(sed -n 's/^project(ringfence VERSION \([0-9.]*\).*/\1/p' "$src/CMakeLists.txt")" ] ||
       fail "the package's version is not project()'s"
-    dpkg-deb -c "$deb" | grep -q '/usr/lib/debug' && fail "debug information in the runtime package"
+    dpkg-deb -c "$deb" | grep '/usr/lib/debug' >/dev/null && fail "debug information in the runtime package"
     dpkg -x "$deb" "$root"
     ;;
   *) fail "mode tree or deb" ;;
@@ -56,8 +58,8 @@ for f in "$bin/ringfence" "$bin/ringfence-demo-service" "$share/ringfence/scenar
   [ -e "$f" ] || fail "not installed: ${f#"$root"}"
 done
 for program in ringfence ringfence-demo-service; do
-  readelf -S "$bin/$program" | grep -q '\.debug_info' && fail "$program is not stripped"
-  readelf -S "$bin/$program" | grep -q '\.gnu_debuglink' || fail "$program has no .gnu_debuglink"
+  readelf -S "$bin/$program" | grep '\.debug_info' >/dev/null && fail "$program is not stripped"
+  readelf -S "$bin/$program" | grep '\.gnu_debuglink' >/dev/null || fail "$program has no .gnu_debuglink"
 done
 if [ "$mode" = tree ]; then
   n=$(find "$root$prefix/lib/debug/.build-id" -name '*.debug' | wc -l)
@@ -69,7 +71,7 @@ if command -v systemd-analyze >/dev/null; then
   # The unit names the binary at its final path: check it with the binary where it will be.
   sed "s|^ExecStart=$prefix/bin/|ExecStart=$bin/|" "$root$prefix/lib/systemd/system/ringfence-recover.service" \
     >"$tmp/ringfence-recover.service"
-  systemd-analyze verify "$tmp/ringfence-recover.service" 2>"$tmp/verify.log" ||
+  systemd-analyze verify --man=no "$tmp/ringfence-recover.service" 2>"$tmp/verify.log" ||
     { cat "$tmp/verify.log" >&2; fail "systemd-analyze verify"; }
 fi
 
@@ -77,24 +79,26 @@ fi
 for page in "$share"/man/man1/*.1.gz; do
   warnings=$(zcat "$page" | groff -ww -man -z 2>&1)
   [ -z "$warnings" ] || fail "groff warns on ${page##*/}: $warnings"
-  MANWIDTH=100 man -l "$page" 2>"$tmp/man.err" | grep -q '^NAME' || fail "man -l ${page##*/} does not render"
+  MANWIDTH=100 man -l "$page" 2>"$tmp/man.err" | grep '^NAME' >/dev/null || fail "man -l ${page##*/} does not render"
   [ -s "$tmp/man.err" ] && { cat "$tmp/man.err" >&2; fail "man -l ${page##*/} printed errors"; }
 done
-MANWIDTH=100 man -l "$share/man/man1/ringfence-run.1.gz" 2>/dev/null | grep -q -- '--dry-run' ||
+MANWIDTH=100 man -l "$share/man/man1/ringfence-run.1.gz" 2>/dev/null | grep -- '--dry-run' >/dev/null ||
   fail "ringfence-run(1) does not show --dry-run"
 
 # The files the bad-update template reads while it validates, and the scenarios' demo fleet.
 work=$tmp/work
 mkdir -p "$work"
-printf '# content\n' >"$work/good.txt"
-printf '[{"name": "web-0", "path": "%s/c0.txt", "health_url": "http://127.0.0.1:9/health", "vars": {"port": "9"}}]\n' \
-  "$work" >"$work/hosts.json"
-hosts20='['
-for i in $(seq 0 19); do
-  hosts20+="{\"name\": \"demo-$i\", \"path\": \"$work/c$i.txt\", \"health_url\": \"http://127.0.0.1:9/health\", \"vars\": {\"port\": \"9\"}}"
-  ((i < 19)) && hosts20+=','
-done
-printf '%s]\n' "$hosts20" >"$work/hosts20.json"
+printf '# content: records of comma-separated fields\na,b,c\nd,e,f\n' >"$work/good.txt"
+hosts() {  # hosts N: a bad_update hosts file of N local hosts
+  local list='[' i
+  for ((i = 0; i < $1; i++)); do
+    list+="{\"name\": \"h$i\", \"path\": \"$work/c$i.txt\", \"health_url\": \"http://127.0.0.1:9/health\", \"vars\": {\"port\": \"9\"}}"
+    ((i + 1 < $1)) && list+=','
+  done
+  printf '%s]\n' "$list"
+}
+hosts 10 >"$work/hosts.json"
+hosts 20 >"$work/hosts20.json"
 
 cat >"$tmp/inside.sh" <<INSIDE
 set -euo pipefail
@@ -106,7 +110,7 @@ unset RINGFENCE_SCENARIOS
 ringfence --version | tee version.txt
 grep -q '^ringfence [0-9]' version.txt && grep -q '^build: commit [0-9a-f]*\|^build: commit unknown' version.txt ||
   fail "--version"
-ringfence faults | grep -q '^process_kill (process fault)' || fail "ringfence faults"
+ringfence faults | grep '^process_kill (process fault)' >/dev/null || fail "ringfence faults"
 # Every installed scenario, with the placeholder values the scenario tests use.
 ringfence validate "$share"/ringfence/scenarios/*.json --var demo_hosts_file="$work/hosts20.json" \
   --var demo_good_content="$work/good.txt" --var demo_fleet_id=f1 --var demo_fleet_size=5 \
@@ -155,17 +159,50 @@ expect_offers() {  # expect_offers "WORD..." EXPECTED...
   for e in "$@"; do grep -qx -- "$e" <<<"$offered" || fail "completing '$words ' offers no $e (offered: $(echo $offered))"; done
 }
 expect_offers "ringfence" run validate faults init demo recover status help
-expect_offers "ringfence run" --dry-run --journal --var --seed --progress --help demo.out
+expect_offers "ringfence run" demo.out good.txt
+offered=$(complete_words ringfence run -)
+for e in --dry-run --journal --var --seed --progress --help -h --log-format; do
+  grep -qx -- "$e" <<<"$offered" || fail "completing 'ringfence run -' offers no $e"
+done
 expect_offers "ringfence run --progress" auto always never
 expect_offers "ringfence --log-format" text json
 expect_offers "ringfence faults" process_kill latency disk_fill bad_update
 expect_offers "ringfence init --template" kill-and-restart pause latency-to-dependency disk-fill bad-update-rehearsal
-expect_offers "ringfence init" --template --output -o
+offered=$(complete_words ringfence init -)
+for e in --template --output -o; do
+  grep -qx -- "$e" <<<"$offered" || fail "completing 'ringfence init -' offers no $e"
+done
 expect_offers "ringfence help" run init
 offered=$(complete_words ringfence run --dr)
 [ "$offered" = --dry-run ] || fail "completing 'ringfence run --dr' offers '$offered'"
 offered=$(complete_words ringfence validate init-kill)
 [ "$offered" = init-kill-and-restart.json ] || fail "completing a file name offers '$offered'"
+
+# Typed at a terminal: Tab in an interactive bash in tmux completes the command, an option and
+# its value.
+sock=ringfence-completion-$$
+tmux -L "$sock" new-session -d -x 150 -y 20 -c "$work" "bash --norc --noprofile -i"
+trap 'tmux -L "$sock" kill-server 2>/dev/null; cleanup' EXIT
+pane_shows() {  # pane_shows TEXT: wait (at most 10 s) until the pane holds TEXT (trailing blanks
+  # are not captured)
+  local i
+  for ((i = 0; i < 200; i++)); do
+    [[ $(tmux -L "$sock" capture-pane -p) == *"$1"* ]] && return 0
+    sleep 0.05
+  done
+  tmux -L "$sock" capture-pane -p >&2
+  return 1
+}
+tmux -L "$sock" send-keys "PS1='R\$((1 + 1))> '; source /usr/share/bash-completion/bash_completion; source '$share/bash-completion/completions/ringfence'" Enter
+pane_shows 'R2>' || fail "bash in tmux did not start"
+tmux -L "$sock" send-keys "ringfence ru" Tab
+pane_shows 'R2> ringfence run' || fail "Tab did not complete 'ringfence ru'"
+tmux -L "$sock" send-keys -- "--dr" Tab
+pane_shows 'R2> ringfence run --dry-run' || fail "Tab did not complete 'ringfence run --dr'"
+tmux -L "$sock" send-keys -- "--progress al" Tab
+pane_shows 'R2> ringfence run --dry-run --progress always' || fail "Tab did not complete '--progress al'"
+tmux -L "$sock" kill-server
+trap cleanup EXIT
 
 if [ "$mode" = deb ] && [ "${RINGFENCE_TEST_APT:-0}" = 1 ] && [ "$(id -u)" = 0 ]; then
   dpkg-query -W ringfence >/dev/null 2>&1 && fail "ringfence is installed already: not touching it"
@@ -173,7 +210,7 @@ if [ "$mode" = deb ] && [ "${RINGFENCE_TEST_APT:-0}" = 1 ] && [ "$(id -u)" = 0 ]
   (cd "$tmp" && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "./apt.deb") >"$tmp/apt.log" 2>&1 ||
     { cat "$tmp/apt.log" >&2; fail "apt-get install"; }
   files=$(dpkg -L ringfence)
-  /usr/bin/ringfence --version | grep -q '^ringfence ' || { DEBIAN_FRONTEND=noninteractive apt-get purge -y -qq ringfence; fail "installed /usr/bin/ringfence"; }
+  /usr/bin/ringfence --version | grep '^ringfence ' >/dev/null || { DEBIAN_FRONTEND=noninteractive apt-get purge -y -qq ringfence; fail "installed /usr/bin/ringfence"; }
   man -w ringfence-run >/dev/null || { DEBIAN_FRONTEND=noninteractive apt-get purge -y -qq ringfence; fail "man ringfence-run"; }
   DEBIAN_FRONTEND=noninteractive apt-get purge -y -qq ringfence >"$tmp/apt.log" 2>&1 ||
     { cat "$tmp/apt.log" >&2; fail "apt-get purge"; }

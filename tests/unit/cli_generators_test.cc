@@ -27,7 +27,8 @@ CliInfo Tiny() {
                         false,
                         false});
   go.options.push_back({{"--output", "-o"}, "P", "--output P", "where", false, false, false});
-  go.options.push_back({{"--dry-run"}, "", "--dry-run", "nothing", false, false, false});
+  go.options.push_back(
+      {{"--dry-run"}, "", "--dry-run", "nothing \u2026 at all", false, false, false});
   cli.commands.push_back(go);
   CliCommandInfo faults{"faults", "list", "[TYPE...]", {}};
   faults.options.push_back({{}, "[TYPE...]", "[TYPE...]", "types", true, false, false});
@@ -68,7 +69,10 @@ TEST(CliGeneratorsTest, CommandPageHasTheDeclaredOptionsEscapedForRoff) {
   EXPECT_NE(page.find(".TP\n\\fB\\-o\\fR, \\fB\\-\\-output\\fR \\fIP\\fR\nwhere\n"),
             std::string::npos)
       << page;
-  EXPECT_NE(page.find(".TP\n\\fB\\-\\-dry\\-run\\fR\nnothing\n"), std::string::npos) << page;
+  // groff reads Latin-1: UTF-8 is written as \[uXXXX].
+  EXPECT_NE(page.find(".TP\n\\fB\\-\\-dry\\-run\\fR\nnothing \\[u2026] at all\n"),
+            std::string::npos)
+      << page;
   EXPECT_NE(page.find(".SH EXIT STATUS\n.TP\n.B 0\npassed\n.TP\n.B 2\ninvalid input\n.TP\n"
                       ".B 130 / 143\ninterrupted\n"),
             std::string::npos)
