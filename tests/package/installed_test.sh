@@ -12,6 +12,8 @@ set -euo pipefail
 # (grep without -q after a pipe: it reads all of its input, so the writer never dies of SIGPIPE,
 # which pipefail would count as a failure.)
 mode=$1
+# The source tree is hidden with a tmpfs mounted in a private mount namespace: root only.
+[ "$(id -u)" = 0 ] || { echo "skipped: needs root (to hide the source tree)"; exit 77; }
 src=$(cd "$2" && pwd)
 build=$(cd "$3" && pwd)
 
