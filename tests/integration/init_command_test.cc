@@ -132,8 +132,8 @@ TEST(InitCommandTest, DashWritesToStandardOutput) {
   ASSERT_EQ(init.Wait(), 0) << init.err();
   EXPECT_EQ(init.out(), FindInitTemplate("disk-fill")->text);
   EXPECT_NE(init.err().find("ringfence init: stdout: template disk-fill\n"), std::string::npos);
-  EXPECT_NE(init.err().find("  check it:        ringfence validate FILE --var data_dir=... "
-                            "--var health_url=...\n"),
+  EXPECT_NE(init.err().find("  check it:        ringfence validate FILE --var health_url=... "
+                            "--var data_dir=...\n"),
             std::string::npos)
       << init.err();
 }
