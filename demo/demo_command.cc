@@ -30,14 +30,13 @@ std::string ScenarioDir() {
     return env;
   }
   std::error_code ec;
-  fs::path exe = fs::read_symlink("/proc/self/exe", ec);
-  if (!ec) {
-    for (const char* rel : {"../scenarios", "../share/ringfence/scenarios"}) {
-      fs::path candidate = exe.parent_path() / rel;
-      if (fs::exists(candidate / "demo-game-day.json", ec)) return candidate.lexically_normal();
-    }
-  }
-  return RINGFENCE_SCENARIO_DIR;
+  const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+  if (ec) return "/usr/share/ringfence/scenarios";
+  // The binary ringfence's build made, where it made it: the source tree's scenarios. Only that
+  // exact directory: an installed copy (also one installed under the build tree, DESTDIR) never
+  // reaches the source tree.
+  if (exe.parent_path() == fs::path(RINGFENCE_BUILD_BINARY_DIR)) return RINGFENCE_SCENARIO_DIR;
+  return (exe.parent_path() / "../share/ringfence/scenarios").lexically_normal().string();
 }
 
 int ScenarioFleetSize(const std::string& scenario_file) {

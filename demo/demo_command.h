@@ -14,8 +14,9 @@ namespace ringfence {
 // instances as a bad_update hosts file. Returns the run's exit code.
 int RunDemo(const DemoRequest& request);
 
-// Where the shipped scenarios are: $RINGFENCE_SCENARIOS, else next to the binary
-// (../scenarios, ../share/ringfence/scenarios), else the source tree it was built from.
+// Where the shipped scenarios are: $RINGFENCE_SCENARIOS, else the source tree's scenarios/ for
+// the binary the build made (run from the build directory), else PREFIX/share/ringfence/scenarios
+// for a binary installed in PREFIX/bin (docs/install.md).
 std::string ScenarioDir();
 
 // The fleet size a scenario asks for with a tag "demo-fleet-size:N" (1..64), or 0.

@@ -17,8 +17,12 @@
 #include "core/ledger/file_ledger.h"
 #include "core/model/params.h"
 #include "runner/ctk_source.h"
+#include "runner/build_info.h"
+#include "runner/cli_description.h"
+#include "runner/cli_generators.h"
 #include "runner/experiment_runner.h"
 #include "runner/host_command.h"
+#include "runner/init_command.h"
 #include "runner/state_commands.h"
 #include "runner/suite_command.h"
 #include "runner/template_validation.h"
@@ -176,7 +180,10 @@ void DeclareGlobalOptions(Declarer& d) {
   d.app()
       .add_flag("--help,-h", line.help, "this text, or a command's options after the command")
       ->group(kGlobalGroup);
-  d.app().add_flag("--version", line.version, "print the version")->group(kGlobalGroup);
+  d.app()
+      .add_flag("--version", line.version,
+                "print the version and the build (git commit, build type, compiler)")
+      ->group(kGlobalGroup);
   d.app()
       .add_flag_function(
           "-q,--quiet", [&line](int64_t count) { line.verbosity -= static_cast<int>(count); },
@@ -534,8 +541,44 @@ void DeclareReport(Declarer& d) {
   });
 }
 
+std::vector<std::string> FaultTypes() {
+  std::vector<std::string> types;
+  for (const auto* f : FaultRegistry::Global().All()) types.push_back(f->Declaration().name);
+  return types;
+}
+
+std::string FaultTypeList() {
+  std::string list;
+  for (const auto& type : FaultTypes()) list += (list.empty() ? "" : " ") + type;
+  return list;
+}
+
 void DeclareFaults(Declarer& d) {
-  d.Flag("--json", d.line().json, "print the declarations as JSON");
+  CommandLine& line = d.line();
+  d.Positional("TYPE", "[TYPE...]", line.fault_types, "only these fault types (default: all)");
+  d.Flag("--json", line.json, "print the declarations as JSON");
+  d.Finally([&d, &line] {
+    for (const auto& type : line.fault_types) {
+      if (FaultRegistry::Global().Find(type) == nullptr) {
+        return d.Fail("unknown fault type '" + type + "' (types: " + FaultTypeList() + ")");
+      }
+    }
+  });
+}
+
+void DeclareInit(Declarer& d) {
+  CommandLine& line = d.line();
+  d.Value(
+      "--template", "TEMPLATE", "the starting point: one of " + InitTemplateList(),
+      [&line](const std::string& v) {
+        if (FindInitTemplate(v) == nullptr) return "expected one of " + InitTemplateList();
+        line.init.template_name = v;
+        return std::string();
+      },
+      line.init.template_name);
+  d.Value("-o,--output", "FILE",
+          "where to write it (- writes to standard output); never overwritten",
+          Into(line.init.output), line.init.output);
 }
 
 void DeclareDemo(Declarer& d) {
@@ -699,6 +742,7 @@ int CmdValidate(const CommandLine& line);
 int CmdConvert(const CommandLine& line) { return ConvertExperimentFile(line.convert); }
 int CmdFaults(const CommandLine& line);
 int CmdHelp(const CommandLine& line);
+int CmdInit(const CommandLine& line) { return RunInit(line.init); }
 
 struct Command {
   const char* name;
@@ -727,6 +771,10 @@ const Command kCommands[] = {
      DeclareSuite, CmdSuite},
     {"faults", "list the fault types with their parameters, defaults and limits", DeclareFaults,
      CmdFaults},
+    {"init",
+     "write a starting experiment from a template (kill-and-restart, pause, latency to a "
+     "dependency, disk fill, bad-update rehearsal) to fill in and validate",
+     DeclareInit, CmdInit},
     {"demo",
      "start an embedded demo fleet, run a game day against it (default "
      "scenarios/demo-game-day.json), stop the fleet",
@@ -753,8 +801,10 @@ const Command kCommands[] = {
      "stdin, one JSON reply on stdout; session: many requests, one JSON line each, over one "
      "command",
      DeclareHost, CmdHost},
-    {"help", "print the options of a command, or (--markdown) docs/cli.md's tables", DeclareHelp,
-     CmdHelp},
+    {"help",
+     "print the options of a command, or (--markdown) docs/cli.md's tables, (--man DIR) the man "
+     "pages, (--bash-completion) the bash completion script",
+     DeclareHelp, CmdHelp},
 };
 
 const Command* FindCommand(const std::string& name) {
@@ -779,8 +829,16 @@ void DeclareHelp(Declarer& d) {
   auto names = std::make_shared<std::vector<std::string>>();
   d.Positional("COMMAND", "[COMMAND]", *names, "the command whose options to print");
   d.Flag("--markdown", line.markdown, "print docs/cli.md's command and option tables");
+  d.Value("--man", "DIR",
+          "write the man pages ringfence(1) and ringfence-COMMAND(1) of every command into DIR "
+          "(an existing directory)",
+          Into(line.man_dir));
+  d.Flag("--bash-completion", line.bash_completion, "print the bash completion script");
   d.Finally([&d, &line, names] {
     line.help = true;
+    if (line.markdown + !line.man_dir.empty() + line.bash_completion > 1) {
+      return d.Fail("--markdown, --man and --bash-completion exclude each other");
+    }
     if (names->size() > 1) return d.Fail("unexpected argument " + (*names)[1]);
     if (!names->empty() && FindCommand((*names)[0]) == nullptr) {
       return d.Fail(UnknownCommand((*names)[0]));
@@ -994,6 +1052,12 @@ std::string LimitText(const nlohmann::json& v) {
 
 int CmdFaults(const CommandLine& line) {
   auto all = FaultRegistry::Global().All();
+  if (!line.fault_types.empty()) {
+    std::erase_if(all, [&line](const FaultFactory* f) {
+      return std::find(line.fault_types.begin(), line.fault_types.end(), f->Declaration().name) ==
+             line.fault_types.end();
+    });
+  }
   if (line.json) {
     nlohmann::json out = nlohmann::json::array();
     for (const auto* f : all) out.push_back(DeclToJson(f->Declaration()));
@@ -1024,6 +1088,12 @@ int CmdFaults(const CommandLine& line) {
 }
 
 int CmdHelp(const CommandLine& line) {
+  if (!line.man_dir.empty()) return WriteManPages(DescribeCommandLine(), line.man_dir);
+  if (line.bash_completion) {
+    std::fputs(BashCompletion(DescribeCommandLine(), FaultTypes(), InitTemplateNames()).c_str(),
+               stdout);
+    return 0;
+  }
   std::fputs((line.markdown ? MarkdownTables() : HelpText(line.help_command)).c_str(), stdout);
   return 0;
 }
@@ -1147,6 +1217,39 @@ std::string MarkdownTables() {
   return out + "\n";
 }
 
+CliInfo DescribeCommandLine() {
+  CommandLine scratch;
+  Declaration decl = Declare(scratch);
+  const CLI::App& app = *decl.app;
+  auto describe = [](const std::vector<const CLI::Option*>& options) {
+    std::vector<CliOptionInfo> out;
+    for (const CLI::Option* o : options) {
+      CliOptionInfo info;
+      if (!Positional(o)) {
+        for (const auto& l : o->get_lnames()) info.names.push_back("--" + l);
+        for (const auto& s : o->get_snames()) info.names.push_back("-" + s);
+      }
+      info.value_name = o->get_type_name();
+      info.form = OptionForm(o);
+      info.description = Description(o);
+      info.positional = Positional(o);
+      info.repeatable = Repeatable(o);
+      info.required = o->get_required();
+      out.push_back(std::move(info));
+    }
+    return out;
+  };
+  CliInfo info;
+  info.version = RINGFENCE_VERSION;
+  info.exit_codes = kExitCodes;
+  info.global_options = describe(OptionsOf(app, true));
+  for (const auto& c : kCommands) {
+    const CLI::App* sub = app.get_subcommand(c.name);
+    info.commands.push_back({c.name, c.summary, Usage(*sub), describe(OptionsOf(*sub, false))});
+  }
+  return info;
+}
+
 void SetDemoCommand(DemoCommand command) { DemoCommandSlot() = std::move(command); }
 
 int RunCli(int argc, char** argv) {
@@ -1155,7 +1258,7 @@ int RunCli(int argc, char** argv) {
   line.run.command_line.assign(argv, argv + argc);
   line.demo.run.command_line = line.run.command_line;
   if (line.version) {
-    std::printf("ringfence %s\n", RINGFENCE_VERSION);
+    std::printf("ringfence %s\nbuild: %s\n", RINGFENCE_VERSION, BuildDescription().c_str());
     return 0;
   }
   if (!line.error.empty()) {

@@ -12,6 +12,7 @@
 #include "runner/host_command.h"
 #include "runner/report_command.h"
 #include "runner/suite_command.h"
+#include "runner/init_command.h"
 #include "runner/terminal.h"
 
 namespace ringfence {
@@ -23,7 +24,7 @@ struct CommandLine {
   std::string command;  // "run", "validate", …; "" for `ringfence` alone or an unknown command
   LogFormat log_format = LogFormat::kText;
   int verbosity = 0;         // -v (+1 each) and -q (-1 each): the log level, info at 0
-  bool version = false;      // --version anywhere: print the version, nothing else
+  bool version = false;      // --version anywhere: print the version and build, nothing else
   bool help = false;         // --help anywhere, or `ringfence help [COMMAND]`
   std::string help_command;  // whose help: `command`, or help's COMMAND ("" for the overview)
   bool markdown = false;     // help --markdown: docs/cli.md's tables
@@ -44,6 +45,12 @@ struct CommandLine {
   std::chrono::milliseconds grace{3000};    // watchdog --grace
   HostOptions host;                         // host ACTION and its options
   ReportRequest report;                     // report JOURNAL and its options
+
+  std::string man_dir;                   // help --man DIR: write the man pages there
+  bool bash_completion = false;          // help --bash-completion: print the completion script
+  std::vector<std::string> fault_types;  // faults TYPE...
+  InitRequest init;                      // init
+
   // Not empty when the line cannot be used: the whole message for stderr (exit 2), e.g.
   // "ringfence run: --seed \"x\": expected an unsigned integer (see ringfence run --help)".
   std::string error;

@@ -127,6 +127,19 @@ TEST(CliTest, UsageErrorsWordForWord) {
       {{"host", "dance"}, "ringfence host: unknown action dance (see ringfence host --help)"},
       {{"host", "end", "--grace", "5ms"},
        "ringfence host: --grace \"5ms\": at least 100ms (see ringfence host --help)"},
+      {{"init", "--template", "nope"},
+       "ringfence init: --template \"nope\": expected one of bad-update-rehearsal, disk-fill, "
+       "kill-and-restart, latency-to-dependency, pause (see ringfence init --help)"},
+      {{"init", "-o"}, "ringfence init: --output needs a value (see ringfence init --help)"},
+      {{"init", "x.json"},
+       "ringfence init: unexpected argument x.json (see ringfence init --help)"},
+      {{"faults", "latency", "slowness"},
+       "ringfence faults: unknown fault type 'slowness' (types: bad_update cpu_stress disk_fill "
+       "latency memory_stress network_loss network_partition process_kill process_pause) (see "
+       "ringfence faults --help)"},
+      {{"help", "--man", "d", "--bash-completion"},
+       "ringfence help: --markdown, --man and --bash-completion exclude each other (see ringfence "
+       "help --help)"},
       {{"nope"},
        "ringfence: unknown command 'nope' (commands: run validate faults demo report recover "
        "status "
@@ -210,6 +223,19 @@ TEST(CliTest, QuietAndVerboseCount) {
   EXPECT_EQ(Parse({"status", "-qq"}).verbosity, -2);
   EXPECT_EQ(Parse({"status", "--verbose", "-v"}).verbosity, 2);
   EXPECT_EQ(Parse({"-v", "run", "x.json", "--quiet"}).verbosity, 0);
+  EXPECT_EQ(Parse({"faults", "latency", "disk_fill"}).fault_types,
+            (std::vector<std::string>{"latency", "disk_fill"}));
+  const CommandLine init = Parse({"init"});
+  ASSERT_EQ(init.error, "");
+  EXPECT_EQ(init.init.template_name, "kill-and-restart");
+  EXPECT_EQ(init.init.output, "experiment.json");
+  const CommandLine pause = Parse({"init", "--template=pause", "-o", "-"});
+  ASSERT_EQ(pause.error, "");
+  EXPECT_EQ(pause.init.template_name, "pause");
+  EXPECT_EQ(pause.init.output, "-");
+  EXPECT_EQ(Parse({"init", "--output", "x.json"}).init.output, "x.json");
+  EXPECT_EQ(Parse({"help", "--man", "/tmp/m"}).man_dir, "/tmp/m");
+  EXPECT_TRUE(Parse({"help", "--bash-completion"}).bash_completion);
 }
 
 TEST(CliTest, HelpListsEveryOptionWithItsDescription) {
