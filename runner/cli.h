@@ -8,7 +8,10 @@
 
 #include "core/base/secret_values.h"
 #include "runner/experiment_runner.h"
+#include "runner/history_command.h"
 #include "runner/host_command.h"
+#include "runner/schedule_commands.h"
+#include "runner/scheduler.h"
 #include "runner/terminal.h"
 
 namespace ringfence {
@@ -35,6 +38,9 @@ struct CommandLine {
   std::string ledger;                       // watchdog --ledger
   std::chrono::milliseconds grace{3000};    // watchdog --grace
   HostOptions host;                         // host ACTION and its options
+  ScheduleRequest schedule;                 // schedule ACTION [FILE] and its options
+  SchedulerRequest scheduler;               // scheduler FILE and its options
+  HistoryRequest history;                   // history and its options
   // Not empty when the line cannot be used: the whole message for stderr (exit 2), e.g.
   // "ringfence run: --seed \"x\": expected an unsigned integer (see ringfence run --help)".
   std::string error;

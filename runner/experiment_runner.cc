@@ -27,6 +27,7 @@
 #include "core/sys/system_process_table.h"
 #include "runner/fleet_setup.h"
 #include "runner/redaction.h"
+#include "runner/run_history.h"
 #include "runner/runner_metrics.h"
 #include "runner/signal_watcher.h"
 #include "runner/terminal.h"
@@ -343,6 +344,8 @@ int RunExperimentFile(const RunRequest& request) {
   }
   if (!written.ok()) spdlog::error("journal not written: {}", written.message());
   PrintVerdict(report, written.ok() ? request.journal : "", code, *redactor);
+  // The history (docs/scheduling.md): a failure is logged and changes nothing of the run.
+  RecordRunInHistory(state_dir, request, *experiment, report, code, *text);
   if (!request.pushgateway.empty()) {
     const double seconds =
         std::chrono::duration<double>(report.ended_at - report.started_at).count();

@@ -7,6 +7,10 @@
 #include "core/engine/run_observer.h"
 #include "core/observe/guards.h"
 
+namespace prometheus {
+class Registry;
+}  // namespace prometheus
+
 namespace ringfence {
 
 // The runner's own metrics, declared once here (docs/guards.md lists them):
@@ -42,6 +46,8 @@ class RunnerMetrics : public RunObserver {
 
   // The text exposition format, as /metrics serves it.
   std::string Serialize() const;
+  // The registry Listen serves, for more families (the scheduler's, runner/scheduler_metrics.h).
+  std::shared_ptr<prometheus::Registry> registry() const;
 
  private:
   struct Families;
