@@ -420,8 +420,8 @@ void DeclareSchedule(Declarer& d) {
           [&r](const std::string& v) {
             int y, mo, dd, h, mi, s;
             char z = 0, tail = 0;
-            if (std::sscanf(v.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%c%c", &y, &mo, &dd, &h, &mi, &s,
-                            &z, &tail) != 7 ||
+            if (std::sscanf(v.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%c%c", &y, &mo, &dd, &h, &mi, &s, &z,
+                            &tail) != 7 ||
                 z != 'Z') {
               return std::string("expected a UTC time such as 2026-12-07T08:00:00Z");
             }

@@ -53,15 +53,9 @@ std::string Cut(const std::string& text, size_t width) {
 }
 
 nlohmann::json SummaryJson(const ExperimentSummary& s) {
-  nlohmann::json j = {{"title", s.title},
-                      {"runs", s.runs},
-                      {"passed", s.passed},
-                      {"failed", s.failed},
-                      {"aborted", s.aborted},
-                      {"errors", s.errors},
-                      {"skipped", s.skipped},
-                      {"trend", s.trend},
-                      {"streak", s.streak}};
+  nlohmann::json j = {{"title", s.title},     {"runs", s.runs},       {"passed", s.passed},
+                      {"failed", s.failed},   {"aborted", s.aborted}, {"errors", s.errors},
+                      {"skipped", s.skipped}, {"trend", s.trend},     {"streak", s.streak}};
   j["pass_rate"] = s.pass_rate ? nlohmann::json(*s.pass_rate) : nlohmann::json();
   j["median_time_to_detect_ms"] =
       s.median_time_to_detect_ms ? nlohmann::json(*s.median_time_to_detect_ms) : nlohmann::json();
@@ -70,14 +64,12 @@ nlohmann::json SummaryJson(const ExperimentSummary& s) {
 }
 
 nlohmann::json RecordJson(const RunRecord& r) {
-  nlohmann::json j = {{"run_id", r.run_id},       {"title", r.title},
-                      {"file", r.file},           {"file_hash", r.file_hash},
-                      {"started_ms", r.started_ms}, {"ended_ms", r.ended_ms},
-                      {"status", r.status},       {"exit_code", r.exit_code},
-                      {"reason", r.reason},       {"faults", r.faults},
-                      {"targets", r.targets},     {"hosts", r.hosts},
-                      {"journal", r.journal},     {"trigger", r.trigger},
-                      {"entry", r.entry}};
+  nlohmann::json j = {
+      {"run_id", r.run_id},       {"title", r.title},           {"file", r.file},
+      {"file_hash", r.file_hash}, {"started_ms", r.started_ms}, {"ended_ms", r.ended_ms},
+      {"status", r.status},       {"exit_code", r.exit_code},   {"reason", r.reason},
+      {"faults", r.faults},       {"targets", r.targets},       {"hosts", r.hosts},
+      {"journal", r.journal},     {"trigger", r.trigger},       {"entry", r.entry}};
   j["time_to_detect_ms"] = r.time_to_detect_ms ? nlohmann::json(*r.time_to_detect_ms) : nullptr;
   j["time_to_revert_ms"] = r.time_to_revert_ms ? nlohmann::json(*r.time_to_revert_ms) : nullptr;
   return j;
@@ -87,11 +79,20 @@ std::string Html(const std::string& text) {
   std::string out;
   for (char c : text) {
     switch (c) {
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '&': out += "&amp;"; break;
-      case '"': out += "&quot;"; break;
-      default: out += c;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '&':
+        out += "&amp;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      default:
+        out += c;
     }
   }
   return out;
@@ -118,8 +119,9 @@ std::string OutcomeChart(const std::vector<const RunRecord*>& runs, int64_t firs
       "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{}\" height=\"120\" role=\"img\" "
       "aria-label=\"pass or fail over time\">\n",
       kChartWidth);
-  svg += "<text x=\"4\" y=\"29\" class=\"axis\">passed</text><text x=\"4\" y=\"59\" "
-         "class=\"axis\">other</text><text x=\"4\" y=\"89\" class=\"axis\">failed</text>\n";
+  svg +=
+      "<text x=\"4\" y=\"29\" class=\"axis\">passed</text><text x=\"4\" y=\"59\" "
+      "class=\"axis\">other</text><text x=\"4\" y=\"89\" class=\"axis\">failed</text>\n";
   svg += fmt::format("<line x1=\"{}\" y1=\"100\" x2=\"{}\" y2=\"100\" class=\"grid\"/>\n", kLeft,
                      kChartWidth - kRight);
   for (const RunRecord* r : runs) {
@@ -166,7 +168,8 @@ std::string DetectChart(const std::vector<const RunRecord*>& runs, int64_t first
     const double x = X(r->started_ms, first, last);
     points += fmt::format("{:.1f},{:.1f} ", x, y(*r->time_to_detect_ms));
     dots += fmt::format(
-        "<circle cx=\"{:.1f}\" cy=\"{:.1f}\" r=\"4\" class=\"ttd\"><title>{}: {}</title></circle>\n",
+        "<circle cx=\"{:.1f}\" cy=\"{:.1f}\" r=\"4\" class=\"ttd\"><title>{}: "
+        "{}</title></circle>\n",
         x, y(*r->time_to_detect_ms), Html(DateText(r->started_ms)),
         Html(Millis(r->time_to_detect_ms)));
   }
@@ -203,9 +206,8 @@ std::string HistoryPage(const std::vector<RunRecord>& runs,
     page += fmt::format(
         "<p class=\"facts\">score <b>{}</b> · {} runs · pass rate {} · {} aborted · {} errors · "
         "{} skipped · median time to detect {} · streak {}</p>\n",
-        s.score ? std::to_string(*s.score) : "-", s.runs, Percent(s.pass_rate), s.aborted,
-        s.errors, s.skipped, Millis(s.median_time_to_detect_ms),
-        s.streak.empty() ? "-" : Html(s.streak));
+        s.score ? std::to_string(*s.score) : "-", s.runs, Percent(s.pass_rate), s.aborted, s.errors,
+        s.skipped, Millis(s.median_time_to_detect_ms), s.streak.empty() ? "-" : Html(s.streak));
     page += "<h3>Pass or fail over time</h3>\n" + OutcomeChart(own, first, last);
     page += "<h3>Time to detect over time</h3>\n" + DetectChart(own, first, last);
     page += "</section>\n";
@@ -280,8 +282,9 @@ int PrintHistory(const HistoryRequest& request) {
                 Utf8Pad(s.trend, 10).c_str(), s.streak.empty() ? "-" : s.streak.c_str(),
                 s.score ? std::to_string(*s.score).c_str() : "-");
   }
-  std::printf("score: passed / runs that tested the hypothesis (aborted by a guard is a failure; "
-              "errors, interruptions and skips are not counted)\n");
+  std::printf(
+      "score: passed / runs that tested the hypothesis (aborted by a guard is a failure; "
+      "errors, interruptions and skips are not counted)\n");
   return 0;
 }
 

@@ -52,7 +52,8 @@ RunRecord RecordOfRun(const RunRequest& request, const Experiment& experiment,
   }
   r.hosts = static_cast<int>(hosts.size());
   if (report.breach) {
-    if (first_injection) r.time_to_detect_ms = Ms(report.breach->detected_at) - Ms(*first_injection);
+    if (first_injection)
+      r.time_to_detect_ms = Ms(report.breach->detected_at) - Ms(*first_injection);
     if (report.all_reverted_at) {
       r.time_to_revert_ms = Ms(*report.all_reverted_at) - Ms(report.breach->detected_at);
     }

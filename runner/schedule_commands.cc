@@ -120,7 +120,8 @@ int Check(const ScheduleRequest& request) {
                   Date(b.to_year, b.to_month, b.to_day).c_str(),
                   b.reason.empty() ? "" : (" (" + b.reason + ")").c_str());
     }
-    std::printf("  jitter %s, timeout %s, on_missed %s\n", FormatDuration(e.jitter).c_str(),
+    std::printf("  jitter %s, timeout %s, on_missed %s\n",
+                e.jitter.count() > 0 ? FormatDuration(e.jitter).c_str() : "none",
                 e.timeout ? FormatDuration(*e.timeout).c_str() : "none",
                 e.on_missed == OnMissed::kSkip ? "skip" : "run_once");
     const TimeZone& zone = e.window ? e.window->zone : e.calendar.zone();
@@ -132,11 +133,12 @@ int Check(const ScheduleRequest& request) {
       if (!next) break;
       const Duration jitter = e.JitterFor(schedule->seed, *next);
       const auto civil = zone.ToCivil(*next + jitter);
-      std::string line = "    " + std::string(kDayNames[civil.weekday]) + " " +
-                         zone.Format(*next + jitter);
+      std::string line =
+          "    " + std::string(kDayNames[civil.weekday]) + " " + zone.Format(*next + jitter);
       if (jitter.count() > 0) {
+        const auto s = std::chrono::duration_cast<std::chrono::seconds>(jitter).count();
         line += " (due " + zone.Format(*next).substr(11, 8) + " + jitter " +
-                FormatDuration(std::chrono::duration_cast<std::chrono::seconds>(jitter)) + ")";
+                (s >= 60 ? std::to_string(s / 60) + "m" : "") + std::to_string(s % 60) + "s)";
       }
       std::printf("%s\n", line.c_str());
       t = *next;
@@ -211,7 +213,7 @@ std::vector<Unit> UnitsOf(const Schedule& schedule, const std::string& schedule_
   std::vector<Unit> units;
   for (const auto& e : schedule.entries) {
     const std::string base = "ringfence-" + e.name;
-    std::vector<std::string> run = {self,        "run",
+    std::vector<std::string> run = {self,          "run",
                                     "--state-dir", state_dir,
                                     "--journal",   state_dir + "/journals/" + e.name + ".json",
                                     "--progress",  "never"};
@@ -252,8 +254,8 @@ std::vector<Unit> UnitsOf(const Schedule& schedule, const std::string& schedule_
     timer += "OnCalendar=" + calendar + "\n";
     timer += "AccuracySec=1s\n";
     if (e.jitter.count() > 0) timer += "RandomizedDelaySec=" + Seconds(e.jitter) + "\n";
-    timer += std::string("Persistent=") + (e.on_missed == OnMissed::kRunOnce ? "true" : "false") +
-             "\n";
+    timer +=
+        std::string("Persistent=") + (e.on_missed == OnMissed::kRunOnce ? "true" : "false") + "\n";
     timer += "Unit=" + base + ".service\n\n[Install]\nWantedBy=timers.target\n";
     units.push_back({base + ".service", service});
     units.push_back({base + ".timer", timer});
@@ -311,7 +313,8 @@ int RemoveInstalled(const fs::path& dir, bool quiet_when_none) {
     auto text = ReadInputFile(path.string(), 1 << 20, "file");
     if (!text.ok()) continue;  // already gone
     if (Sha256Hex(*text) != *hash) {
-      std::fprintf(stderr, "ringfence schedule uninstall: %s changed since it was installed; kept\n",
+      std::fprintf(stderr,
+                   "ringfence schedule uninstall: %s changed since it was installed; kept\n",
                    path.c_str());
       code = 3;
       continue;
@@ -372,8 +375,8 @@ int Install(const ScheduleRequest& request) {
     }
     std::printf("wrote %s\n", (dir / u.name).c_str());
   }
-  std::printf("to start them: %s daemon-reload && %s enable --now", SystemctlHint(request.user).c_str(),
-              SystemctlHint(request.user).c_str());
+  std::printf("to start them: %s daemon-reload && %s enable --now",
+              SystemctlHint(request.user).c_str(), SystemctlHint(request.user).c_str());
   for (const auto& e : schedule->entries) std::printf(" ringfence-%s.timer", e.name.c_str());
   std::printf("\n");
   return 0;

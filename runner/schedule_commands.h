@@ -6,15 +6,15 @@ namespace ringfence {
 
 // `ringfence schedule ACTION [FILE]` (docs/scheduling.md).
 struct ScheduleRequest {
-  std::string action;     // check, install, uninstall
-  std::string file;       // the schedule (check, install)
-  std::string from;       // check --from: RFC 3339 UTC ("2026-12-07T08:00:00Z"); "" now
-  int count = 5;          // check --count: next runs per entry
-  std::string entry;      // check --entry: only this entry
+  std::string action;        // check, install, uninstall
+  std::string file;          // the schedule (check, install)
+  std::string from;          // check --from: RFC 3339 UTC ("2026-12-07T08:00:00Z"); "" now
+  int count = 5;             // check --count: next runs per entry
+  std::string entry;         // check --entry: only this entry
   bool allowed_now = false;  // check --allowed-now: exit 0 when --entry may run now, else 1
-  bool user = false;      // install/uninstall --user: systemd user units
-  std::string unit_dir;   // install/uninstall --unit-dir: instead of systemd's
-  std::string state_dir;  // install: the runs' state dir ("": DefaultStateDir())
+  bool user = false;         // install/uninstall --user: systemd user units
+  std::string unit_dir;      // install/uninstall --unit-dir: instead of systemd's
+  std::string state_dir;     // install: the runs' state dir ("": DefaultStateDir())
 };
 
 // The actions, for the CLI's help and checks.

@@ -111,7 +111,8 @@ class Scheduler {
       // jumps, a run that ended, a signal), more often while a run is watched.
       auto wait = std::chrono::milliseconds(active_.empty() ? 1000 : 100);
       if (first != nullptr) {
-        wait = std::min(wait, std::chrono::duration_cast<std::chrono::milliseconds>(first->due - t));
+        wait =
+            std::min(wait, std::chrono::duration_cast<std::chrono::milliseconds>(first->due - t));
       }
       clock_.SleepUntil(clock_.Monotonic() + wait, stop_);
     }
@@ -138,7 +139,8 @@ class Scheduler {
       spdlog::warn("entry {}: no next run (the calendar, window and blackouts never meet)",
                    s.entry->name);
     }
-    metrics_.NextRun(s.entry->name, s.calendar_time ? std::optional<WallTime>(s.due) : std::nullopt);
+    metrics_.NextRun(s.entry->name,
+                     s.calendar_time ? std::optional<WallTime>(s.due) : std::nullopt);
   }
 
   // Runs due while no scheduler ran: the history's last run of the entry says since when.
@@ -152,8 +154,9 @@ class Scheduler {
     const auto missed = s.entry->NextRun(last_time);
     if (!missed || *missed >= now || (s.calendar_time && *missed >= *s.calendar_time)) return;
     if (s.entry->on_missed == OnMissed::kRunOnce) {
-      spdlog::warn("entry {}: missed runs since {} (first due {}); on_missed run_once: running once now",
-                   s.entry->name, FormatRfc3339(last_time), FormatRfc3339(*missed));
+      spdlog::warn(
+          "entry {}: missed runs since {} (first due {}); on_missed run_once: running once now",
+          s.entry->name, FormatRfc3339(last_time), FormatRfc3339(*missed));
       s.calendar_time = now;
       s.due = now;
       s.trigger = "missed";
@@ -190,10 +193,9 @@ class Scheduler {
     run->entry = &entry;
     run->started = clock_.Now();
     if (entry.timeout) run->deadline = clock_.Monotonic() + *entry.timeout;
-    const std::string journal =
-        (std::filesystem::path(state_dir_) / "journals" /
-         (entry.name + "-" + std::to_string(Ms(run->started)) + ".json"))
-            .string();
+    const std::string journal = (std::filesystem::path(state_dir_) / "journals" /
+                                 (entry.name + "-" + std::to_string(Ms(run->started)) + ".json"))
+                                    .string();
     std::error_code ec;
     std::filesystem::create_directories(std::filesystem::path(journal).parent_path(), ec);
     std::vector<std::string> argv = {FindSystemProgram("env").value_or("/usr/bin/env"),
@@ -298,8 +300,7 @@ int RunScheduler(const SchedulerRequest& request) {
                  dir.status().message().c_str());
     return 3;
   }
-  auto history =
-      OpenSqliteHistory((std::filesystem::path(state_dir) / kHistoryFileName).string());
+  auto history = OpenSqliteHistory((std::filesystem::path(state_dir) / kHistoryFileName).string());
   if (!history.ok()) {
     std::fprintf(stderr, "ringfence scheduler: %s; nothing was scheduled\n",
                  history.status().message().c_str());
@@ -324,8 +325,8 @@ int RunScheduler(const SchedulerRequest& request) {
     spdlog::info("metrics on http://127.0.0.1:{}/metrics", metrics.port());
   }
   spdlog::info("scheduler: {} entr{} from {}, state dir {}, concurrency {}",
-               schedule->entries.size(), schedule->entries.size() == 1 ? "y" : "ies",
-               request.file, state_dir, schedule->allow_overlap ? "allow" : "forbid");
+               schedule->entries.size(), schedule->entries.size() == 1 ? "y" : "ies", request.file,
+               state_dir, schedule->allow_overlap ? "allow" : "forbid");
   StopSource stop;
   int first_signal = 0;
   {

@@ -11,12 +11,10 @@
 namespace ringfence {
 
 namespace {
-const char* const kStatuses[] = {"passed",     "failed", "aborted",    "not_steady",
-                                 "error",      "interrupted", "skipped"};
+const char* const kStatuses[] = {"passed", "failed",      "aborted", "not_steady",
+                                 "error",  "interrupted", "skipped"};
 
-double Seconds(WallTime t) {
-  return std::chrono::duration<double>(t.time_since_epoch()).count();
-}
+double Seconds(WallTime t) { return std::chrono::duration<double>(t.time_since_epoch()).count(); }
 }  // namespace
 
 struct SchedulerMetrics::Families {
@@ -49,8 +47,7 @@ struct SchedulerMetrics::Families {
   std::mutex mu;
 };
 
-SchedulerMetrics::SchedulerMetrics()
-    : families_(std::make_unique<Families>(*runner_.registry())) {}
+SchedulerMetrics::SchedulerMetrics() : families_(std::make_unique<Families>(*runner_.registry())) {}
 SchedulerMetrics::~SchedulerMetrics() = default;
 
 void SchedulerMetrics::NextRun(const std::string& entry, std::optional<WallTime> next) {

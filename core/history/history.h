@@ -13,15 +13,15 @@ namespace ringfence {
 // One run as the history keeps it (docs/scheduling.md, "History"): every run — by hand, from a
 // suite, from the scheduler — and every scheduled run that did not start (status "skipped").
 struct RunRecord {
-  std::string run_id;        // the ledger's run id; for a skip, "skip-<entry>-<due ms>"
-  std::string title;         // the experiment's title
-  std::string file;          // the experiment file as named
-  std::string file_hash;     // SHA-256 of its bytes, hex
-  int64_t started_ms = 0;    // Unix time in milliseconds
+  std::string run_id;      // the ledger's run id; for a skip, "skip-<entry>-<due ms>"
+  std::string title;       // the experiment's title
+  std::string file;        // the experiment file as named
+  std::string file_hash;   // SHA-256 of its bytes, hex
+  int64_t started_ms = 0;  // Unix time in milliseconds
   int64_t ended_ms = 0;
-  std::string status;        // passed, failed, aborted, not_steady, error, interrupted, skipped
+  std::string status;  // passed, failed, aborted, not_steady, error, interrupted, skipped
   int exit_code = 0;
-  std::string reason;        // the verdict's reason; the abort reason; why skipped ("overlap")
+  std::string reason;  // the verdict's reason; the abort reason; why skipped ("overlap")
   std::optional<int64_t> time_to_detect_ms;  // first injection → the guard's decision
   std::optional<int64_t> time_to_revert_ms;  // the guard's decision → every fault reverted
   int faults = 0;                            // blast radius: fault steps injected
@@ -34,10 +34,10 @@ struct RunRecord {
 
 // Which runs a query returns, newest last.
 struct HistoryQuery {
-  std::optional<std::string> title;   // only this experiment
-  std::optional<int64_t> since_ms;    // started at or after
-  std::optional<std::string> entry;   // only this schedule entry
-  size_t limit = 0;                   // 0: all; else the newest `limit`
+  std::optional<std::string> title;  // only this experiment
+  std::optional<int64_t> since_ms;   // started at or after
+  std::optional<std::string> entry;  // only this schedule entry
+  size_t limit = 0;                  // 0: all; else the newest `limit`
 };
 
 // The run history. Implementations: SQLite in the state dir (core/history/sqlite_history.h).

@@ -7,8 +7,7 @@
 namespace ringfence {
 
 bool RanTheHypothesis(const std::string& status) {
-  return status == "passed" || status == "failed" || status == "aborted" ||
-         status == "not_steady";
+  return status == "passed" || status == "failed" || status == "aborted" || status == "not_steady";
 }
 
 namespace {

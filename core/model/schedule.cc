@@ -98,14 +98,15 @@ class ScheduleReader {
                    std::map<std::string, std::string> names;
                    for (size_t i = 0; i < v.size(); ++i) {
                      ScheduleEntry entry;
-                     if (!ReadEntry(v[i], Child(p, i), entry)) continue;
+                     const bool read = ReadEntry(v[i], Child(p, i), entry);
+                     if (entry.name.empty()) continue;
                      const auto [it, fresh] = names.emplace(entry.name, entry.pointer);
                      if (!fresh) {
                        errors_.Add(entry.pointer + "/name", FoundValue(json(entry.name)),
                                    "a name no other entry has (" + it->second + " has it)");
                        continue;
                      }
-                     out.entries.push_back(std::move(entry));
+                     if (read) out.entries.push_back(std::move(entry));
                    }
                  }}});
   }
@@ -115,7 +116,8 @@ class ScheduleReader {
     errors_.Add(pointer, FoundValue(found), allowed);
   }
 
-  void ReadObject(const json& object, const std::string& pointer, const std::vector<Field>& fields) {
+  void ReadObject(const json& object, const std::string& pointer,
+                  const std::vector<Field>& fields) {
     if (!object.is_object()) return Error(pointer, object, "an object");
     std::vector<std::string> keys;
     for (const auto& f : fields) keys.push_back(f.key);
@@ -221,10 +223,10 @@ class ScheduleReader {
                  }},
                 {"hours", true, "hours such as \"09:00-15:00\"",
                  [&](const json& h, const std::string& hp) {
-                   Status s = h.is_string() ? RunWindow::ParseHours(h.get<std::string>(),
-                                                                    window.start_minute,
-                                                                    window.end_minute)
-                                            : Status::InvalidInput("");
+                   Status s = h.is_string()
+                                  ? RunWindow::ParseHours(h.get<std::string>(), window.start_minute,
+                                                          window.end_minute)
+                                  : Status::InvalidInput("");
                    if (!s.ok()) {
                      ok = false;
                      Error(hp, h, "hours such as \"09:00-15:00\" (the end after the start)");
@@ -256,13 +258,14 @@ class ScheduleReader {
           }
         };
       };
-      ReadObject(v[i], bp,
-                 {{"from", true, "a date such as \"2026-12-24\"",
-                   date(b.from_year, b.from_month, b.from_day)},
-                  {"to", true, "a date such as \"2026-12-24\"", date(b.to_year, b.to_month, b.to_day)},
-                  {"reason", false, "", [&](const json& r, const std::string& rp) {
-                     if (auto s = String(r, rp)) b.reason = *s;
-                   }}});
+      ReadObject(
+          v[i], bp,
+          {{"from", true, "a date such as \"2026-12-24\"",
+            date(b.from_year, b.from_month, b.from_day)},
+           {"to", true, "a date such as \"2026-12-24\"", date(b.to_year, b.to_month, b.to_day)},
+           {"reason", false, "", [&](const json& r, const std::string& rp) {
+              if (auto s = String(r, rp)) b.reason = *s;
+            }}});
       if (!ok || !v[i].contains("from") || !v[i].contains("to")) continue;
       if (std::tie(b.to_year, b.to_month, b.to_day) <
           std::tie(b.from_year, b.from_month, b.from_day)) {
@@ -278,69 +281,70 @@ class ScheduleReader {
     const size_t before = errors_.size();
     std::map<std::string, std::string> file_vars, vars;
     std::optional<json> timeout_value;
-    ReadObject(
-        v, p,
-        {{"name", true, kNameAllowed,
-          [&](const json& x, const std::string& xp) {
-            if (!x.is_string() || !ValidName(x.get<std::string>())) return Error(xp, x, kNameAllowed);
-            entry.name = x.get<std::string>();
-          }},
-         {"experiment", true, "the path of an experiment file",
-          [&](const json& x, const std::string& xp) {
-            if (auto s = String(x, xp)) {
-              entry.experiment_as_written = *s;
-              entry.experiment = Resolve(*s);
-            }
-          }},
-         {"vars", false, "",
-          [&](const json& x, const std::string& xp) {
-            if (!x.is_object()) return Error(xp, x, "an object of strings");
-            for (const auto& [k, val] : x.items()) {
-              if (!val.is_string()) {
-                Error(Child(xp, k), val, "a string");
-                continue;
-              }
-              vars[k] = val.get<std::string>();
-            }
-          }},
-         {"var_files", false, "",
-          [&](const json& x, const std::string& xp) {
-            if (!x.is_array()) return Error(xp, x, "an array of paths");
-            for (size_t i = 0; i < x.size(); ++i) ReadVarFile(x[i], Child(xp, i), file_vars);
-          }},
-         {"calendar", true, kCalendarAllowed,
-          [&](const json& x, const std::string& xp) {
-            if (!x.is_string()) return Error(xp, x, kCalendarAllowed);
-            auto spec = CalendarSpec::Parse(x.get<std::string>(), zone_);
-            if (!spec.ok()) {
-              return Error(xp, x,
-                           std::string(kCalendarAllowed) + " (" + spec.status().message() + ")");
-            }
-            entry.calendar_text = x.get<std::string>();
-            entry.calendar = *spec;
-          }},
-         {"window", false, "",
-          [&](const json& x, const std::string& xp) { ReadWindow(x, xp, entry); }},
-         {"blackout", false, "",
-          [&](const json& x, const std::string& xp) { ReadBlackouts(x, xp, entry); }},
-         {"jitter", false, "",
-          [&](const json& x, const std::string& xp) {
-            if (auto d = DurationOf(x, xp, false)) entry.jitter = *d;
-          }},
-         {"timeout", false, "",
-          [&](const json& x, const std::string& xp) {
-            if (auto d = DurationOf(x, xp, true)) {
-              entry.timeout = *d;
-              timeout_value = x;
-            }
-          }},
-         {"on_missed", false, "", [&](const json& x, const std::string& xp) {
-            if (x == "skip" || x == "run_once") {
-              entry.on_missed = x == "skip" ? OnMissed::kSkip : OnMissed::kRunOnce;
-            } else {
-              Error(xp, x, OneOf({"skip", "run_once"}));
-            }
-          }}});
+    ReadObject(v, p,
+               {{"name", true, kNameAllowed,
+                 [&](const json& x, const std::string& xp) {
+                   if (!x.is_string() || !ValidName(x.get<std::string>()))
+                     return Error(xp, x, kNameAllowed);
+                   entry.name = x.get<std::string>();
+                 }},
+                {"experiment", true, "the path of an experiment file",
+                 [&](const json& x, const std::string& xp) {
+                   if (auto s = String(x, xp)) {
+                     entry.experiment_as_written = *s;
+                     entry.experiment = Resolve(*s);
+                   }
+                 }},
+                {"vars", false, "",
+                 [&](const json& x, const std::string& xp) {
+                   if (!x.is_object()) return Error(xp, x, "an object of strings");
+                   for (const auto& [k, val] : x.items()) {
+                     if (!val.is_string()) {
+                       Error(Child(xp, k), val, "a string");
+                       continue;
+                     }
+                     vars[k] = val.get<std::string>();
+                   }
+                 }},
+                {"var_files", false, "",
+                 [&](const json& x, const std::string& xp) {
+                   if (!x.is_array()) return Error(xp, x, "an array of paths");
+                   for (size_t i = 0; i < x.size(); ++i) ReadVarFile(x[i], Child(xp, i), file_vars);
+                 }},
+                {"calendar", true, kCalendarAllowed,
+                 [&](const json& x, const std::string& xp) {
+                   if (!x.is_string()) return Error(xp, x, kCalendarAllowed);
+                   auto spec = CalendarSpec::Parse(x.get<std::string>(), zone_);
+                   if (!spec.ok()) {
+                     return Error(
+                         xp, x,
+                         std::string(kCalendarAllowed) + " (" + spec.status().message() + ")");
+                   }
+                   entry.calendar_text = x.get<std::string>();
+                   entry.calendar = *spec;
+                 }},
+                {"window", false, "",
+                 [&](const json& x, const std::string& xp) { ReadWindow(x, xp, entry); }},
+                {"blackout", false, "",
+                 [&](const json& x, const std::string& xp) { ReadBlackouts(x, xp, entry); }},
+                {"jitter", false, "",
+                 [&](const json& x, const std::string& xp) {
+                   if (auto d = DurationOf(x, xp, false)) entry.jitter = *d;
+                 }},
+                {"timeout", false, "",
+                 [&](const json& x, const std::string& xp) {
+                   if (auto d = DurationOf(x, xp, true)) {
+                     entry.timeout = *d;
+                     timeout_value = x;
+                   }
+                 }},
+                {"on_missed", false, "", [&](const json& x, const std::string& xp) {
+                   if (x == "skip" || x == "run_once") {
+                     entry.on_missed = x == "skip" ? OnMissed::kSkip : OnMissed::kRunOnce;
+                   } else {
+                     Error(xp, x, OneOf({"skip", "run_once"}));
+                   }
+                 }}});
     if (errors_.size() != before) return false;
     // A blackout read before the window took the schedule's zone: take the window's.
     if (entry.window) {
@@ -405,7 +409,8 @@ class ScheduleReader {
 
 }  // namespace
 
-std::optional<Schedule> LoadScheduleFile(const std::string& path, const ScheduleLoadOptions& options,
+std::optional<Schedule> LoadScheduleFile(const std::string& path,
+                                         const ScheduleLoadOptions& options,
                                          ValidationErrors& errors) {
   InputFileRefusal refusal;
   auto text = ReadCommandLineInput(path, kMaxScheduleBytes, "JSON file", &refusal);

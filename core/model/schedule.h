@@ -21,10 +21,10 @@ enum class OnMissed { kSkip, kRunOnce };
 // One entry of a schedule file: an experiment, its vars, and when it runs.
 struct ScheduleEntry {
   std::string name;
-  std::string pointer;          // "/entries/0", for messages
-  std::string experiment;       // the path, relative to the working directory
+  std::string pointer;     // "/entries/0", for messages
+  std::string experiment;  // the path, relative to the working directory
   std::string experiment_as_written;
-  std::string title;            // the experiment's title
+  std::string title;                        // the experiment's title
   std::map<std::string, std::string> vars;  // var files first, then `vars` (which win)
   std::string calendar_text;
   CalendarSpec calendar;
@@ -63,7 +63,8 @@ inline constexpr size_t kMaxScheduleEntries = 1000;
 // errors appear under its entry's pointer ("/entries/1/experiment: kill.json: /title: missing:
 // a non-empty string"). Relative paths are relative to the schedule file's folder. The texts
 // are listed in docs/scheduling.md.
-std::optional<Schedule> LoadScheduleFile(const std::string& path, const ScheduleLoadOptions& options,
+std::optional<Schedule> LoadScheduleFile(const std::string& path,
+                                         const ScheduleLoadOptions& options,
                                          ValidationErrors& errors);
 
 }  // namespace ringfence

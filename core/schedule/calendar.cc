@@ -6,8 +6,8 @@
 #include <algorithm>
 #include <cctype>
 #include <charconv>
-#include <functional>
 #include <cstdio>
+#include <functional>
 #include <mutex>
 #include <sstream>
 
@@ -65,7 +65,12 @@ TimeZone TimeZone::Utc() {
 TimeZone::Civil TimeZone::ToCivil(WallTime t) const {
   const cctz::civil_second cs = cctz::convert(ToSeconds(t), impl_->tz);
   const int weekday = static_cast<int>(cctz::get_weekday(cctz::civil_day(cs)));
-  return {static_cast<int>(cs.year()), cs.month(), cs.day(), cs.hour(), cs.minute(), cs.second(),
+  return {static_cast<int>(cs.year()),
+          cs.month(),
+          cs.day(),
+          cs.hour(),
+          cs.minute(),
+          cs.second(),
           weekday};
 }
 
@@ -158,9 +163,8 @@ std::string Pad(int v, int width) {
 
 // One component: "*", or a comma list of "v", "a..b", "v/step", "a..b/step". Values in [lo, hi];
 // `set(v)` marks one. `reverse`: the day counted from the end ("~07/1": 7th-last, 6th-last, …).
-Status ParseComponent(const std::string& text, const std::string& what, int lo, int hi,
-                      int width, bool reverse, const std::function<void(int)>& set,
-                      std::string& normalized) {
+Status ParseComponent(const std::string& text, const std::string& what, int lo, int hi, int width,
+                      bool reverse, const std::function<void(int)>& set, std::string& normalized) {
   if (text == "*") {
     for (int v = lo; v <= hi; ++v) set(v);
     normalized = "*";
@@ -246,6 +250,13 @@ Result<CalendarSpec> CalendarSpec::Parse(const std::string& text, const TimeZone
     while (in >> w) words.push_back(w);
   }
   if (words.empty()) return Status::InvalidInput("empty expression");
+  if (words.size() == 5 && std::none_of(words.begin(), words.end(), [](const std::string& w) {
+        return w.find(':') != std::string::npos || w.find('-') != std::string::npos;
+      })) {
+    return Status::InvalidInput(
+        "cron's five fields are not supported; systemd's form is "
+        "\"*:0/15\" for every 15 minutes");
+  }
   CalendarSpec spec;
   spec.zone_ = default_zone;
   std::string zone_text;

@@ -82,7 +82,8 @@ int DayNumber(int y, int m, int d) { return y * 10000 + m * 100 + d; }
 bool Blackout::Contains(WallTime t) const {
   const auto c = zone.ToCivil(t);
   const int n = DayNumber(c.year, c.month, c.day);
-  return n >= DayNumber(from_year, from_month, from_day) && n <= DayNumber(to_year, to_month, to_day);
+  return n >= DayNumber(from_year, from_month, from_day) &&
+         n <= DayNumber(to_year, to_month, to_day);
 }
 
 WallTime Blackout::End() const {

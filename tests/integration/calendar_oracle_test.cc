@@ -44,11 +44,11 @@ constexpr int kIterations = 12;
 
 // The elapses systemd-analyze prints, in UTC ("never" ends the list).
 std::vector<std::string> OracleElapses(const OracleCase& c) {
-  auto result = RunCommand({"/usr/bin/env", "TZ=" + (c.tz == "-" ? std::string("UTC") : c.tz),
-                            "systemd-analyze", "calendar",
-                            "--iterations=" + std::to_string(kIterations),
-                            "--base-time=" + c.base + " UTC", c.expression},
-                           std::chrono::seconds(20));
+  auto result =
+      RunCommand({"/usr/bin/env", "TZ=" + (c.tz == "-" ? std::string("UTC") : c.tz),
+                  "systemd-analyze", "calendar", "--iterations=" + std::to_string(kIterations),
+                  "--base-time=" + c.base + " UTC", c.expression},
+                 std::chrono::seconds(20));
   EXPECT_TRUE(result.ok());
   EXPECT_EQ(result->exit_code, 0) << result->err;
   static const std::regex kLine(
