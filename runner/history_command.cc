@@ -109,7 +109,7 @@ double X(int64_t t, int64_t first, int64_t last) {
 
 std::string DateText(int64_t ms) {
   const auto c = TimeZone::Utc().ToCivil(WallTime(std::chrono::milliseconds(ms)));
-  return fmt::format("{:04}-{:02}-{:02} {:02}:{:02}", c.year, c.month, c.day, c.hour, c.minute);
+  return fmt::format("{:04}-{:02}-{:02} {:02}:{:02} UTC", c.year, c.month, c.day, c.hour, c.minute);
 }
 
 // Pass/fail over time: one dot per run, passed on the top line, failed or aborted on the

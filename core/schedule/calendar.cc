@@ -162,11 +162,12 @@ std::string Pad(int v, int width) {
 }
 
 // One component: "*", or a comma list of "v", "a..b", "v/step", "a..b/step". Values in [lo, hi];
-// `set(v)` marks one. `reverse`: the day counted from the end ("~07/1": 7th-last, 6th-last, …).
+// the items in `items` ("*": none). `reverse`: days counted from the end ("~07/1": the 7th-last
+// and every day after it).
+template <typename Item>
 Status ParseComponent(const std::string& text, const std::string& what, int lo, int hi, int width,
-                      bool reverse, const std::function<void(int)>& set, std::string& normalized) {
+                      bool reverse, std::vector<Item>& items, std::string& normalized) {
   if (text == "*") {
-    for (int v = lo; v <= hi; ++v) set(v);
     normalized = "*";
     return Status::Ok();
   }
@@ -183,7 +184,7 @@ Status ParseComponent(const std::string& text, const std::string& what, int lo, 
       a = range.substr(0, dots);
       b = range.substr(dots + 2);
     }
-    const auto from = a == "*" && !reverse ? std::optional<int>(lo) : Number(a);
+    const auto from = Number(a);
     if (!from) return Status::InvalidInput("bad " + what + " \"" + item + "\"");
     int to = *from;
     if (dots != std::string::npos) {
@@ -205,16 +206,20 @@ Status ParseComponent(const std::string& text, const std::string& what, int lo, 
       if (*s == 0) return Status::InvalidInput("step 0 in \"" + item + "\"");
       step = *s;
     }
-    if (a == "*" && step == 0) return Status::InvalidInput("bad " + what + " \"" + item + "\"");
-    if (step == 0) {
-      for (int v = *from; v <= to; ++v) set(v);
-    } else if (reverse) {
-      for (int v = *from; v >= lo; v -= step) set(v);
-    } else {
-      const int last = dots != std::string::npos ? to : hi;
-      for (int v = *from; v <= last; v += step) set(v);
+    // As systemd: a step must repeat at least once within the unit.
+    if (step > 0 && !reverse && *from + step > hi) {
+      return Status::InvalidInput("step in \"" + item + "\" goes past " + std::to_string(hi));
     }
-    std::string n = a == "*" ? "*" : Pad(*from, width);
+    Item it;
+    it.start = *from;
+    if (dots != std::string::npos) {
+      it.stop = to;
+      it.repeat = step == 0 ? 1 : step;
+    } else {
+      it.repeat = step;
+    }
+    items.push_back(it);
+    std::string n = Pad(*from, width);
     if (dots != std::string::npos) n += ".." + Pad(to, width);
     if (step != 0) n += "/" + std::to_string(step);
     normalized += (normalized.empty() ? "" : ",") + n;
@@ -302,7 +307,6 @@ Result<CalendarSpec> CalendarSpec::Parse(const std::string& text, const TimeZone
   }
 
   // The date: [YEAR-]MONTH-DAY or [YEAR-]MONTH~DAY.
-  spec.years_.assign(kCalendarMaxYear - kCalendarMinYear + 1, false);
   std::string year_t = "*", month_t = "*", day_t = "*";
   if (!date_word.empty()) {
     std::string head = date_word;
@@ -334,15 +338,12 @@ Result<CalendarSpec> CalendarSpec::Parse(const std::string& text, const TimeZone
     }
   }
   std::string year_n, month_n, day_n, hour_n, minute_n, second_n;
-  Status s = ParseComponent(
-      year_t, "year", kCalendarMinYear, kCalendarMaxYear, 4, false,
-      [&](int v) { spec.years_[v - kCalendarMinYear] = true; }, year_n);
+  Status s = ParseComponent(year_t, "year", kCalendarMinYear, kCalendarMaxYear, 4, false,
+                            spec.years_, year_n);
   if (!s.ok()) return s;
-  s = ParseComponent(
-      month_t, "month", 1, 12, 2, false, [&](int v) { spec.months_.set(v); }, month_n);
+  s = ParseComponent(month_t, "month", 1, 12, 2, false, spec.months_, month_n);
   if (!s.ok()) return s;
-  s = ParseComponent(
-      day_t, "day", 1, 31, 2, spec.from_end_, [&](int v) { spec.days_.set(v); }, day_n);
+  s = ParseComponent(day_t, "day", 1, 31, 2, spec.from_end_, spec.days_, day_n);
   if (!s.ok()) return s;
 
   // The time: HOUR:MINUTE[:SECOND].
@@ -355,18 +356,19 @@ Result<CalendarSpec> CalendarSpec::Parse(const std::string& text, const TimeZone
     hour_t = parts[0];
     minute_t = parts[1];
     if (parts.size() == 3) second_t = parts[2];
-    if (second_t.find('.') != std::string::npos) {
+    std::string without_ranges = second_t;
+    for (size_t at; (at = without_ranges.find("..")) != std::string::npos;) {
+      without_ranges.erase(at, 2);
+    }
+    if (without_ranges.find('.') != std::string::npos) {
       return Status::InvalidInput("fractional seconds in \"" + time_word + "\"");
     }
   }
-  s = ParseComponent(
-      hour_t, "hour", 0, 23, 2, false, [&](int v) { spec.hours_.set(v); }, hour_n);
+  s = ParseComponent(hour_t, "hour", 0, 23, 2, false, spec.hours_, hour_n);
   if (!s.ok()) return s;
-  s = ParseComponent(
-      minute_t, "minute", 0, 59, 2, false, [&](int v) { spec.minutes_.set(v); }, minute_n);
+  s = ParseComponent(minute_t, "minute", 0, 59, 2, false, spec.minutes_, minute_n);
   if (!s.ok()) return s;
-  s = ParseComponent(
-      second_t, "second", 0, 59, 2, false, [&](int v) { spec.seconds_.set(v); }, second_n);
+  s = ParseComponent(second_t, "second", 0, 59, 2, false, spec.seconds_, second_n);
   if (!s.ok()) return s;
 
   spec.normalized_ = (weekdays_n.empty() ? "" : weekdays_n + " ") + year_n + "-" + month_n +
@@ -376,55 +378,169 @@ Result<CalendarSpec> CalendarSpec::Parse(const std::string& text, const TimeZone
 }
 
 namespace {
-int DaysInMonth(int year, int month) {
-  static const int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-  const bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
-  return month == 2 && leap ? 29 : kDays[month - 1];
+
+struct Civil {
+  int64_t y;
+  int mo, d, h, mi, s;
+};
+
+cctz::civil_second ToCs(const Civil& c) {
+  return cctz::civil_second(c.y, c.mo, c.d, c.h, c.mi, c.s);
 }
+
+Civil FromCs(const cctz::civil_second& cs) {
+  return {cs.year(), cs.month(), cs.day(), cs.hour(), cs.minute(), cs.second()};
+}
+
+int DaysInMonth(int64_t year, int month) {
+  return cctz::civil_day(cctz::civil_month(year, month) + 1) - cctz::civil_day(year, month, 1);
+}
+
 }  // namespace
 
-bool CalendarSpec::DayMatches(int year, int month, int day, int weekday) const {
-  if (year < kCalendarMinYear || year > kCalendarMaxYear) return false;
-  if (!years_[year - kCalendarMinYear] || !months_[month] || !weekdays_[weekday]) return false;
-  const int index = from_end_ ? DaysInMonth(year, month) - day + 1 : day;
-  return days_[index];
+// systemd's mktime(): fields out of range carry over (civil arithmetic), and a time that a DST
+// change skips moves on by the change (02:30 → 03:30), as glibc's mktime does.
+struct CalendarSearch {
+  const cctz::time_zone& tz;
+
+  Civil Normalize(const Civil& c) const {
+    const cctz::civil_second cs = ToCs(c);
+    const auto lookup = tz.lookup(cs);
+    if (lookup.kind == cctz::time_zone::civil_lookup::SKIPPED) {
+      return FromCs(cctz::convert(lookup.pre, tz));
+    }
+    return FromCs(cs);
+  }
+
+  // calendarspec.c tm_within_bounds(): true when normalizing changed nothing; else `c` becomes
+  // the normalized time with the unit below the highest changed one reset (unless normalizing
+  // went backwards), and false.
+  bool WithinBounds(Civil& c) const {
+    if (c.y > kCalendarMaxYear) return true;
+    Civil t = Normalize(c);
+    int cmp;
+    auto sign = [](int64_t a, int64_t b) { return a < b ? -1 : a > b ? 1 : 0; };
+    if ((cmp = sign(t.y, c.y)) != 0) {
+      t.mo = 1;
+    } else if ((cmp = sign(t.mo, c.mo)) != 0) {
+      t.d = 1;
+    } else if ((cmp = sign(t.d, c.d)) != 0) {
+      t.h = 0;
+    } else if ((cmp = sign(t.h, c.h)) != 0) {
+      t.mi = 0;
+    } else if ((cmp = sign(t.mi, c.mi)) != 0) {
+      t.s = 0;
+    } else {
+      cmp = sign(t.s, c.s);
+    }
+    if (cmp < 0) return false;
+    c = t;
+    return cmp == 0;
+  }
+};
+
+// calendarspec.c find_matching_component(): the smallest value of `items` at or after `*val`
+// (a step may give one past the unit's end); -1 none, 0 `*val` itself, 1 a later one.
+template <typename Item>
+int Match(const std::vector<Item>& items, int& val, int days_in_month = 0) {
+  if (items.empty()) return 0;
+  bool found = false;
+  int best = 0;
+  for (const auto& item : items) {
+    int start = item.start;
+    int stop = item.stop;
+    if (days_in_month > 0) {  // "~": counted from the end of the month
+      start = days_in_month - start + 1;
+      stop = stop > 0 ? days_in_month - stop + 1 : -1;
+      if (stop > 0) std::swap(start, stop);
+    }
+    if (start >= val) {
+      if (!found || start < best) best = start;
+      found = true;
+    } else if (item.repeat > 0) {
+      const int k = start + item.repeat * ((val - start + item.repeat - 1) / item.repeat);
+      if ((stop < 0 || k <= stop) && (!found || k < best)) {
+        best = k;
+        found = true;
+      }
+    }
+  }
+  if (!found) return -1;
+  const int r = val != best ? 1 : 0;
+  val = best;
+  return r;
 }
 
 std::optional<WallTime> CalendarSpec::Next(WallTime after) const {
-  const auto after_s = ToSeconds(after);
-  const WallTime start_instant = after_s + std::chrono::seconds(1);
-  const TimeZone::Civil start = zone_.ToCivil(start_instant);
-  cctz::civil_day day(start.year, start.month, start.day);
-  const cctz::civil_day first_day = day;
-  while (day.year() <= kCalendarMaxYear) {
-    const int y = static_cast<int>(day.year());
-    if (y < kCalendarMinYear || !years_[y - kCalendarMinYear]) {
-      day = cctz::civil_day(y + 1, 1, 1);
+  const auto& tz = zone_.impl_->tz;
+  const auto first = cctz::convert(ToSeconds(after) + std::chrono::seconds(1), tz);
+  Civil c = FromCs(first);
+  CalendarSearch search{tz};
+  // Each turn moves forward; the bound only guards against a calendar systemd would loop on.
+  for (int turn = 0; turn < 1000000; ++turn) {
+    c = search.Normalize(c);
+    if (c.y > kCalendarMaxYear) return std::nullopt;
+    int year = static_cast<int>(c.y);
+    int r = Match(years_, year);
+    c.y = year;
+    if (r > 0) c = {c.y, 1, 1, 0, 0, 0};
+    if (r < 0 || !search.WithinBounds(c) || c.y > kCalendarMaxYear) return std::nullopt;
+
+    r = Match(months_, c.mo);
+    if (r > 0) c = {c.y, c.mo, 1, 0, 0, 0};
+    if (r < 0) {
+      c = {c.y + 1, 1, 1, 0, 0, 0};
       continue;
     }
-    if (!months_[day.month()]) {
-      day = cctz::civil_day(cctz::civil_month(day) + 1);
+    if (!search.WithinBounds(c)) continue;
+
+    r = Match(days_, c.d, from_end_ ? DaysInMonth(c.y, c.mo) : 0);
+    if (r > 0) c.h = c.mi = c.s = 0;
+    if (r < 0) {
+      c = {c.y, c.mo + 1, 1, 0, 0, 0};
       continue;
     }
-    const int weekday = static_cast<int>(cctz::get_weekday(day));
-    if (DayMatches(y, day.month(), day.day(), weekday)) {
-      const bool today = day == first_day;
-      for (int h = today ? start.hour : 0; h < 24; ++h) {
-        if (!hours_[h]) continue;
-        const bool this_hour = today && h == start.hour;
-        for (int m = this_hour ? start.minute : 0; m < 60; ++m) {
-          if (!minutes_[m]) continue;
-          const bool this_minute = this_hour && m == start.minute;
-          for (int sec = this_minute ? start.second : 0; sec < 60; ++sec) {
-            if (!seconds_[sec]) continue;
-            const auto instant = zone_.FromCivil(y, day.month(), day.day(), h, m, sec);
-            if (!instant) continue;  // skipped by a DST change: not that day
-            if (*instant > after) return *instant;
-          }
-        }
-      }
+    if (!search.WithinBounds(c)) continue;
+
+    const int weekday = static_cast<int>(cctz::get_weekday(cctz::civil_day(c.y, c.mo, c.d)));
+    if (!weekdays_[weekday]) {
+      c = {c.y, c.mo, c.d + 1, 0, 0, 0};
+      continue;
     }
-    ++day;
+
+    r = Match(hours_, c.h);
+    if (r > 0) c.mi = c.s = 0;
+    if (r < 0) {
+      c = {c.y, c.mo, c.d + 1, 0, 0, 0};
+      continue;
+    }
+    if (!search.WithinBounds(c)) continue;
+
+    r = Match(minutes_, c.mi);
+    if (r > 0) c.s = 0;
+    if (r < 0) {
+      c = {c.y, c.mo, c.d, c.h + 1, 0, 0};
+      continue;
+    }
+    if (!search.WithinBounds(c)) continue;
+
+    r = Match(seconds_, c.s);
+    if (r < 0) {
+      c = {c.y, c.mo, c.d, c.h, c.mi + 1, 0};
+      continue;
+    }
+    if (!search.WithinBounds(c)) continue;
+
+    const auto lookup = tz.lookup(ToCs(c));
+    WallTime instant(lookup.pre);
+    if (instant <= after && lookup.kind == cctz::time_zone::civil_lookup::REPEATED) {
+      instant = WallTime(lookup.post);
+    }
+    if (instant <= after) {  // normalizing went backwards (a repeated hour): look further
+      c.s += 1;
+      continue;
+    }
+    return instant;
   }
   return std::nullopt;
 }

@@ -36,6 +36,7 @@ class TimeZone {
   std::string Format(WallTime t) const;
 
  private:
+  friend class CalendarSpec;
   struct Impl;
   std::shared_ptr<const Impl> impl_;
   std::string name_;
@@ -46,8 +47,10 @@ class TimeZone {
 // weekly, monthly, yearly, annually, quarterly, semiannually) with an optional zone. Components
 // are "*", values, lists "a,b", ranges "a..b", steps "a/n" and "a..b/n"; the day may count from
 // the end of the month ("*-02~01", "*-*~07/1"). No fractional seconds, no time zone
-// abbreviations. Next() follows systemd: a time that a DST change skips does not happen that day,
-// a repeated one happens once (its first occurrence).
+// abbreviations. Next() is systemd 252's search (calendarspec.c find_next), ported to civil
+// times in the zone: a time that a DST change skips does not happen that day, a repeated one
+// happens once (its first occurrence), and an open step that overflows into a unit that carries
+// further restarts there at its remainder, as systemd's does ("*:0/25": 23:50, then 00:25).
 class CalendarSpec {
  public:
   // Parses `text`. A zone named in the expression wins over `default_zone` (the schedule's).
@@ -63,16 +66,18 @@ class CalendarSpec {
   const TimeZone& zone() const { return zone_; }
 
  private:
-  bool DayMatches(int year, int month, int day, int weekday) const;
+  // One item of a component, as systemd keeps it: a value (`repeat` 0), a range a..b
+  // (`stop` b, `repeat` 1), a step a/n (`repeat` n, no stop) or a..b/n. No items: "*".
+  struct Item {
+    int start = 0;
+    int stop = -1;
+    int repeat = 0;
+  };
+  using Component = std::vector<Item>;
 
-  std::vector<bool> years_;  // index year - kMinYear
-  std::bitset<13> months_;
-  std::bitset<32> days_;  // day of month, or (from_end_) days counted back from the last
-  bool from_end_ = false;
+  Component years_, months_, days_, hours_, minutes_, seconds_;
+  bool from_end_ = false;    // days_ count from the end of the month ("~")
   std::bitset<7> weekdays_;  // Monday = 0
-  std::bitset<24> hours_;
-  std::bitset<60> minutes_;
-  std::bitset<60> seconds_;
   TimeZone zone_;
   std::string normalized_;
 };

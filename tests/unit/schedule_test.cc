@@ -28,6 +28,7 @@ TEST(Calendar, BadExpressionsSayWhy) {
             "cron's five fields are not supported; systemd's form is \"*:0/15\" for every 15 "
             "minutes");
   EXPECT_EQ(Error("*:0/0"), "step 0 in \"0/0\"");
+  EXPECT_EQ(Error("*:58/9"), "step in \"58/9\" goes past 59");
   EXPECT_EQ(Error("*-*-* 24:00"), "hour \"24\" out of range 0..23");
   EXPECT_EQ(Error("*-13-01"), "month \"13\" out of range 1..12");
   EXPECT_EQ(Error("10:00 Mars/Olympus"), "unknown time zone \"Mars/Olympus\"");
