@@ -226,7 +226,7 @@ std::vector<Unit> UnitsOf(const Schedule& schedule, const std::string& schedule_
     std::string service = "# Written by `ringfence schedule install` from " + schedule_file +
                           "; `ringfence schedule uninstall` removes it.\n[Unit]\n";
     service += "Description=ringfence scheduled run " + e.name + ": " + e.title + "\n";
-    service += "Documentation=man:ringfence(1)\nAfter=network-online.target\n\n[Service]\n";
+    service += "After=network-online.target\n\n[Service]\n";
     service += "Type=oneshot\n";
     service += "Environment=" + std::string(kTriggerEnv) + "=scheduled\n";
     service += "Environment=" + std::string(kScheduleEntryEnv) + "=" + e.name + "\n";
@@ -347,6 +347,11 @@ int Install(const ScheduleRequest& request) {
   const std::string state_dir =
       Absolute(request.state_dir.empty() ? DefaultStateDir() : request.state_dir);
   const auto units = UnitsOf(*schedule, Absolute(request.file), state_dir);
+  // Where the units' runs write their journals (the runs make the state dir itself).
+  fs::create_directories(fs::path(state_dir) / "journals", ec);
+  fs::permissions(state_dir, fs::perms::owner_all, fs::perm_options::replace, ec);
+  fs::permissions(fs::path(state_dir) / "journals", fs::perms::owner_all, fs::perm_options::replace,
+                  ec);
   // What an earlier install wrote goes first, so that a removed entry leaves no unit behind.
   if (int code = RemoveInstalled(dir, true); code != 0) return code;
   nlohmann::json manifest = {{"schedule", Absolute(request.file)},

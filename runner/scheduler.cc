@@ -260,7 +260,7 @@ class Scheduler {
         ++it;
         continue;
       }
-      run.thread.join();
+      if (run.thread.joinable()) run.thread.join();
       spdlog::info("entry {}: {} (exit {}){}", run.entry->name, run.status, run.exit_code,
                    run.timed_out ? " after its timeout" : "");
       metrics_.runner().ExperimentFinished(run.status);

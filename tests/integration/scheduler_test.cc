@@ -20,10 +20,14 @@ namespace ringfence::testing {
 namespace {
 
 std::string WaitExperiment(const std::string& title, const std::string& duration) {
-  return nlohmann::json({{"version", 1},
-                         {"title", title},
-                         {"method", {{{"type", "wait"}, {"duration", duration}}}},
-                         {"guards", nlohmann::json::array()}})
+  return nlohmann::json(
+             {{"version", 1},
+              {"title", title},
+              // The wait lasts only when a step follows it.
+              {"method",
+               {{{"type", "wait"}, {"duration", duration}},
+                {{"type", "probe"}, {"probe", {{"type", "command"}, {"argv", {"true"}}}}}}},
+              {"guards", nlohmann::json::array()}})
       .dump();
 }
 
@@ -93,13 +97,19 @@ TEST_F(SchedulerTest, RunsEveryTwoSecondsNeverOverlapping) {
             std::string::npos);
   scheduler->Signal(SIGTERM);
   EXPECT_EQ(scheduler->Wait(), 143) << scheduler->err();
-  auto runs = History();
+  std::vector<RunRecord> runs;
+  for (const auto& r : History()) {
+    EXPECT_EQ(r.entry, "tick");
+    EXPECT_EQ(r.title, "quick");
+    if (r.status != "skipped") runs.push_back(r);  // a loaded machine may make a run slow
+  }
+  ASSERT_GE(runs.size(), 3u);
   for (size_t i = 0; i < runs.size(); ++i) {
-    EXPECT_EQ(runs[i].entry, "tick");
     EXPECT_EQ(runs[i].trigger, "scheduled");
-    EXPECT_EQ(runs[i].title, "quick");
     EXPECT_EQ(runs[i].file_hash.size(), 64u);
-    if (i > 0) EXPECT_GE(runs[i].started_ms, runs[i - 1].ended_ms) << "runs overlap";
+    if (i > 0) {
+      EXPECT_GE(runs[i].started_ms, runs[i - 1].ended_ms) << "runs overlap";
+    }
   }
 }
 
@@ -113,7 +123,9 @@ TEST_F(SchedulerTest, ASlowRunMakesTheNextOneSkippedOverlap) {
   scheduler->Signal(SIGTERM);
   scheduler->Wait();
   for (const auto& r : History()) {
-    if (r.status == "skipped") EXPECT_EQ(r.reason, "overlap: slow was running");
+    if (r.status == "skipped") {
+      EXPECT_EQ(r.reason, "overlap: slow was running");
+    }
   }
   EXPECT_NE(scheduler->err().find("entry slow: skipped: overlap (slow is still running)"),
             std::string::npos);
@@ -130,7 +142,10 @@ TEST_F(SchedulerTest, SigtermLetsTheRunRevertThenExits) {
   scheduler->Signal(SIGTERM);
   EXPECT_EQ(scheduler->Wait(), 143) << scheduler->err();
   for (pid_t pid : sleepers.pids()) EXPECT_NE(SleepChildren::State(pid), 'T');
-  const auto runs = History();
+  std::vector<RunRecord> runs;
+  for (const auto& r : History()) {
+    if (r.status != "skipped") runs.push_back(r);  // the dues while it ran: overlap
+  }
   ASSERT_EQ(runs.size(), 1u);
   EXPECT_EQ(runs[0].status, "interrupted");
   EXPECT_EQ(runs[0].exit_code, 143);

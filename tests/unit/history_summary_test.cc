@@ -7,7 +7,7 @@
 namespace ringfence {
 namespace {
 
-RunRecord Run(const std::string& title, int64_t at, const std::string& status,
+RunRecord Rec(const std::string& title, int64_t at, const std::string& status,
               std::optional<int64_t> detect = std::nullopt) {
   RunRecord r;
   r.run_id = title + std::to_string(at);
@@ -21,10 +21,10 @@ RunRecord Run(const std::string& title, int64_t at, const std::string& status,
 
 TEST(HistorySummary, ScoreCountsAbortsAsFailuresAndErrorsAsNotRun) {
   const std::vector<RunRecord> runs = {
-      Run("a", 1, "passed"),       Run("a", 2, "aborted", 400), Run("a", 3, "error"),
-      Run("a", 4, "passed"),       Run("a", 5, "skipped"),      Run("a", 6, "failed"),
-      Run("a", 7, "aborted", 200), Run("a", 8, "passed"),       Run("a", 9, "passed"),
-      Run("b", 1, "interrupted"),
+      Rec("a", 1, "passed"),       Rec("a", 2, "aborted", 400), Rec("a", 3, "error"),
+      Rec("a", 4, "passed"),       Rec("a", 5, "skipped"),      Rec("a", 6, "failed"),
+      Rec("a", 7, "aborted", 200), Rec("a", 8, "passed"),       Rec("a", 9, "passed"),
+      Rec("b", 1, "interrupted"),
   };
   const auto s = SummarizeHistory(runs);
   ASSERT_EQ(s.size(), 2u);
@@ -47,7 +47,7 @@ TEST(HistorySummary, ScoreCountsAbortsAsFailuresAndErrorsAsNotRun) {
 
 TEST(HistorySummary, TrendShowsTheLastTen) {
   std::vector<RunRecord> runs;
-  for (int i = 0; i < 15; ++i) runs.push_back(Run("t", i, i < 5 ? "failed" : "passed"));
+  for (int i = 0; i < 15; ++i) runs.push_back(Rec("t", i, i < 5 ? "failed" : "passed"));
   const auto s = SummarizeHistory(runs);
   EXPECT_EQ(s[0].trend, "██████████");
   EXPECT_EQ(s[0].streak, "10 passed");

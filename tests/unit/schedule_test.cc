@@ -189,9 +189,9 @@ TEST_F(ScheduleFileTest, EveryErrorAtOnceWordForWord) {
 TEST_F(ScheduleFileTest, TopLevelErrors) {
   EXPECT_EQ(Errors(R"({"version": 2, "entries": [], "concurrency": "sometimes"})"),
             (std::vector<std::string>{
-                "schedule.json: /version: 2: 1",
-                "schedule.json: /entries: []: an array of 1 to 1000 entries",
                 "schedule.json: /concurrency: \"sometimes\": one of forbid, allow",
+                "schedule.json: /entries: []: an array of 1 to 1000 entries",
+                "schedule.json: /version: 2: 1",
             }));
   EXPECT_EQ(Errors("[1"), (std::vector<std::string>{
                               Errors("[1").front(),
