@@ -39,6 +39,7 @@ double RunMs(const std::vector<std::string>& argv) {
   std::vector<char*> args;
   for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
+  std::fflush(stdout);
   const auto t0 = std::chrono::steady_clock::now();
   const pid_t pid = ::fork();
   if (pid == 0) {
@@ -143,6 +144,10 @@ int Main(int argc, char** argv) {
   figures.push_back(Measure("history", {binary, "history", "--state-dir", dir + "/state"}, runs));
   figures.push_back(Measure("history --json",
                             {binary, "history", "--json", "--state-dir", dir + "/state"}, runs));
+  figures.push_back(Measure(
+      "history --json --experiment T",
+      {binary, "history", "--json", "--experiment", "experiment 7", "--state-dir", dir + "/state"},
+      runs));
   figures.push_back(Measure("history --experiment --since 7d",
                             {binary, "history", "--experiment", "experiment 7", "--since", "7d",
                              "--state-dir", dir + "/state"},

@@ -490,7 +490,9 @@ void DeclareHistory(Declarer& d) {
             r.since = v;
             return std::string();
           });
-  d.Flag("--json", r.json, "print the summaries and the runs as JSON");
+  d.Flag("--json", r.json,
+         "print the summaries as JSON (with every run of the experiment when --experiment is "
+         "given)");
   d.Value("--html", "F",
           "write a self-contained page with one chart per experiment (pass or fail, time to "
           "detect, over time)",

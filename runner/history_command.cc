@@ -238,6 +238,9 @@ int PrintHistory(const HistoryRequest& request) {
                            .count();
       q.since_ms = now - ms;
     }
+    // The table needs a few columns of every run; --json and --html show one experiment's runs
+    // in full (--experiment), else the summaries only (docs/scheduling.md).
+    q.summary_fields_only = request.experiment.empty();
     auto found = (*history)->Query(q);
     if (!found.ok()) {
       std::fprintf(stderr, "ringfence history: %s\n", found.status().message().c_str());
@@ -266,7 +269,11 @@ int PrintHistory(const HistoryRequest& request) {
                           {"experiments", nlohmann::json::array()},
                           {"runs", nlohmann::json::array()}};
     for (const auto& s : summaries) out["experiments"].push_back(SummaryJson(s));
-    for (const auto& r : runs) out["runs"].push_back(RecordJson(r));
+    if (!request.experiment.empty()) {
+      for (const auto& r : runs) out["runs"].push_back(RecordJson(r));
+    } else {
+      out.erase("runs");
+    }
     std::printf("%s\n", out.dump(2).c_str());
     return 0;
   }

@@ -38,6 +38,9 @@ struct HistoryQuery {
   std::optional<int64_t> since_ms;   // started at or after
   std::optional<std::string> entry;  // only this schedule entry
   size_t limit = 0;                  // 0: all; else the newest `limit`
+  // Only run_id, title, started_ms, ended_ms, status and time_to_detect_ms are read (what the
+  // summaries need); the other fields stay empty.
+  bool summary_fields_only = false;
 };
 
 // The run history. Implementations: SQLite in the state dir (core/history/sqlite_history.h).

@@ -96,9 +96,12 @@ class SqliteHistory : public RunHistory {
   Result<std::vector<RunRecord>> Query(const HistoryQuery& q) override {
     std::lock_guard<std::mutex> lock(mu_);
     std::string sql =
-        "SELECT run_id, title, started_ms, ended_ms, status, exit_code, journal, file, file_hash, "
-        "reason, time_to_detect_ms, time_to_revert_ms, faults, targets, hosts, trigger, entry "
-        "FROM runs WHERE 1";
+        q.summary_fields_only
+            ? "SELECT run_id, title, started_ms, ended_ms, status, time_to_detect_ms FROM runs "
+              "WHERE 1"
+            : "SELECT run_id, title, started_ms, ended_ms, status, exit_code, journal, file, "
+              "file_hash, reason, time_to_detect_ms, time_to_revert_ms, faults, targets, hosts, "
+              "trigger, entry FROM runs WHERE 1";
     if (q.title) sql += " AND title = ?1";
     if (q.since_ms) sql += " AND started_ms >= ?2";
     if (q.entry) sql += " AND entry = ?3";
@@ -128,6 +131,11 @@ class SqliteHistory : public RunHistory {
       r.started_ms = sqlite3_column_int64(stmt, 2);
       r.ended_ms = sqlite3_column_int64(stmt, 3);
       r.status = text(4);
+      if (q.summary_fields_only) {
+        r.time_to_detect_ms = optional(5);
+        out.push_back(std::move(r));
+        continue;
+      }
       r.exit_code = sqlite3_column_int(stmt, 5);
       r.journal = text(6);
       r.file = text(7);
