@@ -713,10 +713,114 @@ void DeclareHost(Declarer& d) {
   });
 }
 
+// ---- schedules and history (docs/scheduling.md) -------------------------------------------
+
+std::string ScheduleActionList() {
+  std::string list;
+  for (const char* a : kScheduleActions) list += std::string(list.empty() ? "" : ", ") + a;
+  return list;
+}
+
+void DeclareSchedule(Declarer& d) {
+  CommandLine& line = d.line();
+  ScheduleRequest& r = line.schedule;
+  auto words = std::make_shared<std::vector<std::string>>();
+  d.Positional("ACTION", "ACTION [FILE]", *words,
+               "check FILE, install FILE, or uninstall (what install wrote)");
+  d.Value("--from", "TIME",
+          "check: the next runs after this time (UTC, such as 2026-12-07T08:00:00Z) instead of "
+          "now",
+          [&r](const std::string& v) {
+            int y, mo, dd, h, mi, s;
+            char z = 0, tail = 0;
+            if (std::sscanf(v.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%c%c", &y, &mo, &dd, &h, &mi, &s, &z,
+                            &tail) != 7 ||
+                z != 'Z') {
+              return std::string("expected a UTC time such as 2026-12-07T08:00:00Z");
+            }
+            r.from = v;
+            return std::string();
+          });
+  d.Value(
+      "--count", "N", "check: how many next runs to print per entry",
+      [&r](const std::string& v) {
+        return TakeWholeNumber(v, 1, 1000, r.count, "expected a whole number from 1 to 1000");
+      },
+      "5");
+  d.Value("--entry", "NAME", "check: only this entry", Into(r.entry));
+  d.Flag("--allowed-now", r.allowed_now,
+         "check: exit 0 when --entry may start a run now (window, blackouts), else print why "
+         "and exit 1 (the units' ExecCondition)");
+  d.Flag("--user", r.user, "install/uninstall: systemd user units (~/.config/systemd/user)");
+  d.Value("--unit-dir", "D",
+          "install/uninstall: the unit directory (default /etc/systemd/system, or the user's with "
+          "--user)",
+          Into(r.unit_dir));
+  d.Value("--state-dir", "D", "install: the state dir of the installed runs", Into(r.state_dir),
+          kDefaultStateDirText);
+  d.Finally([&d, &r, words] {
+    if (words->empty()) return d.Fail("expected an action (" + ScheduleActionList() + ")");
+    r.action = (*words)[0];
+    bool known = false;
+    for (const char* a : kScheduleActions) known = known || r.action == a;
+    if (!known) return d.Fail("unknown action " + r.action);
+    const size_t want = r.action == "uninstall" ? 1 : 2;
+    if (words->size() < want) return d.Fail("expected a schedule FILE");
+    if (words->size() > want) return d.Fail("unexpected argument " + (*words)[want]);
+    if (want == 2) r.file = (*words)[1];
+    if (r.allowed_now && r.entry.empty()) return d.Fail("--allowed-now needs --entry");
+  });
+}
+
+void DeclareScheduler(Declarer& d) {
+  CommandLine& line = d.line();
+  SchedulerRequest& r = line.scheduler;
+  auto files = std::make_shared<std::vector<std::string>>();
+  d.Positional("FILE", "FILE", *files, "the schedule file");
+  d.Value("--state-dir", "D", "the runs' state dir, where history.db is kept", Into(r.state_dir),
+          kDefaultStateDirText);
+  d.Value("--metrics-listen", "ADDR:PORT",
+          "serve per-entry metrics (last status, last and next run time, runs by status, "
+          "consecutive failures) on http://ADDR:PORT/metrics",
+          Into(r.metrics_listen));
+  d.Value("--pushgateway", "URL", "every run pushes its result to this Prometheus Pushgateway",
+          Into(r.pushgateway));
+  d.Finally([&d, &r, files] {
+    if (files->size() != 1) return d.Fail("expected exactly one schedule FILE");
+    r.file = (*files)[0];
+  });
+}
+
+void DeclareHistory(Declarer& d) {
+  CommandLine& line = d.line();
+  HistoryRequest& r = line.history;
+  d.Value("--experiment", "TITLE", "only the runs of this experiment (its title)",
+          Into(r.experiment));
+  d.Value("--since", "AGE", "only runs started in the last AGE (7d, 12h, 30m)",
+          [&r](const std::string& v) {
+            long long ms = 0;
+            if (!ParseSince(v, ms)) return std::string("expected an age such as 7d, 12h or 30m");
+            r.since = v;
+            return std::string();
+          });
+  d.Flag("--json", r.json,
+         "print the summaries as JSON (with every run of the experiment when --experiment is "
+         "given)");
+  d.Value("--html", "F",
+          "write a self-contained page with one chart per experiment (pass or fail, time to "
+          "detect, over time)",
+          Into(r.html));
+  d.Value("--state-dir", "D", "the state dir whose history.db to read", Into(r.state_dir),
+          kDefaultStateDirText);
+}
+
 void DeclareHelp(Declarer& d);
 
 int CmdRun(const CommandLine& line) { return RunFilesCommand(line.suite, line.run); }
 int CmdSuite(const CommandLine& line) { return RunSuiteFileCommand(line.suite, line.run); }
+int CmdSchedule(const CommandLine& line) { return RunScheduleCommand(line.schedule); }
+int CmdScheduler(const CommandLine& line) { return RunScheduler(line.scheduler); }
+int CmdHistory(const CommandLine& line) { return PrintHistory(line.history); }
 DemoCommand& DemoCommandSlot() {
   static DemoCommand command;
   return command;
@@ -801,6 +905,18 @@ const Command kCommands[] = {
      "stdin, one JSON reply on stdout; session: many requests, one JSON line each, over one "
      "command",
      DeclareHost, CmdHost},
+    {"schedule",
+     "check a schedule file and print each entry's next runs; install or uninstall it as "
+     "systemd timers",
+     DeclareSchedule, CmdSchedule},
+    {"scheduler",
+     "run a schedule in the foreground: start each entry's run when due (never two at once), "
+     "record every run in the history",
+     DeclareScheduler, CmdScheduler},
+    {"history",
+     "runs per experiment from the state dir's history: pass rate, aborts, time to detect, "
+     "trend, streak, resilience score",
+     DeclareHistory, CmdHistory},
     {"help",
      "print the options of a command, or (--markdown) docs/cli.md's tables, (--man DIR) the man "
      "pages, (--bash-completion) the bash completion script",

@@ -37,6 +37,7 @@
 #include "runner/fleet_setup.h"
 #include "runner/game_day.h"
 #include "runner/redaction.h"
+#include "runner/run_history.h"
 #include "runner/runner_metrics.h"
 #include "runner/signal_watcher.h"
 #include "runner/terminal.h"
@@ -523,6 +524,8 @@ int RunExperimentFile(const RunRequest& request, RunOutcome* outcome) {
   WriteRequestedReports(
       request, written.ok(),
       written.ok() ? nlohmann::json() : redactor->Apply(final_journal));
+  // The history (docs/scheduling.md): a failure is logged and changes nothing of the run.
+  RecordRunInHistory(state_dir, request, *experiment, report, code, *text);
   if (!request.pushgateway.empty()) {
     const double seconds =
         std::chrono::duration<double>(report.ended_at - report.started_at).count();

@@ -191,6 +191,10 @@ std::string RunnerMetrics::Serialize() const {
   return prometheus::TextSerializer().Serialize(families_->registry->Collect());
 }
 
+std::shared_ptr<prometheus::Registry> RunnerMetrics::registry() const {
+  return families_->registry;
+}
+
 std::string PushgatewayPath(const std::string& title) {
   return "/metrics/job/ringfence/title@base64/" + Base64Url(title);
 }

@@ -8,6 +8,10 @@
 #include "core/engine/run_observer.h"
 #include "core/observe/guards.h"
 
+namespace prometheus {
+class Registry;
+}  // namespace prometheus
+
 namespace ringfence {
 
 // HOST:PORT with HOST of [A-Za-z0-9.-]+ or [IPv6] of [0-9A-Fa-f:]+, PORT of 1 to 5 digits up
@@ -47,6 +51,8 @@ class RunnerMetrics : public RunObserver {
 
   // The text exposition format, as /metrics serves it.
   std::string Serialize() const;
+  // The registry Listen serves, for more families (the scheduler's, runner/scheduler_metrics.h).
+  std::shared_ptr<prometheus::Registry> registry() const;
 
  private:
   struct Families;

@@ -1,0 +1,73 @@
+#include "core/history/history_summary.h"
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+
+namespace ringfence {
+
+bool RanTheHypothesis(const std::string& status) {
+  return status == "passed" || status == "failed" || status == "aborted" || status == "not_steady";
+}
+
+namespace {
+
+const char* TrendMark(const std::string& status) {
+  if (status == "passed") return "█";
+  if (RanTheHypothesis(status)) return "▁";
+  return "·";
+}
+
+std::string Outcome(const std::string& status) { return status == "passed" ? "passed" : "failed"; }
+
+}  // namespace
+
+std::vector<ExperimentSummary> SummarizeHistory(const std::vector<RunRecord>& runs) {
+  std::map<std::string, std::vector<const RunRecord*>> by_title;
+  for (const auto& r : runs) by_title[r.title].push_back(&r);
+  std::vector<ExperimentSummary> out;
+  for (const auto& [title, records] : by_title) {
+    ExperimentSummary s;
+    s.title = title;
+    std::vector<int64_t> detect;
+    std::vector<const RunRecord*> ran;
+    for (const RunRecord* r : records) {
+      s.last_started_ms = std::max(s.last_started_ms, r->started_ms);
+      if (r->status == "skipped") {
+        ++s.skipped;
+        continue;
+      }
+      if (!RanTheHypothesis(r->status)) {
+        ++s.errors;
+        continue;
+      }
+      ran.push_back(r);
+      ++s.runs;
+      if (r->status == "passed") ++s.passed;
+      if (r->status == "failed" || r->status == "not_steady") ++s.failed;
+      if (r->status == "aborted") ++s.aborted;
+      if (r->time_to_detect_ms) detect.push_back(*r->time_to_detect_ms);
+    }
+    if (s.runs > 0) {
+      s.pass_rate = static_cast<double>(s.passed) / s.runs;
+      s.score = static_cast<int>(std::lround(100.0 * s.passed / s.runs));
+    }
+    if (!detect.empty()) {
+      std::sort(detect.begin(), detect.end());
+      const size_t n = detect.size();
+      s.median_time_to_detect_ms = n % 2 ? detect[n / 2] : (detect[n / 2 - 1] + detect[n / 2]) / 2;
+    }
+    const size_t first = records.size() > 10 ? records.size() - 10 : 0;
+    for (size_t i = first; i < records.size(); ++i) s.trend += TrendMark(records[i]->status);
+    if (!ran.empty()) {
+      const std::string last = Outcome(ran.back()->status);
+      int n = 0;
+      for (auto it = ran.rbegin(); it != ran.rend() && Outcome((*it)->status) == last; ++it) ++n;
+      s.streak = std::to_string(n) + " " + last;
+    }
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
+}  // namespace ringfence

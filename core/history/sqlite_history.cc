@@ -1,0 +1,240 @@
+#include "core/history/sqlite_history.h"
+
+#include <fcntl.h>
+#include <sqlite3.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <mutex>
+
+namespace ringfence {
+
+namespace {
+
+// Version 1: the first history (run, verdict, journal).
+constexpr char kSchemaV1[] = R"(
+CREATE TABLE runs (
+  run_id TEXT PRIMARY KEY,
+  title TEXT NOT NULL,
+  started_ms INTEGER NOT NULL,
+  ended_ms INTEGER NOT NULL,
+  status TEXT NOT NULL,
+  exit_code INTEGER NOT NULL,
+  journal TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX runs_by_title ON runs (title, started_ms);
+)";
+
+// Each migration takes the database from version i + 1 to i + 2, inside one transaction.
+const char* const kMigrations[] = {
+    // 1 → 2: the file and its hash, the reason, detection and revert times, the blast radius,
+    // how the run was started and by which schedule entry.
+    R"(
+ALTER TABLE runs ADD COLUMN file TEXT NOT NULL DEFAULT '';
+ALTER TABLE runs ADD COLUMN file_hash TEXT NOT NULL DEFAULT '';
+ALTER TABLE runs ADD COLUMN reason TEXT NOT NULL DEFAULT '';
+ALTER TABLE runs ADD COLUMN time_to_detect_ms INTEGER;
+ALTER TABLE runs ADD COLUMN time_to_revert_ms INTEGER;
+ALTER TABLE runs ADD COLUMN faults INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE runs ADD COLUMN targets INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE runs ADD COLUMN hosts INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE runs ADD COLUMN trigger TEXT NOT NULL DEFAULT 'manual';
+ALTER TABLE runs ADD COLUMN entry TEXT NOT NULL DEFAULT '';
+CREATE INDEX runs_by_start ON runs (started_ms);
+CREATE INDEX runs_by_entry ON runs (entry, started_ms);
+)",
+};
+static_assert(sizeof(kMigrations) / sizeof(kMigrations[0]) + 1 == kHistorySchemaVersion);
+
+class SqliteHistory : public RunHistory {
+ public:
+  explicit SqliteHistory(sqlite3* db) : db_(db) {}
+  ~SqliteHistory() override { sqlite3_close_v2(db_); }
+
+  Status Record(const RunRecord& r) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    sqlite3_stmt* stmt = nullptr;
+    const char* sql =
+        "INSERT OR REPLACE INTO runs (run_id, title, started_ms, ended_ms, status, exit_code, "
+        "journal, file, file_hash, reason, time_to_detect_ms, time_to_revert_ms, faults, "
+        "targets, hosts, trigger, entry) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
+    if (sqlite3_prepare_v2(db_, sql, -1, &stmt, nullptr) != SQLITE_OK) return Error("prepare");
+    int i = 0;
+    auto text = [&](const std::string& s) {
+      sqlite3_bind_text(stmt, ++i, s.c_str(), static_cast<int>(s.size()), SQLITE_TRANSIENT);
+    };
+    auto integer = [&](int64_t v) { sqlite3_bind_int64(stmt, ++i, v); };
+    auto optional = [&](const std::optional<int64_t>& v) {
+      if (v)
+        sqlite3_bind_int64(stmt, ++i, *v);
+      else
+        sqlite3_bind_null(stmt, ++i);
+    };
+    text(r.run_id);
+    text(r.title);
+    integer(r.started_ms);
+    integer(r.ended_ms);
+    text(r.status);
+    integer(r.exit_code);
+    text(r.journal);
+    text(r.file);
+    text(r.file_hash);
+    text(r.reason);
+    optional(r.time_to_detect_ms);
+    optional(r.time_to_revert_ms);
+    integer(r.faults);
+    integer(r.targets);
+    integer(r.hosts);
+    text(r.trigger);
+    text(r.entry);
+    const int rc = sqlite3_step(stmt);
+    sqlite3_finalize(stmt);
+    if (rc != SQLITE_DONE) return Error("insert");
+    return Status::Ok();
+  }
+
+  Result<std::vector<RunRecord>> Query(const HistoryQuery& q) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    std::string sql =
+        q.summary_fields_only
+            ? "SELECT run_id, title, started_ms, ended_ms, status, time_to_detect_ms FROM runs "
+              "WHERE 1"
+            : "SELECT run_id, title, started_ms, ended_ms, status, exit_code, journal, file, "
+              "file_hash, reason, time_to_detect_ms, time_to_revert_ms, faults, targets, hosts, "
+              "trigger, entry FROM runs WHERE 1";
+    if (q.title) sql += " AND title = ?1";
+    if (q.since_ms) sql += " AND started_ms >= ?2";
+    if (q.entry) sql += " AND entry = ?3";
+    sql += " ORDER BY started_ms DESC, run_id DESC";
+    if (q.limit > 0) sql += " LIMIT " + std::to_string(q.limit);
+    sqlite3_stmt* stmt = nullptr;
+    if (sqlite3_prepare_v2(db_, sql.c_str(), -1, &stmt, nullptr) != SQLITE_OK) {
+      return Error("prepare");
+    }
+    if (q.title) sqlite3_bind_text(stmt, 1, q.title->c_str(), -1, SQLITE_TRANSIENT);
+    if (q.since_ms) sqlite3_bind_int64(stmt, 2, *q.since_ms);
+    if (q.entry) sqlite3_bind_text(stmt, 3, q.entry->c_str(), -1, SQLITE_TRANSIENT);
+    std::vector<RunRecord> out;
+    auto text = [&](int col) {
+      const auto* p = sqlite3_column_text(stmt, col);
+      return p ? std::string(reinterpret_cast<const char*>(p)) : std::string();
+    };
+    auto optional = [&](int col) -> std::optional<int64_t> {
+      if (sqlite3_column_type(stmt, col) == SQLITE_NULL) return std::nullopt;
+      return sqlite3_column_int64(stmt, col);
+    };
+    int rc;
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+      RunRecord r;
+      r.run_id = text(0);
+      r.title = text(1);
+      r.started_ms = sqlite3_column_int64(stmt, 2);
+      r.ended_ms = sqlite3_column_int64(stmt, 3);
+      r.status = text(4);
+      if (q.summary_fields_only) {
+        r.time_to_detect_ms = optional(5);
+        out.push_back(std::move(r));
+        continue;
+      }
+      r.exit_code = sqlite3_column_int(stmt, 5);
+      r.journal = text(6);
+      r.file = text(7);
+      r.file_hash = text(8);
+      r.reason = text(9);
+      r.time_to_detect_ms = optional(10);
+      r.time_to_revert_ms = optional(11);
+      r.faults = sqlite3_column_int(stmt, 12);
+      r.targets = sqlite3_column_int(stmt, 13);
+      r.hosts = sqlite3_column_int(stmt, 14);
+      r.trigger = text(15);
+      r.entry = text(16);
+      out.push_back(std::move(r));
+    }
+    sqlite3_finalize(stmt);
+    if (rc != SQLITE_DONE) return Error("query");
+    std::reverse(out.begin(), out.end());
+    return out;
+  }
+
+ private:
+  Status Error(const std::string& what) {
+    return Status::Runtime("history: " + what + ": " + sqlite3_errmsg(db_));
+  }
+
+  std::mutex mu_;
+  sqlite3* db_;
+};
+
+Status Exec(sqlite3* db, const std::string& sql) {
+  char* message = nullptr;
+  if (sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &message) != SQLITE_OK) {
+    std::string text = message ? message : sqlite3_errmsg(db);
+    sqlite3_free(message);
+    return Status::Runtime(text);
+  }
+  return Status::Ok();
+}
+
+Result<int> UserVersion(sqlite3* db) {
+  sqlite3_stmt* stmt = nullptr;
+  if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &stmt, nullptr) != SQLITE_OK) {
+    return Status::Runtime(sqlite3_errmsg(db));
+  }
+  int version = 0;
+  if (sqlite3_step(stmt) == SQLITE_ROW) version = sqlite3_column_int(stmt, 0);
+  sqlite3_finalize(stmt);
+  return version;
+}
+
+// Brings the schema to kHistorySchemaVersion, each step in a transaction of its own (taken
+// with BEGIN IMMEDIATE, so that two processes opening a new database migrate it once).
+Status Migrate(sqlite3* db) {
+  while (true) {
+    Status begun = Exec(db, "BEGIN IMMEDIATE");
+    if (!begun.ok()) return begun;
+    auto version = UserVersion(db);
+    if (!version.ok()) {
+      (void)Exec(db, "ROLLBACK");
+      return version.status();
+    }
+    if (*version >= kHistorySchemaVersion) return Exec(db, "COMMIT");
+    const std::string step = *version == 0 ? kSchemaV1 : kMigrations[*version - 1];
+    Status applied = Exec(db, step + "PRAGMA user_version = " + std::to_string(*version + 1) + ";");
+    if (!applied.ok()) {
+      (void)Exec(db, "ROLLBACK");
+      return Status::Runtime("migrating the history from version " + std::to_string(*version) +
+                             ": " + applied.message());
+    }
+    Status committed = Exec(db, "COMMIT");
+    if (!committed.ok()) return committed;
+  }
+}
+
+}  // namespace
+
+const char* HistorySchemaV1() { return kSchemaV1; }
+
+Result<std::unique_ptr<RunHistory>> OpenSqliteHistory(const std::string& path) {
+  // Created owner-only before SQLite opens it (SQLite would follow the umask).
+  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (fd < 0) return Status::FromErrno(errno, "history " + path);
+  ::close(fd);
+  sqlite3* db = nullptr;
+  if (sqlite3_open_v2(path.c_str(), &db,
+                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
+                      nullptr) != SQLITE_OK) {
+    std::string message = db ? sqlite3_errmsg(db) : "out of memory";
+    sqlite3_close_v2(db);
+    return Status::Unavailable("history " + path + ": " + message);
+  }
+  sqlite3_busy_timeout(db, 10000);
+  Status s = Exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;");
+  if (s.ok()) s = Migrate(db);
+  if (!s.ok()) {
+    sqlite3_close_v2(db);
+    return Status::Runtime("history " + path + ": " + s.message());
+  }
+  return std::unique_ptr<RunHistory>(std::make_unique<SqliteHistory>(db));
+}
+
+}  // namespace ringfence
