@@ -328,6 +328,7 @@ TEST_F(ReportBrowserTest, SuiteJUnitAndIndexFromRealJournals) {
   auto experiment = [&](const std::string& title, const std::string& probe_program) {
     return json({{"version", 1},
                  {"title", title},
+                 {"guards", json::array()},
                  {"targets", {{"w", {{"process", {{"cmdline", workers.cmdline_regex()}}}}}}},
                  {"method",
                   {{{"type", "process_pause"},
