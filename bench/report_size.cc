@@ -45,8 +45,8 @@ json MakeJournal(int guards, int minutes) {
   std::normal_distribution<double> noise(0, 4);
   const ringfence::WallTime start = ringfence::WallTime(std::chrono::seconds(1'796'000'000));
   auto at = [&](double seconds) {
-    return ringfence::FormatRfc3339(start + std::chrono::milliseconds(
-                                                static_cast<int64_t>(seconds * 1000)));
+    return ringfence::FormatRfc3339(
+        start + std::chrono::milliseconds(static_cast<int64_t>(seconds * 1000)));
   };
   const int samples = minutes * 60 * 20;
   const double end_s = minutes * 60.0;
@@ -157,12 +157,17 @@ int main(int argc, char** argv) {
   bool browser = true;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
-    if (a == "--guards" && i + 1 < argc) guards = std::atoi(argv[++i]);
-    else if (a == "--minutes" && i + 1 < argc) minutes = std::atoi(argv[++i]);
-    else if (a == "--runs" && i + 1 < argc) runs = std::atoi(argv[++i]);
-    else if (a == "--no-browser") browser = false;
+    if (a == "--guards" && i + 1 < argc)
+      guards = std::atoi(argv[++i]);
+    else if (a == "--minutes" && i + 1 < argc)
+      minutes = std::atoi(argv[++i]);
+    else if (a == "--runs" && i + 1 < argc)
+      runs = std::atoi(argv[++i]);
+    else if (a == "--no-browser")
+      browser = false;
     else {
-      std::fprintf(stderr, "usage: report_size [--guards N] [--minutes M] [--runs R] [--no-browser]\n");
+      std::fprintf(stderr,
+                   "usage: report_size [--guards N] [--minutes M] [--runs R] [--no-browser]\n");
       return 2;
     }
   }
@@ -199,8 +204,9 @@ int main(int argc, char** argv) {
   const std::string empty_path = dir + "/empty.html";
   if (!ringfence::WriteTextFileAtomically(html_path, html).ok() ||
       !ringfence::WriteTextFileAtomically(
-           empty_path, "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>"
-                       "empty</title></head><body><p>nothing</p></body></html>\n")
+           empty_path,
+           "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>"
+           "empty</title></head><body><p>nothing</p></body></html>\n")
            .ok()) {
     std::fprintf(stderr, "cannot write the reports under %s\n", dir.c_str());
     return 1;
@@ -224,9 +230,10 @@ int main(int argc, char** argv) {
     }
     page = Quantile(pages, 0.5);
     blank = Quantile(blanks, 0.5);
-    std::printf("chromium screenshot: report %.0f ms, empty page %.0f ms (baseline): the report's "
-                "own render %.0f ms (limit 2000 ms)\n",
-                page, blank, page - blank);
+    std::printf(
+        "chromium screenshot: report %.0f ms, empty page %.0f ms (baseline): the report's "
+        "own render %.0f ms (limit 2000 ms)\n",
+        page, blank, page - blank);
   }
   std::printf("load average: %.1f\n", ringfence::bench::LoadAverage());
   std::printf(

@@ -141,7 +141,7 @@ std::string Facts(const JournalModel& run, const std::string& journal_path) {
   };
   auto or_unknown = [&run](const std::string& v) {
     return v.empty() ? std::string("<span class=\"none\">") +
-                           (run.version < 3 ? "not recorded (journal_version < 3)" : "unknown") +
+                           (run.version < 3 ? "not recorded (journal_version &lt; 3)" : "unknown") +
                            "</span>"
                      : Escape(v);
   };

@@ -391,13 +391,38 @@ Result<JournalModel> JournalModelFromJson(const nlohmann::json& journal,
   return model;
 }
 
+namespace {
+// True when `text` stops inside a string, an object or an array: a file cut short (by a full
+// disk, a copy that stopped) rather than one that is wrong all along.
+bool EndsInsideAValue(const std::string& text) {
+  int depth = 0;
+  bool in_string = false, escaped = false, seen = false;
+  for (char c : text) {
+    if (in_string) {
+      if (escaped) {
+        escaped = false;
+      } else if (c == '\\') {
+        escaped = true;
+      } else if (c == '"') {
+        in_string = false;
+      }
+      continue;
+    }
+    if (c == '"') in_string = true;
+    if (c == '{' || c == '[') ++depth, seen = true;
+    if ((c == '}' || c == ']') && --depth < 0) return false;
+  }
+  return seen && (in_string || depth > 0);
+}
+}  // namespace
+
 Result<JournalModel> ReadJournalFile(const std::string& path) {
   InputFileRefusal refusal;
   Result<std::string> text = ReadInputFile(path, kMaxJournalBytes, "journal", &refusal);
   if (!text.ok()) return Status::InvalidInput(path + ": " + text.status().message());
   auto parsed = ParseUntrustedJson(*text);
   if (!parsed.ok()) {
-    if (parsed.status().message().find("unexpected end of input") != std::string::npos) {
+    if (EndsInsideAValue(*text)) {
       return Status::InvalidInput(
           path + ": truncated: the JSON ends before its last value does (a journal cut short)");
     }

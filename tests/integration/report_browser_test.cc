@@ -106,7 +106,9 @@ class ReportBrowserTest : public ::testing::Test {
       for (const auto& s : g["samples"]) valued += s["value"].is_number();
       EXPECT_EQ(AttributeAfter(dom, chart, "data-samples"), std::to_string(g["samples"].size()));
       const std::string points = AttributeAfter(dom, chart, "data-points");
-      if (valued > 0) EXPECT_EQ(points, std::to_string(valued)) << g["name"];
+      if (valued > 0) {
+        EXPECT_EQ(points, std::to_string(valued)) << g["name"];
+      }
       EXPECT_GT(g["samples"].size(), 0u);
     }
     size_t injected = 0, undone = 0;
@@ -114,7 +116,9 @@ class ReportBrowserTest : public ::testing::Test {
       for (const auto& t : f["targets"]) {
         injected += t["injected_at"].is_string();
         undone += t.contains("undo");
-        if (t.contains("undo")) EXPECT_EQ(t["reverted_by"], "runner");
+        if (t.contains("undo")) {
+          EXPECT_EQ(t["reverted_by"], "runner");
+        }
       }
     }
     EXPECT_GT(injected, 0u);
@@ -190,51 +194,36 @@ TEST_F(ReportBrowserTest, AbortedByAGuardBreach) {
 
 TEST_F(ReportBrowserTest, FailedRunWithAGuardAndRollbacks) {
   SleepChildren paused(2);
-  json doc = {{"version", 1},
-              {"title", "Paused workers: the method probe fails <on purpose>"},
-              {"description",
-               "Hypothesis: a paused pair of workers is noticed by the health check."},
-              {"targets", {{"workers", {{"process", {{"cmdline", paused.cmdline_regex()}}}}}}},
-              {"steady_state",
-               {{{"name", "shell-works"}, {"type", "command"}, {"argv", {"true"}}}}},
-              {"method",
-               {{{"type", "process_pause"},
-                 {"name", "pause"},
-                 {"target", "workers"},
-                 {"duration", "2s"}},
-                {{"type", "wait"}, {"duration", "1s"}},
-                {{"type", "probe"},
-                 {"probe", {{"name", "health-check"}, {"type", "command"}, {"argv", {"false"}}}}}}},
-              {"guards",
-               {{{"name", "workers-alive"},
-                 {"source",
-                  {{"type", "probe"},
-                   {"probe",
-                    {{"type", "process_alive"}, {"target", "workers"}, {"count", {{"min", 1}}}}}}}},
-                {"condition", {{"min", 1}}},
-                {"interval", "100ms"}}}},
-  {
-    "rollbacks", {
-      {{"name", "say-done"}, {"argv", {"true"}}}, {
-        {"name", "restart-fails"}, {
-          "argv", { "sh", "-c", "echo no such unit >&2; exit 3" }
-        }
-      }
-    }
-  }
-};
-dir_.Write("failed.json", doc.dump(2));
-std::vector<std::string> args = {"run", dir_.File("failed.json")};
-for (auto& a : Outputs()) args.push_back(a);
-ASSERT_EQ(Ringfence(args), 1) << out_ << err_;
-ASSERT_EQ(Journal()["status"], "failed");
-EXPECT_TRUE(std::all_of(paused.pids().begin(), paused.pids().end(),
-                        [](pid_t p) { return SleepChildren::State(p) != 'T'; }));
-CheckReports("failed", "report-failed.png");
-const std::string html = ReadFile(dir_.File("r.html"));
-EXPECT_NE(html.find("&lt;on purpose&gt;"), std::string::npos);
-EXPECT_NE(html.find("no such unit"), std::string::npos);
-EXPECT_EQ(Count(html, "class=\"rollback-row\""), 2u);
+  json doc = json::parse(R"({
+    "version": 1,
+    "title": "Paused workers: the method probe fails <on purpose>",
+    "description": "Hypothesis: a paused pair of workers is noticed by the health check.",
+    "targets": {"workers": {"process": {"cmdline": "CMDLINE"}}},
+    "steady_state": [{"name": "shell-works", "type": "command", "argv": ["true"]}],
+    "method": [
+      {"type": "process_pause", "name": "pause", "target": "workers", "duration": "2s"},
+      {"type": "wait", "duration": "1s"},
+      {"type": "probe", "probe": {"name": "health-check", "type": "command", "argv": ["false"]}}],
+    "guards": [{"name": "workers-alive",
+                "source": {"type": "probe", "probe": {"type": "process_alive", "target": "workers",
+                                                      "count": {"min": 1}}},
+                "condition": {"min": 1}, "interval": "100ms"}],
+    "rollbacks": [{"name": "say-done", "argv": ["true"]},
+                  {"name": "restart-fails", "argv": ["sh", "-c", "echo no such unit >&2; exit 3"]}]
+  })");
+  doc["targets"]["workers"]["process"]["cmdline"] = paused.cmdline_regex();
+  dir_.Write("failed.json", doc.dump(2));
+  std::vector<std::string> args = {"run", dir_.File("failed.json")};
+  for (auto& a : Outputs()) args.push_back(a);
+  ASSERT_EQ(Ringfence(args), 1) << out_ << err_;
+  ASSERT_EQ(Journal()["status"], "failed");
+  EXPECT_TRUE(std::all_of(paused.pids().begin(), paused.pids().end(),
+                          [](pid_t p) { return SleepChildren::State(p) != 'T'; }));
+  CheckReports("failed", "report-failed.png");
+  const std::string html = ReadFile(dir_.File("r.html"));
+  EXPECT_NE(html.find("&lt;on purpose&gt;"), std::string::npos);
+  EXPECT_NE(html.find("no such unit"), std::string::npos);
+  EXPECT_EQ(Count(html, "class=\"rollback-row\""), 2u);
 }
 
 TEST_F(ReportBrowserTest, BadUpdateContained) {
@@ -339,6 +328,7 @@ TEST_F(ReportBrowserTest, SuiteJUnitAndIndexFromRealJournals) {
   auto experiment = [&](const std::string& title, const std::string& probe_program) {
     return json({{"version", 1},
                  {"title", title},
+                 {"guards", json::array()},
                  {"targets", {{"w", {{"process", {{"cmdline", workers.cmdline_regex()}}}}}}},
                  {"method",
                   {{{"type", "process_pause"},
