@@ -48,16 +48,11 @@ bool ApplyVarFiles(const std::vector<std::string>& files,
 
 int RunFilesCommand(const SuiteOptions& given, const RunRequest& run) {
   SuiteOptions options = given;
-  // One folder is a suite too.
+  // One folder is a suite too, unless --journal names one run's journal: then it is read as
+  // the experiment file it was given as (and refused as a directory, as before suites).
   std::error_code ec;
-  if (!options.suite && options.files.front() != kStandardInputName &&
+  if (!options.suite && !options.journal_given && options.files.front() != kStandardInputName &&
       std::filesystem::is_directory(options.files.front(), ec)) {
-    if (options.journal_given) {
-      std::fprintf(stderr,
-                   "ringfence run: --journal names the journal of one run; a suite writes one "
-                   "per experiment in --journal-dir (see ringfence run --help)\n");
-      return 2;
-    }
     options.suite = true;
   }
   RunRequest request = run;

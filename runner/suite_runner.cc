@@ -333,6 +333,12 @@ SuiteResult RunSuiteMembers(const SuiteRequest& request) {
       if (m.status != "passed" && !outcome.reason.empty()) m.errors.push_back(outcome.reason);
     }
     if (outcome.journal_written) m.journal_path = run.journal;
+    if (m.exit_code == 4) {
+      // Its ledger shows a fault left in place: no run may start before `ringfence recover`.
+      SkipRest(members, i + 1,
+               "not run: a revert failed in " + m.file + "; run `ringfence recover` first");
+      break;
+    }
     if (Interrupted(m.exit_code)) {
       SkipRest(members, i + 1, "not run: the suite was interrupted");
       break;

@@ -21,8 +21,8 @@ using nlohmann::json;
 
 json Doc(const std::string& title, const json& method, const json& tags = json::array(),
          const json& targets = json::object()) {
-  return {
-      {"version", 1}, {"title", title}, {"tags", tags}, {"targets", targets}, {"method", method}};
+  return {{"version", 1},       {"title", title},   {"tags", tags},
+          {"targets", targets}, {"method", method}, {"guards", json::array()}};
 }
 
 // Passes at once.
@@ -82,11 +82,11 @@ bool AllStopped(const SleepChildren& children) {
 
 class CliSuiteTest : public ::testing::Test {
  protected:
-  // `ringfence <args> --state-dir state`, in the test's folder.
+  // `ringfence <args> --state-dir state` (validate has no state dir), in the test's folder.
   std::vector<std::string> Line(std::vector<std::string> args) {
     std::vector<std::string> argv = {RINGFENCE_BINARY};
     argv.insert(argv.end(), args.begin(), args.end());
-    argv.insert(argv.end(), {"--state-dir", dir_.File("state")});
+    if (args.front() != "validate") argv.insert(argv.end(), {"--state-dir", dir_.File("state")});
     return argv;
   }
   int Run(std::vector<std::string> args, std::string* out = nullptr, std::string* err = nullptr) {
@@ -205,16 +205,20 @@ TEST_F(CliSuiteTest, TheExitCodeIsTheWorstOfTheRuns) {
   EXPECT_NE(out.find("suite: 3 experiments: 1 passed, 1 failed, 1 error (exit 3)\n"),
             std::string::npos)
       << out;
-  // 4 beats 1 whichever comes first, and the runs after it still run.
+  // 4 beats 1, and nothing runs after it: its ledger shows a fault left in place.
   EXPECT_EQ(
-      Run({"run", "revert.json", "fail.json", "pass.json", "--journal-dir", "four"}, &out, &err), 4)
+      Run({"run", "fail.json", "revert.json", "pass.json", "--journal-dir", "four"}, &out, &err), 4)
       << out << err;
-  EXPECT_EQ(Journal("four/pass.journal.json")["status"], "passed");
-  EXPECT_NE(out.find("suite: 3 experiments: 1 passed, 1 failed, 1 revert_failed (exit 4)\n"),
+  EXPECT_FALSE(Exists("four/pass.journal.json"));
+  EXPECT_NE(out.find("suite: 3 experiments: 1 failed, 1 revert_failed, 1 skipped (exit 4)\n"),
             std::string::npos)
       << out;
   EXPECT_NE(out.find("  revert.json  revert_failed  4     four/revert.journal.json\n"),
             std::string::npos)
+      << out;
+  EXPECT_NE(
+      out.find("      not run: a revert failed in revert.json; run `ringfence recover` first\n"),
+      std::string::npos)
       << out;
 }
 
