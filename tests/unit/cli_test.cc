@@ -118,13 +118,13 @@ TEST(CliTest, UsageErrorsWordForWord) {
        "ringfence host: --grace \"5ms\": at least 100ms (see ringfence host --help)"},
       {{"nope"},
        "ringfence: unknown command 'nope' (commands: run validate faults demo recover status "
-       "watchdog host help)"},
+       "watchdog host schedule scheduler history help)"},
       {{"--bogus", "run", "x"},
        "ringfence: unknown command '--bogus' (commands: run validate faults demo recover status "
-       "watchdog host help)"},
+       "watchdog host schedule scheduler history help)"},
       {{"help", "nope"},
        "ringfence help: unknown command 'nope' (commands: run validate faults demo recover status "
-       "watchdog host help) (see ringfence help --help)"},
+       "watchdog host schedule scheduler history help) (see ringfence help --help)"},
   };
   for (const auto& [args, error] : cases) {
     EXPECT_EQ(Parse(args).error, error) << args[0] << " " << (args.size() > 1 ? args[1] : "");
