@@ -78,6 +78,8 @@ std::optional<Tolerance> ExperimentReader::ReadTolerance(const ojson& v, const s
   ReadObject(v, p,
              {{"min", false, "", number(&t.min)},
               {"max", false, "", number(&t.max)},
+              // one_of is read above (alone); listed here so that an unknown key names it.
+              {"one_of", false, "", [](const ojson&, const std::string&) {}},
               {"regex", false, "", [&](const ojson& x, const std::string& xp) {
                  if (auto re = RegexValue(x, xp, false, kRegex)) {
                    t.kind = Tolerance::Kind::kRegex;

@@ -411,8 +411,8 @@ TEST_F(CtkTest, BadInputIsReportedWordForWord) {
        {"keys.json: /contols: unknown key: one of version, title, description, tags, "
         "contributions, configuration, secrets, extensions, steady-state-hypothesis, method, "
         "rollbacks, runtime",
-        "keys.json: /method/0/pauses/after: \"soon\": a number of seconds from 0 to 86400",
-        "keys.json: /method/0/provider/path: missing: a program name or path"}},
+        "keys.json: /method/0/provider/path: missing: a program name or path",
+        "keys.json: /method/0/pauses/after: \"soon\": a number of seconds from 0 to 86400"}},
       {"tolerance.json",
        R"({"title": "t", "steady-state-hypothesis": {"title": "x", "probes": [{"type": "probe", "name": "p", "provider": {"type": "process", "path": "true"}, "tolerance": {"type": "jsonpath", "path": "$.a[?(@.b)]"}}]}, "method": [{"type": "action", "name": "n", "provider": {"type": "process", "path": "true"}}]})",
        {"tolerance.json: /steady-state-hypothesis/probes/0/tolerance/path: \"$.a[?(@.b)]\": "

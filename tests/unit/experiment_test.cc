@@ -828,8 +828,9 @@ TEST_F(ExperimentTest, Tolerances) {
   EXPECT_EQ(Errors(status({{"regex", "["}})),
             Lines{"exp.json: /steady_state/0/status/regex: \"[\": an RE2 regular expression "
                   "(missing ]: [)"});
-  EXPECT_EQ(Errors(status({{"low", 1}})),
-            Lines{"exp.json: /steady_state/0/status/low: unknown key: one of min, max, regex"});
+  EXPECT_EQ(
+      Errors(status({{"low", 1}})),
+      Lines{"exp.json: /steady_state/0/status/low: unknown key: one of min, max, one_of, regex"});
   auto e = Load(status({{"max", 299}}));
   ASSERT_TRUE(e.has_value());
   EXPECT_EQ(e->steady_state[0].tolerance.kind, Tolerance::Kind::kRange);
