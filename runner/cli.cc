@@ -16,10 +16,10 @@
 #include "core/fault/fault.h"
 #include "core/ledger/file_ledger.h"
 #include "core/model/params.h"
-#include "runner/ctk_source.h"
 #include "runner/build_info.h"
 #include "runner/cli_description.h"
 #include "runner/cli_generators.h"
+#include "runner/ctk_source.h"
 #include "runner/experiment_runner.h"
 #include "runner/host_command.h"
 #include "runner/init_command.h"
@@ -470,8 +470,8 @@ void DeclareRun(Declarer& d) {
     if (storage->files.empty()) return d.Fail("expected at least one experiment FILE");
     SuiteOptions& suite = line.suite;
     suite.files = storage->files;
-    suite.suite = storage->files.size() > 1 || !suite.journal_dir.empty() ||
-                  !suite.tags.empty() || !suite.skip_tags.empty();
+    suite.suite = storage->files.size() > 1 || !suite.journal_dir.empty() || !suite.tags.empty() ||
+                  !suite.skip_tags.empty();
     line.run.fail_fast = suite.fail_fast;  // the one --fail-fast (DeclareChaosToolkitOptions)
     suite.journal_given = d.app().get_option("--journal")->count() > 0;
     if (suite.suite && suite.journal_given) {

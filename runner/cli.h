@@ -11,11 +11,11 @@
 #include "runner/experiment_runner.h"
 #include "runner/history_command.h"
 #include "runner/host_command.h"
-#include "runner/report_command.h"
-#include "runner/suite_command.h"
 #include "runner/init_command.h"
+#include "runner/report_command.h"
 #include "runner/schedule_commands.h"
 #include "runner/scheduler.h"
+#include "runner/suite_command.h"
 #include "runner/terminal.h"
 
 namespace ringfence {
@@ -54,9 +54,9 @@ struct CommandLine {
   std::vector<std::string> fault_types;  // faults TYPE...
   InitRequest init;                      // init
 
-  ScheduleRequest schedule;                 // schedule ACTION [FILE] and its options
-  SchedulerRequest scheduler;               // scheduler FILE and its options
-  HistoryRequest history;                   // history and its options
+  ScheduleRequest schedule;    // schedule ACTION [FILE] and its options
+  SchedulerRequest scheduler;  // scheduler FILE and its options
+  HistoryRequest history;      // history and its options
   // Not empty when the line cannot be used: the whole message for stderr (exit 2), e.g.
   // "ringfence run: --seed \"x\": expected an unsigned integer (see ringfence run --help)".
   std::string error;

@@ -28,12 +28,12 @@
 #include "core/sys/system_env.h"
 #include "core/sys/system_info.h"
 #include "core/sys/system_process_table.h"
+#include "core/targets/host_selection.h"
 #include "report/journal_model.h"
 #include "report/report_files.h"
 #include "runner/control_server.h"
-#include "runner/dashboard.h"
-#include "core/targets/host_selection.h"
 #include "runner/ctk_source.h"
+#include "runner/dashboard.h"
 #include "runner/fleet_setup.h"
 #include "runner/game_day.h"
 #include "runner/redaction.h"
@@ -508,8 +508,8 @@ int RunExperimentFile(const RunRequest& request, RunOutcome* outcome) {
   if (!written.ok()) spdlog::error("journal not written: {}", written.message());
   if (request.journal_format == "ctk" && source) {
     const std::string ctk_path = ChaosToolkitJournalPath(request.journal);
-    Status ctk_written =
-        WriteJournal(ctk_path, redactor->Apply(ChaosToolkitJournal(redactor->Apply(final_journal), *source)));
+    Status ctk_written = WriteJournal(
+        ctk_path, redactor->Apply(ChaosToolkitJournal(redactor->Apply(final_journal), *source)));
     if (!ctk_written.ok()) {
       spdlog::error("Chaos Toolkit journal not written: {}", ctk_written.message());
     } else {
@@ -521,9 +521,8 @@ int RunExperimentFile(const RunRequest& request, RunOutcome* outcome) {
     *outcome = {true, redactor->Apply(experiment->title), RunStatusName(report.status),
                 redactor->Apply(report.reason), written.ok()};
   }
-  WriteRequestedReports(
-      request, written.ok(),
-      written.ok() ? nlohmann::json() : redactor->Apply(final_journal));
+  WriteRequestedReports(request, written.ok(),
+                        written.ok() ? nlohmann::json() : redactor->Apply(final_journal));
   // The history (docs/scheduling.md): a failure is logged and changes nothing of the run.
   RecordRunInHistory(state_dir, request, *experiment, report, code, *text);
   if (!request.pushgateway.empty()) {

@@ -42,7 +42,7 @@ struct RunRequest {
   std::string from_step, to_step;  // --from / --to: run that part of the method
   std::string control_listen;      // --control-listen ADDR:PORT: the control API
   std::string control_token_file;  // --control-token-file F: `name token` a line
-  std::string limit;           // --limit PATTERN: only the inventory hosts it matches (Ansible's)
+  std::string limit;  // --limit PATTERN: only the inventory hosts it matches (Ansible's)
   // Chaos Toolkit experiments (docs/chaos-toolkit.md).
   std::string format = "auto";      // --format auto|ctk|native
   std::string rollback_strategy;    // --rollback-strategy ("": the experiment's runtime)

@@ -354,8 +354,8 @@ SuiteResult RunSuiteMembers(const SuiteRequest& request) {
 // The suite's reports, from its result list. A report that fails is an error on stderr: the
 // exit code stays the suite's.
 void WriteSuiteReports(const RunRequest& run, const SuiteResult& result) {
-  const std::pair<const std::string*, Status (*)(const std::vector<SuiteMember>&,
-                                                 const std::string&)>
+  const std::pair<const std::string*,
+                  Status (*)(const std::vector<SuiteMember>&, const std::string&)>
       writers[] = {{&run.report_html, WriteSuiteIndexHtml},
                    {&run.report_junit, WriteSuiteJUnit},
                    {&run.report_summary, WriteSuiteMarkdown}};

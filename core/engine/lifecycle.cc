@@ -643,7 +643,8 @@ void LifecycleEngine::RunRollbacks(const Experiment& experiment, RunReport& repo
   for (const RollbackSpec& rb : experiment.rollbacks) {
     SetActivity("rollback " + rb.name);
     if (rb.action) {
-      nlohmann::json entry = {{"name", rb.name}, {"started_at", FormatRfc3339(deps_.system.clock().Now())}};
+      nlohmann::json entry = {{"name", rb.name},
+                              {"started_at", FormatRfc3339(deps_.system.clock().Now())}};
       ProbeOutcome outcome = deps_.probes.Run(*rb.action, experiment);
       entry["action"] = outcome.ToJson();
       entry["ok"] = outcome.met;
@@ -651,8 +652,9 @@ void LifecycleEngine::RunRollbacks(const Experiment& experiment, RunReport& repo
       report.rollbacks.push_back(entry);
       continue;
     }
-    nlohmann::json entry = {
-        {"name", rb.name}, {"argv", rb.argv}, {"started_at", FormatRfc3339(deps_.system.clock().Now())}};
+    nlohmann::json entry = {{"name", rb.name},
+                            {"argv", rb.argv},
+                            {"started_at", FormatRfc3339(deps_.system.clock().Now())}};
     auto result = deps_.system.Run(rb.argv, rb.timeout);
     if (!result.ok()) {
       entry["ok"] = false;

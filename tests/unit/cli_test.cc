@@ -141,17 +141,15 @@ TEST(CliTest, UsageErrorsWordForWord) {
        "ringfence help: --markdown, --man and --bash-completion exclude each other (see ringfence "
        "help --help)"},
       {{"nope"},
-       "ringfence: unknown command 'nope' (commands: run validate faults demo report recover "
-       "status "
-       "watchdog host help)"},
+       "ringfence: unknown command 'nope' (commands: run convert validate suite faults init "
+       "demo report recover status watchdog host schedule scheduler history help)"},
       {{"--bogus", "run", "x"},
-       "ringfence: unknown command '--bogus' (commands: run validate faults demo report recover "
-       "status "
-       "watchdog host help)"},
+       "ringfence: unknown command '--bogus' (commands: run convert validate suite faults init "
+       "demo report recover status watchdog host schedule scheduler history help)"},
       {{"help", "nope"},
-       "ringfence help: unknown command 'nope' (commands: run validate faults demo report recover "
-       "status "
-       "watchdog host help) (see ringfence help --help)"},
+       "ringfence help: unknown command 'nope' (commands: run convert validate suite faults "
+       "init demo report recover status watchdog host schedule scheduler history help) (see "
+       "ringfence help --help)"},
   };
   for (const auto& [args, error] : cases) {
     EXPECT_EQ(Parse(args).error, error) << args[0] << " " << (args.size() > 1 ? args[1] : "");
