@@ -8,6 +8,7 @@
 
 #include "core/base/clock.h"
 #include "core/base/duration.h"
+#include "core/sys/system_clock.h"
 
 namespace ringfence {
 
@@ -50,7 +51,7 @@ std::string GameDay::LocalUser() {
 
 void GameDay::AddEventLocked(const std::string& kind, const std::string& text) {
   events_.push_back({{"seq", ++seq_},
-                     {"at", FormatRfc3339(std::chrono::system_clock::now())},
+                     {"at", FormatRfc3339(SystemClock().Now())},
                      {"kind", kind},
                      {"text", text}});
   if (events_.size() > kMaxEvents) events_.pop_front();
@@ -59,8 +60,7 @@ void GameDay::AddEventLocked(const std::string& kind, const std::string& text) {
 
 void GameDay::RecordLocked(const std::string& who, const std::string& action,
                            const std::string& text) {
-  nlohmann::json a = {
-      {"at", FormatRfc3339(std::chrono::system_clock::now())}, {"who", who}, {"action", action}};
+  nlohmann::json a = {{"at", FormatRfc3339(SystemClock().Now())}, {"who", who}, {"action", action}};
   if (!text.empty()) a["text"] = text;
   if (waiting_step_) a["before_step"] = *waiting_step_;
   actions_.push_back(std::move(a));

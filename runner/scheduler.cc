@@ -15,6 +15,7 @@
 #include "core/model/schedule.h"
 #include "core/sys/run_command.h"
 #include "core/sys/system_clock.h"
+#include "core/sys/system_env.h"
 #include "runner/run_history.h"
 #include "runner/scheduler_metrics.h"
 #include "runner/signal_watcher.h"
@@ -76,13 +77,15 @@ std::string LastLine(const std::string& text) {
 class Scheduler {
  public:
   Scheduler(const Schedule& schedule, const SchedulerRequest& request, std::string state_dir,
-            RunHistory& history, SchedulerMetrics& metrics, Clock& clock, StopSource& stop)
+            RunHistory& history, SchedulerMetrics& metrics, Clock& clock, Env& system,
+            StopSource& stop)
       : schedule_(schedule),
         request_(request),
         state_dir_(std::move(state_dir)),
         history_(history),
         metrics_(metrics),
         clock_(clock),
+        system_(system),
         stop_(stop) {}
 
   void Run() {
@@ -223,9 +226,10 @@ class Scheduler {
     spdlog::info("entry {}: run started ({}, {})", entry.name, trigger, entry.experiment);
     metrics_.runner().ExperimentStarted();
     ActiveRun* r = run.get();
-    run->thread = std::thread([r, argv] {
+    Env* system = &system_;  // starts the child run (one way to start a child: the Env)
+    run->thread = std::thread([r, argv, system] {
       CommandControl control{&r->halt, kRevertGrace};
-      auto result = RunControlledCommand(argv, kMaxDuration, control);
+      auto result = system->RunControlled(argv, kMaxDuration, control);
       if (result.ok()) {
         r->exit_code = result->exit_code;
         r->status = StatusFromOutput(*result);
@@ -275,6 +279,7 @@ class Scheduler {
   RunHistory& history_;
   SchedulerMetrics& metrics_;
   Clock& clock_;
+  Env& system_;
   StopSource& stop_;
   std::vector<EntryState> states_;
   std::list<std::unique_ptr<ActiveRun>> active_;
@@ -334,7 +339,8 @@ int RunScheduler(const SchedulerRequest& request) {
       spdlog::warn("{} received again: the scheduler exits once the current run has reverted",
                    sigabbrev_np(signo) ? sigabbrev_np(signo) : "signal");
     });
-    Scheduler(*schedule, request, state_dir, **history, metrics, SystemClock(), stop).Run();
+    SystemEnv system;
+    Scheduler(*schedule, request, state_dir, **history, metrics, SystemClock(), system, stop).Run();
     first_signal = signals.first_signal();
   }
   spdlog::info("scheduler: stopped");
