@@ -580,8 +580,7 @@ class ScriptedControl : public OperatorControl {
 class OperatorControlTest : public LifecycleTest {
  protected:
   RunReport RunWith(ScriptedControl& control, LifecycleEngine** engine_out = nullptr) {
-    EngineDeps deps{clock_,
-                    table_,
+    EngineDeps deps{system_env_,
                     probes_,
                     registry_,
                     ledger_,
