@@ -155,8 +155,9 @@ int main(int argc, char** argv) {
   JumpingClock clock;
   const double baseline_per_sample = BaselineBytesPerSample(per_guard, clock);
   const std::string journal_path = dir + "/journal_soak." + std::to_string(::getpid()) + ".json";
-  auto writer =
-      JournalWriter::Open(journal_path, experiment, "soak", JournalWriter::Options{clock, nullptr});
+  auto writer = JournalWriter::Open(
+      journal_path, experiment, "soak",
+      JournalWriter::Options{clock, nullptr, std::chrono::seconds(2), true, {}});
   if (!writer.ok()) {
     std::fprintf(stderr, "journal_soak: %s\n", writer.status().message().c_str());
     return 1;

@@ -436,8 +436,8 @@ int RunExperimentFile(const RunRequest& request, RunOutcome* outcome) {
   if (!noted.ok()) spdlog::warn("ledger: {}", noted.message());
   {
     JournalWriter::Options journal_options{
-        SystemClock(), [redactor](const nlohmann::json& j) { return redactor->Apply(j); }};
-    journal_options.origin = origin;
+        SystemClock(), [redactor](const nlohmann::json& j) { return redactor->Apply(j); },
+        std::chrono::seconds(2), true, origin};
     auto opened = JournalWriter::Open(request.journal, *experiment, run_id, journal_options);
     if (opened.ok()) {
       journal = std::move(*opened);

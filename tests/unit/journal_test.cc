@@ -31,7 +31,7 @@ class JournalWriterTest : public ::testing::Test {
   std::unique_ptr<JournalWriter> Open(JournalWriter::Redact redact = nullptr) {
     auto w = JournalWriter::Open(
         path_, experiment_, "run-1",
-        JournalWriter::Options{clock_, std::move(redact), std::chrono::seconds(2), false});
+        JournalWriter::Options{clock_, std::move(redact), std::chrono::seconds(2), false, {}});
     EXPECT_TRUE(w.ok()) << w.status().message();
     return w.ok() ? std::move(*w) : nullptr;
   }
