@@ -123,10 +123,14 @@ template_vars=(--var service_cmdline=^/usr/sbin/nginx --var health_url=http://12
   --var dependency_port=5432 --var data_dir=/mnt/data --var hosts_file="$work/hosts.json"
   --var artifact="$work/good.txt" --var deploy_script=/usr/local/bin/deploy-content)
 ringfence validate "$share"/ringfence/templates/*.json "\${template_vars[@]}"
+# As templates: structure only, every placeholder left unfilled and listed (exit 0).
+ringfence validate --templates "$share"/ringfence/scenarios/*.json "$share"/ringfence/templates/*.json \
+  >templates.out || { cat templates.out >&2; fail "validate --templates of the installed files"; }
 for t in \$(ls "$share/ringfence/templates" | sed 's/\.json\$//'); do
   ringfence init --template "\$t" -o "init-\$t.json" 2>/dev/null
   cmp -s "init-\$t.json" "$share/ringfence/templates/\$t.json" || fail "init --template \$t differs from the installed template"
   ringfence validate "init-\$t.json" "\${template_vars[@]}"
+  ringfence validate --templates "init-\$t.json" >/dev/null || fail "validate --templates init-\$t.json"
 done
 # The demo, with its default scenario from the installed share/ringfence/scenarios.
 ringfence demo --state-dir "$work/state" --journal "$work/journal.json" >demo.out 2>demo.err ||
