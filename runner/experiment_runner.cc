@@ -524,7 +524,7 @@ int RunExperimentFile(const RunRequest& request, RunOutcome* outcome) {
   WriteRequestedReports(request, written.ok(),
                         written.ok() ? nlohmann::json() : redactor->Apply(final_journal));
   // The history (docs/scheduling.md): a failure is logged and changes nothing of the run.
-  RecordRunInHistory(state_dir, request, *experiment, report, code, *text);
+  RecordRunInHistory(state_dir, request, *experiment, report, code, *text, *redactor);
   if (!request.pushgateway.empty()) {
     const double seconds =
         std::chrono::duration<double>(report.ended_at - report.started_at).count();

@@ -81,9 +81,13 @@ void RecordInHistory(const std::string& state_dir, const RunRecord& record) {
 
 void RecordRunInHistory(const std::string& state_dir, const RunRequest& request,
                         const Experiment& experiment, const RunReport& report, int exit_code,
-                        const std::string& file_bytes) {
+                        const std::string& file_bytes, const Redactor& redactor) {
   try {
-    RecordInHistory(state_dir, RecordOfRun(request, experiment, report, exit_code, file_bytes));
+    RunRecord record = RecordOfRun(request, experiment, report, exit_code, file_bytes);
+    for (std::string* text : {&record.title, &record.reason, &record.file, &record.journal}) {
+      *text = redactor.Apply(*text);
+    }
+    RecordInHistory(state_dir, record);
   } catch (const std::exception& e) {
     spdlog::warn("run {} not recorded in the history: {}", report.run_id, e.what());
   }

@@ -5,6 +5,7 @@
 #include "core/engine/lifecycle.h"
 #include "core/history/history.h"
 #include "core/model/experiment.h"
+#include "runner/redaction.h"
 #include "runner/run_request.h"
 
 namespace ringfence {
@@ -22,9 +23,10 @@ RunRecord RecordOfRun(const RunRequest& request, const Experiment& experiment,
 // the history never changes a run's verdict or exit code. Never throws.
 void RecordInHistory(const std::string& state_dir, const RunRecord& record);
 
-// The end of `ringfence run`: both of the above.
+// The end of `ringfence run`: both of the above, with every text the run's secrets could be in
+// (title, reason, file and journal paths) redacted first: a secret never reaches history.db.
 void RecordRunInHistory(const std::string& state_dir, const RunRequest& request,
                         const Experiment& experiment, const RunReport& report, int exit_code,
-                        const std::string& file_bytes);
+                        const std::string& file_bytes, const Redactor& redactor);
 
 }  // namespace ringfence

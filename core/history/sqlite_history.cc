@@ -228,8 +228,17 @@ Result<std::unique_ptr<RunHistory>> OpenSqliteHistory(const std::string& path) {
     return Status::Unavailable("history " + path + ": " + message);
   }
   sqlite3_busy_timeout(db, 10000);
-  Status s = Exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;");
-  if (s.ok()) s = Migrate(db);
+  // Two processes opening a new database at once: switching it to WAL takes an exclusive lock,
+  // and SQLite answers SQLITE_BUSY at once (without its busy handler) when waiting could
+  // deadlock. Try again for as long as the busy timeout, in 20 ms steps.
+  Status s;
+  for (int attempt = 0; attempt < 500; ++attempt) {
+    s = Exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;");
+    if (s.ok()) s = Migrate(db);
+    const int code = sqlite3_errcode(db) & 0xff;
+    if (s.ok() || (code != SQLITE_BUSY && code != SQLITE_LOCKED)) break;
+    ::usleep(20000);
+  }
   if (!s.ok()) {
     sqlite3_close_v2(db);
     return Status::Runtime("history " + path + ": " + s.message());
