@@ -13,6 +13,7 @@
 #include "core/model/ansible_inventory.h"
 #include "core/sys/run_command.h"
 #include "core/targets/host_pattern.h"
+#include "tests/support/processes.h"
 
 namespace ringfence {
 namespace {
@@ -22,15 +23,17 @@ namespace fs = std::filesystem;
 const std::string kCorpus = std::string(RINGFENCE_SOURCE_DIR) + "/tests/ansible_inventories";
 
 // Ansible with only the static inventory readers, failing on what it cannot parse, and its
-// temporary files in /tmp.
+// home and temporary files in a folder of the tests' own.
 std::vector<std::string> Ansible(std::vector<std::string> argv) {
+  static const testing::TempDir
+      home;  // Ansible's home and temporary files; removed when the tests end
   std::vector<std::string> env = {"/usr/bin/env",
                                   "ANSIBLE_INVENTORY_ENABLED=ini,yaml",
                                   "ANSIBLE_INVENTORY_UNPARSED_FAILED=true",
                                   "ANSIBLE_LOCALHOST_WARNING=false",
                                   "ANSIBLE_HOST_PATTERN_MISMATCH=ignore",
-                                  "ANSIBLE_LOCAL_TEMP=/tmp",
-                                  "ANSIBLE_HOME=/tmp/ringfence-ansible-oracle",
+                                  "ANSIBLE_LOCAL_TEMP=" + home.path(),
+                                  "ANSIBLE_HOME=" + home.path(),
                                   "ANSIBLE_NOCOLOR=1"};
   env.insert(env.end(), argv.begin(), argv.end());
   return env;
