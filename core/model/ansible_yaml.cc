@@ -214,7 +214,7 @@ class YamlReader {
     for (auto it = data.begin(); it != data.end(); ++it) {
       auto section = Key(it->first);
       if (!section) continue;
-      const YAML::Node& v = it->second;
+      const YAML::Node v = it->second;  // a copy: it-> is a temporary proxy
       if (*section != "hosts" && *section != "vars" && *section != "children") {
         Error(it->first, "group " + name + ": unknown key " + Quoted(*section),
               "one of hosts, vars, children");
