@@ -9,6 +9,7 @@
 
 #include "core/base/json_path.h"
 #include "core/base/regex.h"
+#include "core/base/url_escape.h"
 
 namespace ringfence {
 
@@ -31,21 +32,6 @@ std::optional<std::string> SecondsText(const ojson& v) {
   const long long ms = std::llround(s * 1000);
   if (ms % 1000 == 0) return std::to_string(ms / 1000) + "s";
   return std::to_string(ms) + "ms";
-}
-
-std::string PercentEncode(const std::string& s) {
-  static const char* kHex = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    }
-  }
-  return out;
 }
 
 std::string ScalarText(const ojson& v) { return v.is_string() ? v.get<std::string>() : v.dump(); }
@@ -394,7 +380,7 @@ std::optional<ojson> Converter::Provider(const ojson& provider, const std::strin
         std::string query;
         for (const auto& [k, x] : a.items()) {
           query +=
-              (query.empty() ? "" : "&") + PercentEncode(k) + "=" + PercentEncode(ScalarText(x));
+              (query.empty() ? "" : "&") + UrlQueryEscape(k) + "=" + UrlQueryEscape(ScalarText(x));
         }
         if (!query.empty()) url += (url.find('?') == std::string::npos ? "?" : "&") + query;
       } else if (json_body) {
@@ -403,7 +389,8 @@ std::optional<ojson> Converter::Provider(const ojson& provider, const std::strin
       } else {
         std::string form;
         for (const auto& [k, x] : a.items()) {
-          form += (form.empty() ? "" : "&") + PercentEncode(k) + "=" + PercentEncode(ScalarText(x));
+          form +=
+              (form.empty() ? "" : "&") + UrlQueryEscape(k) + "=" + UrlQueryEscape(ScalarText(x));
         }
         probe["body"] = form;
         probe["content_type"] = "application/x-www-form-urlencoded";

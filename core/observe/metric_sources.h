@@ -14,6 +14,7 @@
 #include "core/base/env.h"
 #include "core/base/process_table.h"
 #include "core/base/status.h"
+#include "core/base/url_escape.h"
 #include "core/model/experiment.h"
 #include "core/observe/metric_source.h"
 #include "core/observe/probe.h"
@@ -37,8 +38,7 @@ Result<std::unique_ptr<MetricSource>> MakeMetricSource(const GuardSpec& guard, S
 
 // ---- Pieces of the sources, exposed for their unit tests --------------------------------------
 
-// Percent-encodes `text` for a URL query value (RFC 3986 unreserved characters stay).
-std::string UrlQueryEscape(const std::string& text);
+// UrlQueryEscape (core/base/url_escape.h) encodes a PromQL query for /api/v1/query.
 
 // Reads the body of a Prometheus /api/v1/query answer: a scalar, or a vector of one series.
 //   no data "query returned no series" | "query returned NaN"
