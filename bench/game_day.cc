@@ -1,11 +1,11 @@
 // bench/game_day: what the game-day controls cost and how fast they abort (docs/game-days.md).
 //
-// 1. Dashboard CPU. The live dashboard (runner/dashboard.h) draws on a pseudo-terminal
+// 1. Dashboard CPU. The live dashboard (runner/gameday/dashboard.h) draws on a pseudo-terminal
 //    (120×40) for --seconds (default 10) at its 10 redraws a second, while a feeder thread plays
 //    a run's observations (3 faults, 3 guards sampled 4 times a second, events); a forked child
 //    drains the terminal, so only this process's CPU (getrusage) is counted. Baseline: the same
-//    with the one-line status (runner/terminal.h StatusLine), which the dashboard replaces, and
-//    with nothing drawn at all (the feeder alone). Target: the dashboard < 1 % of a core.
+//    with the one-line status (runner/base/terminal.h StatusLine), which the dashboard replaces,
+//    and with nothing drawn at all (the feeder alone). Target: the dashboard < 1 % of a core.
 // 2. Abort latency. The ringfence binary runs an experiment that pauses two `sleep` processes
 //    (two process_pause faults, 60 s each) with the control API on loopback; once both are
 //    stopped, the bench either types `a` then `y` on the run's terminal (a pty: the dashboard's
@@ -42,9 +42,9 @@
 
 #include "bench/figures.h"
 #include "core/model/experiment.h"
-#include "runner/dashboard.h"
-#include "runner/game_day.h"
-#include "runner/terminal.h"
+#include "runner/base/terminal.h"
+#include "runner/gameday/dashboard.h"
+#include "runner/gameday/game_day.h"
 
 namespace ringfence {
 namespace {

@@ -17,10 +17,10 @@
 #include "core/base/input_file.h"
 #include "core/model/experiment.h"
 #include "demo/demo_fleet.h"
-#include "runner/cli.h"
-#include "runner/experiment_runner.h"
-#include "runner/suite_command.h"
-#include "runner/suite_file.h"
+#include "runner/cli/cli.h"
+#include "runner/commands/suite_command.h"
+#include "runner/run/experiment_runner.h"
+#include "runner/run/suite_file.h"
 
 namespace ringfence {
 
@@ -197,7 +197,7 @@ int RunDemo(const DemoRequest& request) {
 
 namespace ringfence {
 namespace {
-// `ringfence demo` is this (runner/cli.h SetDemoCommand); linked in as an object library, like
+// `ringfence demo` is this (runner/cli/cli.h SetDemoCommand); linked in as an object library, like
 // the faults' registrations.
 const bool kDemoCommandSet = [] {
   SetDemoCommand(RunDemo);

@@ -2,7 +2,7 @@
 
 #include <string>
 
-#include "runner/run_request.h"
+#include "runner/base/run_request.h"
 
 namespace ringfence {
 

@@ -191,7 +191,7 @@ std::string ProtectedEndpoint::ToString() const {
 std::vector<ProtectedEndpoint> RunnerControlEndpoints() {
   // On a fleet host, `ringfence host` puts the SSH connection that reaches it here
   // ("address port address port ...": the runner's end and this host's end, both with the SSH
-  // server's port; see runner/host_command.cc).
+  // server's port; see runner/host/host_command.cc).
   std::vector<ProtectedEndpoint> out;
   const char* text = std::getenv("RINGFENCE_CONTROL_ENDPOINTS");
   if (text == nullptr) return out;

@@ -20,7 +20,7 @@
 #include "core/sys/system_env.h"
 #include "core/sys/system_process_table.h"
 #include "demo/demo_fleet.h"
-#include "runner/runner_metrics.h"
+#include "runner/metrics/runner_metrics.h"
 #include "tests/support/prometheus_server.h"
 
 namespace ringfence {

@@ -6,7 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "demo/demo_command.h"
-#include "runner/init_command.h"
+#include "runner/commands/init_command.h"
 
 #include "tests/support/processes.h"
 

@@ -6,7 +6,7 @@
 #include <filesystem>
 
 #include "core/sys/system_process_table.h"
-#include "runner/watchdog.h"
+#include "runner/watchdog/watchdog.h"
 #include "tests/support/processes.h"
 
 namespace ringfence::testing {

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Keeps docs/suite.schema.json telling the truth about the suite loader (runner/suite_file.cc).
+"""Keeps docs/suite.schema.json telling the truth about the suite loader (runner/run/suite_file.cc).
 
   suite_schema.py RINGFENCE SCHEMA SUITES_DIR
 

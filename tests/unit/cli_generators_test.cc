@@ -1,11 +1,11 @@
-// Man pages and bash completion generated from the CLI declaration (runner/cli_generators.h).
+// Man pages and bash completion generated from the CLI declaration (runner/cli/cli_generators.h).
 // That they render without a groff warning and complete in a real bash is checked on the
 // installed files (tests/package/installed_test.sh).
-#include "runner/cli_generators.h"
+#include "runner/cli/cli_generators.h"
 
 #include <gtest/gtest.h>
 
-#include "runner/cli_description.h"
+#include "runner/cli/cli_description.h"
 
 namespace ringfence {
 namespace {

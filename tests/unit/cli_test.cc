@@ -1,6 +1,6 @@
-// The command line's one declaration (runner/cli.cc): forms, conversions and the exact usage
+// The command line's one declaration (runner/cli/cli.cc): forms, conversions and the exact usage
 // errors, without running anything.
-#include "runner/cli.h"
+#include "runner/cli/cli.h"
 
 #include <gtest/gtest.h>
 

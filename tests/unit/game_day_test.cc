@@ -1,8 +1,8 @@
 #include <gtest/gtest.h>
 
 #include "core/model/method_range.h"
-#include "runner/dashboard.h"
-#include "runner/game_day.h"
+#include "runner/gameday/dashboard.h"
+#include "runner/gameday/game_day.h"
 
 namespace ringfence {
 namespace {

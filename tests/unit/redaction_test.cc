@@ -1,4 +1,4 @@
-#include "runner/redaction.h"
+#include "runner/base/redaction.h"
 
 #include <gtest/gtest.h>
 

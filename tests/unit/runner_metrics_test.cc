@@ -1,4 +1,4 @@
-#include "runner/runner_metrics.h"
+#include "runner/metrics/runner_metrics.h"
 
 #include <cmath>
 

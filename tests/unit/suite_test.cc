@@ -1,12 +1,13 @@
-// The suite's pure parts (runner/suite_runner.h, runner/suite_file.h, runner/var_file.h): exit
-// code precedence, journal names, folder expansion, var files and suite files with their errors.
+// The suite's pure parts (runner/run/suite_runner.h, runner/run/suite_file.h,
+// runner/base/var_file.h): exit code precedence, journal names, folder expansion, var files and
+// suite files with their errors.
 #include <filesystem>
 
 #include <gtest/gtest.h>
 
-#include "runner/suite_file.h"
-#include "runner/suite_runner.h"
-#include "runner/var_file.h"
+#include "runner/base/var_file.h"
+#include "runner/run/suite_file.h"
+#include "runner/run/suite_runner.h"
 #include "tests/support/processes.h"
 
 namespace ringfence {

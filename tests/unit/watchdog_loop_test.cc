@@ -1,4 +1,4 @@
-#include "runner/watchdog_loop.h"
+#include "runner/watchdog/watchdog_loop.h"
 
 #include <signal.h>
 

@@ -1,3 +1,0 @@
-#include "runner/cli.h"
-
-int main(int argc, char** argv) { return ringfence::RunCli(argc, argv); }
