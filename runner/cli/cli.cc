@@ -502,6 +502,7 @@ void DeclareConvert(Declarer& d) {
           Into(line.convert.output));
   d.Repeated("--var", "k=v", "overrides the configuration entry k",
              [&line](const std::string& v) { return TakeNameValue(v, line.convert.options.vars); });
+  DeclareVarFile(d, line.convert.var_files);
   DeclareChaosToolkitOptions(d, line.convert.options, /*with_fail_fast=*/true);
   d.Finally([&d, &line, files] {
     if (files->size() != 1) return d.Fail("expected exactly one experiment FILE");
@@ -843,7 +844,11 @@ int CmdWatchdog(const CommandLine& line) { return RunWatchdog(line.ledger, line.
 int CmdHost(const CommandLine& line) { return RunHostAction(line.host); }
 int CmdReport(const CommandLine& line) { return RunReportCommand(line.report); }
 int CmdValidate(const CommandLine& line);
-int CmdConvert(const CommandLine& line) { return ConvertExperimentFile(line.convert); }
+int CmdConvert(const CommandLine& line) {
+  ConvertRequest convert = line.convert;
+  if (!ApplyVarFiles(convert.var_files, convert.options.vars)) return 2;
+  return ConvertExperimentFile(convert);
+}
 int CmdFaults(const CommandLine& line);
 int CmdHelp(const CommandLine& line);
 int CmdInit(const CommandLine& line) { return RunInit(line.init); }

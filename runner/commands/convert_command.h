@@ -2,6 +2,7 @@
 
 #include <map>
 #include <string>
+#include <vector>
 
 #include "runner/base/run_request.h"
 
@@ -12,6 +13,7 @@ struct ConvertRequest {
   std::string file;    // a Chaos Toolkit experiment, JSON or YAML (- reads standard input)
   std::string output;  // -o: where the native experiment goes ("" or -: standard output)
   RunRequest options;  // --var, --format and the Chaos Toolkit strategies
+  std::vector<std::string> var_files;  // --var-file: configuration values (--var beats them)
 };
 
 // Writes the native experiment equivalent to a Chaos Toolkit one — process providers running

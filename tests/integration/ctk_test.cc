@@ -265,6 +265,30 @@ TEST_F(CtkTest, ConfigurationFromTheEnvironmentWithDefaultsAndVars) {
         dir_.path());
     EXPECT_EQ(run.Wait(), 0) << run.err();
   }
+  // --var-file overrides the configuration as --var does, for run and for convert; --var beats it.
+  dir_.Write("vars.json", R"({"greeting": "hello"})");
+  {
+    ChildRun run(Run(Corpus("config-env.yaml"), {"--var-file", dir_.File("vars.json")},
+                     {"CTK_TEST_GREETING=bye"}),
+                 dir_.path());
+    EXPECT_EQ(run.Wait(), 0) << run.err();
+  }
+  {
+    ChildRun run(Run(Corpus("config-env.yaml"),
+                     {"--var-file", dir_.File("vars.json"), "--var", "greeting=bye"}),
+                 dir_.path());
+    EXPECT_EQ(run.Wait(), 1) << run.err();
+  }
+  {
+    ChildRun convert({RINGFENCE_BINARY, "convert", Corpus("config-env.yaml"), "--var-file",
+                      dir_.File("vars.json")},
+                     dir_.path());
+    ASSERT_EQ(convert.Wait(), 0) << convert.err();
+    const nlohmann::json native = nlohmann::json::parse(convert.out());
+    EXPECT_EQ(native["steady_state"][0]["argv"],
+              nlohmann::json::array({"test", "hello", "=", "hello"}))
+        << convert.out();
+  }
 }
 
 TEST_F(CtkTest, SecretsNeverReachTheDiskOrTheTerminal) {
