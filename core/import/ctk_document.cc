@@ -62,6 +62,147 @@ std::string PythonHint(const std::string& module, const std::string& func) {
   return "";
 }
 
+// stress-ng's time ("30", "30s", "2m", "1h", "1d") as a native duration; nullopt when not one
+// or not above 0.
+std::optional<std::string> StressNgDuration(const std::string& s) {
+  size_t digits = 0;
+  while (digits < s.size() && std::isdigit(static_cast<unsigned char>(s[digits]))) ++digits;
+  if (digits == 0 || digits > 6 || s.size() > digits + 1) return std::nullopt;
+  long long n = std::stoll(s.substr(0, digits));
+  const char unit = s.size() > digits ? s[digits] : 's';
+  if (n <= 0) return std::nullopt;
+  switch (unit) {
+    case 's':
+      return std::to_string(n) + "s";
+    case 'm':
+      return std::to_string(n) + "m";
+    case 'h':
+      return std::to_string(n) + "h";
+    case 'd':
+      return std::to_string(n * 24) + "h";
+    default:
+      return std::nullopt;
+  }
+}
+
+// stress-ng's size ("512m", "1g", "65536", "4k"; powers of 1024) in bytes; nullopt when not one.
+std::optional<uint64_t> StressNgBytes(const std::string& s) {
+  size_t digits = 0;
+  while (digits < s.size() && std::isdigit(static_cast<unsigned char>(s[digits]))) ++digits;
+  if (digits == 0 || digits > 12 || s.size() > digits + 1) return std::nullopt;
+  uint64_t n = std::stoull(s.substr(0, digits));
+  const char unit = s.size() > digits ? static_cast<char>(std::tolower(s[digits])) : 'b';
+  const int shift = unit == 'b' ? 0 : unit == 'k' ? 10 : unit == 'm' ? 20 : unit == 'g' ? 30 : -1;
+  if (shift < 0 || n == 0) return std::nullopt;
+  return n << shift;
+}
+
+// `stress-ng --cpu N [--cpu-load P] --timeout T` → cpu_stress; `stress-ng --vm 1 [--vm-bytes S]
+// --vm-keep --timeout T` → memory_stress (without --vm-keep stress-ng unmaps and maps its memory
+// again each round, which memory_stress does not). Only these options (and --quiet,
+// --metrics-brief); anything else leaves the command as it is. `why_not` says why a stress-ng
+// command that nearly maps does not.
+std::optional<ojson> StressNgFault(const std::vector<std::string>& argv, std::string& why_not) {
+  std::map<std::string, std::string> opt;
+  bool vm_keep = false;
+  static const std::map<std::string, std::string> kValued = {
+      {"--cpu", "cpu"}, {"-c", "cpu"}, {"--cpu-load", "cpu-load"}, {"-l", "cpu-load"},
+      {"--vm", "vm"},   {"-m", "vm"},  {"--vm-bytes", "vm-bytes"}, {"--timeout", "timeout"},
+      {"-t", "timeout"}};
+  for (size_t i = 1; i < argv.size(); ++i) {
+    std::string a = argv[i], value;
+    if (auto eq = a.find('='); a.rfind("--", 0) == 0 && eq != std::string::npos) {
+      value = a.substr(eq + 1);
+      a = a.substr(0, eq);
+    }
+    if (a == "--vm-keep") {
+      vm_keep = true;
+    } else if (a == "-q" || a == "--quiet" || a == "--metrics-brief") {
+    } else if (auto it = kValued.find(a); it != kValued.end()) {
+      if (value.empty()) {
+        if (i + 1 >= argv.size()) return std::nullopt;
+        value = argv[++i];
+      }
+      if (opt.count(it->second)) return std::nullopt;
+      opt[it->second] = value;
+    } else {
+      return std::nullopt;
+    }
+  }
+  auto whole = [](const std::string& s, long long low, long long high) -> std::optional<long long> {
+    if (s.empty() || s.size() > 7 || s.find_first_not_of("0123456789") != std::string::npos) {
+      return std::nullopt;
+    }
+    const long long n = std::stoll(s);
+    if (n < low || n > high) return std::nullopt;
+    return n;
+  };
+  if (!opt.count("timeout")) {
+    why_not = "without --timeout stress-ng runs until it is killed";
+    return std::nullopt;
+  }
+  const auto duration = StressNgDuration(opt["timeout"]);
+  if (!duration) return std::nullopt;
+  const bool cpu = opt.count("cpu") > 0, vm = opt.count("vm") > 0;
+  if (cpu == vm) return std::nullopt;  // neither, or both at once (two faults, not one)
+  if (cpu) {
+    if (opt.count("vm-bytes")) return std::nullopt;
+    const auto workers = whole(opt["cpu"], 0, 1024);
+    if (!workers) return std::nullopt;
+    ojson params = ojson::object();
+    if (*workers > 0) params["workers"] = *workers;  // 0: one per CPU, cpu_stress's default
+    if (opt.count("cpu-load")) {
+      const auto load = whole(opt["cpu-load"], 1, 100);
+      if (!load) return std::nullopt;
+      params["load"] = *load;
+    }
+    return ojson{{"type", "cpu_stress"}, {"params", params}, {"duration", *duration}};
+  }
+  if (opt.count("cpu-load") || whole(opt["vm"], 1, 1) == std::nullopt) return std::nullopt;
+  const auto bytes = StressNgBytes(opt.count("vm-bytes") ? opt["vm-bytes"] : "256m");
+  if (!bytes || *bytes < 4096) return std::nullopt;
+  if (!vm_keep) {
+    why_not = "without --vm-keep stress-ng unmaps and maps its memory again each round";
+    return std::nullopt;
+  }
+  return ojson{{"type", "memory_stress"}, {"params", {{"size", *bytes}}}, {"duration", *duration}};
+}
+
+// `tc qdisc add dev IF root netem delay D [J]` (D and J written like "100ms" or "1s") →
+// the latency fault's netem backend on IF; nullopt for any other tc command.
+std::optional<ojson> TcNetemFault(const std::vector<std::string>& argv) {
+  const std::vector<std::string> head = {"qdisc", "add", "dev"};
+  if (argv.size() < 9 || argv.size() > 10) return std::nullopt;
+  for (size_t i = 0; i < head.size(); ++i) {
+    if (argv[i + 1] != head[i]) return std::nullopt;
+  }
+  const std::string& interface = argv[4];
+  if (argv[5] != "root" || argv[6] != "netem" || argv[7] != "delay") return std::nullopt;
+  auto ms = [](const std::string& s) -> std::optional<std::string> {
+    auto d = ParseDuration(s);
+    if (!d.ok() || d->count() < 0 || d->count() > 60000) return std::nullopt;
+    return std::to_string(d->count()) + "ms";
+  };
+  const auto delay = ms(argv[8]);
+  if (!delay || interface.empty() || interface.size() > 15) return std::nullopt;
+  ojson params = {{"backend", "netem"}, {"interface", interface}, {"delay", *delay}};
+  if (argv.size() == 10) {
+    const auto jitter = ms(argv[9]);
+    if (!jitter) return std::nullopt;
+    params["jitter"] = *jitter;
+  }
+  return ojson{{"type", "latency"}, {"params", params}, {"duration", "?"}};
+}
+
+// `tc qdisc del dev IF root`: the interface, or "" for any other command.
+std::string TcNetemRemoval(const std::vector<std::string>& argv) {
+  if (argv.size() == 6 && argv[1] == "qdisc" && argv[2] == "del" && argv[3] == "dev" &&
+      argv[5] == "root") {
+    return argv[4];
+  }
+  return "";
+}
+
 class Converter {
  public:
   Converter(const CtkOptions& options, ValidationErrors& errors)
@@ -103,8 +244,9 @@ class Converter {
   CtkConversion out_;
   std::map<std::string, std::string> values_;  // configuration and secrets by name, filled
   std::set<std::string> secret_names_;
-  std::map<std::string, ojson> by_name_;  // activities by name, for refs
-  std::map<std::string, ojson> targets_;  // convert: targets of mapped faults
+  std::map<std::string, ojson> by_name_;    // activities by name, for refs
+  std::map<std::string, ojson> targets_;    // convert: targets of mapped faults
+  std::set<std::string> netem_interfaces_;  // convert: interfaces of mapped tc netem faults
   std::string rollback_strategy_ = "default";
   std::string hypothesis_strategy_ = "default";
   Duration frequency_ = std::chrono::seconds(1);
@@ -651,7 +793,7 @@ std::optional<ojson> Converter::Probe(const ojson& activity, const std::string& 
   return named;
 }
 
-// A process action running kill / pkill / killall / stress-ng with arguments whose meaning is
+// A process action running kill / pkill / killall / stress-ng / tc with arguments whose meaning is
 // exactly a native fault's: that fault step (and its target); nullopt otherwise.
 std::optional<ojson> Converter::MapToFault(const ojson& activity,
                                            const std::vector<std::string>& argv,
@@ -729,7 +871,21 @@ std::optional<ojson> Converter::MapToFault(const ojson& activity,
     }
     return std::nullopt;
   }
-  (void)p;
+  if (program == "stress-ng") {
+    std::string why_not;
+    std::optional<ojson> mapped = StressNgFault(argv, why_not);
+    if (!mapped) {
+      if (!why_not.empty()) Note(p, "stress-ng stays a command: " + why_not);
+      return std::nullopt;
+    }
+    (*mapped)["name"] = name;
+    return mapped;
+  }
+  if (program == "tc") {
+    std::optional<ojson> mapped = TcNetemFault(argv);
+    if (mapped) (*mapped)["name"] = name;
+    return mapped;
+  }
   return std::nullopt;
 }
 
@@ -761,39 +917,59 @@ void Converter::Method(const ojson& v, const std::string& p) {
     }
     const bool background = activity->value("background", false);
     std::optional<ojson> mapped;
+    ojson blocking_wait;  // a wait step after the mapped fault, when the command blocked
     if (options_.for_convert && (*probe)["type"] == "command" && !background) {
       mapped = MapToFault(*activity, (*probe)["argv"].get<std::vector<std::string>>(), ap);
-      if (mapped && (*mapped)["type"] == "process_pause") {
-        // A pause lasts as long as the action's pauses.after; without one it is not exact.
+      const std::string type = mapped ? (*mapped)["type"].get<std::string>() : "";
+      if (type == "process_pause" || type == "latency") {
+        // A stopped process or a netem qdisc lasts as long as the action's pauses.after;
+        // without one it is not exact.
         if (auto after = pauses.is_object() && pauses.contains("after")
                              ? SecondsText(pauses["after"])
                              : std::nullopt;
             after && *after != "0s") {
           (*mapped)["duration"] = *after;
           pauses.erase("after");  // the fault's window is the pause
+          if (type == "latency") {
+            netem_interfaces_.insert((*mapped)["params"]["interface"].get<std::string>());
+          }
         } else {
-          targets_.erase((*mapped)["target"].get<std::string>());
+          if (mapped->contains("target")) targets_.erase((*mapped)["target"].get<std::string>());
           mapped.reset();
-          Note(ap,
-               "kill -STOP stays a command: with a pauses.after it would become the "
-               "process_pause fault (reverted crash-safely)");
+          Note(ap, type == "latency"
+                       ? "tc netem stays a command: with a pauses.after it would become the "
+                         "latency fault's netem backend (reverted crash-safely)"
+                       : "kill -STOP stays a command: with a pauses.after it would become the "
+                         "process_pause fault (reverted crash-safely)");
         }
       }
     }
     if (errors_.size() != before) continue;
     if (mapped) {
+      const std::string type = (*mapped)["type"].get<std::string>();
       method.push_back(*mapped);
-      Note(ap, "mapped to the native " + (*mapped)["type"].get<std::string>() + " fault" +
-                   ((*mapped)["type"] == "process_pause"
+      Note(ap, "mapped to the native " + type + " fault" +
+                   (type == "process_pause"
                         ? std::string(", which ends before the hypothesis after (run as it "
                                       "is, the process is still stopped then)")
+                    : type == "latency"
+                        ? std::string(", which ends before the hypothesis after (run as it "
+                                      "is, the qdisc stays until the rollbacks)")
                         : std::string()));
+      if (type == "cpu_stress" || type == "memory_stress") {
+        // stress-ng blocks for its --timeout; the native fault does not: wait as long.
+        blocking_wait = (*mapped)["duration"];
+      }
     } else {
       ojson step = {{"type", "action"}, {"action", *probe}};
       if (background) step["background"] = true;
       method.push_back(step);
     }
     out_.method_origin.push_back(static_cast<int>(out_.activities.size()));
+    if (!blocking_wait.is_null()) {
+      method.push_back({{"type", "wait"}, {"duration", blocking_wait}});
+      out_.method_origin.push_back(-1);
+    }
     out_.activities.push_back(*activity);
     if (activity->contains("name") && (*activity)["name"].is_string()) {
       by_name_[(*activity)["name"].get<std::string>()] = *activity;
@@ -815,6 +991,11 @@ void Converter::Rollbacks(const ojson& v, const std::string& p) {
     }
     auto probe = Probe(*activity, ap, false, nullptr);
     if (!probe) continue;
+    if (options_.for_convert && (*probe)["type"] == "command" &&
+        netem_interfaces_.count(TcNetemRemoval((*probe)["argv"].get<std::vector<std::string>>()))) {
+      Note(ap, "dropped: the latency fault removes its own netem qdisc when it is reverted");
+      continue;
+    }
     ojson rollback = {{"name", (*probe)["name"]}};
     if ((*probe)["type"] == "command") {
       rollback["argv"] = (*probe)["argv"];

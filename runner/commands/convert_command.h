@@ -17,7 +17,8 @@ struct ConvertRequest {
 };
 
 // Writes the native experiment equivalent to a Chaos Toolkit one — process providers running
-// kill, pkill or killall become native faults where the meaning is exactly the same, every
+// kill, pkill, killall, stress-ng or tc netem become native faults where the meaning is exactly
+// the same (docs/chaos-toolkit.md), every
 // other activity stays a command or HTTP step — validates it with the native loader, and
 // prints to stderr what it could not map exactly. 0 when written; 2 for bad input (nothing
 // written); 3 when the output cannot be written.

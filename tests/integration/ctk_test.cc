@@ -508,6 +508,71 @@ TEST_F(CtkTest, ConvertThenRunGivesTheSameVerdict) {
   }
 }
 
+TEST_F(CtkTest, StressNgBecomesCpuAndMemoryStressAndRunsToTheSameVerdict) {
+  const std::string file = Corpus("stress.yaml");
+  // The original runs stress-ng; the converted file the native faults: the same verdict.
+  {
+    ChildRun original(Run(file), dir_.path());
+    EXPECT_EQ(original.Wait(), 0) << original.err();
+    EXPECT_EQ(Journal()["status"], "passed");
+  }
+  Reset();
+  ChildRun convert({RINGFENCE_BINARY, "convert", file, "-o", dir_.File("native.json")},
+                   dir_.path());
+  ASSERT_EQ(convert.Wait(), 0) << convert.err();
+  EXPECT_EQ(SplitLines(convert.err()),
+            (std::vector<std::string>{
+                file + ": note: /method/0: mapped to the native cpu_stress fault",
+                file + ": note: /method/1: mapped to the native memory_stress fault",
+                file + ": note: /method/2: stress-ng stays a command: without --vm-keep "
+                       "stress-ng unmaps and maps its memory again each round",
+                file + ": converted: 2 native faults, 1 command or HTTP step → " +
+                    dir_.File("native.json")}));
+  const nlohmann::json native = nlohmann::json::parse(ReadFile(dir_.File("native.json")));
+  const nlohmann::json method = native["method"];
+  ASSERT_EQ(method.size(), 5u) << method.dump();
+  EXPECT_EQ(method[0]["type"], "cpu_stress");
+  EXPECT_EQ(method[0]["params"], (nlohmann::json{{"workers", 1}, {"load", 20}}));
+  EXPECT_EQ(method[0]["duration"], "1s");
+  EXPECT_EQ(method[1],
+            (nlohmann::json{{"type", "wait"}, {"duration", "1s"}}));  // stress-ng blocked
+  EXPECT_EQ(method[2]["type"], "memory_stress");
+  EXPECT_EQ(method[2]["params"], (nlohmann::json{{"size", 16 << 20}}));
+  EXPECT_EQ(method[3], (nlohmann::json{{"type", "wait"}, {"duration", "1s"}}));
+  EXPECT_EQ(method[4]["type"], "action");
+  {
+    ChildRun converted(Run(dir_.File("native.json")), dir_.path());
+    EXPECT_EQ(converted.Wait(), 0) << converted.err();
+    const nlohmann::json journal = Journal();
+    EXPECT_EQ(journal["status"], "passed");
+    EXPECT_EQ(journal["faults"].size(), 2u) << journal.dump();
+  }
+}
+
+TEST_F(CtkTest, TcNetemWithAPauseBecomesTheLatencyFaultAndItsRollbackIsDropped) {
+  const std::string file = Corpus("netem.yaml");
+  ChildRun convert({RINGFENCE_BINARY, "convert", file}, dir_.path());
+  ASSERT_EQ(convert.Wait(), 0) << convert.err();
+  EXPECT_EQ(SplitLines(convert.err()),
+            (std::vector<std::string>{
+                file + ": note: /method/0: mapped to the native latency fault, which ends before "
+                       "the hypothesis after (run as it is, the qdisc stays until the rollbacks)",
+                file + ": note: /method/1: tc netem stays a command: with a pauses.after it would "
+                       "become the latency fault's netem backend (reverted crash-safely)",
+                file + ": note: /rollbacks/0: dropped: the latency fault removes its own netem "
+                       "qdisc when it is reverted",
+                file + ": converted: 1 native fault, 1 command or HTTP step"}));
+  const nlohmann::json native = nlohmann::json::parse(convert.out());
+  EXPECT_EQ(native["method"][0]["type"], "latency");
+  EXPECT_EQ(native["method"][0]["params"], (nlohmann::json{{"backend", "netem"},
+                                                           {"interface", "ctk-none0"},
+                                                           {"delay", "100ms"},
+                                                           {"jitter", "10ms"}}));
+  EXPECT_EQ(native["method"][0]["duration"], "5s");  // the pause after
+  EXPECT_EQ(native["method"][1]["type"], "action");
+  EXPECT_EQ(native["rollbacks"], nlohmann::json::array());
+}
+
 TEST_F(CtkTest, KillStopWithAPauseBecomesTheProcessPauseFault) {
   SleepChildren sleeper(1);
   const std::string pid = std::to_string(sleeper.pids()[0]);
