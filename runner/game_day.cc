@@ -62,7 +62,10 @@ void GameDay::RecordLocked(const std::string& who, const std::string& action,
                            const std::string& text) {
   nlohmann::json a = {{"at", FormatRfc3339(SystemClock().Now())}, {"who", who}, {"action", action}};
   if (!text.empty()) a["text"] = text;
-  if (waiting_step_) a["before_step"] = *waiting_step_;
+  if (waiting_step_) {
+    a["before_step"] = *waiting_step_;
+    a["step"] = waiting_name_;
+  }
   actions_.push_back(std::move(a));
 }
 

@@ -282,7 +282,9 @@ class ApiCase(GameDayCase):
 class ControlApiTest(ApiCase):
     def test_status_events_abort_with_tokens(self):
         tokens = self.write("tokens", f"# game day\nalice {TOKEN}\nbob bob-token-0123456789abcdef\n")
-        self.start_runner("--control-listen", "127.0.0.1:0", "--control-token-file", tokens)
+        report = os.path.join(self.dir, "report.html")
+        self.start_runner("--control-listen", "127.0.0.1:0", "--control-token-file", tokens,
+                          "--report", report)
         base = f"http://127.0.0.1:{self.port}"
         code, body = http("GET", base + "/status")
         self.assertEqual(code, 200)
@@ -320,6 +322,19 @@ class ControlApiTest(ApiCase):
         self.assertEqual(actions[0:2], [("refused", "client 127.0.0.1")] * 2)
         self.assertEqual(actions[2:], [("note", "alice"), ("abort", "alice")])
         self.assertEqual(j["operator_actions"][2]["text"], "db latency 12 ms")
+        # The HTML report shows the operator's abort in its banner and every action as a row.
+        with open(report) as f:
+            html = f.read()
+        self.assertIn('data-verdict="aborted">ABORTED BY OPERATOR<span class="why">operator: '
+                      'aborted by alice (operator); every active fault was reverted</span>', html)
+        rows = re.findall(r'<tr class="operator-row" data-action="([^"]+)">'
+                          r'<td>T\+[^<]+<br><small>[0-9:.]+ UTC</small></td><td>([^<]*)</td>'
+                          r'(?:<td>|<td class="fail-cell">)[^<]*</td><td>([^<]*)</td></tr>', html)
+        self.assertEqual(rows, [
+            ("refused", "client 127.0.0.1", "POST /abort: wrong or missing token"),
+            ("refused", "client 127.0.0.1", "POST /abort: wrong or missing token"),
+            ("note", "alice", "db latency 12 ms"),
+            ("abort", "alice", "every active fault reverted")])
 
     def test_without_a_token_file_only_loopback_gets(self):
         ns = f"rfgd{os.getpid() % 100000}"

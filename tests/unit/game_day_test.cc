@@ -127,6 +127,8 @@ TEST(GameDayTest, StepModeHoldsUntilContinueAndRecordsWho) {
   EXPECT_EQ(actions[0]["who"], "alice");
   EXPECT_EQ(actions[0]["action"], "continue");
   EXPECT_EQ(actions[0]["before_step"], 0);
+  EXPECT_EQ(actions[0]["step"], "pause-api");
+  EXPECT_EQ(actions[1]["step"], "wait-1");
   EXPECT_EQ(actions[2]["text"], "all quiet");
   EXPECT_EQ(day.Status()["events"].back()["text"], "carol: all quiet");
 }
