@@ -56,7 +56,8 @@ for f in "$bin/ringfence" "$bin/ringfence-demo-service" "$share/ringfence/scenar
   "$share/man/man1/ringfence-run.1.gz" "$share/man/man1/ringfence-init.1.gz" \
   "$share/man/man1/ringfence-demo-service.1.gz" "$share/bash-completion/completions/ringfence" \
   "$share/doc/ringfence/README.md" "$share/doc/ringfence/copyright" "$share/doc/ringfence/changelog.gz" \
-  "$share/doc/ringfence/docs/install.md" "$root$prefix/lib/systemd/system/ringfence-recover.service"; do
+  "$share/doc/ringfence/docs/install.md" "$root$prefix/lib/systemd/system/ringfence-recover.service" \
+  "$root$prefix/lib/systemd/system/ringfence-scheduler.service"; do
   [ -e "$f" ] || fail "not installed: ${f#"$root"}"
 done
 for program in ringfence ringfence-demo-service; do
@@ -67,15 +68,21 @@ if [ "$mode" = tree ]; then
   n=$(find "$root$prefix/lib/debug/.build-id" -name '*.debug' | wc -l)
   [ "$n" = 2 ] || fail "expected 2 debug files under lib/debug/.build-id, found $n"
 fi
-grep -qx "ExecStart=$prefix/bin/ringfence recover" "$root$prefix/lib/systemd/system/ringfence-recover.service" ||
-  fail "the unit does not start $prefix/bin/ringfence"
-if command -v systemd-analyze >/dev/null; then
-  # The unit names the binary at its final path: check it with the binary where it will be.
-  sed "s|^ExecStart=$prefix/bin/|ExecStart=$bin/|" "$root$prefix/lib/systemd/system/ringfence-recover.service" \
-    >"$tmp/ringfence-recover.service"
-  systemd-analyze verify --man=no "$tmp/ringfence-recover.service" 2>"$tmp/verify.log" ||
-    { cat "$tmp/verify.log" >&2; fail "systemd-analyze verify"; }
-fi
+units=$root$prefix/lib/systemd/system
+grep -qx "ExecStart=$prefix/bin/ringfence recover" "$units/ringfence-recover.service" ||
+  fail "ringfence-recover.service does not start $prefix/bin/ringfence"
+grep -qx "ExecStart=$prefix/bin/ringfence scheduler /etc/ringfence/schedule.json" \
+  "$units/ringfence-scheduler.service" || fail "ringfence-scheduler.service does not start $prefix/bin/ringfence"
+for unit in ringfence-recover.service ringfence-scheduler.service; do
+  [ "$(stat -c %a "$units/$unit")" = 644 ] || fail "$unit is not mode 644"
+  if command -v systemd-analyze >/dev/null; then
+    # The unit names the binary at its final path: check it with the binary where it will be.
+    sed "s|^ExecStart=$prefix/bin/|ExecStart=$bin/|" "$units/$unit" >"$tmp/$unit"
+    systemd-analyze verify --man=no "$tmp/$unit" >"$tmp/verify.log" 2>&1 ||
+      { cat "$tmp/verify.log" >&2; fail "systemd-analyze verify $unit"; }
+    [ -s "$tmp/verify.log" ] && { cat "$tmp/verify.log" >&2; fail "systemd-analyze verify $unit warns"; }
+  fi
+done
 
 # Man pages: render, and no warning from groff.
 for page in "$share"/man/man1/*.1.gz; do
