@@ -205,6 +205,25 @@ std::string Timeline(const JournalModel& run) {
          RenderTimeline(run) + "</div>\n" + Rollouts(run);
 }
 
+// A game day's operator log: who held, continued, skipped, noted or aborted, and when. Only
+// when operators acted (docs/game-days.md).
+std::string OperatorActions(const JournalModel& run) {
+  const auto rows = OperatorRows(run);
+  if (rows.empty()) return "";
+  std::string out =
+      "<h2 id=\"operator-actions\">Operator actions</h2>\n<div class=\"scroll\"><table "
+      "class=\"operator-actions\"><thead><tr><th>when</th><th>who</th><th>action</th>"
+      "<th>detail</th></tr></thead><tbody>\n";
+  for (const OperatorRow& r : rows) {
+    const bool loud = r.action == "abort" || r.action == "refused";
+    out += "<tr class=\"operator-row\" data-action=\"" + Escape(r.action) + "\">" +
+           AtCell(r.t, r.at) + Cell(r.who) +
+           (loud ? "<td class=\"fail-cell\">" + Escape(r.action) + "</td>" : Cell(r.action)) +
+           Cell(r.detail) + "</tr>\n";
+  }
+  return out + "</tbody></table></div>\n";
+}
+
 std::string RevertProof(const JournalModel& run) {
   std::string out = "<h2 id=\"revert-proof\">Revert proof</h2>\n";
   const auto rows = RevertRows(run);
@@ -293,7 +312,12 @@ std::string Guards(const JournalModel& run) {
            "</tr>\n";
   }
   out += "</tbody></table></div>\n";
-  if (run.abort) {
+  if (run.abort && run.abort->by_operator()) {
+    const AbortView& a = *run.abort;
+    out += "<p class=\"fail-cell\">Aborted by the operator " + Escape(a.who) + " (" +
+           Escape(a.reason) + ") " + Escape(AtText(a.requested_t)) + ", every fault reverted " +
+           Escape(AtText(a.all_reverted_t)) + ".</p>\n";
+  } else if (run.abort) {
     const AbortView& a = *run.abort;
     out += "<p class=\"fail-cell\">Aborted by guard " + Escape(a.guard) + ": " + Escape(a.reason) +
            " (value " + Escape(a.value ? Figure(*a.value) : "none") + ", threshold " +
@@ -440,6 +464,7 @@ std::string RenderHtmlReport(const JournalModel& run, const std::string& journal
   page += Lacks(run);
   page += Facts(run, journal_path);
   page += Timeline(run);
+  page += OperatorActions(run);
   page += RevertProof(run);
   page += Probes(run);
   page += Guards(run);

@@ -142,6 +142,7 @@ class ModelReader {
       if (line.is_string()) m_.manual_undo.push_back(line.get<std::string>());
     }
     ReadAbort(top.Any("abort"));
+    ReadOperatorActions(top.Array("operator_actions"));
     NoteWhatItLacks(top);
     if (!error_.ok()) return error_;
     return m_;
@@ -205,6 +206,9 @@ class ModelReader {
         Fields p(entry["probe"], f.Pointer("probe"), &error_);
         v.probe = ReadProbe(p);
       }
+      v.skipped = f.Bool("skipped", false);
+      v.name = f.Str("name");
+      v.skipped_by = f.Str("by");
       m_.method.push_back(std::move(v));
     });
   }
@@ -313,7 +317,24 @@ class ModelReader {
     v.sampled_t = T(f.Str("sampled_at"));
     v.detected_t = T(f.Str("detected_at"));
     v.all_reverted_t = T(f.Str("all_reverted_at"));
+    v.by = f.Str("by");
+    v.who = f.Str("who");
+    v.requested_t = T(f.Str("requested_at"));
     m_.abort = v;
+  }
+
+  void ReadOperatorActions(const nlohmann::json& array) {
+    EachObject(array, "/operator_actions", &error_, [&](Fields& f, const nlohmann::json&) {
+      OperatorActionView v;
+      v.at = f.Str("at");
+      v.t = T(v.at);
+      v.who = f.Str("who");
+      v.action = f.Str("action");
+      v.text = f.Str("text");
+      v.before_step = f.Int("before_step");
+      v.step = f.Str("step");
+      m_.operator_actions.push_back(std::move(v));
+    });
   }
 
   void NoteWhatItLacks(Fields& top) {
@@ -367,6 +388,7 @@ double JournalModel::span_s() const {
   for (const auto& m : method) later(m.t);
   later(after_t);
   if (abort) later(abort->all_reverted_t);
+  for (const auto& a : operator_actions) later(a.t);
   return end > 0 ? end : 1.0;
 }
 

@@ -29,6 +29,8 @@ struct MethodEntryView {
   std::string at;
   std::string wait;                // "5s" for a wait
   std::optional<ProbeView> probe;  // for a method probe
+  bool skipped = false;            // an operator skipped the step (game days)
+  std::string name, skipped_by;    // the skipped step's name, and who skipped it
 };
 
 struct TargetView {
@@ -77,6 +79,18 @@ struct AbortView {
   std::string guard, reason, threshold;
   std::optional<double> value;
   std::optional<double> sampled_t, detected_t, all_reverted_t;
+  // An operator's abort (game days): `by` is "operator", `who` acted, when they asked.
+  std::string by, who;
+  std::optional<double> requested_t;
+  bool by_operator() const { return by == "operator"; }
+};
+
+// One operator action of a game day (the journal's `operator_actions`).
+struct OperatorActionView {
+  std::string at, who, action, text;  // action: abort, hold, continue, skip, note, refused
+  std::optional<double> t;
+  std::optional<int64_t> before_step;  // the method step the engine waited before (0-based)
+  std::string step;                    // that step's name, when the journal has it
 };
 
 struct JournalModel {
@@ -103,6 +117,7 @@ struct JournalModel {
   bool reverted_cleanly = true;
   std::vector<std::string> manual_undo;
   std::optional<AbortView> abort;
+  std::vector<OperatorActionView> operator_actions;
   // What this journal (an older version, or a checkpoint) does not hold, one line each, for the
   // report to say so.
   std::vector<std::string> lacks;

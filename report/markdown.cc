@@ -78,6 +78,13 @@ std::string RenderMarkdown(const JournalModel& run, const std::string& journal_p
              " | " + Md(ActiveFor(t)) + " | " + Md(RevertedByText(run, t)) + " |\n";
     }
   }
+  if (const auto actions = OperatorRows(run); !actions.empty()) {
+    out += "\n### Operator actions\n\n| when | who | action | detail |\n|---|---|---|---|\n";
+    for (const auto& a : actions) {
+      out += "| " + Md(a.t ? AtText(a.t) : a.at) + " | " + Md(a.who) + " | " + Md(a.action) +
+             " | " + Md(a.detail) + " |\n";
+    }
+  }
   if (!run.guards.empty()) {
     out += "\n### Guards\n\n| guard | condition | samples | verdict |\n|---|---|---|---|\n";
     for (const auto& g : run.guards) {

@@ -14,7 +14,10 @@ VerdictWord VerdictOf(const JournalModel& run) {
   if (s == "passed") return {"passed", "PASSED"};
   if (s == "failed") return {"failed", "FAILED"};
   if (s == "not_steady") return {"failed", "FAILED (NOT STEADY)"};
-  if (s == "aborted") return {"aborted", "ABORTED"};
+  if (s == "aborted") {
+    if (run.abort && run.abort->by_operator()) return {"aborted", "ABORTED BY OPERATOR"};
+    return {"aborted", "ABORTED"};
+  }
   if (s == "interrupted") return {"interrupted", "INTERRUPTED"};
   return {"error", "ERROR"};
 }
@@ -93,6 +96,37 @@ std::string RevertedByText(const JournalModel& run, const TargetView& target) {
 std::string ActiveFor(const TargetView& target) {
   if (!target.injected_t || !target.reverted_t) return "";
   return HumanSeconds(*target.reverted_t - *target.injected_t);
+}
+
+namespace {
+// "step 2 (second)": 1-based as the dashboard counts them.
+std::string StepText(int64_t index, const std::string& name) {
+  return "step " + std::to_string(index + 1) + (name.empty() ? "" : " (" + name + ")");
+}
+}  // namespace
+
+std::vector<OperatorRow> OperatorRows(const JournalModel& run) {
+  std::vector<OperatorRow> rows;
+  for (const auto& a : run.operator_actions) {
+    OperatorRow r{a.t, a.at, a.who, a.action, a.text};
+    if (a.action == "abort" && r.detail.empty()) r.detail = "every active fault reverted";
+    if (a.action == "skip" && r.detail.empty()) r.detail = "skip the next step";
+    if (a.before_step) {
+      r.detail += (r.detail.empty() ? "" : "; ") + std::string("before ") +
+                  StepText(*a.before_step, a.step);
+    }
+    rows.push_back(std::move(r));
+  }
+  for (const auto& m : run.method) {
+    if (!m.skipped) continue;
+    rows.push_back(
+        {m.t, m.at, m.skipped_by, "step skipped", StepText(m.step, m.name) + " not run"});
+  }
+  std::stable_sort(rows.begin(), rows.end(), [](const OperatorRow& a, const OperatorRow& b) {
+    if (a.t && b.t) return *a.t < *b.t;
+    return a.t.has_value() && !b.t.has_value();
+  });
+  return rows;
 }
 
 std::string AtText(const std::optional<double>& t, const std::string& at) {

@@ -41,6 +41,17 @@ std::vector<RevertRow> RevertRows(const JournalModel& run);
 std::string RevertedByText(const JournalModel& run, const TargetView& target);
 // How long a target was active, "" when it is not known.
 std::string ActiveFor(const TargetView& target);
+// One row of a game day's operator log: an operator action, or a method step an operator's skip
+// kept from running (the engine's decision, from the method log).
+struct OperatorRow {
+  std::optional<double> t;
+  std::string at, who;
+  std::string action;  // abort, hold, continue, skip, note, refused; "step skipped"
+  std::string detail;  // the note's text, what was refused, the step it was before
+};
+// Every operator action and skipped step, in time order ("" times last, journal order kept).
+std::vector<OperatorRow> OperatorRows(const JournalModel& run);
+
 // "T+1.25 s" for a time on the run's axis ("" for none), with the RFC 3339 time when known.
 std::string AtText(const std::optional<double>& t, const std::string& at = "");
 

@@ -281,18 +281,26 @@ class TimelineBuilder {
     svg_->CloseGroup();
   }
 
-  void Marker(double t, double height, const std::string& css, const std::string& label) {
+  // `raised`: the label one line higher, so that an abort's and the all-reverted label (often
+  // a fraction of a second apart) do not print over each other.
+  void Marker(double t, double height, const std::string& css, const std::string& label,
+              bool raised = false) {
     const double x = axis_.X(t);
     svg_->Line(x, kAxisHeight, x, height - 4, "marker " + css, label + " at " + AtText(t));
     const bool near_right = x > kWidth - 120;  // the label goes left of the line there
-    svg_->Text(near_right ? x - 3 : x + 3, height - 6, label, "marker-label " + css,
+    svg_->Text(near_right ? x - 3 : x + 3, height - (raised ? 18 : 6), label, "marker-label " + css,
                near_right ? "end" : "start");
   }
 
   void Markers(double height) {
     svg_->OpenGroup("markers");
     if (run_.abort) {
-      if (run_.abort->detected_t) Marker(*run_.abort->detected_t, height, "abort", "abort");
+      if (run_.abort->detected_t) {
+        Marker(*run_.abort->detected_t, height, "abort", "abort", true);
+      }
+      if (run_.abort->requested_t && run_.abort->by_operator()) {
+        Marker(*run_.abort->requested_t, height, "abort", "operator abort", true);
+      }
       if (run_.abort->all_reverted_t) {
         Marker(*run_.abort->all_reverted_t, height, "all-reverted", "all reverted");
       }

@@ -313,8 +313,27 @@ void JournalWriter::Flush() {
   if (!st.ok()) spdlog::warn("journal checkpoint: {}", st.message());
 }
 
+void JournalWriter::OperatorActed(const nlohmann::json& actions) {
+  if (!actions.is_array() || actions.empty()) return;
+  std::lock_guard<std::mutex> lock(checkpoint_mu_);
+  if (finished_ || actions.size() <= operator_actions_.size()) return;
+  operator_actions_ = actions;
+  const nlohmann::json& newest = actions.back();
+  if (newest.is_object() && newest.contains("action") && newest["action"] == "refused") {
+    dirty_ = true;
+    return;
+  }
+  Status st = WriteCheckpoint(true);
+  if (!st.ok()) spdlog::warn("journal checkpoint: {}", st.message());
+}
+
 Status JournalWriter::WriteCheckpoint(bool sync) {
   nlohmann::json j = head_;
+  // The actions taken since the last phase change (the engine's copy in head_ is older).
+  const size_t in_head = j.contains("operator_actions") && j["operator_actions"].is_array()
+                             ? j["operator_actions"].size()
+                             : 0;
+  if (operator_actions_.size() > in_head) j["operator_actions"] = operator_actions_;
   if (live_guards_) j["guards"] = live_guards_();
   j["events"] = Basename(events_path());
   j["checkpointed_at"] = FormatRfc3339(options_.clock.Now());

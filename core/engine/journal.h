@@ -57,9 +57,9 @@ Status CompleteJournalOfRun(const nlohmann::json& run_record, const std::string&
 //  - `<path>.events`: an append-only log, one JSON object a line — the run's header, every phase
 //    change, every guard sample — written as each happens and fsync'd at phase changes and every
 //    `flush_every`;
-//  - `<path>` itself: an atomic checkpoint (temporary file + rename) at every phase change and
-//    every `flush_every`, marked `"incomplete": true, "status": "incomplete"`, with each guard's
-//    last kGuardSampleWindow samples.
+//  - `<path>` itself: an atomic checkpoint (temporary file + rename) at every phase change, every
+//    operator action (OperatorActed) and every `flush_every`, marked `"incomplete": true, "status":
+//    "incomplete"`, with each guard's last kGuardSampleWindow samples.
 // Finish() writes the complete journal, with every guard sample streamed back from the event log
 // (never all in memory), and removes the event log. Guard samples are not kept by the writer.
 class JournalWriter : public RunJournal {
@@ -86,6 +86,11 @@ class JournalWriter : public RunJournal {
 
   void GuardSampled(const std::string& guard, const GuardSample& sample) override;
   void Checkpoint(const RunReport& report, const std::string& phase) override;
+  // Rewrites the checkpoint (fsync'd) with `actions` as its `operator_actions` at once; when
+  // the newest is a `refused` request (anyone can send those), at the next periodic flush, so
+  // that a flood of them cannot make the writer rewrite the file for each. A list no longer
+  // than the one kept (an older copy that lost a race) is ignored.
+  void OperatorActed(const nlohmann::json& actions) override;
   // The periodic work, also when `background` is false (tests, benches): fsync the event log
   // and rewrite the checkpoint if anything happened since the last one.
   void Flush();
@@ -119,8 +124,9 @@ class JournalWriter : public RunJournal {
   bool append_failed_ = false;                    // warned once
   std::atomic<uint64_t> samples_logged_{0};
   std::atomic<bool> dirty_{false};
-  std::mutex checkpoint_mu_;  // everything below
-  nlohmann::json head_;       // the last phase's journal
+  std::mutex checkpoint_mu_;                                   // everything below
+  nlohmann::json head_;                                        // the last phase's journal
+  nlohmann::json operator_actions_ = nlohmann::json::array();  // the longest list seen
   std::function<nlohmann::json()> live_guards_;
   bool finished_ = false;
   StopSource stop_;

@@ -2,6 +2,8 @@
 
 #include <string>
 
+#include <nlohmann/json.hpp>
+
 #include "core/observe/guards.h"
 
 namespace ringfence {
@@ -40,6 +42,11 @@ class RunJournal {
   // A consistent snapshot at a phase change (`phase` as in RunProgress); from the engine's
   // thread, never while reverts run in parallel.
   virtual void Checkpoint(const RunReport& report, const std::string& phase) = 0;
+  // Every operator action so far (OperatorControl::Actions(): oldest first, only ever growing)
+  // just after one was taken, from the keyboard's or the control API's thread: kept on disk
+  // then, not at the next phase change, so that a note survives a SIGKILL right after it.
+  // Thread-safe.
+  virtual void OperatorActed(const nlohmann::json& actions) { (void)actions; }
 };
 
 }  // namespace ringfence

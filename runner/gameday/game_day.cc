@@ -62,8 +62,17 @@ void GameDay::RecordLocked(const std::string& who, const std::string& action,
                            const std::string& text) {
   nlohmann::json a = {{"at", FormatRfc3339(SystemClock().Now())}, {"who", who}, {"action", action}};
   if (!text.empty()) a["text"] = text;
-  if (waiting_step_) a["before_step"] = *waiting_step_;
+  if (waiting_step_) {
+    a["before_step"] = *waiting_step_;
+    a["step"] = waiting_name_;
+  }
   actions_.push_back(std::move(a));
+}
+
+void GameDay::Journal() {
+  const nlohmann::json actions = Actions();
+  std::lock_guard<std::mutex> lock(journal_mu_);
+  if (journal_ != nullptr) journal_->OperatorActed(actions);
 }
 
 void GameDay::Abort(const std::string& who) {
@@ -73,45 +82,64 @@ void GameDay::Abort(const std::string& who) {
     RecordLocked(who, "abort");
     AddEventLocked("operator", who + ": abort — reverting every active fault");
   }
-  std::lock_guard<std::mutex> lock(engine_mu_);
-  if (engine_ != nullptr) engine_->RequestOperatorAbort(who);
+  {
+    std::lock_guard<std::mutex> lock(engine_mu_);
+    if (engine_ != nullptr) engine_->RequestOperatorAbort(who);
+  }
+  Journal();  // after the abort was asked for: the reverts come first
 }
 
 void GameDay::Hold(const std::string& who) {
-  std::lock_guard<std::mutex> lock(mu_);
-  RecordLocked(who, "hold");
-  hold_ = true;
-  hold_by_ = who;
-  AddEventLocked("operator",
-                 who + ": hold — the current step finishes, the next waits for continue");
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    RecordLocked(who, "hold");
+    hold_ = true;
+    hold_by_ = who;
+    AddEventLocked("operator",
+                   who + ": hold — the current step finishes, the next waits for continue");
+  }
+  Journal();
 }
 
 void GameDay::Continue(const std::string& who) {
-  std::lock_guard<std::mutex> lock(mu_);
-  RecordLocked(who, "continue");
-  hold_ = false;
-  if (waiting_step_) step_answered_ = *waiting_step_;
-  AddEventLocked("operator", who + ": continue");
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    RecordLocked(who, "continue");
+    hold_ = false;
+    if (waiting_step_) step_answered_ = *waiting_step_;
+    AddEventLocked("operator", who + ": continue");
+  }
+  Journal();
 }
 
 void GameDay::SkipNext(const std::string& who) {
-  std::lock_guard<std::mutex> lock(mu_);
-  RecordLocked(who, "skip");
-  skip_next_ = true;
-  skip_by_ = who;
-  AddEventLocked("operator", who + ": skip the next step");
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    RecordLocked(who, "skip");
+    skip_next_ = true;
+    skip_by_ = who;
+    AddEventLocked("operator", who + ": skip the next step");
+  }
+  Journal();
 }
 
 void GameDay::Note(const std::string& who, const std::string& text) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    RecordLocked(who, "note", text);
+  }
+  Journal();  // on disk before anyone sees it taken
   std::lock_guard<std::mutex> lock(mu_);
-  RecordLocked(who, "note", text);
   AddEventLocked("note", who + ": " + text);
 }
 
 void GameDay::Refused(const std::string& who, const std::string& what) {
-  std::lock_guard<std::mutex> lock(mu_);
-  RecordLocked(who, "refused", what);
-  AddEventLocked("refused", who + ": " + what);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    RecordLocked(who, "refused", what);
+    AddEventLocked("refused", who + ": " + what);
+  }
+  Journal();
 }
 
 bool GameDay::held() const {
@@ -130,6 +158,10 @@ void GameDay::Close() {
     std::lock_guard<std::mutex> lock(engine_mu_);
     if (engine_ != nullptr) final_progress_ = engine_->Progress();
     engine_ = nullptr;
+  }
+  {
+    std::lock_guard<std::mutex> lock(journal_mu_);
+    journal_ = nullptr;
   }
   std::lock_guard<std::mutex> lock(mu_);
   closed_ = true;

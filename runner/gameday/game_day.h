@@ -38,14 +38,21 @@ class GameDay : public RunObserver, public OperatorControl {
   };
   GameDay(const Experiment& experiment, Options options);
 
-  // The engine whose progress is shown and which an abort stops. Set before the run starts.
-  void Attach(LifecycleEngine* engine) {
-    std::lock_guard<std::mutex> lock(engine_mu_);
-    engine_ = engine;
+  // The engine whose progress is shown and which an abort stops, and the journal written as
+  // the run goes (null: none), which gets every operator action as it is taken
+  // (RunJournal::OperatorActed). Set before the run starts; Close() lets go of both.
+  void Attach(LifecycleEngine* engine, RunJournal* journal) {
+    {
+      std::lock_guard<std::mutex> lock(engine_mu_);
+      engine_ = engine;
+    }
+    std::lock_guard<std::mutex> lock(journal_mu_);
+    journal_ = journal;
   }
 
   // ---- What the operators do (the keyboard and the control API) ----
-  // Every call is recorded as an operator action (time, who) and shown as an event.
+  // Every call is recorded as an operator action (time, who), handed to the journal and shown
+  // as an event; a note is on disk before it is shown (and before the API answers).
   void Abort(const std::string& who);
   void Hold(const std::string& who);
   void Continue(const std::string& who);
@@ -94,6 +101,8 @@ class GameDay : public RunObserver, public OperatorControl {
                       std::string* who);
   void RecordLocked(const std::string& who, const std::string& action,
                     const std::string& text = "");
+  // Hands every action so far to the journal; called without mu_ held.
+  void Journal();
 
   const Experiment& experiment_;
   Options options_;
@@ -102,6 +111,9 @@ class GameDay : public RunObserver, public OperatorControl {
   mutable std::mutex engine_mu_;
   LifecycleEngine* engine_ = nullptr;
   RunProgress final_progress_;
+  // The journal until Close(); journal_mu_ keeps Close() from returning while it is written.
+  std::mutex journal_mu_;
+  RunJournal* journal_ = nullptr;
   const std::chrono::steady_clock::time_point t0_ = std::chrono::steady_clock::now();
   std::chrono::milliseconds planned_{0};  // the method's length as written
 

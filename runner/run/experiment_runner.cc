@@ -447,7 +447,7 @@ int RunExperimentFile(const RunRequest& request, RunOutcome* outcome) {
     }
   }
   LifecycleEngine engine(deps_with(**ledger, {(*watchdog)->pid()}));
-  if (game_day) game_day->Attach(&engine);
+  if (game_day) game_day->Attach(&engine, journal.get());
 
   spdlog::info("run {} of {}: \"{}\" (seed {}, ledger {})", run_id, request.file, experiment->title,
                seed, (*ledger)->path());

@@ -97,6 +97,17 @@ class GameDayCase(unittest.TestCase):
     def paused(self):
         return proc_state(self.victim.pid) == "T"
 
+    def assert_on_disk_in_method(self, action, who, text):
+        """The journal on disk, read while the run is in its method, ends with this action (by
+        `who`; None: anyone)."""
+        j = self.read_journal()
+        self.assertEqual((j["incomplete"], j["phase"]), (True, "method"))
+        last = j["operator_actions"][-1]
+        self.assertEqual((last["action"], last["text"]), (action, text))
+        self.assertTrue(last["who"])
+        if who is not None:
+            self.assertEqual(last["who"], who)
+
 
 class Tmux:
     """A tmux server of our own (-S, its socket in the test's directory), one window running `command` in a shell; the shell writes
@@ -202,6 +213,8 @@ class TerminalTest(GameDayCase):
         t.keys("-l", "error rate flat, paging quiet")
         t.keys("Enter")
         t.wait_screen("note +root: error rate flat, paging quiet|note +\\S+: error rate flat")
+        # Shown means on disk: the note is in the journal's checkpoint while the method is held.
+        self.assert_on_disk_in_method("note", None, "error rate flat, paging quiet")
         t.keys("c")
         code = t.exit_code()
         self.assertEqual(code, 0, t.screen())
@@ -282,7 +295,9 @@ class ApiCase(GameDayCase):
 class ControlApiTest(ApiCase):
     def test_status_events_abort_with_tokens(self):
         tokens = self.write("tokens", f"# game day\nalice {TOKEN}\nbob bob-token-0123456789abcdef\n")
-        self.start_runner("--control-listen", "127.0.0.1:0", "--control-token-file", tokens)
+        report = os.path.join(self.dir, "report.html")
+        self.start_runner("--control-listen", "127.0.0.1:0", "--control-token-file", tokens,
+                          "--report", report)
         base = f"http://127.0.0.1:{self.port}"
         code, body = http("GET", base + "/status")
         self.assertEqual(code, 200)
@@ -306,6 +321,9 @@ class ControlApiTest(ApiCase):
         self.assertIsNone(self.runner.poll())
         code, body = http("POST", base + "/note", token=TOKEN, body={"text": "db latency 12 ms"})
         self.assertEqual((code, json.loads(body)["who"]), (202, "alice"))
+        # Taken means on disk: the journal's checkpoint has the note while the run is still in
+        # the phase it was in (a SIGKILL now would keep it).
+        self.assert_on_disk_in_method("note", "alice", "db latency 12 ms")
         code, body = http("POST", base + "/note", token=TOKEN, body={"txt": 1})
         self.assertEqual(code, 400, body)
         code, body = http("POST", base + "/abort", token=TOKEN)
@@ -320,6 +338,19 @@ class ControlApiTest(ApiCase):
         self.assertEqual(actions[0:2], [("refused", "client 127.0.0.1")] * 2)
         self.assertEqual(actions[2:], [("note", "alice"), ("abort", "alice")])
         self.assertEqual(j["operator_actions"][2]["text"], "db latency 12 ms")
+        # The HTML report shows the operator's abort in its banner and every action as a row.
+        with open(report) as f:
+            html = f.read()
+        self.assertIn('data-verdict="aborted">ABORTED BY OPERATOR<span class="why">operator: '
+                      'aborted by alice (operator); every active fault was reverted</span>', html)
+        rows = re.findall(r'<tr class="operator-row" data-action="([^"]+)">'
+                          r'<td>T\+[^<]+<br><small>[0-9:.]+ UTC</small></td><td>([^<]*)</td>'
+                          r'(?:<td>|<td class="fail-cell">)[^<]*</td><td>([^<]*)</td></tr>', html)
+        self.assertEqual(rows, [
+            ("refused", "client 127.0.0.1", "POST /abort: wrong or missing token"),
+            ("refused", "client 127.0.0.1", "POST /abort: wrong or missing token"),
+            ("note", "alice", "db latency 12 ms"),
+            ("abort", "alice", "every active fault reverted")])
 
     def test_without_a_token_file_only_loopback_gets(self):
         ns = f"rfgd{os.getpid() % 100000}"

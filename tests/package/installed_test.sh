@@ -2,8 +2,9 @@
 # The installed ringfence, from its installed paths only (docs/install.md):
 #   installed_test.sh tree SOURCE_DIR BUILD_DIR   cmake --install into a DESTDIR (prefix /usr/local)
 #   installed_test.sh deb SOURCE_DIR BUILD_DIR    scripts/package (lintian must pass), dpkg -x;
-#                                                 with RINGFENCE_TEST_APT=1 (as root) also a real
-#                                                 apt-get install ./ringfence_*.deb and purge
+#                                                 then a real apt-get install ./ringfence_*.deb and
+#                                                 purge when that is safe here (below;
+#                                                 RINGFENCE_TEST_APT=0: never)
 # Then, with the source tree hidden under an empty tmpfs (a private mount namespace):
 # --version, faults, validate of every installed scenario and template, init for every template,
 # ringfence demo; the man pages render without a groff warning; bash completes the commands,
@@ -56,7 +57,8 @@ for f in "$bin/ringfence" "$bin/ringfence-demo-service" "$share/ringfence/scenar
   "$share/man/man1/ringfence-run.1.gz" "$share/man/man1/ringfence-init.1.gz" \
   "$share/man/man1/ringfence-demo-service.1.gz" "$share/bash-completion/completions/ringfence" \
   "$share/doc/ringfence/README.md" "$share/doc/ringfence/copyright" "$share/doc/ringfence/changelog.gz" \
-  "$share/doc/ringfence/docs/install.md" "$root$prefix/lib/systemd/system/ringfence-recover.service"; do
+  "$share/doc/ringfence/docs/install.md" "$root$prefix/lib/systemd/system/ringfence-recover.service" \
+  "$root$prefix/lib/systemd/system/ringfence-scheduler.service"; do
   [ -e "$f" ] || fail "not installed: ${f#"$root"}"
 done
 for program in ringfence ringfence-demo-service; do
@@ -67,15 +69,21 @@ if [ "$mode" = tree ]; then
   n=$(find "$root$prefix/lib/debug/.build-id" -name '*.debug' | wc -l)
   [ "$n" = 2 ] || fail "expected 2 debug files under lib/debug/.build-id, found $n"
 fi
-grep -qx "ExecStart=$prefix/bin/ringfence recover" "$root$prefix/lib/systemd/system/ringfence-recover.service" ||
-  fail "the unit does not start $prefix/bin/ringfence"
-if command -v systemd-analyze >/dev/null; then
-  # The unit names the binary at its final path: check it with the binary where it will be.
-  sed "s|^ExecStart=$prefix/bin/|ExecStart=$bin/|" "$root$prefix/lib/systemd/system/ringfence-recover.service" \
-    >"$tmp/ringfence-recover.service"
-  systemd-analyze verify --man=no "$tmp/ringfence-recover.service" 2>"$tmp/verify.log" ||
-    { cat "$tmp/verify.log" >&2; fail "systemd-analyze verify"; }
-fi
+units=$root$prefix/lib/systemd/system
+grep -qx "ExecStart=$prefix/bin/ringfence recover" "$units/ringfence-recover.service" ||
+  fail "ringfence-recover.service does not start $prefix/bin/ringfence"
+grep -qx "ExecStart=$prefix/bin/ringfence scheduler /etc/ringfence/schedule.json" \
+  "$units/ringfence-scheduler.service" || fail "ringfence-scheduler.service does not start $prefix/bin/ringfence"
+for unit in ringfence-recover.service ringfence-scheduler.service; do
+  [ "$(stat -c %a "$units/$unit")" = 644 ] || fail "$unit is not mode 644"
+  if command -v systemd-analyze >/dev/null; then
+    # The unit names the binary at its final path: check it with the binary where it will be.
+    sed "s|^ExecStart=$prefix/bin/|ExecStart=$bin/|" "$units/$unit" >"$tmp/$unit"
+    systemd-analyze verify --man=no "$tmp/$unit" >"$tmp/verify.log" 2>&1 ||
+      { cat "$tmp/verify.log" >&2; fail "systemd-analyze verify $unit"; }
+    [ -s "$tmp/verify.log" ] && { cat "$tmp/verify.log" >&2; fail "systemd-analyze verify $unit warns"; }
+  fi
+done
 
 # Man pages: render, and no warning from groff.
 for page in "$share"/man/man1/*.1.gz; do
@@ -210,21 +218,55 @@ pane_shows 'R2> ringfence run --dry-run --progress always' || fail "Tab did not 
 tmux -L "$sock" kill-server
 trap cleanup EXIT
 
-if [ "$mode" = deb ] && [ "${RINGFENCE_TEST_APT:-0}" = 1 ] && [ "$(id -u)" = 0 ]; then
-  dpkg-query -W ringfence >/dev/null 2>&1 && fail "ringfence is installed already: not touching it"
+# A real apt-get install of the .deb and its purge, by default when root (RINGFENCE_TEST_APT=0
+# turns it off), only when it is safe on this machine: no ringfence package is installed (nor
+# left configured: never touched), and every dependency is installed already (a simulation
+# first: when it would install anything else, which would mean downloading, it is skipped; apt's
+# --no-download cannot install a local .deb). Bounded: apt waits at most 60 s for the dpkg lock. Whatever fails after the install, the package is purged again (trap).
+apt_quiet() { DEBIAN_FRONTEND=noninteractive apt-get -y -qq -o DPkg::Lock::Timeout=60 "$@"; }
+if [ "$mode" = deb ] && [ "${RINGFENCE_TEST_APT:-1}" != 0 ]; then
+  known=$(dpkg-query -W -f '${db:Status-Abbrev}' ringfence 2>/dev/null || true)
   cp "$deb" "$tmp/apt.deb"
-  (cd "$tmp" && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "./apt.deb") >"$tmp/apt.log" 2>&1 ||
-    { cat "$tmp/apt.log" >&2; fail "apt-get install"; }
-  files=$(dpkg -L ringfence)
-  /usr/bin/ringfence --version | grep '^ringfence ' >/dev/null || { DEBIAN_FRONTEND=noninteractive apt-get purge -y -qq ringfence; fail "installed /usr/bin/ringfence"; }
-  man -w ringfence-run >/dev/null || { DEBIAN_FRONTEND=noninteractive apt-get purge -y -qq ringfence; fail "man ringfence-run"; }
-  DEBIAN_FRONTEND=noninteractive apt-get purge -y -qq ringfence >"$tmp/apt.log" 2>&1 ||
-    { cat "$tmp/apt.log" >&2; fail "apt-get purge"; }
-  while read -r f; do
-    [ -d "$f" ] && continue
-    [ -e "$f" ] && fail "left after purge: $f"
-  done <<<"$files"
-  dpkg-query -W ringfence >/dev/null 2>&1 && fail "still known to dpkg after purge"
-  echo "apt-get install and purge: ok"
+  if [ -n "$known" ] && [ "$known" != "un " ]; then
+    echo "apt-get install skipped: a ringfence package is known to dpkg already ($known): not touching it"
+  elif ! (cd "$tmp" && apt-get install --simulate -q ./apt.deb) >"$tmp/simulate.log" 2>&1; then
+    cat "$tmp/simulate.log" >&2
+    fail "apt-get install --simulate ./apt.deb"
+  elif grep '^Inst ' "$tmp/simulate.log" | grep -v '^Inst ringfence ' >"$tmp/missing.log"; then
+    echo "apt-get install skipped: it would install more than ringfence (downloads: not here):"
+    cat "$tmp/missing.log"
+  else
+    purge() { apt_quiet purge ringfence >"$tmp/purge.log" 2>&1; }
+    state_dir_before=no
+    [ -e /var/lib/ringfence ] && state_dir_before=yes
+    trap 'purge; cleanup' EXIT
+    (cd "$tmp" && apt_quiet install ./apt.deb) >"$tmp/apt.log" 2>&1 ||
+      { cat "$tmp/apt.log" >&2; fail "apt-get install ./ringfence_*.deb"; }
+    files=$(dpkg -L ringfence)
+    [ "$(dpkg-query -W -f '${Version}' ringfence)" = "$(dpkg-deb -f "$deb" Version)" ] ||
+      fail "dpkg does not know the version installed"
+    /usr/bin/ringfence --version | grep '^ringfence ' >/dev/null || fail "installed /usr/bin/ringfence"
+    man -w ringfence-run >/dev/null || fail "man ringfence-run"
+    purge || { cat "$tmp/purge.log" >&2; fail "apt-get purge ringfence"; }
+    trap cleanup EXIT
+    left=0
+    while read -r f; do
+      # Directories shared with other packages (/usr/bin) stay; ringfence's own must go.
+      if [ -d "$f" ]; then
+        [[ $f == *ringfence* ]] && { echo "left after purge: $f/" >&2; left=1; }
+      elif [ -e "$f" ] || [ -L "$f" ]; then
+        echo "left after purge: $f" >&2
+        left=1
+      fi
+    done <<<"$files"
+    ((left == 0)) || fail "apt-get purge left files of the package behind"
+    # The state dir is the one thing a purge keeps (docs/install.md); the package never makes it.
+    if [ "$state_dir_before" = no ] && [ -e /var/lib/ringfence ]; then
+      fail "/var/lib/ringfence appeared with the package"
+    fi
+    known=$(dpkg-query -W -f '${db:Status-Abbrev}' ringfence 2>/dev/null || true)
+    [ -z "$known" ] || [ "$known" = "un " ] || fail "still known to dpkg after purge ($known)"
+    echo "apt-get install and purge: ok ($(wc -l <<<"$files") paths, none left)"
+  fi
 fi
 echo "ok: $mode"

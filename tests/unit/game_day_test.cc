@@ -127,8 +127,43 @@ TEST(GameDayTest, StepModeHoldsUntilContinueAndRecordsWho) {
   EXPECT_EQ(actions[0]["who"], "alice");
   EXPECT_EQ(actions[0]["action"], "continue");
   EXPECT_EQ(actions[0]["before_step"], 0);
+  EXPECT_EQ(actions[0]["step"], "pause-api");
+  EXPECT_EQ(actions[1]["step"], "wait-1");
   EXPECT_EQ(actions[2]["text"], "all quiet");
   EXPECT_EQ(day.Status()["events"].back()["text"], "carol: all quiet");
+}
+
+// What a game day hands the journal (RunJournal::OperatorActed), and what the room saw then.
+struct ActionsJournal : RunJournal {
+  explicit ActionsJournal(const GameDay& day) : day(day) {}
+  void GuardSampled(const std::string&, const GuardSample&) override {}
+  void Checkpoint(const RunReport&, const std::string&) override {}
+  void OperatorActed(const nlohmann::json& actions) override {
+    handed.push_back(actions);
+    events_seen.push_back(day.Status()["events"].size());
+  }
+  const GameDay& day;
+  std::vector<nlohmann::json> handed;
+  std::vector<size_t> events_seen;
+};
+
+TEST(GameDayTest, EveryActionReachesTheJournalANoteBeforeItIsShown) {
+  Experiment e = ThreeSteps();
+  GameDay day(e, {});
+  ActionsJournal journal(day);
+  day.Attach(nullptr, &journal);
+  day.Hold("alice");
+  const size_t shown = day.Status()["events"].size();
+  day.Note("bob", "db latency 12 ms");
+  day.Refused("client 10.0.0.9", "POST /abort: wrong or missing token");
+  ASSERT_EQ(journal.handed.size(), 3u);
+  EXPECT_EQ(journal.handed[1].size(), 2u);
+  EXPECT_EQ(journal.handed[1][1]["text"], "db latency 12 ms");
+  EXPECT_EQ(journal.events_seen[1], shown);  // the note was not shown yet
+  EXPECT_EQ(day.Status()["events"].size(), shown + 2);
+  day.Close();
+  day.Continue("alice");  // after the run: nothing more reaches the journal
+  EXPECT_EQ(journal.handed.size(), 3u);
 }
 
 TEST(GameDayTest, GuardsWithoutAMonitorHaveNoLimitYet) {

@@ -92,6 +92,37 @@ TEST_F(JournalWriterTest, CheckpointsCarryThePhaseAndTheLiveGuards) {
       << ReadFile(path_ + ".events");
 }
 
+TEST_F(JournalWriterTest, OperatorActionsAreOnDiskAsTheyAreTakenWithinAPhase) {
+  auto w = Open();
+  ASSERT_TRUE(w);
+  RunReport r = Report();
+  w->Checkpoint(r, "method");
+  const json note = {{"at", "2024-07-10T00:00:01.000Z"},
+                     {"who", "alice"},
+                     {"action", "note"},
+                     {"text", "p99 flat"}};
+  w->OperatorActed(json::array({note}));
+  json j = OnDisk();
+  EXPECT_EQ(j["phase"], "method");
+  EXPECT_EQ(j["operator_actions"], json::array({note}));
+  // A refused request waits for the periodic flush; an older, shorter copy changes nothing.
+  const json refused = {{"at", "2024-07-10T00:00:02.000Z"},
+                        {"who", "client 10.0.0.9"},
+                        {"action", "refused"},
+                        {"text", "POST /abort: wrong or missing token"}};
+  w->OperatorActed(json::array({note, refused}));
+  EXPECT_EQ(OnDisk()["operator_actions"].size(), 1u);
+  w->Flush();
+  EXPECT_EQ(OnDisk()["operator_actions"], json::array({note, refused}));
+  w->OperatorActed(json::array({note}));
+  EXPECT_EQ(OnDisk()["operator_actions"].size(), 2u);
+  // The engine's next checkpoint holds the actions it knew of: the longer list still wins.
+  r.operator_actions = json::array({note});
+  w->Checkpoint(r, "reverted");
+  EXPECT_EQ(OnDisk()["phase"], "reverted");
+  EXPECT_EQ(OnDisk()["operator_actions"].size(), 2u);
+}
+
 TEST_F(JournalWriterTest, FinishStreamsEverySampleOfEachGuardIntoTheJournal) {
   auto w = Open();
   ASSERT_TRUE(w);

@@ -187,6 +187,116 @@ TEST(ReportHtmlTest, EscapesEveryUserStringAndHasNoScript) {
   EXPECT_NE(html.find("data-verdict=\"revert-failed\""), std::string::npos);
 }
 
+// The sample journal as a game day that an operator aborted: every kind of operator action,
+// a step skipped from the keyboard, a hostile note.
+json GameDayJournal() {
+  json j = SampleJournal();
+  j["reverted_cleanly"] = true;
+  j["manual_undo"] = json::array();
+  j["faults"][0]["targets"].erase(1);
+  j["faults"][0]["revert_ok"] = true;
+  j["status"] = "aborted";
+  j["reason"] = "operator: aborted by alice (operator); every active fault was reverted";
+  j["abort"] = {{"by", "operator"},
+                {"who", "alice"},
+                {"reason", "operator"},
+                {"requested_at", "2026-12-07T10:00:06.000Z"},
+                {"all_reverted_at", "2026-12-07T10:00:06.200Z"}};
+  j["method"] = {{{"step", 1},
+                  {"name", "soak"},
+                  {"at", "2026-12-07T10:00:03.100Z"},
+                  {"skipped", true},
+                  {"by", "bob"}}};
+  j["operator_actions"] = {
+      {{"at", "2026-12-07T10:00:01.500Z"}, {"who", "root"}, {"action", "hold"}},
+      {{"at", "2026-12-07T10:00:02.000Z"},
+       {"who", "carol"},
+       {"action", "note"},
+       {"text", "p99 <b>flat</b>"},
+       {"before_step", 1},
+       {"step", "soak"}},
+      {{"at", "2026-12-07T10:00:03.000Z"},
+       {"who", "bob"},
+       {"action", "skip"},
+       {"before_step", 1},
+       {"step", "soak"}},
+      {{"at", "2026-12-07T10:00:03.050Z"},
+       {"who", "bob"},
+       {"action", "continue"},
+       {"before_step", 1},
+       {"step", "soak"}},
+      {{"at", "2026-12-07T10:00:04.000Z"},
+       {"who", "client 10.0.0.9"},
+       {"action", "refused"},
+       {"text", "POST /abort: no valid bearer token"}},
+      {{"at", "2026-12-07T10:00:06.000Z"}, {"who", "alice"}, {"action", "abort"}}};
+  return j;
+}
+
+// The text of each `<tr class="operator-row" …>` of `html`, tags dropped, cells joined by " | ".
+std::vector<std::string> OperatorRowTexts(const std::string& html) {
+  std::vector<std::string> rows;
+  for (size_t at = html.find("<tr class=\"operator-row\""); at != std::string::npos;
+       at = html.find("<tr class=\"operator-row\"", at + 1)) {
+    const std::string row = html.substr(at, html.find("</tr>", at) - at);
+    std::string text;
+    bool in_tag = false;
+    for (size_t i = row.find('>') + 1; i < row.size(); ++i) {
+      if (row.compare(i, 4, "</td") == 0 && !text.empty()) text += " | ";
+      if (row.compare(i, 4, "<br>") == 0) text += " ";
+      if (row[i] == '<') in_tag = true;
+      if (!in_tag) text += row[i];
+      if (row[i] == '>') in_tag = false;
+    }
+    rows.push_back(text.substr(0, text.size() - 3));
+  }
+  return rows;
+}
+
+TEST(ReportHtmlTest, EveryOperatorActionIsARowWithItsTimeAndWho) {
+  auto run = JournalModelFromJson(GameDayJournal(), "j");
+  ASSERT_TRUE(run.ok()) << run.status().message();
+  EXPECT_EQ(VerdictOf(*run).label, "ABORTED BY OPERATOR");
+  const std::string html = RenderHtmlReport(*run, "j.json");
+  EXPECT_NE(html.find("<div class=\"banner aborted\" id=\"verdict\" data-verdict=\"aborted\">"
+                      "ABORTED BY OPERATOR<span class=\"why\">operator: aborted by alice "
+                      "(operator); every active fault was reverted</span></div>"),
+            std::string::npos);
+  EXPECT_EQ(OperatorRowTexts(html),
+            (std::vector<std::string>{
+                "T+1.5 s 10:00:01.500 UTC | root | hold | ",
+                "T+2 s 10:00:02.000 UTC | carol | note | p99 &lt;b&gt;flat&lt;/b&gt;; before "
+                "step 2 (soak)",
+                "T+3 s 10:00:03.000 UTC | bob | skip | skip the next step; before step 2 (soak)",
+                "T+3.05 s 10:00:03.050 UTC | bob | continue | before step 2 (soak)",
+                "T+3.1 s 10:00:03.100 UTC | bob | step skipped | step 2 (soak) not run",
+                "T+4 s 10:00:04.000 UTC | client 10.0.0.9 | refused | POST /abort: no valid "
+                "bearer token",
+                "T+6 s 10:00:06.000 UTC | alice | abort | every active fault reverted",
+            }));
+  EXPECT_NE(html.find("<p class=\"fail-cell\">Aborted by the operator alice (operator) T+6 s, "
+                      "every fault reverted T+6.2 s.</p>"),
+            std::string::npos);
+  EXPECT_EQ(html.find("Aborted by guard"), std::string::npos);
+  EXPECT_NE(html.find("operator abort at T+6 s"), std::string::npos);  // the timeline marker
+  const std::string md = RenderMarkdown(*run, "j.json");
+  EXPECT_NE(md.find("## ❌ ABORTED BY OPERATOR: "), std::string::npos) << md;
+  EXPECT_NE(md.find("| T+6 s | alice | abort | every active fault reverted |\n"), std::string::npos)
+      << md;
+  // A run without operators has no such section.
+  auto plain = JournalModelFromJson(SampleJournal(), "j");
+  ASSERT_TRUE(plain.ok());
+  EXPECT_EQ(RenderHtmlReport(*plain, "").find("operator-actions"), std::string::npos);
+  EXPECT_EQ(VerdictOf(*plain).label, "REVERT FAILED");
+}
+
+TEST(ReportJournalTest, AWrongOperatorActionIsNamedByItsPointer) {
+  json j = GameDayJournal();
+  j["operator_actions"][2]["who"] = 7;
+  EXPECT_EQ(JournalModelFromJson(j, "j").status().message(),
+            "j: /operator_actions/2/who: found 7: expected a string");
+}
+
 TEST(ReportMarkupTest, EscapeTextKeepsTheDocumentWellFormed) {
   EXPECT_EQ(EscapeText("a<b>&\"'"), "a&lt;b&gt;&amp;&quot;&#39;");
   EXPECT_EQ(EscapeText(std::string("x\x01y\xff", 4)), "x\xEF\xBF\xBDy\xEF\xBF\xBD");
