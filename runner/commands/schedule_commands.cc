@@ -238,10 +238,11 @@ std::vector<Unit> UnitsOf(const Schedule& schedule, const std::string& schedule_
                  "\n";
     }
     service += "ExecStart=" + ExecLine(run) + "\n";
-    // The timeout ends the run through its revert path: SIGTERM to ringfence only (mixed), and
-    // time to revert before anything is killed.
+    // The timeout ends the run through its revert path: SIGTERM to ringfence only, and time to
+    // revert. Nothing else of the unit is ever killed (process, not mixed): when ringfence dies,
+    // its watchdog must live on to revert what it left.
     service += "TimeoutStartSec=" + (e.timeout ? Seconds(*e.timeout) : std::string("infinity")) +
-               "\nKillMode=mixed\nKillSignal=SIGTERM\nTimeoutStopSec=300\n";
+               "\nKillMode=process\nKillSignal=SIGTERM\nTimeoutStopSec=300\n";
     std::string calendar = e.calendar_text;
     const std::string zone = e.calendar.zone().name();
     const bool named = calendar.size() >= zone.size() &&

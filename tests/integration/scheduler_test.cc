@@ -283,6 +283,8 @@ TEST_F(SchedulerTest, InstalledUnitsPassSystemdVerifyAndUninstallRemovesExactlyT
   EXPECT_NE(timer.find("Persistent=true\n"), std::string::npos);
   const std::string service = ReadFile(units + "/ringfence-gd.service");
   EXPECT_NE(service.find("TimeoutStartSec=600s\n"), std::string::npos);
+  // Only ringfence is signalled: a run's watchdog outlives a ringfence that died, to revert.
+  EXPECT_NE(service.find("KillMode=process\n"), std::string::npos) << service;
   EXPECT_NE(service.find("\"port=80 80%%$$x\""), std::string::npos) << service;
   EXPECT_NE(service.find("ExecCondition="), std::string::npos);
 
