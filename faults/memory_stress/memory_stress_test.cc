@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include "core/fault/fault.h"
+#include "core/sys/system_file_system.h"
 #include "faults/memory_stress/memory_stress.h"
 
 namespace ringfence {
@@ -85,7 +86,7 @@ TEST(MemoryStressTest, RefusesMoreThanPhysicalMemoryOrAvailableLessTheMargin) {
 }
 
 TEST(MemoryStressTest, ReadsMeminfo) {
-  auto info = ReadMemInfo();
+  auto info = ReadMemInfo(SystemFileSystem());
   ASSERT_TRUE(info.ok()) << info.status().message();
   EXPECT_GT(info->total_bytes, 0u);
   EXPECT_LE(info->available_bytes, info->total_bytes);
