@@ -7,16 +7,19 @@
 
 #include "core/base/clock.h"
 #include "core/base/command.h"
+#include "core/base/file_system.h"
 #include "core/base/http.h"
 #include "core/base/process_table.h"
 #include "core/base/status.h"
+#include "core/base/worker_processes.h"
 
 namespace ringfence {
 
 // Every side effect a fault, probe, rollback, guard or watchdog makes goes through an Env handed
-// to it (like LevelDB's Env): processes, running commands, HTTP, the clocks and randomness. The
-// real one is core/sys/system_env.h; tests hand a fake (tests/support/fake_env.h) or wrap the real
-// one in an EnvWrapper that overrides one method. Every method is thread-safe.
+// to it (like LevelDB's Env): processes (and worker processes), running commands, HTTP, the file
+// system, the clocks and randomness. The real one is core/sys/system_env.h; tests hand a fake
+// (tests/support/fake_env.h) or wrap the real one in an EnvWrapper that overrides one method. Every
+// method is thread-safe.
 class Env {
  public:
   virtual ~Env() = default;
@@ -25,6 +28,10 @@ class Env {
   virtual ProcessTable& processes() = 0;
   // Wall and monotonic time, sleeps.
   virtual Clock& clock() = 0;
+  // The file system where a fault writes (core/base/file_system.h).
+  virtual FileSystem& files() = 0;
+  // The worker processes a fault forks to make load (core/base/worker_processes.h).
+  virtual WorkerProcesses& workers() = 0;
 
   // Runs `argv` (no shell) with a timeout, in a process group of its own that dies with the
   // runner; `stop` (when given) kills the group at once. Errors only when it could not start
@@ -68,6 +75,8 @@ class EnvWrapper : public Env {
 
   ProcessTable& processes() override { return target_.processes(); }
   Clock& clock() override { return target_.clock(); }
+  FileSystem& files() override { return target_.files(); }
+  WorkerProcesses& workers() override { return target_.workers(); }
   Result<CommandResult> Run(const std::vector<std::string>& argv, std::chrono::milliseconds timeout,
                             const StopSource* stop = nullptr) override {
     return target_.Run(argv, timeout, stop);

@@ -59,7 +59,8 @@ struct Verification {
 };
 
 // What a fault may use on the host it runs on. Everything with a side effect goes through here:
-// `system` (commands, HTTP, randomness), and its process table and clock.
+// `system` (commands, HTTP, the file system, worker processes, randomness), and its process
+// table and clock.
 struct FaultEnv {
   FaultEnv(Env& system, StopSource& stop, std::string run_id = "norun")
       : system(system),

@@ -4,7 +4,9 @@
 
 #include "core/sys/http_client.h"
 #include "core/sys/run_command.h"
+#include "core/sys/system_file_system.h"
 #include "core/sys/system_process_table.h"
+#include "core/sys/system_worker_processes.h"
 
 namespace ringfence {
 
@@ -17,6 +19,10 @@ SystemEnv::SystemEnv(ProcessTable& processes, Clock& clock)
     : processes_(processes), clock_(clock) {}
 
 SystemEnv::~SystemEnv() = default;
+
+FileSystem& SystemEnv::files() { return SystemFileSystem(); }
+
+WorkerProcesses& SystemEnv::workers() { return SystemWorkerProcesses(); }
 
 Result<CommandResult> SystemEnv::Run(const std::vector<std::string>& argv,
                                      std::chrono::milliseconds timeout, const StopSource* stop) {

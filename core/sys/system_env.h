@@ -8,9 +8,10 @@
 namespace ringfence {
 
 // The real Env: commands through core/sys/run_command.h, HTTP through libcurl
-// (core/sys/http_client.h), entropy from std::random_device. Processes and the clock are the
-// system's unless given (a test may hand a fake table or clock and keep real commands).
-// Thread-safe.
+// (core/sys/http_client.h), files through SystemFileSystem() (core/sys/system_file_system.h),
+// workers through SystemWorkerProcesses() (core/sys/system_worker_processes.h), entropy from
+// std::random_device. Processes and the clock are the system's unless given (a test may hand a fake
+// table or clock and keep real commands). Thread-safe.
 class SystemEnv : public Env {
  public:
   // The system process table (/proc, pidfds) and SystemClock().
@@ -21,6 +22,8 @@ class SystemEnv : public Env {
 
   ProcessTable& processes() override { return processes_; }
   Clock& clock() override { return clock_; }
+  FileSystem& files() override;
+  WorkerProcesses& workers() override;
   Result<CommandResult> Run(const std::vector<std::string>& argv, std::chrono::milliseconds timeout,
                             const StopSource* stop = nullptr) override;
   Result<CommandResult> RunWithInput(const std::vector<std::string>& argv, const std::string& input,

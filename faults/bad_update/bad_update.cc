@@ -1,14 +1,11 @@
 #include "faults/bad_update/bad_update.h"
 
-#include <sys/stat.h>
-
 #include <algorithm>
 #include <atomic>
 #include <cctype>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <optional>
 #include <set>
 #include <sstream>
@@ -17,9 +14,9 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
-#include "core/base/input_file.h"
 #include "core/base/parallel_for.h"
 #include "core/base/shell_quote.h"
+#include "core/sys/system_file_system.h"
 #include "faults/bad_update/gates.h"
 #include "faults/bad_update/mutations.h"
 #include "faults/bad_update/waves.h"
@@ -134,21 +131,12 @@ BadUpdateConfig ParseConfig(const nlohmann::json& p) {
 // they are read (a FIFO or a device named as an artifact must not hang or exhaust the runner).
 constexpr size_t kMaxArtifactBytes = size_t{256} << 20;
 
-Result<std::string> ReadWhole(const std::string& path) {
-  auto bytes = ReadInputFile(path, kMaxArtifactBytes, "file");
+Result<std::string> ReadWhole(FileSystem& files, const std::string& path) {
+  auto bytes = files.ReadFile(path, kMaxArtifactBytes, "file");
   if (!bytes.ok()) {
     return Status::Error(bytes.status().code(), "read " + path + ": " + bytes.status().message());
   }
   return bytes;
-}
-
-Status WriteWhole(const std::string& path, const std::string& bytes) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  if (!out) return Status::FromErrno(errno, "write " + path);
-  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-  out.flush();
-  if (!out) return Status::Runtime("write " + path + ": I/O error");
-  return Status::Ok();
 }
 
 std::string Fnv1a(const std::string& bytes) {
@@ -161,11 +149,11 @@ std::string Fnv1a(const std::string& bytes) {
 }
 
 // The bytes the rollout pushes: the user's bad file, the good file mutated, or (aa) the good file.
-Result<std::string> ArtifactBytes(const BadUpdateConfig& c) {
-  auto good = ReadWhole(c.artifact);
+Result<std::string> ArtifactBytes(FileSystem& files, const BadUpdateConfig& c) {
+  auto good = ReadWhole(files, c.artifact);
   if (!good.ok()) return good.status();
   if (c.mode == Mode::kAa) return good;
-  if (!c.bad_artifact.empty()) return ReadWhole(c.bad_artifact);
+  if (!c.bad_artifact.empty()) return ReadWhole(files, c.bad_artifact);
   return Mutate(*good, c.mutation);
 }
 
@@ -274,8 +262,8 @@ class BadUpdate : public Fault {
       : step_name_(std::move(step_name)), config_(std::move(config)) {}
 
   Status Prepare(FaultEnv& env, const std::vector<Target>& targets) override {
-    (void)env, (void)targets;
-    auto hosts = ReadHostsFile(config_.hosts_file);
+    (void)targets;
+    auto hosts = ReadHostsFile(env.system.files(), config_.hosts_file);
     if (!hosts.ok()) return hosts.status();
     hosts_ = std::move(*hosts);
     if (config_.mode != Mode::kPipeline) {
@@ -284,7 +272,7 @@ class BadUpdate : public Fault {
       plan_ = std::move(*plan);
       for (const auto& note : plan_.notes) spdlog::info("bad_update: {}", note);
     }
-    auto artifact = ArtifactBytes(config_);
+    auto artifact = ArtifactBytes(env.system.files(), config_);
     if (!artifact.ok()) return artifact.status();
     artifact_ = std::move(*artifact);
     return Status::Ok();
@@ -301,7 +289,7 @@ class BadUpdate : public Fault {
     std::string manual;
     for (size_t i = 0; i < hosts_.size(); ++i) {
       const FleetHost& h = hosts_[i];
-      auto sum = FileChecksum(h.path);
+      auto sum = FileChecksum(env.system.files(), h.path);
       if (!sum.ok()) return sum.status();
       const std::string backup = work_dir_ + "/backup-" + std::to_string(i);
       hosts.push_back({{"name", h.name},
@@ -327,12 +315,11 @@ class BadUpdate : public Fault {
     (void)target;
     planned_ = undo.data["hosts"];
     work_dir_ = undo.data["work_dir"].get<std::string>();
-    std::error_code ec;
-    fs::create_directories(work_dir_, ec);
-    if (ec) return Status::Runtime("create " + work_dir_ + ": " + ec.message());
-    ::chmod(work_dir_.c_str(), 0700);
+    files_ = &env.system.files();
+    Status made = files_->MakeDirectories(work_dir_, 0700);
+    if (!made.ok()) return made;
     artifact_path_ = work_dir_ + "/artifact";
-    Status written = WriteWhole(artifact_path_, artifact_);
+    Status written = files_->WriteFile(artifact_path_, artifact_);
     if (!written.ok()) return written;
     artifact_sum_ = Fnv1a(artifact_);
     windows_.assign(hosts_.size(), HostWindow{});
@@ -511,7 +498,7 @@ class BadUpdate : public Fault {
   // A host is exposed once its artifact has the bad artifact's checksum.
   void ScanExposures(FaultEnv& env) {
     for (size_t i = 0; i < hosts_.size(); ++i) {
-      auto sum = FileChecksum(hosts_[i].path);
+      auto sum = FileChecksum(*files_, hosts_[i].path);
       if (!exposed_[i] && sum.ok() && *sum == artifact_sum_) {
         MarkExposed(static_cast<int>(i), env.clock.Monotonic());
         windows_[i].exposed = true;
@@ -534,9 +521,9 @@ class BadUpdate : public Fault {
 
   Status BackUp(int i) {
     const std::string backup = planned_[i]["backup"].get<std::string>();
-    auto bytes = ReadWhole(hosts_[i].path);
+    auto bytes = ReadWhole(*files_, hosts_[i].path);
     if (!bytes.ok()) return bytes.status();
-    Status st = WriteWhole(backup, *bytes);
+    Status st = files_->WriteFile(backup, *bytes);
     if (st.ok()) backed_up_[i] = true;
     return st;
   }
@@ -743,6 +730,7 @@ class BadUpdate : public Fault {
   WavePlan plan_;
   std::string artifact_;
   std::string artifact_path_;
+  FileSystem* files_ = nullptr;  // the Env's, from Inject on
   std::string artifact_sum_;
   std::string work_dir_;
   nlohmann::json planned_ = nlohmann::json::array();
@@ -787,10 +775,10 @@ Status BadUpdate::RestoreHost(Env& system, const nlohmann::json& host,
   const std::string path = host.value("path", "");
   const std::string backup = host.value("backup", "");
   const std::string want = host.value("checksum", "");
-  std::error_code ec;
-  auto now = FileChecksum(path);
+  FileSystem& files = system.files();
+  auto now = FileChecksum(files, path);
   if (!now.ok() || *now != want) {
-    auto saved = FileChecksum(backup);
+    auto saved = FileChecksum(files, backup);
     if (!saved.ok()) {
       // Never backed up means never deployed to: a host whose file changed anyway was changed
       // by someone else, and is not ours to touch.
@@ -814,14 +802,14 @@ Status BadUpdate::RestoreHost(Env& system, const nlohmann::json& host,
     Status ran = RunChecked(system, Expand(rollback, values), timeout);
     if (!ran.ok())
       return Status::Error(ran.code(), "host " + name + ": rollback: " + ran.message());
-    now = FileChecksum(path);
+    now = FileChecksum(files, path);
     if (!now.ok() || *now != want) {
       return Status::Runtime("host " + name + ": " + path +
                              " does not match its checksum from before the rollout after the "
                              "rollback ran");
     }
   }
-  fs::remove(backup, ec);
+  (void)files.Remove(backup);
   return Status::Ok();
 }
 
@@ -844,8 +832,8 @@ GateConfig DeclaredGateConfig() {
       ParamReader(BadUpdateDecl(), WithDefaults(BadUpdateDecl(), nlohmann::json::object())));
 }
 
-Result<std::string> FileChecksum(const std::string& path) {
-  auto bytes = ReadWhole(path);
+Result<std::string> FileChecksum(FileSystem& files, const std::string& path) {
+  auto bytes = ReadWhole(files, path);
   if (!bytes.ok()) return bytes.status();
   return Fnv1a(*bytes);
 }
@@ -1009,7 +997,7 @@ void BadUpdateFactory::ValidateConfig(const nlohmann::json& params, const std::s
     }
   }
   BadUpdateConfig config = ParseConfig(params);
-  auto hosts = ReadHostsFile(config.hosts_file);
+  auto hosts = ReadHostsFile(SystemFileSystem(), config.hosts_file);
   if (!hosts.ok()) {
     errors.Add(pointer + "/hosts_file", FoundValue(nlohmann::json(config.hosts_file)),
                "a readable hosts file (" + hosts.status().message() + ")");
@@ -1041,7 +1029,7 @@ void BadUpdateFactory::ValidateConfig(const nlohmann::json& params, const std::s
       }
     }
   }
-  auto good = ReadWhole(config.artifact);
+  auto good = ReadWhole(SystemFileSystem(), config.artifact);
   if (!good.ok()) {
     errors.Add(pointer + "/artifact", FoundValue(nlohmann::json(config.artifact)),
                "a readable file (" + good.status().message() + ")");
@@ -1049,7 +1037,7 @@ void BadUpdateFactory::ValidateConfig(const nlohmann::json& params, const std::s
   }
   if (mode == "aa") return;
   if (!config.bad_artifact.empty()) {
-    auto bad = ReadWhole(config.bad_artifact);
+    auto bad = ReadWhole(SystemFileSystem(), config.bad_artifact);
     if (!bad.ok()) {
       errors.Add(pointer + "/bad_artifact", FoundValue(params["bad_artifact"]),
                  "a readable file (" + bad.status().message() + ")");
@@ -1094,15 +1082,10 @@ Status BadUpdateFactory::Revert(FaultEnv& env, const UndoRecord& undo) const {
     for (const auto& f : failures) joined += (joined.empty() ? "" : "; ") + f;
     return Status::Runtime(joined);
   }
-  std::error_code ec;
-  fs::remove_all(data["work_dir"].get<std::string>(), ec);
-  if (ec)
-    return Status::Runtime("remove " + data["work_dir"].get<std::string>() + ": " + ec.message());
-  return Status::Ok();
+  return env.system.files().RemoveTree(data["work_dir"].get<std::string>());
 }
 
 Verification BadUpdateFactory::Verify(FaultEnv& env, const UndoRecord& undo) const {
-  (void)env;
   const auto& data = undo.data;
   if (!data.contains("hosts") || !data["hosts"].is_array()) {
     return Verification::Unknown("undo record has no valid hosts");
@@ -1113,7 +1096,7 @@ Verification BadUpdateFactory::Verify(FaultEnv& env, const UndoRecord& undo) con
     const std::string name = host.value("name", "");
     const std::string path = host.value("path", "");
     const std::string want = host.value("checksum", "");
-    auto now = FileChecksum(path);
+    auto now = FileChecksum(env.system.files(), path);
     if (!now.ok()) {
       wrong.push_back(name + " (" + path + ": " + now.status().message() + ")");
     } else if (*now != want) {

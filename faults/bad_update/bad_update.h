@@ -29,7 +29,8 @@ class BadUpdateFactory : public FaultFactory {
 // The gates as bad_update's declaration defaults them (every gate parameter at its default).
 GateConfig DeclaredGateConfig();
 
-// FNV-1a 64 of a file's bytes as 16 hex digits; kNotFound when it cannot be read.
-Result<std::string> FileChecksum(const std::string& path);
+// FNV-1a 64 of a file's bytes (read through `files`) as 16 hex digits; kNotFound when it cannot
+// be read.
+Result<std::string> FileChecksum(FileSystem& files, const std::string& path);
 
 }  // namespace ringfence

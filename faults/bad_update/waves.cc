@@ -89,8 +89,8 @@ Result<std::vector<FleetHost>> ParseHostsText(const std::string& text, const std
   return hosts;
 }
 
-Result<std::vector<FleetHost>> ReadHostsFile(const std::string& file) {
-  auto text = ReadInputFile(file, kMaxInputFileBytes, "JSON file");
+Result<std::vector<FleetHost>> ReadHostsFile(FileSystem& files, const std::string& file) {
+  auto text = files.ReadFile(file, kMaxInputFileBytes, "JSON file");
   if (!text.ok()) return Status::Error(text.status().code(), file + ": " + text.status().message());
   return ParseHostsText(*text, file);
 }

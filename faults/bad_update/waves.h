@@ -6,6 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/base/file_system.h"
 #include "core/base/status.h"
 
 namespace ringfence {
@@ -28,9 +29,10 @@ struct FleetHost {
 //   "<file>: /<i>/<key>: <found>: <allowed>" (e.g. "/3/path: missing: a non-empty string")
 //   "<file>: /<i>/name: \"a\": a name not used by an earlier host"
 Result<std::vector<FleetHost>> ParseHostsText(const std::string& text, const std::string& file);
-// Reads (core/base/input_file.h: a regular file of at most 1 MiB, checked first) and parses a hosts
-// file; a file that cannot be read is "<file>: <found>: <allowed>" (kNotFound when missing).
-Result<std::vector<FleetHost>> ReadHostsFile(const std::string& file);
+// Reads through `files` (FileSystem::ReadFile: a regular file of at most 1 MiB, checked first)
+// and parses a hosts file; a file that cannot be read is "<file>: <found>: <allowed>" (kNotFound
+// when missing).
+Result<std::vector<FleetHost>> ReadHostsFile(FileSystem& files, const std::string& file);
 
 // One entry of `waves`: a host count ("3") or a percentage of the fleet ("10%").
 struct WaveSize {

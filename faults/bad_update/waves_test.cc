@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "core/sys/system_file_system.h"
+
 namespace ringfence {
 namespace {
 
@@ -138,9 +140,10 @@ TEST(WavesTest, HostsFileErrors) {
 
 // Issue 11: a hosts file is checked before it is read, and parsed with bounded nesting.
 TEST(WavesTest, HostsFilesThatAreNotRegularOrTooDeepAreRefused) {
-  EXPECT_EQ(ReadHostsFile("/dev/zero").status().message(),
+  EXPECT_EQ(ReadHostsFile(SystemFileSystem(), "/dev/zero").status().message(),
             "/dev/zero: a character device: a regular JSON file");
-  EXPECT_EQ(ReadHostsFile("/nonexistent/h.json").status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(ReadHostsFile(SystemFileSystem(), "/nonexistent/h.json").status().code(),
+            StatusCode::kNotFound);
   EXPECT_EQ(ParseHostsText(std::string(100000, '['), "h.json").status().message(),
             "h.json: nesting deeper than 64 levels");
   EXPECT_EQ(ParseHostsText("[1e400]", "h.json").status().message(),

@@ -1,22 +1,18 @@
 #include "faults/common/worker_group.h"
 
-#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 // glibc 2.36's <sys/pidfd.h> lacks the extern "C" guards.
 extern "C" {
 #include <sys/pidfd.h>
 }
-#include <sys/file.h>
 
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <chrono>
-#include <fstream>
 #include <sstream>
 #include <thread>
 
@@ -25,9 +21,12 @@ extern "C" {
 namespace ringfence {
 namespace {
 
-bool Exists(const std::string& path) {
-  struct stat st {};
-  return ::lstat(path.c_str(), &st) == 0;
+// Workers files, cgroup.procs and /proc/self/cgroup are small; a longer one is not ours.
+constexpr size_t kMaxListBytes = 1 << 20;
+
+bool Exists(FileSystem& files, const std::string& path) {
+  FsEntry entry;
+  return files.Lstat(path, entry) == 0;
 }
 
 std::string Dirname(const std::string& path) {
@@ -35,9 +34,11 @@ std::string Dirname(const std::string& path) {
   return slash == std::string::npos || slash == 0 ? "/" : path.substr(0, slash);
 }
 
-std::vector<pid_t> ReadCgroupProcs(const std::string& cgroup_dir) {
+std::vector<pid_t> ReadCgroupProcs(FileSystem& files, const std::string& cgroup_dir) {
   std::vector<pid_t> pids;
-  std::ifstream in(cgroup_dir + "/cgroup.procs");
+  auto text = files.ReadFile(cgroup_dir + "/cgroup.procs", kMaxListBytes);
+  if (!text.ok()) return pids;
+  std::istringstream in(*text);
   pid_t pid = 0;
   while (in >> pid) pids.push_back(pid);
   return pids;
@@ -46,13 +47,13 @@ std::vector<pid_t> ReadCgroupProcs(const std::string& cgroup_dir) {
 // Kills what is still in the cgroup: only our workers can be there (they do not fork), but a
 // pid read from cgroup.procs is pinned with a pidfd and confirmed by a second read before the
 // signal, so that a pid reused in between is never hit.
-void KillCgroupMembers(const std::string& cgroup_dir) {
+void KillCgroupMembers(FileSystem& files, const std::string& cgroup_dir) {
   std::vector<std::pair<pid_t, int>> pinned;
-  for (pid_t pid : ReadCgroupProcs(cgroup_dir)) {
+  for (pid_t pid : ReadCgroupProcs(files, cgroup_dir)) {
     int fd = ::pidfd_open(pid, 0);
     if (fd >= 0) pinned.push_back({pid, fd});
   }
-  const std::vector<pid_t> still = ReadCgroupProcs(cgroup_dir);
+  const std::vector<pid_t> still = ReadCgroupProcs(files, cgroup_dir);
   for (auto [pid, fd] : pinned) {
     if (std::find(still.begin(), still.end(), pid) != still.end()) {
       ::pidfd_send_signal(fd, SIGKILL, nullptr, 0);
@@ -113,8 +114,9 @@ std::string WorkerGroupPlan::ManualUndo() const {
   return cmd;
 }
 
-WorkerGroupPlan PlanWorkerGroup(const std::string& kind, const std::string& run_id,
-                                const std::string& cgroup_parent, const std::string& state_dir) {
+WorkerGroupPlan PlanWorkerGroup(FileSystem& files, const std::string& kind,
+                                const std::string& run_id, const std::string& cgroup_parent,
+                                const std::string& state_dir) {
   const std::string base = SanitizeRunId(run_id) + "-" + kind + "-";
   // Bounded: each try takes a fresh index, and only names that exist are skipped.
   for (int tries = 0;; ++tries) {
@@ -122,69 +124,71 @@ WorkerGroupPlan PlanWorkerGroup(const std::string& kind, const std::string& run_
     WorkerGroupPlan plan;
     plan.workers_file = state_dir + "/" + base + n + ".workers";
     if (!cgroup_parent.empty()) plan.cgroup_dir = cgroup_parent + "/ringfence-" + base + n;
-    bool taken = Exists(plan.workers_file) || (!plan.cgroup_dir.empty() && Exists(plan.cgroup_dir));
+    bool taken = Exists(files, plan.workers_file) ||
+                 (!plan.cgroup_dir.empty() && Exists(files, plan.cgroup_dir));
     if (!taken || tries == 1000) return plan;
   }
 }
 
-WorkerGroup::~WorkerGroup() {
-  if (fd_ >= 0) ::close(fd_);
-}
+WorkerGroup::~WorkerGroup() = default;
 
 Status WorkerGroup::Create() {
   const std::string dir = Dirname(plan_.workers_file);
   // Another group's revert may remove the shared directory between mkdir and open: retry.
-  for (int attempt = 0; attempt < 3 && fd_ < 0; ++attempt) {
-    if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) {
-      return Status::FromErrno(errno, "mkdir " + dir);
-    }
-    fd_ = ::open(plan_.workers_file.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC,
-                 0600);
-    if (fd_ < 0 && errno != ENOENT) return Status::FromErrno(errno, "create " + plan_.workers_file);
+  FileSystem& files = env_.files();
+  for (int attempt = 0; attempt < 3 && !file_; ++attempt) {
+    const int made = files.MakeDirectory(dir, 0700);
+    if (made != 0 && made != EEXIST) return Status::FromErrno(made, "mkdir " + dir);
+    const int err = files.CreateExclusive(plan_.workers_file, 0600, true, file_);
+    if (err != 0 && err != ENOENT) return Status::FromErrno(err, "create " + plan_.workers_file);
   }
-  if (fd_ < 0) return Status::Runtime("create " + plan_.workers_file + ": directory vanished");
-  if (!plan_.cgroup_dir.empty() && ::mkdir(plan_.cgroup_dir.c_str(), 0755) != 0) {
-    return Status::FromErrno(errno, "mkdir " + plan_.cgroup_dir);
+  if (!file_) return Status::Runtime("create " + plan_.workers_file + ": directory vanished");
+  if (!plan_.cgroup_dir.empty()) {
+    if (int err = files.MakeDirectory(plan_.cgroup_dir, 0755)) {
+      return Status::FromErrno(err, "mkdir " + plan_.cgroup_dir);
+    }
   }
   return Status::Ok();
 }
 
 // Under an exclusive flock, which StopWorkerGroup also takes: a worker is either in the file
 // before a revert reads it, or refused here because the revert already removed the file.
-Status WorkerGroup::Record(const ProcessRef& worker) {
-  if (fd_ < 0) return Status::Runtime("workers file " + plan_.workers_file + " is not open");
-  if (::flock(fd_, LOCK_EX) != 0) return Status::FromErrno(errno, "lock " + plan_.workers_file);
+Status WorkerGroup::Record(const ProcessInfo& worker) {
+  if (!file_) return Status::Runtime("workers file " + plan_.workers_file + " is not open");
+  if (int err = file_->Lock()) return Status::FromErrno(err, "lock " + plan_.workers_file);
   Status result;
-  struct stat st {};
+  uint64_t links = 0;
   const std::string line =
       std::to_string(worker.pid) + " " + std::to_string(worker.start_ticks) + "\n";
-  if (::fstat(fd_, &st) != 0) {
-    result = Status::FromErrno(errno, "stat " + plan_.workers_file);
-  } else if (st.st_nlink == 0) {
+  if (int err = file_->LinkCount(links)) {
+    result = Status::FromErrno(err, "stat " + plan_.workers_file);
+  } else if (links == 0) {
     result = Status::Runtime("reverted while its workers were starting");
-  } else if (::write(fd_, line.data(), line.size()) != static_cast<ssize_t>(line.size())) {
-    result = Status::FromErrno(errno, "write " + plan_.workers_file);
-  } else if (::fdatasync(fd_) != 0) {
-    result = Status::FromErrno(errno, "fsync " + plan_.workers_file);
+  } else if (int err = file_->Write(line)) {
+    result = Status::FromErrno(err, "write " + plan_.workers_file);
+  } else if (int err = file_->SyncData()) {
+    result = Status::FromErrno(err, "fsync " + plan_.workers_file);
   }
-  ::flock(fd_, LOCK_UN);
+  file_->Unlock();
   return result;
 }
 
 Result<ProcessRef> WorkerGroup::Start(WorkerSetup setup, WorkerBody body, const void* arg) {
   setup.cgroup_dir = plan_.cgroup_dir;
-  auto ref = StartWorker(setup, body, arg, *this);
-  if (ref.ok()) workers_.push_back(*ref);
-  return ref;
+  auto worker = env_.workers().Start(setup, body, arg, *this);
+  if (!worker.ok()) return worker.status();
+  workers_.push_back(ProcessRef::Of(*worker));
+  return workers_.back();
 }
 
-Result<std::vector<ProcessRef>> ReadWorkersFile(const std::string& path) {
+Result<std::vector<ProcessRef>> ReadWorkersFile(FileSystem& files, const std::string& path) {
   std::vector<ProcessRef> refs;
-  std::ifstream in(path);
-  if (!in) {
-    if (!Exists(path)) return refs;
-    return Status::FromErrno(errno, "read " + path);
+  auto text = files.ReadFile(path, kMaxListBytes);
+  if (!text.ok()) {
+    if (!Exists(files, path)) return refs;
+    return Status::Error(text.status().code(), "read " + path + ": " + text.status().message());
   }
+  std::istringstream in(*text);
   std::string line;
   while (std::getline(in, line)) {
     std::istringstream fields(line);
@@ -196,70 +200,69 @@ Result<std::vector<ProcessRef>> ReadWorkersFile(const std::string& path) {
 
 namespace {
 
-Status StopLockedWorkerGroup(const WorkerGroupPlan& plan) {
-  auto refs = ReadWorkersFile(plan.workers_file);
+Status StopLockedWorkerGroup(Env& env, const WorkerGroupPlan& plan) {
+  FileSystem& files = env.files();
+  auto refs = ReadWorkersFile(files, plan.workers_file);
   if (!refs.ok()) return refs.status();
   Status first_error;
   for (const ProcessRef& ref : *refs) {
-    Status s = KillWorker(ref);
+    Status s = env.workers().Kill(ref.pid, ref.start_ticks);
     if (!s.ok() && first_error.ok()) first_error = s;
   }
   // The file stays while a worker may live, so that a later revert can try again.
   if (!first_error.ok()) return first_error;
-  if (!plan.cgroup_dir.empty() && Exists(plan.cgroup_dir)) {
-    KillCgroupMembers(plan.cgroup_dir);
+  if (!plan.cgroup_dir.empty() && Exists(files, plan.cgroup_dir)) {
+    KillCgroupMembers(files, plan.cgroup_dir);
     // A killed task leaves the cgroup asynchronously: bounded retries while it is busy.
     for (int attempt = 0;; ++attempt) {
-      if (::rmdir(plan.cgroup_dir.c_str()) == 0 || errno == ENOENT) break;
-      if (errno != EBUSY || attempt == 100) {
-        return Status::FromErrno(errno, "rmdir " + plan.cgroup_dir);
-      }
+      const int err = files.RemoveDirectory(plan.cgroup_dir);
+      if (err == 0 || err == ENOENT) break;
+      if (err != EBUSY || attempt == 100) return Status::FromErrno(err, "rmdir " + plan.cgroup_dir);
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
   }
-  if (::unlink(plan.workers_file.c_str()) != 0 && errno != ENOENT) {
-    return Status::FromErrno(errno, "rm " + plan.workers_file);
-  }
+  const int err = files.Remove(plan.workers_file);
+  if (err != 0 && err != ENOENT) return Status::FromErrno(err, "rm " + plan.workers_file);
   // Shared by all groups: removed when this was the last file in it.
-  ::rmdir(Dirname(plan.workers_file).c_str());
+  (void)files.RemoveDirectory(Dirname(plan.workers_file));
   return Status::Ok();
 }
 
 }  // namespace
 
-Status StopWorkerGroup(const WorkerGroupPlan& plan) {
+Status StopWorkerGroup(Env& env, const WorkerGroupPlan& plan) {
   // Held until the file is removed, so that no worker is recorded in between (see Record).
-  int lock_fd = ::open(plan.workers_file.c_str(), O_RDONLY | O_CLOEXEC);
-  if (lock_fd < 0 && errno != ENOENT) return Status::FromErrno(errno, "open " + plan.workers_file);
-  if (lock_fd >= 0 && ::flock(lock_fd, LOCK_EX) != 0) {
-    int err = errno;
-    ::close(lock_fd);
-    return Status::FromErrno(err, "lock " + plan.workers_file);
+  std::unique_ptr<FsFile> lock;
+  const int opened = env.files().OpenForRead(plan.workers_file, lock);
+  if (opened != 0 && opened != ENOENT) {
+    return Status::FromErrno(opened, "open " + plan.workers_file);
   }
-  Status s = StopLockedWorkerGroup(plan);
-  if (lock_fd >= 0) ::close(lock_fd);
-  return s;
+  if (lock) {
+    if (int err = lock->Lock()) return Status::FromErrno(err, "lock " + plan.workers_file);
+  }
+  return StopLockedWorkerGroup(env, plan);
 }
 
-Verification VerifyWorkerGroupGone(const WorkerGroupPlan& plan, ProcessTable& processes) {
-  auto refs = ReadWorkersFile(plan.workers_file);
+Verification VerifyWorkerGroupGone(Env& env, const WorkerGroupPlan& plan) {
+  FileSystem& files = env.files();
+  auto refs = ReadWorkersFile(files, plan.workers_file);
   if (!refs.ok()) return Verification::Unknown(refs.status().message());
   std::string alive;
   for (const ProcessRef& ref : *refs) {
-    auto p = processes.Get(ref.pid);
+    auto p = env.processes().Get(ref.pid);
     if (p.ok() && p->start_ticks == ref.start_ticks && p->state != 'Z') {
       alive += (alive.empty() ? "" : ", ") + std::to_string(ref.pid);
     }
   }
   if (!alive.empty()) return Verification::NotReverted("workers still running: pid " + alive);
-  if (Exists(plan.workers_file)) {
+  if (Exists(files, plan.workers_file)) {
     return Verification::NotReverted("workers file " + plan.workers_file + " still exists");
   }
   std::string found = std::to_string(refs->size()) + " listed workers dead, workers file gone";
   if (!plan.cgroup_dir.empty()) {
-    if (Exists(plan.cgroup_dir)) {
+    if (Exists(files, plan.cgroup_dir)) {
       std::string members;
-      for (pid_t pid : ReadCgroupProcs(plan.cgroup_dir)) {
+      for (pid_t pid : ReadCgroupProcs(files, plan.cgroup_dir)) {
         members += (members.empty() ? "" : ", ") + std::to_string(pid);
       }
       return Verification::NotReverted("cgroup " + plan.cgroup_dir + " still exists" +
@@ -270,9 +273,10 @@ Verification VerifyWorkerGroupGone(const WorkerGroupPlan& plan, ProcessTable& pr
   return Verification::Reverted(found);
 }
 
-Result<std::string> OwnCgroupV1Dir(const std::string& controller) {
+Result<std::string> OwnCgroupV1Dir(FileSystem& files, const std::string& controller) {
   const std::string root = "/sys/fs/cgroup/" + controller;
-  std::ifstream in("/proc/self/cgroup");
+  auto text = files.ReadFile("/proc/self/cgroup", kMaxListBytes);
+  std::istringstream in(text.ok() ? *text : "");
   std::string line;
   while (std::getline(in, line)) {
     // "4:cpu,cpuacct:/path"; "0::/path" is cgroup v2.
@@ -286,7 +290,7 @@ Result<std::string> OwnCgroupV1Dir(const std::string& controller) {
     if (!match) continue;
     std::string path = line.substr(second + 1);
     std::string dir = path == "/" ? root : root + path;
-    if (Exists(dir + "/cgroup.procs")) return dir;
+    if (Exists(files, dir + "/cgroup.procs")) return dir;
   }
   return Status::Unavailable("no cgroup v1 " + controller + " controller mounted at " + root);
 }

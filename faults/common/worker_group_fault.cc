@@ -4,7 +4,8 @@ namespace ringfence {
 
 UndoRecord WorkerGroupFault::PlanGroupUndo(FaultEnv& env, const Target& target,
                                            const std::string& cgroup_parent) {
-  const WorkerGroupPlan plan = PlanWorkerGroup(type_, env.run_id, cgroup_parent);
+  const WorkerGroupPlan plan =
+      PlanWorkerGroup(env.system.files(), type_, env.run_id, cgroup_parent);
   UndoRecord undo;
   undo.fault_type = type_;
   undo.fault_name = step_name_;
@@ -15,10 +16,10 @@ UndoRecord WorkerGroupFault::PlanGroupUndo(FaultEnv& env, const Target& target,
   return undo;
 }
 
-Status WorkerGroupFault::CreateGroup(const UndoRecord& undo) {
+Status WorkerGroupFault::CreateGroup(FaultEnv& env, const UndoRecord& undo) {
   auto plan = WorkerGroupPlan::FromJson(undo.data);
   if (!plan.ok()) return plan.status();
-  group_.emplace(*plan);
+  group_.emplace(env.system, *plan);
   return group_->Create();
 }
 
@@ -32,16 +33,15 @@ Result<ProcessRef> WorkerGroupFault::StartWorker(WorkerSetup setup, WorkerBody b
 }
 
 Status WorkerGroupFactory::Revert(FaultEnv& env, const UndoRecord& undo) const {
-  (void)env;
   auto plan = WorkerGroupPlan::FromJson(undo.data);
   if (!plan.ok()) return Status::InvalidInput(Declaration().name + ": " + plan.status().message());
-  return StopWorkerGroup(*plan);
+  return StopWorkerGroup(env.system, *plan);
 }
 
 Verification WorkerGroupFactory::Verify(FaultEnv& env, const UndoRecord& undo) const {
   auto plan = WorkerGroupPlan::FromJson(undo.data);
   if (!plan.ok()) return Verification::Unknown(Declaration().name + ": " + plan.status().message());
-  return VerifyWorkerGroupGone(*plan, env.processes);
+  return VerifyWorkerGroupGone(env.system, *plan);
 }
 
 }  // namespace ringfence

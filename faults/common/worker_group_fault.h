@@ -24,7 +24,7 @@ class WorkerGroupFault : public Fault {
   UndoRecord PlanGroupUndo(FaultEnv& env, const Target& target, const std::string& cgroup_parent);
   // Creates the group that `undo` plans (its workers file and cgroup); then Start() workers on
   // group(). Errors as WorkerGroupPlan::FromJson and WorkerGroup::Create give them.
-  Status CreateGroup(const UndoRecord& undo);
+  Status CreateGroup(FaultEnv& env, const UndoRecord& undo);
   // Starts one worker; an error is prefixed with the fault type ("cpu_stress: …").
   Result<ProcessRef> StartWorker(WorkerSetup setup, WorkerBody body, const void* arg);
 

@@ -13,7 +13,6 @@
 #include <set>
 
 #include "faults/common/worker_group.h"
-#include "faults/common/worker_process.h"
 
 namespace ringfence {
 namespace {
@@ -130,7 +129,7 @@ class CpuStress : public WorkerGroupFault {
   }
 
   Status Prepare(FaultEnv& env, const std::vector<Target>& targets) override {
-    (void)env, (void)targets;
+    (void)targets;
     const std::vector<int> allowed = AllowedCpus();
     for (int cpu : config_.cpus) {
       if (std::find(allowed.begin(), allowed.end(), cpu) == allowed.end()) {
@@ -140,13 +139,13 @@ class CpuStress : public WorkerGroupFault {
       }
     }
     if (config_.cgroup) {
-      auto dir = OwnCgroupV1Dir("cpu");
+      auto dir = OwnCgroupV1Dir(env.system.files(), "cpu");
       if (!dir.ok()) {
         return Status::Unavailable("cpu_stress: cgroup: true needs the cgroup v1 cpu controller: " +
                                    dir.status().message());
       }
-      if (::access(dir->c_str(), W_OK) != 0) {
-        return Status::FromErrno(errno, "cpu_stress: cannot make a cgroup in " + *dir);
+      if (int err = env.system.files().CheckWritable(*dir)) {
+        return Status::FromErrno(err, "cpu_stress: cannot make a cgroup in " + *dir);
       }
     }
     return Status::Ok();
@@ -155,7 +154,7 @@ class CpuStress : public WorkerGroupFault {
   Result<UndoRecord> PlanUndo(FaultEnv& env, const Target& target) override {
     std::string cgroup_parent;
     if (config_.cgroup) {
-      auto dir = OwnCgroupV1Dir("cpu");
+      auto dir = OwnCgroupV1Dir(env.system.files(), "cpu");
       if (!dir.ok()) return dir.status();
       cgroup_parent = *dir;
     }
@@ -164,7 +163,7 @@ class CpuStress : public WorkerGroupFault {
 
   Status Inject(FaultEnv& env, const Target& target, const UndoRecord& undo) override {
     (void)target;
-    Status created = CreateGroup(undo);
+    Status created = CreateGroup(env, undo);
     if (!created.ok()) return created;
     const std::vector<int>& cpus = config_.cpus;
     const std::vector<int> on = cpus.empty() ? AllowedCpus() : cpus;
@@ -190,12 +189,12 @@ class CpuStress : public WorkerGroupFault {
     const auto& group = this->group();
     if (!group) return j;
     const double elapsed = std::chrono::duration<double>(env.clock.Monotonic() - started_).count();
-    const double hz = static_cast<double>(ClockTicksPerSecond());
+    const double hz = static_cast<double>(env.system.workers().TicksPerSecond());
     double sum = 0;
     const auto& workers = group->workers();
     for (size_t i = 0; i < workers.size(); ++i) {
       const ProcessRef& ref = workers[i];
-      auto sample = SampleWorker(ref);
+      auto sample = env.system.workers().Sample(ref.pid, ref.start_ticks);
       if (sample.ok()) last_[ref.pid] = *sample;
       const double seconds = static_cast<double>(last_[ref.pid].cpu_ticks) / hz;
       const double load = elapsed > 0 ? 100.0 * seconds / elapsed : 0;

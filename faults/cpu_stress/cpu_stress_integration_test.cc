@@ -10,14 +10,19 @@
 #include "core/fault/fault.h"
 #include "core/sys/system_clock.h"
 #include "core/sys/system_env.h"
+#include "core/sys/system_file_system.h"
 #include "core/sys/system_process_table.h"
+#include "core/sys/system_worker_processes.h"
 #include "faults/common/worker_group.h"
-#include "faults/common/worker_process.h"
 #include "faults/cpu_stress/cpu_stress.h"
 #include "tests/support/processes.h"
 
 namespace ringfence {
 namespace {
+
+Result<WorkerSample> SampleWorker(const ProcessRef& worker) {
+  return SystemWorkerProcesses().Sample(worker.pid, worker.start_ticks);
+}
 
 bool Exists(const std::string& path) {
   struct stat st {};
@@ -66,7 +71,7 @@ class CpuStressIntegrationTest : public ::testing::Test {
   }
 
   static std::vector<ProcessRef> Workers(const UndoRecord& undo) {
-    return *ReadWorkersFile(undo.data["workers_file"].get<std::string>());
+    return *ReadWorkersFile(SystemFileSystem(), undo.data["workers_file"].get<std::string>());
   }
 
   CpuStressFactory factory_;
@@ -97,7 +102,7 @@ TEST_F(CpuStressIntegrationTest, LoadsACpuAtTheDutyCycleAndRevertLeavesNothing) 
   ASSERT_TRUE(second.ok());
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   const double load = 100.0 * static_cast<double>(second->cpu_ticks - first->cpu_ticks) /
-                      static_cast<double>(ClockTicksPerSecond()) / wall;
+                      static_cast<double>(SystemWorkerProcesses().TicksPerSecond()) / wall;
   // Clearly busy, and clearly not spinning all the time.
   EXPECT_GT(load, 20) << load;
   EXPECT_LT(load, 80) << load;
@@ -149,7 +154,7 @@ TEST_F(CpuStressIntegrationTest, RefusesACpuItMayNotUse) {
 }
 
 TEST_F(CpuStressIntegrationTest, PlacesWorkersInACgroupAndRemovesIt) {
-  auto parent = OwnCgroupV1Dir("cpu");
+  auto parent = OwnCgroupV1Dir(SystemFileSystem(), "cpu");
   if (!parent.ok()) GTEST_SKIP() << parent.status().message();
   auto fault = Make({{"workers", 1}, {"load", 5}, {"cgroup", true}});
   auto undo = Inject(*fault);
@@ -181,14 +186,14 @@ TEST_F(CpuStressIntegrationTest, NeverKillsAProcessThatReusedARecordedPid) {
   // A record naming a live process with another start time: revert must leave it alone.
   testing::SleepChildren sleeper(1);
   const pid_t pid = sleeper.pids()[0];
-  auto ticks = ReadStartTicks(pid);
-  ASSERT_TRUE(ticks.ok());
+  auto process = table_->Get(pid);
+  ASSERT_TRUE(process.ok());
   const std::string file =
       std::string(kWorkerStateDir) + "/cpu-it-reuse-" + std::to_string(::getpid()) + ".workers";
   ::mkdir(kWorkerStateDir, 0700);
   {
     std::ofstream out(file);
-    out << pid << " " << (*ticks + 1) << "\n";
+    out << pid << " " << (process->start_ticks + 1) << "\n";
   }
   UndoRecord undo;
   undo.data = WorkerGroupPlan{file, ""}.ToJson();
@@ -204,7 +209,9 @@ namespace ringfence {
 namespace {
 
 TEST(WorkerGroupIntegrationTest, NoWorkerStartsAfterTheGroupWasReverted) {
-  WorkerGroup group(PlanWorkerGroup("wg_test", "wg-" + std::to_string(::getpid()), ""));
+  SystemEnv system_env;
+  WorkerGroup group(system_env, PlanWorkerGroup(SystemFileSystem(), "wg_test",
+                                                "wg-" + std::to_string(::getpid()), ""));
   WorkerSetup setup;
   setup.comm = "ringfence-test";
   ASSERT_TRUE(group.Create().ok());
@@ -212,7 +219,7 @@ TEST(WorkerGroupIntegrationTest, NoWorkerStartsAfterTheGroupWasReverted) {
       setup, [](const void*) { ::pause(); }, nullptr);
   ASSERT_TRUE(first.ok()) << first.status().message();
   // A revert (e.g. a guard breach) while the fault is still starting workers.
-  ASSERT_TRUE(StopWorkerGroup(group.plan()).ok());
+  ASSERT_TRUE(StopWorkerGroup(system_env, group.plan()).ok());
   EXPECT_FALSE(SampleWorker(*first).ok());
   auto second = group.Start(
       setup, [](const void*) { ::pause(); }, nullptr);

@@ -6,6 +6,7 @@
 #include "faults/common/worker_group.h"
 #include "faults/cpu_stress/cpu_stress.h"
 #include "tests/support/fake_clock.h"
+#include "tests/support/fake_env.h"
 
 namespace ringfence {
 namespace {
@@ -128,6 +129,94 @@ TEST(WorkerGroupTest, SanitizesRunIds) {
   EXPECT_EQ(SanitizeRunId("2026-11-21T16:27 a/b"), "2026-11-21T16_27_a_b");
   EXPECT_EQ(SanitizeRunId(""), "run");
   EXPECT_EQ(SanitizeRunId(std::string(60, 'x')).size(), 48u);
+}
+
+std::unique_ptr<Fault> CreateBurn(const nlohmann::json& params) {
+  FaultStep step;
+  step.name = "burn";
+  step.type = "cpu_stress";
+  step.params = params;
+  return CpuStressFactory().Create(step, TargetSpec{});
+}
+
+// cpu_stress driven through the fake Env alone: workers are entries of the fake process table,
+// the workers file and the cgroup live in the fake file system.
+TEST(CpuStressFakeEnvTest, StartsRecordedWorkersInTheirCgroupAndRevertKillsThem) {
+  testing::FakeEnv system_env;
+  testing::FakeFileSystem& files = system_env.fake_files();
+  files.AddDirectory("/run");
+  files.AddFile("/proc/self/cgroup", "5:cpu,cpuacct:/runner\n0::/user.slice\n");
+  files.AddFile("/sys/fs/cgroup/cpu/runner/cgroup.procs", "1\n");
+  StopSource stop;
+  FaultEnv env{system_env, stop, "run1"};
+  const Target host{"local", {}, "host local"};
+  auto fault = CreateBurn({{"workers", 2}, {"load", 50}, {"cgroup", true}});
+
+  ASSERT_TRUE(fault->Prepare(env, {host}).ok());
+  auto undo = fault->PlanUndo(env, host);
+  ASSERT_TRUE(undo.ok()) << undo.status().message();
+  const std::string file = undo->data["workers_file"].get<std::string>();
+  const std::string cgroup = undo->data["cgroup"].get<std::string>();
+  EXPECT_EQ(file.rfind("/run/ringfence/run1-cpu_stress-", 0), 0u) << file;
+  EXPECT_EQ(cgroup.rfind("/sys/fs/cgroup/cpu/runner/ringfence-run1-cpu_stress-", 0), 0u) << cgroup;
+  EXPECT_TRUE(files.log().empty());  // PlanUndo creates nothing
+
+  ASSERT_TRUE(fault->Inject(env, host, *undo).ok());
+  EXPECT_EQ(files.log(),
+            (std::vector<std::string>{"mkdir /run/ringfence 0700", "create " + file + " 0600",
+                                      "mkdir " + cgroup + " 0755", "write " + file + " 12",
+                                      "sync " + file, "write " + file + " 12", "sync " + file}));
+  // Each worker is in the file (pid and start time) before its body may start.
+  EXPECT_EQ(files.Content(file), "5000 500000\n5001 500100\n");
+  const auto started = system_env.fake_workers().started();
+  ASSERT_EQ(started.size(), 2u);
+  for (const auto& worker : started) {
+    EXPECT_EQ(worker.setup.comm, "ringfence-cpu");
+    EXPECT_EQ(worker.setup.oom_score_adj, 1000);
+    EXPECT_EQ(worker.setup.cgroup_dir, cgroup);
+    EXPECT_FALSE(worker.setup.cpu);
+  }
+  EXPECT_TRUE(system_env.fake_processes().Has(5000));
+  EXPECT_EQ(CpuStressFactory().Verify(env, *undo).found, "workers still running: pid 5000, 5001");
+
+  // One second later each worker has used half a second of CPU.
+  system_env.fake_clock().Advance(std::chrono::seconds(1));
+  system_env.fake_workers().SetSample(5000, {50, 0, 0, 'R'});
+  system_env.fake_workers().SetSample(5001, {50, 0, 0, 'R'});
+  const nlohmann::json observed = fault->Observe(env);
+  EXPECT_EQ(observed["load_achieved"], 50.0) << observed.dump();
+  EXPECT_EQ(observed["workers"][1]["pid"], 5001);
+  EXPECT_EQ(observed["cgroup"], cgroup);
+
+  ASSERT_TRUE(CpuStressFactory().Revert(env, *undo).ok());
+  EXPECT_EQ(system_env.fake_processes().signals(),
+            (std::vector<testing::FakeProcessTable::SignalCall>{{5000, 500000, SIGKILL},
+                                                                {5001, 500100, SIGKILL}}));
+  EXPECT_FALSE(system_env.fake_processes().Has(5000));
+  EXPECT_FALSE(files.Exists(file));
+  EXPECT_FALSE(files.Exists(cgroup));
+  EXPECT_FALSE(files.Exists("/run/ringfence"));  // the last workers file in it
+  const Verification verified = CpuStressFactory().Verify(env, *undo);
+  EXPECT_TRUE(verified.verified) << verified.found;
+  EXPECT_EQ(verified.found,
+            "0 listed workers dead, workers file gone, cgroup " + cgroup + " removed");
+  // Idempotent.
+  EXPECT_TRUE(CpuStressFactory().Revert(env, *undo).ok());
+  EXPECT_EQ(system_env.fake_processes().signals().size(), 2u);
+}
+
+TEST(CpuStressFakeEnvTest, NeverReusesAPlantedWorkersFile) {
+  testing::FakeEnv system_env;
+  StopSource stop;
+  FaultEnv env{system_env, stop, "run1"};
+  const Target host{"local", {}, "host local"};
+  auto fault = CreateBurn({{"workers", 1}});
+  auto undo = fault->PlanUndo(env, host);
+  ASSERT_TRUE(undo.ok());
+  const std::string file = undo->data["workers_file"].get<std::string>();
+  system_env.fake_files().AddFile(file, "1 100\n");  // e.g. naming init, planted in between
+  EXPECT_EQ(fault->Inject(env, host, *undo).message(), "create " + file + ": File exists");
+  EXPECT_TRUE(system_env.fake_workers().started().empty());
 }
 
 }  // namespace

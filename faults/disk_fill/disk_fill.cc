@@ -1,8 +1,5 @@
 #include "faults/disk_fill/disk_fill.h"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -33,35 +30,36 @@ std::atomic<int> next_fill_index{0};
 
 // The checks that need nothing but the path: it exists, is a writable directory, and is not on
 // the root filesystem unless that is allowed.
-Status CheckPath(const std::string& path, bool allow_root_fs) {
-  struct stat st {};
-  if (::stat(path.c_str(), &st) != 0) {
-    if (errno == ENOENT || errno == ENOTDIR) {
+Status CheckPath(FileSystem& files, const std::string& path, bool allow_root_fs) {
+  FsEntry st;
+  if (int err = files.Stat(path, st)) {
+    if (err == ENOENT || err == ENOTDIR) {
       return Status::NotFound("disk_fill: path " + path + " does not exist");
     }
-    return Status::FromErrno(errno, "disk_fill: path " + path);
+    return Status::FromErrno(err, "disk_fill: path " + path);
   }
-  if (!S_ISDIR(st.st_mode)) {
+  if (!st.directory) {
     return Status::InvalidInput("disk_fill: path " + path + " is not a directory");
   }
-  struct statvfs vfs {};
-  if (::statvfs(path.c_str(), &vfs) != 0) return Status::FromErrno(errno, "statvfs " + path);
-  if (vfs.f_flag & ST_RDONLY) {
+  FsSpace space;
+  if (int err = files.Space(path, space)) return Status::FromErrno(err, "statvfs " + path);
+  if (space.read_only) {
     return Status::InvalidInput("disk_fill: the filesystem of " + path + " is mounted read-only");
   }
-  if (::access(path.c_str(), W_OK) != 0) {
-    return Status::FromErrno(errno, "disk_fill: path " + path + " is not writable");
+  if (int err = files.CheckWritable(path)) {
+    return Status::FromErrno(err, "disk_fill: path " + path + " is not writable");
   }
-  struct stat root {};
-  if (::stat("/", &root) == 0 && root.st_dev == st.st_dev && !allow_root_fs) {
+  FsEntry root;
+  if (files.Stat("/", root) == 0 && root.device == st.device && !allow_root_fs) {
     return Status::InvalidInput("disk_fill: " + path +
                                 " is on the root filesystem; set allow_root_fs: true to fill it");
   }
   return Status::Ok();
 }
 
-Result<FsUsage> CheckedUsage(const std::string& path, const FillRequest& request) {
-  auto usage = ReadFsUsage(path);
+Result<FsUsage> CheckedUsage(FileSystem& files, const std::string& path,
+                             const FillRequest& request) {
+  auto usage = ReadFsUsage(files, path);
   if (!usage.ok()) return usage.status();
   Status possible = CheckFillPossible(request, *usage, path);
   if (!possible.ok()) return possible;
@@ -70,20 +68,17 @@ Result<FsUsage> CheckedUsage(const std::string& path, const FillRequest& request
 
 // Writes `n` zero bytes at the end of the fill, for filesystems without fallocate; `written`
 // counts what was written even when it fails part-way. Returns 0 or an errno value.
-int WriteZeros(int fd, uint64_t& written, uint64_t n) {
+int WriteZeros(FsFile& file, uint64_t& written, uint64_t n) {
   static const std::vector<char> zeros(kWriteBufferBytes, 0);
   while (n > 0) {
-    size_t len = static_cast<size_t>(std::min<uint64_t>(n, zeros.size()));
-    ssize_t w = ::pwrite(fd, zeros.data(), len, static_cast<off_t>(written));
-    if (w < 0) {
-      if (errno == EINTR) continue;
-      return errno;
-    }
-    written += static_cast<uint64_t>(w);
-    n -= static_cast<uint64_t>(w);
+    const size_t len = static_cast<size_t>(std::min<uint64_t>(n, zeros.size()));
+    const uint64_t before = written;
+    const int err = file.WriteAt(written, std::string_view(zeros.data(), len), written);
+    n -= written - before;
+    if (err != 0) return err;
   }
   // Space is accounted for on some filesystems only once the data is flushed.
-  return ::fdatasync(fd) == 0 ? 0 : errno;
+  return file.SyncData();
 }
 
 const FaultDecl& DiskFillDecl() {
@@ -146,10 +141,11 @@ class DiskFill : public Fault {
         request_(config.request) {}
 
   Status Prepare(FaultEnv& env, const std::vector<Target>& targets) override {
-    (void)env, (void)targets;
-    Status path_ok = CheckPath(path_, allow_root_fs_);
+    (void)targets;
+    FileSystem& files = env.system.files();
+    Status path_ok = CheckPath(files, path_, allow_root_fs_);
     if (!path_ok.ok()) return path_ok;
-    auto usage = CheckedUsage(path_, request_);
+    auto usage = CheckedUsage(files, path_, request_);
     return usage.ok() ? Status::Ok() : usage.status();
   }
 
@@ -159,8 +155,8 @@ class DiskFill : public Fault {
     std::string file;
     for (int tries = 0; tries < 1000; ++tries) {
       file = base + std::to_string(next_fill_index.fetch_add(1));
-      struct stat st {};
-      if (::lstat(file.c_str(), &st) != 0) break;
+      FsEntry st;
+      if (env.system.files().Lstat(file, st) != 0) break;
     }
     UndoRecord undo;
     undo.fault_type = kType;
@@ -176,16 +172,19 @@ class DiskFill : public Fault {
     (void)target;
     file_ = undo.data.value("file", "");
     if (file_.empty()) return Status::InvalidInput("disk_fill: undo record has no file");
+    files_ = &env.system.files();
     // Measured again just before allocating: the filesystem may have changed since Prepare.
-    auto usage = CheckedUsage(path_, request_);
+    auto usage = CheckedUsage(*files_, path_, request_);
     if (!usage.ok()) return usage.status();
     before_ = *usage;
     peak_ = *usage;
 
-    int fd = ::open(file_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
-    if (fd < 0) return Status::FromErrno(errno, "disk_fill: create " + file_);
-    Status s = Fill(env, fd, *usage);
-    ::close(fd);
+    std::unique_ptr<FsFile> file;
+    if (int err = files_->CreateExclusive(file_, 0600, false, file)) {
+      return Status::FromErrno(err, "disk_fill: create " + file_);
+    }
+    Status s = Fill(env, *file, *usage);
+    file.reset();
     if (s.ok()) StartMarginWatch(env.clock);
     return s;
   }
@@ -207,7 +206,7 @@ class DiskFill : public Fault {
                         {"method", use_write_ ? "write" : "fallocate"},
                         {"request", request_.ToJson()}};
     if (before_) j["usage_before"] = before_->ToJson();
-    auto now = ReadFsUsage(path_);
+    auto now = ReadFsUsage(env.system.files(), path_);
     if (now.ok()) {
       if (before_) Track(*now);
       j["usage_now"] = now->ToJson();
@@ -246,7 +245,7 @@ class DiskFill : public Fault {
 
   // One check; false when the watch is over (the file is gone).
   bool KeepMargin(Clock& clock) {
-    auto usage = ReadFsUsage(path_);
+    auto usage = ReadFsUsage(*files_, path_);
     if (!usage.ok() || usage->avail_bytes >= kDiskFillSafetyMarginBytes) return true;
     std::lock_guard<std::mutex> lock(mu_);
     if (written_ == 0) {
@@ -261,12 +260,13 @@ class DiskFill : public Fault {
     uint64_t give_back = kDiskFillSafetyMarginBytes - usage->avail_bytes;
     give_back += (usage->block_bytes - give_back % usage->block_bytes) % usage->block_bytes;
     const uint64_t new_size = written_ > give_back ? written_ - give_back : 0;
-    int fd = ::open(file_.c_str(), O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
-    if (fd < 0) return errno != ENOENT;  // reverted (or deleted by hand): nothing to shrink
-    const int rc = ::ftruncate(fd, static_cast<off_t>(new_size));
-    const int err = errno;
-    ::close(fd);
-    if (rc != 0) {
+    std::unique_ptr<FsFile> file;
+    if (int open_err = files_->OpenForWrite(file_, file)) {
+      return open_err != ENOENT;  // reverted (or deleted by hand): nothing to shrink
+    }
+    const int err = file->Truncate(new_size);
+    file.reset();
+    if (err != 0) {
       shrink_error_ = Status::FromErrno(err, "disk_fill: truncate " + file_).message();
       return true;
     }
@@ -302,7 +302,7 @@ class DiskFill : public Fault {
     if (!peak_ || usage.used_bytes > peak_->used_bytes) peak_ = usage;
   }
 
-  Status Fill(FaultEnv& env, int fd, const FsUsage& initial) {
+  Status Fill(FaultEnv& env, FsFile& file, const FsUsage& initial) {
     // Bounded even if the filesystem never reports the space as used (it should).
     const uint64_t first = NextFillBytes(request_, initial, 0);
     const uint64_t max_steps = first / kChunkBytes + 64;
@@ -311,33 +311,34 @@ class DiskFill : public Fault {
         stopped_early_ = "stop requested";
         break;
       }
-      auto usage = ReadFsUsage(path_);
+      auto usage = ReadFsUsage(*files_, path_);
       if (!usage.ok()) return usage.status();
       Track(*usage);
       const uint64_t n = std::min(NextFillBytes(request_, *usage, written_), kChunkBytes);
       if (n == 0) break;
       if (!use_write_) {
-        if (::fallocate(fd, 0, static_cast<off_t>(written_), static_cast<off_t>(n)) == 0) {
+        const int err = file.Allocate(written_, n);
+        if (err == 0) {
           written_ += n;
           continue;
         }
-        if (errno == EOPNOTSUPP) {
+        if (err == EOPNOTSUPP) {
           use_write_ = true;
-        } else if (errno == ENOSPC) {
+        } else if (err == ENOSPC) {
           stopped_early_ = "the filesystem filled up meanwhile";
           break;
         } else {
-          return Status::FromErrno(errno, "disk_fill: fallocate " + file_);
+          return Status::FromErrno(err, "disk_fill: fallocate " + file_);
         }
       }
-      int err = WriteZeros(fd, written_, n);
+      int err = WriteZeros(file, written_, n);
       if (err == ENOSPC) {
         stopped_early_ = "the filesystem filled up meanwhile";
         break;
       }
       if (err != 0) return Status::FromErrno(err, "disk_fill: write " + file_);
     }
-    auto after = ReadFsUsage(path_);
+    auto after = ReadFsUsage(*files_, path_);
     if (!after.ok()) return after.status();
     Track(*after);
     // Someone else may have written meanwhile: give back what the safety margin needs.
@@ -345,8 +346,8 @@ class DiskFill : public Fault {
       uint64_t give_back = kDiskFillSafetyMarginBytes - after->avail_bytes;
       give_back += (after->block_bytes - give_back % after->block_bytes) % after->block_bytes;
       written_ = written_ > give_back ? written_ - give_back : 0;
-      if (::ftruncate(fd, static_cast<off_t>(written_)) != 0) {
-        return Status::FromErrno(errno, "disk_fill: truncate " + file_);
+      if (int err = file.Truncate(written_)) {
+        return Status::FromErrno(err, "disk_fill: truncate " + file_);
       }
       if (stopped_early_.empty()) stopped_early_ = "gave space back to keep the safety margin";
     }
@@ -362,6 +363,7 @@ class DiskFill : public Fault {
   bool allow_root_fs_ = false;
   FillRequest request_;
   std::string file_;
+  FileSystem* files_ = nullptr;  // the Env's, from Inject on
   uint64_t written_ = 0;
   bool use_write_ = false;
   std::optional<FsUsage> before_;
@@ -427,36 +429,34 @@ std::unique_ptr<Fault> DiskFillFactory::Create(const FaultStep& step,
 }
 
 Status DiskFillFactory::Revert(FaultEnv& env, const UndoRecord& undo) const {
-  (void)env;
   if (!undo.data.is_object() || !undo.data.contains("file") || !undo.data["file"].is_string()) {
     return Status::InvalidInput("disk_fill: undo record has no file: " + undo.data.dump());
   }
   const std::string file = undo.data["file"].get<std::string>();
-  if (::unlink(file.c_str()) != 0 && errno != ENOENT) {
-    return Status::FromErrno(errno, "disk_fill: rm " + file);
-  }
+  const int err = env.system.files().Remove(file);
+  if (err != 0 && err != ENOENT) return Status::FromErrno(err, "disk_fill: rm " + file);
   return Status::Ok();
 }
 
 Verification DiskFillFactory::Verify(FaultEnv& env, const UndoRecord& undo) const {
-  (void)env;
+  FileSystem& files = env.system.files();
   if (!undo.data.is_object() || !undo.data.contains("file") || !undo.data["file"].is_string()) {
     return Verification::Unknown("undo record has no file");
   }
   const std::string file = undo.data["file"].get<std::string>();
-  struct stat st {};
-  if (::lstat(file.c_str(), &st) == 0) {
+  FsEntry st;
+  const int err = files.Lstat(file, st);
+  if (err == 0) {
     return Verification::NotReverted("fill file " + file + " still exists (" +
-                                     std::to_string(uint64_t(st.st_blocks) * 512) +
-                                     " bytes allocated)");
+                                     std::to_string(st.allocated_bytes) + " bytes allocated)");
   }
-  if (errno != ENOENT) {
-    return Verification::Unknown(Status::FromErrno(errno, "lstat " + file).message());
+  if (err != ENOENT) {
+    return Verification::Unknown(Status::FromErrno(err, "lstat " + file).message());
   }
   std::string found = "fill file " + file + " is gone";
   const std::string path = undo.data.value("path", "");
   if (!path.empty()) {
-    auto usage = ReadFsUsage(path);
+    auto usage = ReadFsUsage(files, path);
     if (usage.ok()) {
       found += "; " + std::to_string(usage->avail_bytes) + " bytes available on " + path;
     }

@@ -6,6 +6,7 @@
 #include "faults/disk_fill/disk_fill.h"
 #include "faults/disk_fill/fill_plan.h"
 #include "tests/support/fake_clock.h"
+#include "tests/support/fake_env.h"
 #include "tests/support/processes.h"
 
 namespace ringfence {
@@ -173,6 +174,150 @@ TEST(DiskFillTest, RevertOfAMissingFileIsOkAndACorruptRecordIsNot) {
   Status s = DiskFillFactory().Revert(env, undo);
   EXPECT_EQ(s.code(), StatusCode::kInvalidInput);
   EXPECT_EQ(s.message(), "disk_fill: undo record has no file: {}");
+}
+
+// disk_fill driven through the fake Env alone: a 1 GiB filesystem mounted at /mnt/data (its
+// device is not the root's), nothing real touched.
+class DiskFillFakeEnvTest : public ::testing::Test {
+ protected:
+  static constexpr uint64_t kCapacity = 1024 * kMiB;
+
+  void SetUp() override { files_.AddMount("/mnt/data", kCapacity, 100 * kMiB); }
+
+  std::unique_ptr<Fault> Create(nlohmann::json params) {
+    FaultStep step;
+    step.name = "fill";
+    step.type = "disk_fill";
+    params["path"] = "/mnt/data";
+    params["allow_root_fs"] = false;
+    step.params = params;
+    return DiskFillFactory().Create(step, TargetSpec{});
+  }
+
+  // Prepare, PlanUndo and Inject; the undo record.
+  UndoRecord Inject(Fault& fault) {
+    EXPECT_TRUE(fault.Prepare(env_, {host_}).ok());
+    auto undo = fault.PlanUndo(env_, host_);
+    EXPECT_TRUE(undo.ok());
+    Status injected = fault.Inject(env_, host_, *undo);
+    EXPECT_TRUE(injected.ok()) << injected.message();
+    return *undo;
+  }
+
+  FsUsage UsageNow() { return *ReadFsUsage(files_, "/mnt/data"); }
+
+  testing::FakeEnv system_env_;
+  testing::FakeFileSystem& files_ = system_env_.fake_files();
+  StopSource stop_;
+  FaultEnv env_{system_env_, stop_, "run1"};
+  Target host_{"local", {}, "host local"};
+};
+
+TEST_F(DiskFillFakeEnvTest, FillsBySizeInOneNewFileAndRevertRemovesIt) {
+  auto fault = Create({{"size", 64 * kMiB}});
+  const UndoRecord undo = Inject(*fault);
+  const std::string file = undo.data["file"].get<std::string>();
+  EXPECT_EQ(file.rfind("/mnt/data/.ringfence-fill-run1-", 0), 0u) << file;
+  EXPECT_EQ(files_.Mode(file), 0600u);
+  EXPECT_EQ(files_.Allocated(file), 64 * kMiB);
+  EXPECT_EQ(files_.log(), (std::vector<std::string>{"create " + file + " 0600",
+                                                    "allocate " + file + " 67108864"}));
+  EXPECT_EQ(UsageNow().used_bytes, 164 * kMiB);
+
+  const nlohmann::json observed = fault->Observe(env_);
+  EXPECT_EQ(observed["file"], file);
+  EXPECT_EQ(observed["bytes_written"], 64 * kMiB);
+  EXPECT_EQ(observed["method"], "fallocate");
+  EXPECT_EQ(observed["usage_before"]["used_bytes"], 100 * kMiB);
+  EXPECT_EQ(observed["usage_peak"]["used_bytes"], 164 * kMiB);
+  EXPECT_EQ(observed["margin"]["shrinks"], 0);
+
+  const Verification before = DiskFillFactory().Verify(env_, undo);
+  EXPECT_FALSE(before.verified);
+  EXPECT_EQ(before.found, "fill file " + file + " still exists (67108864 bytes allocated)");
+
+  ASSERT_TRUE(DiskFillFactory().Revert(env_, undo).ok());
+  EXPECT_FALSE(files_.Exists(file));
+  EXPECT_EQ(files_.log().back(), "remove " + file);
+  const Verification after = DiskFillFactory().Verify(env_, undo);
+  EXPECT_TRUE(after.verified);
+  EXPECT_EQ(after.found, "fill file " + file + " is gone; 968884224 bytes available on /mnt/data");
+  // Idempotent: the file already gone is Ok.
+  EXPECT_TRUE(DiskFillFactory().Revert(env_, undo).ok());
+}
+
+TEST_F(DiskFillFakeEnvTest, FillsToAPercentInChunks) {
+  auto fault = Create({{"percent", 50}});
+  const UndoRecord undo = Inject(*fault);
+  EXPECT_EQ(UsageNow().used_bytes, 512 * kMiB);
+  // 412 MiB in 64 MiB steps, the filesystem measured before each.
+  const std::string file = undo.data["file"].get<std::string>();
+  int allocations = 0;
+  for (const std::string& line : files_.log()) allocations += line.rfind("allocate ", 0) == 0;
+  EXPECT_EQ(allocations, 7);
+  EXPECT_EQ(files_.Allocated(file), 412 * kMiB);
+  EXPECT_EQ(fault->Observe(env_)["usage_now"]["percent"], 50.0);
+  ASSERT_TRUE(DiskFillFactory().Revert(env_, undo).ok());
+  EXPECT_EQ(UsageNow().used_bytes, 100 * kMiB);
+}
+
+TEST_F(DiskFillFakeEnvTest, WritesZerosWhereTheFilesystemHasNoFallocate) {
+  files_.DisableAllocate("/mnt/data");
+  auto fault = Create({{"size", 2 * kMiB}});
+  const UndoRecord undo = Inject(*fault);
+  const std::string file = undo.data["file"].get<std::string>();
+  EXPECT_EQ(files_.log(),
+            (std::vector<std::string>{"create " + file + " 0600", "write " + file + " 1048576",
+                                      "write " + file + " 1048576", "sync " + file}));
+  EXPECT_EQ(files_.Content(file), std::string(2 * kMiB, '\0'));
+  EXPECT_EQ(fault->Observe(env_)["method"], "write");
+  ASSERT_TRUE(DiskFillFactory().Revert(env_, undo).ok());
+  EXPECT_FALSE(files_.Exists(file));
+}
+
+TEST_F(DiskFillFakeEnvTest, GivesSpaceBackWhenSomeoneElseEatsTheMargin) {
+  auto fault = Create({{"reserve", 8 * kMiB}});
+  const UndoRecord undo = Inject(*fault);
+  const std::string file = undo.data["file"].get<std::string>();
+  EXPECT_EQ(UsageNow().avail_bytes, 8 * kMiB);
+  // Another writer takes 6 MiB: 2 MiB are left, 2 MiB less than the margin.
+  files_.SetOtherUse("/mnt/data", 106 * kMiB);
+  const nlohmann::json observed = fault->Observe(env_);
+  EXPECT_GE(observed["margin"]["shrinks"].get<int>(), 1);
+  EXPECT_EQ(observed["margin"]["shrunk_bytes"], 2 * kMiB);
+  EXPECT_EQ(UsageNow().avail_bytes, kDiskFillSafetyMarginBytes);
+  EXPECT_EQ(files_.Size(file), kCapacity - 100 * kMiB - 8 * kMiB - 2 * kMiB);
+  ASSERT_TRUE(DiskFillFactory().Revert(env_, undo).ok());
+}
+
+TEST_F(DiskFillFakeEnvTest, RefusesTheRootFilesystemAReadOnlyOneAndAMissingPath) {
+  files_.AddDirectory("/var/tmp");
+  FaultStep step;
+  step.name = "fill";
+  step.type = "disk_fill";
+  step.params = {{"path", "/var/tmp"}, {"size", 4096}, {"allow_root_fs", false}};
+  auto on_root = DiskFillFactory().Create(step, TargetSpec{});
+  EXPECT_EQ(on_root->Prepare(env_, {host_}).message(),
+            "disk_fill: /var/tmp is on the root filesystem; set allow_root_fs: true to fill it");
+  step.params["path"] = "/nonexistent";
+  EXPECT_EQ(DiskFillFactory().Create(step, TargetSpec{})->Prepare(env_, {host_}).message(),
+            "disk_fill: path /nonexistent does not exist");
+  files_.SetReadOnly("/mnt/data");
+  EXPECT_EQ(Create({{"size", 4096}})->Prepare(env_, {host_}).message(),
+            "disk_fill: the filesystem of /mnt/data is mounted read-only");
+  EXPECT_TRUE(files_.log().empty());
+}
+
+TEST_F(DiskFillFakeEnvTest, NeverReusesAPlantedFile) {
+  auto fault = Create({{"size", 4096}});
+  ASSERT_TRUE(fault->Prepare(env_, {host_}).ok());
+  auto undo = fault->PlanUndo(env_, host_);
+  ASSERT_TRUE(undo.ok());
+  const std::string file = (*undo).data["file"].get<std::string>();
+  files_.AddFile(file, "planted");
+  const Status s = fault->Inject(env_, host_, *undo);
+  EXPECT_EQ(s.message(), "disk_fill: create " + file + ": File exists");
+  EXPECT_EQ(files_.Content(file), "planted");
 }
 
 }  // namespace

@@ -1,9 +1,6 @@
 #include "faults/disk_fill/fill_plan.h"
 
-#include <sys/statvfs.h>
-
 #include <algorithm>
-#include <cerrno>
 #include <cmath>
 #include <cstdio>
 
@@ -44,13 +41,13 @@ nlohmann::json FsUsage::ToJson() const {
           {"percent", std::round(percent() * 100) / 100}};
 }
 
-Result<FsUsage> ReadFsUsage(const std::string& path) {
-  struct statvfs vfs {};
-  if (::statvfs(path.c_str(), &vfs) != 0) return Status::FromErrno(errno, "statvfs " + path);
+Result<FsUsage> ReadFsUsage(FileSystem& files, const std::string& path) {
+  FsSpace space;
+  if (int err = files.Space(path, space)) return Status::FromErrno(err, "statvfs " + path);
   FsUsage usage;
-  usage.block_bytes = vfs.f_frsize > 0 ? vfs.f_frsize : 4096;
-  usage.used_bytes = (vfs.f_blocks - vfs.f_bfree) * usage.block_bytes;
-  usage.avail_bytes = vfs.f_bavail * usage.block_bytes;
+  usage.block_bytes = space.block_bytes > 0 ? space.block_bytes : 4096;
+  usage.used_bytes = (space.blocks - space.free_blocks) * usage.block_bytes;
+  usage.avail_bytes = space.avail_blocks * usage.block_bytes;
   return usage;
 }
 

@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/base/file_system.h"
 #include "core/base/status.h"
 
 namespace ringfence {
@@ -24,8 +25,8 @@ struct FsUsage {
   nlohmann::json ToJson() const;  // {"used_bytes", "avail_bytes", "percent"}
 };
 
-// statvfs(path) as an FsUsage.
-Result<FsUsage> ReadFsUsage(const std::string& path);
+// The statvfs of `path` (through `files`) as an FsUsage.
+Result<FsUsage> ReadFsUsage(FileSystem& files, const std::string& path);
 
 // What a disk_fill step asks for: exactly one of the three.
 struct FillRequest {

@@ -15,7 +15,6 @@
 #include <vector>
 
 #include "faults/common/worker_group.h"
-#include "faults/common/worker_process.h"
 
 namespace ringfence {
 namespace {
@@ -155,8 +154,8 @@ class MemoryStress : public WorkerGroupFault {
   }
 
   Status Prepare(FaultEnv& env, const std::vector<Target>& targets) override {
-    (void)env, (void)targets;
-    auto size = Size();
+    (void)targets;
+    auto size = Size(env.system.files());
     if (!size.ok()) return size.status();
     return plan_.lock ? CheckMlockAllowed(*size) : Status::Ok();
   }
@@ -166,12 +165,12 @@ class MemoryStress : public WorkerGroupFault {
   }
 
   Status Inject(FaultEnv& env, const Target& target, const UndoRecord& undo) override {
-    (void)env, (void)target;
+    (void)target;
     // Measured again just before: memory may have been taken since Prepare.
-    auto size = Size();
+    auto size = Size(env.system.files());
     if (!size.ok()) return size.status();
     plan_.size = *size;
-    Status created = CreateGroup(undo);
+    Status created = CreateGroup(env, undo);
     if (!created.ok()) return created;
     WorkerSetup setup;
     setup.comm = "ringfence-mem";
@@ -183,7 +182,6 @@ class MemoryStress : public WorkerGroupFault {
   // {"requested_bytes", "rate", "mlock", "pid", "rss_bytes" (now; 0 once gone),
   //  "rss_peak_bytes" (VmHWM, the most it held)}.
   nlohmann::json Observe(FaultEnv& env) override {
-    (void)env;
     nlohmann::json j = {
         {"requested_bytes", plan_.size},
         {"rate", plan_.rate == 0 ? nlohmann::json(nullptr) : nlohmann::json(plan_.rate)},
@@ -191,7 +189,7 @@ class MemoryStress : public WorkerGroupFault {
     const auto& group = this->group();
     if (!group || group->workers().empty()) return j;
     const ProcessRef& worker = group->workers().front();
-    auto sample = SampleWorker(worker);
+    auto sample = env.system.workers().Sample(worker.pid, worker.start_ticks);
     rss_now_ = sample.ok() ? sample->rss_bytes : 0;
     if (sample.ok()) rss_peak_ = std::max(rss_peak_, sample->rss_peak_bytes);
     j["pid"] = worker.pid;
@@ -201,8 +199,8 @@ class MemoryStress : public WorkerGroupFault {
   }
 
  private:
-  Result<uint64_t> Size() {
-    auto info = ReadMemInfo();
+  Result<uint64_t> Size(FileSystem& files) {
+    auto info = ReadMemInfo(files);
     if (!info.ok()) return info.status();
     return CheckMemoryRequest(config_, *info);
   }
@@ -215,9 +213,10 @@ class MemoryStress : public WorkerGroupFault {
 
 }  // namespace
 
-Result<MemInfo> ReadMemInfo() {
-  std::ifstream in("/proc/meminfo");
-  if (!in) return Status::Unavailable("memory_stress: cannot read /proc/meminfo");
+Result<MemInfo> ReadMemInfo(FileSystem& files) {
+  auto text = files.ReadFile("/proc/meminfo", 1 << 20);
+  if (!text.ok()) return Status::Unavailable("memory_stress: cannot read /proc/meminfo");
+  std::istringstream in(*text);
   MemInfo info;
   std::string line;
   while (std::getline(in, line)) {

@@ -44,7 +44,7 @@ struct MemInfo {
   uint64_t total_bytes = 0;      // MemTotal
   uint64_t available_bytes = 0;  // MemAvailable
 };
-Result<MemInfo> ReadMemInfo();
+Result<MemInfo> ReadMemInfo(FileSystem& files);
 
 // Memory memory_stress always leaves: the larger of 128 MiB and 5 % of MemTotal.
 uint64_t MemoryStressMarginBytes(const MemInfo& info);

@@ -11,14 +11,19 @@
 #include "core/fault/fault.h"
 #include "core/sys/system_clock.h"
 #include "core/sys/system_env.h"
+#include "core/sys/system_file_system.h"
 #include "core/sys/system_process_table.h"
+#include "core/sys/system_worker_processes.h"
 #include "faults/common/worker_group.h"
-#include "faults/common/worker_process.h"
 #include "faults/memory_stress/memory_stress.h"
 #include "tests/support/processes.h"
 
 namespace ringfence {
 namespace {
+
+Result<WorkerSample> SampleWorker(const ProcessRef& worker) {
+  return SystemWorkerProcesses().Sample(worker.pid, worker.start_ticks);
+}
 
 constexpr uint64_t kMiB = 1 << 20;
 
@@ -63,7 +68,7 @@ class MemoryStressIntegrationTest : public ::testing::Test {
   }
 
   static ProcessRef Worker(const UndoRecord& undo) {
-    auto refs = *ReadWorkersFile(undo.data["workers_file"].get<std::string>());
+    auto refs = *ReadWorkersFile(SystemFileSystem(), undo.data["workers_file"].get<std::string>());
     return refs.empty() ? ProcessRef{} : refs[0];
   }
 
@@ -113,7 +118,7 @@ TEST_F(MemoryStressIntegrationTest, GrowsAtARateAndLocksWhenAsked) {
 }
 
 TEST_F(MemoryStressIntegrationTest, RefusesMoreThanPhysicalMemoryAndStartsNothing) {
-  auto info = ReadMemInfo();
+  auto info = ReadMemInfo(SystemFileSystem());
   ASSERT_TRUE(info.ok());
   const uint64_t size = info->total_bytes + 4096;
   auto fault = Make({{"size", size}});

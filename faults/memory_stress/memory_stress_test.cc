@@ -1,7 +1,9 @@
 #include <gtest/gtest.h>
 
 #include "core/fault/fault.h"
+#include "core/sys/system_file_system.h"
 #include "faults/memory_stress/memory_stress.h"
+#include "tests/support/fake_env.h"
 
 namespace ringfence {
 namespace {
@@ -85,10 +87,81 @@ TEST(MemoryStressTest, RefusesMoreThanPhysicalMemoryOrAvailableLessTheMargin) {
 }
 
 TEST(MemoryStressTest, ReadsMeminfo) {
-  auto info = ReadMemInfo();
+  auto info = ReadMemInfo(SystemFileSystem());
   ASSERT_TRUE(info.ok()) << info.status().message();
   EXPECT_GT(info->total_bytes, 0u);
   EXPECT_LE(info->available_bytes, info->total_bytes);
+}
+
+// memory_stress driven through the fake Env alone: /proc/meminfo is a file of the fake file
+// system, the worker an entry of the fake process table.
+class MemoryStressFakeEnvTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    system_env_.fake_files().AddDirectory("/run");
+    // 8 GiB, 4 GiB of them available.
+    system_env_.fake_files().AddFile("/proc/meminfo",
+                                     "MemTotal:        8388608 kB\nMemFree:         1048576 kB\n"
+                                     "MemAvailable:    4194304 kB\n");
+  }
+
+  std::unique_ptr<Fault> Create(nlohmann::json params) {
+    FaultStep step;
+    step.name = "hog";
+    step.type = "memory_stress";
+    step.params = std::move(params);
+    return MemoryStressFactory().Create(step, TargetSpec{});
+  }
+
+  testing::FakeEnv system_env_;
+  StopSource stop_;
+  FaultEnv env_{system_env_, stop_, "run1"};
+  Target host_{"local", {}, "host local"};
+};
+
+TEST_F(MemoryStressFakeEnvTest, StartsOneRecordedWorkerForAPercentAndRevertKillsIt) {
+  auto fault = Create({{"percent", 25}});
+  ASSERT_TRUE(fault->Prepare(env_, {host_}).ok());
+  auto undo = fault->PlanUndo(env_, host_);
+  ASSERT_TRUE(undo.ok());
+  const std::string file = undo->data["workers_file"].get<std::string>();
+  EXPECT_TRUE(undo->data["cgroup"].is_null());
+  ASSERT_TRUE(fault->Inject(env_, host_, *undo).ok());
+
+  const auto started = system_env_.fake_workers().started();
+  ASSERT_EQ(started.size(), 1u);
+  EXPECT_EQ(started[0].setup.comm, "ringfence-mem");
+  EXPECT_EQ(started[0].setup.oom_score_adj, 1000);
+  EXPECT_EQ(started[0].setup.cgroup_dir, "");
+  EXPECT_EQ(system_env_.fake_files().Content(file), "5000 500000\n");
+
+  system_env_.fake_workers().SetSample(5000, {0, 512 * kMiB, kGiB, 'S'});
+  const nlohmann::json observed = fault->Observe(env_);
+  EXPECT_EQ(observed["requested_bytes"], kGiB);  // 25 % of MemAvailable
+  EXPECT_EQ(observed["pid"], 5000);
+  EXPECT_EQ(observed["rss_bytes"], 512 * kMiB);
+  EXPECT_EQ(observed["rss_peak_bytes"], kGiB);
+
+  ASSERT_TRUE(MemoryStressFactory().Revert(env_, *undo).ok());
+  EXPECT_EQ(system_env_.fake_processes().signals(),
+            (std::vector<testing::FakeProcessTable::SignalCall>{{5000, 500000, SIGKILL}}));
+  EXPECT_FALSE(system_env_.fake_files().Exists(file));
+  EXPECT_TRUE(MemoryStressFactory().Verify(env_, *undo).verified);
+  // Once gone, the worker holds nothing; the peak stays.
+  const nlohmann::json after = fault->Observe(env_);
+  EXPECT_EQ(after["rss_bytes"], 0);
+  EXPECT_EQ(after["rss_peak_bytes"], kGiB);
+}
+
+TEST_F(MemoryStressFakeEnvTest, RefusesWhatMemAvailableCannotGiveBeforeAnyWorker) {
+  auto fault = Create({{"size", 4 * kGiB}});
+  EXPECT_EQ(fault->Prepare(env_, {host_}).message(),
+            "memory_stress: size 4294967296 bytes is more than MemAvailable (4294967296 bytes) "
+            "less a safety margin of 429496729 bytes");
+  system_env_.fake_files().Fail("/proc/meminfo", ENOENT);
+  EXPECT_EQ(Create({{"size", kGiB}})->Prepare(env_, {host_}).message(),
+            "memory_stress: cannot read /proc/meminfo");
+  EXPECT_TRUE(system_env_.fake_workers().started().empty());
 }
 
 }  // namespace

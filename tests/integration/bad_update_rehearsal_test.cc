@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "core/sys/system_file_system.h"
 #include "demo/demo_command.h"
 #include "demo/demo_fleet.h"
 #include "faults/bad_update/bad_update.h"
@@ -184,7 +185,7 @@ TEST(BadUpdateTest, EveryHostIsRestoredByteForByteAfterTheRollback) {
   SmallFleet fleet(4);
   ASSERT_TRUE(fleet.started().ok()) << fleet.started().message();
   const std::string before = ReadFile(fleet.dir().File("content-0.txt"));
-  auto good_sum = FileChecksum(fleet.dir().File("good.txt"));
+  auto good_sum = FileChecksum(SystemFileSystem(), fleet.dir().File("good.txt"));
   ASSERT_TRUE(good_sum.ok());
   std::string out, err;
   // Two hosts in the canary: both crash, both are rolled back.
@@ -194,7 +195,8 @@ TEST(BadUpdateTest, EveryHostIsRestoredByteForByteAfterTheRollback) {
   EXPECT_EQ(observed["exposed"], 2) << observed.dump();
   EXPECT_EQ(observed["verdict_reason"], "contained");
   for (int i = 0; i < 4; ++i) {
-    auto sum = FileChecksum(fleet.dir().File("content-" + std::to_string(i) + ".txt"));
+    auto sum =
+        FileChecksum(SystemFileSystem(), fleet.dir().File("content-" + std::to_string(i) + ".txt"));
     ASSERT_TRUE(sum.ok());
     EXPECT_EQ(*sum, *good_sum) << "host " << i;
   }

@@ -22,6 +22,7 @@
 #include "core/observe/probe.h"
 #include "core/sys/system_clock.h"
 #include "core/sys/system_env.h"
+#include "core/sys/system_file_system.h"
 #include "core/sys/system_process_table.h"
 #include "core/targets/target_resolver.h"
 #include "faults/bad_update/bad_update.h"
@@ -333,7 +334,8 @@ TEST_F(RevertVerificationTest, StressWorkersLeftRunningAreNotVerified) {
     }
     auto undo = Inject(step, host_);
     ASSERT_TRUE(undo.ok()) << undo.status().message();
-    auto workers = ReadWorkersFile(undo->data["workers_file"].get<std::string>());
+    auto workers =
+        ReadWorkersFile(SystemFileSystem(), undo->data["workers_file"].get<std::string>());
     ASSERT_TRUE(workers.ok());
     ASSERT_FALSE(workers->empty());
     ExpectSabotageCaughtThenRealRevertVerified(
@@ -345,7 +347,7 @@ TEST_F(RevertVerificationTest, BadUpdateHostWithAnotherChecksumIsNotVerified) {
   testing::TempDir dir;
   dir.Write("h1", "good");
   dir.Write("h2", "good");
-  auto sum = FileChecksum(dir.File("h1"));
+  auto sum = FileChecksum(SystemFileSystem(), dir.File("h1"));
   ASSERT_TRUE(sum.ok());
   UndoRecord undo;
   undo.fault_type = "bad_update";

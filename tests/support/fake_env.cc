@@ -4,10 +4,24 @@
 
 namespace ringfence::testing {
 
-FakeEnv::FakeEnv() : processes_(own_processes_), clock_(own_clock_), random_(42) {}
+namespace {
+
+// The table fake workers are added to: the Env's when it is a fake one.
+FakeProcessTable& WorkerTable(ProcessTable& processes, FakeProcessTable& own) {
+  auto* fake = dynamic_cast<FakeProcessTable*>(&processes);
+  return fake != nullptr ? *fake : own;
+}
+
+}  // namespace
+
+FakeEnv::FakeEnv()
+    : processes_(own_processes_), clock_(own_clock_), workers_(own_processes_), random_(42) {}
 
 FakeEnv::FakeEnv(ProcessTable& processes, Clock& clock, uint32_t seed)
-    : processes_(processes), clock_(clock), random_(seed) {}
+    : processes_(processes),
+      clock_(clock),
+      workers_(WorkerTable(processes, own_processes_)),
+      random_(seed) {}
 
 void FakeEnv::OnCommand(CommandHandler handler) {
   std::lock_guard<std::mutex> lock(mu_);

@@ -1,4 +1,4 @@
-#include "faults/common/worker_process.h"
+#include "core/sys/system_worker_processes.h"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -162,31 +162,25 @@ Result<std::vector<std::string>> ReadStatFields(pid_t pid) {
   return fields;
 }
 
-}  // namespace
-
-long ClockTicksPerSecond() {
-  static const long ticks = ::sysconf(_SC_CLK_TCK);
-  return ticks > 0 ? ticks : 100;
-}
-
+// Field 22 of /proc/PID/stat (start time in clock ticks since boot); kNotFound when gone.
 Result<unsigned long long> ReadStartTicks(pid_t pid) {
   auto fields = ReadStatFields(pid);
   if (!fields.ok()) return fields.status();
   return static_cast<unsigned long long>(Number((*fields)[19]));
 }
 
-Result<WorkerSample> SampleWorker(const ProcessRef& ref) {
-  auto fields = ReadStatFields(ref.pid);
+Result<WorkerSample> SampleWorker(pid_t pid, unsigned long long start_ticks) {
+  auto fields = ReadStatFields(pid);
   if (!fields.ok()) return fields.status();
   const auto& f = *fields;
-  const std::string gone = "worker " + std::to_string(ref.pid) + " is gone";
-  if (Number(f[19]) != ref.start_ticks || f[0] == "Z" || f[0] == "X") {
+  const std::string gone = "worker " + std::to_string(pid) + " is gone";
+  if (Number(f[19]) != start_ticks || f[0] == "Z" || f[0] == "X") {
     return Status::NotFound(gone);
   }
   WorkerSample sample;
   sample.state = f[0][0];
   sample.cpu_ticks = Number(f[11]) + Number(f[12]);
-  std::ifstream status("/proc/" + std::to_string(ref.pid) + "/status");
+  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
   std::string line;
   while (std::getline(status, line)) {
     std::istringstream fields_of(line);
@@ -198,8 +192,6 @@ Result<WorkerSample> SampleWorker(const ProcessRef& ref) {
   }
   return sample;
 }
-
-namespace {
 
 // What LaunchChild hands the child: RunChild's arguments.
 struct WorkerStart {
@@ -213,10 +205,8 @@ void StartInChild(const void* start) {
   RunChild(*s->plan, s->body, s->arg);
 }
 
-}  // namespace
-
-Result<ProcessRef> StartWorker(const WorkerSetup& setup, WorkerBody body, const void* arg,
-                               WorkerRecorder& recorder) {
+Result<ProcessInfo> StartWorker(const WorkerSetup& setup, WorkerBody body, const void* arg,
+                                WorkerRecorder& recorder) {
   ChildPlan plan;
   plan.parent = ::getpid();
   std::strncpy(plan.comm, setup.comm.c_str(), sizeof plan.comm - 1);
@@ -262,7 +252,7 @@ Result<ProcessRef> StartWorker(const WorkerSetup& setup, WorkerBody body, const 
 
   ::close(ready[1]);
   ::close(go[0]);
-  auto fail = [&](Status s) -> Result<ProcessRef> {
+  auto fail = [&](Status s) -> Result<ProcessInfo> {
     ::close(ready[0]);
     ::close(go[1]);
     KillAndReap(pid);
@@ -284,7 +274,11 @@ Result<ProcessRef> StartWorker(const WorkerSetup& setup, WorkerBody body, const 
   auto start_ticks = ReadStartTicks(pid);
   if (!start_ticks.ok()) return fail(start_ticks.status());
 
-  ProcessRef ref{pid, *start_ticks, plan.comm};
+  ProcessInfo ref;
+  ref.pid = pid;
+  ref.start_ticks = *start_ticks;
+  ref.name = plan.comm;
+  ref.state = 'S';
   Status recorded = recorder.Record(ref);
   if (!recorded.ok()) return fail(recorded);
 
@@ -299,23 +293,23 @@ Result<ProcessRef> StartWorker(const WorkerSetup& setup, WorkerBody body, const 
   return ref;
 }
 
-Status KillWorker(const ProcessRef& ref, std::chrono::milliseconds timeout) {
+Status KillWorker(pid_t pid, unsigned long long start_ticks, std::chrono::milliseconds timeout) {
   // The pidfd pins the process: once its start time matches, the signal cannot reach a later
   // process that reuses the pid.
-  int fd = ::pidfd_open(ref.pid, 0);
+  int fd = ::pidfd_open(pid, 0);
   if (fd < 0) {
     if (errno == ESRCH) return Status::Ok();
-    return Status::FromErrno(errno, "pidfd_open " + std::to_string(ref.pid));
+    return Status::FromErrno(errno, "pidfd_open " + std::to_string(pid));
   }
-  auto ticks = ReadStartTicks(ref.pid);
-  if (!ticks.ok() || *ticks != ref.start_ticks) {
+  auto ticks = ReadStartTicks(pid);
+  if (!ticks.ok() || *ticks != start_ticks) {
     ::close(fd);
     return Status::Ok();
   }
   if (::pidfd_send_signal(fd, SIGKILL, nullptr, 0) != 0 && errno != ESRCH) {
     int err = errno;
     ::close(fd);
-    return Status::FromErrno(err, "kill -9 " + std::to_string(ref.pid));
+    return Status::FromErrno(err, "kill -9 " + std::to_string(pid));
   }
   struct pollfd p {
     fd, POLLIN, 0
@@ -330,7 +324,7 @@ Status KillWorker(const ProcessRef& ref, std::chrono::milliseconds timeout) {
   }
   if (ready <= 0) {
     ::close(fd);
-    return Status::Timeout("worker " + std::to_string(ref.pid) + " did not exit within " +
+    return Status::Timeout("worker " + std::to_string(pid) + " did not exit within " +
                            std::to_string(timeout.count()) + " ms of SIGKILL");
   }
   // Reaps it when it is our child; ECHILD (another process's worker) is fine.
@@ -338,6 +332,32 @@ Status KillWorker(const ProcessRef& ref, std::chrono::milliseconds timeout) {
   ::waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(fd), &info, WEXITED | WNOHANG);
   ::close(fd);
   return Status::Ok();
+}
+
+class SystemWorkers : public WorkerProcesses {
+ public:
+  Result<ProcessInfo> Start(const WorkerSetup& setup, WorkerBody body, const void* arg,
+                            WorkerRecorder& recorder) override {
+    return StartWorker(setup, body, arg, recorder);
+  }
+  Status Kill(pid_t pid, unsigned long long start_ticks,
+              std::chrono::milliseconds timeout) override {
+    return KillWorker(pid, start_ticks, timeout);
+  }
+  Result<WorkerSample> Sample(pid_t pid, unsigned long long start_ticks) override {
+    return SampleWorker(pid, start_ticks);
+  }
+  long TicksPerSecond() override {
+    static const long ticks = ::sysconf(_SC_CLK_TCK);
+    return ticks > 0 ? ticks : 100;
+  }
+};
+
+}  // namespace
+
+WorkerProcesses& SystemWorkerProcesses() {
+  static SystemWorkers workers;
+  return workers;
 }
 
 }  // namespace ringfence
