@@ -366,6 +366,17 @@ TEST_F(CliSuiteTest, VarFilesFillPlaceholdersBetweenVarAndTheEnvironment) {
   ASSERT_EQ(code, 0) << err;
   EXPECT_EQ(Journal("j.json")["experiment"]["title"], "line-file2-true");
 
+  // YAML (by the name, .yaml or .yml) fills the same way, and its errors name line and column.
+  dir_.Write("v.yaml", "a: yaml\nb: 2\nc: false\n");
+  ASSERT_EQ(Run({"run", "t.json", "--journal", "y.json", "--var-file", "v.yaml"}, &out, &err), 0)
+      << err;
+  EXPECT_EQ(Journal("y.json")["experiment"]["title"], "yaml-2-false");
+  dir_.Write("bad.yml", "a: [1\nb: ok\nc:\n  d: 1\n");
+  EXPECT_EQ(Run({"run", "t.json", "--var-file", "bad.yml"}, &out, &err), 2);
+  EXPECT_EQ(err,
+            "bad.yml:2:2: syntax error: end of sequence flow not found\n"
+            "1 error in --var-file; nothing was run\n");
+
   dir_.Write("bad.json", R"({"a": null})");
   EXPECT_EQ(Run({"run", "t.json", "--var-file", "bad.json"}, &out, &err), 2);
   EXPECT_EQ(err,
