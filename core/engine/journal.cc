@@ -15,6 +15,7 @@
 
 #include "core/base/checked_json.h"
 #include "core/base/input_file.h"
+#include "core/ledger/file_ledger.h"
 
 namespace ringfence {
 
@@ -76,10 +77,13 @@ nlohmann::json JournalJson(const RunReport& report, const Experiment& experiment
       tj["reverted_at"] = OptTime(t.reverted_at);
       tj["inject_ok"] = t.inject_ok;
       tj["revert_ok"] = t.undo ? t.revert_ok : true;
-      // This process reverted it; a watchdog or `recover` that reverts what a dead runner left
-      // says so when it completes the journal (CompleteJournalAfterCrash).
-      tj["reverted_by"] =
-          t.undo && t.revert_ok ? nlohmann::json("runner") : nlohmann::json(nullptr);
+      // This process reverted it, unless a remote host's watchdog had (its verification says
+      // so); a watchdog or `recover` that reverts what a dead runner left says so when it
+      // completes the journal (CompleteJournalAfterCrash).
+      const std::string by = t.verification && !t.verification->reverted_by.empty()
+                                 ? t.verification->reverted_by
+                                 : "runner";
+      tj["reverted_by"] = t.undo && t.revert_ok ? nlohmann::json(by) : nlohmann::json(nullptr);
       if (t.verification) {
         tj["verified"] = t.verification->verified;
         tj["verification"] = t.verification->found;
@@ -415,25 +419,52 @@ Status WriteWithLoggedSamples(const std::string& path, const std::string& events
 }  // namespace
 
 namespace {
+// Who reverted a journal target as `ledger` records it: "" while outstanding, nullopt when the
+// ledger does not hold it (matched by fault name and target, as both records conceal them).
+std::optional<std::string> LedgerRevertedBy(const LedgerContents& ledger,
+                                            const nlohmann::json& undo) {
+  if (!undo.is_object()) return std::nullopt;
+  const nlohmann::json name = undo.value("fault_name", nlohmann::json());
+  const nlohmann::json target = undo.value("target", nlohmann::json());
+  for (const auto& e : ledger.entries) {
+    if (name == e.undo.fault_name && target == e.undo.target) {
+      return e.reverted ? e.reverted_by : std::string();
+    }
+  }
+  return std::nullopt;
+}
+
 // Every target the dead runner had injected and not reverted was left to `by` (the watchdog or
-// `recover`), which reverts from the ledger; the ledger (`ringfence status`) says whether it
-// succeeded.
-void MarkRevertedBy(nlohmann::json& journal, const std::string& by) {
-  if (!journal.contains("faults") || !journal["faults"].is_array()) return;
+// `recover`), which reverts from the ledger; the ledger, when given, says whether it succeeded
+// and who did it. With `only_unknown`, only targets without a `reverted_by` that the ledger
+// records as reverted change.
+// Returns whether anything changed.
+bool MarkRevertedBy(nlohmann::json& journal, const std::string& by, const LedgerContents* ledger,
+                    bool only_unknown) {
+  if (!journal.contains("faults") || !journal["faults"].is_array()) return false;
+  bool changed = false;
   for (auto& fault : journal["faults"]) {
     if (!fault.is_object() || !fault.contains("targets") || !fault["targets"].is_array()) continue;
     for (auto& target : fault["targets"]) {
       if (!target.is_object() || !target.contains("undo")) continue;
       const bool reverted = target.contains("reverted_at") && target["reverted_at"].is_string();
-      if (!reverted) target["reverted_by"] = by;
+      const bool known = target.contains("reverted_by") && target["reverted_by"].is_string();
+      if (reverted || (only_unknown && known)) continue;
+      std::optional<std::string> recorded =
+          ledger ? LedgerRevertedBy(*ledger, target["undo"]) : std::nullopt;
+      if (only_unknown && (!recorded || recorded->empty())) continue;
+      nlohmann::json who = !recorded           ? nlohmann::json(by)
+                           : recorded->empty() ? nlohmann::json(nullptr)
+                                               : nlohmann::json(*recorded);
+      if (target.value("reverted_by", nlohmann::json()) != who) changed = true;
+      target["reverted_by"] = std::move(who);
     }
   }
+  return changed;
 }
-}  // namespace
 
-Status CompleteJournalAfterCrash(const std::string& path, const std::string& run_id,
-                                 const std::string& by, WallTime at) {
-  // Only a checkpoint of this very run is rewritten: whatever else sits at the path is left.
+// The journal of a ledger's run record, read back when it is an incomplete journal of that run.
+Result<nlohmann::json> IncompleteJournalOfRun(const std::string& path, const std::string& run_id) {
   constexpr size_t kMaxCheckpointBytes = 64 << 20;
   Result<std::string> text = ReadInputFile(path, kMaxCheckpointBytes, "journal");
   if (!text.ok()) return text.status();
@@ -444,6 +475,16 @@ Status CompleteJournalAfterCrash(const std::string& path, const std::string& run
   if (!is("incomplete", true) || !is("run_id", run_id)) {
     return Status::InvalidInput(path + ": not an incomplete journal of run " + run_id);
   }
+  return journal;
+}
+}  // namespace
+
+Status CompleteJournalAfterCrash(const std::string& path, const std::string& run_id,
+                                 const std::string& by, WallTime at, const LedgerContents* ledger) {
+  // Only a checkpoint of this very run is rewritten: whatever else sits at the path is left.
+  Result<nlohmann::json> read = IncompleteJournalOfRun(path, run_id);
+  if (!read.ok()) return read.status();
+  nlohmann::json journal = std::move(*read);
   if (journal.contains("completed_after_crash")) {
     return Status::NotFound(path +
                             ": completed already");  // by the watchdog, or an earlier recover
@@ -461,19 +502,42 @@ Status CompleteJournalAfterCrash(const std::string& path, const std::string& run
     return Status::InvalidInput(events + ": not the event log of run " + run_id);
   }
   journal["completed_after_crash"] = {{"by", by}, {"at", FormatRfc3339(at)}};
-  MarkRevertedBy(journal, by);
+  MarkRevertedBy(journal, by, ledger, false);
   return WriteWithLoggedSamples(path, events, std::move(journal), nullptr);
 }
 
-Status CompleteJournalOfRun(const nlohmann::json& run_record, const std::string& by, WallTime at,
-                            std::string* path) {
+namespace {
+// The journal path and run id a ledger's run record names (checked reads).
+Result<std::pair<std::string, std::string>> JournalOfRunRecord(const nlohmann::json& run_record) {
   auto journal = CheckedString(run_record, "journal", "", "");
   auto run_id = CheckedString(run_record, "run_id", "", "");
   if (!journal.ok()) return journal.status();
   if (!run_id.ok()) return run_id.status();
   if (journal->empty() || run_id->empty()) return Status::NotFound("the run names no journal");
-  if (path != nullptr) *path = *journal;
-  return CompleteJournalAfterCrash(*journal, *run_id, by, at);
+  return std::make_pair(*journal, *run_id);
+}
+}  // namespace
+
+Status CompleteJournalOfRun(const nlohmann::json& run_record, const std::string& by, WallTime at,
+                            std::string* path, const LedgerContents* ledger) {
+  auto named = JournalOfRunRecord(run_record);
+  if (!named.ok()) return named.status();
+  if (path != nullptr) *path = named->first;
+  return CompleteJournalAfterCrash(named->first, named->second, by, at, ledger);
+}
+
+Status AddRevertedByToJournal(const LedgerContents& ledger) {
+  auto named = JournalOfRunRecord(ledger.run);
+  if (!named.ok()) return named.status();
+  Result<nlohmann::json> journal = IncompleteJournalOfRun(named->first, named->second);
+  if (!journal.ok()) return journal.status();
+  if (!journal->contains("completed_after_crash")) {
+    return Status::NotFound(named->first + ": not completed yet");
+  }
+  if (!MarkRevertedBy(*journal, "", &ledger, true)) {
+    return Status::NotFound(named->first + ": nothing to add");
+  }
+  return WriteJournal(named->first, *journal);
 }
 
 Status JournalWriter::Finish(nlohmann::json journal) {

@@ -20,6 +20,8 @@
 
 namespace ringfence {
 
+struct LedgerContents;  // core/ledger/file_ledger.h
+
 // The journal: a stable, documented JSON interface (docs/journal.md).
 // 3: who ran it where (`host`, `platform`, `user`, `command_line`), `duration_ms`, and each
 // target's `reverted_by`.
@@ -46,12 +48,22 @@ Status WriteJournal(const std::string& path, const nlohmann::json& journal);
 // when). Refuses (kInvalidInput) anything at `path` that is not an incomplete journal of that
 // run with its event log, so a path read from a ledger cannot make it overwrite another file.
 // kNotFound when it was completed already (once is enough: the watchdog, else `recover`).
+// Each target the dead runner left unreverted gets its `reverted_by` from the run's `ledger`
+// (read after the revert): whoever the ledger says reverted it (`by`, or "host watchdog" for
+// what a remote host's watchdog had reverted), null while it is outstanding; without a ledger,
+// or for a target the ledger does not hold, `by`.
 Status CompleteJournalAfterCrash(const std::string& path, const std::string& run_id,
-                                 const std::string& by, WallTime at);
+                                 const std::string& by, WallTime at,
+                                 const LedgerContents* ledger = nullptr);
 // The same for the journal a ledger's run record names (`journal`, `run_id`; checked reads).
 // kNotFound when the record names none. On success `*path` (when not null) is the journal's.
 Status CompleteJournalOfRun(const nlohmann::json& run_record, const std::string& by, WallTime at,
-                            std::string* path = nullptr);
+                            std::string* path = nullptr, const LedgerContents* ledger = nullptr);
+// After a later revert of a crashed run (`recover` confirming what a host's watchdog did): the
+// journal the ledger's run record names, completed already, gets the `reverted_by` of every
+// target still without one that `ledger` now records as reverted. kNotFound when there is no such
+// journal or nothing to add.
+Status AddRevertedByToJournal(const LedgerContents& ledger);
 
 // Writes the journal while the run goes, so that a runner that dies (SIGKILL included) leaves one:
 //  - `<path>.events`: an append-only log, one JSON object a line — the run's header, every phase

@@ -51,6 +51,9 @@ struct UndoRecord {
 struct Verification {
   bool verified = false;
   std::string found;  // what was looked at and seen, e.g. "pid 42 (sleep) is in state S"
+  // Who brought the state back when it was not the revert just made: "host watchdog" when a
+  // remote host's watchdog had reverted it by itself (its ledger says so); "" otherwise.
+  std::string reverted_by;
   static Verification Reverted(std::string found) { return {true, std::move(found)}; }
   static Verification NotReverted(std::string found) { return {false, std::move(found)}; }
   // Could not check: counts as not reverted.

@@ -18,6 +18,10 @@ namespace ringfence {
 // wrote a reply, so that an exit code other than 0 always means the transport or the binary.
 inline constexpr int kHostProtocolVersion = 1;
 
+// The `reverted_by` of what a host's own watchdog (`ringfence host watchdog`) reverted: in the
+// host's ledger, in a `verify` reply, and from there in the runner's ledger and the journal.
+inline constexpr char kHostWatchdog[] = "host watchdog";
+
 // The readers below take what came over the wire without trusting it: a member of the wrong
 // type is an error naming it (`"pid" is "x", not an integer from 1 to 2147483647`), never an
 // exception. Callers name the host.

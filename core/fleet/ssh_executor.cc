@@ -726,7 +726,9 @@ Status SshExecutor::Revert(const UndoRecord& undo) {
 
 Verification SshExecutor::Verify(const UndoRecord& undo) {
   if (lost_) return Verification::Unknown("host " + host_.name + " is unreachable: " + error_);
-  auto reply = Call("verify", {{"host", host_.name}, {"undo", undo.ToJson()}});
+  nlohmann::json request = {{"host", host_.name}, {"undo", undo.ToJson()}};
+  if (!fleet_.options().secrets.empty()) request["secrets"] = fleet_.options().secrets.ToJson();
+  auto reply = Call("verify", request);
   if (!reply.ok()) {
     return Verification::Unknown("host " + host_.name + ": " + reply.status().message());
   }
@@ -736,7 +738,12 @@ Verification SshExecutor::Verify(const UndoRecord& undo) {
       !found->is_string()) {
     return Verification::Unknown("host " + host_.name + ": a verify reply without verified/found");
   }
-  return {verified->get<bool>(), "on " + host_.name + ": " + found->get<std::string>()};
+  Verification v{verified->get<bool>(), "on " + host_.name + ": " + found->get<std::string>()};
+  const auto by = reply->find("reverted_by");
+  if (v.verified && by != reply->end() && by->is_string() && *by == kHostWatchdog) {
+    v.reverted_by = kHostWatchdog;
+  }
+  return v;
 }
 
 // ---- SshFleet --------------------------------------------------------------------------------

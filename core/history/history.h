@@ -43,6 +43,25 @@ struct HistoryQuery {
   bool summary_fields_only = false;
 };
 
+// What `ringfence history` shows for one experiment (docs/scheduling.md, "Resilience score").
+struct ExperimentSummary {
+  std::string title;
+  int runs = 0;  // runs that ran (passed, failed, aborted, not_steady)
+  int passed = 0;
+  int failed = 0;                   // failed or not_steady: the hypothesis did not hold
+  int aborted = 0;                  // aborted by a guard: the hypothesis did not hold either
+  int errors = 0;                   // error or interrupted: not a run of the hypothesis
+  int skipped = 0;                  // scheduled but not started (overlap, window, …)
+  std::optional<double> pass_rate;  // passed / runs
+  std::optional<int64_t> median_time_to_detect_ms;
+  std::string trend;  // the last 10 runs, oldest first: █ passed, ▁ failed or aborted, · other
+  std::string streak;  // "3 passed", "2 failed" (the latest runs with the same outcome), or ""
+  // The resilience score: 100 × passed / runs, rounded; absent without runs.
+  std::optional<int> score;
+  int64_t last_started_ms = 0;
+  bool operator==(const ExperimentSummary&) const = default;
+};
+
 // The run history. Implementations: SQLite in the state dir (core/history/sqlite_history.h).
 // Every method may be called from any thread; several processes may write at once.
 class RunHistory {
@@ -52,6 +71,11 @@ class RunHistory {
   // the store cannot be written; the caller logs it and goes on.
   virtual Status Record(const RunRecord& record) = 0;
   virtual Result<std::vector<RunRecord>> Query(const HistoryQuery& query) = 0;
+  // The summaries of the runs `query` selects (its title, since_ms and entry; limit and
+  // summary_fields_only do not apply), one per experiment title in order of title: the same as
+  // SummarizeHistory (core/history/history_summary.h) over Query's runs, computed where the runs
+  // are, without reading them all.
+  virtual Result<std::vector<ExperimentSummary>> Summarize(const HistoryQuery& query) = 0;
 };
 
 // The SHA-256 of `bytes`, as 64 lower-case hex digits.

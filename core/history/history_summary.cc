@@ -10,17 +10,21 @@ bool RanTheHypothesis(const std::string& status) {
   return status == "passed" || status == "failed" || status == "aborted" || status == "not_steady";
 }
 
-namespace {
-
 const char* TrendMark(const std::string& status) {
   if (status == "passed") return "█";
   if (RanTheHypothesis(status)) return "▁";
   return "·";
 }
 
-std::string Outcome(const std::string& status) { return status == "passed" ? "passed" : "failed"; }
+std::string StreakText(int count, bool passed) {
+  return std::to_string(count) + (passed ? " passed" : " failed");
+}
 
-}  // namespace
+void SetPassRateAndScore(ExperimentSummary& s) {
+  if (s.runs == 0) return;
+  s.pass_rate = static_cast<double>(s.passed) / s.runs;
+  s.score = static_cast<int>(std::lround(100.0 * s.passed / s.runs));
+}
 
 std::vector<ExperimentSummary> SummarizeHistory(const std::vector<RunRecord>& runs) {
   std::map<std::string, std::vector<const RunRecord*>> by_title;
@@ -48,10 +52,7 @@ std::vector<ExperimentSummary> SummarizeHistory(const std::vector<RunRecord>& ru
       if (r->status == "aborted") ++s.aborted;
       if (r->time_to_detect_ms) detect.push_back(*r->time_to_detect_ms);
     }
-    if (s.runs > 0) {
-      s.pass_rate = static_cast<double>(s.passed) / s.runs;
-      s.score = static_cast<int>(std::lround(100.0 * s.passed / s.runs));
-    }
+    SetPassRateAndScore(s);
     if (!detect.empty()) {
       std::sort(detect.begin(), detect.end());
       const size_t n = detect.size();
@@ -60,10 +61,12 @@ std::vector<ExperimentSummary> SummarizeHistory(const std::vector<RunRecord>& ru
     const size_t first = records.size() > 10 ? records.size() - 10 : 0;
     for (size_t i = first; i < records.size(); ++i) s.trend += TrendMark(records[i]->status);
     if (!ran.empty()) {
-      const std::string last = Outcome(ran.back()->status);
+      const bool last = ran.back()->status == "passed";
       int n = 0;
-      for (auto it = ran.rbegin(); it != ran.rend() && Outcome((*it)->status) == last; ++it) ++n;
-      s.streak = std::to_string(n) + " " + last;
+      for (auto it = ran.rbegin(); it != ran.rend() && ((*it)->status == "passed") == last; ++it) {
+        ++n;
+      }
+      s.streak = StreakText(n, last);
     }
     out.push_back(std::move(s));
   }

@@ -6,6 +6,9 @@
 
 #include <algorithm>
 #include <mutex>
+#include <type_traits>
+
+#include "core/history/history_summary.h"
 
 namespace ringfence {
 
@@ -42,6 +45,12 @@ ALTER TABLE runs ADD COLUMN trigger TEXT NOT NULL DEFAULT 'manual';
 ALTER TABLE runs ADD COLUMN entry TEXT NOT NULL DEFAULT '';
 CREATE INDEX runs_by_start ON runs (started_ms);
 CREATE INDEX runs_by_entry ON runs (entry, started_ms);
+)",
+    // 2 → 3: what `ringfence history` aggregates, read from indexes alone (Summarize): the
+    // counts, the last runs and the streak in start order, the median in detection order.
+    R"(
+CREATE INDEX runs_summary ON runs (title, started_ms, run_id, status, time_to_detect_ms);
+CREATE INDEX runs_by_detect ON runs (title, time_to_detect_ms, status);
 )",
 };
 static_assert(sizeof(kMigrations) / sizeof(kMigrations[0]) + 1 == kHistorySchemaVersion);
@@ -102,18 +111,10 @@ class SqliteHistory : public RunHistory {
             : "SELECT run_id, title, started_ms, ended_ms, status, exit_code, journal, file, "
               "file_hash, reason, time_to_detect_ms, time_to_revert_ms, faults, targets, hosts, "
               "trigger, entry FROM runs WHERE 1";
-    if (q.title) sql += " AND title = ?1";
-    if (q.since_ms) sql += " AND started_ms >= ?2";
-    if (q.entry) sql += " AND entry = ?3";
-    sql += " ORDER BY started_ms DESC, run_id DESC";
+    sql += Filters(q) + " ORDER BY started_ms DESC, run_id DESC";
     if (q.limit > 0) sql += " LIMIT " + std::to_string(q.limit);
-    sqlite3_stmt* stmt = nullptr;
-    if (sqlite3_prepare_v2(db_, sql.c_str(), -1, &stmt, nullptr) != SQLITE_OK) {
-      return Error("prepare");
-    }
-    if (q.title) sqlite3_bind_text(stmt, 1, q.title->c_str(), -1, SQLITE_TRANSIENT);
-    if (q.since_ms) sqlite3_bind_int64(stmt, 2, *q.since_ms);
-    if (q.entry) sqlite3_bind_text(stmt, 3, q.entry->c_str(), -1, SQLITE_TRANSIENT);
+    sqlite3_stmt* stmt = Prepare(sql, q);
+    if (stmt == nullptr) return Error("prepare");
     std::vector<RunRecord> out;
     auto text = [&](int col) {
       const auto* p = sqlite3_column_text(stmt, col);
@@ -156,7 +157,117 @@ class SqliteHistory : public RunHistory {
     return out;
   }
 
+  // SQL does the work, from the indexes of schema 3: one GROUP BY for the counts, then per
+  // experiment the median time to detect (LIMIT/OFFSET in detection order), the last ten runs
+  // and the streak (newest first, read only as far as it goes). The statuses mean what
+  // core/history/history_summary.cc says.
+  Result<std::vector<ExperimentSummary>> Summarize(const HistoryQuery& q) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    const std::string ran = " AND status IN ('passed', 'failed', 'aborted', 'not_steady')";
+    const std::string newest_first = " ORDER BY started_ms DESC, run_id DESC";
+    std::vector<ExperimentSummary> out;
+    std::vector<int64_t> detected;  // per summary: runs that tested it with a time to detect
+    Status st = Rows(
+        "SELECT title, MAX(started_ms), SUM(status = 'skipped'), SUM(status IN ('passed', "
+        "'failed', 'aborted', 'not_steady')), SUM(status = 'passed'), SUM(status IN ('failed', "
+        "'not_steady')), SUM(status = 'aborted'), COUNT(*), SUM(status IN ('passed', 'failed', "
+        "'aborted', 'not_steady') AND time_to_detect_ms IS NOT NULL) FROM runs WHERE 1" +
+            Filters(q) + " GROUP BY title ORDER BY title",
+        q, [&](sqlite3_stmt* s) {
+          ExperimentSummary e;
+          e.title = Text(s, 0);
+          e.last_started_ms = sqlite3_column_int64(s, 1);
+          e.skipped = sqlite3_column_int(s, 2);
+          e.runs = sqlite3_column_int(s, 3);
+          e.passed = sqlite3_column_int(s, 4);
+          e.failed = sqlite3_column_int(s, 5);
+          e.aborted = sqlite3_column_int(s, 6);
+          e.errors = sqlite3_column_int(s, 7) - e.runs - e.skipped;
+          SetPassRateAndScore(e);
+          out.push_back(std::move(e));
+          detected.push_back(sqlite3_column_int64(s, 8));
+        });
+    if (!st.ok()) return st;
+    for (size_t i = 0; i < out.size(); ++i) {
+      ExperimentSummary& e = out[i];
+      HistoryQuery one = q;
+      one.title = e.title;
+      const std::string where = " FROM runs WHERE 1" + Filters(one);
+      if (const int64_t n = detected[i]; n > 0) {
+        std::vector<int64_t> middle;  // the middle one (n odd) or two (n even)
+        st = Rows("SELECT time_to_detect_ms" + where + ran +
+                      " AND time_to_detect_ms IS NOT NULL ORDER BY time_to_detect_ms LIMIT " +
+                      std::to_string(2 - n % 2) + " OFFSET " + std::to_string((n - 1) / 2),
+                  one, [&](sqlite3_stmt* s) { middle.push_back(sqlite3_column_int64(s, 0)); });
+        if (!st.ok()) return st;
+        if (!middle.empty()) {
+          e.median_time_to_detect_ms = middle.size() == 1 ? middle[0] : (middle[0] + middle[1]) / 2;
+        }
+      }
+      std::vector<std::string> last;
+      st = Rows("SELECT status" + where + newest_first + " LIMIT 10", one,
+                [&](sqlite3_stmt* s) { last.push_back(Text(s, 0)); });
+      if (!st.ok()) return st;
+      for (auto it = last.rbegin(); it != last.rend(); ++it) e.trend += TrendMark(*it);
+      if (e.runs == 0) continue;
+      int streak = 0;
+      std::optional<bool> latest;
+      st = Rows("SELECT status = 'passed'" + where + ran + newest_first, one, [&](sqlite3_stmt* s) {
+        const bool passed = sqlite3_column_int(s, 0) != 0;
+        if (!latest) latest = passed;
+        if (passed != *latest) return false;
+        ++streak;
+        return true;
+      });
+      if (!st.ok()) return st;
+      e.streak = StreakText(streak, *latest);
+    }
+    return out;
+  }
+
  private:
+  // The WHERE conditions of `q` (after "WHERE 1"), bound by Prepare as ?1, ?2, ?3.
+  static std::string Filters(const HistoryQuery& q) {
+    std::string sql;
+    if (q.title) sql += " AND title = ?1";
+    if (q.since_ms) sql += " AND started_ms >= ?2";
+    if (q.entry) sql += " AND entry = ?3";
+    return sql;
+  }
+  // `sql` prepared with `q`'s filters bound; nullptr when SQLite refuses it.
+  sqlite3_stmt* Prepare(const std::string& sql, const HistoryQuery& q) {
+    sqlite3_stmt* stmt = nullptr;
+    if (sqlite3_prepare_v2(db_, sql.c_str(), -1, &stmt, nullptr) != SQLITE_OK) return nullptr;
+    if (q.title) sqlite3_bind_text(stmt, 1, q.title->c_str(), -1, SQLITE_TRANSIENT);
+    if (q.since_ms) sqlite3_bind_int64(stmt, 2, *q.since_ms);
+    if (q.entry) sqlite3_bind_text(stmt, 3, q.entry->c_str(), -1, SQLITE_TRANSIENT);
+    return stmt;
+  }
+  // Runs `sql` with `q`'s filters and hands each row to `row`, until it returns false (when it
+  // returns bool at all).
+  template <typename F>
+  Status Rows(const std::string& sql, const HistoryQuery& q, F row) {
+    sqlite3_stmt* stmt = Prepare(sql, q);
+    if (stmt == nullptr) return Error("prepare");
+    int rc;
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+      if constexpr (std::is_same_v<decltype(row(stmt)), bool>) {
+        if (!row(stmt)) {
+          rc = SQLITE_DONE;
+          break;
+        }
+      } else {
+        row(stmt);
+      }
+    }
+    sqlite3_finalize(stmt);
+    return rc == SQLITE_DONE ? Status::Ok() : Error("query");
+  }
+  static std::string Text(sqlite3_stmt* stmt, int col) {
+    const auto* p = sqlite3_column_text(stmt, col);
+    return p ? std::string(reinterpret_cast<const char*>(p)) : std::string();
+  }
+
   Status Error(const std::string& what) {
     return Status::Runtime("history: " + what + ": " + sqlite3_errmsg(db_));
   }

@@ -10,7 +10,7 @@ namespace ringfence {
 // The history database's name in a state dir.
 inline constexpr char kHistoryFileName[] = "history.db";
 // The schema version this build writes; older databases are migrated when opened.
-inline constexpr int kHistorySchemaVersion = 2;
+inline constexpr int kHistorySchemaVersion = 3;
 
 // Opens (creating it, mode 0600) the SQLite history at `path`: WAL journal, a busy timeout of
 // 10 s for concurrent writers, synchronous=FULL so that a committed run survives a crash, and

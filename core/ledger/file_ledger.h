@@ -46,7 +46,7 @@ struct LedgerContents {
     uint64_t id = 0;
     UndoRecord undo;
     bool reverted = false;
-    std::string reverted_by;  // runner | watchdog | recover
+    std::string reverted_by;  // runner | watchdog | host watchdog | recover
   };
   std::vector<Entry> entries;  // intents, in the order they were recorded
   // "line 7: authentication failed: ...", "line 9: /id: found \"x\": expected an unsigned integer"

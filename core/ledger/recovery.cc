@@ -140,7 +140,10 @@ RecoveryReport RecoverRun(const std::string& path, Executor& executor, Clock& cl
                             "; undo by hand: " + e.undo.manual_undo);
       continue;
     }
-    Status marked = (*ledger)->RecordRevertedBy(e.id, by);
+    // A remote host's watchdog that had reverted it already is the one that did.
+    const std::string& who =
+        outcome.verification.reverted_by.empty() ? by : outcome.verification.reverted_by;
+    Status marked = (*ledger)->RecordRevertedBy(e.id, who);
     report.actions.push_back(
         "reverted " + what + " (verified: " + secrets.Conceal(outcome.verification.found) + ")" +
         (marked.ok() ? "" : " (the ledger could not be updated: " + marked.message() + ")"));

@@ -1,8 +1,10 @@
 #include "runner/base/var_file.h"
 
 #include <cmath>
+#include <string_view>
 
 #include "core/base/input_file.h"
+#include "core/import/yaml_document.h"
 #include "core/model/experiment.h"
 #include "core/model/json_document.h"
 
@@ -17,6 +19,16 @@ bool IsPlaceholderName(const std::string& name) {
     if (!start(c) && !(c >= '0' && c <= '9') && c != '-' && c != '.') return false;
   }
   return true;
+}
+
+// YAML by the name (.yaml, .yml); JSON by the name (.json); otherwise by the content: JSON when
+// the first character that is not blank opens an object or an array (or there is none).
+bool IsYamlVarFile(const std::string& path, const std::string& text) {
+  if (IsYamlPath(path)) return true;
+  const std::string_view name(path);
+  if (name.size() >= 5 && name.substr(name.size() - 5) == ".json") return false;
+  const size_t first = text.find_first_not_of(" \t\r\n");
+  return first != std::string::npos && text[first] != '{' && text[first] != '[';
 }
 
 // A value's text as --var would carry it: 5 (not 5.0) for a whole number.
@@ -36,13 +48,21 @@ std::string ValueText(const nlohmann::ordered_json& v) {
 bool ReadVarFile(const std::string& path, std::map<std::string, std::string>& vars,
                  ValidationErrors& errors) {
   InputFileRefusal refusal;
-  Result<std::string> text = ReadInputFile(path, kMaxExperimentBytes, "JSON file", &refusal);
+  Result<std::string> text = ReadInputFile(path, kMaxExperimentBytes,
+                                           IsYamlPath(path) ? "YAML file" : "JSON file", &refusal);
   if (!text.ok()) {
     errors.Add("", refusal.found, refusal.allowed);
     return false;
   }
-  std::optional<nlohmann::ordered_json> doc = ParseJsonDocument(*text, errors);
+  const bool yaml = IsYamlVarFile(path, *text);
+  std::optional<nlohmann::ordered_json> doc =
+      yaml ? ParseYamlDocument(*text, kMaxExperimentDepth, errors)
+           : ParseJsonDocument(*text, errors);
   if (!doc) return false;
+  if (yaml && !doc->is_object()) {
+    errors.Add("", FoundValue(*doc), kVarFileYamlRootAllowed);
+    return false;
+  }
   return ReadVarsObject(*doc, "", vars, errors);
 }
 

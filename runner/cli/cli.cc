@@ -211,8 +211,9 @@ struct RunOptionStorage {
 // A --var-file F: read when the command runs (parsing reads nothing).
 void DeclareVarFile(Declarer& d, std::vector<std::string>& files) {
   d.Repeated("--var-file", "F",
-             "a JSON object of placeholder values (strings, numbers, true/false); --var beats "
-             "it, it beats the environment, a later file beats an earlier one",
+             "a JSON object or a YAML mapping (.yaml, .yml) of placeholder values (strings, "
+             "numbers, true/false); --var beats it, it beats the environment, a later file "
+             "beats an earlier one",
              [&files](const std::string& v) {
                files.push_back(v);
                return std::string();

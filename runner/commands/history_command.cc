@@ -221,6 +221,7 @@ int PrintHistory(const HistoryRequest& request) {
   const std::string state_dir = request.state_dir.empty() ? DefaultStateDir() : request.state_dir;
   const std::string path = (std::filesystem::path(state_dir) / kHistoryFileName).string();
   std::vector<RunRecord> runs;
+  std::vector<ExperimentSummary> summaries;
   std::error_code ec;
   if (std::filesystem::exists(path, ec)) {
     auto history = OpenSqliteHistory(path);
@@ -238,17 +239,26 @@ int PrintHistory(const HistoryRequest& request) {
                            .count();
       q.since_ms = now - ms;
     }
-    // The table needs a few columns of every run; --json and --html show one experiment's runs
-    // in full (--experiment), else the summaries only (docs/scheduling.md).
-    q.summary_fields_only = request.experiment.empty();
-    auto found = (*history)->Query(q);
-    if (!found.ok()) {
-      std::fprintf(stderr, "ringfence history: %s\n", found.status().message().c_str());
-      return 3;
+    // The table and --json of every experiment need only the summaries, aggregated by the
+    // store; --html draws every run, and --experiment shows one experiment's runs in full.
+    if (request.experiment.empty() && request.html.empty()) {
+      auto summarized = (*history)->Summarize(q);
+      if (!summarized.ok()) {
+        std::fprintf(stderr, "ringfence history: %s\n", summarized.status().message().c_str());
+        return 3;
+      }
+      summaries = std::move(*summarized);
+    } else {
+      q.summary_fields_only = request.experiment.empty();
+      auto found = (*history)->Query(q);
+      if (!found.ok()) {
+        std::fprintf(stderr, "ringfence history: %s\n", found.status().message().c_str());
+        return 3;
+      }
+      runs = std::move(*found);
+      summaries = SummarizeHistory(runs);
     }
-    runs = std::move(*found);
   }
-  const auto summaries = SummarizeHistory(runs);
   if (!request.html.empty()) {
     std::string where = "from " + path;
     if (!request.experiment.empty()) where += ", experiment " + request.experiment;

@@ -36,7 +36,9 @@ namespace {
 void CompleteJournalOf(const RunSummary& summary) {
   if (!summary.contents.end.is_null()) return;
   std::string journal;
-  if (CompleteJournalOfRun(summary.contents.run, "recover", SystemClock().Now(), &journal).ok()) {
+  if (CompleteJournalOfRun(summary.contents.run, "recover", SystemClock().Now(), &journal,
+                           &summary.contents)
+          .ok()) {
     std::printf("run %s: journal %s: every guard sample of its event log added\n",
                 summary.run_id.c_str(), journal.c_str());
   }
@@ -116,6 +118,8 @@ int RecoverStateDir(const std::string& state_dir, const std::string& run_id,
       reverted += a.rfind("reverted ", 0) == 0;
     }
     for (const auto& l : report.left) left.push_back("run " + summary->run_id + ": " + l);
+    // The journal of a crashed run, completed before these reverts, learns who did them.
+    if (auto after = ReadLedger(*it); after.ok()) (void)AddRevertedByToJournal(*after);
   }
   for (const auto& l : left) std::fprintf(stderr, "LEFT: %s\n", l.c_str());
   for (const auto& s : skipped) std::fprintf(stderr, "SKIPPED: %s; not acted on\n", s.c_str());

@@ -229,6 +229,14 @@ WatchdogState ReadWatchdogState(const std::string& ledger_path) {
   return st;
 }
 
+// Whether a ledger's intent `recorded` (held concealed) is the one `undo` undoes. The deadline
+// was moved to this host's clock, so the records are compared without it.
+bool SameIntent(UndoRecord recorded, UndoRecord undo, const SecretValues& secrets) {
+  recorded.deadline_ms = 0;
+  undo.deadline_ms = 0;
+  return secrets.Conceal(recorded.ToJson()) == secrets.Conceal(undo.ToJson());
+}
+
 // Writes `text` to `path` (created 0600, never through a symbolic link), replacing what was there.
 Status WriteOwnerOnly(const std::string& path, const std::string& text) {
   int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
@@ -465,13 +473,8 @@ nlohmann::json Revert(const HostOptions& o, const nlohmann::json& request, HostC
   if (::access(path.c_str(), F_OK) == 0) {
     auto ledger = FileLedger::OpenForAppend(path, *secrets);
     if (ledger.ok()) {
-      // The ledger holds the record concealed; so is the one compared.
-      auto key = [&](UndoRecord u) {
-        u.deadline_ms = 0;
-        return secrets->Conceal(u.ToJson());
-      };
       for (const auto& [id, recorded] : (*ledger)->Outstanding()) {
-        if (key(recorded) == key(undo)) {
+        if (SameIntent(recorded, undo, *secrets)) {
           Status marked = (*ledger)->RecordRevertedBy(id, request.value("by", "runner"));
           if (!marked.ok()) return ErrorReply(marked);
         }
@@ -481,14 +484,27 @@ nlohmann::json Revert(const HostOptions& o, const nlohmann::json& request, HostC
   return {{"ok", true}, {"verified", true}, {"found", verification.found}};
 }
 
-// Checks (changes nothing) that the state an undo record undoes is back on this host.
-nlohmann::json Verify(const nlohmann::json& request, HostContext& ctx) {
+// Checks (changes nothing) that the state an undo record undoes is back on this host. When it is
+// and this host's watchdog is the one that reverted it (the run's ledger says so), the reply
+// says `"reverted_by": "host watchdog"`, so that the runner's records tell who did.
+nlohmann::json Verify(const HostOptions& o, const nlohmann::json& request, HostContext& ctx) {
   auto decoded = UndoRecordFromWire(request.value("undo", nlohmann::json::object()));
   if (!decoded.ok()) return ErrorReply(decoded.status());
   UndoRecord undo = std::move(*decoded);
+  auto secrets = RequestSecrets(request);
+  if (!secrets.ok()) return ErrorReply(secrets.status());
   LocalExecutor executor(ctx.env, FaultRegistry::Global(), request.value("host", "local"));
   const Verification v = executor.Verify(undo);
-  return {{"ok", true}, {"verified", v.verified}, {"found", v.found}};
+  nlohmann::json reply = {{"ok", true}, {"verified", v.verified}, {"found", v.found}};
+  if (!v.verified || o.run_id.empty()) return reply;
+  auto contents = ReadLedger(LedgerPath(o.state_dir, o.run_id));
+  if (!contents.ok()) return reply;
+  for (const auto& e : contents->entries) {
+    if (e.reverted && e.reverted_by == kHostWatchdog && SameIntent(e.undo, undo, *secrets)) {
+      reply["reverted_by"] = kHostWatchdog;
+    }
+  }
+  return reply;
 }
 
 nlohmann::json Heartbeat(const HostOptions& o, HostContext& ctx) {
@@ -582,7 +598,7 @@ int RunHostWatchdog(const HostOptions& o) {
   }
   Log("watching " + ledger_path + " (grace " + FormatDuration(o.grace) + ")");
   ctx.env.run_id = o.run_id;
-  LedgerWatchdogEffects effects(ledger_path, secrets, ctx.env, Log);
+  LedgerWatchdogEffects effects(ledger_path, secrets, ctx.env, Log, kHostWatchdog);
   HeartbeatFileLink link(HeartbeatPath(o), SystemClock());
   WatchdogLoop loop({.grace = o.grace,
                      .end_record_finishes = true,
@@ -618,7 +634,7 @@ nlohmann::json Dispatch(const HostOptions& o, const std::string& action,
     if (action == "inject") return Inject(o, request, ctx);
     if (action == "observe") return Observe(request, ctx);
     if (action == "revert") return Revert(o, request, ctx);
-    if (action == "verify") return Verify(request, ctx);
+    if (action == "verify") return Verify(o, request, ctx);
     if (action == "heartbeat") return Heartbeat(o, ctx);
     return End(o, request);
   } catch (const std::exception& e) {

@@ -287,7 +287,8 @@ int RunWatchdog(const std::string& ledger_path, std::chrono::milliseconds grace)
   if (watched.reason.rfind(kRunnerGone, 0) == 0) {
     if (auto contents = ReadLedger(ledger_path); contents.ok()) {
       std::string journal;
-      Status st = CompleteJournalOfRun(contents->run, "watchdog", SystemClock().Now(), &journal);
+      Status st = CompleteJournalOfRun(contents->run, "watchdog", SystemClock().Now(), &journal,
+                                       &*contents);
       if (st.ok()) {
         Log("journal " + journal + ": every guard sample of its event log added");
       } else if (st.code() != StatusCode::kNotFound) {

@@ -97,11 +97,13 @@ int WatchdogLoop::Act(const std::string& reason) {
 
 LedgerWatchdogEffects::LedgerWatchdogEffects(std::string ledger_path, SecretValues secrets,
                                              FaultEnv& env,
-                                             std::function<void(const std::string&)> log)
+                                             std::function<void(const std::string&)> log,
+                                             std::string by)
     : ledger_path_(std::move(ledger_path)),
       secrets_(std::move(secrets)),
       env_(env),
-      log_(std::move(log)) {}
+      log_(std::move(log)),
+      by_(std::move(by)) {}
 
 Result<LedgerContents> LedgerWatchdogEffects::ReadLedger() {
   return ::ringfence::ReadLedger(ledger_path_);
@@ -114,7 +116,7 @@ RecoveryReport LedgerWatchdogEffects::Revert() {
     host = contents->run.value("host", host);
   }
   LocalExecutor executor(env_, FaultRegistry::Global(), host);
-  return RecoverRun(ledger_path_, executor, env_.clock, "watchdog", 3, secrets_);
+  return RecoverRun(ledger_path_, executor, env_.clock, by_, 3, secrets_);
 }
 
 Status LedgerWatchdogEffects::Append(const nlohmann::json& record) {

@@ -107,11 +107,12 @@ class WatchdogLoop {
 
 // The real WatchdogEffects of a ledger file: reads it with ReadLedger, reverts with RecoverRun
 // through a LocalExecutor on `env` (for the run id and host the ledger's run record names),
-// appends through FileLedger::OpenForAppend with `secrets`, logs through `log`.
+// appends through FileLedger::OpenForAppend with `secrets`, logs through `log`. What it reverts
+// is recorded as reverted by `by`: "watchdog" (the runner's), "host watchdog" (a host's).
 class LedgerWatchdogEffects : public WatchdogEffects {
  public:
   LedgerWatchdogEffects(std::string ledger_path, SecretValues secrets, FaultEnv& env,
-                        std::function<void(const std::string&)> log);
+                        std::function<void(const std::string&)> log, std::string by = "watchdog");
   Result<LedgerContents> ReadLedger() override;
   RecoveryReport Revert() override;
   Status Append(const nlohmann::json& record) override;
@@ -122,6 +123,7 @@ class LedgerWatchdogEffects : public WatchdogEffects {
   SecretValues secrets_;
   FaultEnv& env_;
   std::function<void(const std::string&)> log_;
+  std::string by_;
 };
 
 }  // namespace ringfence

@@ -97,6 +97,15 @@ class CliSuiteTest : public ::testing::Test {
     return code;
   }
   json Journal(const std::string& name) { return json::parse(ReadFile(dir_.File(name))); }
+  // A JUnit file as junitparser, a real JUnit consumer, reads it (tests/report/junit_read.py).
+  json JUnit(const std::string& name) {
+    ChildRun run(
+        {"/usr/bin/python3", std::string(RINGFENCE_SOURCE_DIR) + "/tests/report/junit_read.py",
+         dir_.File(name)},
+        dir_.path());
+    EXPECT_EQ(run.Wait(std::chrono::seconds(60)), 0) << run.err();
+    return json::parse(run.out(), nullptr, false);
+  }
   bool Exists(const std::string& name) { return std::filesystem::exists(dir_.File(name)); }
   std::string Lock() { return dir_.File("state") + "/run.lock"; }
 
@@ -251,6 +260,76 @@ TEST_F(CliSuiteTest, InvalidFilesAreReportedFirstAndNothingRuns) {
       << out;
 }
 
+// The gate a CI job sees: one invalid, one failing and one passing file. While any file is
+// invalid nothing runs (exit 2) and the suite's JUnit says why; without it both run and the JUnit
+// file, read back by junitparser (tests/report/junit_read.py), holds one testsuite per run.
+TEST_F(CliSuiteTest, SuiteJUnitOfAnInvalidAFailingAndAPassingFile) {
+  // Each run leaves a mark of its own, so that "nothing ran" is seen from outside.
+  auto marking = [&](const std::string& title, const std::string& mark, const char* probe) {
+    return Doc(title,
+               {{{"type", "probe"},
+                 {"probe",
+                  {{"name", "mark"},
+                   {"type", "command"},
+                   {"argv", {"/bin/sh", "-c", std::string("touch ") + mark + "; " + probe}}}}}})
+        .dump(2);
+  };
+  dir_.Write("a-bad.json", R"({"version": 1, "title": "bad", "guards": []})");
+  dir_.Write("b-fail.json", marking("fails", dir_.File("ran-fail"), "false"));
+  dir_.Write("c-pass.json", marking("passes", dir_.File("ran-pass"), "true"));
+  std::string out, err;
+  EXPECT_EQ(Run({"run", "a-bad.json", "b-fail.json", "c-pass.json", "--journal-dir", "out",
+                 "--junit", "invalid.xml"},
+                &out, &err),
+            2);
+  EXPECT_EQ(err,
+            "a-bad.json: /method: missing: an array of at least one step\n"
+            "1 of 3 experiment files invalid; nothing was run\n");
+  EXPECT_FALSE(Exists("ran-fail"));
+  EXPECT_FALSE(Exists("ran-pass"));
+  EXPECT_FALSE(Exists("out"));
+  EXPECT_FALSE(Exists("state/runs")) << "a ledger was written";
+  json suites = JUnit("invalid.xml");
+  ASSERT_EQ(suites.size(), 3u) << suites;
+  EXPECT_EQ(suites[0]["name"], "a-bad.json");
+  EXPECT_EQ(suites[0]["errors"], 1);
+  EXPECT_EQ(suites[0]["cases"][0]["result"], "error");
+  EXPECT_EQ(suites[0]["cases"][0]["message"], "1 validation error; nothing was run");
+  for (size_t i : {1u, 2u}) {
+    EXPECT_EQ(suites[i]["skipped"], 1) << suites[i];
+    EXPECT_EQ(suites[i]["cases"][0]["result"], "skipped") << suites[i];
+  }
+
+  std::filesystem::remove(dir_.File("a-bad.json"));
+  EXPECT_EQ(
+      Run({"run", "b-fail.json", "c-pass.json", "--journal-dir", "out", "--junit", "suite.xml"},
+          &out, &err),
+      1)
+      << out << err;
+  EXPECT_TRUE(Exists("ran-fail"));
+  EXPECT_TRUE(Exists("ran-pass"));
+  suites = JUnit("suite.xml");
+  ASSERT_EQ(suites.size(), 2u) << suites;
+  const json& failing = suites[0];
+  EXPECT_EQ(failing["name"], "fails");
+  EXPECT_EQ(failing["failures"], 1);
+  EXPECT_EQ(failing["errors"], 0);
+  EXPECT_EQ(failing["properties"]["journal"], "out/b-fail.journal.json");
+  EXPECT_EQ(failing["properties"]["run_id"], Journal("out/b-fail.journal.json")["run_id"]);
+  const auto failed_case = std::find_if(failing["cases"].begin(), failing["cases"].end(),
+                                        [](const json& c) { return c["result"] == "failure"; });
+  ASSERT_NE(failed_case, failing["cases"].end()) << failing;
+  EXPECT_NE((*failed_case)["name"].get<std::string>().find("mark"), std::string::npos)
+      << *failed_case;
+  const json& passing = suites[1];
+  EXPECT_EQ(passing["name"], "passes");
+  EXPECT_EQ(passing["failures"], 0);
+  EXPECT_EQ(passing["errors"], 0);
+  EXPECT_GT(passing["tests"], 0);
+  for (const auto& c : passing["cases"]) EXPECT_EQ(c["result"], "passed") << c;
+  EXPECT_EQ(passing["properties"]["journal"], "out/c-pass.journal.json");
+}
+
 // The lock is taken once, held from the first run to the last (between runs too), and refuses a
 // second suite and a single run meanwhile.
 TEST_F(CliSuiteTest, OneLockForTheWholeSuiteAndASecondSuiteIsRefused) {
@@ -365,6 +444,17 @@ TEST_F(CliSuiteTest, VarFilesFillPlaceholdersBetweenVarAndTheEnvironment) {
   ::unsetenv("c");
   ASSERT_EQ(code, 0) << err;
   EXPECT_EQ(Journal("j.json")["experiment"]["title"], "line-file2-true");
+
+  // YAML (by the name, .yaml or .yml) fills the same way, and its errors name line and column.
+  dir_.Write("v.yaml", "a: yaml\nb: 2\nc: false\n");
+  ASSERT_EQ(Run({"run", "t.json", "--journal", "y.json", "--var-file", "v.yaml"}, &out, &err), 0)
+      << err;
+  EXPECT_EQ(Journal("y.json")["experiment"]["title"], "yaml-2-false");
+  dir_.Write("bad.yml", "a: [1\nb: ok\nc:\n  d: 1\n");
+  EXPECT_EQ(Run({"run", "t.json", "--var-file", "bad.yml"}, &out, &err), 2);
+  EXPECT_EQ(err,
+            "bad.yml:2:2: syntax error: end of sequence flow not found\n"
+            "1 error in --var-file; nothing was run\n");
 
   dir_.Write("bad.json", R"({"a": null})");
   EXPECT_EQ(Run({"run", "t.json", "--var-file", "bad.json"}, &out, &err), 2);

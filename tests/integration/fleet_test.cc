@@ -158,7 +158,7 @@ TEST_F(FleetTest, HostThatStopsAnsweringAbortsTheRunAndRevertsByItself) {
   ASSERT_TRUE(ledger.has_value());
   ASSERT_EQ(ledger->entries.size(), 1u);
   EXPECT_TRUE(ledger->entries[0].reverted);
-  EXPECT_EQ(ledger->entries[0].reverted_by, "watchdog");
+  EXPECT_EQ(ledger->entries[0].reverted_by, "host watchdog");
   nlohmann::json j = Journal();
   EXPECT_EQ(j["status"], "aborted");
   EXPECT_EQ(j["fleet"]["hosts"]["h1"]["state"], "unknown");
@@ -177,7 +177,7 @@ TEST_F(FleetTest, RunnerKilledMidRunEveryHostRevertsByItself) {
     auto ledger = HostLedger(i);
     ASSERT_TRUE(ledger.has_value()) << "host " << i;
     ASSERT_EQ(ledger->entries.size(), 1u) << "host " << i;
-    EXPECT_EQ(ledger->entries[0].reverted_by, "watchdog") << "host " << i;
+    EXPECT_EQ(ledger->entries[0].reverted_by, "host watchdog") << "host " << i;
   }
   EXPECT_TRUE(Eventually([&] { return ProcessesMentioning("host watchdog").empty(); }));
   // The runner's own watchdog never reverts a remote entry here (it is not its host's pid)...
@@ -195,6 +195,24 @@ TEST_F(FleetTest, RunnerKilledMidRunEveryHostRevertsByItself) {
   ASSERT_TRUE(contents.ok());
   EXPECT_TRUE(contents->Outstanding().empty());
   EXPECT_EQ(Stopped(), 0u);
+  // Who reverted them is the hosts' watchdogs, not recover: the runner's ledger, the journal and
+  // the report's revert proof say so.
+  for (const auto& e : contents->entries)
+    EXPECT_EQ(e.reverted_by, "host watchdog") << e.undo.target;
+  const nlohmann::json j = Journal();
+  ASSERT_EQ(j["faults"][0]["targets"].size(), 3u) << j.dump(2);
+  for (const auto& t : j["faults"][0]["targets"]) EXPECT_EQ(t["reverted_by"], "host watchdog") << t;
+  ChildRun report(
+      {RINGFENCE_BINARY, "report", dir_.File("journal.json"), "--html", dir_.File("r.html")},
+      dir_.path());
+  ASSERT_EQ(report.Wait(std::chrono::seconds(30)), 0) << report.err();
+  const std::string html = ReadFile(dir_.File("r.html"));
+  size_t rows = 0;
+  for (size_t at = html.find("<td>host watchdog</td>"); at != std::string::npos;
+       at = html.find("<td>host watchdog</td>", at + 1)) {
+    ++rows;
+  }
+  EXPECT_EQ(rows, 3u);
 }
 
 TEST_F(FleetTest, HostKeyMismatchIsRefused) {

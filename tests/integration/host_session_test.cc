@@ -129,7 +129,7 @@ TEST_F(HostSessionProcessTest, EofRevertsNothingTheWatchdogStillJudges) {
   auto contents = ReadLedger(ledgers[0]);
   ASSERT_TRUE(contents.ok());
   ASSERT_EQ(contents->entries.size(), 1u);
-  EXPECT_EQ(contents->entries[0].reverted_by, "watchdog");
+  EXPECT_EQ(contents->entries[0].reverted_by, "host watchdog");
 }
 
 TEST_F(HostSessionProcessTest, ABegunSessionThatHearsNothingExitsByItself) {

@@ -543,7 +543,7 @@ TEST_F(LiveRunTest, HostSideLedgerConcealsAndItsWatchdogRevertsWithTheSecret) {
   auto contents = ReadLedger(ledgers[0]);
   ASSERT_TRUE(contents.ok());
   ASSERT_EQ(contents->entries.size(), 1u);
-  EXPECT_EQ(contents->entries[0].reverted_by, "watchdog");
+  EXPECT_EQ(contents->entries[0].reverted_by, "host watchdog");
   EXPECT_EQ(contents->entries[0].undo.manual_undo,
             dir_.File("restart.sh") + " " + dir_.File("restarted-[redacted:api_token]"));
   const std::string everything = Everything();

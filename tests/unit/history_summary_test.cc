@@ -1,8 +1,12 @@
 // The history's summaries and the resilience score (docs/scheduling.md, "Resilience score").
 
+#include <random>
+
 #include <gtest/gtest.h>
 
 #include "core/history/history_summary.h"
+#include "core/history/sqlite_history.h"
+#include "tests/support/processes.h"
 
 namespace ringfence {
 namespace {
@@ -51,6 +55,50 @@ TEST(HistorySummary, TrendShowsTheLastTen) {
   const auto s = SummarizeHistory(runs);
   EXPECT_EQ(s[0].trend, "██████████");
   EXPECT_EQ(s[0].streak, "10 passed");
+}
+
+// The store's own aggregation (SqliteHistory::Summarize, SQL) says exactly what SummarizeHistory
+// says of the same runs read back: every status, ties in start time, missing times to detect,
+// even and odd counts, and the query's filters.
+TEST(HistorySummary, TheStoresAggregationEqualsSummarizingItsRuns) {
+  testing::TempDir dir;
+  auto history = OpenSqliteHistory(dir.File("history.db"));
+  ASSERT_TRUE(history.ok()) << history.status().message();
+  std::mt19937 random(7);
+  const std::vector<std::string> statuses = {"passed",     "passed", "failed",      "aborted",
+                                             "not_steady", "error",  "interrupted", "skipped"};
+  for (int i = 0; i < 600; ++i) {
+    const std::string title = "exp-" + std::to_string(random() % 7);
+    // Some titles only pass, some only skip; starts collide on purpose (ties by run id).
+    std::string status = statuses[random() % statuses.size()];
+    if (title == "exp-5") status = "passed";
+    if (title == "exp-6") status = "skipped";
+    std::optional<int64_t> detect;
+    if (random() % 3 != 0) detect = static_cast<int64_t>(random() % 5000);
+    RunRecord r = Rec(title, static_cast<int64_t>(random() % 200), status, detect);
+    r.run_id = "run-" + std::to_string(i);
+    r.entry = random() % 2 ? "nightly" : "";
+    ASSERT_TRUE((*history)->Record(r).ok());
+  }
+  auto same = [&](HistoryQuery q) {
+    q.summary_fields_only = true;
+    auto runs = (*history)->Query(q);
+    auto aggregated = (*history)->Summarize(q);
+    ASSERT_TRUE(runs.ok() && aggregated.ok());
+    const auto expected = SummarizeHistory(*runs);
+    ASSERT_EQ(aggregated->size(), expected.size());
+    for (size_t i = 0; i < expected.size(); ++i) {
+      const ExperimentSummary& a = (*aggregated)[i];
+      const ExperimentSummary& e = expected[i];
+      EXPECT_TRUE(a == e) << e.title << ": " << a.runs << " " << a.passed << " " << a.errors << " "
+                          << a.skipped << " " << a.trend << " " << a.streak;
+    }
+  };
+  same({});
+  same({.title = "exp-2"});
+  same({.since_ms = 150});
+  same({.entry = "nightly"});
+  same({.title = "nobody"});
 }
 
 }  // namespace

@@ -60,6 +60,19 @@ TEST(SuiteTest, FoldersStandForTheirSortedJsonFiles) {
                                               ": a folder with no *.json experiment files"}));
 }
 
+// Each case's text written to `name` is refused with exactly its errors, and nothing is set.
+void ExpectRefused(TempDir& dir, const std::string& name,
+                   const std::vector<std::pair<std::string, std::vector<std::string>>>& cases) {
+  for (const auto& [text, expected] : cases) {
+    dir.Write(name, text);
+    std::map<std::string, std::string> untouched = {{"k", "v"}};
+    ValidationErrors e;
+    EXPECT_FALSE(ReadVarFile(dir.File(name), untouched, e)) << text;
+    EXPECT_EQ(e.Format(name), expected) << text;
+    EXPECT_EQ(untouched, (std::map<std::string, std::string>{{"k", "v"}}));
+  }
+}
+
 TEST(SuiteTest, VarFiles) {
   TempDir dir;
   dir.Write("v.json", R"({"port": 8080, "ratio": 0.25, "on": false, "name": "web", "big": 1e3})");
@@ -81,14 +94,46 @@ TEST(SuiteTest, VarFiles) {
         "'-' or '.'"}},
       {R"({"a": 1, "a": 2})", {"v.json: /a: duplicate key: each key at most once in an object"}},
   };
-  for (const auto& [text, expected] : cases) {
-    dir.Write("v.json", text);
-    std::map<std::string, std::string> untouched = {{"k", "v"}};
-    ValidationErrors e;
-    EXPECT_FALSE(ReadVarFile(dir.File("v.json"), untouched, e)) << text;
-    EXPECT_EQ(e.Format("v.json"), expected) << text;
-    EXPECT_EQ(untouched, (std::map<std::string, std::string>{{"k", "v"}}));
+  ExpectRefused(dir, "v.json", cases);
+}
+
+TEST(SuiteTest, VarFilesInYaml) {
+  TempDir dir;
+  const std::string yaml = "port: 8080\nratio: 0.25\non: false\nname: web\nquoted: \"007\"\n";
+  const std::map<std::string, std::string> expected = {
+      {"port", "8080"}, {"ratio", "0.25"}, {"on", "false"}, {"name", "web"}, {"quoted", "007"}};
+  // By the name (.yaml, .yml) and, for any other name, by the content.
+  for (const std::string name : {"v.yaml", "v.YML", "vars"}) {
+    dir.Write(name, yaml);
+    std::map<std::string, std::string> vars;
+    ValidationErrors errors;
+    ASSERT_TRUE(ReadVarFile(dir.File(name), vars, errors)) << name;
+    EXPECT_EQ(vars, expected) << name;
   }
+  // JSON content under a name that is neither is still JSON (its errors are JSON's).
+  dir.Write("vars", R"({"port": 8080})");
+  std::map<std::string, std::string> vars;
+  ValidationErrors errors;
+  ASSERT_TRUE(ReadVarFile(dir.File("vars"), vars, errors));
+  EXPECT_EQ(vars, (std::map<std::string, std::string>{{"port", "8080"}}));
+
+  const std::vector<std::pair<std::string, std::vector<std::string>>> cases = {
+      {"- 1\n- 2\n", {"v.yaml: /: [1,2]: a YAML mapping of placeholder names and their values"}},
+      {"a:\n  b: 1\nc: ~\n",
+       {"v.yaml: /a: {\"b\":1}: a string, a number, true or false",
+        "v.yaml: /c: null: a string, a number, true or false"}},
+      {"a: 1\na: 2\n", {"v.yaml: /a: duplicate key: each key at most once in an object"}},
+      {"a: [1, 2\nb: 3\n", {"v.yaml:2:2: syntax error: end of sequence flow not found"}},
+      {"a: &x 1\nb: *x\n", {"v.yaml:1:4: an anchor: YAML without anchors and aliases"}},
+      {"", {"v.yaml: /: empty file: a YAML mapping"}},
+  };
+  ExpectRefused(dir, "v.yaml", cases);
+  ValidationErrors missing;
+  EXPECT_FALSE(ReadVarFile(dir.File("none.yml"), vars, missing));
+  EXPECT_EQ(missing.Format("none.yml"),
+            (std::vector<std::string>{
+                "none.yml: /: cannot read the file (No such file or directory): a readable YAML "
+                "file"}));
 }
 
 TEST(SuiteTest, SuiteFileResolvesPathsAndLayersVars) {
