@@ -74,14 +74,13 @@ TEST(ParseTcpTableTest, ReadsIpv4AndIpv6LinesAndMapsV4MappedAddresses) {
   EXPECT_EQ((*four)[1].inode, 12u);
   EXPECT_TRUE((*four)[1].remote.loopback());
 
-  const std::string tcp6 =
-      std::string(kHeader6) +
-      Line4("00000000000000000000000001000000:C350", "00000000000000000000000001000000:1538",
-            "01", 21) +
-      Line4("0000000000000000FFFF00000100007F:C351", "0000000000000000FFFF00000100007F:1F90",
-            "01", 22) +
-      Line4("00000000000000000000000000000000:1F90", "00000000000000000000000000000000:0000",
-            "0A", 23);
+  const std::string tcp6 = std::string(kHeader6) +
+                           Line4("00000000000000000000000001000000:C350",
+                                 "00000000000000000000000001000000:1538", "01", 21) +
+                           Line4("0000000000000000FFFF00000100007F:C351",
+                                 "0000000000000000FFFF00000100007F:1F90", "01", 22) +
+                           Line4("00000000000000000000000000000000:1F90",
+                                 "00000000000000000000000000000000:0000", "0A", 23);
   auto six = ParseTcpTable(tcp6, true);
   ASSERT_TRUE(six.ok()) << six.status().message();
   ASSERT_EQ(six->size(), 3u);
@@ -125,9 +124,9 @@ TEST(DiscoverDependenciesTest, GroupsOutboundConnectionsAndSkipsAcceptedOnes) {
   processes.Add(300, "redis-server");
   FakeClock clock;
   StopSource stop;
-  auto result = DiscoverDependencies(
-      {100}, {std::chrono::milliseconds(1000), std::chrono::milliseconds(250)}, sockets,
-      processes, clock, stop);
+  auto result =
+      DiscoverDependencies({100}, {std::chrono::milliseconds(1000), std::chrono::milliseconds(250)},
+                           sockets, processes, clock, stop);
   ASSERT_TRUE(result.ok()) << result.status().message();
   EXPECT_EQ(result->samples, 5);
   ASSERT_EQ(result->dependencies.size(), 2u);
@@ -160,10 +159,10 @@ TEST(DiscoverDependenciesTest, ConnectionsOpenedAndClosedDuringTheWindowAreCount
   FakeProcessTable processes;
   FakeClock clock;
   StopSource stop;
-  auto result = DiscoverDependencies(
-      {SampledSocketTable::kService},
-      {std::chrono::milliseconds(400), std::chrono::milliseconds(100)}, sockets, processes, clock,
-      stop);
+  auto result =
+      DiscoverDependencies({SampledSocketTable::kService},
+                           {std::chrono::milliseconds(400), std::chrono::milliseconds(100)},
+                           sockets, processes, clock, stop);
   ASSERT_TRUE(result.ok()) << result.status().message();
   EXPECT_EQ(result->samples, 5);
   ASSERT_EQ(result->dependencies.size(), 1u);
