@@ -12,6 +12,7 @@
 #include "runner/history_command.h"
 #include "runner/host_command.h"
 #include "runner/init_command.h"
+#include "runner/map_command.h"
 #include "runner/report_command.h"
 #include "runner/schedule_commands.h"
 #include "runner/scheduler.h"
@@ -37,6 +38,7 @@ struct CommandLine {
   std::map<std::string, std::string> vars;  // validate --var
   std::vector<std::string> files;           // validate FILE...
   SuiteOptions suite;                       // run FILE... and suite FILE: the suite options
+  MapRequest map;                           // map FILE and its options (its `run` from `run`)
   std::vector<std::string> var_files;       // validate --var-file
   bool templates = false;                   // validate --templates
   bool json = false;                        // faults --json, status --json

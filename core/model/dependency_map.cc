@@ -77,7 +77,8 @@ std::optional<MapEndpoint> ParseEndpoint(const std::string& text) {
     in_addr a{};
     if (inet_pton(AF_INET, e.address.c_str(), &a) != 1) return std::nullopt;
   }
-  if (port.empty() || port.size() > 5 || port.find_first_not_of("0123456789") != std::string::npos) {
+  if (port.empty() || port.size() > 5 ||
+      port.find_first_not_of("0123456789") != std::string::npos) {
     return std::nullopt;
   }
   e.port = std::stoi(port);
@@ -140,7 +141,9 @@ class MapReader {
             out.discover_window = *d;
           }},
          {"dependencies", true, kDependenciesAllowed,
-          [&](const json& v, const std::string& p) { dependencies_ = {v, p}; }}},
+          [&](const json& v, const std::string& p) {
+            dependencies_ = {v, p};
+          }}},
         errors_);
     // Dependencies after the service, whatever the key order: they are compared with it.
     if (dependencies_.second.empty()) return;
@@ -314,8 +317,8 @@ class MapReader {
         if (*kind == MapFaultKindName(k.kind)) decl = &k;
       }
       const bool fits = decl != nullptr &&
-                        std::find(possible.begin(), possible.end(),
-                                  MapFaultKindName(decl->kind)) != possible.end();
+                        std::find(possible.begin(), possible.end(), MapFaultKindName(decl->kind)) !=
+                            possible.end();
       if (!fits) {
         std::string why;
         if (decl != nullptr && decl->kind == MapFaultKind::kKill) {
@@ -348,9 +351,8 @@ class MapReader {
          }}};
     for (const auto& key : decl->passed) {
       // Checked by the fault's own declaration when the cell is validated.
-      fields.push_back({key, false, "", [&params, key](const json& x, const std::string&) {
-                          params[key] = x;
-                        }});
+      fields.push_back(
+          {key, false, "", [&params, key](const json& x, const std::string&) { params[key] = x; }});
     }
     ReadObjectFields(v, p, fields, errors_);
     params_[p] = params;

@@ -105,9 +105,9 @@ TEST(DependencyMapTest, LatencyOnAProcessDependency) {
 TEST(DependencyMapTest, NoSlo) {
   auto map = ValidMap();
   map["service"]["slos"] = nlohmann::json::array();
-  EXPECT_EQ(Errors(map), std::vector<std::string>{
-                             "map.json: /service/slos: []: an array of 1 to 20 guards (the "
-                             "service's SLOs, docs/guards.md)"});
+  EXPECT_EQ(Errors(map),
+            std::vector<std::string>{"map.json: /service/slos: []: an array of 1 to 20 guards (the "
+                                     "service's SLOs, docs/guards.md)"});
   map["service"].erase("slos");
   EXPECT_EQ(Errors(map), std::vector<std::string>{
                              "map.json: /service/slos: missing: an array of 1 to 20 guards (the "
@@ -155,20 +155,18 @@ TEST(DependencyMapTest, ErrorsTheExperimentLoaderFindsPointIntoTheMap) {
           "\"127.0.0.1:5432\" or \"[::1]:5432\" (names are not resolved)"}));
   map["dependencies"][0]["faults"][2].erase("pid");
   map["dependencies"][1]["endpoint"] = "127.0.0.1:6379";
-  EXPECT_EQ(
-      Errors(map),
-      (std::vector<std::string>{
-          "map.json: /dependencies/0/faults/0/delay: \"2h\": a duration such as \"250ms\", "
-          "\"30s\", \"2m\" (from 0s to 1m)",
-          "map.json: /service/slos/0/condition/most: unknown key: one of min, max, "
-          "min_vs_baseline, max_vs_baseline",
-          "map.json: /dependencies/0/faults/1/action: \"block\": one of drop, reject"}));
+  EXPECT_EQ(Errors(map),
+            (std::vector<std::string>{
+                "map.json: /dependencies/0/faults/0/delay: \"2h\": a duration such as \"250ms\", "
+                "\"30s\", \"2m\" (from 0s to 1m)",
+                "map.json: /service/slos/0/condition/most: unknown key: one of min, max, "
+                "min_vs_baseline, max_vs_baseline",
+                "map.json: /dependencies/0/faults/1/action: \"block\": one of drop, reject"}));
 }
 
 TEST(DependencyMapTest, TheDocumentItself) {
   EXPECT_EQ(Errors(nlohmann::json::array()),
-            std::vector<std::string>{
-                "map.json: /: []: a dependency map (docs/dependency-map.md)"});
+            std::vector<std::string>{"map.json: /: []: a dependency map (docs/dependency-map.md)"});
   auto map = ValidMap();
   map["extra"] = 1;
   map["dependencies"][1]["name"] = "db";
