@@ -107,10 +107,10 @@ CellResult ClassifyCell(const json& journal, bool recovered) {
     cell.detail = *cell.breached_slo + " breached: " + StringOr(abort, "reason");
   }
 
-  const json& guards = journal.is_object() && journal.contains("guards") &&
-                               journal["guards"].is_array()
-                           ? journal["guards"]
-                           : empty;
+  const json& guards =
+      journal.is_object() && journal.contains("guards") && journal["guards"].is_array()
+          ? journal["guards"]
+          : empty;
   for (const auto& g : guards) {
     if (!g.is_object()) continue;
     std::optional<double> reference;
@@ -119,8 +119,10 @@ CellResult ClassifyCell(const json& journal, bool recovered) {
     } else {
       reference = Mean(g.value("baseline_samples", json::array()));
     }
+    // The values before the fault (the reference when the guard measured no baseline) and
+    // while it was active.
     json before = json::array();
-    std::optional<double> worst;
+    std::vector<double> during;
     const json samples = g.value("samples", json::array());
     for (const auto& s : samples.is_array() ? samples : empty) {
       if (!s.is_object() || !s.contains("value") || !s["value"].is_number()) continue;
@@ -128,15 +130,17 @@ CellResult ClassifyCell(const json& journal, bool recovered) {
       if (!at) continue;
       if (*at < *injected) {
         before.push_back(s);
-        continue;
+      } else if (!reverted || *at <= *reverted) {
+        during.push_back(s["value"].get<double>());
       }
-      if (reverted && *at > *reverted) continue;
-      const double v = s["value"].get<double>();
+    }
+    if (!reference) reference = Mean(before);
+    std::optional<double> worst;
+    for (double v : during) {
       if (!worst || (reference && std::fabs(v - *reference) > std::fabs(*worst - *reference))) {
         worst = v;
       }
     }
-    if (!reference) reference = Mean(before);
     if (!reference || !worst) continue;
     const double change =
         *reference == 0 ? *worst - *reference : (*worst - *reference) / std::fabs(*reference);
@@ -150,9 +154,9 @@ CellResult ClassifyCell(const json& journal, bool recovered) {
   } else if (cell.outcome != CellOutcome::kBroken) {
     cell.outcome = cell.moves.empty() ? CellOutcome::kNoImpact : CellOutcome::kDegraded;
     for (const auto& m : cell.moves) {
-      cell.detail += std::string(cell.detail.empty() ? "" : "; ") + m.slo + " " +
-                     Number(m.worst) + " against " + Number(m.reference) + " (" +
-                     (m.change >= 0 ? "+" : "") + Number(m.change * 100) + "%)";
+      cell.detail += std::string(cell.detail.empty() ? "" : "; ") + m.slo + " " + Number(m.worst) +
+                     " against " + Number(m.reference) + " (" + (m.change >= 0 ? "+" : "") +
+                     Number(m.change * 100) + "%)";
     }
   }
   return cell;

@@ -288,8 +288,8 @@ int RunMapCommand(const MapRequest& request) {
   // Per dependency: the verdict against `expect`.
   json dependencies = json::array();
   bool mismatch = false;
-  std::printf("\n%-16s %-14s %-14s %-14s %-8s %-8s\n", "dependency", "latency", "partition",
-              "kill", "verdict", "expect");
+  std::printf("\n%-16s %-14s %-14s %-14s %-8s %-8s\n", "dependency", "latency", "partition", "kill",
+              "verdict", "expect");
   for (const auto& dep : map->dependencies) {
     std::vector<CellResult> own;
     std::map<std::string, std::string> by_fault;

@@ -398,11 +398,14 @@ class MapReader {
     }
     step["params"] = params;
     step["duration"] = FormatDuration(fault.duration);
+    // The SLOs are watched for a while before the fault: their reference for "degraded".
+    step["start_after"] = FormatDuration(kCellLeadIn);
     doc["steady_state"] = ojson(steady_state_.is_null() ? json::array() : steady_state_);
     doc["method"] = ojson::array({step});
     if (fault.kind == MapFaultKind::kKill) {
       // A kill is over at once; the SLOs are watched for the fault's duration after it.
-      doc["method"].push_back({{"type", "wait"}, {"duration", FormatDuration(fault.duration)}});
+      doc["method"].push_back(
+          {{"type", "wait"}, {"duration", FormatDuration(kCellLeadIn + fault.duration)}});
     }
     doc["guards"] = ojson(slos_);
     doc["rollbacks"] = ojson::array();

@@ -76,6 +76,8 @@ struct MapLoadOptions {
 };
 
 inline constexpr size_t kMaxMapDependencies = 100;
+// How long a cell watches the SLOs before it injects (the fault step's start_after).
+inline constexpr Duration kCellLeadIn = std::chrono::seconds(3);
 
 // Reads and validates a map file ("-" reads standard input). On failure `errors` holds every
 // problem at once (the texts of docs/dependency-map.md, with JSON pointers into the map file:

@@ -48,7 +48,7 @@ class CliMapTest : public ::testing::Test {
   // Starts a peer process; returns the ports it listens on.
   std::vector<int> Peer(const std::string& name, int listeners, const std::vector<int>& connect) {
     const std::string file = dir_.File(name + ".ports");
-    std::vector<std::string> argv = {"/usr/bin/python3", "-c", kPeers, file, name,
+    std::vector<std::string> argv = {"/usr/bin/python3",       "-c", kPeers, file, name,
                                      std::to_string(listeners)};
     for (int p : connect) argv.push_back(std::to_string(p));
     EXPECT_GT(children_.Spawn(argv), 0);

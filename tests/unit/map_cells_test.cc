@@ -11,8 +11,9 @@ using json = nlohmann::json;
 // baseline of `baseline` and samples before, during and after the fault.
 json Journal(double baseline, double during, const json& abort = nullptr) {
   return {{"status", abort.is_null() ? "passed" : "aborted"},
-          {"faults", {{{"injected_at", "2026-12-07T10:00:10.000Z"},
-                       {"reverted_at", "2026-12-07T10:00:20.000Z"}}}},
+          {"faults",
+           {{{"injected_at", "2026-12-07T10:00:10.000Z"},
+             {"reverted_at", "2026-12-07T10:00:20.000Z"}}}},
           {"abort", abort},
           {"guards",
            {{{"name", "p99"},
@@ -36,9 +37,8 @@ TEST(MapCellsTest, NoImpactDegradedBrokenNotRecovered) {
   EXPECT_DOUBLE_EQ(slower.moves[0].change, 5.0);
   EXPECT_EQ(slower.detail, "p99 60 against 10 (+500%)");
 
-  const json abort = {{"guard", "success"},
-                      {"reason", "0.5 < 0.99"},
-                      {"sampled_at", "2026-12-07T10:00:11.500Z"}};
+  const json abort = {
+      {"guard", "success"}, {"reason", "0.5 < 0.99"}, {"sampled_at", "2026-12-07T10:00:11.500Z"}};
   auto broken = ClassifyCell(Journal(10, 10, abort), true);
   EXPECT_EQ(broken.outcome, CellOutcome::kBroken);
   EXPECT_EQ(broken.breached_slo, "success");
@@ -53,16 +53,18 @@ TEST(MapCellsTest, AReferenceFromTheSamplesBeforeTheFault) {
   auto& guard = journal["guards"][0];
   guard["baseline"] = nullptr;
   guard["samples"][0]["value"] = 1.0;
-  guard["samples"][1]["value"] = 0.5;
+  guard["samples"][1]["value"] = 0.95;  // the first sample of the fault moved little,
+  guard["samples"][2]["value"] = 0.5;   // the second much
   auto cell = ClassifyCell(journal, true);
   EXPECT_EQ(cell.outcome, CellOutcome::kDegraded);
   EXPECT_DOUBLE_EQ(cell.moves[0].reference, 1.0);
+  EXPECT_DOUBLE_EQ(cell.moves[0].worst, 0.5);
   EXPECT_DOUBLE_EQ(cell.moves[0].change, -0.5);
 }
 
 TEST(MapCellsTest, ACellThatWasNotInjectedWasNotRun) {
-  auto cell = ClassifyCell({{"status", "not_steady"}, {"reason", "steady state before not met"}},
-                           true);
+  auto cell =
+      ClassifyCell({{"status", "not_steady"}, {"reason", "steady state before not met"}}, true);
   EXPECT_EQ(cell.outcome, CellOutcome::kNotRun);
   EXPECT_EQ(cell.detail, "not injected: steady state before not met");
   EXPECT_EQ(ClassifyCell("not an object", true).outcome, CellOutcome::kNotRun);
