@@ -639,6 +639,10 @@ void DeclareMap(Declarer& d) {
           "where the map's result goes (JSON); each cell's run journal is written beside it as "
           "F-without-.json.DEPENDENCY-FAULT.journal.json",
           Into(line.map.journal), "ringfence-map.json");
+  d.Value("--report", "F",
+          "write the heatmap of the map (dependencies × faults, verdicts, undeclared "
+          "dependencies) to F at its end (one self-contained page)",
+          Into(line.map.report_html));
   d.Value("--state-dir", "D", "where ledgers and the lock live (made 0700)",
           Into(line.run.state_dir), kDefaultStateDirText);
   d.Flag("--allow-concurrent", line.run.allow_concurrent,

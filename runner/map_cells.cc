@@ -23,23 +23,24 @@ std::optional<WallTime> TimeOf(const json& object, const char* key) {
   return ParseRfc3339(text);
 }
 
-std::optional<double> Mean(const json& samples) {
+// The median of the samples' values: one slow sample (a loaded host) does not move it.
+std::optional<double> Median(const json& samples) {
   if (!samples.is_array()) return std::nullopt;
-  double sum = 0;
-  int n = 0;
+  std::vector<double> values;
   for (const auto& s : samples) {
     if (s.is_object() && s.contains("value") && s["value"].is_number()) {
-      sum += s["value"].get<double>();
-      ++n;
+      values.push_back(s["value"].get<double>());
     }
   }
-  if (n == 0) return std::nullopt;
-  return sum / n;
+  if (values.empty()) return std::nullopt;
+  std::sort(values.begin(), values.end());
+  return values[values.size() / 2];
 }
 
+// Three significant digits, without an exponent for what people read ("1940", not "1.94e+03").
 std::string Number(double v) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.3g", v);
+  char buf[48];
+  std::snprintf(buf, sizeof buf, std::fabs(v) >= 100 ? "%.0f" : "%.3g", v);
   return buf;
 }
 
@@ -117,7 +118,7 @@ CellResult ClassifyCell(const json& journal, bool recovered) {
     if (g.contains("baseline") && g["baseline"].is_number()) {
       reference = g["baseline"].get<double>();
     } else {
-      reference = Mean(g.value("baseline_samples", json::array()));
+      reference = Median(g.value("baseline_samples", json::array()));
     }
     // The values before the fault (the reference when the guard measured no baseline) and
     // while it was active.
@@ -134,7 +135,7 @@ CellResult ClassifyCell(const json& journal, bool recovered) {
         during.push_back(s["value"].get<double>());
       }
     }
-    if (!reference) reference = Mean(before);
+    if (!reference) reference = Median(before);
     std::optional<double> worst;
     for (double v : during) {
       if (!worst || (reference && std::fabs(v - *reference) > std::fabs(*worst - *reference))) {

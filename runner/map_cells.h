@@ -17,7 +17,8 @@ enum class CellOutcome { kNoImpact, kDegraded, kBroken, kNotRecovered, kNotRun }
 std::string CellOutcomeName(CellOutcome outcome);  // "no impact", "degraded", ...
 
 // An SLO that moved during the fault: its worst value against its reference (the baseline the
-// guard measured, or the mean of its samples before the fault).
+// guard measured, else the median of its baseline samples, else of its samples before the
+// fault).
 struct SloMove {
   std::string slo;
   double reference = 0;

@@ -19,6 +19,7 @@
 #include "core/sys/system_env.h"
 #include "core/sys/system_process_table.h"
 #include "core/targets/target_resolver.h"
+#include "report/map_report.h"
 #include "report/report_files.h"
 #include "runner/experiment_runner.h"
 #include "runner/map_cells.h"
@@ -110,6 +111,12 @@ int RunMapCommand(const MapRequest& request) {
     for (const auto& line : errors.Format(request.file)) std::fprintf(stderr, "%s\n", line.c_str());
     std::fprintf(stderr, "ringfence map: %zu error(s); nothing was run\n", errors.size());
     return 2;
+  }
+  if (!request.report_html.empty()) {
+    if (Status s = CheckReportPath("--report", request.report_html); !s.ok()) {
+      std::fprintf(stderr, "ringfence map: %s; nothing was run\n", s.message().c_str());
+      return 2;
+    }
   }
   auto first = CellExperiment(map->cells.front());
   if (!first) {
@@ -243,12 +250,15 @@ int RunMapCommand(const MapRequest& request) {
     json journal = json::object();
     if (outcome.journal_written) {
       if (auto text = ReadInputFile(run.journal, 64 << 20); text.ok()) {
-        if (auto parsed = ParseUntrustedJson(*text); parsed.ok()) journal = *parsed;
+        if (auto parsed = ParseUntrustedJson(*text); parsed.ok() && parsed->is_object()) {
+          journal = *parsed;
+        }
       }
     }
     bool recovered = code != 4;
     auto experiment = CellExperiment(cell);
-    if (recovered && experiment && journal.value("status", "") != "not_steady") {
+    if (recovered && experiment &&
+        !(journal.is_object() && journal.value("status", "") == "not_steady")) {
       recovered = WaitForSteadyState(*probes, *experiment, fault.settle, SystemClock());
     }
     CellResult result = ClassifyCell(journal, recovered);
@@ -334,6 +344,14 @@ int RunMapCommand(const MapRequest& request) {
     if (worst_exit == 0) worst_exit = 3;
   } else {
     std::printf("map journal: %s\n", request.journal.c_str());
+  }
+  if (!request.report_html.empty()) {
+    if (Status s = WriteMapHeatmap(result, request.report_html); !s.ok()) {
+      std::fprintf(stderr, "ringfence map: --report: %s\n", s.message().c_str());
+      if (worst_exit == 0) worst_exit = 3;
+    } else {
+      std::printf("map heatmap: %s\n", request.report_html.c_str());
+    }
   }
   if (worst_exit != 0) return worst_exit;
   const bool not_recovered = !cells.empty() && cells.back().outcome == CellOutcome::kNotRecovered;

@@ -70,8 +70,7 @@ std::optional<DependencySpec> ParseDependencySpec(const std::string& text, std::
   if (inet_pton(AF_INET, spec.address.c_str(), &a) != 1) return std::nullopt;
   const std::string port = host_port.substr(colon + 1);
   auto [ptr, ec] = std::from_chars(port.data(), port.data() + port.size(), spec.port);
-  if (ec != std::errc() || ptr != port.data() + port.size() || spec.port < 1 ||
-      spec.port > 65535) {
+  if (ec != std::errc() || ptr != port.data() + port.size() || spec.port < 1 || spec.port > 65535) {
     return std::nullopt;
   }
   error.clear();

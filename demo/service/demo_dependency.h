@@ -13,7 +13,7 @@ namespace ringfence::demo {
 // timeout and falls back at once (graceful degradation).
 enum class DependencyMode { kHard, kSoft, kTimeout };
 
-inline constexpr std::chrono::milliseconds kSoftFallback{20};
+inline constexpr std::chrono::milliseconds kSoftFallback{50};
 inline constexpr std::chrono::milliseconds kDefaultDependencyTimeout{1000};
 // A connection is reused (HTTP keep-alive) for at most this long, so that a redirect installed
 // for new connections (the latency fault's) reaches the calls soon.

@@ -22,7 +22,7 @@ constexpr const char* kUsage =
     "  --work-ms MS    CPU time spent by GET /work (0..10000, default 2)\n"
     "  --depends NAME=http://IPv4:PORT/PATH:MODE\n"
     "                  GET /work calls it first; MODE hard (fails with it: 503), soft (falls\n"
-    "                  back on a 20 ms slower path) or timeout=MSms (gives up after MS ms and\n"
+    "                  back on a 50 ms slower path) or timeout=MSms (gives up after MS ms and\n"
     "                  falls back at once); repeatable, called in order\n";
 
 std::optional<int> ParseIntIn(std::string_view text, int lo, int hi) {

@@ -27,8 +27,8 @@ class MapTopologyTest : public ::testing::Test {
  protected:
   void SetUp() override {
     for (int port : {18201, 18202, 18203, 18204}) {
-      pids_[port] = children_.Spawn({RINGFENCE_DEMO_SERVICE_BINARY, "--port",
-                                     std::to_string(port)});
+      pids_[port] =
+          children_.Spawn({RINGFENCE_DEMO_SERVICE_BINARY, "--port", std::to_string(port)});
     }
     for (int port : {18201, 18202, 18203, 18204}) ASSERT_TRUE(Up(port)) << port;
     frontend_ = children_.Spawn({RINGFENCE_DEMO_SERVICE_BINARY, "--port", "18200", "--depends",
@@ -42,8 +42,8 @@ class MapTopologyTest : public ::testing::Test {
   // The service answers /health (through curl, as a user would check).
   bool Up(int port) {
     return Eventually([&] {
-      ChildRun curl({"/usr/bin/curl", "-sf", "-o", "/dev/null", "http://127.0.0.1:" + std::to_string(port) +
-                                                         "/health"},
+      ChildRun curl({"/usr/bin/curl", "-sf", "-o", "/dev/null",
+                     "http://127.0.0.1:" + std::to_string(port) + "/health"},
                     dir_.path());
       return curl.Wait() == 0;
     });
@@ -51,7 +51,7 @@ class MapTopologyTest : public ::testing::Test {
 
   int Map(const std::string& file, json& result) {
     ChildRun run({RINGFENCE_BINARY, "map", file, "--journal", dir_.File("map.json"), "--state-dir",
-                  dir_.File("state")},
+                  dir_.File("state"), "--report", dir_.File("map.html")},
                  dir_.path());
     const int code = run.Wait(std::chrono::seconds(110));
     out_ = run.out();
@@ -100,6 +100,24 @@ TEST_F(MapTopologyTest, TheShippedMapComesOutExactly) {
   EXPECT_EQ(result["discovery"]["undeclared"][0]["endpoint"], "127.0.0.1:18204");
   EXPECT_EQ(result["discovery"]["undeclared"][0]["listener"]["pid"], pids_[18204]);
   EXPECT_TRUE(result["stopped"].is_null());
+  // The heatmap, as headless Chromium builds it: one row per dependency, its cells' outcomes.
+  TempDir profile;
+  ChildRun chromium(
+      {"/usr/bin/chromium", "--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run",
+       "--disable-background-networking", "--disable-component-update",
+       "--user-data-dir=" + profile.path(), "--dump-dom", "file://" + dir_.File("map.html")},
+      dir_.path());
+  ASSERT_EQ(chromium.Wait(std::chrono::seconds(60)), 0) << chromium.err();
+  const std::string dom = chromium.out();
+  EXPECT_NE(dom.find("data-verdict=\"passed\">AS EXPECTED"), std::string::npos) << dom;
+  EXPECT_NE(dom.find("<tr data-dependency=\"cache\"><th>cache<br><small>127.0.0.1:18202</small>"
+                     "</th><td class=\"cell o-degraded\" data-outcome=\"degraded\">"),
+            std::string::npos)
+      << dom;
+  EXPECT_NE(dom.find("<li><b>undeclared dependency</b> 127.0.0.1:18204: listener pid " +
+                     std::to_string(pids_[18204])),
+            std::string::npos)
+      << dom;
   // Every cell reverted: each cell's journal says so.
   for (const auto& d : result["dependencies"]) {
     for (const auto& c : d["cells"]) {
