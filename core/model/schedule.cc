@@ -8,6 +8,7 @@
 #include "core/base/input_file.h"
 #include "core/base/json_fields.h"
 #include "core/model/experiment.h"
+#include "core/model/object_fields.h"
 
 namespace ringfence {
 
@@ -31,34 +32,17 @@ namespace {
 using json = nlohmann::json;
 
 // Allowed texts (docs/scheduling.md).
-constexpr char kNameAllowed[] = "a name of letters, digits, \"-\", \"_\" and \".\" (at most 64)";
+constexpr const char* kNameAllowed = kPlainNameAllowed;
 constexpr char kCalendarAllowed[] = "a systemd calendar expression such as \"Mon..Fri 10:00\"";
 constexpr char kZoneAllowed[] = "a time zone of the tz database, such as \"Europe/Berlin\"";
 constexpr char kEntriesAllowed[] = "an array of 1 to 1000 entries";
 
 std::string Child(const std::string& pointer, const std::string& key) {
-  return pointer + "/" + JsonPointerToken(key);
+  return ChildPointer(pointer, key);
 }
-std::string Child(const std::string& pointer, size_t index) {
-  return pointer + "/" + std::to_string(index);
-}
+std::string Child(const std::string& pointer, size_t index) { return ChildPointer(pointer, index); }
 
-bool ValidName(const std::string& name) {
-  if (name.empty() || name.size() > 64) return false;
-  for (char c : name) {
-    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_' && c != '.') {
-      return false;
-    }
-  }
-  return name[0] != '.';
-}
-
-struct Field {
-  std::string key;
-  bool required;
-  std::string missing_allowed;
-  std::function<void(const json&, const std::string&)> read;
-};
+using Field = ObjectField;
 
 class ScheduleReader {
  public:
@@ -118,25 +102,7 @@ class ScheduleReader {
 
   void ReadObject(const json& object, const std::string& pointer,
                   const std::vector<Field>& fields) {
-    if (!object.is_object()) return Error(pointer, object, "an object");
-    std::vector<std::string> keys;
-    for (const auto& f : fields) keys.push_back(f.key);
-    for (const auto& f : fields) {
-      if (f.required && !object.contains(f.key)) {
-        errors_.Add(Child(pointer, f.key), kFoundMissing, f.missing_allowed);
-      }
-    }
-    for (const auto& [key, value] : object.items()) {
-      const Field* field = nullptr;
-      for (const auto& f : fields) {
-        if (f.key == key) field = &f;
-      }
-      if (field == nullptr) {
-        errors_.Add(Child(pointer, key), kFoundUnknownKey, OneOf(keys));
-      } else {
-        field->read(value, Child(pointer, key));
-      }
-    }
+    ReadObjectFields(object, pointer, fields, errors_);
   }
 
   std::optional<TimeZone> Zone(const json& v, const std::string& p) {
@@ -284,7 +250,7 @@ class ScheduleReader {
     ReadObject(v, p,
                {{"name", true, kNameAllowed,
                  [&](const json& x, const std::string& xp) {
-                   if (!x.is_string() || !ValidName(x.get<std::string>()))
+                   if (!x.is_string() || !IsPlainName(x.get<std::string>()))
                      return Error(xp, x, kNameAllowed);
                    entry.name = x.get<std::string>();
                  }},

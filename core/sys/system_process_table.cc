@@ -230,6 +230,44 @@ class SystemProcessTable : public ProcessTable {
   }
 };
 
+class SystemSocketTable : public SocketTable {
+ public:
+  Result<std::vector<uint64_t>> SocketInodes(pid_t pid) override {
+    const std::string fd_dir = ProcPath(pid, "fd");
+    DIR* dir = opendir(fd_dir.c_str());
+    if (dir == nullptr) return Status::FromErrno(errno, fd_dir);
+    std::vector<uint64_t> inodes;
+    constexpr std::string_view kPrefix = "socket:[";
+    while (dirent* entry = readdir(dir)) {
+      if (entry->d_name[0] == '.') continue;
+      char link[64];
+      const std::string path = fd_dir + "/" + entry->d_name;
+      // A descriptor closed between readdir and readlink is simply no longer there.
+      const ssize_t n = readlink(path.c_str(), link, sizeof link - 1);
+      if (n <= 0) continue;
+      const std::string_view target(link, static_cast<size_t>(n));
+      if (target.substr(0, kPrefix.size()) != kPrefix || target.back() != ']') continue;
+      const std::string digits(target.substr(kPrefix.size(), target.size() - kPrefix.size() - 1));
+      char* end = nullptr;
+      errno = 0;
+      const unsigned long long inode = std::strtoull(digits.c_str(), &end, 10);
+      if (errno == 0 && end != digits.c_str() && *end == '\0') inodes.push_back(inode);
+    }
+    closedir(dir);
+    return inodes;
+  }
+
+  Result<std::string> TcpTableText(pid_t pid, bool ipv6) override {
+    auto text = ReadProcFile(ProcPath(pid, ipv6 ? "net/tcp6" : "net/tcp"));
+    // A kernel without IPv6 has no tcp6 table: no IPv6 sockets, not an error.
+    if (!text.ok() && ipv6 && text.status().code() == StatusCode::kNotFound &&
+        access(ProcPath(pid, "").c_str(), F_OK) == 0) {
+      return std::string();
+    }
+    return text;
+  }
+};
+
 }  // namespace
 
 Result<ProcStat> ParseProcStat(std::string_view text) {
@@ -270,6 +308,10 @@ Result<ProcStat> ParseProcStat(std::string_view text) {
 
 std::unique_ptr<ProcessTable> MakeSystemProcessTable() {
   return std::make_unique<SystemProcessTable>();
+}
+
+std::unique_ptr<SocketTable> MakeSystemSocketTable() {
+  return std::make_unique<SystemSocketTable>();
 }
 
 }  // namespace ringfence

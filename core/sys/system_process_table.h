@@ -7,6 +7,7 @@
 #include <string_view>
 
 #include "core/base/process_table.h"
+#include "core/base/socket_table.h"
 #include "core/base/status.h"
 
 namespace ringfence {
@@ -15,6 +16,9 @@ namespace ringfence {
 // never reach a process that reused the pid). Kernel threads are invisible to List() and Get().
 // Thread-safe.
 std::unique_ptr<ProcessTable> MakeSystemProcessTable();
+
+// The real socket table of this host: /proc/PID/fd and /proc/PID/net/tcp{,6}. Thread-safe.
+std::unique_ptr<SocketTable> MakeSystemSocketTable();
 
 // The fields of one /proc/PID/stat line that the process table uses. The line is parsed from
 // its LAST ')' because comm (field 2) may itself contain spaces and ')'.

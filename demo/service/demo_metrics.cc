@@ -64,6 +64,16 @@ struct DemoMetrics::Families {
           .Help("Content files rejected (a record with too few fields); the previous content stays")
           .Register(registry)
           .Add({});
+  prometheus::Family<prometheus::Counter>& dependency_calls =
+      prometheus::BuildCounter()
+          .Name("demo_dependency_calls_total")
+          .Help("Calls of /work to its dependencies, by dependency and result (ok, error, timeout)")
+          .Register(registry);
+  prometheus::Family<prometheus::Counter>& fallbacks =
+      prometheus::BuildCounter()
+          .Name("demo_dependency_fallbacks_total")
+          .Help("Failed calls to a soft or timeout dependency that /work fell back from")
+          .Register(registry);
 };
 
 DemoMetrics::DemoMetrics() : families_(std::make_unique<Families>()) {
@@ -93,6 +103,21 @@ void DemoMetrics::SetHealthy(bool healthy) { families_->healthy.Set(healthy ? 1 
 void DemoMetrics::CountContentLoad() { families_->content_loads.Increment(); }
 
 void DemoMetrics::CountContentReject() { families_->content_rejects.Increment(); }
+
+void DemoMetrics::AddDependency(const std::string& name) {
+  for (const char* result : {"ok", "error", "timeout"}) {
+    families_->dependency_calls.Add({{"dependency", name}, {"result", result}});
+  }
+  families_->fallbacks.Add({{"dependency", name}});
+}
+
+void DemoMetrics::CountDependencyCall(const std::string& name, const std::string& result) {
+  families_->dependency_calls.Add({{"dependency", name}, {"result", result}}).Increment();
+}
+
+void DemoMetrics::CountFallback(const std::string& name) {
+  families_->fallbacks.Add({{"dependency", name}}).Increment();
+}
 
 std::string DemoMetrics::Serialize() const {
   return prometheus::TextSerializer().Serialize(families_->registry.Collect());

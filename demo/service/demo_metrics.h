@@ -19,6 +19,12 @@ class DemoMetrics {
   void SetHealthy(bool healthy);
   void CountContentLoad();
   void CountContentReject();  // a content file rejected for a record with too few fields
+  // The dependencies of /work (--depends): demo_dependency_calls_total by dependency and result
+  // (ok, error, timeout) and demo_dependency_fallbacks_total by dependency. AddDependency makes
+  // its series exist at zero; call it before serving.
+  void AddDependency(const std::string& name);
+  void CountDependencyCall(const std::string& name, const std::string& result);
+  void CountFallback(const std::string& name);
 
   // Prometheus text exposition format (version 0.0.4).
   std::string Serialize() const;

@@ -84,7 +84,12 @@ struct Reply {
 class DemoServer {
  public:
   explicit DemoServer(const DemoServerOptions& options)
-      : options_(options), acceptor_(ctx_), signals_(ctx_, SIGTERM, SIGINT, SIGHUP) {}
+      : options_(options), acceptor_(ctx_), signals_(ctx_, SIGTERM, SIGINT, SIGHUP) {
+    for (const auto& spec : options.depends) {
+      dependencies_.push_back(std::make_unique<DependencyClient>(spec));
+      metrics_.AddDependency(spec.name);
+    }
+  }
 
   int Run();
   Reply Handle(const http::request<http::string_body>& request);
@@ -99,6 +104,10 @@ class DemoServer {
   void AwaitSignal();
   void Accept();
   Reply Health();
+  // Calls every dependency; the 503 of a failed hard one, or nullopt (fallbacks taken).
+  std::optional<Reply> CallDependencies();
+  // Keeps a connection to each dependency open while the service runs.
+  void KeepConnections();
 
   DemoServerOptions options_;
   asio::io_context ctx_;
@@ -108,6 +117,8 @@ class DemoServer {
   std::atomic<bool> healthy_{true};
   std::atomic<int> latency_ms_{0};
   std::atomic<size_t> records_{0};
+  std::vector<std::unique_ptr<DependencyClient>> dependencies_;
+  std::atomic<bool> stopping_{false};
 };
 
 // One keep-alive connection: read a request, answer it (after the injected latency), repeat.
@@ -247,6 +258,32 @@ Reply DemoServer::Health() {
           body.dump() + "\n", true};
 }
 
+std::optional<Reply> DemoServer::CallDependencies() {
+  for (const auto& dependency : dependencies_) {
+    const DependencySpec& spec = dependency->spec();
+    const std::string result = dependency->Call();
+    metrics_.CountDependencyCall(spec.name, result);
+    if (result == "ok") continue;
+    if (spec.mode == DependencyMode::kHard) {
+      return Reply{http::status::service_unavailable, "text/plain",
+                   "dependency " + spec.name + ": " + result + "\n", true};
+    }
+    metrics_.CountFallback(spec.name);
+    // A soft dependency's fallback is the slower path (the cache's: ask the database instead).
+    if (spec.mode == DependencyMode::kSoft) std::this_thread::sleep_for(kSoftFallback);
+  }
+  return std::nullopt;
+}
+
+void DemoServer::KeepConnections() {
+  while (!stopping_.load()) {
+    for (const auto& dependency : dependencies_) dependency->Connect(std::chrono::seconds(10));
+    for (int i = 0; i < 10 && !stopping_.load(); ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+  }
+}
+
 Reply DemoServer::Handle(const http::request<http::string_body>& request) {
   std::string_view target = request.target();
   size_t question = target.find('?');
@@ -260,6 +297,7 @@ Reply DemoServer::Handle(const http::request<http::string_body>& request) {
 
   if (path == "/health" && get) return Health();
   if (path == "/work" && get) {
+    if (auto failed = CallDependencies()) return *failed;
     BurnCpu(options_.work_ms);
     if (!healthy_) return {http::status::internal_server_error, "text/plain", "unhealthy\n", true};
     return {http::status::ok, "text/plain", "done\n", true};
@@ -315,9 +353,13 @@ int DemoServer::Run() {
 
   AwaitSignal();
   Accept();
+  std::thread keeper;
+  if (!dependencies_.empty()) keeper = std::thread([this] { KeepConnections(); });
   std::thread second_io_thread([this] { ctx_.run(); });
   ctx_.run();
   second_io_thread.join();
+  stopping_ = true;
+  if (keeper.joinable()) keeper.join();
   spdlog::info("stopped");
   return 0;
 }

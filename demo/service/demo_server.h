@@ -1,6 +1,9 @@
 #pragma once
 
 #include <string>
+#include <vector>
+
+#include "demo/service/demo_dependency.h"
 
 namespace ringfence::demo {
 
@@ -10,6 +13,8 @@ struct DemoServerOptions {
   std::string fleet_id;
   int fields = 20;  // fields per content record
   int work_ms = 2;  // CPU time spent by GET /work
+  // Called by every GET /work, in order (--depends; docs/demo.md, "The topology").
+  std::vector<DependencySpec> depends;
 };
 
 // Loads the content, serves HTTP on 127.0.0.1:port with two io threads until SIGTERM or SIGINT,

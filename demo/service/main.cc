@@ -14,12 +14,16 @@ namespace {
 
 constexpr const char* kUsage =
     "usage: ringfence-demo-service --port P [--content FILE] [--fleet-id ID] [--fields N] "
-    "[--work-ms MS]\n"
+    "[--work-ms MS] [--depends NAME=URL:MODE]...\n"
     "  --port P        listen on 127.0.0.1:P (1..65535, required)\n"
     "  --content FILE  content records to serve; reloaded on SIGHUP\n"
     "  --fleet-id ID   reported by /health (default \"\")\n"
     "  --fields N      fields per content record (1..4096, default 20)\n"
-    "  --work-ms MS    CPU time spent by GET /work (0..10000, default 2)\n";
+    "  --work-ms MS    CPU time spent by GET /work (0..10000, default 2)\n"
+    "  --depends NAME=http://IPv4:PORT/PATH:MODE\n"
+    "                  GET /work calls it first; MODE hard (fails with it: 503), soft (falls\n"
+    "                  back on a 50 ms slower path) or timeout=MSms (gives up after MS ms and\n"
+    "                  falls back at once); repeatable, called in order\n";
 
 std::optional<int> ParseIntIn(std::string_view text, int lo, int hi) {
   int value = 0;
@@ -47,7 +51,7 @@ int main(int argc, char** argv) {
       return 0;
     }
     if (flag != "--port" && flag != "--content" && flag != "--fleet-id" && flag != "--fields" &&
-        flag != "--work-ms") {
+        flag != "--work-ms" && flag != "--depends") {
       return UsageError("unknown flag: " + std::string(flag));
     }
     if (i + 1 >= argc) return UsageError(std::string(flag) + " needs a value");
@@ -57,6 +61,11 @@ int main(int argc, char** argv) {
       if (!port) return UsageError("--port: not a port number: " + std::string(value));
       options.port = *port;
       has_port = true;
+    } else if (flag == "--depends") {
+      std::string error;
+      auto spec = ringfence::demo::ParseDependencySpec(std::string(value), error);
+      if (!spec) return UsageError("--depends: " + error);
+      options.depends.push_back(*spec);
     } else if (flag == "--content") {
       options.content_file = value;
     } else if (flag == "--fleet-id") {

@@ -630,6 +630,32 @@ void DeclareSuite(Declarer& d) {
   });
 }
 
+void DeclareMap(Declarer& d) {
+  CommandLine& line = d.line();
+  auto files = std::make_shared<std::vector<std::string>>();
+  d.Positional("FILE", "FILE", *files, "the dependency map (docs/dependency-map.md)");
+  d.Flag("--dry-run", line.map.dry_run,
+         "validate the map, find the service's processes and (discover) its dependencies in "
+         "use, print the cells in order and exit; nothing is injected");
+  d.Value("--journal", "F",
+          "where the map's result goes (JSON); each cell's run journal is written beside it as "
+          "F-without-.json.DEPENDENCY-FAULT.journal.json",
+          Into(line.map.journal), "ringfence-map.json");
+  d.Value("--report", "F",
+          "write the heatmap of the map (dependencies × faults, verdicts, undeclared "
+          "dependencies) to F at its end (one self-contained page)",
+          Into(line.map.report_html));
+  d.Value("--state-dir", "D", "where ledgers and the lock live (made 0700)",
+          Into(line.run.state_dir), kDefaultStateDirText);
+  d.Flag("--allow-concurrent", line.run.allow_concurrent,
+         "do not take the state directory's lock (runs side by side on purpose)");
+  d.Finally([&d, &line, files] {
+    if (files->size() != 1) return d.Fail("expected exactly one map FILE");
+    line.map.file = (*files)[0];
+    line.run.progress = StderrIsTerminal();
+  });
+}
+
 void DeclareStatus(Declarer& d) {
   DeclareStateDir(d);
   d.Flag("--json", d.line().json,
@@ -820,6 +846,11 @@ void DeclareHelp(Declarer& d);
 
 int CmdRun(const CommandLine& line) { return RunFilesCommand(line.suite, line.run); }
 int CmdSuite(const CommandLine& line) { return RunSuiteFileCommand(line.suite, line.run); }
+int CmdMap(const CommandLine& line) {
+  MapRequest map = line.map;
+  map.run = line.run;
+  return RunMapCommand(map);
+}
 int CmdSchedule(const CommandLine& line) { return RunScheduleCommand(line.schedule); }
 int CmdScheduler(const CommandLine& line) { return RunScheduler(line.scheduler); }
 int CmdHistory(const CommandLine& line) { return PrintHistory(line.history); }
@@ -879,6 +910,11 @@ const Command kCommands[] = {
      "run the experiments of a suite file one after another under one lock, each with its own "
      "vars and journal; exit with the worst of their codes (docs/suites.md)",
      DeclareSuite, CmdSuite},
+    {"map",
+     "fault each dependency of a service in turn (latency, partition, kill), watch its SLOs, "
+     "classify each cell and each dependency (hard, soft, none) against what the map expects, "
+     "and find the dependencies in use that it does not declare (docs/dependency-map.md)",
+     DeclareMap, CmdMap},
     {"faults", "list the fault types with their parameters, defaults and limits", DeclareFaults,
      CmdFaults},
     {"init",

@@ -11,6 +11,7 @@
 #include "runner/commands/convert_command.h"
 #include "runner/commands/history_command.h"
 #include "runner/commands/init_command.h"
+#include "runner/commands/map_command.h"
 #include "runner/commands/report_command.h"
 #include "runner/commands/schedule_commands.h"
 #include "runner/commands/suite_command.h"
@@ -37,6 +38,7 @@ struct CommandLine {
   std::map<std::string, std::string> vars;  // validate --var
   std::vector<std::string> files;           // validate FILE...
   SuiteOptions suite;                       // run FILE... and suite FILE: the suite options
+  MapRequest map;                           // map FILE and its options (its `run` from `run`)
   std::vector<std::string> var_files;       // validate --var-file
   bool templates = false;                   // validate --templates
   bool json = false;                        // faults --json, status --json

@@ -93,8 +93,8 @@ TEST_F(CliFormsTest, UsageErrorsExit2WithTheirText) {
   EXPECT_EQ(command.Wait(), 2);
   EXPECT_EQ(
       command.err(),
-      "ringfence: unknown command 'rnu' (commands: run convert validate suite faults init demo "
-      "report recover status watchdog host schedule scheduler history help)\n");
+      "ringfence: unknown command 'rnu' (commands: run convert validate suite map faults init "
+      "demo report recover status watchdog host schedule scheduler history help)\n");
   ChildRun missing({Binary(), "status", "--state-dir"}, dir_.path());
   EXPECT_EQ(missing.Wait(), 2);
   EXPECT_EQ(missing.err(),

@@ -84,6 +84,9 @@ TEST(CliTest, UsageErrorsWordForWord) {
        "ringfence run: --tags \"web,,db\": expected tag names separated by commas (see ringfence "
        "run --help)"},
       {{"suite"}, "ringfence suite: expected exactly one suite FILE (see ringfence suite --help)"},
+      {{"map"}, "ringfence map: expected exactly one map FILE (see ringfence map --help)"},
+      {{"map", "m.json", "--var", "k=v"},
+       "ringfence map: unknown option --var (see ringfence map --help)"},
       {{"suite", "-"},
        "ringfence suite: expected a suite file, not standard input (see ringfence suite --help)"},
       {{"suite", "s.json", "--journal", "j"},
@@ -141,14 +144,14 @@ TEST(CliTest, UsageErrorsWordForWord) {
        "ringfence help: --markdown, --man and --bash-completion exclude each other (see ringfence "
        "help --help)"},
       {{"nope"},
-       "ringfence: unknown command 'nope' (commands: run convert validate suite faults init "
-       "demo report recover status watchdog host schedule scheduler history help)"},
+       "ringfence: unknown command 'nope' (commands: run convert validate suite map faults "
+       "init demo report recover status watchdog host schedule scheduler history help)"},
       {{"--bogus", "run", "x"},
-       "ringfence: unknown command '--bogus' (commands: run convert validate suite faults init "
-       "demo report recover status watchdog host schedule scheduler history help)"},
+       "ringfence: unknown command '--bogus' (commands: run convert validate suite map faults "
+       "init demo report recover status watchdog host schedule scheduler history help)"},
       {{"help", "nope"},
-       "ringfence help: unknown command 'nope' (commands: run convert validate suite faults "
-       "init demo report recover status watchdog host schedule scheduler history help) (see "
+       "ringfence help: unknown command 'nope' (commands: run convert validate suite map "
+       "faults init demo report recover status watchdog host schedule scheduler history help) (see "
        "ringfence help --help)"},
   };
   for (const auto& [args, error] : cases) {
@@ -208,6 +211,12 @@ TEST(CliTest, SuiteOptions) {
   EXPECT_TRUE(suite.suite.fail_fast);
   EXPECT_EQ(suite.run.seed, 3u);
   EXPECT_EQ(suite.run.vars.at("k"), "v");
+  const CommandLine map = Parse({"map", "m.json", "--dry-run", "--journal", "j.json"});
+  ASSERT_EQ(map.error, "");
+  EXPECT_EQ(map.command, "map");
+  EXPECT_EQ(map.map.file, "m.json");
+  EXPECT_TRUE(map.map.dry_run);
+  EXPECT_EQ(map.map.journal, "j.json");
   const CommandLine validate = Parse({"validate", "--templates", "a.json", "--var-file", "v.json"});
   ASSERT_EQ(validate.error, "");
   EXPECT_TRUE(validate.templates);
