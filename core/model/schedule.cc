@@ -8,6 +8,7 @@
 #include "core/base/input_file.h"
 #include "core/base/json_fields.h"
 #include "core/model/experiment.h"
+#include "core/model/object_fields.h"
 
 namespace ringfence {
 
@@ -28,7 +29,8 @@ Duration ScheduleEntry::JitterFor(uint64_t seed, WallTime due) const {
 
 namespace {
 
-using json = nlohmann::json;
+// Ordered, so that errors come in file order (core/model/object_fields.h).
+using json = nlohmann::ordered_json;
 
 // Allowed texts (docs/scheduling.md).
 constexpr char kNameAllowed[] = "a name of letters, digits, \"-\", \"_\" and \".\" (at most 64)";
@@ -53,12 +55,7 @@ bool ValidName(const std::string& name) {
   return name[0] != '.';
 }
 
-struct Field {
-  std::string key;
-  bool required;
-  std::string missing_allowed;
-  std::function<void(const json&, const std::string&)> read;
-};
+using Field = ObjectField;
 
 class ScheduleReader {
  public:
@@ -119,24 +116,7 @@ class ScheduleReader {
   void ReadObject(const json& object, const std::string& pointer,
                   const std::vector<Field>& fields) {
     if (!object.is_object()) return Error(pointer, object, "an object");
-    std::vector<std::string> keys;
-    for (const auto& f : fields) keys.push_back(f.key);
-    for (const auto& f : fields) {
-      if (f.required && !object.contains(f.key)) {
-        errors_.Add(Child(pointer, f.key), kFoundMissing, f.missing_allowed);
-      }
-    }
-    for (const auto& [key, value] : object.items()) {
-      const Field* field = nullptr;
-      for (const auto& f : fields) {
-        if (f.key == key) field = &f;
-      }
-      if (field == nullptr) {
-        errors_.Add(Child(pointer, key), kFoundUnknownKey, OneOf(keys));
-      } else {
-        field->read(value, Child(pointer, key));
-      }
-    }
+    ReadObjectFields(object, pointer, fields, errors_);
   }
 
   std::optional<TimeZone> Zone(const json& v, const std::string& p) {
@@ -426,7 +406,8 @@ std::optional<Schedule> LoadScheduleFile(const std::string& path,
   Schedule schedule;
   const std::string dir =
       path == kStandardInputName ? "" : std::filesystem::path(path).parent_path().string();
-  ScheduleReader(dir, options, errors).Read(*doc, schedule);
+  // Parsed again, checked already, keeping the members' order for the errors.
+  ScheduleReader(dir, options, errors).Read(json::parse(*text), schedule);
   if (!errors.empty()) return std::nullopt;
   return schedule;
 }
