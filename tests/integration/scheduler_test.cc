@@ -2,8 +2,11 @@
 // binary: runs are child `ringfence run` processes; what happened is read from the history
 // database, the sleeping children's state and the exit codes, never from timing.
 
+#include <fcntl.h>
 #include <signal.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <regex>
@@ -129,6 +132,38 @@ TEST_F(SchedulerTest, ASlowRunMakesTheNextOneSkippedOverlap) {
   }
   EXPECT_NE(scheduler->err().find("entry slow: skipped: overlap (slow is still running)"),
             std::string::npos);
+}
+
+// A run by hand holds the state dir's lock: the scheduled run due meanwhile cannot start, and is
+// recorded as skipped (with why), not lost. The run by hand that is refused is not recorded.
+TEST_F(SchedulerTest, ARunRefusedByTheHeldLockIsRecordedSkipped) {
+  dir_.Write("quick.json", WaitExperiment("quick", "10ms"));
+  // The lock another run would hold (this test holds it).
+  const int fd = ::open(dir_.File("state/run.lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(::flock(fd, LOCK_EX | LOCK_NB), 0);
+  ChildRun by_hand({RINGFENCE_BINARY, "run", dir_.File("quick.json"), "--state-dir",
+                    dir_.File("state"), "--journal", dir_.File("j.json")},
+                   dir_.path());
+  EXPECT_EQ(by_hand.Wait(), 3);
+  EXPECT_TRUE(History().empty());
+  auto scheduler =
+      Scheduler(R"([{"name": "quick", "experiment": "quick.json", "calendar": "*:*:0/2"}])");
+  ASSERT_TRUE(Eventually([&] { return Count("skipped") >= 1; }, std::chrono::seconds(20)))
+      << scheduler->err();
+  scheduler->Signal(SIGTERM);
+  scheduler->Wait();
+  ::close(fd);
+  EXPECT_EQ(Count("passed"), 0u);
+  for (const auto& r : History()) {
+    EXPECT_EQ(r.status, "skipped");
+    EXPECT_EQ(r.reason, "overlap: another run is active on state dir " + dir_.File("state") +
+                            " (its lock is held)");
+    EXPECT_EQ(r.title, "quick");
+    EXPECT_EQ(r.trigger, "scheduled");
+    EXPECT_EQ(r.entry, "quick");
+    EXPECT_EQ(r.run_id.rfind("skip-quick-", 0), 0u) << r.run_id;
+  }
 }
 
 TEST_F(SchedulerTest, SigtermLetsTheRunRevertThenExits) {
