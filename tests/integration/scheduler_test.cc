@@ -15,9 +15,11 @@
 #include <nlohmann/json.hpp>
 
 #include "core/history/sqlite_history.h"
+#include "core/observe/metric_text.h"
 #include "core/sys/http_client.h"
 #include "core/sys/run_command.h"
 #include "tests/support/processes.h"
+#include "tests/support/prometheus_server.h"
 
 namespace ringfence::testing {
 namespace {
@@ -164,6 +166,64 @@ TEST_F(SchedulerTest, ARunRefusedByTheHeldLockIsRecordedSkipped) {
     EXPECT_EQ(r.entry, "quick");
     EXPECT_EQ(r.run_id.rfind("skip-quick-", 0), 0u) << r.run_id;
   }
+}
+
+// `concurrency: allow`: two entries whose runs outlast their interval run at once, each pausing
+// its own sleepers; seen from outside, both groups are stopped at the same moment, and nothing
+// is skipped.
+TEST_F(SchedulerTest, ConcurrencyAllowRunsTwoAtOnce) {
+  SleepChildren first(1), second(1);
+  dir_.Write("a.json", PauseExperiment(first.cmdline_regex(), "3s"));
+  dir_.Write("b.json", PauseExperiment(second.cmdline_regex(), "3s"));
+  dir_.Write("schedule.json", R"({"version": 1, "concurrency": "allow", "entries": [
+    {"name": "a", "experiment": "a.json", "calendar": "*:*:0/2"},
+    {"name": "b", "experiment": "b.json", "calendar": "*:*:0/2"}]})");
+  ChildRun scheduler({RINGFENCE_BINARY, "scheduler", dir_.File("schedule.json"), "--state-dir",
+                      dir_.File("state")},
+                     dir_.path());
+  auto stopped = [](const SleepChildren& c) { return SleepChildren::State(c.pids()[0]) == 'T'; };
+  EXPECT_TRUE(
+      Eventually([&] { return stopped(first) && stopped(second); }, std::chrono::seconds(20)))
+      << scheduler.err();
+  scheduler.Signal(SIGTERM);
+  scheduler.Wait();
+  EXPECT_FALSE(stopped(first));
+  EXPECT_FALSE(stopped(second));
+  EXPECT_EQ(Count("skipped"), 0u);
+  EXPECT_EQ(scheduler.err().find("skipped: overlap"), std::string::npos) << scheduler.err();
+}
+
+// `scheduler --pushgateway URL` pushes each run's result to a real Pushgateway (Debian's
+// prometheus-pushgateway): the metrics of the run are there once it is recorded.
+TEST_F(SchedulerTest, PushgatewayGetsEachRunsResult) {
+  Result<std::unique_ptr<PushgatewayServer>> gateway = PushgatewayServer::Start();
+  ASSERT_TRUE(gateway.ok()) << gateway.status().message();
+  dir_.Write("quick.json", WaitExperiment("quick", "10ms"));
+  auto scheduler =
+      Scheduler(R"([{"name": "quick", "experiment": "quick.json", "calendar": "*:*:0/2"}])",
+                {"--pushgateway", (*gateway)->url()});
+  // Read before the scheduler stops (a run it interrupts pushes its own result).
+  std::map<std::string, MetricSample> ours;
+  ASSERT_TRUE(Eventually(
+      [&] {
+        Result<MetricExposition> pushed = ParseMetricText((*gateway)->Metrics());
+        if (!pushed.ok()) return false;
+        ours.clear();
+        for (const auto& s : pushed->samples) {
+          if (s.name.rfind("ringfence_last_run_", 0) == 0) ours[s.name] = s;
+        }
+        return ours.count("ringfence_last_run_success") == 1 &&
+               ours["ringfence_last_run_success"].value == 1;
+      },
+      std::chrono::seconds(20)))
+      << scheduler->err() << (*gateway)->Metrics();
+  scheduler->Signal(SIGTERM);
+  scheduler->Wait();
+  ASSERT_EQ(ours.count("ringfence_last_run_status"), 1u);
+  EXPECT_EQ(ours["ringfence_last_run_status"].labels.at("status"), "passed");
+  EXPECT_EQ(ours["ringfence_last_run_status"].labels.at("title"), "quick");
+  EXPECT_EQ(ours["ringfence_last_run_status"].labels.at("job"), "ringfence");
+  EXPECT_GE(Count("passed"), 1u);
 }
 
 TEST_F(SchedulerTest, SigtermLetsTheRunRevertThenExits) {
