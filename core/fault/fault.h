@@ -54,10 +54,10 @@ struct Verification {
   // Who brought the state back when it was not the revert just made: "host watchdog" when a
   // remote host's watchdog had reverted it by itself (its ledger says so); "" otherwise.
   std::string reverted_by;
-  static Verification Reverted(std::string found) { return {true, std::move(found)}; }
-  static Verification NotReverted(std::string found) { return {false, std::move(found)}; }
+  static Verification Reverted(std::string found) { return {true, std::move(found), ""}; }
+  static Verification NotReverted(std::string found) { return {false, std::move(found), ""}; }
   // Could not check: counts as not reverted.
-  static Verification Unknown(std::string why) { return {false, "unknown: " + std::move(why)}; }
+  static Verification Unknown(std::string why) { return {false, "unknown: " + std::move(why), ""}; }
   nlohmann::json ToJson() const { return {{"verified", verified}, {"found", found}}; }
 };
 

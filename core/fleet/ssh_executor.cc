@@ -738,7 +738,7 @@ Verification SshExecutor::Verify(const UndoRecord& undo) {
       !found->is_string()) {
     return Verification::Unknown("host " + host_.name + ": a verify reply without verified/found");
   }
-  Verification v{verified->get<bool>(), "on " + host_.name + ": " + found->get<std::string>()};
+  Verification v{verified->get<bool>(), "on " + host_.name + ": " + found->get<std::string>(), ""};
   const auto by = reply->find("reverted_by");
   if (v.verified && by != reply->end() && by->is_string() && *by == kHostWatchdog) {
     v.reverted_by = kHostWatchdog;

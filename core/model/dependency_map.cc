@@ -337,7 +337,7 @@ class MapReader {
     if (decl == nullptr) return;
     fault.kind = decl->kind;
     json params = decl->defaults;
-    std::vector<ObjectField> fields = {
+    std::vector<JsonObjectField> fields = {
         {"kind", true, "", [](const json&, const std::string&) {}},
         {"duration", true, std::string(kDurationAllowed) + " (greater than 0)",
          [&](const json& x, const std::string& xp) {

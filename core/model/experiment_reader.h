@@ -30,6 +30,7 @@
 #include "core/base/duration.h"
 #include "core/base/regex.h"
 #include "core/base/validation.h"
+#include "core/model/object_fields.h"
 
 namespace ringfence {
 
@@ -70,13 +71,8 @@ std::string Child(const std::string& pointer, size_t index);
 // An integral number (5 or 5.0) within [lo, hi].
 std::optional<int64_t> IntegralIn(const ojson& v, int64_t lo, int64_t hi);
 
-// One known key of an object: how to read it, and what to say when a required one is missing.
-struct Field {
-  std::string key;
-  bool required = false;
-  std::string missing_allowed;
-  std::function<void(const ojson& value, const std::string& pointer)> read;
-};
+// One known key of an object (core/model/object_fields.h).
+using Field = ObjectField;
 
 // Reads the document into an Experiment, adding every problem to `errors`.
 class ExperimentReader {

@@ -119,28 +119,10 @@ void ExperimentReader::Read(const ojson& doc, Experiment& out) {
   }
 }
 
-// Reads `object`'s members in document order: each known key through its field, each unknown
-// key as an error listing the known ones; then a `missing` error for each absent required key.
+// Reads `object`'s members in document order (core/model/object_fields.h).
 void ExperimentReader::ReadObject(const ojson& object, const std::string& pointer,
                                   const std::vector<Field>& fields) {
-  std::vector<std::string> keys;
-  for (const auto& f : fields) keys.push_back(f.key);
-  for (const auto& [key, value] : object.items()) {
-    const Field* field = nullptr;
-    for (const auto& f : fields) {
-      if (f.key == key) field = &f;
-    }
-    if (field == nullptr) {
-      errors_.Add(Child(pointer, key), kFoundUnknownKey, OneOf(keys));
-    } else {
-      field->read(value, Child(pointer, key));
-    }
-  }
-  for (const auto& f : fields) {
-    if (f.required && !object.contains(f.key)) {
-      errors_.Add(Child(pointer, f.key), kFoundMissing, f.missing_allowed);
-    }
-  }
+  ReadObjectFields(object, pointer, fields, errors_);
 }
 
 }  // namespace ringfence::internal

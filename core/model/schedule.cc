@@ -29,7 +29,8 @@ Duration ScheduleEntry::JitterFor(uint64_t seed, WallTime due) const {
 
 namespace {
 
-using json = nlohmann::json;
+// Ordered, so that errors come in file order (core/model/object_fields.h).
+using json = nlohmann::ordered_json;
 
 // Allowed texts (docs/scheduling.md).
 constexpr const char* kNameAllowed = kPlainNameAllowed;
@@ -102,6 +103,7 @@ class ScheduleReader {
 
   void ReadObject(const json& object, const std::string& pointer,
                   const std::vector<Field>& fields) {
+    if (!object.is_object()) return Error(pointer, object, "an object");
     ReadObjectFields(object, pointer, fields, errors_);
   }
 
@@ -392,7 +394,8 @@ std::optional<Schedule> LoadScheduleFile(const std::string& path,
   Schedule schedule;
   const std::string dir =
       path == kStandardInputName ? "" : std::filesystem::path(path).parent_path().string();
-  ScheduleReader(dir, options, errors).Read(*doc, schedule);
+  // Parsed again, checked already, keeping the members' order for the errors.
+  ScheduleReader(dir, options, errors).Read(json::parse(*text), schedule);
   if (!errors.empty()) return std::nullopt;
   return schedule;
 }

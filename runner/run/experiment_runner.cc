@@ -383,7 +383,13 @@ int RunExperimentFile(const RunRequest& request, RunOutcome* outcome) {
   std::optional<StateDirLock> lock;
   if (!request.allow_concurrent && request.held_lock_fd < 0) {
     auto acquired = AcquireRunLock(state_dir);
-    if (!acquired.ok()) return 3;
+    if (!acquired.ok()) {
+      if (acquired.status().code() == StatusCode::kUnavailable) {
+        RecordSkippedScheduledRun(state_dir, request, *experiment, *text,
+                                  acquired.status().message(), SystemClock().Now(), *redactor);
+      }
+      return 3;
+    }
     lock.emplace(std::move(*acquired));
   }
   for (const auto& path : ListLedgers(state_dir)) {

@@ -93,4 +93,27 @@ void RecordRunInHistory(const std::string& state_dir, const RunRequest& request,
   }
 }
 
+void RecordSkippedScheduledRun(const std::string& state_dir, const RunRequest& request,
+                               const Experiment& experiment, const std::string& file_bytes,
+                               const std::string& why, WallTime at, const Redactor& redactor) {
+  const std::string trigger = EnvOr(kTriggerEnv, "manual");
+  if (trigger == "manual") return;
+  try {
+    RunRecord r;
+    r.entry = EnvOr(kScheduleEntryEnv, "");
+    r.run_id =
+        "skip-" + (r.entry.empty() ? std::string("run") : r.entry) + "-" + std::to_string(Ms(at));
+    r.title = redactor.Apply(experiment.title);
+    r.file = redactor.Apply(request.file);
+    r.file_hash = Sha256Hex(file_bytes);
+    r.started_ms = r.ended_ms = Ms(at);
+    r.status = "skipped";
+    r.reason = redactor.Apply("overlap: " + why);
+    r.trigger = trigger;
+    RecordInHistory(state_dir, r);
+  } catch (const std::exception& e) {
+    spdlog::warn("a skipped run not recorded in the history: {}", e.what());
+  }
+}
+
 }  // namespace ringfence

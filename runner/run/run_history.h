@@ -29,4 +29,12 @@ void RecordRunInHistory(const std::string& state_dir, const RunRequest& request,
                         const Experiment& experiment, const RunReport& report, int exit_code,
                         const std::string& file_bytes, const Redactor& redactor);
 
+// A scheduled run (RINGFENCE_TRIGGER set: the scheduler, a systemd timer) that did not start
+// because another run holds the state dir's lock: recorded as `skipped` with the reason
+// "overlap: <why>" and the time `at`, as the scheduler records its own overlaps, so that it is
+// not lost. A run started by hand that is refused is not a run and is not recorded. Never throws.
+void RecordSkippedScheduledRun(const std::string& state_dir, const RunRequest& request,
+                               const Experiment& experiment, const std::string& file_bytes,
+                               const std::string& why, WallTime at, const Redactor& redactor);
+
 }  // namespace ringfence

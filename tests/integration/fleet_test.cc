@@ -170,6 +170,16 @@ TEST_F(FleetTest, RunnerKilledMidRunEveryHostRevertsByItself) {
   StartHosts(3);
   ChildRun run(Run(Experiment({{"names", {"h0", "h1", "h2"}}}, "30s")), dir_.path());
   ASSERT_TRUE(Eventually([&] { return Stopped() == 3; }, std::chrono::seconds(20))) << run.err();
+  // Killed once its journal's checkpoint holds the three injections (the revert proof's rows).
+  ASSERT_TRUE(Eventually([&] {
+    const nlohmann::json j = Journal();
+    if (!j.is_object() || !j.contains("faults") || j["faults"].empty()) return false;
+    size_t injected = 0;
+    for (const auto& t : j["faults"][0].value("targets", nlohmann::json::array())) {
+      injected += t.value("inject_ok", false) && t.contains("undo");
+    }
+    return injected == 3;
+  })) << run.err();
   run.Signal(SIGKILL);
   EXPECT_EQ(run.Wait(std::chrono::seconds(10)), 128 + SIGKILL);
   EXPECT_TRUE(Eventually([&] { return Stopped() == 0; }, std::chrono::seconds(10)));

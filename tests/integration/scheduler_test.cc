@@ -2,8 +2,11 @@
 // binary: runs are child `ringfence run` processes; what happened is read from the history
 // database, the sleeping children's state and the exit codes, never from timing.
 
+#include <fcntl.h>
 #include <signal.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <regex>
@@ -12,9 +15,11 @@
 #include <nlohmann/json.hpp>
 
 #include "core/history/sqlite_history.h"
+#include "core/observe/metric_text.h"
 #include "core/sys/http_client.h"
 #include "core/sys/run_command.h"
 #include "tests/support/processes.h"
+#include "tests/support/prometheus_server.h"
 
 namespace ringfence::testing {
 namespace {
@@ -129,6 +134,96 @@ TEST_F(SchedulerTest, ASlowRunMakesTheNextOneSkippedOverlap) {
   }
   EXPECT_NE(scheduler->err().find("entry slow: skipped: overlap (slow is still running)"),
             std::string::npos);
+}
+
+// A run by hand holds the state dir's lock: the scheduled run due meanwhile cannot start, and is
+// recorded as skipped (with why), not lost. The run by hand that is refused is not recorded.
+TEST_F(SchedulerTest, ARunRefusedByTheHeldLockIsRecordedSkipped) {
+  dir_.Write("quick.json", WaitExperiment("quick", "10ms"));
+  // The lock another run would hold (this test holds it).
+  const int fd = ::open(dir_.File("state/run.lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(::flock(fd, LOCK_EX | LOCK_NB), 0);
+  ChildRun by_hand({RINGFENCE_BINARY, "run", dir_.File("quick.json"), "--state-dir",
+                    dir_.File("state"), "--journal", dir_.File("j.json")},
+                   dir_.path());
+  EXPECT_EQ(by_hand.Wait(), 3);
+  EXPECT_TRUE(History().empty());
+  auto scheduler =
+      Scheduler(R"([{"name": "quick", "experiment": "quick.json", "calendar": "*:*:0/2"}])");
+  ASSERT_TRUE(Eventually([&] { return Count("skipped") >= 1; }, std::chrono::seconds(20)))
+      << scheduler->err();
+  scheduler->Signal(SIGTERM);
+  scheduler->Wait();
+  ::close(fd);
+  EXPECT_EQ(Count("passed"), 0u);
+  for (const auto& r : History()) {
+    EXPECT_EQ(r.status, "skipped");
+    EXPECT_EQ(r.reason, "overlap: another run is active on state dir " + dir_.File("state") +
+                            " (its lock is held)");
+    EXPECT_EQ(r.title, "quick");
+    EXPECT_EQ(r.trigger, "scheduled");
+    EXPECT_EQ(r.entry, "quick");
+    EXPECT_EQ(r.run_id.rfind("skip-quick-", 0), 0u) << r.run_id;
+  }
+}
+
+// `concurrency: allow`: two entries whose runs outlast their interval run at once, each pausing
+// its own sleepers; seen from outside, both groups are stopped at the same moment, and nothing
+// is skipped.
+TEST_F(SchedulerTest, ConcurrencyAllowRunsTwoAtOnce) {
+  SleepChildren first(1), second(1);
+  dir_.Write("a.json", PauseExperiment(first.cmdline_regex(), "3s"));
+  dir_.Write("b.json", PauseExperiment(second.cmdline_regex(), "3s"));
+  dir_.Write("schedule.json", R"({"version": 1, "concurrency": "allow", "entries": [
+    {"name": "a", "experiment": "a.json", "calendar": "*:*:0/2"},
+    {"name": "b", "experiment": "b.json", "calendar": "*:*:0/2"}]})");
+  ChildRun scheduler({RINGFENCE_BINARY, "scheduler", dir_.File("schedule.json"), "--state-dir",
+                      dir_.File("state")},
+                     dir_.path());
+  auto stopped = [](const SleepChildren& c) { return SleepChildren::State(c.pids()[0]) == 'T'; };
+  EXPECT_TRUE(
+      Eventually([&] { return stopped(first) && stopped(second); }, std::chrono::seconds(20)))
+      << scheduler.err();
+  scheduler.Signal(SIGTERM);
+  scheduler.Wait();
+  EXPECT_FALSE(stopped(first));
+  EXPECT_FALSE(stopped(second));
+  EXPECT_EQ(Count("skipped"), 0u);
+  EXPECT_EQ(scheduler.err().find("skipped: overlap"), std::string::npos) << scheduler.err();
+}
+
+// `scheduler --pushgateway URL` pushes each run's result to a real Pushgateway (Debian's
+// prometheus-pushgateway): the metrics of the run are there once it is recorded.
+TEST_F(SchedulerTest, PushgatewayGetsEachRunsResult) {
+  Result<std::unique_ptr<PushgatewayServer>> gateway = PushgatewayServer::Start();
+  ASSERT_TRUE(gateway.ok()) << gateway.status().message();
+  dir_.Write("quick.json", WaitExperiment("quick", "10ms"));
+  auto scheduler =
+      Scheduler(R"([{"name": "quick", "experiment": "quick.json", "calendar": "*:*:0/2"}])",
+                {"--pushgateway", (*gateway)->url()});
+  // Read before the scheduler stops (a run it interrupts pushes its own result).
+  std::map<std::string, MetricSample> ours;
+  ASSERT_TRUE(Eventually(
+      [&] {
+        Result<MetricExposition> pushed = ParseMetricText((*gateway)->Metrics());
+        if (!pushed.ok()) return false;
+        ours.clear();
+        for (const auto& s : pushed->samples) {
+          if (s.name.rfind("ringfence_last_run_", 0) == 0) ours[s.name] = s;
+        }
+        return ours.count("ringfence_last_run_success") == 1 &&
+               ours["ringfence_last_run_success"].value == 1;
+      },
+      std::chrono::seconds(20)))
+      << scheduler->err() << (*gateway)->Metrics();
+  scheduler->Signal(SIGTERM);
+  scheduler->Wait();
+  ASSERT_EQ(ours.count("ringfence_last_run_status"), 1u);
+  EXPECT_EQ(ours["ringfence_last_run_status"].labels.at("status"), "passed");
+  EXPECT_EQ(ours["ringfence_last_run_status"].labels.at("title"), "quick");
+  EXPECT_EQ(ours["ringfence_last_run_status"].labels.at("job"), "ringfence");
+  EXPECT_GE(Count("passed"), 1u);
 }
 
 TEST_F(SchedulerTest, SigtermLetsTheRunRevertThenExits) {

@@ -179,19 +179,29 @@ TEST_F(ScheduleFileTest, EveryErrorAtOnceWordForWord) {
       "schedule.json: /entries/5/name: \"a\": a name no other entry has (/entries/0 has it)",
       "schedule.json: /entries/6/timeout: \"5s\": a duration no longer than the shortest time "
       "between two runs of /calendar (2s)",
+      // In file order: on_missed comes before the typo (nlohmann::json sorted them).
+      "schedule.json: /entries/7/on_missed: \"later\": one of skip, run_once",
       "schedule.json: /entries/7/jiter: unknown key: one of name, experiment, vars, var_files, "
       "calendar, window, blackout, jitter, timeout, on_missed",
-      "schedule.json: /entries/7/on_missed: \"later\": one of skip, run_once",
   };
   EXPECT_EQ(errors, expected);
 }
 
 TEST_F(ScheduleFileTest, TopLevelErrors) {
+  // In file order, then what is missing.
   EXPECT_EQ(Errors(R"({"version": 2, "entries": [], "concurrency": "sometimes"})"),
             (std::vector<std::string>{
-                "schedule.json: /concurrency: \"sometimes\": one of forbid, allow",
-                "schedule.json: /entries: []: an array of 1 to 1000 entries",
                 "schedule.json: /version: 2: 1",
+                "schedule.json: /entries: []: an array of 1 to 1000 entries",
+                "schedule.json: /concurrency: \"sometimes\": one of forbid, allow",
+            }));
+  EXPECT_EQ(Errors(R"({"zz": 1, "concurrency": "sometimes"})"),
+            (std::vector<std::string>{
+                "schedule.json: /zz: unknown key: one of version, time_zone, concurrency, seed, "
+                "entries",
+                "schedule.json: /concurrency: \"sometimes\": one of forbid, allow",
+                "schedule.json: /version: missing: 1",
+                "schedule.json: /entries: missing: an array of 1 to 1000 entries",
             }));
   EXPECT_EQ(Errors("[1"), (std::vector<std::string>{
                               Errors("[1").front(),
