@@ -71,7 +71,7 @@ std::string RenderMapHeatmap(const json& map) {
   const bool ok = !mismatch && !not_recovered && stopped.empty();
   const std::string key = ok ? "passed" : "failed";
   const std::string label = ok ? "AS EXPECTED" : not_recovered ? "NOT RECOVERED" : "FINDINGS";
-  const std::string why = mismatch ? "a dependency is not what the team expects"
+  const std::string why = mismatch           ? "a dependency is not what the team expects"
                           : !stopped.empty() ? "the map stopped: " + stopped
                                              : "every dependency is what the team expects";
   const std::string title = Str(map, "title");
@@ -79,13 +79,14 @@ std::string RenderMapHeatmap(const json& map) {
       "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<meta "
       "name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>" +
       EscapeText(title) + " · ringfence map</title>\n<style>" + ReportStylesheet() + kMapStyle +
-      "</style>\n</head>\n<body>\n<div class=\"banner " + key + "\" id=\"verdict\" data-verdict=\"" +
-      key + "\">" + EscapeText(label) + "<span class=\"why\">" + EscapeText(why) +
-      "</span></div>\n<h1>" + EscapeText(title) + "</h1>\n<p>Service <b>" +
-      EscapeText(Str(Member(map, "service"), "name")) + "</b>, " +
+      "</style>\n</head>\n<body>\n<div class=\"banner " + key +
+      "\" id=\"verdict\" data-verdict=\"" + key + "\">" + EscapeText(label) +
+      "<span class=\"why\">" + EscapeText(why) + "</span></div>\n<h1>" + EscapeText(title) +
+      "</h1>\n<p>Service <b>" + EscapeText(Str(Member(map, "service"), "name")) + "</b>, " +
       EscapeText(Str(map, "started_at")) + " to " + EscapeText(Str(map, "ended_at")) +
       ". Each cell: one fault on one dependency while the service's SLOs were watched.</p>\n"
-      "<div class=\"scroll\"><table class=\"heatmap\" id=\"heatmap\"><thead><tr><th>dependency</th>";
+      "<div class=\"scroll\"><table class=\"heatmap\" "
+      "id=\"heatmap\"><thead><tr><th>dependency</th>";
   for (const char* f : kFaults) page += std::string("<th>") + f + "</th>";
   page += "<th>verdict</th><th>expected</th></tr></thead><tbody>\n";
   for (const auto& d : dependencies) {
