@@ -217,9 +217,14 @@ int RunMapCommand(const MapRequest& request) {
     if (!acquired.ok()) return 3;
     lock.emplace(std::move(*acquired));
   }
-  char dir_template[] = "/tmp/ringfence-map-XXXXXX";  // mkdtemp: mode 0700
-  if (mkdtemp(dir_template) == nullptr) {
-    std::fprintf(stderr, "ringfence map: cannot make a temporary folder; nothing was run\n");
+  // The cells' experiment files, beside the map journal (mkdtemp: mode 0700), removed at the
+  // end; a runner killed mid-map leaves the folder where its journals are, not in /tmp.
+  std::string journal_dir = fs::path(request.journal).parent_path().string();
+  if (journal_dir.empty()) journal_dir = ".";
+  std::string dir_template = journal_dir + "/.ringfence-map-cells-XXXXXX";
+  if (mkdtemp(dir_template.data()) == nullptr) {
+    std::fprintf(stderr, "ringfence map: cannot make a folder in %s; nothing was run\n",
+                 journal_dir.c_str());
     return 3;
   }
   const std::string cell_dir = dir_template;

@@ -3,6 +3,8 @@
 // does not declare), each a demo service of its own on loopback. The shipped map must come out
 // exactly: db hard, cache soft (latency and partition degraded), recommendations soft, audit
 // undeclared. Runs as root (latency and partition use nftables), like the other fault tests.
+#include <signal.h>
+
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -11,6 +13,8 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "core/ledger/file_ledger.h"
+#include "tests/support/chaos.h"
 #include "tests/support/processes.h"
 
 namespace ringfence {
@@ -20,6 +24,7 @@ using json = nlohmann::json;
 using testing::ChildProcesses;
 using testing::ChildRun;
 using testing::Eventually;
+using testing::ProcessesMentioning;
 using testing::ReadFile;
 using testing::TempDir;
 
@@ -100,6 +105,9 @@ TEST_F(MapTopologyTest, TheShippedMapComesOutExactly) {
   EXPECT_EQ(result["discovery"]["undeclared"][0]["endpoint"], "127.0.0.1:18204");
   EXPECT_EQ(result["discovery"]["undeclared"][0]["listener"]["pid"], pids_[18204]);
   EXPECT_TRUE(result["stopped"].is_null());
+  for (const auto& e : std::filesystem::directory_iterator(dir_.path())) {
+    EXPECT_NE(e.path().filename().string().rfind(".ringfence-map-cells-", 0), 0u) << e.path();
+  }
   // The heatmap, as headless Chromium builds it: one row per dependency, its cells' outcomes.
   TempDir profile;
   ChildRun chromium(
@@ -165,6 +173,54 @@ TEST_F(MapTopologyTest, AServiceThatDoesNotRecoverStopsTheMap) {
   EXPECT_EQ(result["stopped"], "db × kill: the service did not recover");
   // The cells after it never ran.
   EXPECT_TRUE((*Dependency(result, "cache"))["cells"].empty());
+}
+
+TEST_F(MapTopologyTest, SigkillOfTheRunnerMidCellLeavesNothing) {
+  // One long partition cell; the runner is killed while the partition is in place. The cell's
+  // watchdog (the experiments' own) reverts it: the ledger shows nothing outstanding and the
+  // frontend works again.
+  json map = json::parse(
+      ReadFile(std::string(RINGFENCE_SOURCE_DIR) + "/scenarios/maps/demo-topology.json"));
+  map["discover"] = false;
+  map["service"]["slos"] = json::array({map["service"]["slos"][0]});
+  map["service"]["slos"][0]["condition"] = {{"min", 0}};        // never breaches: the cell goes on
+  map["dependencies"] = json::array({map["dependencies"][1]});  // cache
+  map["dependencies"][0]["faults"] = json::array(
+      {{{"kind", "partition"}, {"action", "drop"}, {"duration", "60s"}, {"settle", "5s"}}});
+  dir_.Write("long.json", map.dump());
+  const std::string state = dir_.File("state");
+  auto outstanding = [&] {
+    for (const auto& path : ListLedgers(state)) {
+      auto c = ReadLedger(path);
+      if (c.ok() && !c->Outstanding().empty()) return true;
+    }
+    return false;
+  };
+  {
+    ChildRun run({RINGFENCE_BINARY, "map", "long.json", "--journal", dir_.File("map.json"),
+                  "--state-dir", state},
+                 dir_.path());
+    ASSERT_TRUE(Eventually([&] { return outstanding(); }, std::chrono::seconds(30))) << run.out();
+    run.Signal(SIGKILL);
+    EXPECT_EQ(run.Wait(), 128 + SIGKILL);
+  }
+  EXPECT_TRUE(
+      Eventually([&] { return ProcessesMentioning(state).empty(); }, std::chrono::seconds(30)));
+  EXPECT_FALSE(outstanding());
+  const auto ledgers = ListLedgers(state);
+  ASSERT_EQ(ledgers.size(), 1u);
+  auto ledger = ReadLedger(ledgers[0]);
+  ASSERT_TRUE(ledger.ok());
+  ASSERT_FALSE(ledger->entries.empty());
+  for (const auto& e : ledger->entries) EXPECT_EQ(e.reverted_by, "watchdog");
+  EXPECT_TRUE(Up(18202));
+  for (pid_t p : ProcessesMentioning(state)) ::kill(p, SIGKILL);
+  // The killed runner's cell files stay beside its journal (in the test's folder), not in /tmp.
+  int cell_folders = 0;
+  for (const auto& e : std::filesystem::directory_iterator(dir_.path())) {
+    cell_folders += e.path().filename().string().rfind(".ringfence-map-cells-", 0) == 0;
+  }
+  EXPECT_EQ(cell_folders, 1);
 }
 
 }  // namespace
