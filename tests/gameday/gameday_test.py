@@ -423,12 +423,23 @@ class PageTest(ApiCase):
             ["chromium", "--headless=new", "--no-sandbox", "--disable-gpu",
              "--remote-debugging-pipe", f"--user-data-dir={profile}", "--window-size=1200,900",
              url], pass_fds=(3, 4, r_theirs, w_theirs), preexec_fn=fds,
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
         os.close(r_theirs)
         os.close(w_theirs)
         def stop_chromium():
-            chromium.kill()
+            # The whole process group: Chromium's helpers (its network service writes into the
+            # profile) would otherwise outlive it and write after the folder is removed.
+            try:
+                os.killpg(chromium.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
             chromium.wait()
+            for _ in range(200):  # bounded: until the group is gone (at most 10 s)
+                try:
+                    os.killpg(chromium.pid, 0)
+                except ProcessLookupError:
+                    break
+                time.sleep(0.05)
         self.addCleanup(stop_chromium)
         cdp = Cdp(w_ours, r_ours)
         targets = cdp.call("Target.getTargets")["targetInfos"]
